@@ -1,0 +1,124 @@
+/**
+ * The HTTP API between the Ferry client and server: one zod schema per body, parsed where
+ * a body enters (the server parses requests, the client parses answers). ARCHITECTURE.md
+ * and README.md describe the routes; this file is their types.
+ */
+import { z } from 'zod';
+import {
+  MAX_DOWNLOADS,
+  MAX_EXPIRY_SECONDS,
+  MAX_FILES,
+  MAX_MANIFEST_BYTES,
+  MIN_DOWNLOADS,
+  MIN_EXPIRY_SECONDS,
+  TAG_SIZE,
+} from './limits.ts';
+import { passwordWrapSchema } from './password.ts';
+
+export const shareIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a share id');
+export const tokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a token');
+const hex64 = z.string().regex(/^[0-9a-f]{64}$/);
+const sealedManifest = z
+  .string()
+  .min(1)
+  .max(Math.ceil((MAX_MANIFEST_BYTES * 4) / 3))
+  .regex(/^[A-Za-z0-9_-]+$/);
+
+export const reuseSchema = z.object({ blobId: z.string().min(1).max(100), blobToken: tokenSchema });
+
+/** One file slot of a new share: either ciphertext still to upload, or a sealed upload to reuse. */
+export const createFileSchema = z.union([
+  z.object({ size: z.number().int().min(TAG_SIZE).max(Number.MAX_SAFE_INTEGER) }).strict(),
+  z.object({ reuse: reuseSchema }).strict(),
+]);
+
+export const createShareRequestSchema = z
+  .object({
+    /** hex SHA-256 of the reader token; the server never sees the token at creation. */
+    readerHash: hex64,
+    expiresInSeconds: z.number().int().min(MIN_EXPIRY_SECONDS).max(MAX_EXPIRY_SECONDS),
+    maxDownloads: z.number().int().min(MIN_DOWNLOADS).max(MAX_DOWNLOADS).nullable(),
+    password: passwordWrapSchema.nullable(),
+    manifest: sealedManifest,
+    files: z.array(createFileSchema).min(1).max(MAX_FILES),
+  })
+  .strict();
+export type CreateShareRequest = z.infer<typeof createShareRequestSchema>;
+
+export const shareFileStateSchema = z.object({
+  index: z.number().int().min(0),
+  /** Ciphertext bytes. */
+  size: z.number().int().min(0),
+  /** Ciphertext bytes the server holds so far. */
+  uploaded: z.number().int().min(0),
+  sealed: z.boolean(),
+});
+export type ShareFileState = z.infer<typeof shareFileStateSchema>;
+
+export const createShareResponseSchema = z.object({
+  id: shareIdSchema,
+  ownerToken: tokenSchema,
+  /** Sent as `Authorization: Bearer` on every tus request of this share. */
+  uploadToken: tokenSchema,
+  expiresAt: z.number().int(),
+  files: z.array(shareFileStateSchema),
+});
+export type CreateShareResponse = z.infer<typeof createShareResponseSchema>;
+
+export const shareStateSchema = z.enum(['uploading', 'ready']);
+
+/** What anyone holding the share id may read. */
+export const shareInfoSchema = z.object({
+  id: shareIdSchema,
+  state: shareStateSchema,
+  expiresAt: z.number().int(),
+  maxDownloads: z.number().int().nullable(),
+  downloads: z.number().int().min(0),
+  fileCount: z.number().int().min(1),
+  password: passwordWrapSchema.nullable(),
+});
+export type ShareInfo = z.infer<typeof shareInfoSchema>;
+
+/** What a reader-token holder may read. */
+export const shareManifestResponseSchema = z.object({
+  manifest: sealedManifest,
+  state: shareStateSchema,
+  files: z.array(shareFileStateSchema),
+});
+export type ShareManifestResponse = z.infer<typeof shareManifestResponseSchema>;
+
+/** What the owner may read: adds the handles needed to reuse sealed uploads. */
+export const shareOwnerViewSchema = shareInfoSchema.extend({
+  files: z.array(shareFileStateSchema.extend({ blobId: z.string().nullable(), blobToken: tokenSchema.nullable() })),
+});
+export type ShareOwnerView = z.infer<typeof shareOwnerViewSchema>;
+
+export const updateShareRequestSchema = z
+  .object({
+    manifest: sealedManifest.optional(),
+    /** Sets expiry to now + this many seconds (extend or shorten). */
+    expiresInSeconds: z.number().int().min(MIN_EXPIRY_SECONDS).max(MAX_EXPIRY_SECONDS).optional(),
+    /** Marks the share ready; refused until every file is sealed. */
+    complete: z.literal(true).optional(),
+  })
+  .strict();
+export type UpdateShareRequest = z.infer<typeof updateShareRequestSchema>;
+
+export const downloadRequestSchema = z
+  .object({ files: z.array(z.number().int().min(0).max(MAX_FILES)).min(1).max(MAX_FILES) })
+  .strict();
+export type DownloadRequest = z.infer<typeof downloadRequestSchema>;
+
+export const downloadTicketSchema = z.object({ ticket: tokenSchema, expiresAt: z.number().int() });
+export type DownloadTicket = z.infer<typeof downloadTicketSchema>;
+
+/** Header that carries a download ticket on GET /api/shares/:id/files/:index. */
+export const TICKET_HEADER = 'Ferry-Ticket';
+
+/** tus Upload-Metadata keys (tus 1.0 §Creation): the share and the file's slot in it. */
+export const uploadMetadataSchema = z.object({
+  share: shareIdSchema,
+  index: z.string().regex(/^(0|[1-9][0-9]{0,3})$/),
+});
+
+export const healthSchema = z.object({ ok: z.literal(true), version: z.string() });

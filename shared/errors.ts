@@ -1,0 +1,78 @@
+/**
+ * The one catalogue of error codes Ferry speaks. Every error that crosses a boundary
+ * (HTTP, WebSocket, data channel, worker) carries one of these codes; the HTTP status for
+ * each code is decided here and nowhere else.
+ */
+export const ERROR_CODES = {
+  BAD_REQUEST: 400,
+  INVALID_BODY: 400,
+  INVALID_NAME: 400,
+  INVALID_METADATA: 400,
+  INVALID_RANGE: 416,
+  UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
+  SHARE_NOT_FOUND: 404,
+  FILE_NOT_FOUND: 404,
+  NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
+  CONFLICT: 409,
+  UPLOAD_SEALED: 409,
+  LENGTH_MISMATCH: 409,
+  SHARE_EXPIRED: 410,
+  SHARE_REVOKED: 410,
+  DOWNLOAD_LIMIT_REACHED: 410,
+  FILE_NOT_READY: 425,
+  TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  STORAGE_FAILED: 500,
+  // Client-side only: integrity and crypto failures on the recipient.
+  RECORD_AUTH_FAILED: 0,
+  RECORD_TRUNCATED: 0,
+  FILE_HASH_MISMATCH: 0,
+  MANIFEST_INVALID: 0,
+  WRONG_PASSWORD: 0,
+  WRONG_KEY: 0,
+  CONTENT_CHANGED: 0,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.hasOwn(ERROR_CODES, value);
+}
+
+/** The HTTP status that answers an error code (500 for codes that never reach HTTP). */
+export function httpStatusOf(code: ErrorCode): number {
+  const status = ERROR_CODES[code];
+  return status === 0 ? 500 : status;
+}
+
+/** The JSON body of every error answer: `{ error: { code, message } }`. */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** An error with a stable code; `cause` keeps the third-party error it wraps. */
+export class FerryError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'FerryError';
+    this.code = code;
+  }
+
+  toBody(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+/** Reads an `ErrorBody` from parsed JSON, or undefined when it is not one. */
+export function parseErrorBody(json: unknown): ErrorBody['error'] | undefined {
+  if (typeof json !== 'object' || json === null || !('error' in json)) return undefined;
+  const error = (json as { error: unknown }).error;
+  if (typeof error !== 'object' || error === null) return undefined;
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (!isErrorCode(code) || typeof message !== 'string') return undefined;
+  return { code, message };
+}

@@ -1,0 +1,66 @@
+/**
+ * From the link secret to the keys of a share.
+ *
+ *   secret (16 random bytes, only ever in the link's #fragment)
+ *     └─ HKDF-SHA256 (RFC 5869), salt "ferry/v1", one `info` label per key
+ *          ├─ content key  AES-256-GCM, encrypts the records of every file
+ *          ├─ metadata key AES-256-GCM, encrypts the manifest
+ *          └─ reader token 32 bytes the server checks (it stores only its SHA-256)
+ */
+import { randomBytes, sha256Hex, toBase64Url } from './encoding.ts';
+import { KEY_BYTES, SECRET_BYTES, TOKEN_BYTES } from './limits.ts';
+
+const HKDF_SALT = new TextEncoder().encode('ferry/v1');
+
+export interface ShareKeys {
+  contentKey: CryptoKey;
+  metaKey: CryptoKey;
+  /** base64url; sent as `Authorization: Bearer <readerToken>` to read a share. */
+  readerToken: string;
+}
+
+export function newSecret(): Uint8Array<ArrayBuffer> {
+  return randomBytes(SECRET_BYTES);
+}
+
+export async function hkdfBytes(
+  ikm: Uint8Array<ArrayBuffer>,
+  info: string,
+  length: number,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const base = await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info: new TextEncoder().encode(info) },
+    base,
+    length * 8,
+  );
+  return new Uint8Array(bits);
+}
+
+/** Imports 32 raw bytes as an AES-GCM key usable for both directions. */
+export function importAesKey(raw: Uint8Array<ArrayBuffer>, extractable = false): Promise<CryptoKey> {
+  return crypto.subtle.importKey('raw', raw, { name: 'AES-GCM' }, extractable, ['encrypt', 'decrypt']);
+}
+
+export async function deriveShareKeys(secret: Uint8Array<ArrayBuffer>): Promise<ShareKeys> {
+  const [content, meta, reader] = await Promise.all([
+    hkdfBytes(secret, 'ferry/v1 content', KEY_BYTES),
+    hkdfBytes(secret, 'ferry/v1 metadata', KEY_BYTES),
+    hkdfBytes(secret, 'ferry/v1 reader', TOKEN_BYTES),
+  ]);
+  return {
+    contentKey: await importAesKey(content),
+    metaKey: await importAesKey(meta),
+    readerToken: toBase64Url(reader),
+  };
+}
+
+/** The content key as raw bytes, for remembering a sealed file for dedup. */
+export async function deriveContentKeyBytes(secret: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  return hkdfBytes(secret, 'ferry/v1 content', KEY_BYTES);
+}
+
+/** What the server keeps of a token: the hex SHA-256 of its base64url text. */
+export function tokenHash(token: string): Promise<string> {
+  return sha256Hex(new TextEncoder().encode(token));
+}
