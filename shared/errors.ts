@@ -34,6 +34,8 @@ export const ERROR_CODES = {
   WRONG_PASSWORD: 0,
   WRONG_KEY: 0,
   CONTENT_CHANGED: 0,
+  NETWORK_ERROR: 0,
+  ABORTED: 0,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

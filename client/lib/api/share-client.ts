@@ -1,0 +1,122 @@
+/**
+ * The browser's side of the share API. Every answer is parsed with the schema from
+ * shared/api.ts; every failure becomes a FerryError with the server's stable code.
+ */
+import type { z } from 'zod';
+import {
+  type CreateShareRequest,
+  type CreateShareResponse,
+  createShareResponseSchema,
+  type DownloadTicket,
+  downloadTicketSchema,
+  type ShareInfo,
+  type ShareManifestResponse,
+  type ShareOwnerView,
+  shareInfoSchema,
+  shareManifestResponseSchema,
+  shareOwnerViewSchema,
+  TICKET_HEADER,
+  type UpdateShareRequest,
+} from '../../../shared/api.ts';
+import { FerryError, parseErrorBody } from '../../../shared/errors.ts';
+
+const base = '/api/shares';
+
+/** Turns a non-2xx answer into a FerryError carrying the server's code. */
+export async function errorFromResponse(response: Response): Promise<FerryError> {
+  let body: unknown;
+  try {
+    body = await response.json();
+  } catch {
+    body = undefined;
+  }
+  const parsed = parseErrorBody(body);
+  if (parsed) return new FerryError(parsed.code, parsed.message);
+  return new FerryError(
+    response.status === 404 ? 'NOT_FOUND' : response.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
+    `The server answered ${response.status} ${response.statusText}.`,
+  );
+}
+
+/** fetch() that turns network failures into NETWORK_ERROR and aborts into ABORTED. */
+export async function request(input: string, init: RequestInit = {}): Promise<Response> {
+  try {
+    return await fetch(input, init);
+  } catch (cause) {
+    if (init.signal?.aborted) throw new FerryError('ABORTED', 'Cancelled.', { cause });
+    throw new FerryError('NETWORK_ERROR', 'Ferry’s server could not be reached. Check your connection.', { cause });
+  }
+}
+
+async function call<S extends z.ZodType>(schema: S, path: string, init: RequestInit = {}): Promise<z.output<S>> {
+  const response = await request(path, init);
+  if (!response.ok) throw await errorFromResponse(response);
+  const parsed = schema.safeParse(await response.json().catch(() => undefined));
+  if (!parsed.success) throw new FerryError('INTERNAL', 'The server sent an answer Ferry does not understand.');
+  return parsed.data;
+}
+
+function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { Authorization: `Bearer ${token}`, ...extra };
+}
+
+const json = { 'Content-Type': 'application/json' };
+
+export function createShare(body: CreateShareRequest): Promise<CreateShareResponse> {
+  return call(createShareResponseSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });
+}
+
+export function getShareInfo(id: string): Promise<ShareInfo> {
+  return call(shareInfoSchema, `${base}/${id}`);
+}
+
+export function getManifest(id: string, readerToken: string): Promise<ShareManifestResponse> {
+  return call(shareManifestResponseSchema, `${base}/${id}/manifest`, { headers: bearer(readerToken) });
+}
+
+export function getOwnerView(id: string, ownerToken: string): Promise<ShareOwnerView> {
+  return call(shareOwnerViewSchema, `${base}/${id}/owner`, { headers: bearer(ownerToken) });
+}
+
+export function updateShare(id: string, ownerToken: string, body: UpdateShareRequest): Promise<ShareOwnerView> {
+  return call(shareOwnerViewSchema, `${base}/${id}`, {
+    method: 'PATCH',
+    headers: bearer(ownerToken, json),
+    body: JSON.stringify(body),
+  });
+}
+
+export async function revokeShare(id: string, ownerToken: string): Promise<void> {
+  const response = await request(`${base}/${id}`, { method: 'DELETE', headers: bearer(ownerToken) });
+  if (!response.ok) throw await errorFromResponse(response);
+}
+
+export function requestTicket(id: string, readerToken: string, files: number[]): Promise<DownloadTicket> {
+  return call(downloadTicketSchema, `${base}/${id}/downloads`, {
+    method: 'POST',
+    headers: bearer(readerToken, json),
+    body: JSON.stringify({ files }),
+  });
+}
+
+/**
+ * Ciphertext of one file from byte `start` (to the end, or to `end` exclusive) under a
+ * ticket. Answers the Response so the caller can stream its body.
+ */
+export async function fetchCiphertext(
+  id: string,
+  index: number,
+  auth: { readerToken: string; ticket: string },
+  start = 0,
+  end?: number,
+  signal?: AbortSignal,
+): Promise<Response> {
+  const headers = bearer(auth.readerToken, { [TICKET_HEADER]: auth.ticket });
+  if (start > 0 || end !== undefined) headers.Range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
+  const response = await request(`${base}/${id}/files/${index}`, { headers, signal: signal ?? null });
+  if (!response.ok) throw await errorFromResponse(response);
+  if (start > 0 && response.status !== 206) {
+    throw new FerryError('INVALID_RANGE', 'The server did not resume the download where it stopped.');
+  }
+  return response;
+}
