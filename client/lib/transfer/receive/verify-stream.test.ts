@@ -1,0 +1,88 @@
+import { createBLAKE3 } from 'hash-wasm';
+import { describe, expect, it } from 'vitest';
+import { FerryError } from '../../../../shared/errors.ts';
+import { verifyingStream } from './verify-stream.ts';
+
+const chunks = [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5), Uint8Array.of(6)];
+
+async function blake3Hex(data: Uint8Array[]): Promise<string> {
+  const h = await createBLAKE3();
+  for (const c of data) h.update(c);
+  return h.digest('hex');
+}
+
+/** Writes chunks one by one and records what the readable side has produced after each. */
+async function drive(stream: TransformStream<Uint8Array, Uint8Array>, input: Uint8Array[]) {
+  const seen: Uint8Array[] = [];
+  const reading = (async () => {
+    const reader = stream.readable.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen.push(value);
+    }
+  })();
+  const writer = stream.writable.getWriter();
+  const seenAfterWrites: number[] = [];
+  for (const c of input) {
+    await writer.write(c);
+    await new Promise((r) => setTimeout(r, 0));
+    seenAfterWrites.push(seen.length);
+  }
+  const closing = writer.close();
+  const [closed, read] = await Promise.allSettled([closing, reading]);
+  return { seen, seenAfterWrites, closed, read };
+}
+
+describe('verifyingStream', () => {
+  it('holds the last chunk back and releases it only once the hash matches', async () => {
+    let verified = false;
+    const stream = verifyingStream(await createBLAKE3(), await blake3Hex(chunks), 'a.bin', () => {
+      verified = true;
+    });
+    const { seen, seenAfterWrites, read } = await drive(stream, chunks);
+    expect(seenAfterWrites).toEqual([0, 1, 2]);
+    expect(read.status).toBe('fulfilled');
+    expect(seen).toEqual(chunks);
+    expect(verified).toBe(true);
+  });
+
+  it('errors the stream and never releases the last chunk on a mismatch', async () => {
+    let verified = false;
+    const stream = verifyingStream(await createBLAKE3(), '0'.repeat(64), 'photos/a.jpg', () => {
+      verified = true;
+    });
+    const { seen, read } = await drive(stream, chunks);
+    expect(seen).toEqual(chunks.slice(0, -1));
+    expect(read.status).toBe('rejected');
+    const reason = (read as PromiseRejectedResult).reason;
+    expect(reason).toBeInstanceOf(FerryError);
+    expect(reason.code).toBe('FILE_HASH_MISMATCH');
+    expect(reason.message).toContain('photos/a.jpg failed verification');
+    expect(verified).toBe(false);
+  });
+
+  it('errors the readable side when the upstream fails', async () => {
+    const stream = verifyingStream(await createBLAKE3(), await blake3Hex(chunks), 'a.bin');
+    const source = new ReadableStream<Uint8Array>({
+      start(c) {
+        c.enqueue(chunks[0]!);
+        c.enqueue(chunks[1]!);
+        c.error(new FerryError('RECORD_AUTH_FAILED', 'a.bin: record 2 failed verification.'));
+      },
+    });
+    const seen: Uint8Array[] = [];
+    const reader = source.pipeThrough(stream).getReader();
+    await expect(
+      (async () => {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return;
+          seen.push(value);
+        }
+      })(),
+    ).rejects.toThrow('record 2');
+    // Whatever got through before the error, the held chunk never does.
+    expect(seen).not.toContainEqual(chunks[1]);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * The last gate before plaintext leaves Ferry: a TransformStream that hashes every chunk
+ * and holds the LAST one back until the whole-file BLAKE3 matches the manifest. A sink
+ * (a download, a ZIP entry, a file on disk) therefore never receives a complete file that
+ * was not verified: on a mismatch, or when anything upstream fails, the stream errors
+ * instead of closing, and the browser marks the download failed (Streams §6.2.3: a
+ * transform's flush() that throws errors the readable side).
+ */
+import { FerryError } from '../../../../shared/errors.ts';
+
+/** The part of hash-wasm's IHasher this needs; tests pass a fake. */
+export interface IncrementalHasher {
+  update(data: Uint8Array): unknown;
+  digest(encoding: 'hex'): string;
+}
+
+/** Thrown when the whole-file hash differs from the manifest's. */
+export function hashMismatch(name: string): FerryError {
+  return new FerryError(
+    'FILE_HASH_MISMATCH',
+    `${name} failed verification: its BLAKE3 hash does not match the sender’s.`,
+  );
+}
+
+/**
+ * Hashes what passes through and releases the final chunk only once `expected` (hex) is
+ * confirmed; `onVerified` runs at that moment, before the consumer sees the end.
+ */
+export function verifyingStream(
+  hasher: IncrementalHasher,
+  expected: string,
+  name: string,
+  onVerified: () => void = () => {},
+): TransformStream<Uint8Array, Uint8Array> {
+  let held: Uint8Array | null = null;
+  return new TransformStream({
+    transform(chunk, controller) {
+      hasher.update(chunk);
+      if (held) controller.enqueue(held);
+      held = chunk;
+    },
+    flush(controller) {
+      if (hasher.digest('hex') !== expected) throw hashMismatch(name);
+      onVerified();
+      if (held) controller.enqueue(held);
+      held = null;
+    },
+  });
+}
