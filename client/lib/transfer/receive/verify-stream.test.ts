@@ -37,8 +37,8 @@ async function drive(stream: TransformStream<Uint8Array, Uint8Array>, input: Uin
 describe('verifyingStream', () => {
   it('holds the last chunk back and releases it only once the hash matches', async () => {
     let verified = false;
-    const stream = verifyingStream(await createBLAKE3(), await blake3Hex(chunks), 'a.bin', () => {
-      verified = true;
+    const stream = verifyingStream(await createBLAKE3(), await blake3Hex(chunks), 'a.bin', (failure) => {
+      verified = !failure;
     });
     const { seen, seenAfterWrites, read } = await drive(stream, chunks);
     expect(seenAfterWrites).toEqual([0, 1, 2]);
@@ -49,8 +49,8 @@ describe('verifyingStream', () => {
 
   it('errors the stream and never releases the last chunk on a mismatch', async () => {
     let verified = false;
-    const stream = verifyingStream(await createBLAKE3(), '0'.repeat(64), 'photos/a.jpg', () => {
-      verified = true;
+    const stream = verifyingStream(await createBLAKE3(), '0'.repeat(64), 'photos/a.jpg', (failure) => {
+      verified = !failure;
     });
     const { seen, read } = await drive(stream, chunks);
     expect(seen).toEqual(chunks.slice(0, -1));

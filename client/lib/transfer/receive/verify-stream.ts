@@ -24,24 +24,30 @@ export function hashMismatch(name: string): FerryError {
 
 /**
  * Hashes what passes through and releases the final chunk only once `expected` (hex) is
- * confirmed; `onVerified` runs at that moment, before the consumer sees the end.
+ * confirmed. `settle` runs at that moment with no argument, or with the mismatch error,
+ * before the consumer sees the end. The hasher may still be loading (hash-wasm compiles
+ * its WebAssembly asynchronously), so it is awaited.
  */
 export function verifyingStream(
-  hasher: IncrementalHasher,
+  hasher: IncrementalHasher | Promise<IncrementalHasher>,
   expected: string,
   name: string,
-  onVerified: () => void = () => {},
+  settle: (failure?: FerryError) => void = () => {},
 ): TransformStream<Uint8Array, Uint8Array> {
   let held: Uint8Array | null = null;
   return new TransformStream({
-    transform(chunk, controller) {
-      hasher.update(chunk);
+    async transform(chunk, controller) {
+      (await hasher).update(chunk);
       if (held) controller.enqueue(held);
       held = chunk;
     },
-    flush(controller) {
-      if (hasher.digest('hex') !== expected) throw hashMismatch(name);
-      onVerified();
+    async flush(controller) {
+      if ((await hasher).digest('hex') !== expected) {
+        const failure = hashMismatch(name);
+        settle(failure);
+        throw failure;
+      }
+      settle();
       if (held) controller.enqueue(held);
       held = null;
     },

@@ -1,0 +1,110 @@
+import { createBLAKE3 } from 'hash-wasm';
+import { describe, expect, it } from 'vitest';
+import { randomBytes } from '../../../../shared/encoding.ts';
+import { FerryError } from '../../../../shared/errors.ts';
+import { deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
+import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
+import { type DecryptDeps, decryptFile, type FileJob } from './decrypt-file.ts';
+
+const R = 1024;
+
+async function setup(size: number) {
+  const { contentKey } = await deriveShareKeys(newSecret());
+  const cipher: FileCipher = { key: contentKey, nonceBase: randomBytes(12), size, recordSize: R, name: 'dir/a.bin' };
+  const plain = randomBytes(size);
+  const sealed = await encryptRange(cipher, async (s, e) => plain.slice(s, e), 0, encryptedSize(cipher));
+  const h = await createBLAKE3();
+  h.update(plain);
+  const job: FileJob = {
+    shareId: 'x'.repeat(16),
+    index: 0,
+    readerToken: 't',
+    ticket: 'k',
+    cipher,
+    blake3: h.digest('hex'),
+  };
+  return { cipher, plain, sealed, job };
+}
+
+/** A fake server: answers from `start`, in 700-byte chunks, optionally dropping after `dropAfter` bytes. */
+function fakeServer(sealed: Uint8Array, drops: number[] = []) {
+  const starts: number[] = [];
+  const fetchCiphertext: DecryptDeps['fetchCiphertext'] = async (_id, _i, _auth, start = 0) => {
+    starts.push(start);
+    const dropAfter = drops.shift();
+    let at = start;
+    const body = new ReadableStream<Uint8Array>({
+      pull(c) {
+        if (dropAfter !== undefined && at - start >= dropAfter) return c.error(new TypeError('network error'));
+        if (at >= sealed.length) return c.close();
+        c.enqueue(sealed.slice(at, at + 700));
+        at += 700;
+      },
+    });
+    return new Response(body, { status: start > 0 ? 206 : 200 });
+  };
+  return { starts, deps: { fetchCiphertext, sleep: async () => {}, createHasher: createBLAKE3 } satisfies DecryptDeps };
+}
+
+async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
+  const parts: Uint8Array[] = [];
+  for await (const part of stream) parts.push(part);
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+describe('decryptFile', () => {
+  it('decrypts and verifies a whole file', async () => {
+    const { plain, sealed, job } = await setup(5000);
+    const { deps } = fakeServer(sealed);
+    const file = decryptFile(job, deps);
+    expect(await collect(file.stream)).toEqual(plain);
+    await expect(file.result).resolves.toBeUndefined();
+  });
+
+  it('resumes a dropped connection from the first missing record, record-aligned', async () => {
+    const { plain, sealed, job } = await setup(10_000);
+    const server = fakeServer(sealed, [2100, 1400]);
+    const file = decryptFile(job, server.deps);
+    expect(await collect(file.stream)).toEqual(plain);
+    await file.result;
+    // 2100 bytes = records 0 and 1 complete (1040 each) + 20 bytes of record 2.
+    expect(server.starts).toEqual([0, 2080, 2080 + 1040]);
+  });
+
+  it('gives up after a bounded number of attempts', async () => {
+    const { sealed, job } = await setup(5000);
+    const server = fakeServer(sealed, [10, 10, 10, 10, 10, 10, 10]);
+    const file = decryptFile(job, server.deps);
+    await expect(collect(file.stream)).rejects.toBeInstanceOf(FerryError);
+    await expect(file.result).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(server.starts.length).toBe(6);
+  });
+
+  it('fails fast naming the file and record when ciphertext was tampered with', async () => {
+    const { sealed, job } = await setup(5000);
+    sealed[3 * 1040 + 5]! ^= 1;
+    const file = decryptFile(job, fakeServer(sealed).deps);
+    await expect(collect(file.stream)).rejects.toThrow('dir/a.bin: record 3 failed verification');
+    await expect(file.result).rejects.toMatchObject({ code: 'RECORD_AUTH_FAILED' });
+  });
+
+  it('errors the stream when the whole-file hash does not match', async () => {
+    const { sealed, job } = await setup(5000);
+    const file = decryptFile({ ...job, blake3: 'f'.repeat(64) }, fakeServer(sealed).deps);
+    await expect(collect(file.stream)).rejects.toThrow('dir/a.bin failed verification');
+    await expect(file.result).rejects.toMatchObject({ code: 'FILE_HASH_MISMATCH' });
+  });
+
+  it('handles an empty file', async () => {
+    const { sealed, job } = await setup(0);
+    const file = decryptFile(job, fakeServer(sealed).deps);
+    expect(await collect(file.stream)).toEqual(new Uint8Array(0));
+    await file.result;
+  });
+});

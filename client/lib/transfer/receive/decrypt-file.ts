@@ -1,0 +1,139 @@
+/**
+ * One file of a share, from the server's ciphertext to verified plaintext:
+ *
+ *   GET (Range on resume) → RecordChunker → decryptRecord → verifyingStream → consumer
+ *
+ * It runs the same in the receive worker and, where streams cannot be transferred, on the
+ * page. Memory stays at about one record plus the stream queues whatever the file size.
+ * A dropped connection resumes from the first record not yet received (resume.ts), with
+ * the same ticket, so the server counts the bytes once (ARCHITECTURE.md "Download limits").
+ */
+import { createBLAKE3 } from 'hash-wasm';
+import { FerryError } from '../../../../shared/errors.ts';
+import { decryptRecord, type FileCipher } from '../../../../shared/records.ts';
+import { fetchCiphertext } from '../../api/share-client.ts';
+import { RecordChunker } from './record-chunker.ts';
+import { backoffDelay, isRetryable, MAX_RESUME_ATTEMPTS, resumeOffset } from './resume.ts';
+import { type IncrementalHasher, verifyingStream } from './verify-stream.ts';
+
+/** Everything needed to fetch and open one file. */
+export interface FileJob {
+  shareId: string;
+  index: number;
+  readerToken: string;
+  ticket: string;
+  cipher: FileCipher;
+  /** The manifest's hex BLAKE3 of the plaintext. */
+  blake3: string | null;
+}
+
+/** Seams for tests: the network, the clock and the hasher. */
+export interface DecryptDeps {
+  fetchCiphertext: typeof fetchCiphertext;
+  sleep: (ms: number) => Promise<void>;
+  createHasher: () => Promise<IncrementalHasher>;
+}
+
+const defaultDeps: DecryptDeps = {
+  fetchCiphertext,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  createHasher: createBLAKE3,
+};
+
+/** The plaintext stream and a promise that settles when the file is verified or has failed. */
+export interface DecryptedFile {
+  stream: ReadableStream<Uint8Array>;
+  result: Promise<void>;
+}
+
+/** Starts nothing until the stream is first read; then fetches, decrypts and verifies. */
+export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): DecryptedFile {
+  const { cipher } = job;
+  const chunker = new RecordChunker(cipher, 0, cipher.name);
+  const abort = new AbortController();
+  let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  let failures = 0;
+  let settle: { resolve: () => void; reject: (e: unknown) => void } = { resolve: () => {}, reject: () => {} };
+  const result = new Promise<void>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
+  // A caller that only watches the stream must not see an unhandled rejection.
+  result.catch(() => {});
+
+  /** Opens (or reopens, record-aligned) the ciphertext response. */
+  async function connect(): Promise<ReadableStreamDefaultReader<Uint8Array>> {
+    chunker.restart();
+    const start = resumeOffset(cipher, chunker.nextIndex);
+    const auth = { readerToken: job.readerToken, ticket: job.ticket };
+    const response = await deps.fetchCiphertext(job.shareId, job.index, auth, start, undefined, abort.signal);
+    if (!response.body) throw new FerryError('NETWORK_ERROR', `${cipher.name}: the server sent no data.`);
+    return response.body.getReader();
+  }
+
+  /** Next batch of network bytes, reconnecting with backoff when the connection drops. */
+  async function readSome(): Promise<Uint8Array> {
+    for (;;) {
+      try {
+        reader ??= await connect();
+        const { done, value } = await reader.read();
+        if (!done) return value;
+        // The server ended the body early: treat like a dropped connection.
+        throw new FerryError('NETWORK_ERROR', `${cipher.name}: the download ended early.`);
+      } catch (error) {
+        reader = null;
+        if (abort.signal.aborted) throw new FerryError('ABORTED', 'Cancelled.', { cause: error });
+        failures++;
+        if (!isRetryable(error) || failures > MAX_RESUME_ATTEMPTS) throw error;
+        await deps.sleep(backoffDelay(failures));
+      }
+    }
+  }
+
+  const records = new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          while (!chunker.done) {
+            const sealed = chunker.push(await readSome());
+            for (const { index, sealed: bytes } of sealed) {
+              controller.enqueue(await decryptRecord(cipher, index, bytes));
+              failures = 0;
+            }
+            if (sealed.length > 0) break;
+          }
+          if (chunker.done) {
+            await reader?.cancel().catch(() => {});
+            controller.close();
+          }
+        } catch (error) {
+          const failure = asFerryError(error, cipher.name);
+          settle.reject(failure);
+          controller.error(failure);
+        }
+      },
+      cancel(reason) {
+        abort.abort(reason);
+        settle.reject(new FerryError('ABORTED', `${cipher.name}: download cancelled.`, { cause: reason }));
+        return reader?.cancel(reason).catch(() => {});
+      },
+    },
+    // No read-ahead beyond the record being produced: memory stays flat.
+    { highWaterMark: 0 },
+  );
+
+  if (job.blake3 === null) {
+    const failure = new FerryError('FILE_HASH_MISMATCH', `${cipher.name} failed verification: it has no hash yet.`);
+    settle.reject(failure);
+    return { stream: new ReadableStream({ start: (c) => c.error(failure) }), result };
+  }
+  const verifier = verifyingStream(deps.createHasher(), job.blake3, cipher.name, (failure) =>
+    failure ? settle.reject(failure) : settle.resolve(),
+  );
+  return { stream: records.pipeThrough(verifier), result };
+}
+
+/** Keeps FerryErrors (they name the file and record); wraps anything else. */
+function asFerryError(error: unknown, name: string): FerryError {
+  if (error instanceof FerryError) return error;
+  return new FerryError('NETWORK_ERROR', `${name}: the download failed.`, { cause: error });
+}
