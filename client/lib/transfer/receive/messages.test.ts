@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
+import { downloadIdOf, parseReceiveEvent, parseReceiveRequest, parseSwDownload, parseSwReply } from './messages.ts';
+
+const id = 'abcdefghijklmnop';
+
+async function goodFile() {
+  const { contentKey } = await deriveShareKeys(newSecret());
+  return {
+    shareId: id,
+    index: 0,
+    readerToken: 'r',
+    ticket: 't',
+    name: 'a.txt',
+    size: 3,
+    recordSize: 65536,
+    nonceBase: new Uint8Array(12),
+    key: contentKey,
+    blake3: 'a'.repeat(64),
+  };
+}
+
+describe('worker messages', () => {
+  it('accepts a well-formed open', async () => {
+    const file = await goodFile();
+    expect(parseReceiveRequest({ type: 'open', job: 1, file })).toMatchObject({ type: 'open', job: 1 });
+  });
+
+  it('rejects malformed requests', async () => {
+    const file = await goodFile();
+    for (const bad of [
+      null,
+      'open',
+      { type: 'open', job: -1, file },
+      { type: 'open', job: 1, file: { ...file, key: 'not a key' } },
+      { type: 'open', job: 1, file: { ...file, nonceBase: new Uint8Array(11) } },
+      { type: 'open', job: 1, file: { ...file, recordSize: 1 } },
+      { type: 'open', job: 1, file: { ...file, blake3: 'xyz' } },
+      { type: 'open', job: 1, file: { ...file, size: 1.5 } },
+      { type: 'explode', job: 1 },
+    ]) {
+      expect(parseReceiveRequest(bad)).toBeUndefined();
+    }
+  });
+
+  it('parses events and refuses unknown error codes', () => {
+    expect(parseReceiveEvent({ type: 'verified', job: 3 })).toEqual({ type: 'verified', job: 3 });
+    expect(parseReceiveEvent({ type: 'failed', job: 3, code: 'RECORD_AUTH_FAILED', message: 'x' })).toBeDefined();
+    expect(parseReceiveEvent({ type: 'failed', job: 3, code: 'NOPE', message: 'x' })).toBeUndefined();
+    expect(parseReceiveEvent({ type: 'stream', job: 3, stream: {} })).toBeUndefined();
+    expect(parseReceiveEvent({ type: 'stream', job: 3, stream: new ReadableStream() })?.type).toBe('stream');
+  });
+});
+
+describe('service worker messages', () => {
+  const stream = new ReadableStream<Uint8Array>();
+
+  it('accepts a download with a stream', () => {
+    expect(parseSwDownload({ type: 'download', id: 'A'.repeat(22), name: 'a.txt', size: 3, stream })).toMatchObject({
+      id: 'A'.repeat(22),
+      size: 3,
+    });
+    expect(parseSwDownload({ type: 'download', id: 'A'.repeat(22), name: 'a.zip', size: null, stream })).toBeDefined();
+  });
+
+  it('rejects ids that are not path-safe, missing streams and bad sizes', () => {
+    for (const bad of [
+      { type: 'download', id: '../../api', name: 'a', size: 1, stream },
+      { type: 'download', id: 'A'.repeat(22), name: '', size: 1, stream },
+      { type: 'download', id: 'A'.repeat(22), name: 'a', size: -1, stream },
+      { type: 'download', id: 'A'.repeat(22), name: 'a', size: 1, stream: 'data' },
+      { type: 'other', id: 'A'.repeat(22), name: 'a', size: 1, stream },
+    ]) {
+      expect(parseSwDownload(bad)).toBeUndefined();
+    }
+  });
+
+  it('parses replies and download paths', () => {
+    expect(parseSwReply({ type: 'ready', url: `/__download/${'A'.repeat(22)}` })?.type).toBe('ready');
+    expect(parseSwReply({ type: 'ready', url: 'https://evil.example/' })).toBeUndefined();
+    expect(downloadIdOf(`/__download/${'A'.repeat(22)}`)).toBe('A'.repeat(22));
+    expect(downloadIdOf('/__download/../x')).toBeUndefined();
+    expect(downloadIdOf('/api/shares')).toBeUndefined();
+  });
+});
