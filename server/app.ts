@@ -1,0 +1,143 @@
+/**
+ * createFerryServer: the whole server on one http.Server — tus at /files/, the share API
+ * under /api/, /health, and the built client for everything else. Used by main.ts and by
+ * the tests (which pass port 0, a temp data dir and their own clock).
+ */
+import { mkdirSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { FerryError } from '../shared/errors.ts';
+import { type FerryConfig, resolveConfig } from './config.ts';
+import type { AppDeps } from './deps.ts';
+import { RateLimiter } from './http/rate-limit.ts';
+import { AllowError, sendError, sendJson } from './http/respond.ts';
+import { Router } from './http/router.ts';
+import { serveStatic } from './http/static.ts';
+import { addShareRoutes } from './shares/routes.ts';
+import { openSqliteShareStore } from './shares/sqlite-store.ts';
+import type { ShareStore } from './shares/store.ts';
+import { Sweeper } from './sweeper.ts';
+import { type BlobStore, FileBlobStore } from './uploads/blob-store.ts';
+import { createTus, TUS_PATH } from './uploads/tus.ts';
+
+export interface FerryServer {
+  server: http.Server;
+  /** http://localhost:<port> */
+  url: string;
+  port: number;
+  config: FerryConfig;
+  shares: ShareStore;
+  blobs: BlobStore;
+  sweeper: Sweeper;
+  close(): Promise<void>;
+}
+
+/** How many following ports to try when the configured one is busy. */
+const PORT_ATTEMPTS = 20;
+
+function buildRouter(deps: AppDeps): Router {
+  const { config } = deps;
+  const router = new Router().add('/health', {
+    GET: ({ res }) => sendJson(res, 200, { ok: true, version: config.version }),
+  });
+  if (config.benchSink) {
+    router.add('/api/bench/sink', {
+      PUT: async ({ req, res }) => {
+        let bytes = 0;
+        for await (const chunk of req as AsyncIterable<Buffer>) bytes += chunk.length;
+        sendJson(res, 200, { bytes });
+      },
+    });
+  }
+  return addShareRoutes(router, deps);
+}
+
+export async function createFerryServer(overrides: Partial<FerryConfig> = {}): Promise<FerryServer> {
+  const config = resolveConfig(overrides);
+  const filesDir = path.join(config.dataDir, 'files');
+  mkdirSync(filesDir, { recursive: true });
+  const shares = openSqliteShareStore(path.join(config.dataDir, 'ferry.db'));
+  const blobs = new FileBlobStore(filesDir, config.uploadExpiryMs);
+  const sweeper = new Sweeper({ shares, blobs, now: config.now, ticketIdleMs: config.ticketIdleMs, log: config.log });
+  const deps: AppDeps = {
+    config,
+    shares,
+    blobs,
+    createLimiter: new RateLimiter(config.createRate.burst, config.createRate.perMinute),
+    collect: async () => {
+      await sweeper.collect();
+    },
+  };
+  const router = buildRouter(deps);
+  const tus = createTus({ shares, blobs, maxUploadBytes: config.maxUploadBytes, now: config.now, log: config.log });
+
+  async function dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const raw = req.url ?? '';
+    if (!raw.startsWith('/')) throw new FerryError('BAD_REQUEST', 'Malformed request target.');
+    // Concatenate rather than resolve: "//host/x" must stay a path, not become an authority.
+    const url = new URL(`http://localhost${raw}`);
+    const method = req.method ?? 'GET';
+    if (url.pathname === TUS_PATH || url.pathname.startsWith(`${TUS_PATH}/`)) {
+      // Ciphertext leaves only through ticketed GETs of the share API, never tus GET.
+      if (method === 'GET') throw new AllowError(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
+      return tus.handle(req, res);
+    }
+    if (url.pathname.startsWith('/api/') || url.pathname === '/health') {
+      const { handler, params } = router.match(method, url.pathname);
+      return handler({ req, res, params, url });
+    }
+    if (method !== 'GET' && method !== 'HEAD') throw new AllowError(['GET', 'HEAD']);
+    return serveStatic(config.distDir, req, res, url);
+  }
+
+  const server = http.createServer((req, res) => {
+    req.on('error', () => res.destroy());
+    dispatch(req, res).catch((error: unknown) => {
+      // Leave unread request bodies behind without reading them (e.g. a 413 upload).
+      if (!req.complete) res.setHeader('Connection', 'close');
+      sendError(res, error, config.log);
+    });
+  });
+  const port = await listen(server, config.port, config.host);
+  sweeper.start(config.sweepIntervalMs);
+
+  return {
+    server,
+    url: `http://localhost:${port}`,
+    port,
+    config,
+    shares,
+    blobs,
+    sweeper,
+    async close() {
+      await sweeper.stop();
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      });
+      shares.close();
+    },
+  };
+}
+
+/** Listens on `port`, or the next free one; falls back from '::' to IPv4 where IPv6 is off. */
+async function listen(server: http.Server, port: number, host: string): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const candidate = port === 0 ? 0 : port + attempt;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(candidate, host, () => {
+          server.off('error', reject);
+          resolve();
+        });
+      });
+      return (server.address() as AddressInfo).port;
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'EAFNOSUPPORT' && host === '::') return listen(server, port, '0.0.0.0');
+      if (code !== 'EADDRINUSE' || port === 0 || attempt >= PORT_ATTEMPTS) throw error;
+    }
+  }
+}

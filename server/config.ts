@@ -1,0 +1,98 @@
+/**
+ * Server configuration: flags win over environment variables, which win over defaults.
+ * Tests build a config directly with `resolveConfig({ ... })` and inject a clock.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface FerryConfig {
+  port: number;
+  host: string;
+  /** data/files holds tus uploads, data/ferry.db the share records. */
+  dataDir: string;
+  /** The built client (Vite's outDir). */
+  distDir: string;
+  /** Largest single upload and largest total of a share, in ciphertext bytes. */
+  maxUploadBytes: number;
+  sweepIntervalMs: number;
+  /** Unfinished tus uploads older than this are removed (@tus/file-store counts from creation). */
+  uploadExpiryMs: number;
+  /** A download ticket unused for this long lapses and frees its place. */
+  ticketIdleMs: number;
+  /** Share creation per client IP: a token bucket. */
+  createRate: { burst: number; perMinute: number };
+  /** Largest JSON request body. A manifest may be 1 MiB, so base64url ~1.4 MB. */
+  maxJsonBytes: number;
+  /** Enables PUT /api/bench/sink (a baseline for the benchmark). */
+  benchSink: boolean;
+  version: string;
+  /** Milliseconds since the epoch; injected by tests to move time. */
+  now: () => number;
+  log: (line: string) => void;
+}
+
+function packageVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+export function defaultConfig(): FerryConfig {
+  return {
+    port: 8080,
+    host: '::',
+    dataDir: path.resolve('data'),
+    distDir: path.join(ROOT, 'dist'),
+    maxUploadBytes: 10 * 1024 ** 3,
+    sweepIntervalMs: 60_000,
+    uploadExpiryMs: 24 * 60 * 60 * 1000,
+    ticketIdleMs: 10 * 60 * 1000,
+    createRate: { burst: 30, perMinute: 30 },
+    maxJsonBytes: 2 * 1024 * 1024,
+    benchSink: false,
+    version: packageVersion(),
+    now: Date.now,
+    log: (line) => console.log(line),
+  };
+}
+
+export function resolveConfig(overrides: Partial<FerryConfig> = {}): FerryConfig {
+  return { ...defaultConfig(), ...overrides };
+}
+
+function positiveInt(name: string, text: string | undefined): number | undefined {
+  if (text === undefined || text === '') return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${text}"`);
+  return n;
+}
+
+/** Reads `--port`, `--data`, `--host` (also as `--flag=value`) and the FERRY_* environment. */
+export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): FerryConfig {
+  const flags = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (!arg.startsWith('--')) continue;
+    const eq = arg.indexOf('=');
+    if (eq > 0) flags.set(arg.slice(2, eq), arg.slice(eq + 1));
+    else flags.set(arg.slice(2), argv[++i] ?? '');
+  }
+  const base = defaultConfig();
+  const dataDir = flags.get('data') ?? env.FERRY_DATA_DIR;
+  return {
+    ...base,
+    port: positiveInt('port', flags.get('port') ?? env.PORT) ?? base.port,
+    host: flags.get('host') ?? env.HOST ?? base.host,
+    dataDir: dataDir ? path.resolve(dataDir) : base.dataDir,
+    maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,
+    sweepIntervalMs: positiveInt('FERRY_SWEEP_INTERVAL_MS', env.FERRY_SWEEP_INTERVAL_MS) ?? base.sweepIntervalMs,
+    uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,
+    benchSink: env.FERRY_BENCH_SINK === '1',
+  };
+}

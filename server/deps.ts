@@ -1,0 +1,18 @@
+/** What handlers are given: configuration and the two storage interfaces, nothing global. */
+import type { FerryConfig } from './config.ts';
+import type { RateLimiter } from './http/rate-limit.ts';
+import type { RequestContext } from './http/router.ts';
+import type { ShareStore } from './shares/store.ts';
+import type { BlobStore } from './uploads/blob-store.ts';
+
+export interface AppDeps {
+  config: FerryConfig;
+  shares: ShareStore;
+  blobs: BlobStore;
+  /** Share creations per client address. */
+  createLimiter: RateLimiter;
+  /** Removes dead shares' records and the blobs no live share points at (the sweeper's core). */
+  collect: () => Promise<void>;
+}
+
+export type AppHandler = (ctx: RequestContext, deps: AppDeps) => Promise<void>;

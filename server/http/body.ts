@@ -1,0 +1,51 @@
+/** Reading request bodies: JSON with a size cap, validated by a zod schema where it enters. */
+import type { IncomingMessage } from 'node:http';
+import type { z } from 'zod';
+import { FerryError } from '../../shared/errors.ts';
+
+/** Reads the whole body, refusing (413) as soon as it passes `maxBytes`. */
+export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > maxBytes) {
+    throw new FerryError('TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
+  }
+  const chunks: Buffer[] = [];
+  let total = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    total += chunk.length;
+    if (total > maxBytes) {
+      throw new FerryError('TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** Parses a JSON body against `schema`; INVALID_BODY names the first failing field. */
+export async function readJson<S extends z.ZodType>(
+  req: IncomingMessage,
+  maxBytes: number,
+  schema: S,
+): Promise<z.infer<S>> {
+  const raw = await readBody(req, maxBytes);
+  let json: unknown;
+  try {
+    json = JSON.parse(raw.toString('utf8'));
+  } catch (cause) {
+    throw new FerryError('INVALID_BODY', 'The request body is not valid JSON.', { cause });
+  }
+  return parseWith(schema, json, 'INVALID_BODY');
+}
+
+/** Validates any input (body, path parameter, header) with a schema, or throws `code`. */
+export function parseWith<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  code: 'INVALID_BODY' | 'BAD_REQUEST' | 'INVALID_METADATA' = 'BAD_REQUEST',
+): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const where = issue?.path.length ? issue.path.join('.') : 'value';
+  throw new FerryError(code, `Invalid ${where}: ${issue?.message ?? 'rejected'}.`);
+}

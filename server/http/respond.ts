@@ -1,0 +1,78 @@
+/** Writing answers: JSON bodies, errors in the one `{ error: { code, message } }` shape. */
+import type { ServerResponse } from 'node:http';
+import { type ErrorCode, FerryError, httpStatusOf } from '../../shared/errors.ts';
+
+/** Headers on every answer: no sniffing, and never a Referer (a link's #key must not leak). */
+export const BASE_HEADERS: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+};
+
+export function sendJson(
+  res: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    ...BASE_HEADERS,
+    'Content-Type': 'application/json; charset=utf-8',
+    'Content-Length': Buffer.byteLength(text),
+    'Cache-Control': 'no-store',
+    ...headers,
+  });
+  res.end(text);
+}
+
+export function sendEmpty(res: ServerResponse, status: number, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...BASE_HEADERS, 'Cache-Control': 'no-store', ...headers });
+  res.end();
+}
+
+/** Turns anything thrown into a FerryError; unknown errors become INTERNAL and keep their cause. */
+export function toFerryError(error: unknown): FerryError {
+  if (error instanceof FerryError) return error;
+  return new FerryError('INTERNAL', 'Something went wrong on the server.', { cause: error });
+}
+
+/** The one place an error becomes an HTTP answer (tus errors: see uploads/tus-errors.ts). */
+export function sendError(res: ServerResponse, error: unknown, log: (line: string) => void): void {
+  const ferry = toFerryError(error);
+  if (ferry.code === 'INTERNAL' || ferry.code === 'STORAGE_FAILED') {
+    // Causes are our own or library errors; they never contain tokens or file contents.
+    log(`error: ${ferry.code}: ${describeCause(ferry.cause)}`);
+  }
+  if (res.headersSent) {
+    // Mid-stream: the only honest signal left is to cut the connection.
+    res.destroy();
+    return;
+  }
+  const headers = ferry instanceof HeaderedError ? ferry.headers : {};
+  sendJson(res, httpStatusOf(ferry.code), ferry.toBody(), headers);
+}
+
+/** An error whose answer needs protocol headers (Allow on 405, Content-Range on 416). */
+export class HeaderedError extends FerryError {
+  readonly headers: Record<string, string>;
+  constructor(code: ErrorCode, message: string, headers: Record<string, string>) {
+    super(code, message);
+    this.headers = headers;
+  }
+}
+
+/** 405 that carries the methods the route does allow (RFC 9110 §15.5.6). */
+export class AllowError extends HeaderedError {
+  constructor(allow: string[]) {
+    super('METHOD_NOT_ALLOWED', `Use ${allow.join(' or ')} here.`, { Allow: allow.join(', ') });
+  }
+}
+
+export function fail(code: ErrorCode, message: string): never {
+  throw new FerryError(code, message);
+}
+
+function describeCause(cause: unknown): string {
+  if (cause instanceof Error) return `${cause.name}: ${cause.message}${cause.stack ? `\n${cause.stack}` : ''}`;
+  return String(cause);
+}

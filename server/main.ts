@@ -1,0 +1,60 @@
+/**
+ * `npm start`: builds the client when dist/ is missing or older than its sources, then
+ * serves everything. Flags and environment: see config.ts and API.md.
+ */
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createFerryServer } from './app.ts';
+import { configFromProcess } from './config.ts';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SOURCES = ['client', 'shared', 'public', 'vite.config.ts'];
+
+function newestMtime(entry: string): number {
+  if (!existsSync(entry)) return 0;
+  const info = statSync(entry);
+  if (!info.isDirectory()) return info.mtimeMs;
+  let newest = info.mtimeMs;
+  for (const name of readdirSync(entry)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    newest = Math.max(newest, newestMtime(path.join(entry, name)));
+  }
+  return newest;
+}
+
+async function buildClientIfStale(distDir: string): Promise<void> {
+  const index = path.join(distDir, 'index.html');
+  const built = existsSync(index) ? statSync(index).mtimeMs : 0;
+  const sources = Math.max(...SOURCES.map((s) => newestMtime(path.join(ROOT, s))));
+  if (built > 0 && built >= sources) return;
+  const configFile = path.join(ROOT, 'vite.config.ts');
+  if (!existsSync(configFile)) {
+    console.error('Ferry: vite.config.ts is missing, so the web app cannot be built; serving the API only.');
+    return;
+  }
+  console.log('Ferry: building the web app…');
+  try {
+    const vite = await import('vite');
+    await vite.build({ configFile, root: undefined, logLevel: 'warn' });
+  } catch (error) {
+    console.error(`Ferry: building the web app failed; serving the API only.\n${String(error)}`);
+  }
+}
+
+const config = configFromProcess(process.argv.slice(2), process.env);
+if (process.env.FERRY_SKIP_BUILD !== '1') await buildClientIfStale(config.distDir);
+const ferry = await createFerryServer(config);
+console.log(`Ferry is running at ${ferry.url}`);
+
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    ferry.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

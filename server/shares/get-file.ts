@@ -1,0 +1,108 @@
+/**
+ * GET|HEAD /api/shares/:id/files/:index — one file's ciphertext, whole or by Range, for a
+ * reader holding a ticket that names the file. Bytes the socket accepted are added to the
+ * ticket's coverage when the response ends or is cut; a cut-off response therefore counts
+ * only what was sent, and the download counts once every file is covered (resumes included).
+ */
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import { TICKET_HEADER, tokenSchema } from '../../shared/api.ts';
+import { FerryError } from '../../shared/errors.ts';
+import { tokenHash } from '../../shared/keys.ts';
+import type { AppHandler } from '../deps.ts';
+import { requireBearer } from '../http/auth.ts';
+import { BASE_HEADERS, HeaderedError } from '../http/respond.ts';
+import { loadLiveShare } from './access.ts';
+import { parseRange } from './range.ts';
+import type { TicketRecord } from './store.ts';
+
+const INDEX = /^(0|[1-9][0-9]{0,3})$/;
+
+/** An open ticket is usable while not idle; a completed one for a grace period after completion. */
+function ticketUsable(ticket: TicketRecord, now: number, idleMs: number): boolean {
+  if (ticket.state === 'open') return ticket.lastActiveAt >= now - idleMs;
+  if (ticket.state === 'done') return (ticket.completedAt ?? 0) >= now - idleMs;
+  return false;
+}
+
+export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs, config }) => {
+  const now = config.now();
+  const share = await loadLiveShare(shares, params.id, now);
+  await requireBearer(req.headers.authorization, share.readerHash, 'reader');
+  const index = INDEX.test(params.index ?? '') ? Number(params.index) : -1;
+  const slot = share.slots[index];
+  if (!slot) throw new FerryError('FILE_NOT_FOUND', 'The share has no such file.');
+  if (!slot.sealed || !slot.blobId) throw new FerryError('FILE_NOT_READY', `File ${index} is still being uploaded.`);
+
+  const rawTicket = tokenSchema.safeParse(req.headers[TICKET_HEADER.toLowerCase()]);
+  const hash = rawTicket.success ? await tokenHash(rawTicket.data) : undefined;
+  const ticket = hash ? await shares.getTicket(hash) : undefined;
+  if (!ticket || ticket.shareId !== share.id || !ticketUsable(ticket, now, config.ticketIdleMs)) {
+    throw new FerryError('UNAUTHORIZED', `This needs a current download ticket (${TICKET_HEADER}); ask for a new one.`);
+  }
+  if (!ticket.files.includes(index)) throw new FerryError('FORBIDDEN', `The ticket does not name file ${index}.`);
+
+  const size = slot.size;
+  const range = parseRange(req.headers.range, size);
+  if (range.kind === 'unsatisfiable') {
+    throw new HeaderedError('INVALID_RANGE', `The range lies outside the file (${size} bytes).`, {
+      'Content-Range': `bytes */${size}`,
+    });
+  }
+  const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
+  const headers: Record<string, string | number> = {
+    ...BASE_HEADERS,
+    'Content-Type': 'application/octet-stream',
+    'Accept-Ranges': 'bytes',
+    'Content-Length': end - start + 1,
+    'Cache-Control': 'no-store',
+  };
+  if (range.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
+  res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+  if (req.method === 'HEAD') {
+    res.end();
+    return;
+  }
+  if (ticket.state === 'open') await shares.touchTicket(ticket.hash, now);
+
+  // Keep a long transfer's ticket from lapsing while bytes are still flowing.
+  const keepAlive = setInterval(
+    () => {
+      shares.touchTicket(ticket.hash, config.now()).catch(() => undefined);
+    },
+    Math.max(1000, Math.floor(config.ticketIdleMs / 3)),
+  );
+  keepAlive.unref();
+  const sent = await pump(blobs.read(slot.blobId, start, end), res, end - start + 1);
+  clearInterval(keepAlive);
+  if (ticket.state === 'open' && sent > 0) {
+    await shares.recordCoverage(ticket.hash, index, start, start + sent, config.now());
+  }
+};
+
+/**
+ * Pipes `source` into `res` and resolves with how many bytes the socket accepted: all of
+ * them when the response finished, otherwise the sum of writes whose callback succeeded.
+ */
+function pump(source: Readable, res: ServerResponse, total: number): Promise<number> {
+  return new Promise((resolve) => {
+    let accepted = 0;
+    let finished = false;
+    source.on('data', (chunk: Buffer) => {
+      const ok = res.write(chunk, (error) => {
+        if (!error) accepted += chunk.length;
+      });
+      if (!ok) source.pause();
+    });
+    res.on('drain', () => source.resume());
+    source.on('end', () => res.end());
+    source.on('error', () => res.destroy());
+    res.on('finish', () => {
+      finished = true;
+    });
+    res.on('close', () => {
+      source.destroy();
+      resolve(finished ? total : accepted);
+    });
+  });
+}

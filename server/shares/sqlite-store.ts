@@ -1,0 +1,401 @@
+/**
+ * ShareStore on SQLite (better-sqlite3). Synchronous calls inside one process mean each
+ * `transaction()` below runs without interleaving; `.immediate` also takes the write lock
+ * first, so a second process on the same file could not interleave either.
+ */
+import Database from 'better-sqlite3';
+import { addInterval, coversAll, type Interval, parseIntervals } from './intervals.ts';
+import type {
+  BlobRecord,
+  ClaimResult,
+  CoverageResult,
+  NewShare,
+  ShareRecord,
+  ShareState,
+  ShareStore,
+  SlotRecord,
+  TicketRecord,
+  TicketState,
+} from './store.ts';
+
+/** Schema versions, applied in order; PRAGMA user_version records how far a file got. */
+const MIGRATIONS: string[] = [
+  `CREATE TABLE shares (
+     id TEXT PRIMARY KEY,
+     owner_hash TEXT NOT NULL,
+     upload_hash TEXT NOT NULL,
+     reader_hash TEXT NOT NULL,
+     manifest TEXT NOT NULL,
+     created_at INTEGER NOT NULL,
+     expires_at INTEGER NOT NULL,
+     max_downloads INTEGER,
+     downloads INTEGER NOT NULL DEFAULT 0,
+     password TEXT,
+     state TEXT NOT NULL CHECK (state IN ('uploading', 'ready', 'revoked')),
+     revoked_at INTEGER,
+     purged INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE blobs (
+     id TEXT PRIMARY KEY,
+     size INTEGER NOT NULL,
+     sealed INTEGER NOT NULL DEFAULT 0,
+     token TEXT,
+     share_id TEXT NOT NULL,
+     slot_index INTEGER NOT NULL,
+     created_at INTEGER NOT NULL
+   );
+   CREATE TABLE slots (
+     share_id TEXT NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+     idx INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     blob_id TEXT,
+     PRIMARY KEY (share_id, idx)
+   );
+   CREATE INDEX slots_blob ON slots(blob_id);
+   CREATE TABLE tickets (
+     hash TEXT PRIMARY KEY,
+     share_id TEXT NOT NULL REFERENCES shares(id) ON DELETE CASCADE,
+     state TEXT NOT NULL CHECK (state IN ('open', 'done', 'lapsed')),
+     last_active_at INTEGER NOT NULL,
+     completed_at INTEGER
+   );
+   CREATE INDEX tickets_share ON tickets(share_id, state);
+   CREATE TABLE ticket_files (
+     ticket_hash TEXT NOT NULL REFERENCES tickets(hash) ON DELETE CASCADE,
+     idx INTEGER NOT NULL,
+     size INTEGER NOT NULL,
+     covered TEXT NOT NULL DEFAULT '[]',
+     PRIMARY KEY (ticket_hash, idx)
+   );`,
+];
+
+interface ShareRow {
+  id: string;
+  owner_hash: string;
+  upload_hash: string;
+  reader_hash: string;
+  manifest: string;
+  created_at: number;
+  expires_at: number;
+  max_downloads: number | null;
+  downloads: number;
+  password: string | null;
+  state: ShareState;
+  purged: number;
+}
+interface SlotRow {
+  idx: number;
+  size: number;
+  blob_id: string | null;
+  sealed: number | null;
+  token: string | null;
+}
+interface BlobRow {
+  id: string;
+  size: number;
+  sealed: number;
+  token: string | null;
+  share_id: string;
+  slot_index: number;
+  created_at: number;
+}
+interface TicketRow {
+  hash: string;
+  share_id: string;
+  state: TicketState;
+  last_active_at: number;
+  completed_at: number | null;
+}
+
+export function openSqliteShareStore(file: string): ShareStore {
+  const db = new Database(file);
+  // WAL survives a killed process; NORMAL sync only risks the last commits on power loss.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteShareStore(db);
+}
+
+function migrate(db: Database.Database): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  for (let v = version; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+class SqliteShareStore implements ShareStore {
+  readonly #db: Database.Database;
+  readonly #q;
+
+  constructor(db: Database.Database) {
+    this.#db = db;
+    this.#q = {
+      insertShare: db.prepare(
+        `INSERT INTO shares (id, owner_hash, upload_hash, reader_hash, manifest, created_at, expires_at, max_downloads, password, state)
+         VALUES (@id, @ownerHash, @uploadHash, @readerHash, @manifest, @createdAt, @expiresAt, @maxDownloads, @password, 'uploading')`,
+      ),
+      insertSlot: db.prepare('INSERT INTO slots (share_id, idx, size, blob_id) VALUES (?, ?, ?, ?)'),
+      share: db.prepare<[string], ShareRow>('SELECT * FROM shares WHERE id = ?'),
+      slots: db.prepare<[string], SlotRow>(
+        `SELECT s.idx, s.size, s.blob_id, b.sealed, b.token FROM slots s
+         LEFT JOIN blobs b ON b.id = s.blob_id WHERE s.share_id = ? ORDER BY s.idx`,
+      ),
+      setManifest: db.prepare('UPDATE shares SET manifest = ? WHERE id = ?'),
+      setExpiry: db.prepare('UPDATE shares SET expires_at = ? WHERE id = ?'),
+      unsealedCount: db.prepare<[string], { n: number }>(
+        `SELECT count(*) AS n FROM slots s LEFT JOIN blobs b ON b.id = s.blob_id
+         WHERE s.share_id = ? AND (b.sealed IS NULL OR b.sealed = 0)`,
+      ),
+      setReady: db.prepare(`UPDATE shares SET state = 'ready' WHERE id = ? AND state = 'uploading'`),
+      revoke: db.prepare(`UPDATE shares SET state = 'revoked', revoked_at = ? WHERE id = ? AND state != 'revoked'`),
+      blob: db.prepare<[string], BlobRow>('SELECT * FROM blobs WHERE id = ?'),
+      slot: db.prepare<[string, number], { size: number; blob_id: string | null }>(
+        'SELECT size, blob_id FROM slots WHERE share_id = ? AND idx = ?',
+      ),
+      insertBlob: db.prepare(
+        'INSERT INTO blobs (id, size, sealed, share_id, slot_index, created_at) VALUES (?, ?, 0, ?, ?, ?)',
+      ),
+      pointSlot: db.prepare('UPDATE slots SET blob_id = ? WHERE share_id = ? AND idx = ?'),
+      seal: db.prepare('UPDATE blobs SET sealed = 1, token = ? WHERE id = ? AND sealed = 0'),
+      freeSlots: db.prepare('UPDATE slots SET blob_id = NULL WHERE blob_id = ?'),
+      deleteUnsealedBlob: db.prepare('DELETE FROM blobs WHERE id = ? AND sealed = 0'),
+      countBusy: db.prepare<[string, number], { n: number }>(
+        `SELECT count(*) AS n FROM tickets WHERE share_id = ? AND state = 'open' AND last_active_at >= ?`,
+      ),
+      insertTicket: db.prepare(`INSERT INTO tickets (hash, share_id, state, last_active_at) VALUES (?, ?, 'open', ?)`),
+      insertTicketFile: db.prepare('INSERT INTO ticket_files (ticket_hash, idx, size) VALUES (?, ?, ?)'),
+      ticket: db.prepare<[string], TicketRow>('SELECT * FROM tickets WHERE hash = ?'),
+      ticketFiles: db.prepare<[string], { idx: number; size: number; covered: string }>(
+        'SELECT idx, size, covered FROM ticket_files WHERE ticket_hash = ? ORDER BY idx',
+      ),
+      touchTicket: db.prepare(`UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open'`),
+      setCovered: db.prepare('UPDATE ticket_files SET covered = ? WHERE ticket_hash = ? AND idx = ?'),
+      completeTicket: db.prepare(
+        `UPDATE tickets SET state = 'done', completed_at = ? WHERE hash = ? AND state = 'open'`,
+      ),
+      countDownload: db.prepare('UPDATE shares SET downloads = downloads + 1 WHERE id = ?'),
+      deadShares: db.prepare<[number], { id: string }>(
+        `SELECT id FROM shares WHERE purged = 0 AND (state = 'revoked' OR expires_at <= ?)`,
+      ),
+      deleteSlotsOf: db.prepare('DELETE FROM slots WHERE share_id = ?'),
+      deleteTicketsOf: db.prepare('DELETE FROM tickets WHERE share_id = ?'),
+      tombstone: db.prepare(`UPDATE shares SET purged = 1, manifest = '', password = NULL WHERE id = ?`),
+      dropTombstones: db.prepare(
+        'DELETE FROM shares WHERE purged = 1 AND max(expires_at, coalesce(revoked_at, 0)) < ?',
+      ),
+      orphanBlobs: db.prepare<[], { id: string }>(
+        'SELECT id FROM blobs WHERE NOT EXISTS (SELECT 1 FROM slots WHERE slots.blob_id = blobs.id)',
+      ),
+      deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
+      lapse: db.prepare(`UPDATE tickets SET state = 'lapsed' WHERE state = 'open' AND last_active_at < ?`),
+      unsealedBefore: db.prepare<[number], { id: string }>('SELECT id FROM blobs WHERE sealed = 0 AND created_at < ?'),
+      hasBlob: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
+    };
+  }
+
+  async createShare(share: NewShare): Promise<boolean> {
+    return this.#db
+      .transaction(() => {
+        const resolved: Array<{ size: number; blobId: string | null }> = [];
+        for (const slot of share.slots) {
+          if ('size' in slot) {
+            resolved.push({ size: slot.size, blobId: null });
+            continue;
+          }
+          const blob = this.#q.blob.get(slot.reuseBlobId);
+          if (!blob?.sealed) return false;
+          resolved.push({ size: blob.size, blobId: blob.id });
+        }
+        this.#q.insertShare.run({ ...share, password: share.password ? JSON.stringify(share.password) : null });
+        resolved.forEach((slot, index) => {
+          this.#q.insertSlot.run(share.id, index, slot.size, slot.blobId);
+        });
+        return true;
+      })
+      .immediate();
+  }
+
+  async getShare(id: string): Promise<ShareRecord | undefined> {
+    const row = this.#q.share.get(id);
+    if (!row) return undefined;
+    const slots: SlotRecord[] = this.#q.slots.all(id).map((s) => ({
+      index: s.idx,
+      size: s.size,
+      blobId: s.blob_id,
+      sealed: s.sealed === 1,
+      blobToken: s.sealed === 1 ? s.token : null,
+    }));
+    return {
+      id: row.id,
+      ownerHash: row.owner_hash,
+      uploadHash: row.upload_hash,
+      readerHash: row.reader_hash,
+      manifest: row.manifest,
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+      maxDownloads: row.max_downloads,
+      downloads: row.downloads,
+      password: row.password ? JSON.parse(row.password) : null,
+      state: row.state,
+      purged: row.purged === 1,
+      slots,
+    };
+  }
+
+  async updateShare(id: string, patch: { manifest?: string; expiresAt?: number }): Promise<void> {
+    this.#db.transaction(() => {
+      if (patch.manifest !== undefined) this.#q.setManifest.run(patch.manifest, id);
+      if (patch.expiresAt !== undefined) this.#q.setExpiry.run(patch.expiresAt, id);
+    })();
+  }
+
+  async markReady(id: string): Promise<boolean> {
+    return this.#db
+      .transaction(() => {
+        if (this.#q.unsealedCount.get(id)!.n > 0) return false;
+        this.#q.setReady.run(id);
+        return true;
+      })
+      .immediate();
+  }
+
+  async revokeShare(id: string, now: number): Promise<void> {
+    this.#q.revoke.run(now, id);
+  }
+
+  async getBlob(id: string): Promise<BlobRecord | undefined> {
+    const row = this.#q.blob.get(id);
+    if (!row) return undefined;
+    return {
+      id: row.id,
+      size: row.size,
+      sealed: row.sealed === 1,
+      token: row.token,
+      shareId: row.share_id,
+      index: row.slot_index,
+      createdAt: row.created_at,
+    };
+  }
+
+  async claimSlot(shareId: string, index: number, blobId: string, size: number, now: number): Promise<ClaimResult> {
+    return this.#db
+      .transaction((): ClaimResult => {
+        const slot = this.#q.slot.get(shareId, index);
+        if (!slot) return 'no-slot';
+        if (slot.blob_id !== null) return 'taken';
+        if (slot.size !== size) return 'length-mismatch';
+        this.#q.insertBlob.run(blobId, size, shareId, index, now);
+        this.#q.pointSlot.run(blobId, shareId, index);
+        return 'claimed';
+      })
+      .immediate();
+  }
+
+  async sealBlob(blobId: string, token: string): Promise<boolean> {
+    return this.#q.seal.run(token, blobId).changes === 1;
+  }
+
+  async releaseBlob(blobId: string): Promise<void> {
+    this.#db.transaction(() => {
+      if (this.#q.deleteUnsealedBlob.run(blobId).changes === 1) this.#q.freeSlots.run(blobId);
+    })();
+  }
+
+  async grantTicket(t: { hash: string; shareId: string; files: number[]; now: number; idleMs: number }) {
+    return this.#db
+      .transaction(() => {
+        const share = this.#q.share.get(t.shareId);
+        if (!share) return false;
+        if (share.max_downloads !== null) {
+          const busy = this.#q.countBusy.get(t.shareId, t.now - t.idleMs)!.n;
+          if (share.downloads + busy >= share.max_downloads) return false;
+        }
+        this.#q.insertTicket.run(t.hash, t.shareId, t.now);
+        for (const index of t.files) {
+          const slot = this.#q.slot.get(t.shareId, index);
+          if (!slot) throw new RangeError(`share has no file ${index}`);
+          this.#q.insertTicketFile.run(t.hash, index, slot.size);
+        }
+        return true;
+      })
+      .immediate();
+  }
+
+  async getTicket(hash: string): Promise<TicketRecord | undefined> {
+    const row = this.#q.ticket.get(hash);
+    if (!row) return undefined;
+    return {
+      hash: row.hash,
+      shareId: row.share_id,
+      files: this.#q.ticketFiles.all(hash).map((f) => f.idx),
+      state: row.state,
+      lastActiveAt: row.last_active_at,
+      completedAt: row.completed_at,
+    };
+  }
+
+  async touchTicket(hash: string, now: number): Promise<void> {
+    this.#q.touchTicket.run(now, hash);
+  }
+
+  async recordCoverage(hash: string, index: number, start: number, end: number, now: number) {
+    return this.#db
+      .transaction((): CoverageResult => {
+        const ticket = this.#q.ticket.get(hash);
+        if (ticket?.state !== 'open') return 'ignored';
+        const files = this.#q.ticketFiles.all(hash);
+        let all = true;
+        for (const file of files) {
+          let covered: Interval[] = parseIntervals(file.covered);
+          if (file.idx === index) {
+            covered = addInterval(covered, Math.max(0, start), Math.min(end, file.size));
+            this.#q.setCovered.run(JSON.stringify(covered), hash, index);
+          }
+          if (!coversAll(covered, file.size)) all = false;
+        }
+        this.#q.touchTicket.run(now, hash);
+        if (!all) return 'partial';
+        this.#q.completeTicket.run(now, hash);
+        this.#q.countDownload.run(ticket.share_id);
+        return 'completed';
+      })
+      .immediate();
+  }
+
+  async purgeDead(now: number, tombstoneMs: number): Promise<string[]> {
+    return this.#db
+      .transaction(() => {
+        for (const { id } of this.#q.deadShares.all(now)) {
+          this.#q.deleteTicketsOf.run(id);
+          this.#q.deleteSlotsOf.run(id);
+          this.#q.tombstone.run(id);
+        }
+        this.#q.dropTombstones.run(now - tombstoneMs);
+        const orphans = this.#q.orphanBlobs.all().map((b) => b.id);
+        for (const id of orphans) this.#q.deleteBlob.run(id);
+        return orphans;
+      })
+      .immediate();
+  }
+
+  async lapseTickets(before: number): Promise<number> {
+    return this.#q.lapse.run(before).changes;
+  }
+
+  async unsealedBlobsBefore(before: number): Promise<string[]> {
+    return this.#q.unsealedBefore.all(before).map((b) => b.id);
+  }
+
+  async unknownBlobs(ids: string[]): Promise<string[]> {
+    return ids.filter((id) => !this.#q.hasBlob.get(id));
+  }
+
+  close(): void {
+    this.#db.close();
+  }
+}

@@ -1,0 +1,123 @@
+/**
+ * ShareStore: the records behind shares — shares, their file slots, blobs (tus uploads) and
+ * download tickets. Today SQLite (sqlite-store.ts); later any SQL engine or Redis. Every
+ * method that must be atomic under concurrency (claiming a slot, granting a ticket,
+ * counting a download) is one method here, so each implementation makes it one transaction.
+ * Times are milliseconds since the epoch. Tokens appear only as SHA-256 hex.
+ */
+import type { PasswordWrap } from '../../shared/password.ts';
+
+export type ShareState = 'uploading' | 'ready' | 'revoked';
+
+export interface SlotRecord {
+  index: number;
+  /** Ciphertext bytes. */
+  size: number;
+  blobId: string | null;
+  sealed: boolean;
+  /** Capability to reuse the sealed blob in another share (not a user secret). */
+  blobToken: string | null;
+}
+
+export interface ShareRecord {
+  id: string;
+  ownerHash: string;
+  uploadHash: string;
+  readerHash: string;
+  manifest: string;
+  createdAt: number;
+  expiresAt: number;
+  maxDownloads: number | null;
+  downloads: number;
+  password: PasswordWrap | null;
+  state: ShareState;
+  /** Expired or revoked and already swept: only a tombstone that answers 410 remains. */
+  purged: boolean;
+  slots: SlotRecord[];
+}
+
+export interface BlobRecord {
+  id: string;
+  size: number;
+  sealed: boolean;
+  token: string | null;
+  /** The share and slot whose tus upload created this blob. */
+  shareId: string;
+  index: number;
+  createdAt: number;
+}
+
+export type TicketState = 'open' | 'done' | 'lapsed';
+
+export interface TicketRecord {
+  hash: string;
+  shareId: string;
+  files: number[];
+  state: TicketState;
+  lastActiveAt: number;
+  completedAt: number | null;
+}
+
+export interface NewShare {
+  id: string;
+  ownerHash: string;
+  uploadHash: string;
+  readerHash: string;
+  manifest: string;
+  createdAt: number;
+  expiresAt: number;
+  maxDownloads: number | null;
+  password: PasswordWrap | null;
+  /** One per file: ciphertext still to upload, or a sealed blob to point at. */
+  slots: Array<{ size: number } | { reuseBlobId: string }>;
+}
+
+export type ClaimResult = 'claimed' | 'no-slot' | 'taken' | 'length-mismatch';
+export type CoverageResult = 'completed' | 'partial' | 'ignored';
+
+export interface ShareStore {
+  /** Inserts a share; false when a reused blob is gone or not sealed (nothing is written then). */
+  createShare(share: NewShare): Promise<boolean>;
+  getShare(id: string): Promise<ShareRecord | undefined>;
+  updateShare(id: string, patch: { manifest?: string; expiresAt?: number }): Promise<void>;
+  /** Sets state ready; false (and no change) unless every slot's blob is sealed. */
+  markReady(id: string): Promise<boolean>;
+  revokeShare(id: string, now: number): Promise<void>;
+
+  getBlob(id: string): Promise<BlobRecord | undefined>;
+  /** Atomically points an empty slot at a new, unsealed blob of exactly the slot's size. */
+  claimSlot(shareId: string, index: number, blobId: string, size: number, now: number): Promise<ClaimResult>;
+  /** Marks an unsealed blob sealed with its reuse token; false if it is unknown or already sealed. */
+  sealBlob(blobId: string, token: string): Promise<boolean>;
+  /** Forgets an unsealed blob and frees its slot (tus termination, vanished upload). */
+  releaseBlob(blobId: string): Promise<void>;
+
+  /**
+   * Grants a ticket only while downloads + open, non-idle tickets < maxDownloads, in one
+   * transaction: racing recipients can never exceed the limit.
+   */
+  grantTicket(ticket: {
+    hash: string;
+    shareId: string;
+    files: number[];
+    now: number;
+    idleMs: number;
+  }): Promise<boolean>;
+  getTicket(hash: string): Promise<TicketRecord | undefined>;
+  touchTicket(hash: string, now: number): Promise<void>;
+  /**
+   * Adds bytes [start, end) of file `index` as sent. When every file of the ticket is fully
+   * covered, the ticket completes and the share's downloads go up by one — exactly once.
+   */
+  recordCoverage(hash: string, index: number, start: number, end: number, now: number): Promise<CoverageResult>;
+
+  /** Sweeps expired/revoked shares to tombstones and drops old tombstones; returns unreferenced blob ids, forgotten. */
+  purgeDead(now: number, tombstoneMs: number): Promise<string[]>;
+  /** Open tickets idle since before `before` lapse. */
+  lapseTickets(before: number): Promise<number>;
+  /** Unsealed blobs created before `before` (to check that their upload still exists). */
+  unsealedBlobsBefore(before: number): Promise<string[]>;
+  /** The ids among `ids` that no blob record knows. */
+  unknownBlobs(ids: string[]): Promise<string[]>;
+  close(): void;
+}

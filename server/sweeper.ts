@@ -1,0 +1,71 @@
+/**
+ * The sweeper: expired and revoked shares become tombstones, blobs no live share points at
+ * are removed, unfinished uploads past the tus expiry are removed (and their slots freed),
+ * uploads no record knows are removed, idle tickets lapse. Runs on an unref'd timer and can
+ * be called directly (tests pass their own clock through config.now).
+ */
+import type { ShareStore } from './shares/store.ts';
+import type { BlobStore } from './uploads/blob-store.ts';
+
+/** How long a swept share still answers 410 instead of 404. */
+export const TOMBSTONE_MS = 7 * 24 * 60 * 60 * 1000;
+/** An unsealed blob younger than this may still be in the middle of tus creation. */
+const CREATION_GRACE_MS = 60_000;
+
+export interface SweeperDeps {
+  shares: ShareStore;
+  blobs: BlobStore;
+  now: () => number;
+  ticketIdleMs: number;
+  log: (line: string) => void;
+}
+
+export class Sweeper {
+  readonly #deps: SweeperDeps;
+  #timer: NodeJS.Timeout | undefined;
+  #running: Promise<void> | undefined;
+
+  constructor(deps: SweeperDeps) {
+    this.#deps = deps;
+  }
+
+  /** Dead shares to tombstones, then every blob no remaining slot points at is removed. */
+  async collect(now = this.#deps.now()): Promise<number> {
+    const orphans = await this.#deps.shares.purgeDead(now, TOMBSTONE_MS);
+    for (const id of orphans) await this.#deps.blobs.remove(id);
+    return orphans.length;
+  }
+
+  /** One full pass. Concurrent calls share the pass in progress. */
+  sweep(now = this.#deps.now()): Promise<void> {
+    this.#running ??= this.#pass(now).finally(() => {
+      this.#running = undefined;
+    });
+    return this.#running;
+  }
+
+  async #pass(now: number): Promise<void> {
+    const { shares, blobs, ticketIdleMs } = this.#deps;
+    await shares.lapseTickets(now - ticketIdleMs);
+    await this.collect(now);
+    await blobs.removeExpired();
+    // Uploads tus expired (or that vanished) free their slot so the file can be sent again.
+    for (const id of await shares.unsealedBlobsBefore(now - CREATION_GRACE_MS)) {
+      if ((await blobs.size(id)) === undefined) await shares.releaseBlob(id);
+    }
+    for (const id of await shares.unknownBlobs(await blobs.list())) await blobs.remove(id);
+  }
+
+  start(intervalMs: number): void {
+    this.#timer = setInterval(() => {
+      this.sweep().catch((error: unknown) => this.#deps.log(`sweeper: ${String(error)}`));
+    }, intervalMs);
+    this.#timer.unref();
+  }
+
+  /** Stops the timer and waits for a pass in progress. */
+  async stop(): Promise<void> {
+    clearInterval(this.#timer);
+    await this.#running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * BlobStore: where ciphertext lives. It hands tus its DataStore and reads sealed uploads
+ * back by byte range. Today @tus/file-store under data/files (one file plus one .json info
+ * file per upload, which is what lets an upload resume after a restart); later @tus/s3-store.
+ */
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import type { Readable } from 'node:stream';
+import { FileStore } from '@tus/file-store';
+import { type DataStore, Upload } from '@tus/server';
+
+export interface BlobStore {
+  /** What @tus/server writes uploads into. */
+  readonly datastore: DataStore;
+  /** Bytes [start, end] (inclusive, as in HTTP ranges) of a blob. */
+  read(id: string, start: number, end: number): Readable;
+  /** Bytes stored so far (the tus offset); undefined when the upload does not exist. */
+  size(id: string): Promise<number | undefined>;
+  /** Marks an upload complete in the store itself, so expiry of unfinished uploads skips it. */
+  seal(id: string): Promise<void>;
+  /** Deletes an upload and its info; a missing upload is not an error. */
+  remove(id: string): Promise<void>;
+  /** Ids of every upload the store holds. */
+  list(): Promise<string[]>;
+  /** Removes unfinished uploads past their expiry (tus expiration extension). */
+  removeExpired(): Promise<number>;
+}
+
+export class FileBlobStore implements BlobStore {
+  readonly datastore: FileStore;
+  readonly #directory: string;
+
+  constructor(directory: string, expiryMs: number) {
+    this.#directory = path.resolve(directory);
+    this.datastore = new FileStore({ directory: this.#directory, expirationPeriodInMilliseconds: expiryMs });
+  }
+
+  #file(id: string): string {
+    // Ids come from our naming function (base64url), but never trust a path built from input.
+    if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new RangeError('not a blob id');
+    return path.join(this.#directory, id);
+  }
+
+  read(id: string, start: number, end: number): Readable {
+    return createReadStream(this.#file(id), { start, end });
+  }
+
+  async size(id: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.#file(id))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async seal(id: string): Promise<void> {
+    // @tus/file-store's deleteExpired() compares size with the offset saved in the .json
+    // at creation (always 0), so it would delete finished uploads too. Saving the final
+    // offset there makes it treat the upload as complete.
+    const info = await this.datastore.configstore.get(id);
+    if (info && info.size !== undefined) {
+      await this.datastore.configstore.set(id, new Upload({ ...info, offset: info.size }));
+    }
+  }
+
+  async remove(id: string): Promise<void> {
+    try {
+      await this.datastore.remove(id);
+    } catch {
+      // FileStore throws FILE_NOT_FOUND when the data file is already gone; drop the info too.
+      await this.datastore.configstore.delete(id).catch(() => undefined);
+    }
+  }
+
+  async list(): Promise<string[]> {
+    return (await this.datastore.configstore.list?.()) ?? [];
+  }
+
+  removeExpired(): Promise<number> {
+    return this.datastore.deleteExpired();
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The tus hooks that tie uploads to shares. An upload belongs to one slot of one share:
+ * creation claims the slot (Upload-Length must equal the slot's declared ciphertext size),
+ * every later request must carry the share's upload token, and finishing seals the blob.
+ */
+import { randomBytes } from 'node:crypto';
+import type { ServerOptions, Upload } from '@tus/server';
+import { uploadMetadataSchema } from '../../shared/api.ts';
+import { FerryError } from '../../shared/errors.ts';
+import { requireBearer } from '../http/auth.ts';
+import { loadLiveShare } from '../shares/access.ts';
+import type { ShareStore } from '../shares/store.ts';
+import type { BlobStore } from './blob-store.ts';
+
+type Request = Parameters<NonNullable<ServerOptions['onIncomingRequest']>>[0];
+
+export interface HookDeps {
+  shares: ShareStore;
+  blobs: BlobStore;
+  now: () => number;
+}
+
+/** Upload ids: 18 random bytes, base64url (24 characters, safe as a file name). */
+export function newUploadId(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+export function createHooks(deps: HookDeps) {
+  const { shares, blobs, now } = deps;
+
+  /** The blob behind an upload URL, with its share checked live and the upload token verified. */
+  async function authorizedBlob(req: Request, uploadId: string) {
+    const blob = await shares.getBlob(uploadId);
+    if (!blob) throw new FerryError('NOT_FOUND', 'There is no upload at this address.');
+    const share = await loadLiveShare(shares, blob.shareId, now());
+    await requireBearer(req.headers.get('authorization'), share.uploadHash, 'upload');
+    return blob;
+  }
+
+  return {
+    /** HEAD, PATCH and DELETE (POST is checked in onUploadCreate, where the metadata is parsed). */
+    async onIncomingRequest(req: Request, uploadId: string): Promise<void> {
+      if (req.method === 'POST') return;
+      const blob = await authorizedBlob(req, uploadId);
+      if (req.method === 'PATCH' && blob.sealed) {
+        throw new FerryError('UPLOAD_SEALED', 'This upload is complete and can no longer change.');
+      }
+      if (req.method === 'DELETE') {
+        // tus termination: only unfinished uploads; a sealed blob may be shared by other shares.
+        if (blob.sealed) throw new FerryError('UPLOAD_SEALED', 'A complete upload is removed with its share.');
+        await shares.releaseBlob(blob.id);
+      }
+    },
+
+    async onUploadCreate(req: Request, upload: Upload): Promise<{ metadata?: Upload['metadata'] }> {
+      const meta = uploadMetadataSchema.safeParse(upload.metadata ?? {});
+      if (!meta.success) {
+        throw new FerryError(
+          'INVALID_METADATA',
+          'Upload-Metadata needs "share" (the share id) and "index" (the file).',
+        );
+      }
+      const share = await loadLiveShare(shares, meta.data.share, now());
+      await requireBearer(req.headers.get('authorization'), share.uploadHash, 'upload');
+      if (share.state !== 'uploading') throw new FerryError('CONFLICT', 'This share is complete; it takes no uploads.');
+      if (upload.size === undefined) {
+        throw new FerryError('LENGTH_MISMATCH', 'Upload-Length is required: the ciphertext size is known in advance.');
+      }
+      const index = Number(meta.data.index);
+      const claim = await shares.claimSlot(share.id, index, upload.id, upload.size, now());
+      if (claim === 'no-slot') throw new FerryError('FILE_NOT_FOUND', `The share has no file ${index}.`);
+      if (claim === 'taken') throw new FerryError('CONFLICT', `File ${index} already has an upload.`);
+      if (claim === 'length-mismatch') {
+        throw new FerryError('LENGTH_MISMATCH', `Upload-Length differs from the size declared for file ${index}.`);
+      }
+      return {};
+    },
+
+    /** Seals the blob: from now on it is immutable and may be reused by the owner's token. */
+    async onUploadFinish(_req: Request, upload: Upload): Promise<Record<string, never>> {
+      const blob = await shares.getBlob(upload.id);
+      if (!blob) throw new FerryError('NOT_FOUND', 'This upload was removed.');
+      await loadLiveShare(shares, blob.shareId, now());
+      await blobs.seal(upload.id);
+      await shares.sealBlob(upload.id, randomBytes(32).toString('base64url'));
+      return {};
+    },
+  };
+}

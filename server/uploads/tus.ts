@@ -1,0 +1,71 @@
+/**
+ * tus 1.0 (core + creation + creation-with-upload + termination + expiration) at /files/,
+ * configured rather than forked: @tus/server does the protocol, hooks.ts ties it to shares.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type CancellationContext, Server } from '@tus/server';
+import { BASE_HEADERS } from '../http/respond.ts';
+import type { ShareStore } from '../shares/store.ts';
+import type { BlobStore } from './blob-store.ts';
+import { createHooks, newUploadId } from './hooks.ts';
+import { tusErrorResponse } from './tus-errors.ts';
+
+export const TUS_PATH = '/files';
+
+/**
+ * Answers that @tus/server writes itself before any handler runs (412, "Invalid <header>")
+ * are plain text; this rewrites them into Ferry's JSON error shape and labels JSON bodies.
+ */
+class FerryTusServer extends Server {
+  override write(context: CancellationContext, headers: Headers, status: number, body = '') {
+    if (status >= 400 && !body.startsWith('{')) {
+      const invalid = /^Invalid (.*)$/.exec(body.trim());
+      // tus 1.0 §Tus-Resumable: an unsupported version is 412 with Tus-Version.
+      if (status === 412 || invalid?.[1]?.split(' ').includes('tus-resumable')) {
+        status = 412;
+        headers.set('Tus-Version', '1.0.0');
+      }
+      const code = status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+      const message = invalid ? `Invalid tus header: ${invalid[1]}.` : body.trim();
+      body = JSON.stringify({ error: { code, message } });
+    }
+    if (body.startsWith('{')) headers.set('Content-Type', 'application/json; charset=utf-8');
+    for (const [name, value] of Object.entries(BASE_HEADERS)) headers.set(name, value);
+    return super.write(context, headers, status, body);
+  }
+}
+
+export interface TusDeps {
+  shares: ShareStore;
+  blobs: BlobStore;
+  maxUploadBytes: number;
+  now: () => number;
+  log: (line: string) => void;
+}
+
+export function createTus(deps: TusDeps) {
+  const hooks = createHooks(deps);
+  const server = new FerryTusServer({
+    path: TUS_PATH,
+    datastore: deps.blobs.datastore,
+    // Refused at creation from Upload-Length, before a byte is stored (413).
+    maxSize: deps.maxUploadBytes,
+    namingFunction: () => newUploadId(),
+    // A relative Location works the same directly and behind the Vite dev proxy, and
+    // never trusts a client-supplied Host or X-Forwarded-* header.
+    relativeLocation: true,
+    respectForwardedHeaders: false,
+    // Same origin only: no Access-Control-Allow-Origin.
+    allowedOrigins: [],
+    disableTerminationForFinishedUploads: true,
+    onIncomingRequest: hooks.onIncomingRequest,
+    onUploadCreate: hooks.onUploadCreate,
+    onUploadFinish: hooks.onUploadFinish,
+    onResponseError: (_req, error) => tusErrorResponse(error, deps.log),
+  });
+  return {
+    handle: (req: IncomingMessage, res: ServerResponse): Promise<void> => server.handle(req, res),
+    /** Removes unfinished uploads past the store's expiry. */
+    cleanUpExpiredUploads: (): Promise<number> => server.cleanUpExpiredUploads(),
+  };
+}
