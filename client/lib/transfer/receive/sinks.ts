@@ -1,0 +1,101 @@
+/**
+ * Where verified plaintext goes, chosen per browser (best first):
+ *
+ * 1. `showSaveFilePicker` (WICG File System Access): written straight to the chosen file.
+ *    A FileSystemWritableFileStream writes to a swap file that replaces the target only on
+ *    close(); abort() discards it (File System Standard §"FileSystemWritableFileStream"),
+ *    so a failed file never appears on disk.
+ * 2. The service worker stream (sw-download.ts) for anything larger than BLOB_LIMIT.
+ * 3. A Blob assembled in memory after the stream has closed, that is after verification,
+ *    and saved through an object URL.
+ *
+ * Every sink consumes a stream that errors instead of closing when the file fails
+ * (verify-stream.ts), and each one turns that error into "no file" or "failed download".
+ */
+import { FerryError } from '../../../../shared/errors.ts';
+import { safeDownloadName } from './content-disposition.ts';
+import { streamToServiceWorker } from './sw-download.ts';
+
+/** Files up to this size may be assembled in memory when nothing better exists. */
+export const BLOB_LIMIT = 8 * 1024 * 1024;
+
+export type SinkKind = 'picker' | 'service-worker' | 'blob';
+
+/** The sink for a download of `size` bytes given what this browser offers. */
+export function chooseSink(size: number, has: { picker: boolean; serviceWorker: boolean }): SinkKind {
+  if (has.picker) return 'picker';
+  if (size > BLOB_LIMIT && has.serviceWorker) return 'service-worker';
+  return 'blob';
+}
+
+/** A place to save one download; `save` resolves once the bytes are all written. */
+export interface SaveTarget {
+  kind: SinkKind;
+  save(stream: ReadableStream<Uint8Array>): Promise<void>;
+}
+
+interface FileHandle {
+  createWritable(): Promise<WritableStream<Uint8Array> & { abort(reason?: unknown): Promise<void> }>;
+}
+type SavePicker = (options: { suggestedName: string }) => Promise<FileHandle>;
+
+function picker(): SavePicker | undefined {
+  const fn = (globalThis as { showSaveFilePicker?: SavePicker }).showSaveFilePicker;
+  return typeof fn === 'function' ? fn.bind(globalThis) : undefined;
+}
+
+/**
+ * Picks the sink. Must be called straight from the click handler, before any other await:
+ * showSaveFilePicker needs the click's transient user activation (HTML §6.4.3). Answers
+ * null when the user closes the picker.
+ */
+export async function chooseTarget(name: string, size: number, serviceWorker: boolean): Promise<SaveTarget | null> {
+  const savePicker = picker();
+  const kind = chooseSink(size, { picker: savePicker !== undefined, serviceWorker });
+  const fileName = safeDownloadName(name);
+  if (kind === 'picker' && savePicker) {
+    let handle: FileHandle;
+    try {
+      handle = await savePicker({ suggestedName: fileName });
+    } catch (error) {
+      if (error instanceof DOMException && error.name === 'AbortError') return null;
+      throw new FerryError('ABORTED', 'The file could not be saved there.', { cause: error });
+    }
+    return { kind, save: (stream) => saveToHandle(handle, stream) };
+  }
+  if (kind === 'service-worker') return { kind, save: (stream) => streamToServiceWorker(stream, fileName, size) };
+  return { kind, save: (stream) => saveAsBlob(stream, fileName) };
+}
+
+async function saveToHandle(handle: FileHandle, stream: ReadableStream<Uint8Array>): Promise<void> {
+  const writable = await handle.createWritable();
+  try {
+    await stream.pipeTo(writable);
+  } catch (error) {
+    // pipeTo already aborts the destination when the source errors; abort again in case
+    // the failure came from elsewhere, so the swap file is discarded either way.
+    await writable.abort(error).catch(() => {});
+    throw error;
+  }
+}
+
+/** Reads the whole stream, then saves it. Nothing is offered unless the stream closed cleanly. */
+export async function saveAsBlob(stream: ReadableStream<Uint8Array>, fileName: string): Promise<void> {
+  const parts: BlobPart[] = [];
+  const reader = stream.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    parts.push(value as Uint8Array<ArrayBuffer>);
+  }
+  const url = URL.createObjectURL(new Blob(parts, { type: 'application/octet-stream' }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.hidden = true;
+  document.body.append(link);
+  link.click();
+  link.remove();
+  // Revoking at once can cancel the download in some browsers; a minute is plenty.
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
