@@ -1,0 +1,124 @@
+/** The send view (`/`), through the accessible names in e2e/ui-contract.md. */
+import { expect, type Locator, type Page } from '@playwright/test';
+
+export interface SendOptions {
+  /** Seconds: 300, 3600, 86400, 259200 or 604800. */
+  expiresAfter?: number;
+  downloadLimit?: number;
+  password?: string;
+}
+
+export class SendPage {
+  readonly page: Page;
+  readonly dropzone: Locator;
+  readonly sendButton: Locator;
+  readonly progress: Locator;
+  readonly shareLink: Locator;
+  readonly unfinished: Locator;
+  readonly alert: Locator;
+
+  constructor(page: Page) {
+    this.page = page;
+    this.dropzone = page.getByTestId('dropzone');
+    this.sendButton = page.getByRole('button', { name: 'Send', exact: true });
+    this.progress = page.getByRole('progressbar', { name: 'Upload progress' });
+    this.shareLink = page.getByLabel('Share link');
+    this.unfinished = page
+      .locator('section')
+      .filter({ has: page.getByRole('heading', { name: 'Unfinished uploads' }) });
+    this.alert = page.getByRole('alert');
+  }
+
+  async open(): Promise<void> {
+    await this.page.goto('/');
+    await expect(this.dropzone).toBeVisible();
+  }
+
+  /** Picks files through the Dashboard's file input. */
+  async addFiles(paths: string | string[]): Promise<void> {
+    await this.dropzone.locator('input.uppy-Dashboard-input:not([webkitdirectory])').first().setInputFiles(paths);
+  }
+
+  /** Picks a whole folder through the Dashboard's folder input. */
+  async addFolder(path: string): Promise<void> {
+    await this.dropzone.locator('input.uppy-Dashboard-input[webkitdirectory]').first().setInputFiles(path);
+  }
+
+  async setOptions(options: SendOptions): Promise<void> {
+    if (options.expiresAfter !== undefined) {
+      await this.page.getByLabel('Expires after').selectOption(String(options.expiresAfter));
+    }
+    if (options.downloadLimit !== undefined) {
+      await this.page.getByLabel('Download limit').fill(String(options.downloadLimit));
+    }
+    if (options.password !== undefined) {
+      await this.page.getByLabel('Password (optional)').fill(options.password);
+    }
+  }
+
+  async send(): Promise<void> {
+    await expect(this.sendButton).toBeEnabled();
+    await this.sendButton.click();
+  }
+
+  /** The upload progress in percent (aria-valuenow), or -1 while there is no progress bar. */
+  async percent(): Promise<number> {
+    if (!(await this.progress.isVisible())) return -1;
+    return Number((await this.progress.getAttribute('aria-valuenow')) ?? -1);
+  }
+
+  /** Waits until the upload has reached `percent` (or finished). */
+  async waitForProgress(percent: number, timeout = 60_000): Promise<number> {
+    let seen = -1;
+    await expect
+      .poll(
+        async () => {
+          if (await this.shareLink.isVisible()) return 100;
+          seen = await this.percent();
+          return seen;
+        },
+        { timeout, intervals: [50] },
+      )
+      .toBeGreaterThanOrEqual(percent);
+    return seen;
+  }
+
+  /** Waits for the upload to finish and returns the share link. */
+  async link(timeout = 120_000): Promise<string> {
+    await expect(this.shareLink).toBeVisible({ timeout });
+    const link = await this.shareLink.inputValue();
+    expect(link).toMatch(/\/s\/[A-Za-z0-9_-]{16}#[A-Za-z0-9_-]+$/);
+    return link;
+  }
+
+  /** Picks, sets options, sends, and returns the link. */
+  async sendFiles(paths: string | string[], options: SendOptions = {}): Promise<string> {
+    await this.addFiles(paths);
+    await this.setOptions(options);
+    await this.send();
+    return await this.link();
+  }
+
+  async revoke(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Revoke link' }).click();
+  }
+
+  async extend(): Promise<void> {
+    await this.page.getByRole('button', { name: 'Extend by 24 hours' }).click();
+  }
+
+  /** The item of an unfinished upload that mentions `name`. */
+  unfinishedItem(name: string): Locator {
+    return this.unfinished.getByRole('listitem').filter({ hasText: name });
+  }
+
+  /** Resumes an unfinished upload, choosing the file again when the app asks for it. */
+  async resume(name: string, path: string): Promise<void> {
+    const item = this.unfinishedItem(name);
+    await expect(item).toBeVisible();
+    const chooseAgain = this.page.getByLabel(`Choose ${name} again`);
+    if (await chooseAgain.isVisible()) await chooseAgain.setInputFiles(path);
+    const resume = item.getByRole('button', { name: 'Resume' });
+    if (await resume.isVisible()) await resume.click();
+  }
+}
