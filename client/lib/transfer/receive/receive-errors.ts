@@ -1,0 +1,61 @@
+/** How receive-side failures read: error pages for the share, one sentence per failed file. */
+import { type ErrorCode, FerryError } from '../../../../shared/errors.ts';
+
+export interface ErrorPage {
+  title: string;
+  message: string;
+}
+
+const PAGES: Partial<Record<ErrorCode, string>> = {
+  SHARE_NOT_FOUND: 'Link not found',
+  NOT_FOUND: 'Link not found',
+  SHARE_EXPIRED: 'This link has expired',
+  SHARE_REVOKED: 'This link was revoked',
+  DOWNLOAD_LIMIT_REACHED: 'Download limit reached',
+  WRONG_KEY: 'This link is incomplete',
+  MANIFEST_INVALID: 'This share cannot be opened',
+  NETWORK_ERROR: 'Ferry could not be reached',
+};
+
+const DETAILS: Partial<Record<ErrorCode, string>> = {
+  SHARE_NOT_FOUND: 'There is no share at this address. It may have been deleted after it expired.',
+  NOT_FOUND: 'There is no share at this address. It may have been deleted after it expired.',
+  SHARE_EXPIRED: 'The sender chose how long this link would work, and that time is over.',
+  SHARE_REVOKED: 'The sender withdrew these files.',
+  DOWNLOAD_LIMIT_REACHED: 'These files have been downloaded as many times as the sender allowed.',
+};
+
+/** Codes after which the share as a whole is gone: the page switches to an error page. */
+export function isShareGone(code: ErrorCode): boolean {
+  return ['SHARE_NOT_FOUND', 'SHARE_EXPIRED', 'SHARE_REVOKED', 'DOWNLOAD_LIMIT_REACHED'].includes(code);
+}
+
+/** The error page for a failure to open the share. */
+export function errorPage(error: unknown): ErrorPage {
+  const failure = error instanceof FerryError ? error : new FerryError('INTERNAL', 'Something unexpected happened.');
+  return {
+    title: PAGES[failure.code] ?? 'This share cannot be opened',
+    message: DETAILS[failure.code] ?? failure.message,
+  };
+}
+
+const VERIFICATION: readonly ErrorCode[] = ['RECORD_AUTH_FAILED', 'RECORD_TRUNCATED', 'FILE_HASH_MISMATCH'];
+
+/** True when a file failed because its content did not verify (not because of the network). */
+export function isVerificationFailure(error: unknown): boolean {
+  return error instanceof FerryError && VERIFICATION.includes(error.code);
+}
+
+/** One sentence naming the file; "<name> failed verification …" when its content is wrong. */
+export function fileFailure(name: string, error: unknown): string {
+  if (!(error instanceof FerryError)) return `${name} could not be downloaded.`;
+  if (error.code === 'RECORD_AUTH_FAILED' || error.code === 'RECORD_TRUNCATED') {
+    const record = /record (\d+)/.exec(error.message)?.[1];
+    return `${name} failed verification: record ${record ?? '?'} was altered or damaged on the way. The file was not saved.`;
+  }
+  if (error.code === 'FILE_HASH_MISMATCH') {
+    return `${name} failed verification: its content does not match the sender’s BLAKE3 hash. The file was not saved.`;
+  }
+  if (error.code === 'ABORTED') return `${name} was not downloaded: the download was cancelled.`;
+  return `${name} could not be downloaded: ${error.message}`;
+}
