@@ -24,7 +24,8 @@ export function parseRange(header: string | undefined, size: number): RangeResul
     return { kind: 'partial', start: Math.max(0, size - n), end: size - 1 };
   }
   const start = Number(first);
-  const end = last === '' ? size - 1 : Number(last);
+  const end = last === '' ? Number.MAX_SAFE_INTEGER : Number(last);
+  // last < first is an invalid range-spec, ignored like any other syntax error.
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end) || end < start) return { kind: 'full' };
   if (start >= size) return { kind: 'unsatisfiable' };
   return { kind: 'partial', start, end: Math.min(end, size - 1) };

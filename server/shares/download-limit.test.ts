@@ -1,0 +1,110 @@
+/** Download limits are exact: under concurrent ticket requests, and only for whole downloads. */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShareInfo } from '../../shared/api.ts';
+import {
+  api,
+  createTestShare,
+  errorCode,
+  fetchFile,
+  startTestServer,
+  type TestServer,
+  type TestShare,
+  ticketFor,
+  uploadAndComplete,
+} from '../test-support.ts';
+
+let ferry: TestServer;
+beforeAll(async () => {
+  ferry = await startTestServer();
+});
+afterAll(async () => {
+  await ferry.stop();
+});
+
+/** Starts a GET, takes the headers and a first chunk, then drops the connection. */
+function cutOffDownload(share: TestShare, ticket: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(
+      `${ferry.url}/api/shares/${share.id}/files/0`,
+      { headers: { Authorization: `Bearer ${share.readerToken}`, 'Ferry-Ticket': ticket } },
+      (res) => {
+        res.once('data', (chunk: Buffer) => {
+          res.pause();
+          setTimeout(() => {
+            req.destroy();
+            resolve(chunk.length);
+          }, 50);
+        });
+      },
+    );
+    req.on('error', (error) => {
+      if ((error as NodeJS.ErrnoException).code !== 'ECONNRESET') reject(error);
+    });
+  });
+}
+
+async function downloads(share: TestShare): Promise<number> {
+  // The owner view, which stays readable after the limit is reached.
+  const owner = await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
+  return (owner.json as ShareInfo).downloads;
+}
+
+describe('download limit', () => {
+  it('grants exactly maxDownloads tickets to 10 concurrent requests', async () => {
+    const share = await createTestShare(ferry.url, [{ size: 64 }], { maxDownloads: 2 });
+    await uploadAndComplete(ferry.url, share, [randomBytes(64)]);
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ticketFor(ferry.url, share, [0])));
+    expect(answers.filter((a) => a.status === 201)).toHaveLength(2);
+    const refused = answers.filter((a) => a.status !== 201);
+    expect(refused.every((a) => a.status === 410 && errorCode(a) === 'DOWNLOAD_LIMIT_REACHED')).toBe(true);
+  });
+
+  it('does not count a cut-off download, counts a completed one, then answers 410', async () => {
+    // Larger than loopback socket buffers, so a dropped connection cannot have taken it all.
+    const bytes = randomBytes(48 * 1024 * 1024);
+    const share = await createTestShare(ferry.url, [{ size: bytes.length }], { maxDownloads: 1 });
+    await uploadAndComplete(ferry.url, share, [bytes]);
+
+    const first = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    await cutOffDownload(share, first.ticket);
+    await new Promise((r) => setTimeout(r, 100));
+    expect(await downloads(share)).toBe(0);
+
+    // The open ticket still holds the only place...
+    const blocked = await ticketFor(ferry.url, share, [0]);
+    expect(errorCode(blocked)).toBe('DOWNLOAD_LIMIT_REACHED');
+    // ...until it lapses after 10 idle minutes.
+    ferry.clock.advance(11 * 60 * 1000);
+    const lapsed = await fetchFile(ferry.url, share, 0, first.ticket, 'bytes=0-0');
+    expect(lapsed.status).toBe(401);
+
+    const second = await ticketFor(ferry.url, share, [0]);
+    expect(second.status).toBe(201);
+    const got = await fetchFile(ferry.url, share, 0, (second.json as { ticket: string }).ticket);
+    expect(got.bytes.equals(bytes)).toBe(true);
+    expect(await downloads(share)).toBe(1);
+
+    for (const path of ['', '/manifest']) {
+      const gone = await api(ferry.url, 'GET', `/api/shares/${share.id}${path}`, { token: share.readerToken });
+      expect([gone.status, errorCode(gone)]).toEqual([410, 'DOWNLOAD_LIMIT_REACHED']);
+    }
+    expect(errorCode(await ticketFor(ferry.url, share, [0]))).toBe('DOWNLOAD_LIMIT_REACHED');
+  });
+
+  it('refuses tickets before the share is ready and for unknown files', async () => {
+    const share = await createTestShare(ferry.url, [{ size: 32 }]);
+    const early = await ticketFor(ferry.url, share, [0]);
+    expect([early.status, errorCode(early)]).toEqual([425, 'FILE_NOT_READY']);
+    await uploadAndComplete(ferry.url, share, [randomBytes(32)]);
+    const unknown = await ticketFor(ferry.url, share, [3]);
+    expect([unknown.status, errorCode(unknown)]).toEqual([404, 'FILE_NOT_FOUND']);
+    const noReader = await api(ferry.url, 'POST', `/api/shares/${share.id}/downloads`, { body: { files: [0] } });
+    expect([noReader.status, errorCode(noReader)]).toEqual([401, 'UNAUTHORIZED']);
+    const { ticket } = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    const noTicket = await fetchFile(ferry.url, share, 0, 'x'.repeat(43));
+    expect(noTicket.status).toBe(401);
+    expect((await fetchFile(ferry.url, share, 0, ticket)).status).toBe(200);
+  });
+});

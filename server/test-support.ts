@@ -1,0 +1,161 @@
+/** Helpers for the server tests: a real server on port 0 with a temp data dir and a fake clock. */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Upload } from 'tus-js-client';
+import type { CreateShareRequest, CreateShareResponse } from '../shared/api.ts';
+import { tokenHash } from '../shared/keys.ts';
+import { createFerryServer, type FerryServer } from './app.ts';
+import type { FerryConfig } from './config.ts';
+
+export interface TestServer extends FerryServer {
+  dataDir: string;
+  clock: { now: number; advance(ms: number): void };
+  stop(): Promise<void>;
+}
+
+export async function startTestServer(overrides: Partial<FerryConfig> = {}, dataDir?: string): Promise<TestServer> {
+  const dir = dataDir ?? mkdtempSync(path.join(tmpdir(), 'ferry-test-'));
+  const clock = {
+    now: Date.now(),
+    advance(ms: number) {
+      clock.now += ms;
+    },
+  };
+  const ferry = await createFerryServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir: dir,
+    distDir: path.join(dir, 'dist'),
+    sweepIntervalMs: 3_600_000,
+    createRate: { burst: 1000, perMinute: 1000 },
+    now: () => clock.now,
+    log: () => undefined,
+    ...overrides,
+  });
+  return Object.assign(ferry, {
+    dataDir: dir,
+    clock,
+    async stop() {
+      await ferry.close();
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
+    },
+  });
+}
+
+export interface ApiAnswer {
+  status: number;
+  headers: Headers;
+  json: unknown;
+  text: string;
+}
+
+/** One API call; `token` becomes `Authorization: Bearer`. */
+export async function api(
+  base: string,
+  method: string,
+  url: string,
+  opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiAnswer> {
+  const headers: Record<string, string> = { ...opts.headers };
+  if (opts.token) headers.Authorization = `Bearer ${opts.token}`;
+  if (opts.body !== undefined) headers['Content-Type'] = 'application/json';
+  const res = await fetch(base + url, {
+    method,
+    headers,
+    ...(opts.body !== undefined && { body: typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body) }),
+  });
+  const text = await res.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, headers: res.headers, json, text };
+}
+
+export function errorCode(answer: ApiAnswer): string | undefined {
+  return (answer.json as { error?: { code?: string } } | undefined)?.error?.code;
+}
+
+export interface TestShare extends CreateShareResponse {
+  readerToken: string;
+}
+
+/** A manifest-shaped opaque string: the server only stores it. */
+export const FAKE_MANIFEST = randomBytes(48).toString('base64url');
+
+export async function createTestShare(
+  base: string,
+  files: CreateShareRequest['files'],
+  extra: Partial<CreateShareRequest> = {},
+): Promise<TestShare> {
+  const readerToken = randomBytes(32).toString('base64url');
+  const body: CreateShareRequest = {
+    readerHash: await tokenHash(readerToken),
+    expiresInSeconds: 3600,
+    maxDownloads: null,
+    password: null,
+    manifest: FAKE_MANIFEST,
+    files,
+    ...extra,
+  };
+  const answer = await api(base, 'POST', '/api/shares', { body });
+  if (answer.status !== 201) throw new Error(`create share: ${answer.status} ${answer.text}`);
+  return { ...(answer.json as CreateShareResponse), readerToken };
+}
+
+/** Uploads `bytes` as file `index` with tus-js-client; resolves with the upload URL. */
+export function tusUpload(
+  base: string,
+  share: { id: string; uploadToken: string },
+  index: number,
+  bytes: Buffer,
+  opts: { uploadUrl?: string; chunkSize?: number; onProgress?: (sent: number) => void } = {},
+): { promise: Promise<string>; upload: Upload } {
+  let upload!: Upload;
+  const promise = new Promise<string>((resolve, reject) => {
+    upload = new Upload(bytes, {
+      endpoint: `${base}/files/`,
+      ...(opts.uploadUrl && { uploadUrl: opts.uploadUrl }),
+      headers: { Authorization: `Bearer ${share.uploadToken}` },
+      metadata: { share: share.id, index: String(index) },
+      ...(opts.chunkSize && { chunkSize: opts.chunkSize }),
+      retryDelays: null,
+      storeFingerprintForResuming: false,
+      onProgress: (sent) => opts.onProgress?.(sent),
+      onError: reject,
+      onSuccess: () => resolve(upload.url ?? ''),
+    });
+    upload.start();
+  });
+  return { promise, upload };
+}
+
+export async function uploadAndComplete(base: string, share: TestShare, files: Buffer[]): Promise<void> {
+  for (const [i, bytes] of files.entries()) await tusUpload(base, share, i, bytes).promise;
+  const done = await api(base, 'PATCH', `/api/shares/${share.id}`, {
+    token: share.ownerToken,
+    body: { complete: true },
+  });
+  if (done.status !== 200) throw new Error(`complete: ${done.status} ${done.text}`);
+}
+
+export async function ticketFor(base: string, share: TestShare, files: number[]): Promise<ApiAnswer> {
+  return api(base, 'POST', `/api/shares/${share.id}/downloads`, { token: share.readerToken, body: { files } });
+}
+
+export async function fetchFile(
+  base: string,
+  share: TestShare,
+  index: number,
+  ticket: string,
+  range?: string,
+): Promise<{ status: number; headers: Headers; bytes: Buffer }> {
+  const headers: Record<string, string> = { Authorization: `Bearer ${share.readerToken}`, 'Ferry-Ticket': ticket };
+  if (range) headers.Range = range;
+  const res = await fetch(`${base}/api/shares/${share.id}/files/${index}`, { headers });
+  return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
