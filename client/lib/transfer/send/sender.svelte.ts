@@ -1,0 +1,299 @@
+/**
+ * The send journey as one object: check for reusable blobs, create the share, upload the
+ * rest while hashing, then publish the final manifest and mark the share ready in one
+ * PATCH (so a share is never `ready` without its hashes). Also resumes pending shares.
+ * Components read its getters and call its methods; it owns the Hasher and the Encryptor.
+ */
+import { fromBase64Url, toBase64Url } from '../../../../shared/encoding.ts';
+import { FerryError } from '../../../../shared/errors.ts';
+import { deriveContentKeyBytes, deriveShareKeys } from '../../../../shared/keys.ts';
+import { formatShareLink } from '../../../../shared/link.ts';
+import { sealManifest } from '../../../../shared/manifest.ts';
+import { createShare, getOwnerView, updateShare } from '../../api/share-client.ts';
+import type { ShareRecord } from '../../store/db.ts';
+import { candidatesFor, fingerprintOf, putDedup } from '../../store/dedup.ts';
+import { getShare, putShare, updateFile, updateShare as updateRecord } from '../../store/shares.ts';
+import { Hasher } from '../hash/hasher.ts';
+import { checkContent } from './content-check.ts';
+import { matchReuse } from './dedup-match.ts';
+import { Encryptor } from './encryptor.ts';
+import { toFerryError } from './errors.ts';
+import { fileFromHandle } from './file-handles.ts';
+import { shareNames } from './names.ts';
+import type { Picker } from './picker.svelte.ts';
+import { SpeedMeter, secondsLeft } from './progress.ts';
+import { shouldRetryStatus } from './retry.ts';
+import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
+import { manifestOf, type PlannedFile, planShare } from './share-plan.ts';
+import { markDone, prepareRun, type RunItem } from './upload-run.ts';
+
+export type SendPhase = 'idle' | 'checking' | 'creating' | 'uploading' | 'finishing' | 'done' | 'failed';
+
+export interface FileNote {
+  name: string;
+  reused: boolean;
+}
+
+export class Sender {
+  #phase = $state<SendPhase>('idle');
+  #error = $state<FerryError | null>(null);
+  #settingsErrors = $state<SettingsErrors>({});
+  #notes = $state<FileNote[]>([]);
+  #sent = $state(0);
+  #total = $state(0);
+  #speed = $state(0);
+  #reconnecting = $state(false);
+  #shareId = $state<string | null>(null);
+
+  readonly #picker: Picker;
+  readonly #onChange: () => void;
+  readonly #hasher = new Hasher();
+  readonly #encryptor = new Encryptor();
+  readonly #meter = new SpeedMeter();
+  /** Files of this page's sends, so a resume without a reload does not ask for them. */
+  readonly #live = new Map<string, Map<number, File>>();
+  #perFile = new Map<string, number>();
+  #sizes = new Map<string, number>();
+  #uploadErrors = new Map<string, unknown>();
+
+  /** `onChange` runs whenever stored shares change (the history list reloads). */
+  constructor(picker: Picker, onChange: () => void) {
+    this.#picker = picker;
+    this.#onChange = onChange;
+    const uppy = picker.uppy;
+    uppy.on('upload-progress', (file, progress) => {
+      if (!file || !this.#sizes.has(file.id)) return;
+      this.#perFile.set(file.id, progress.bytesUploaded);
+      this.#reconnecting = false;
+      this.#tick();
+    });
+    uppy.on('upload-success', (file) => {
+      if (!file || !this.#sizes.has(file.id)) return;
+      this.#perFile.set(file.id, this.#sizes.get(file.id) ?? 0);
+      this.#tick();
+    });
+    uppy.on('upload-error', (file, error) => {
+      if (file) this.#uploadErrors.set(file.id, error);
+    });
+    uppy.getPlugin('Tus')?.setOptions({
+      // Our policy first (retry.ts), then Uppy's own rule, which also pauses its queue on 429.
+      onShouldRetry: (error, _attempt, _options, next) => {
+        if (!shouldRetryStatus(error.originalResponse?.getStatus()) || !next(error)) return false;
+        this.#reconnecting = true;
+        return true;
+      },
+    });
+  }
+
+  get phase(): SendPhase {
+    return this.#phase;
+  }
+  get busy(): boolean {
+    return ['checking', 'creating', 'uploading', 'finishing'].includes(this.#phase);
+  }
+  get error(): FerryError | null {
+    return this.#error;
+  }
+  get settingsErrors(): SettingsErrors {
+    return this.#settingsErrors;
+  }
+  get notes(): FileNote[] {
+    return this.#notes;
+  }
+  /** 0–100 of the ciphertext to upload in this pass. */
+  get percent(): number {
+    return this.#total === 0 ? (this.#phase === 'done' ? 100 : 0) : Math.floor((this.#sent * 100) / this.#total);
+  }
+  get bytesPerSecond(): number {
+    return this.#speed;
+  }
+  get secondsLeft(): number | null {
+    return secondsLeft(this.#total - this.#sent, this.#speed);
+  }
+  get reconnecting(): boolean {
+    return this.#reconnecting;
+  }
+  /** The share of the last finished send. */
+  get shareId(): string | null {
+    return this.#shareId;
+  }
+
+  /** Sends the picked files; settings errors are shown inline and nothing starts. */
+  async send(input: SettingsInput): Promise<void> {
+    if (this.busy) return;
+    const checked = validateSettings(input);
+    this.#settingsErrors = checked.ok ? {} : checked.errors;
+    if (!checked.ok) return;
+    const picked = this.#picker.uppy.getFiles();
+    if (picked.length === 0) return;
+    this.#begin('checking');
+    let record: ShareRecord | undefined;
+    try {
+      const names = shareNames(picked.map((f) => ({ name: f.name ?? 'file', relativePath: f.meta.relativePath })));
+      const planned: PlannedFile[] = [];
+      for (const [i, f] of picked.entries()) {
+        if (!(f.data instanceof File)) throw new FerryError('BAD_REQUEST', `${f.name} is not a local file.`);
+        planned.push({
+          file: f.data,
+          name: names[i]!,
+          reuse: await this.#findReuse(f.data),
+          handle: this.#picker.handleOf(f),
+        });
+      }
+      this.#notes = planned.map((p) => ({ name: p.name, reused: p.reuse !== undefined }));
+      this.#phase = 'creating';
+      const plan = await planShare(planned, checked.settings);
+      const created = await createShare(plan.request);
+      record = {
+        id: created.id,
+        ownerToken: created.ownerToken,
+        uploadToken: created.uploadToken,
+        secret: toBase64Url(plan.secret),
+        link: formatShareLink(location.origin, { id: created.id, key: plan.linkKey }),
+        createdAt: Date.now(),
+        expiresAt: created.expiresAt,
+        maxDownloads: checked.settings.maxDownloads,
+        hasPassword: checked.settings.password !== '',
+        state: 'uploading',
+        files: plan.files,
+      };
+      await putShare(record);
+      this.#live.set(record.id, new Map(planned.map((p, i) => [i, p.file])));
+      this.#onChange();
+      const items = picked.map((f, index) => ({ index, file: planned[index]!.file, uppyId: f.id }));
+      await this.#run(record, items, plan.keys.contentKey, plan.keys.metaKey, plan.secret);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /**
+   * Continues a pending share. Files come from this page, from `chosen` (picked again by
+   * the user) or from stored handles; each must pass the content check first.
+   */
+  async resume(shareId: string, chosen: ReadonlyMap<number, File> = new Map()): Promise<void> {
+    if (this.busy) return;
+    this.#begin('checking');
+    try {
+      const record = await getShare(shareId);
+      if (!record) throw new FerryError('SHARE_NOT_FOUND', 'That upload is no longer stored in this browser.');
+      const live = this.#live.get(shareId) ?? new Map<number, File>();
+      const files = new Map<number, File>();
+      for (const [index, sent] of record.files.entries()) {
+        if (sent.uploaded) continue;
+        const file = live.get(index) ?? chosen.get(index) ?? (sent.handle ? await fileFromHandle(sent.handle) : null);
+        if (!file) throw new FerryError('FILE_NOT_FOUND', `Choose ${sent.name} again to continue.`);
+        const blake3 = await checkContent(file, sent, this.#hasher);
+        if (blake3 && !sent.blake3) {
+          sent.blake3 = blake3;
+          await updateFile(shareId, index, { blake3 });
+        }
+        files.set(index, file);
+      }
+      this.#live.set(shareId, files);
+      this.#notes = record.files.map((f) => ({ name: f.name, reused: f.reused }));
+      this.#picker.clear();
+      const items: RunItem[] = [];
+      for (const [index, file] of files) {
+        const uppyId = this.#picker.add(file, 'ferry-resume');
+        if (!uppyId) throw new FerryError('INTERNAL', `${record.files[index]?.name} could not be queued.`);
+        items.push({ index, file, uppyId });
+      }
+      const secret = fromBase64Url(record.secret);
+      const keys = await deriveShareKeys(secret);
+      await this.#run(record, items, keys.contentKey, keys.metaKey, secret);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  async #findReuse(file: File) {
+    const candidates = await candidatesFor(fingerprintOf(file));
+    if (candidates.length === 0) return undefined;
+    return matchReuse(candidates, await this.#hasher.hash(file), file.size);
+  }
+
+  async #run(
+    record: ShareRecord,
+    items: RunItem[],
+    contentKey: CryptoKey,
+    metaKey: CryptoKey,
+    secret: Uint8Array<ArrayBuffer>,
+  ): Promise<void> {
+    const uppy = this.#picker.uppy;
+    const uploads = items.filter((item) => !record.files[item.index]?.uploaded);
+    for (const item of items) if (record.files[item.index]?.uploaded) markDone(uppy, item.uppyId);
+    const run = prepareRun(uppy, record, uploads, { hasher: this.#hasher, encryptor: this.#encryptor, contentKey });
+    // Hashing may fail while the upload fails too; the upload's error is the one to show.
+    run.hashes.catch(() => undefined);
+    this.#sizes = run.sizes;
+    this.#perFile = new Map();
+    this.#uploadErrors = new Map();
+    this.#total = [...run.sizes.values()].reduce((a, b) => a + b, 0);
+    this.#phase = 'uploading';
+    const result = uploads.length > 0 ? await uppy.upload() : undefined;
+    const failed = result?.failed?.[0];
+    if (failed) {
+      run.close();
+      throw toFerryError(this.#uploadErrors.get(failed.id) ?? new Error(failed.error ?? 'the upload failed'));
+    }
+    for (const item of uploads) await updateFile(record.id, item.index, { uploaded: true });
+    await run.hashes;
+    this.#phase = 'finishing';
+    const current = (await getShare(record.id)) ?? record;
+    const manifest = await sealManifest(manifestOf(current.files), metaKey);
+    const view = await updateShare(record.id, record.ownerToken, { manifest, complete: true });
+    const owner = view.files.length ? view : await getOwnerView(record.id, record.ownerToken);
+    const key = toBase64Url(await deriveContentKeyBytes(secret));
+    for (const item of uploads) {
+      const sent = current.files[item.index];
+      const slot = owner.files.find((f) => f.index === item.index);
+      if (!sent?.blake3 || !slot?.blobId || !slot.blobToken) continue;
+      await putDedup({
+        blake3: sent.blake3,
+        fingerprint: fingerprintOf(item.file),
+        blobId: slot.blobId,
+        blobToken: slot.blobToken,
+        key,
+        nonce: sent.nonce,
+        recordSize: sent.recordSize,
+        size: sent.size,
+        expiresAt: owner.expiresAt,
+        shareId: record.id,
+      });
+    }
+    await updateRecord(record.id, (r) => ({ ...r, state: 'ready', expiresAt: owner.expiresAt }));
+    this.#live.delete(record.id);
+    run.close();
+    this.#shareId = record.id;
+    this.#phase = 'done';
+    this.#reconnecting = false;
+    this.#picker.clear();
+    this.#onChange();
+  }
+
+  #begin(phase: SendPhase): void {
+    this.#phase = phase;
+    this.#error = null;
+    this.#shareId = null;
+    this.#sent = 0;
+    this.#total = 0;
+    this.#speed = 0;
+    this.#meter.reset();
+  }
+
+  #tick(): void {
+    let sent = 0;
+    for (const bytes of this.#perFile.values()) sent += bytes;
+    this.#sent = Math.min(sent, this.#total);
+    this.#meter.sample(performance.now(), this.#sent);
+    this.#speed = this.#meter.bytesPerSecond();
+  }
+
+  #fail(error: unknown): void {
+    this.#error = toFerryError(error);
+    this.#phase = 'failed';
+    this.#reconnecting = false;
+    this.#onChange();
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * One upload pass over the files of a share that still need sending: per file an encrypt
+ * worker source, a BLAKE3 job whose checkpoints gate encryption, and tus options on the
+ * Uppy file (token, ciphertext reader, stored upload URL). Used for a fresh send and for a
+ * resume alike, so both produce byte-identical ciphertext for the same share.
+ */
+import type { HttpRequest, HttpResponse } from 'tus-js-client';
+import { FerryError } from '../../../../shared/errors.ts';
+import { encryptedSize } from '../../../../shared/records.ts';
+import type { ShareRecord } from '../../store/db.ts';
+import { raiseCheckpoint, updateFile } from '../../store/shares.ts';
+import type { Hasher } from '../hash/hasher.ts';
+import { cipherFileReader } from './cipher-file-reader.ts';
+import { CoverageGate } from './content-check.ts';
+import type { Encryptor } from './encryptor.ts';
+import type { FerryUppy } from './picker.svelte.ts';
+import { nonceOf } from './share-plan.ts';
+
+/** Prefix digests every 16 MiB: the most a re-chosen file is hashed beyond what was sent. */
+export const CHECKPOINT_BYTES = 16 * 1024 * 1024;
+
+export interface RunItem {
+  index: number;
+  file: File;
+  uppyId: string;
+}
+
+export interface PreparedRun {
+  /** Ciphertext bytes to upload per Uppy file id. */
+  sizes: Map<string, number>;
+  /** Resolves with the full BLAKE3 of every file that is being uploaded. */
+  hashes: Promise<string[]>;
+  /** Releases the files held by the encrypt worker. */
+  close: () => void;
+}
+
+/** Sets up every item for upload; the caller then calls `uppy.upload()`. */
+export function prepareRun(
+  uppy: FerryUppy,
+  record: ShareRecord,
+  items: readonly RunItem[],
+  tools: { hasher: Hasher; encryptor: Encryptor; contentKey: CryptoKey },
+): PreparedRun {
+  const sizes = new Map<string, number>();
+  const hashes: Promise<string>[] = [];
+  const opened: number[] = [];
+  for (const item of items) {
+    const sent = record.files[item.index];
+    if (!sent) throw new FerryError('INTERNAL', `File ${item.index} is not part of the share.`);
+    const layout = { size: sent.size, recordSize: sent.recordSize };
+    sizes.set(item.uppyId, encryptedSize(layout));
+    const gate = new CoverageGate(sent.blake3 ? sent.size : (sent.checkpoint?.offset ?? 0));
+    hashes.push(hashInBackground(record.id, item, sent.blake3, gate, tools.hasher));
+    const fileId = tools.encryptor.open({
+      file: item.file,
+      key: tools.contentKey,
+      nonceBase: nonceOf(sent),
+      recordSize: sent.recordSize,
+      name: sent.name,
+    });
+    opened.push(fileId);
+    uppy.setFileMeta(item.uppyId, { share: record.id, index: String(item.index) });
+    uppy.setFileState(item.uppyId, {
+      tus: {
+        headers: { Authorization: `Bearer ${record.uploadToken}` },
+        uploadUrl: sent.uploadUrl,
+        fileReader: cipherFileReader({
+          layout,
+          encrypt: (start, end) => tools.encryptor.range(fileId, start, end),
+          beforeEncrypt: (plainEnd) => gate.wait(plainEnd),
+        }),
+        // Keep the upload URL as soon as tus has one (tus 1.0 §Creation: 201 + Location),
+        // so a reload continues this upload instead of starting another.
+        onAfterResponse: async (req: HttpRequest, res: HttpResponse) => {
+          const location = res.getHeader('Location');
+          if (req.getMethod() !== 'POST' || res.getStatus() !== 201 || !location) return;
+          await updateFile(record.id, item.index, { uploadUrl: new URL(location, req.getURL()).href });
+        },
+      },
+    });
+  }
+  const close = () => {
+    for (const id of opened) tools.encryptor.close(id);
+  };
+  return { sizes, hashes: Promise.all(hashes), close };
+}
+
+/** Marks files that need no upload (reused or already sealed) as done, so `uppy.upload()` skips them. */
+export function markDone(uppy: FerryUppy, uppyId: string): void {
+  const file = uppy.getFile(uppyId);
+  uppy.setFileState(uppyId, {
+    progress: {
+      ...file.progress,
+      uploadStarted: Date.now(),
+      uploadComplete: true,
+      percentage: 100,
+      bytesUploaded: file.size ?? 0,
+      bytesTotal: file.size ?? 0,
+    },
+  });
+}
+
+function hashInBackground(
+  shareId: string,
+  item: RunItem,
+  known: string | null,
+  gate: CoverageGate,
+  hasher: Hasher,
+): Promise<string> {
+  if (known) return Promise.resolve(known);
+  // Checkpoints are stored in order, and the gate opens only after each is stored.
+  let stored = Promise.resolve();
+  const digest = hasher
+    .hash(item.file, {
+      checkpointEvery: CHECKPOINT_BYTES,
+      onCheckpoint: (offset, value) => {
+        stored = stored
+          .then(() => raiseCheckpoint(shareId, item.index, { offset, digest: value }))
+          .then(() => gate.raise(offset))
+          .catch((error: unknown) => gate.fail(error));
+      },
+    })
+    .then(async (blake3) => {
+      await stored;
+      await updateFile(shareId, item.index, { blake3 });
+      return blake3;
+    });
+  digest.catch((error: unknown) => gate.fail(error));
+  return digest;
+}
