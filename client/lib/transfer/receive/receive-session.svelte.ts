@@ -1,0 +1,316 @@
+/**
+ * The state of one share link being received: open it (link → info → password → keys →
+ * manifest), then download files or a ZIP and report each file as verified or failed.
+ * Components render these getters and call the methods; nothing else changes the state.
+ */
+
+import type { ShareInfo } from '../../../../shared/api.ts';
+import { FerryError } from '../../../../shared/errors.ts';
+import { deriveShareKeys, type ShareKeys } from '../../../../shared/keys.ts';
+import { parseShareLink, type ShareLink } from '../../../../shared/link.ts';
+import { type Manifest, openManifest } from '../../../../shared/manifest.ts';
+import { unwrapSecret } from '../../../../shared/password.ts';
+import { getManifest, getShareInfo, requestTicket } from '../../api/share-client.ts';
+import type { DecryptedFile } from './decrypt-file.ts';
+import { Decryptor } from './decryptor.ts';
+import { type ErrorPage, errorPage, fileFailure, isShareGone } from './receive-errors.ts';
+import { chooseTarget } from './sinks.ts';
+import { activeServiceWorker } from './sw-download.ts';
+import { zipLength, zipStream } from './zip.ts';
+import { zipArchiveName } from './zip-names.ts';
+
+/** How often a share still being uploaded is checked again. */
+const POLL_MS = 3000;
+/** Progress is published at most this often per file, not per 64 KiB record. */
+const PROGRESS_STEP = 1024 * 1024;
+
+export type Phase = 'opening' | 'password' | 'uploading' | 'ready' | 'error';
+export type FileStatus = 'idle' | 'waiting' | 'downloading' | 'verified' | 'failed';
+
+export interface FileState {
+  name: string;
+  size: number;
+  status: FileStatus;
+  received: number;
+  /** The sentence shown in role=alert when the file failed. */
+  failure: string | null;
+}
+
+export class ReceiveSession {
+  #phase = $state<Phase>('opening');
+  #error = $state<ErrorPage | null>(null);
+  #passwordError = $state<string | null>(null);
+  #unlocking = $state(false);
+  #busy = $state(false);
+  #files = $state<FileState[]>([]);
+
+  readonly #decryptor = new Decryptor();
+  #link: ShareLink | null = null;
+  #info: ShareInfo | null = null;
+  #keys: ShareKeys | null = null;
+  #manifest: Manifest | null = null;
+  #serviceWorker = false;
+  #poll: ReturnType<typeof setTimeout> | undefined;
+  #disposed = false;
+
+  get phase(): Phase {
+    return this.#phase;
+  }
+  get error(): ErrorPage | null {
+    return this.#error;
+  }
+  get passwordError(): string | null {
+    return this.#passwordError;
+  }
+  get unlocking(): boolean {
+    return this.#unlocking;
+  }
+  get busy(): boolean {
+    return this.#busy;
+  }
+  get files(): readonly FileState[] {
+    return this.#files;
+  }
+  /** The heading: the file's name, or "N files". */
+  get title(): string {
+    const [only] = this.#files;
+    return this.#files.length === 1 && only ? only.name : `${this.#files.length} files`;
+  }
+  get totalSize(): number {
+    return this.#files.reduce((sum, f) => sum + f.size, 0);
+  }
+  get allVerified(): boolean {
+    return this.#files.length > 0 && this.#files.every((f) => f.status === 'verified');
+  }
+
+  /** Opens the share of the current location. */
+  async start(href: string): Promise<void> {
+    activeServiceWorker().then(
+      (worker) => {
+        this.#serviceWorker = worker !== null;
+      },
+      () => {},
+    );
+    try {
+      this.#link = parseShareLink(href);
+    } catch (error) {
+      this.#fail(error);
+      return;
+    }
+    await this.#open();
+  }
+
+  /** Tries a password; a wrong one leaves the form up with an alert. */
+  async unlock(password: string): Promise<void> {
+    const wrap = this.#info?.password;
+    if (!this.#link || !wrap || this.#unlocking) return;
+    this.#unlocking = true;
+    this.#passwordError = null;
+    try {
+      await this.#openManifest(await unwrapSecret(this.#link.key, password, wrap));
+    } catch (error) {
+      if (error instanceof FerryError && error.code === 'WRONG_PASSWORD') {
+        this.#passwordError = 'Wrong password. Check it and try again.';
+      } else {
+        this.#fail(error);
+      }
+    } finally {
+      this.#unlocking = false;
+    }
+  }
+
+  /** Downloads file `index`. Call straight from the click: the save picker needs the gesture. */
+  async download(index: number): Promise<void> {
+    const file = this.#files[index];
+    if (!file || this.#busy) return;
+    this.#busy = true;
+    try {
+      const target = await chooseTarget(file.name, file.size, this.#serviceWorker);
+      if (!target) return;
+      this.#reset([index]);
+      const { ticket } = await this.#ticket([index]);
+      const decrypted = await this.#openFile(index, ticket);
+      file.status = 'downloading';
+      const saving = target.save(decrypted.stream.pipeThrough(this.#counter(index)));
+      throwFirstFailure(await Promise.allSettled([decrypted.result, saving]));
+      file.status = 'verified';
+    } catch (error) {
+      this.#fileFailed(index, error);
+    } finally {
+      this.#busy = false;
+    }
+  }
+
+  /** Downloads every file as one streamed ZIP. */
+  async downloadAll(): Promise<void> {
+    const manifest = this.#manifest;
+    if (!manifest || !this.#link || this.#busy) return;
+    this.#busy = true;
+    const indices = manifest.files.map((_, i) => i);
+    const verdicts: Promise<void>[] = [];
+    const track = async (opening: Promise<DecryptedFile>) => {
+      const file = await opening;
+      verdicts.push(file.result);
+      return file;
+    };
+    try {
+      const name = zipArchiveName(
+        manifest.files.map((f) => f.name),
+        this.#link.id,
+      );
+      const target = await chooseTarget(name, zipLength(manifest.files), this.#serviceWorker);
+      if (!target) return;
+      this.#reset(indices);
+      for (const f of this.#files) f.status = 'waiting';
+      const { ticket } = await this.#ticket(indices);
+      const archive = zipStream(manifest.files, (i) => track(this.#openFile(i, ticket, true)), {
+        onStart: (i) => this.#setStatus(i, 'downloading'),
+        onVerified: (i) => this.#setStatus(i, 'verified'),
+        onFailed: (i, error) => this.#fileFailed(i, error),
+      });
+      await target.save(archive);
+    } catch (error) {
+      // Let the files' own verdicts arrive first: they say which file failed and why.
+      await Promise.allSettled(verdicts);
+      // A failed file already has its sentence; otherwise every unfinished file reports why.
+      if (!this.#files.some((f) => f.status === 'failed')) {
+        for (const i of indices) {
+          const status = this.#files[i]?.status;
+          if (status === 'downloading' || status === 'waiting') this.#fileFailed(i, error);
+        }
+      }
+    } finally {
+      for (const f of this.#files) if (f.status === 'waiting') f.status = 'idle';
+      this.#busy = false;
+    }
+  }
+
+  dispose(): void {
+    this.#disposed = true;
+    clearTimeout(this.#poll);
+    this.#decryptor.dispose();
+  }
+
+  async #open(): Promise<void> {
+    const link = this.#link;
+    if (!link || this.#disposed) return;
+    try {
+      const info = await getShareInfo(link.id);
+      this.#info = info;
+      if (info.maxDownloads !== null && info.downloads >= info.maxDownloads) {
+        throw new FerryError('DOWNLOAD_LIMIT_REACHED', 'Download limit reached.');
+      }
+      if (info.state === 'uploading') return this.#waitForUpload();
+      if (info.password) {
+        this.#phase = 'password';
+        return;
+      }
+      await this.#openManifest(link.key);
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  async #openManifest(secret: Uint8Array<ArrayBuffer>): Promise<void> {
+    const link = this.#link;
+    if (!link) return;
+    const keys = await deriveShareKeys(secret);
+    const answer = await getManifest(link.id, keys.readerToken);
+    this.#keys = keys;
+    if (answer.state === 'uploading') return this.#waitForUpload();
+    const manifest = await openManifest(answer.manifest, keys.metaKey);
+    this.#manifest = manifest;
+    this.#files = manifest.files.map((f) => ({
+      name: f.name,
+      size: f.size,
+      status: 'idle',
+      received: 0,
+      failure: null,
+    }));
+    this.#phase = 'ready';
+  }
+
+  #waitForUpload(): void {
+    this.#phase = 'uploading';
+    clearTimeout(this.#poll);
+    this.#poll = setTimeout(() => void this.#open(), POLL_MS);
+  }
+
+  #ticket(indices: number[]) {
+    if (!this.#link || !this.#keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
+    return requestTicket(this.#link.id, this.#keys.readerToken, indices);
+  }
+
+  #openFile(index: number, ticket: string, counted = false) {
+    const file = this.#manifest?.files[index];
+    if (!file || !this.#link || !this.#keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
+    const opening = this.#decryptor.open({
+      shareId: this.#link.id,
+      index,
+      readerToken: this.#keys.readerToken,
+      ticket,
+      file,
+      contentKey: this.#keys.contentKey,
+    });
+    if (!counted) return opening;
+    return opening.then((d) => ({ ...d, stream: d.stream.pipeThrough(this.#counter(index)) }));
+  }
+
+  /** Counts plaintext bytes for the progress display. */
+  #counter(index: number): TransformStream<Uint8Array, Uint8Array> {
+    let seen = 0;
+    let shown = 0;
+    return new TransformStream({
+      transform: (chunk, controller) => {
+        seen += chunk.length;
+        const file = this.#files[index];
+        if (file && (seen - shown >= PROGRESS_STEP || seen === file.size)) {
+          file.received = seen;
+          shown = seen;
+        }
+        controller.enqueue(chunk);
+      },
+    });
+  }
+
+  #reset(indices: number[]): void {
+    for (const i of indices) {
+      const file = this.#files[i];
+      if (file) Object.assign(file, { status: 'idle', received: 0, failure: null });
+    }
+  }
+
+  #setStatus(index: number, status: FileStatus): void {
+    const file = this.#files[index];
+    if (file) file.status = status;
+  }
+
+  #fileFailed(index: number, error: unknown): void {
+    if (error instanceof FerryError && isShareGone(error.code)) {
+      this.#fail(error);
+      return;
+    }
+    const file = this.#files[index];
+    if (!file) return;
+    file.status = 'failed';
+    file.failure = fileFailure(file.name, error);
+  }
+
+  #fail(error: unknown): void {
+    clearTimeout(this.#poll);
+    this.#error = errorPage(error);
+    this.#phase = 'error';
+  }
+}
+
+/**
+ * Rethrows the most telling failure of [verdict, save]: a verification or network failure
+ * of the file first, then a failure of the sink, then a cancellation.
+ */
+function throwFirstFailure([verdict, saved]: PromiseSettledResult<unknown>[]): void {
+  const aborted = (r: PromiseSettledResult<unknown> | undefined) =>
+    r?.status === 'rejected' && r.reason instanceof FerryError && r.reason.code === 'ABORTED';
+  if (verdict?.status === 'rejected' && !aborted(verdict)) throw verdict.reason;
+  if (saved?.status === 'rejected') throw saved.reason;
+  if (verdict?.status === 'rejected') throw verdict.reason;
+}
