@@ -37,11 +37,26 @@ export function createHooks(deps: HookDeps) {
     return blob;
   }
 
+  /**
+   * Seals a blob whose bytes are all stored. Normally from onUploadFinish; also on a later
+   * HEAD or PATCH, because a process killed after the last write but before the hook ran
+   * leaves a complete upload that tus clients consider finished. The store's own record is
+   * sealed first: if we die in between, the next HEAD completes the job.
+   */
+  async function seal(blobId: string): Promise<void> {
+    await blobs.seal(blobId);
+    await shares.sealBlob(blobId, randomBytes(32).toString('base64url'));
+  }
+
   return {
     /** HEAD, PATCH and DELETE (POST is checked in onUploadCreate, where the metadata is parsed). */
     async onIncomingRequest(req: Request, uploadId: string): Promise<void> {
       if (req.method === 'POST') return;
       const blob = await authorizedBlob(req, uploadId);
+      if (!blob.sealed && req.method !== 'DELETE' && (await blobs.size(blob.id)) === blob.size) {
+        await seal(blob.id);
+        blob.sealed = true;
+      }
       if (req.method === 'PATCH' && blob.sealed) {
         throw new FerryError('UPLOAD_SEALED', 'This upload is complete and can no longer change.');
       }
@@ -81,8 +96,7 @@ export function createHooks(deps: HookDeps) {
       const blob = await shares.getBlob(upload.id);
       if (!blob) throw new FerryError('NOT_FOUND', 'This upload was removed.');
       await loadLiveShare(shares, blob.shareId, now());
-      await blobs.seal(upload.id);
-      await shares.sealBlob(upload.id, randomBytes(32).toString('base64url'));
+      await seal(blob.id);
       return {};
     },
   };
