@@ -12,7 +12,7 @@ import { type FerryConfig, resolveConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { AllowError, sendError, sendJson } from './http/respond.ts';
-import { Router } from './http/router.ts';
+import { type RequestContext, Router } from './http/router.ts';
 import { serveStatic } from './http/static.ts';
 import { addShareRoutes } from './shares/routes.ts';
 import { openSqliteShareStore } from './shares/sqlite-store.ts';
@@ -38,9 +38,8 @@ const PORT_ATTEMPTS = 20;
 
 function buildRouter(deps: AppDeps): Router {
   const { config } = deps;
-  const router = new Router().add('/health', {
-    GET: ({ res }) => sendJson(res, 200, { ok: true, version: config.version }),
-  });
+  const health = ({ res }: RequestContext) => sendJson(res, 200, { ok: true, version: config.version });
+  const router = new Router().add('/health', { GET: health, HEAD: health });
   if (config.benchSink) {
     router.add('/api/bench/sink', {
       PUT: async ({ req, res }) => {
