@@ -7,5 +7,6 @@ describe('shouldRetryStatus', () => {
   });
   it('gives up on final 4xx answers', () => {
     for (const s of [400, 401, 403, 404, 410, 413]) expect(shouldRetryStatus(s)).toBe(false);
+    expect(shouldRetryStatus(409, 'POST')).toBe(false);
   });
 });

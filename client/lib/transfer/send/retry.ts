@@ -1,15 +1,17 @@
 /**
  * When a tus request fails, whether to try again (tus-js-client `onShouldRetry`).
  * Network failures and 5xx are transient (a restarting server answers nothing, then 503);
- * 409 (offset mismatch) and 423 (locked) resolve themselves after a HEAD; 429 asks us to
+ * 409 to a PATCH (offset mismatch) and 423 (locked) resolve themselves after a HEAD; 429 asks us to
  * slow down; any other 4xx is an answer that will not change (revoked, expired, too large).
  */
 
 /** Back-off between attempts; the last one repeats, so a long outage keeps being retried. */
 export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 30_000, 30_000, 60_000];
 
-export function shouldRetryStatus(status: number | undefined): boolean {
+export function shouldRetryStatus(status: number | undefined, method = 'PATCH'): boolean {
   if (status === undefined || status === 0) return true;
+  // A 409 to a creation means the slot already has an upload: asking again cannot help.
+  if (status === 409 && method === 'POST') return false;
   if (status === 409 || status === 423 || status === 429) return true;
   if (status >= 400 && status < 500) return false;
   return true;

@@ -78,7 +78,8 @@ export class Sender {
     uppy.getPlugin('Tus')?.setOptions({
       // Our policy first (retry.ts), then Uppy's own rule, which also pauses its queue on 429.
       onShouldRetry: (error, _attempt, _options, next) => {
-        if (!shouldRetryStatus(error.originalResponse?.getStatus()) || !next(error)) return false;
+        const status = error.originalResponse?.getStatus();
+        if (!shouldRetryStatus(status, error.originalRequest?.getMethod()) || !next(error)) return false;
         this.#reconnecting = true;
         return true;
       },

@@ -72,9 +72,15 @@ export function prepareRun(
         // Keep the upload URL as soon as tus has one (tus 1.0 §Creation: 201 + Location),
         // so a reload continues this upload instead of starting another.
         onAfterResponse: async (req: HttpRequest, res: HttpResponse) => {
-          const location = res.getHeader('Location');
-          if (req.getMethod() !== 'POST' || res.getStatus() !== 201 || !location) return;
-          await updateFile(record.id, item.index, { uploadUrl: new URL(location, req.getURL()).href });
+          const created = res.getHeader('Location');
+          if (req.getMethod() !== 'POST' || res.getStatus() !== 201 || !created) return;
+          const endpoint = new URL(req.getURL(), window.location.href);
+          try {
+            await updateFile(record.id, item.index, { uploadUrl: new URL(created, endpoint).href });
+          } catch (error) {
+            // Not fatal: without a stored URL a resume after a reload starts this file over.
+            console.warn('Ferry could not store the upload URL', error);
+          }
         },
       },
     });
