@@ -98,6 +98,9 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       sendError(res, error, config.log);
     });
   });
+  // Node's default 5-minute requestTimeout would cut a long tus PATCH; idle sockets are
+  // still bounded by headersTimeout and keepAliveTimeout.
+  server.requestTimeout = 0;
   const port = await listen(server, config.port, config.host);
   sweeper.start(config.sweepIntervalMs);
 
