@@ -6,10 +6,10 @@
 
 import { FerryError } from '../../../shared/errors.ts';
 import { MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS } from '../../../shared/limits.ts';
-import { revokeShare, updateShare } from '../api/share-client.ts';
+import { updateShare as patchShare, revokeShare } from '../api/share-client.ts';
 import type { ShareRecord } from './db.ts';
 import { forgetShareBlobs, purgeExpiredDedup } from './dedup.ts';
-import { deleteShare, listShares, putShare } from './shares.ts';
+import { deleteShare, listShares, updateShare } from './shares.ts';
 
 const DAY_SECONDS = 24 * 60 * 60;
 
@@ -73,16 +73,17 @@ export class ShareHistory {
     return this.#act(record.id, async () => {
       await ignoreGone(revokeShare(record.id, record.ownerToken));
       await forgetShareBlobs(record.id);
-      await putShare(withoutSecrets(record));
+      // Rewrite the stored record, not the UI's reactive copy (IndexedDB cannot clone proxies).
+      await updateShare(record.id, withoutSecrets);
     });
   }
 
   extend(record: ShareRecord): Promise<void> {
     return this.#act(record.id, async () => {
-      const view = await updateShare(record.id, record.ownerToken, {
+      const view = await patchShare(record.id, record.ownerToken, {
         expiresInSeconds: extendedSeconds(record.expiresAt),
       });
-      await putShare({ ...record, expiresAt: view.expiresAt });
+      await updateShare(record.id, (stored) => ({ ...stored, expiresAt: view.expiresAt }));
     });
   }
 
@@ -102,7 +103,11 @@ export class ShareHistory {
       await action();
     } catch (error) {
       this.#error =
-        error instanceof FerryError ? error : new FerryError('INTERNAL', 'That did not work.', { cause: error });
+        error instanceof FerryError
+          ? error
+          : new FerryError('INTERNAL', `That did not work: ${error instanceof Error ? error.message : error}`, {
+              cause: error,
+            });
     } finally {
       this.#busy = null;
       await this.refresh();
