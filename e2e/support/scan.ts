@@ -122,7 +122,10 @@ class RunIndex {
         let right = K;
         while (m + right < segment.end && d + right < data.length && all[m + right] === data[d + right]) right++;
         if (left + right >= RUN && d - left >= reportedUntil) {
-          hits.push({ offset: d - left, what: `${left + right} bytes of ${segment.label} from ${m - left - segment.start}` });
+          hits.push({
+            offset: d - left,
+            what: `${left + right} bytes of ${segment.label} from ${m - left - segment.start}`,
+          });
           reportedUntil = d + right;
           if (hits.length >= limit) return hits;
         }

@@ -84,7 +84,14 @@ export class FerryServer {
       ['--import', 'tsx', 'server/main.ts', '--port', String(this.port), '--data', this.dataDir],
       {
         cwd: ROOT,
-        env: { ...process.env, PORT: String(this.port), FERRY_DATA_DIR: this.dataDir, ...this.#env },
+        env: {
+          ...process.env,
+          PORT: String(this.port),
+          FERRY_DATA_DIR: this.dataDir,
+          // npm run test:e2e builds dist/ once; parallel servers must not rebuild it.
+          FERRY_SKIP_BUILD: '1',
+          ...this.#env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
