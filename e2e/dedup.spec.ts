@@ -8,7 +8,7 @@ import { MiB } from './support/files.ts';
 import { watchPatches } from './support/network.ts';
 
 test('re-sending the same file reuses the upload', async ({ sender, receiver, files }) => {
-  const file = await files.file('weekly-backup-reused.bin', 6 * MiB);
+  const file = await files.file('weekly-backup-r7q.bin', 6 * MiB);
   await sender.open();
   const first = await sender.sendFiles(file.path);
 

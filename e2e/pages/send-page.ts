@@ -34,14 +34,26 @@ export class SendPage {
     await expect(this.dropzone).toBeVisible();
   }
 
+  /**
+   * The Dashboard's file or folder input. Once files are listed, the Dashboard shows them
+   * instead of its inputs; its "Add more files" button brings the inputs back.
+   */
+  async #input(folder: boolean): Promise<Locator> {
+    const input = this.dropzone
+      .locator(`input.uppy-Dashboard-input${folder ? '[webkitdirectory]' : ':not([webkitdirectory])'}`)
+      .first();
+    if ((await input.count()) === 0) await this.dropzone.getByRole('button', { name: 'Add more files' }).click();
+    return input;
+  }
+
   /** Picks files through the Dashboard's file input. */
   async addFiles(paths: string | string[]): Promise<void> {
-    await this.dropzone.locator('input.uppy-Dashboard-input:not([webkitdirectory])').first().setInputFiles(paths);
+    await (await this.#input(false)).setInputFiles(paths);
   }
 
   /** Picks a whole folder through the Dashboard's folder input. */
   async addFolder(path: string): Promise<void> {
-    await this.dropzone.locator('input.uppy-Dashboard-input[webkitdirectory]').first().setInputFiles(path);
+    await (await this.#input(true)).setInputFiles(path);
   }
 
   async setOptions(options: SendOptions): Promise<void> {
@@ -56,8 +68,18 @@ export class SendPage {
     }
   }
 
+  /** Share links on the page when Send was last clicked (earlier sends stay listed). */
+  #linksBefore = new Set<string>();
+
+  async #links(): Promise<string[]> {
+    const values: string[] = [];
+    for (const input of await this.shareLink.all()) values.push(await input.inputValue());
+    return values;
+  }
+
   async send(): Promise<void> {
     await expect(this.sendButton).toBeEnabled();
+    this.#linksBefore = new Set(await this.#links());
     await this.sendButton.click();
   }
 
@@ -73,7 +95,7 @@ export class SendPage {
     await expect
       .poll(
         async () => {
-          if (await this.shareLink.isVisible()) return 100;
+          if ((await this.#links()).some((value) => !this.#linksBefore.has(value))) return 100;
           seen = await this.percent();
           return seen;
         },
@@ -83,11 +105,18 @@ export class SendPage {
     return seen;
   }
 
-  /** Waits for the upload to finish and returns the share link. */
+  /** Waits for the upload to finish and returns the new share link. */
   async link(timeout = 120_000): Promise<string> {
-    await expect(this.shareLink).toBeVisible({ timeout });
-    const link = await this.shareLink.inputValue();
-    expect(link).toMatch(/\/s\/[A-Za-z0-9_-]{16}#[A-Za-z0-9_-]+$/);
+    let link = '';
+    await expect
+      .poll(
+        async () => {
+          link = (await this.#links()).find((value) => !this.#linksBefore.has(value)) ?? '';
+          return link;
+        },
+        { timeout, message: 'a new share link appears' },
+      )
+      .toMatch(/\/s\/[A-Za-z0-9_-]{16}#[A-Za-z0-9_-]+$/);
     return link;
   }
 
