@@ -1,0 +1,195 @@
+/**
+ * Peak JS heap of everything a browser runs: its pages, their dedicated workers and any
+ * service worker. A browser-level CDP session lists the targets every ~200 ms, attaches to
+ * each new one (non-flattened: Playwright's CDPSession cannot address flattened child
+ * sessions, so commands travel through Target.sendMessageToTarget) and asks each for
+ * `Runtime.getHeapUsage` — the V8 heap's used bytes, the same figure as
+ * Performance.getMetrics' JSHeapUsedSize. ArrayBuffer contents live outside the V8 heap
+ * and are not in it; the browser's process-tree RSS is sampled beside it for that.
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import type { Browser, CDPSession } from 'playwright-core';
+import { sleep } from './stats.ts';
+
+const KINDS = new Set(['page', 'worker', 'service_worker', 'shared_worker']);
+const EVERY_MS = 200;
+const ANSWER_MS = 1000;
+
+interface TargetInfo {
+  targetId: string;
+  type: string;
+  url: string;
+}
+
+interface Attached {
+  type: string;
+  url: string;
+}
+
+export interface HeapPeaks {
+  /** Peak of the sum over all targets at one sample (bytes). */
+  total: number;
+  /** Peak per kind, each the peak of that kind's sum at one sample. */
+  page: number;
+  worker: number;
+  serviceWorker: number;
+  /** Peak RSS of the browser's whole process tree, minus its RSS when sampling started. */
+  treeRssGrowth: number;
+  samples: number;
+  targets: string[];
+}
+
+export class HeapSampler {
+  readonly #cdp: CDPSession;
+  /** Processes whose descendants are not the browser's (the benchmark's server child). */
+  readonly #exclude: readonly number[];
+  readonly #sessions = new Map<string, Attached>();
+  readonly #attaching = new Set<string>();
+  readonly #pending = new Map<number, (usedSize: number) => void>();
+  #nextId = 1;
+  #running = true;
+  #loop: Promise<void> = Promise.resolve();
+  #startRss = 0;
+  readonly peaks: HeapPeaks = {
+    total: 0,
+    page: 0,
+    worker: 0,
+    serviceWorker: 0,
+    treeRssGrowth: 0,
+    samples: 0,
+    targets: [],
+  };
+
+  private constructor(cdp: CDPSession, exclude: readonly number[]) {
+    this.#cdp = cdp;
+    this.#exclude = exclude;
+  }
+
+  /**
+   * Playwright (as a library) launches the browser as a child of this process, so the
+   * browser's process tree is every descendant of ours except the subtrees in `exclude`.
+   * Only one browser runs at a time in the benchmark.
+   */
+  static async start(browser: Browser, exclude: readonly number[] = []): Promise<HeapSampler> {
+    const cdp = await browser.newBrowserCDPSession();
+    const sampler = new HeapSampler(cdp, exclude);
+    cdp.on('Target.receivedMessageFromTarget', (event: { message: string }) => {
+      const message = JSON.parse(event.message) as { id?: number; result?: { usedSize?: number } };
+      if (message.id === undefined) return;
+      const resolve = sampler.#pending.get(message.id);
+      sampler.#pending.delete(message.id);
+      resolve?.(message.result?.usedSize ?? 0);
+    });
+    cdp.on('Target.detachedFromTarget', (event: { sessionId: string }) => {
+      sampler.#sessions.delete(event.sessionId);
+    });
+    sampler.#startRss = sampler.#treeRss();
+    sampler.#loop = sampler.#run();
+    return sampler;
+  }
+
+  async #run(): Promise<void> {
+    while (this.#running) {
+      const started = Date.now();
+      try {
+        await this.#sample();
+      } catch {
+        // The browser is closing; the loop ends with stop().
+      }
+      await sleep(Math.max(0, EVERY_MS - (Date.now() - started)));
+    }
+  }
+
+  async #sample(): Promise<void> {
+    const { targetInfos } = (await this.#cdp.send('Target.getTargets')) as { targetInfos: TargetInfo[] };
+    for (const target of targetInfos) {
+      if (!KINDS.has(target.type) || this.#attaching.has(target.targetId)) continue;
+      this.#attaching.add(target.targetId);
+      let sessionId: string;
+      try {
+        ({ sessionId } = (await this.#cdp.send('Target.attachToTarget', {
+          targetId: target.targetId,
+          flatten: false,
+        })) as { sessionId: string });
+      } catch {
+        continue; // gone before we got there
+      }
+      this.#sessions.set(sessionId, { type: target.type, url: target.url });
+      const label = `${target.type} ${target.url.replace(/#.*/, '#…')}`;
+      if (!this.peaks.targets.includes(label)) this.peaks.targets.push(label);
+    }
+    const sums = { page: 0, worker: 0, service_worker: 0, shared_worker: 0 } as Record<string, number>;
+    await Promise.all(
+      [...this.#sessions].map(async ([sessionId, attached]) => {
+        const used = await this.#heapOf(sessionId);
+        sums[attached.type] = (sums[attached.type] ?? 0) + used;
+      }),
+    );
+    const total = Object.values(sums).reduce((a, b) => a + b, 0);
+    const p = this.peaks;
+    p.total = Math.max(p.total, total);
+    p.page = Math.max(p.page, sums.page ?? 0);
+    p.worker = Math.max(p.worker, (sums.worker ?? 0) + (sums.shared_worker ?? 0));
+    p.serviceWorker = Math.max(p.serviceWorker, sums.service_worker ?? 0);
+    p.treeRssGrowth = Math.max(p.treeRssGrowth, this.#treeRss() - this.#startRss);
+    p.samples++;
+  }
+
+  /** Used V8 heap bytes of one attached target; 0 when it does not answer in time (gone). */
+  async #heapOf(sessionId: string): Promise<number> {
+    const id = this.#nextId++;
+    const answer = new Promise<number>((done) => {
+      this.#pending.set(id, done);
+      setTimeout(() => {
+        if (this.#pending.delete(id)) done(0);
+      }, ANSWER_MS);
+    });
+    try {
+      await this.#cdp.send('Target.sendMessageToTarget', {
+        sessionId,
+        message: JSON.stringify({ id, method: 'Runtime.getHeapUsage' }),
+      });
+    } catch {
+      this.#pending.delete(id);
+      this.#sessions.delete(sessionId);
+      return 0;
+    }
+    return await answer;
+  }
+
+  /** RSS (bytes) of our descendants outside `exclude`: the browser's processes. */
+  #treeRss(): number {
+    const parents = new Map<number, number>();
+    const rss = new Map<number, number>();
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name)) continue;
+      try {
+        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        // Fields after the command: state(0) ppid(1) … rss in pages is field 24 of stat → index 21 here.
+        parents.set(Number(name), Number(fields[1]));
+        rss.set(Number(name), Number(fields[21]) * 4096);
+      } catch {
+        // The process ended while we looked.
+      }
+    }
+    let total = 0;
+    for (const [pid, bytes] of rss) {
+      for (let p: number | undefined = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
+        if (this.#exclude.includes(p) || this.#exclude.includes(pid)) break;
+        if (p === process.pid) {
+          total += bytes;
+          break;
+        }
+      }
+    }
+    return total;
+  }
+
+  async stop(): Promise<HeapPeaks> {
+    this.#running = false;
+    await this.#loop;
+    await this.#cdp.detach().catch(() => undefined);
+    return this.peaks;
+  }
+}

@@ -1,0 +1,461 @@
+/**
+ * `npm run bench`: Ferry's benchmarks, each against a baseline measured in the same run.
+ *
+ *   upload    1 GiB through the real app (hash + encrypt + tus) vs fetch(PUT File) to the sink
+ *   hash      the app's worker Hasher vs one hash-wasm blake3() over the same bytes in memory
+ *   download  the recipient page saving the share through the service-worker stream
+ *   memory    peak JS heap (pages + workers + service worker) and server RSS growth
+ *
+ * Environment: BENCH_MB (file size in MiB, default 1024), BENCH_HASH_MB (default
+ * min(BENCH_MB, 256)), BENCH_RUNS (runs per side, default 2), CHROMIUM_PATH.
+ * Prints a table and writes bench/out/result-<time>.json and bench/out/latest.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { type Browser, chromium, type Page } from 'playwright-core';
+import { build } from 'vite';
+import type { BenchWindow } from './hash-page/api.ts';
+import { sha256File, writeRandomFile } from './lib/files.ts';
+import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
+import { BenchServer, PeakSampler } from './lib/server.ts';
+import { serveStatic } from './lib/static.ts';
+import { MiB, mbps, median, mib, within } from './lib/stats.ts';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const OUT = join(ROOT, 'bench', 'out');
+
+function intEnv(name: string, fallback: number): number {
+  const text = process.env[name];
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${text}"`);
+  return n;
+}
+
+const SIZE_MB = intEnv('BENCH_MB', 1024);
+const HASH_MB = intEnv('BENCH_HASH_MB', Math.min(SIZE_MB, 256));
+const RUNS = intEnv('BENCH_RUNS', 2);
+const SIZE = SIZE_MB * MiB;
+const HASH_SIZE = HASH_MB * MiB;
+/** Generous limits: nothing here should run slower than 4 MB/s. */
+const transferLimitMs = (bytes: number) => 60_000 + (bytes / 4e6) * 1000;
+const GOALS = { uploadRatio: 0.8, heapBytes: 256 * MiB, serverRssGrowth: 64 * MiB };
+
+const LAUNCH = {
+  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+  args: [
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ],
+};
+
+// ---------------------------------------------------------------- cleanup
+
+const cleanups: (() => Promise<unknown>)[] = [];
+async function cleanUp(): Promise<void> {
+  while (cleanups.length) await cleanups.pop()!().catch((error: unknown) => console.error('cleanup:', error));
+}
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (interrupted) process.exit(1);
+    interrupted = true;
+    console.error(`\n${signal}: cleaning up…`);
+    void cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function launch(): Promise<Browser> {
+  const browser = await chromium.launch(LAUNCH);
+  const close = async () => browser.close();
+  cleanups.push(close);
+  return browser;
+}
+
+async function closeBrowser(browser: Browser): Promise<void> {
+  await browser.close();
+}
+
+function log(line: string): void {
+  console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+// ---------------------------------------------------------------- builds
+
+async function buildApp(outDir: string): Promise<void> {
+  await build({
+    configFile: join(ROOT, 'vite.config.ts'),
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+}
+
+async function buildHashPage(outDir: string): Promise<void> {
+  await build({
+    configFile: false,
+    root: join(ROOT, 'bench', 'hash-page'),
+    base: './',
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false },
+    worker: { format: 'es' },
+  });
+}
+
+// ---------------------------------------------------------------- hash
+
+interface HashResult {
+  bytes: number;
+  oneShotMs: number[];
+  hasherMs: number[];
+  digest: string;
+}
+
+async function benchHash(file: string): Promise<HashResult> {
+  const site = await serveStatic(join(OUT, 'hash-page'));
+  cleanups.push(site.close);
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    await page.goto(`${site.origin}/`);
+    await page.waitForFunction(() => document.title === 'ready', undefined, { timeout: 30_000 });
+    await page.locator('#file').setInputFiles(file);
+    const result: HashResult = { bytes: HASH_SIZE, oneShotMs: [], hasherMs: [], digest: '' };
+    const digests = new Set<string>();
+    const limit = transferLimitMs(HASH_SIZE);
+    for (let i = 0; i < RUNS; i++) {
+      const one = await within(
+        page.evaluate(() => (window as unknown as BenchWindow).ferryBench.oneShot()),
+        limit,
+        'blake3 one-shot',
+      );
+      log(`hash: blake3() one-shot ${mbps(HASH_SIZE, one.ms).toFixed(0)} MB/s`);
+      const inc = await within(
+        page.evaluate(() => (window as unknown as BenchWindow).ferryBench.hasher()),
+        limit,
+        'Hasher',
+      );
+      log(`hash: Hasher (worker)    ${mbps(HASH_SIZE, inc.ms).toFixed(0)} MB/s`);
+      result.oneShotMs.push(one.ms);
+      result.hasherMs.push(inc.ms);
+      digests.add(one.digest).add(inc.digest);
+    }
+    if (digests.size !== 1) throw new Error(`hash: digests differ: ${[...digests].join(' ')}`);
+    result.digest = [...digests][0]!;
+    return result;
+  } finally {
+    await closeBrowser(browser);
+    await site.close();
+  }
+}
+
+// ---------------------------------------------------------------- upload
+
+async function sinkUpload(origin: string, file: string): Promise<number> {
+  const browser = await launch();
+  try {
+    const page = await browser.newPage();
+    // A page of the app's origin without the app: the JSON of /health.
+    await page.goto(`${origin}/health`);
+    await page.evaluate(() => {
+      const input = document.createElement('input');
+      input.type = 'file';
+      input.id = 'bench-file';
+      document.body.append(input);
+    });
+    await page.locator('#bench-file').setInputFiles(file);
+    const t0 = performance.now();
+    const answer = await within(
+      page.evaluate(async () => {
+        const picked = (document.getElementById('bench-file') as HTMLInputElement).files?.[0];
+        if (!picked) throw new Error('no file');
+        const res = await fetch('/api/bench/sink', { method: 'PUT', body: picked });
+        return { status: res.status, body: (await res.json()) as { bytes?: number } };
+      }),
+      transferLimitMs(SIZE),
+      'fetch(PUT) to the sink',
+    );
+    const ms = performance.now() - t0;
+    if (answer.status !== 200 || answer.body.bytes !== SIZE) {
+      throw new Error(`sink answered ${answer.status} ${JSON.stringify(answer.body)}, expected ${SIZE} bytes`);
+    }
+    return ms;
+  } finally {
+    await closeBrowser(browser);
+  }
+}
+
+/** Throws with the page's alert text when the app shows an error before `locator` appears. */
+async function appearsOrAlert(page: Page, what: string, locator: ReturnType<Page['locator']>, ms: number) {
+  const alert = page.getByRole('alert').first();
+  const winner = await within(
+    Promise.race([
+      // The loser keeps waiting until the page closes: its rejection is expected and ignored.
+      locator
+        .waitFor({ state: 'visible', timeout: ms })
+        .then(() => 'ok' as const)
+        .catch(() => 'timeout' as const),
+      alert
+        .waitFor({ state: 'visible', timeout: ms })
+        .then(() => 'alert' as const)
+        .catch(() => new Promise<never>(() => undefined)),
+    ]),
+    ms + 5000,
+    what,
+  );
+  if (winner === 'alert') throw new Error(`${what}: the app shows an error: ${await alert.textContent()}`);
+  if (winner === 'timeout') throw new Error(`${what}: not within ${Math.round(ms / 1000)} s`);
+}
+
+interface FerryUpload {
+  ms: number;
+  link: string;
+  heap: HeapPeaks;
+}
+
+async function ferryUpload(server: BenchServer, file: string, consoleLines: string[]): Promise<FerryUpload> {
+  const browser = await launch();
+  const sampler = await HeapSampler.start(browser, [server.pid]);
+  try {
+    const context = await browser.newContext({ acceptDownloads: true });
+    const page = await context.newPage();
+    page.on('console', (m) => consoleLines.push(`[sender] ${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`[sender] pageerror: ${e.message}`));
+    await page.goto(`${server.origin}/`);
+    const input = page.locator('[data-testid="dropzone"] input.uppy-Dashboard-input:not([webkitdirectory])').first();
+    await input.waitFor({ state: 'attached', timeout: 30_000 });
+    await input.setInputFiles(file);
+    const send = page.getByRole('button', { name: 'Send', exact: true });
+    await within(
+      (async () => {
+        while (!(await send.isEnabled())) await page.waitForTimeout(50);
+      })(),
+      30_000,
+      'Send becomes enabled',
+    );
+    const t0 = performance.now();
+    await send.click();
+    const link = page.getByLabel('Share link').first();
+    await appearsOrAlert(page, 'the Share link appears', link, transferLimitMs(SIZE));
+    const ms = performance.now() - t0;
+    const value = await link.inputValue();
+    if (!/\/s\/[A-Za-z0-9_-]{16}#[A-Za-z0-9_-]+$/.test(value)) throw new Error(`unexpected share link "${value}"`);
+    return { ms, link: value, heap: await sampler.stop() };
+  } finally {
+    await sampler.stop();
+    await closeBrowser(browser);
+  }
+}
+
+// ---------------------------------------------------------------- download
+
+interface FerryDownload {
+  ms: number;
+  verifiedMs: number;
+  heap: HeapPeaks;
+}
+
+function withoutSavePicker(): void {
+  const w = window as unknown as Record<string, unknown>;
+  delete w.showSaveFilePicker;
+  delete (Window.prototype as unknown as Record<string, unknown>).showSaveFilePicker;
+}
+
+async function ferryDownload(
+  server: BenchServer,
+  link: string,
+  sourceSha: string,
+  consoleLines: string[],
+): Promise<FerryDownload> {
+  const browser = await launch();
+  const sampler = await HeapSampler.start(browser, [server.pid]);
+  try {
+    const context = await browser.newContext({ acceptDownloads: true });
+    await context.addInitScript(withoutSavePicker);
+    const page = await context.newPage();
+    page.on('console', (m) => consoleLines.push(`[recipient] ${m.type()}: ${m.text()}`));
+    page.on('pageerror', (e) => consoleLines.push(`[recipient] pageerror: ${e.message}`));
+    await page.goto(link);
+    const button = page.getByRole('button', { name: /^Download / }).first();
+    await appearsOrAlert(page, 'the Download button appears', button, 60_000);
+    const limit = transferLimitMs(SIZE);
+    const t0 = performance.now();
+    const [download] = await Promise.all([page.waitForEvent('download', { timeout: limit }), button.click()]);
+    const path = await within(download.path(), limit, 'the download finishes');
+    const ms = performance.now() - t0;
+    const failure = await download.failure();
+    if (failure !== null) throw new Error(`the download failed: ${failure}`);
+    await appearsOrAlert(page, '"Verified" appears', page.getByText('Verified').first(), 60_000);
+    const verifiedMs = performance.now() - t0;
+    const heap = await sampler.stop();
+    const { size } = await stat(path);
+    const sha = await sha256File(path);
+    await download.delete();
+    if (size !== SIZE || sha !== sourceSha)
+      throw new Error(`downloaded ${size} bytes, sha256 ${sha}: not the file sent`);
+    return { ms, verifiedMs, heap };
+  } finally {
+    await sampler.stop();
+    await closeBrowser(browser);
+  }
+}
+
+// ---------------------------------------------------------------- report
+
+const pad = (s: string, n: number) => s.padEnd(n);
+const rpad = (s: string, n: number) => s.padStart(n);
+const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
+
+async function main(): Promise<void> {
+  const started = new Date();
+  mkdirSync(OUT, { recursive: true });
+  const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
+  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  log(`size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`);
+
+  log('building the app (bench/out/app) and the hash page (bench/out/hash-page)…');
+  await buildApp(join(OUT, 'app'));
+  await buildHashPage(join(OUT, 'hash-page'));
+
+  log('writing test files…');
+  const uploadFile = join(tmp, `ferry-bench-${SIZE_MB}MiB.bin`);
+  const hashFile = join(tmp, `ferry-hash-${HASH_MB}MiB.bin`);
+  const uploadSha = await writeRandomFile(uploadFile, SIZE, 0x5eed);
+  await writeRandomFile(hashFile, HASH_SIZE, 0xb1a3);
+
+  const hash = await benchHash(hashFile);
+  await rm(hashFile, { force: true });
+
+  const server = await BenchServer.start(join(OUT, 'app'), join(tmp, 'data'));
+  cleanups.push(() => server.stop());
+  log(`server pid ${server.pid} at ${server.origin}`);
+  await fetch(`${server.origin}/health`);
+  await new Promise((done) => setTimeout(done, 1000));
+  const idleRss = server.rss();
+
+  const consoleLines: string[] = [];
+  const sinkMs: number[] = [];
+  const ferryMs: number[] = [];
+  const senderHeaps: HeapPeaks[] = [];
+  let link = '';
+  let uploadError: string | undefined;
+  let downloadResult: FerryDownload | undefined;
+  let downloadError: string | undefined;
+  const uploadRss = new PeakSampler(() => server.rss());
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      const ms = await sinkUpload(server.origin, uploadFile);
+      sinkMs.push(ms);
+      log(`upload: fetch(PUT) sink  ${mbps(SIZE, ms).toFixed(0)} MB/s`);
+      const run = await ferryUpload(server, uploadFile, consoleLines);
+      ferryMs.push(run.ms);
+      senderHeaps.push(run.heap);
+      link = run.link;
+      log(`upload: Ferry send       ${mbps(SIZE, run.ms).toFixed(0)} MB/s (sender heap peak ${mib(run.heap.total)})`);
+    }
+  } catch (error) {
+    uploadError = String(error instanceof Error ? error.message : error);
+    log(`upload FAILED: ${uploadError}`);
+  }
+  const uploadRssPeak = uploadRss.stop();
+
+  const downloadRss = new PeakSampler(() => server.rss());
+  if (link) {
+    try {
+      downloadResult = await ferryDownload(server, link, uploadSha, consoleLines);
+      log(
+        `download: ${mbps(SIZE, downloadResult.ms).toFixed(0)} MB/s (recipient heap peak ${mib(downloadResult.heap.total)})`,
+      );
+    } catch (error) {
+      downloadError = String(error instanceof Error ? error.message : error);
+      log(`download FAILED: ${downloadError}`);
+    }
+  } else {
+    downloadError = 'no share link (the upload did not complete)';
+  }
+  const downloadRssPeak = downloadRss.stop();
+
+  // ---- table
+  const hashOne = mbps(HASH_SIZE, median(hash.oneShotMs));
+  const hashInc = mbps(HASH_SIZE, median(hash.hasherMs));
+  const sink = sinkMs.length ? mbps(SIZE, median(sinkMs)) : Number.NaN;
+  const ferry = ferryMs.length ? mbps(SIZE, median(ferryMs)) : Number.NaN;
+  const uploadRatio = ferry / sink;
+  const senderPeak = senderHeaps.length ? Math.max(...senderHeaps.map((h) => h.total)) : Number.NaN;
+  const recipientPeak = downloadResult?.heap.total ?? Number.NaN;
+  const rssUp = uploadRssPeak - idleRss;
+  const rssDown = downloadRssPeak - idleRss;
+  const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
+  const lines = [
+    '',
+    `Ferry bench ${started.toISOString()}  (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS})`,
+    `${pad('throughput', 34)}${rpad('baseline MB/s', 14)}${rpad('ferry MB/s', 12)}${rpad('ratio', 8)}${rpad('goal', 8)}  ok`,
+    `${pad('upload: send vs fetch(PUT) sink', 34)}${rpad(f(sink), 14)}${rpad(f(ferry), 12)}${rpad(f(uploadRatio, 2), 8)}${rpad('≥ 0.80', 8)}  ${yes(uploadRatio >= GOALS.uploadRatio)}`,
+    `${pad('hash: Hasher vs blake3() one-shot', 34)}${rpad(f(hashOne), 14)}${rpad(f(hashInc), 12)}${rpad(f(hashInc / hashOne, 2), 8)}${rpad('—', 8)}`,
+    `${pad('download: SW stream, to disk', 34)}${rpad('—', 14)}${rpad(downloadResult ? f(mbps(SIZE, downloadResult.ms)) : '—', 12)}`,
+    `${pad('memory (peak)', 34)}${rpad('MiB', 14)}${rpad('goal', 12)}  ok`,
+    `${pad('sender JS heap, page+workers', 34)}${rpad(f(senderPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(senderPeak < GOALS.heapBytes)}`,
+    `${pad('recipient JS heap, page+wkrs+SW', 34)}${rpad(f(recipientPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(recipientPeak < GOALS.heapBytes)}`,
+    `${pad('server RSS growth, upload', 34)}${rpad(f(rssUp / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssUp < GOALS.serverRssGrowth)}`,
+    `${pad('server RSS growth, download', 34)}${rpad(f(rssDown / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssDown < GOALS.serverRssGrowth)}`,
+    `(server idle RSS ${f(idleRss / MiB, 1)} MiB; sender browser tree RSS growth ${f(Math.max(0, ...senderHeaps.map((h) => h.treeRssGrowth)) / MiB, 0)} MiB, recipient ${f((downloadResult?.heap.treeRssGrowth ?? Number.NaN) / MiB, 0)} MiB)`,
+  ];
+  if (uploadError) lines.push(`upload error: ${uploadError}`);
+  if (downloadError) lines.push(`download error: ${downloadError}`);
+  console.log(lines.join('\n'));
+
+  const result = {
+    started: started.toISOString(),
+    sizeBytes: SIZE,
+    hashBytes: HASH_SIZE,
+    runs: RUNS,
+    goals: GOALS,
+    upload: {
+      sinkMs,
+      ferryMs,
+      sinkMBps: sink,
+      ferryMBps: ferry,
+      ratio: uploadRatio,
+      error: uploadError ?? null,
+    },
+    hash: { ...hash, oneShotMBps: hashOne, hasherMBps: hashInc, ratio: hashInc / hashOne },
+    download: downloadResult
+      ? {
+          ms: downloadResult.ms,
+          verifiedMs: downloadResult.verifiedMs,
+          MBps: mbps(SIZE, downloadResult.ms),
+          error: null,
+        }
+      : { error: downloadError ?? null },
+    memory: {
+      senderHeaps,
+      recipientHeap: downloadResult?.heap ?? null,
+      senderPeakBytes: senderPeak,
+      recipientPeakBytes: recipientPeak,
+      serverIdleRssBytes: idleRss,
+      serverRssGrowthUploadBytes: rssUp,
+      serverRssGrowthDownloadBytes: rssDown,
+    },
+    console: consoleLines.filter((l) => /error|warn/i.test(l)).slice(0, 50),
+    serverLog: uploadError || downloadError ? server.log.slice(-4000) : undefined,
+  };
+  const json = `${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
+  const stamp = started.toISOString().replace(/[:.]/g, '-');
+  writeFileSync(join(OUT, `result-${stamp}.json`), json);
+  writeFileSync(join(OUT, 'latest.json'), json);
+  log(`wrote bench/out/result-${stamp}.json`);
+  if (uploadError || downloadError) process.exitCode = 1;
+}
+
+try {
+  await main();
+} catch (error) {
+  console.error(error);
+  process.exitCode = 1;
+} finally {
+  await cleanUp();
+}
