@@ -3,7 +3,9 @@
  *
  *   secret (16 random bytes, only ever in the link's #fragment)
  *     └─ HKDF-SHA256 (RFC 5869), salt "ferry/v1", one `info` label per key
- *          ├─ content key  AES-256-GCM, encrypts the records of every file
+ *          ├─ content key  HKDF key; one AES-256-GCM key per file is derived from it with
+ *          │                the file's nonce base, so a key handed on for one file (dedup)
+ *          │                opens that file and no other
  *          ├─ metadata key AES-256-GCM, encrypts the manifest
  *          └─ reader token 32 bytes the server checks (it stores only its SHA-256)
  */
@@ -13,6 +15,7 @@ import { KEY_BYTES, SECRET_BYTES, TOKEN_BYTES } from './limits.ts';
 const HKDF_SALT = new TextEncoder().encode('ferry/v1');
 
 export interface ShareKeys {
+  /** HKDF base key for the per-file keys (deriveFileKey); not an AES key itself. */
   contentKey: CryptoKey;
   metaKey: CryptoKey;
   /** base64url; sent as `Authorization: Bearer <readerToken>` to read a share. */
@@ -49,15 +52,35 @@ export async function deriveShareKeys(secret: Uint8Array<ArrayBuffer>): Promise<
     hkdfBytes(secret, 'ferry/v1 reader', TOKEN_BYTES),
   ]);
   return {
-    contentKey: await importAesKey(content),
+    contentKey: await crypto.subtle.importKey('raw', content, 'HKDF', false, ['deriveBits']),
     metaKey: await importAesKey(meta),
     readerToken: toBase64Url(reader),
   };
 }
 
-/** The content key as raw bytes, for remembering a sealed file for dedup. */
-export async function deriveContentKeyBytes(secret: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
-  return hkdfBytes(secret, 'ferry/v1 content', KEY_BYTES);
+/**
+ * The AES-256-GCM key of one file: HKDF(content key, info "ferry/v1 file" || nonceBase).
+ * Raw bytes, for remembering a sealed file so that a later share can reuse it (dedup).
+ */
+export async function deriveFileKeyBytes(
+  contentKey: CryptoKey,
+  nonceBase: Uint8Array,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const label = new TextEncoder().encode('ferry/v1 file');
+  const info = new Uint8Array(label.length + nonceBase.length);
+  info.set(label);
+  info.set(nonceBase, label.length);
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: HKDF_SALT, info },
+    contentKey,
+    KEY_BYTES * 8,
+  );
+  return new Uint8Array(bits);
+}
+
+/** The AES-256-GCM key of one file (see deriveFileKeyBytes). */
+export async function deriveFileKey(contentKey: CryptoKey, nonceBase: Uint8Array): Promise<CryptoKey> {
+  return importAesKey(await deriveFileKeyBytes(contentKey, nonceBase));
 }
 
 /** What the server keeps of a token: the hex SHA-256 of its base64url text. */

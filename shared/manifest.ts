@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { fromBase64Url, randomBytes, toBase64Url } from './encoding.ts';
 import { FerryError } from './errors.ts';
-import { importAesKey } from './keys.ts';
+import { deriveFileKey, importAesKey } from './keys.ts';
 import {
   KEY_BYTES,
   MAX_FILES,
@@ -127,13 +127,14 @@ export async function openManifest(sealed: string, metaKey: CryptoKey): Promise<
   return result.data;
 }
 
-/** The record cipher of one manifest file, using its own key when it has one. */
+/** The record cipher of one manifest file: its own `key` when it has one, else derived from the content key. */
 export async function fileCipher(file: ManifestFile, contentKey: CryptoKey): Promise<FileCipher> {
+  const nonceBase = fromBase64Url(file.nonce);
   return {
     name: file.name,
     size: file.size,
     recordSize: file.recordSize,
-    nonceBase: fromBase64Url(file.nonce),
-    key: file.key ? await importAesKey(fromBase64Url(file.key)) : contentKey,
+    nonceBase,
+    key: file.key ? await importAesKey(fromBase64Url(file.key)) : await deriveFileKey(contentKey, nonceBase),
   };
 }

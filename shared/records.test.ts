@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from './encoding.ts';
 import { FerryError } from './errors.ts';
-import { deriveShareKeys, newSecret } from './keys.ts';
+import { deriveFileKey, deriveShareKeys, newSecret } from './keys.ts';
 import {
   cipherRange,
   decryptRecord,
@@ -18,7 +18,8 @@ const R = 1024;
 
 async function cipherFor(size: number, name = 'a.bin'): Promise<FileCipher> {
   const { contentKey } = await deriveShareKeys(newSecret());
-  return { key: contentKey, nonceBase: randomBytes(12), size, recordSize: R, name };
+  const nonceBase = randomBytes(12);
+  return { key: await deriveFileKey(contentKey, nonceBase), nonceBase, size, recordSize: R, name };
 }
 
 function patterned(size: number): Uint8Array<ArrayBuffer> {

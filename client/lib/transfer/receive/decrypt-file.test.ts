@@ -2,7 +2,7 @@ import { createBLAKE3 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
-import { deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
+import { deriveFileKey, deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
 import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
 import { type DecryptDeps, decryptFile, type FileJob } from './decrypt-file.ts';
 
@@ -10,7 +10,14 @@ const R = 1024;
 
 async function setup(size: number) {
   const { contentKey } = await deriveShareKeys(newSecret());
-  const cipher: FileCipher = { key: contentKey, nonceBase: randomBytes(12), size, recordSize: R, name: 'dir/a.bin' };
+  const nonceBase = randomBytes(12);
+  const cipher: FileCipher = {
+    key: await deriveFileKey(contentKey, nonceBase),
+    nonceBase,
+    size,
+    recordSize: R,
+    name: 'dir/a.bin',
+  };
   const plain = randomBytes(size);
   const sealed = await encryptRange(cipher, async (s, e) => plain.slice(s, e), 0, encryptedSize(cipher));
   const h = await createBLAKE3();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../../shared/encoding.ts';
-import { deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
+import { deriveFileKey, deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
 import { decryptRecord, encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
 import { cipherSourceOf, plainEndOf } from './cipher-file-reader.ts';
 
@@ -9,7 +9,14 @@ const R = 1024;
 async function setup(size: number) {
   const { contentKey } = await deriveShareKeys(newSecret());
   const plain = randomBytes(size);
-  const cipher: FileCipher = { key: contentKey, nonceBase: randomBytes(12), size, recordSize: R, name: 'x' };
+  const nonceBase = randomBytes(12);
+  const cipher: FileCipher = {
+    key: await deriveFileKey(contentKey, nonceBase),
+    nonceBase,
+    size,
+    recordSize: R,
+    name: 'x',
+  };
   const read = async (s: number, e: number) => plain.slice(s, e);
   const asked: number[] = [];
   const source = cipherSourceOf({

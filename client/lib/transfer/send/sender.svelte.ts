@@ -6,7 +6,7 @@
  */
 import { fromBase64Url, toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
-import { deriveContentKeyBytes, deriveShareKeys } from '../../../../shared/keys.ts';
+import { deriveFileKey, deriveFileKeyBytes, deriveShareKeys } from '../../../../shared/keys.ts';
 import { formatShareLink } from '../../../../shared/link.ts';
 import { sealManifest } from '../../../../shared/manifest.ts';
 import { createShare, getOwnerView, updateShare } from '../../api/share-client.ts';
@@ -24,7 +24,7 @@ import type { Picker } from './picker.svelte.ts';
 import { SpeedMeter, secondsLeft } from './progress.ts';
 import { shouldRetryStatus } from './retry.ts';
 import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
-import { manifestOf, type PlannedFile, planShare } from './share-plan.ts';
+import { manifestOf, nonceOf, type PlannedFile, planShare } from './share-plan.ts';
 import { markDone, prepareRun, type RunItem } from './upload-run.ts';
 
 export type SendPhase = 'idle' | 'checking' | 'creating' | 'uploading' | 'finishing' | 'done' | 'failed';
@@ -162,7 +162,7 @@ export class Sender {
       this.#live.set(record.id, new Map(planned.map((p, i) => [i, p.file])));
       this.#onChange();
       const items = picked.map((f, index) => ({ index, file: planned[index]!.file, uppyId: f.id }));
-      await this.#run(record, items, plan.keys.contentKey, plan.keys.metaKey, plan.secret);
+      await this.#run(record, items, plan.keys.contentKey, plan.keys.metaKey);
     } catch (error) {
       this.#fail(error);
     }
@@ -200,9 +200,8 @@ export class Sender {
         if (!uppyId) throw new FerryError('INTERNAL', `${record.files[index]?.name} could not be queued.`);
         items.push({ index, file, uppyId });
       }
-      const secret = fromBase64Url(record.secret);
-      const keys = await deriveShareKeys(secret);
-      await this.#run(record, items, keys.contentKey, keys.metaKey, secret);
+      const keys = await deriveShareKeys(fromBase64Url(record.secret));
+      await this.#run(record, items, keys.contentKey, keys.metaKey);
     } catch (error) {
       this.#fail(error);
     }
@@ -214,17 +213,18 @@ export class Sender {
     return matchReuse(candidates, await this.#hasher.hash(file), file.size);
   }
 
-  async #run(
-    record: ShareRecord,
-    items: RunItem[],
-    contentKey: CryptoKey,
-    metaKey: CryptoKey,
-    secret: Uint8Array<ArrayBuffer>,
-  ): Promise<void> {
+  async #run(record: ShareRecord, items: RunItem[], contentKey: CryptoKey, metaKey: CryptoKey): Promise<void> {
     const uppy = this.#picker.uppy;
     const uploads = items.filter((item) => !record.files[item.index]?.uploaded);
     for (const item of items) if (record.files[item.index]?.uploaded) markDone(uppy, item.uppyId);
-    const run = prepareRun(uppy, record, uploads, { hasher: this.#hasher, encryptor: this.#encryptor, contentKey });
+    // Each file has its own key, derived from the content key and its nonce base, so that
+    // reusing one file later hands on that file's key and no other (ARCHITECTURE.md).
+    const fileKeys = new Map<number, CryptoKey>();
+    for (const item of uploads) {
+      const sent = record.files[item.index];
+      if (sent) fileKeys.set(item.index, await deriveFileKey(contentKey, nonceOf(sent)));
+    }
+    const run = prepareRun(uppy, record, uploads, { hasher: this.#hasher, encryptor: this.#encryptor, fileKeys });
     // Hashing may fail while the upload fails too; the upload's error is the one to show.
     run.hashes.catch(() => undefined);
     this.#sizes = run.sizes;
@@ -245,11 +245,11 @@ export class Sender {
     const manifest = await sealManifest(manifestOf(current.files), metaKey);
     const view = await updateShare(record.id, record.ownerToken, { manifest, complete: true });
     const owner = view.files.length ? view : await getOwnerView(record.id, record.ownerToken);
-    const key = toBase64Url(await deriveContentKeyBytes(secret));
     for (const item of uploads) {
       const sent = current.files[item.index];
       const slot = owner.files.find((f) => f.index === item.index);
       if (!sent?.blake3 || !slot?.blobId || !slot.blobToken) continue;
+      const key = toBase64Url(await deriveFileKeyBytes(contentKey, nonceOf(sent)));
       await putDedup({
         blake3: sent.blake3,
         fingerprint: fingerprintOf(item.file),

@@ -39,7 +39,7 @@ export function prepareRun(
   uppy: FerryUppy,
   record: ShareRecord,
   items: readonly RunItem[],
-  tools: { hasher: Hasher; encryptor: Encryptor; contentKey: CryptoKey },
+  tools: { hasher: Hasher; encryptor: Encryptor; fileKeys: ReadonlyMap<number, CryptoKey> },
 ): PreparedRun {
   const sizes = new Map<string, number>();
   const hashes: Promise<string>[] = [];
@@ -51,9 +51,11 @@ export function prepareRun(
     sizes.set(item.uppyId, encryptedSize(layout));
     const gate = new CoverageGate(sent.blake3 ? sent.size : (sent.checkpoint?.offset ?? 0));
     hashes.push(hashInBackground(record.id, item, sent.blake3, gate, tools.hasher));
+    const key = tools.fileKeys.get(item.index);
+    if (!key) throw new FerryError('INTERNAL', `File ${item.index} has no key.`);
     const fileId = tools.encryptor.open({
       file: item.file,
-      key: tools.contentKey,
+      key,
       nonceBase: nonceOf(sent),
       recordSize: sent.recordSize,
       name: sent.name,
