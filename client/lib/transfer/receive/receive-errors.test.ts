@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../../../shared/errors.ts';
-import { errorPage, fileFailure } from './receive-errors.ts';
+import { errorPage, fileFailure, manifestReadError, WRONG_KEY_MESSAGE } from './receive-errors.ts';
 
 describe('receive errors', () => {
   it('maps share codes to the contract headings', () => {
@@ -17,5 +17,15 @@ describe('receive errors', () => {
     expect(fileFailure('c.txt', new FerryError('NETWORK_ERROR', 'Offline.'))).toBe(
       'c.txt could not be downloaded: Offline.',
     );
+  });
+
+  it('reads a 401 on the manifest as a wrong link key, not as a missing token', () => {
+    const refused = new FerryError('UNAUTHORIZED', 'This needs the share’s reader token (Authorization: Bearer).');
+    const page = errorPage(manifestReadError(refused));
+    expect(page.message).toBe(WRONG_KEY_MESSAGE);
+    expect(page.message).not.toMatch(/Bearer|token/);
+    expect(page.title).toBe(errorPage(new FerryError('WRONG_KEY', 'x')).title);
+    const gone = new FerryError('SHARE_EXPIRED', 'x');
+    expect(manifestReadError(gone)).toBe(gone);
   });
 });

@@ -30,6 +30,22 @@ export function isShareGone(code: ErrorCode): boolean {
   return ['SHARE_NOT_FOUND', 'SHARE_EXPIRED', 'SHARE_REVOKED', 'DOWNLOAD_LIMIT_REACHED'].includes(code);
 }
 
+/** What a link whose key is wrong or damaged says (the same sentence as openManifest's WRONG_KEY). */
+export const WRONG_KEY_MESSAGE = 'This link’s key does not open the share. Check that the whole link was copied.';
+
+/**
+ * A failure to read the manifest. The reader token is derived from the link's key, so a
+ * damaged key yields a token the server refuses with 401 UNAUTHORIZED before openManifest
+ * ever gets to report WRONG_KEY; the recipient holds no other token, so that 401 means the
+ * key is wrong and must read as such, not as a missing "Authorization: Bearer".
+ */
+export function manifestReadError(error: unknown): unknown {
+  if (error instanceof FerryError && error.code === 'UNAUTHORIZED') {
+    return new FerryError('WRONG_KEY', WRONG_KEY_MESSAGE, { cause: error });
+  }
+  return error;
+}
+
 /** The error page for a failure to open the share. */
 export function errorPage(error: unknown): ErrorPage {
   const failure = error instanceof FerryError ? error : new FerryError('INTERNAL', 'Something unexpected happened.');

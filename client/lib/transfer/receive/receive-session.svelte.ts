@@ -13,7 +13,7 @@ import { unwrapSecret } from '../../../../shared/password.ts';
 import { getManifest, getShareInfo, requestTicket } from '../../api/share-client.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
-import { type ErrorPage, errorPage, fileFailure, isShareGone } from './receive-errors.ts';
+import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
 import { chooseTarget } from './sinks.ts';
 import { activeServiceWorker } from './sw-download.ts';
 import { zipLength, zipStream } from './zip.ts';
@@ -215,7 +215,9 @@ export class ReceiveSession {
     const link = this.#link;
     if (!link) return;
     const keys = await deriveShareKeys(secret);
-    const answer = await getManifest(link.id, keys.readerToken);
+    const answer = await getManifest(link.id, keys.readerToken).catch((error: unknown) => {
+      throw manifestReadError(error);
+    });
     this.#keys = keys;
     if (answer.state === 'uploading') return this.#waitForUpload();
     const manifest = await openManifest(answer.manifest, keys.metaKey);
