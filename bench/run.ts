@@ -7,10 +7,14 @@
  *   memory    peak JS heap (pages + workers + service worker) and server RSS growth
  *
  * Environment: BENCH_MB (file size in MiB, default 1024), BENCH_HASH_MB (default
- * min(BENCH_MB, 256)), BENCH_RUNS (runs per side, default 2), CHROMIUM_PATH.
+ * min(BENCH_MB, 256)), BENCH_RUNS (runs per side, default 2), CHROMIUM_PATH, and BENCH_SRC:
+ * `head` (default) measures the committed app — a `git archive HEAD` snapshot of client/,
+ * shared/, server/ and public/ in the temp dir, so half-made edits in a shared checkout
+ * neither break nor skew the run — and `worktree` measures the files as they are now.
  * Prints a table and writes bench/out/result-<time>.json and bench/out/latest.json.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -37,6 +41,8 @@ function intEnv(name: string, fallback: number): number {
 const SIZE_MB = intEnv('BENCH_MB', 1024);
 const HASH_MB = intEnv('BENCH_HASH_MB', Math.min(SIZE_MB, 256));
 const RUNS = intEnv('BENCH_RUNS', 2);
+const SRC = process.env.BENCH_SRC ?? 'head';
+if (SRC !== 'head' && SRC !== 'worktree') throw new Error(`BENCH_SRC must be "head" or "worktree", got "${SRC}"`);
 const SIZE = SIZE_MB * MiB;
 const HASH_SIZE = HASH_MB * MiB;
 /** Generous limits: nothing here should run slower than 4 MB/s. */
@@ -87,18 +93,34 @@ function log(line: string): void {
 
 // ---------------------------------------------------------------- builds
 
-async function buildApp(outDir: string): Promise<void> {
+/** The source tree to measure, and a name for it (a commit, or "worktree"). */
+function sourceTree(tmp: string): { root: string; label: string } {
+  if (SRC === 'worktree') return { root: ROOT, label: 'worktree' };
+  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
+  const root = join(tmp, 'src');
+  mkdirSync(root);
+  const paths = ['client', 'shared', 'server', 'public', 'vite.config.ts', 'tsconfig.json', 'package.json'];
+  const archive = execFileSync('git', ['archive', commit, ...paths], { cwd: ROOT, maxBuffer: 256 * MiB });
+  execFileSync('tar', ['-x', '-C', root], { input: archive });
+  // The benchmark's own files as they are now, and the checkout's dependencies.
+  cpSync(join(ROOT, 'bench', 'serve.ts'), join(root, 'bench', 'serve.ts'));
+  cpSync(join(ROOT, 'bench', 'hash-page'), join(root, 'bench', 'hash-page'), { recursive: true });
+  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
+  return { root, label: commit.slice(0, 12) };
+}
+
+async function buildApp(root: string, outDir: string): Promise<void> {
   await build({
-    configFile: join(ROOT, 'vite.config.ts'),
+    configFile: join(root, 'vite.config.ts'),
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true },
   });
 }
 
-async function buildHashPage(outDir: string): Promise<void> {
+async function buildHashPage(root: string, outDir: string): Promise<void> {
   await build({
     configFile: false,
-    root: join(ROOT, 'bench', 'hash-page'),
+    root: join(root, 'bench', 'hash-page'),
     base: './',
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false },
@@ -315,11 +337,12 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
   cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-  log(`size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`);
+  const source = sourceTree(tmp);
+  log(`source ${source.label}, size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`);
 
   log('building the app (bench/out/app) and the hash page (bench/out/hash-page)…');
-  await buildApp(join(OUT, 'app'));
-  await buildHashPage(join(OUT, 'hash-page'));
+  await buildApp(source.root, join(OUT, 'app'));
+  await buildHashPage(source.root, join(OUT, 'hash-page'));
 
   log('writing test files…');
   const uploadFile = join(tmp, `ferry-bench-${SIZE_MB}MiB.bin`);
@@ -330,7 +353,7 @@ async function main(): Promise<void> {
   const hash = await benchHash(hashFile);
   await rm(hashFile, { force: true });
 
-  const server = await BenchServer.start(join(OUT, 'app'), join(tmp, 'data'));
+  const server = await BenchServer.start(source.root, join(OUT, 'app'), join(tmp, 'data'));
   cleanups.push(() => server.stop());
   log(`server pid ${server.pid} at ${server.origin}`);
   await fetch(`${server.origin}/health`);
@@ -392,7 +415,7 @@ async function main(): Promise<void> {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
   const lines = [
     '',
-    `Ferry bench ${started.toISOString()}  (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS})`,
+    `Ferry bench ${started.toISOString()} at ${source.label} (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS})`,
     `${pad('throughput', 34)}${rpad('baseline MB/s', 14)}${rpad('ferry MB/s', 12)}${rpad('ratio', 8)}${rpad('goal', 8)}  ok`,
     `${pad('upload: send vs fetch(PUT) sink', 34)}${rpad(f(sink), 14)}${rpad(f(ferry), 12)}${rpad(f(uploadRatio, 2), 8)}${rpad('≥ 0.80', 8)}  ${yes(uploadRatio >= GOALS.uploadRatio)}`,
     `${pad('hash: Hasher vs blake3() one-shot', 34)}${rpad(f(hashOne), 14)}${rpad(f(hashInc), 12)}${rpad(f(hashInc / hashOne, 2), 8)}${rpad('—', 8)}`,
@@ -402,7 +425,7 @@ async function main(): Promise<void> {
     `${pad('recipient JS heap, page+wkrs+SW', 34)}${rpad(f(recipientPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(recipientPeak < GOALS.heapBytes)}`,
     `${pad('server RSS growth, upload', 34)}${rpad(f(rssUp / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssUp < GOALS.serverRssGrowth)}`,
     `${pad('server RSS growth, download', 34)}${rpad(f(rssDown / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssDown < GOALS.serverRssGrowth)}`,
-    `(server idle RSS ${f(idleRss / MiB, 1)} MiB; sender browser tree RSS growth ${f(Math.max(0, ...senderHeaps.map((h) => h.treeRssGrowth)) / MiB, 0)} MiB, recipient ${f((downloadResult?.heap.treeRssGrowth ?? Number.NaN) / MiB, 0)} MiB)`,
+    `(server idle RSS ${f(idleRss / MiB, 1)} MiB. Whole browser, all processes, peak PSS: sender ${f(Math.max(0, ...senderHeaps.map((h) => h.treePss)) / MiB, 0)} MiB, recipient ${f((downloadResult?.heap.treePss ?? Number.NaN) / MiB, 0)} MiB)`,
   ];
   if (uploadError) lines.push(`upload error: ${uploadError}`);
   if (downloadError) lines.push(`download error: ${downloadError}`);
@@ -410,6 +433,7 @@ async function main(): Promise<void> {
 
   const result = {
     started: started.toISOString(),
+    source: source.label,
     sizeBytes: SIZE,
     hashBytes: HASH_SIZE,
     runs: RUNS,

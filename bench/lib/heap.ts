@@ -5,7 +5,8 @@
  * sessions, so commands travel through Target.sendMessageToTarget) and asks each for
  * `Runtime.getHeapUsage` — the V8 heap's used bytes, the same figure as
  * Performance.getMetrics' JSHeapUsedSize. ArrayBuffer contents live outside the V8 heap
- * and are not in it; the browser's process-tree RSS is sampled beside it for that.
+ * and are not in it, so the PSS of the browser's whole process tree (renderers, GPU,
+ * network, browser; /proc/<pid>/smaps_rollup) is sampled beside it.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { Browser, CDPSession } from 'playwright-core';
@@ -33,10 +34,19 @@ export interface HeapPeaks {
   page: number;
   worker: number;
   serviceWorker: number;
-  /** Peak RSS of the browser's whole process tree, minus its RSS when sampling started. */
-  treeRssGrowth: number;
+  /** Peak PSS (bytes) of the browser's whole process tree, summed at one sample. */
+  treePss: number;
   samples: number;
   targets: string[];
+}
+
+function pss(pid: number): number {
+  try {
+    const kb = /^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+    return kb ? Number(kb[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
 }
 
 export class HeapSampler {
@@ -44,18 +54,18 @@ export class HeapSampler {
   /** Processes whose descendants are not the browser's (the benchmark's server child). */
   readonly #exclude: readonly number[];
   readonly #sessions = new Map<string, Attached>();
+  /** Targets already attached (or being attached). */
   readonly #attaching = new Set<string>();
   readonly #pending = new Map<number, (usedSize: number) => void>();
   #nextId = 1;
   #running = true;
   #loop: Promise<void> = Promise.resolve();
-  #startRss = 0;
   readonly peaks: HeapPeaks = {
     total: 0,
     page: 0,
     worker: 0,
     serviceWorker: 0,
-    treeRssGrowth: 0,
+    treePss: 0,
     samples: 0,
     targets: [],
   };
@@ -83,7 +93,6 @@ export class HeapSampler {
     cdp.on('Target.detachedFromTarget', (event: { sessionId: string }) => {
       sampler.#sessions.delete(event.sessionId);
     });
-    sampler.#startRss = sampler.#treeRss();
     sampler.#loop = sampler.#run();
     return sampler;
   }
@@ -103,7 +112,9 @@ export class HeapSampler {
   async #sample(): Promise<void> {
     const { targetInfos } = (await this.#cdp.send('Target.getTargets')) as { targetInfos: TargetInfo[] };
     for (const target of targetInfos) {
-      if (!KINDS.has(target.type) || this.#attaching.has(target.targetId)) continue;
+      if (!KINDS.has(target.type)) continue;
+      this.#label(target);
+      if (this.#attaching.has(target.targetId)) continue;
       this.#attaching.add(target.targetId);
       let sessionId: string;
       try {
@@ -115,8 +126,6 @@ export class HeapSampler {
         continue; // gone before we got there
       }
       this.#sessions.set(sessionId, { type: target.type, url: target.url });
-      const label = `${target.type} ${target.url.replace(/#.*/, '#…')}`;
-      if (!this.peaks.targets.includes(label)) this.peaks.targets.push(label);
     }
     const sums = { page: 0, worker: 0, service_worker: 0, shared_worker: 0 } as Record<string, number>;
     await Promise.all(
@@ -131,8 +140,15 @@ export class HeapSampler {
     p.page = Math.max(p.page, sums.page ?? 0);
     p.worker = Math.max(p.worker, (sums.worker ?? 0) + (sums.shared_worker ?? 0));
     p.serviceWorker = Math.max(p.serviceWorker, sums.service_worker ?? 0);
-    p.treeRssGrowth = Math.max(p.treeRssGrowth, this.#treeRss() - this.#startRss);
+    p.treePss = Math.max(p.treePss, this.#treePss());
     p.samples++;
+  }
+
+  /** Keeps a readable list of what was sampled (the link's #key left out). */
+  #label(target: TargetInfo): void {
+    if (target.url === 'about:blank' || target.url === '') return;
+    const label = `${target.type} ${target.url.replace(/#.*/, '#…')}`;
+    if (!this.peaks.targets.includes(label)) this.peaks.targets.push(label);
   }
 
   /** Used V8 heap bytes of one attached target; 0 when it does not answer in time (gone). */
@@ -157,28 +173,26 @@ export class HeapSampler {
     return await answer;
   }
 
-  /** RSS (bytes) of our descendants outside `exclude`: the browser's processes. */
-  #treeRss(): number {
+  /** PSS (bytes) of our descendants outside `exclude`: the browser's processes. */
+  #treePss(): number {
     const parents = new Map<number, number>();
-    const rss = new Map<number, number>();
     for (const name of readdirSync('/proc')) {
       if (!/^\d+$/.test(name)) continue;
       try {
         const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        // Fields after the command: state(0) ppid(1) … rss in pages is field 24 of stat → index 21 here.
-        parents.set(Number(name), Number(fields[1]));
-        rss.set(Number(name), Number(fields[21]) * 4096);
+        // After "pid (comm) ": state, then ppid.
+        parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
       } catch {
         // The process ended while we looked.
       }
     }
     let total = 0;
-    for (const [pid, bytes] of rss) {
+    for (const pid of parents.keys()) {
+      if (this.#exclude.includes(pid)) continue;
       for (let p: number | undefined = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
-        if (this.#exclude.includes(p) || this.#exclude.includes(pid)) break;
+        if (this.#exclude.includes(p)) break;
         if (p === process.pid) {
-          total += bytes;
+          total += pss(pid);
           break;
         }
       }

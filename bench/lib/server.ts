@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { within } from './stats.ts';
 
-const ROOT = resolve(import.meta.dirname, '..', '..');
 const READY = /Ferry is running at http:\/\/localhost:(\d+)/;
 
 export class BenchServer {
@@ -26,10 +25,11 @@ export class BenchServer {
     this.#log = log;
   }
 
-  static async start(distDir: string, dataDir: string): Promise<BenchServer> {
+  /** `root`: the source tree whose server/ runs (the checkout, or a snapshot of a commit). */
+  static async start(root: string, distDir: string, dataDir: string): Promise<BenchServer> {
     const log: string[] = [];
-    const child = spawn(process.execPath, ['--import', 'tsx', resolve(ROOT, 'bench', 'serve.ts')], {
-      cwd: ROOT,
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench', 'serve.ts')], {
+      cwd: root,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,
