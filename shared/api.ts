@@ -115,10 +115,15 @@ export type DownloadTicket = z.infer<typeof downloadTicketSchema>;
 /** Header that carries a download ticket on GET /api/shares/:id/files/:index. */
 export const TICKET_HEADER = 'Ferry-Ticket';
 
-/** tus Upload-Metadata keys (tus 1.0 §Creation): the share and the file's slot in it. */
-export const uploadMetadataSchema = z.object({
-  share: shareIdSchema,
-  index: z.string().regex(/^(0|[1-9][0-9]{0,3})$/),
-});
+/**
+ * tus Upload-Metadata keys (tus 1.0 §Creation): the share and the file's slot in it, and
+ * nothing else. Strict: a file name or type in the metadata would be stored in clear.
+ */
+export const uploadMetadataSchema = z
+  .object({
+    share: shareIdSchema,
+    index: z.string().regex(/^(0|[1-9][0-9]{0,3})$/),
+  })
+  .strict();
 
 export const healthSchema = z.object({ ok: z.literal(true), version: z.string() });

@@ -72,7 +72,7 @@ export function createHooks(deps: HookDeps) {
       if (!meta.success) {
         throw new FerryError(
           'INVALID_METADATA',
-          'Upload-Metadata needs "share" (the share id) and "index" (the file).',
+          'Upload-Metadata takes exactly "share" (the share id) and "index" (the file), nothing else.',
         );
       }
       const share = await loadLiveShare(shares, meta.data.share, now());
@@ -88,7 +88,8 @@ export function createHooks(deps: HookDeps) {
       if (claim === 'length-mismatch') {
         throw new FerryError('LENGTH_MISMATCH', `Upload-Length differs from the size declared for file ${index}.`);
       }
-      return {};
+      // Store only what was validated (files/<id>.json, echoed by HEAD).
+      return { metadata: { share: meta.data.share, index: meta.data.index } };
     },
 
     /** Seals the blob: from now on it is immutable and may be reused by the owner's token. */

@@ -1,0 +1,48 @@
+/** tus uploads tied to shares: what is stored, what is refused, how an interrupted sender recovers. */
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestShare, startTestServer, type TestServer, type TestShare } from '../test-support.ts';
+
+let ferry: TestServer;
+beforeAll(async () => {
+  ferry = await startTestServer();
+});
+afterAll(async () => {
+  await ferry.stop();
+});
+
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const filesDir = () => path.join(ferry.dataDir, 'files');
+
+function tusAuth(share: TestShare): Record<string, string> {
+  return { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${share.uploadToken}` };
+}
+
+function createUpload(share: TestShare, size: number, metadata: string): Promise<Response> {
+  return fetch(`${ferry.url}/files/`, {
+    method: 'POST',
+    headers: { ...tusAuth(share), 'Upload-Length': String(size), 'Upload-Metadata': metadata },
+  });
+}
+
+describe('tus metadata', () => {
+  it('refuses any key besides share and index, and stores only those two', async () => {
+    const share = await createTestShare(ferry.url, [{ size: 64 }]);
+    const before = readdirSync(filesDir());
+    const named = await createUpload(share, 64, `share ${b64(share.id)},index ${b64('0')},filename ${b64('tax.pdf')}`);
+    expect(named.status).toBe(400);
+    expect(((await named.json()) as { error: { code: string } }).error.code).toBe('INVALID_METADATA');
+    const flag = await createUpload(share, 64, `share ${b64(share.id)},index ${b64('0')},is_confidential`);
+    expect(flag.status).toBe(400);
+    expect(readdirSync(filesDir())).toEqual(before);
+
+    const ok = await createUpload(share, 64, `share ${b64(share.id)},index ${b64('0')}`);
+    expect(ok.status).toBe(201);
+    const id = ok.headers.get('location')!.split('/').pop()!;
+    const info = JSON.parse(readFileSync(path.join(filesDir(), `${id}.json`), 'utf8')) as { metadata: unknown };
+    expect(info.metadata).toEqual({ share: share.id, index: '0' });
+    const head = await fetch(`${ferry.url}/files/${id}`, { method: 'HEAD', headers: tusAuth(share) });
+    expect(head.headers.get('upload-metadata')).toBe(`share ${b64(share.id)},index ${b64('0')}`);
+  });
+});
