@@ -225,47 +225,50 @@ export class Sender {
       if (sent) fileKeys.set(item.index, await deriveFileKey(contentKey, nonceOf(sent)));
     }
     const run = prepareRun(uppy, record, uploads, { hasher: this.#hasher, encryptor: this.#encryptor, fileKeys });
-    // Hashing may fail while the upload fails too; the upload's error is the one to show.
-    run.hashes.catch(() => undefined);
-    this.#sizes = run.sizes;
-    this.#perFile = new Map();
-    this.#uploadErrors = new Map();
-    this.#total = [...run.sizes.values()].reduce((a, b) => a + b, 0);
-    this.#phase = 'uploading';
-    const result = uploads.length > 0 ? await uppy.upload() : undefined;
-    const failed = result?.failed?.[0];
-    if (failed) {
+    // The encrypt worker holds the Files until the run is closed, whatever way it ends.
+    try {
+      // Hashing may fail while the upload fails too; the upload's error is the one to show.
+      run.hashes.catch(() => undefined);
+      this.#sizes = run.sizes;
+      this.#perFile = new Map();
+      this.#uploadErrors = new Map();
+      this.#total = [...run.sizes.values()].reduce((a, b) => a + b, 0);
+      this.#phase = 'uploading';
+      const result = uploads.length > 0 ? await uppy.upload() : undefined;
+      const failed = result?.failed?.[0];
+      if (failed) {
+        throw toFerryError(this.#uploadErrors.get(failed.id) ?? new Error(failed.error ?? 'the upload failed'));
+      }
+      for (const item of uploads) await updateFile(record.id, item.index, { uploaded: true });
+      await run.hashes;
+      this.#phase = 'finishing';
+      const current = (await getShare(record.id)) ?? record;
+      const manifest = await sealManifest(manifestOf(current.files), metaKey);
+      const view = await updateShare(record.id, record.ownerToken, { manifest, complete: true });
+      const owner = view.files.length ? view : await getOwnerView(record.id, record.ownerToken);
+      for (const item of uploads) {
+        const sent = current.files[item.index];
+        const slot = owner.files.find((f) => f.index === item.index);
+        if (!sent?.blake3 || !slot?.blobId || !slot.blobToken) continue;
+        const key = toBase64Url(await deriveFileKeyBytes(contentKey, nonceOf(sent)));
+        await putDedup({
+          blake3: sent.blake3,
+          fingerprint: fingerprintOf(item.file),
+          blobId: slot.blobId,
+          blobToken: slot.blobToken,
+          key,
+          nonce: sent.nonce,
+          recordSize: sent.recordSize,
+          size: sent.size,
+          expiresAt: owner.expiresAt,
+          shareId: record.id,
+        });
+      }
+      await updateRecord(record.id, (r) => ({ ...r, state: 'ready', expiresAt: owner.expiresAt }));
+      this.#live.delete(record.id);
+    } finally {
       run.close();
-      throw toFerryError(this.#uploadErrors.get(failed.id) ?? new Error(failed.error ?? 'the upload failed'));
     }
-    for (const item of uploads) await updateFile(record.id, item.index, { uploaded: true });
-    await run.hashes;
-    this.#phase = 'finishing';
-    const current = (await getShare(record.id)) ?? record;
-    const manifest = await sealManifest(manifestOf(current.files), metaKey);
-    const view = await updateShare(record.id, record.ownerToken, { manifest, complete: true });
-    const owner = view.files.length ? view : await getOwnerView(record.id, record.ownerToken);
-    for (const item of uploads) {
-      const sent = current.files[item.index];
-      const slot = owner.files.find((f) => f.index === item.index);
-      if (!sent?.blake3 || !slot?.blobId || !slot.blobToken) continue;
-      const key = toBase64Url(await deriveFileKeyBytes(contentKey, nonceOf(sent)));
-      await putDedup({
-        blake3: sent.blake3,
-        fingerprint: fingerprintOf(item.file),
-        blobId: slot.blobId,
-        blobToken: slot.blobToken,
-        key,
-        nonce: sent.nonce,
-        recordSize: sent.recordSize,
-        size: sent.size,
-        expiresAt: owner.expiresAt,
-        shareId: record.id,
-      });
-    }
-    await updateRecord(record.id, (r) => ({ ...r, state: 'ready', expiresAt: owner.expiresAt }));
-    this.#live.delete(record.id);
-    run.close();
     this.#shareId = record.id;
     this.#phase = 'done';
     this.#reconnecting = false;

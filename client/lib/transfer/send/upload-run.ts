@@ -44,52 +44,59 @@ export function prepareRun(
   const sizes = new Map<string, number>();
   const hashes: Promise<string>[] = [];
   const opened: number[] = [];
-  for (const item of items) {
-    const sent = record.files[item.index];
-    if (!sent) throw new FerryError('INTERNAL', `File ${item.index} is not part of the share.`);
-    const layout = { size: sent.size, recordSize: sent.recordSize };
-    sizes.set(item.uppyId, encryptedSize(layout));
-    const gate = new CoverageGate(sent.blake3 ? sent.size : (sent.checkpoint?.offset ?? 0));
-    hashes.push(hashInBackground(record.id, item, sent.blake3, gate, tools.hasher));
-    const key = tools.fileKeys.get(item.index);
-    if (!key) throw new FerryError('INTERNAL', `File ${item.index} has no key.`);
-    const fileId = tools.encryptor.open({
-      file: item.file,
-      key,
-      nonceBase: nonceOf(sent),
-      recordSize: sent.recordSize,
-      name: sent.name,
-    });
-    opened.push(fileId);
-    uppy.setFileMeta(item.uppyId, { share: record.id, index: String(item.index) });
-    uppy.setFileState(item.uppyId, {
-      tus: {
-        headers: { Authorization: `Bearer ${record.uploadToken}` },
-        uploadUrl: sent.uploadUrl,
-        fileReader: cipherFileReader({
-          layout,
-          encrypt: (start, end) => tools.encryptor.range(fileId, start, end),
-          beforeEncrypt: (plainEnd) => gate.wait(plainEnd),
-        }),
-        // Keep the upload URL as soon as tus has one (tus 1.0 §Creation: 201 + Location),
-        // so a reload continues this upload instead of starting another.
-        onAfterResponse: async (req: HttpRequest, res: HttpResponse) => {
-          const created = res.getHeader('Location');
-          if (req.getMethod() !== 'POST' || res.getStatus() !== 201 || !created) return;
-          const endpoint = new URL(req.getURL(), window.location.href);
-          try {
-            await updateFile(record.id, item.index, { uploadUrl: new URL(created, endpoint).href });
-          } catch (error) {
-            // Not fatal: without a stored URL a resume after a reload starts this file over.
-            console.warn('Ferry could not store the upload URL', error);
-          }
-        },
-      },
-    });
-  }
   const close = () => {
     for (const id of opened) tools.encryptor.close(id);
   };
+  try {
+    for (const item of items) {
+      const sent = record.files[item.index];
+      if (!sent) throw new FerryError('INTERNAL', `File ${item.index} is not part of the share.`);
+      const layout = { size: sent.size, recordSize: sent.recordSize };
+      sizes.set(item.uppyId, encryptedSize(layout));
+      const gate = new CoverageGate(sent.blake3 ? sent.size : (sent.checkpoint?.offset ?? 0));
+      hashes.push(hashInBackground(record.id, item, sent.blake3, gate, tools.hasher));
+      const key = tools.fileKeys.get(item.index);
+      if (!key) throw new FerryError('INTERNAL', `File ${item.index} has no key.`);
+      const fileId = tools.encryptor.open({
+        file: item.file,
+        key,
+        nonceBase: nonceOf(sent),
+        recordSize: sent.recordSize,
+        name: sent.name,
+      });
+      opened.push(fileId);
+      uppy.setFileMeta(item.uppyId, { share: record.id, index: String(item.index) });
+      uppy.setFileState(item.uppyId, {
+        tus: {
+          headers: { Authorization: `Bearer ${record.uploadToken}` },
+          uploadUrl: sent.uploadUrl,
+          fileReader: cipherFileReader({
+            layout,
+            encrypt: (start, end) => tools.encryptor.range(fileId, start, end),
+            beforeEncrypt: (plainEnd) => gate.wait(plainEnd),
+          }),
+          // Keep the upload URL as soon as tus has one (tus 1.0 §Creation: 201 + Location),
+          // so a reload continues this upload instead of starting another.
+          onAfterResponse: async (req: HttpRequest, res: HttpResponse) => {
+            const created = res.getHeader('Location');
+            if (req.getMethod() !== 'POST' || res.getStatus() !== 201 || !created) return;
+            const endpoint = new URL(req.getURL(), window.location.href);
+            try {
+              await updateFile(record.id, item.index, { uploadUrl: new URL(created, endpoint).href });
+            } catch (error) {
+              // Not fatal: without a stored URL a resume after a reload starts this file over.
+              console.warn('Ferry could not store the upload URL', error);
+            }
+          },
+        },
+      });
+    }
+  } catch (error) {
+    // Nothing is returned, so nobody else could release what was opened or await the hashes.
+    close();
+    for (const hash of hashes) hash.catch(() => undefined);
+    throw error;
+  }
   return { sizes, hashes: Promise.all(hashes), close };
 }
 
