@@ -14,7 +14,7 @@ import { getManifest, getShareInfo, requestTicket } from '../../api/share-client
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
 import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
-import { chooseTarget } from './sinks.ts';
+import { chooseTarget, StreamingUnavailable } from './sinks.ts';
 import { activeServiceWorker } from './sw-download.ts';
 import { zipLength, zipStream } from './zip.ts';
 import { zipArchiveName } from './zip-names.ts';
@@ -43,13 +43,14 @@ export class ReceiveSession {
   #unlocking = $state(false);
   #busy = $state(false);
   #files = $state<FileState[]>([]);
+  /** A sentence about the last download action as a whole (role=alert), or null. */
+  #notice = $state<string | null>(null);
 
   readonly #decryptor = new Decryptor();
   #link: ShareLink | null = null;
   #info: ShareInfo | null = null;
   #keys: ShareKeys | null = null;
   #manifest: Manifest | null = null;
-  #serviceWorker = false;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
 
@@ -68,6 +69,9 @@ export class ReceiveSession {
   get busy(): boolean {
     return this.#busy;
   }
+  get notice(): string | null {
+    return this.#notice;
+  }
   get files(): readonly FileState[] {
     return this.#files;
   }
@@ -85,12 +89,8 @@ export class ReceiveSession {
 
   /** Opens the share of the current location. */
   async start(href: string): Promise<void> {
-    activeServiceWorker().then(
-      (worker) => {
-        this.#serviceWorker = worker !== null;
-      },
-      () => {},
-    );
+    // Start the service worker's registration now; a large download waits for it at click time.
+    activeServiceWorker().catch(() => {});
     try {
       this.#link = parseShareLink(href);
     } catch (error) {
@@ -124,8 +124,9 @@ export class ReceiveSession {
     const file = this.#files[index];
     if (!file || this.#busy) return;
     this.#busy = true;
+    this.#notice = null;
     try {
-      const target = await chooseTarget(file.name, file.size, this.#serviceWorker);
+      const target = await chooseTarget(file.name, file.size, 'file');
       if (!target) return;
       this.#reset([index]);
       const { ticket } = await this.#ticket([index]);
@@ -135,7 +136,8 @@ export class ReceiveSession {
       throwFirstFailure(await Promise.allSettled([decrypted.result, saving]));
       file.status = 'verified';
     } catch (error) {
-      this.#fileFailed(index, error);
+      if (error instanceof StreamingUnavailable) this.#notice = error.message;
+      else this.#fileFailed(index, error);
     } finally {
       this.#busy = false;
     }
@@ -146,6 +148,7 @@ export class ReceiveSession {
     const manifest = this.#manifest;
     if (!manifest || !this.#link || this.#busy) return;
     this.#busy = true;
+    this.#notice = null;
     const indices = manifest.files.map((_, i) => i);
     const verdicts: Promise<void>[] = [];
     const track = async (opening: Promise<DecryptedFile>) => {
@@ -158,7 +161,7 @@ export class ReceiveSession {
         manifest.files.map((f) => f.name),
         this.#link.id,
       );
-      const target = await chooseTarget(name, zipLength(manifest.files), this.#serviceWorker);
+      const target = await chooseTarget(name, zipLength(manifest.files), 'archive');
       if (!target) return;
       this.#reset(indices);
       for (const f of this.#files) f.status = 'waiting';
@@ -170,6 +173,10 @@ export class ReceiveSession {
       });
       await target.save(archive);
     } catch (error) {
+      if (error instanceof StreamingUnavailable) {
+        this.#notice = error.message;
+        return;
+      }
       // Let the files' own verdicts arrive first: they say which file failed and why.
       await Promise.allSettled(verdicts);
       // A failed file already has its sentence; otherwise every unfinished file reports why.

@@ -7,25 +7,57 @@
  *    so a failed file never appears on disk.
  * 2. The service worker stream (sw-download.ts) for anything larger than BLOB_LIMIT.
  * 3. A Blob assembled in memory after the stream has closed, that is after verification,
- *    and saved through an object URL.
+ *    and saved through an object URL: only up to BLOB_LIMIT. Anything larger with neither
+ *    1 nor 2 is refused with a sentence (StreamingUnavailable), never buffered: a 4 GB
+ *    file or ZIP in memory would take the tab (or the machine) down.
  *
  * Every sink consumes a stream that errors instead of closing when the file fails
  * (verify-stream.ts), and each one turns that error into "no file" or "failed download".
  */
 import { FerryError } from '../../../../shared/errors.ts';
 import { safeDownloadName } from './content-disposition.ts';
-import { streamToServiceWorker } from './sw-download.ts';
+import { canTransferStreams } from './decryptor.ts';
+import { activeServiceWorker, streamToServiceWorker } from './sw-download.ts';
 
 /** Files up to this size may be assembled in memory when nothing better exists. */
 export const BLOB_LIMIT = 8 * 1024 * 1024;
 
 export type SinkKind = 'picker' | 'service-worker' | 'blob';
 
-/** The sink for a download of `size` bytes given what this browser offers. */
-export function chooseSink(size: number, has: { picker: boolean; serviceWorker: boolean }): SinkKind {
+/**
+ * The sink for a download of `size` bytes given what this browser offers, or null when
+ * the only thing left would be buffering more than BLOB_LIMIT in memory.
+ */
+export function chooseSink(size: number, has: { picker: boolean; serviceWorker: boolean }): SinkKind | null {
   if (has.picker) return 'picker';
-  if (size > BLOB_LIMIT && has.serviceWorker) return 'service-worker';
-  return 'blob';
+  if (size <= BLOB_LIMIT) return 'blob';
+  return has.serviceWorker ? 'service-worker' : null;
+}
+
+/** What is being saved: the sentence of a refusal differs. */
+export type SaveWhat = 'file' | 'archive';
+
+/** The download is too large to buffer and this browser offers no way to stream it. */
+export class StreamingUnavailable extends FerryError {
+  constructor(what: SaveWhat) {
+    super(
+      'TOO_LARGE',
+      what === 'archive'
+        ? "This browser can't stream an archive this large to disk; try Chrome or Edge, or download the files one at a time."
+        : "This browser can't stream a file this large to disk; try Chrome or Edge, or a window that is not private.",
+    );
+    this.name = 'StreamingUnavailable';
+  }
+}
+
+/**
+ * True when a service worker can take a streamed download now: one is active (waiting,
+ * at most a few seconds, for a first visit's registration to activate) and this browser
+ * can transfer a ReadableStream to it.
+ */
+export async function canStreamToServiceWorker(): Promise<boolean> {
+  const worker = await activeServiceWorker().catch(() => null);
+  return worker !== null && canTransferStreams();
 }
 
 /** A place to save one download; `save` resolves once the bytes are all written. */
@@ -46,12 +78,22 @@ function picker(): SavePicker | undefined {
 
 /**
  * Picks the sink. Must be called straight from the click handler, before any other await:
- * showSaveFilePicker needs the click's transient user activation (HTML §6.4.3). Answers
- * null when the user closes the picker.
+ * showSaveFilePicker needs the click's transient user activation (HTML §6.4.3). Only
+ * without a picker, and only for more than BLOB_LIMIT, does it wait for `serviceWorker()`
+ * (at click time, so a worker that activated after the page opened is found). Answers null
+ * when the user closes the picker; throws StreamingUnavailable instead of buffering.
  */
-export async function chooseTarget(name: string, size: number, serviceWorker: boolean): Promise<SaveTarget | null> {
+export async function chooseTarget(
+  name: string,
+  size: number,
+  what: SaveWhat,
+  serviceWorker: () => Promise<boolean> = canStreamToServiceWorker,
+): Promise<SaveTarget | null> {
   const savePicker = picker();
-  const kind = chooseSink(size, { picker: savePicker !== undefined, serviceWorker });
+  const hasPicker = savePicker !== undefined;
+  const streams = !hasPicker && size > BLOB_LIMIT && (await serviceWorker());
+  const kind = chooseSink(size, { picker: hasPicker, serviceWorker: streams });
+  if (kind === null) throw new StreamingUnavailable(what);
   const fileName = safeDownloadName(name);
   if (kind === 'picker' && savePicker) {
     let handle: FileHandle;
