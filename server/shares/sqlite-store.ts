@@ -287,7 +287,7 @@ class SqliteShareStore implements ShareStore {
       .transaction((): ClaimResult => {
         const slot = this.#q.slot.get(shareId, index);
         if (!slot) return 'no-slot';
-        if (slot.blob_id !== null) return 'taken';
+        if (slot.blob_id !== null) return this.#q.blob.get(slot.blob_id)?.sealed ? 'sealed' : 'in-progress';
         if (slot.size !== size) return 'length-mismatch';
         this.#q.insertBlob.run(blobId, size, shareId, index, now);
         this.#q.pointSlot.run(blobId, shareId, index);

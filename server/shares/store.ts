@@ -72,7 +72,8 @@ export interface NewShare {
   slots: Array<{ size: number } | { reuseBlobId: string }>;
 }
 
-export type ClaimResult = 'claimed' | 'no-slot' | 'taken' | 'length-mismatch';
+/** `in-progress`: the slot points at an unsealed upload; `sealed`: at a finished one. */
+export type ClaimResult = 'claimed' | 'no-slot' | 'in-progress' | 'sealed' | 'length-mismatch';
 export type CoverageResult = 'completed' | 'partial' | 'ignored';
 
 export interface ShareStore {

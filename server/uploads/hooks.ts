@@ -84,7 +84,14 @@ export function createHooks(deps: HookDeps) {
       const index = Number(meta.data.index);
       const claim = await shares.claimSlot(share.id, index, upload.id, upload.size, now());
       if (claim === 'no-slot') throw new FerryError('FILE_NOT_FOUND', `The share has no file ${index}.`);
-      if (claim === 'taken') throw new FerryError('CONFLICT', `File ${index} already has an upload.`);
+      if (claim === 'in-progress') {
+        // E.g. the answer to an earlier POST was lost: the owner view's blobId names the upload.
+        throw new FerryError(
+          'CONFLICT',
+          `File ${index} already has an upload in progress; resume it (its id is the file's blobId in the owner view).`,
+        );
+      }
+      if (claim === 'sealed') throw new FerryError('CONFLICT', `File ${index} is already uploaded.`);
       if (claim === 'length-mismatch') {
         throw new FerryError('LENGTH_MISMATCH', `Upload-Length differs from the size declared for file ${index}.`);
       }

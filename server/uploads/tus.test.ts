@@ -1,8 +1,18 @@
 /** tus uploads tied to shares: what is stored, what is refused, how an interrupted sender recovers. */
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestShare, startTestServer, type TestServer, type TestShare } from '../test-support.ts';
+import type { ShareOwnerView } from '../../shared/api.ts';
+import {
+  api,
+  createTestShare,
+  startTestServer,
+  type TestServer,
+  type TestShare,
+  tusUpload,
+  uploadAndComplete,
+} from '../test-support.ts';
 
 let ferry: TestServer;
 beforeAll(async () => {
@@ -44,5 +54,33 @@ describe('tus metadata', () => {
     expect(info.metadata).toEqual({ share: share.id, index: '0' });
     const head = await fetch(`${ferry.url}/files/${id}`, { method: 'HEAD', headers: tusAuth(share) });
     expect(head.headers.get('upload-metadata')).toBe(`share ${b64(share.id)},index ${b64('0')}`);
+  });
+});
+
+describe('a lost answer to POST', () => {
+  it('answers a repeated POST with 409 CONFLICT naming the way out, and the owner view names the upload', async () => {
+    const bytes = randomBytes(5000);
+    const share = await createTestShare(ferry.url, [{ size: bytes.length }]);
+    const meta = `share ${b64(share.id)},index ${b64('0')}`;
+    const lost = await createUpload(share, bytes.length, meta);
+    expect(lost.status).toBe(201);
+    const uploadId = lost.headers.get('location')!.split('/').pop()!;
+
+    const again = await createUpload(share, bytes.length, meta);
+    expect(again.status).toBe(409);
+    const { error } = (await again.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('CONFLICT');
+    expect(error.message).toMatch(/^File 0 already has an upload in progress; resume it/);
+
+    const owner = await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
+    const slot = (owner.json as ShareOwnerView).files[0]!;
+    expect(slot).toMatchObject({ blobId: uploadId, blobToken: null, sealed: false, uploaded: 0 });
+    await tusUpload(ferry.url, share, 0, bytes, { uploadUrl: `${ferry.url}/files/${slot.blobId}` }).promise;
+
+    // A finished file says so instead.
+    const done = await createUpload(share, bytes.length, meta);
+    expect(done.status).toBe(409);
+    expect(((await done.json()) as { error: { message: string } }).error.message).toBe('File 0 is already uploaded.');
+    await uploadAndComplete(ferry.url, share, []);
   });
 });
