@@ -39,11 +39,23 @@ export function updateFile(id: string, index: number, patch: Partial<SentFile>):
   }));
 }
 
-/** Stores a checkpoint unless a larger one is already stored (they arrive in order, but be sure). */
-export function raiseCheckpoint(id: string, index: number, checkpoint: Checkpoint): Promise<ShareRecord | undefined> {
-  return updateShare(id, (record) => {
+/**
+ * Stores a checkpoint unless one at the same or a larger offset is already stored (another
+ * tab, or an earlier run, may have got there first). Answers the checkpoint stored for the
+ * file afterwards: `checkpoint` itself, the one that was kept instead, or null when the
+ * share or file is gone. Only the caller can tell whether the kept one covers its bytes.
+ */
+export async function raiseCheckpoint(id: string, index: number, checkpoint: Checkpoint): Promise<Checkpoint | null> {
+  let stored: Checkpoint | null = null;
+  await updateShare(id, (record) => {
     const file = record.files[index];
-    if (!file || (file.checkpoint && file.checkpoint.offset >= checkpoint.offset)) return undefined;
+    if (!file) return undefined;
+    if (file.checkpoint && file.checkpoint.offset >= checkpoint.offset) {
+      stored = file.checkpoint;
+      return undefined;
+    }
+    stored = checkpoint;
     return { ...record, files: record.files.map((f, i) => (i === index ? { ...f, checkpoint } : f)) };
   });
+  return stored;
 }

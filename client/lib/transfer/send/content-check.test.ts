@@ -1,7 +1,7 @@
 import { createBLAKE3 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../../../../shared/errors.ts';
-import { CoverageGate, checkContent, expectedContent } from './content-check.ts';
+import { CoverageGate, checkContent, checkpointDecision, expectedContent } from './content-check.ts';
 
 const hasher = {
   async hash(file: Blob, { end }: { end: number }) {
@@ -67,5 +67,22 @@ describe('CoverageGate', () => {
     gate.fail(new Error('gone'));
     await expect(waiting).rejects.toThrow('gone');
     await expect(gate.wait(2)).rejects.toThrow('gone');
+  });
+});
+
+describe('checkpointDecision', () => {
+  const ours = { offset: 16, digest: 'aa' };
+  it("opens the gate only when the stored checkpoint is this run's own digest", () => {
+    expect(checkpointDecision(ours, ours)).toBe('raise');
+    expect(checkpointDecision(ours, { offset: 16, digest: 'aa' })).toBe('raise');
+  });
+  it('does not open it when another run stored a larger checkpoint (two tabs, one share)', () => {
+    expect(checkpointDecision(ours, { offset: 32, digest: 'bb' })).toBe('wait');
+  });
+  it('refuses when the same prefix was stored with another digest', () => {
+    expect(checkpointDecision(ours, { offset: 16, digest: 'bb' })).toBe('changed');
+  });
+  it('stops when the share is no longer stored', () => {
+    expect(checkpointDecision(ours, null)).toBe('gone');
   });
 });

@@ -46,6 +46,19 @@ export async function checkContent(
 }
 
 /**
+ * What a run may do after storing its prefix digest `ours` when the store answers `stored`
+ * (raiseCheckpoint): open its gate to `ours.offset` only if the stored checkpoint is this
+ * very digest; wait if a larger one (another run's) is stored, since this run's bytes are
+ * not proven equal to it yet; refuse if the same prefix hashed differently; `gone` when
+ * the share is no longer stored.
+ */
+export function checkpointDecision(ours: Checkpoint, stored: Checkpoint | null): 'raise' | 'wait' | 'changed' | 'gone' {
+  if (!stored) return 'gone';
+  if (stored.offset !== ours.offset) return 'wait';
+  return stored.digest === ours.digest ? 'raise' : 'changed';
+}
+
+/**
  * Lets encryption of plaintext [0, end) proceed only once a checkpoint at or past `end`
  * has been stored. Hashing is ~10× faster than uploading, so in practice nobody waits.
  */

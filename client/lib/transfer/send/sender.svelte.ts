@@ -24,6 +24,7 @@ import type { Picker } from './picker.svelte.ts';
 import { SpeedMeter, secondsLeft } from './progress.ts';
 import { shouldRetryStatus } from './retry.ts';
 import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
+import { withShareLock } from './share-lock.ts';
 import { manifestOf, nonceOf, type PlannedFile, planShare } from './share-plan.ts';
 import { markDone, prepareRun, type RunItem } from './upload-run.ts';
 
@@ -128,7 +129,6 @@ export class Sender {
     const picked = this.#picker.uppy.getFiles();
     if (picked.length === 0) return;
     this.#begin('checking');
-    let record: ShareRecord | undefined;
     try {
       const names = shareNames(picked.map((f) => ({ name: f.name ?? 'file', relativePath: f.meta.relativePath })));
       const planned: PlannedFile[] = [];
@@ -145,7 +145,7 @@ export class Sender {
       this.#phase = 'creating';
       const plan = await planShare(planned, checked.settings);
       const created = await createShare(plan.request);
-      record = {
+      const record: ShareRecord = {
         id: created.id,
         ownerToken: created.ownerToken,
         uploadToken: created.uploadToken,
@@ -158,11 +158,14 @@ export class Sender {
         state: 'uploading',
         files: plan.files,
       };
-      await putShare(record);
-      this.#live.set(record.id, new Map(planned.map((p, i) => [i, p.file])));
-      this.#onChange();
-      const items = picked.map((f, index) => ({ index, file: planned[index]!.file, uppyId: f.id }));
-      await this.#run(record, items, plan.keys.contentKey, plan.keys.metaKey);
+      // Held from before the share is listed, so no other tab can resume it meanwhile.
+      await withShareLock(record.id, async () => {
+        await putShare(record);
+        this.#live.set(record.id, new Map(planned.map((p, i) => [i, p.file])));
+        this.#onChange();
+        const items = picked.map((f, index) => ({ index, file: planned[index]!.file, uppyId: f.id }));
+        await this.#run(record, items, plan.keys.contentKey, plan.keys.metaKey);
+      });
     } catch (error) {
       this.#fail(error);
     }
@@ -176,35 +179,41 @@ export class Sender {
     if (this.busy) return;
     this.#begin('checking');
     try {
-      const record = await getShare(shareId);
-      if (!record) throw new FerryError('SHARE_NOT_FOUND', 'That upload is no longer stored in this browser.');
-      const live = this.#live.get(shareId) ?? new Map<number, File>();
-      const files = new Map<number, File>();
-      for (const [index, sent] of record.files.entries()) {
-        if (sent.uploaded) continue;
-        const file = live.get(index) ?? chosen.get(index) ?? (sent.handle ? await fileFromHandle(sent.handle) : null);
-        if (!file) throw new FerryError('FILE_NOT_FOUND', `Choose ${sent.name} again to continue.`);
-        const blake3 = await checkContent(file, sent, this.#hasher);
-        if (blake3 && !sent.blake3) {
-          sent.blake3 = blake3;
-          await updateFile(shareId, index, { blake3 });
-        }
-        files.set(index, file);
-      }
-      this.#live.set(shareId, files);
-      this.#notes = record.files.map((f) => ({ name: f.name, reused: f.reused }));
-      this.#picker.clear();
-      const items: RunItem[] = [];
-      for (const [index, file] of files) {
-        const uppyId = this.#picker.add(file, 'ferry-resume');
-        if (!uppyId) throw new FerryError('INTERNAL', `${record.files[index]?.name} could not be queued.`);
-        items.push({ index, file, uppyId });
-      }
-      const keys = await deriveShareKeys(fromBase64Url(record.secret));
-      await this.#run(record, items, keys.contentKey, keys.metaKey);
+      // The whole resume, content check included, holds the share's lock: another tab
+      // running the same share gets CONFLICT instead of encrypting alongside it.
+      await withShareLock(shareId, () => this.#resume(shareId, chosen));
     } catch (error) {
       this.#fail(error);
     }
+  }
+
+  async #resume(shareId: string, chosen: ReadonlyMap<number, File>): Promise<void> {
+    const record = await getShare(shareId);
+    if (!record) throw new FerryError('SHARE_NOT_FOUND', 'That upload is no longer stored in this browser.');
+    const live = this.#live.get(shareId) ?? new Map<number, File>();
+    const files = new Map<number, File>();
+    for (const [index, sent] of record.files.entries()) {
+      if (sent.uploaded) continue;
+      const file = live.get(index) ?? chosen.get(index) ?? (sent.handle ? await fileFromHandle(sent.handle) : null);
+      if (!file) throw new FerryError('FILE_NOT_FOUND', `Choose ${sent.name} again to continue.`);
+      const blake3 = await checkContent(file, sent, this.#hasher);
+      if (blake3 && !sent.blake3) {
+        sent.blake3 = blake3;
+        await updateFile(shareId, index, { blake3 });
+      }
+      files.set(index, file);
+    }
+    this.#live.set(shareId, files);
+    this.#notes = record.files.map((f) => ({ name: f.name, reused: f.reused }));
+    this.#picker.clear();
+    const items: RunItem[] = [];
+    for (const [index, file] of files) {
+      const uppyId = this.#picker.add(file, 'ferry-resume');
+      if (!uppyId) throw new FerryError('INTERNAL', `${record.files[index]?.name} could not be queued.`);
+      items.push({ index, file, uppyId });
+    }
+    const keys = await deriveShareKeys(fromBase64Url(record.secret));
+    await this.#run(record, items, keys.contentKey, keys.metaKey);
   }
 
   async #findReuse(file: File) {

@@ -7,11 +7,11 @@
 import type { HttpRequest, HttpResponse } from 'tus-js-client';
 import { FerryError } from '../../../../shared/errors.ts';
 import { encryptedSize } from '../../../../shared/records.ts';
-import type { ShareRecord } from '../../store/db.ts';
+import type { SentFile, ShareRecord } from '../../store/db.ts';
 import { raiseCheckpoint, updateFile } from '../../store/shares.ts';
 import type { Hasher } from '../hash/hasher.ts';
 import { cipherFileReader } from './cipher-file-reader.ts';
-import { CoverageGate } from './content-check.ts';
+import { CoverageGate, checkpointDecision } from './content-check.ts';
 import type { Encryptor } from './encryptor.ts';
 import type { FerryUppy } from './picker.svelte.ts';
 import { nonceOf } from './share-plan.ts';
@@ -54,7 +54,7 @@ export function prepareRun(
       const layout = { size: sent.size, recordSize: sent.recordSize };
       sizes.set(item.uppyId, encryptedSize(layout));
       const gate = new CoverageGate(sent.blake3 ? sent.size : (sent.checkpoint?.offset ?? 0));
-      hashes.push(hashInBackground(record.id, item, sent.blake3, gate, tools.hasher));
+      hashes.push(hashInBackground(record.id, item, sent, gate, tools.hasher));
       const key = tools.fileKeys.get(item.index);
       if (!key) throw new FerryError('INTERNAL', `File ${item.index} has no key.`);
       const fileId = tools.encryptor.open({
@@ -118,25 +118,49 @@ export function markDone(uppy: FerryUppy, uppyId: string): void {
 function hashInBackground(
   shareId: string,
   item: RunItem,
-  known: string | null,
+  sent: SentFile,
   gate: CoverageGate,
   hasher: Hasher,
 ): Promise<string> {
-  if (known) return Promise.resolve(known);
-  // Checkpoints are stored in order, and the gate opens only after each is stored.
+  if (sent.blake3) return Promise.resolve(sent.blake3);
+  // Checkpoints are stored in order, and the gate opens only to a prefix whose stored
+  // digest is this run's own: if another tab stored a larger checkpoint from different
+  // bytes, encrypting past this run's proven prefix would reuse nonces on other plaintext.
   let stored = Promise.resolve();
+  let failure: unknown;
   const digest = hasher
     .hash(item.file, {
       checkpointEvery: CHECKPOINT_BYTES,
       onCheckpoint: (offset, value) => {
         stored = stored
-          .then(() => raiseCheckpoint(shareId, item.index, { offset, digest: value }))
-          .then(() => gate.raise(offset))
-          .catch((error: unknown) => gate.fail(error));
+          .then(async () => {
+            if (failure !== undefined) return;
+            const ours = { offset, digest: value };
+            const kept = await raiseCheckpoint(shareId, item.index, ours);
+            switch (checkpointDecision(ours, kept)) {
+              case 'raise':
+                gate.raise(offset);
+                return;
+              case 'wait':
+                return;
+              case 'changed':
+                throw new FerryError(
+                  'CONTENT_CHANGED',
+                  `${sent.name} differs from what was already sent for this share. Send it again as a new share.`,
+                );
+              case 'gone':
+                throw new FerryError('SHARE_NOT_FOUND', 'That upload is no longer stored in this browser.');
+            }
+          })
+          .catch((error: unknown) => {
+            failure ??= error;
+            gate.fail(error);
+          });
       },
     })
     .then(async (blake3) => {
       await stored;
+      if (failure !== undefined) throw failure;
       await updateFile(shareId, item.index, { blake3 });
       return blake3;
     });
