@@ -16,6 +16,7 @@ import { Decryptor } from './decryptor.ts';
 import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
 import { chooseTarget, StreamingUnavailable } from './sinks.ts';
 import { activeServiceWorker } from './sw-download.ts';
+import { ticketAccepted, VisitTicket } from './visit-ticket.ts';
 import { zipLength, zipStream } from './zip.ts';
 import { zipArchiveName } from './zip-names.ts';
 
@@ -51,6 +52,8 @@ export class ReceiveSession {
   #info: ShareInfo | null = null;
   #keys: ShareKeys | null = null;
   #manifest: Manifest | null = null;
+  /** One ticket for the whole visit, naming every file: see visit-ticket.ts for why. */
+  #tickets: VisitTicket | null = null;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
 
@@ -129,7 +132,7 @@ export class ReceiveSession {
       const target = await chooseTarget(file.name, file.size, 'file');
       if (!target) return;
       this.#reset([index]);
-      const { ticket } = await this.#ticket([index]);
+      const ticket = await this.#ticket(index);
       const decrypted = await this.#openFile(index, ticket);
       file.status = 'downloading';
       const saving = target.save(decrypted.stream.pipeThrough(this.#counter(index)));
@@ -165,7 +168,7 @@ export class ReceiveSession {
       if (!target) return;
       this.#reset(indices);
       for (const f of this.#files) f.status = 'waiting';
-      const { ticket } = await this.#ticket(indices);
+      const ticket = await this.#ticket(0);
       const archive = zipStream(manifest.files, (i) => track(this.#openFile(i, ticket, true)), {
         onStart: (i) => this.#setStatus(i, 'downloading'),
         onVerified: (i) => this.#setStatus(i, 'verified'),
@@ -245,9 +248,17 @@ export class ReceiveSession {
     this.#poll = setTimeout(() => void this.#open(), POLL_MS);
   }
 
-  #ticket(indices: number[]) {
-    if (!this.#link || !this.#keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
-    return requestTicket(this.#link.id, this.#keys.readerToken, indices);
+  /** The visit's ticket (asked for at the first download action), checked for file `index`. */
+  #ticket(index: number): Promise<string> {
+    const link = this.#link;
+    const keys = this.#keys;
+    const manifest = this.#manifest;
+    if (!link || !keys || !manifest) throw new FerryError('BAD_REQUEST', 'The share is not open.');
+    this.#tickets ??= new VisitTicket(manifest.files.length, {
+      request: (files) => requestTicket(link.id, keys.readerToken, files),
+      accepts: (ticket, i) => ticketAccepted(link.id, keys.readerToken, ticket, i),
+    });
+    return this.#tickets.for(index);
   }
 
   #openFile(index: number, ticket: string, counted = false) {
