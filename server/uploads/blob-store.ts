@@ -8,7 +8,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { FileStore } from '@tus/file-store';
-import { type DataStore, Upload } from '@tus/server';
+import type { DataStore, Upload } from '@tus/server';
 
 export interface BlobStore {
   /** What @tus/server writes uploads into. */
@@ -17,7 +17,10 @@ export interface BlobStore {
   read(id: string, start: number, end: number): Readable;
   /** Bytes stored so far (the tus offset); undefined when the upload does not exist. */
   size(id: string): Promise<number | undefined>;
-  /** Marks an upload complete in the store itself, so expiry of unfinished uploads skips it. */
+  /**
+   * Marks an upload complete in the store itself, so that neither expiry of unfinished
+   * uploads nor tus HEAD's expiry check ever applies to it. Idempotent.
+   */
   seal(id: string): Promise<void>;
   /** Deletes an upload and its info; a missing upload is not an error. */
   remove(id: string): Promise<void>;
@@ -56,14 +59,16 @@ export class FileBlobStore implements BlobStore {
 
   async seal(id: string): Promise<void> {
     // @tus/file-store's deleteExpired() compares size with the offset saved in the .json
-    // at creation (always 0), so it would delete finished uploads too. Saving the final
-    // offset there makes it treat the upload as complete.
+    // at creation (always 0), so it would delete finished uploads too: saving the final
+    // offset makes it treat the upload as complete. And @tus/server's HEAD answers "gone"
+    // for any upload older than the expiry, finished or not: dropping creation_date exempts
+    // a sealed upload (a sender resuming a share a day later sees it complete). Idempotent.
     const info = await this.datastore.configstore.get(id);
-    if (info && info.size !== undefined) {
-      await this.datastore.configstore.set(id, new Upload({ ...info, offset: info.size }));
-    }
+    if (!info || info.size === undefined) return;
+    if (info.offset === info.size && !('creation_date' in info)) return;
+    const { creation_date: _, ...sealed } = info;
+    await this.datastore.configstore.set(id, { ...sealed, offset: info.size } as Upload);
   }
-
   async remove(id: string): Promise<void> {
     try {
       await this.datastore.remove(id);

@@ -56,6 +56,9 @@ export function createHooks(deps: HookDeps) {
       if (!blob.sealed && req.method !== 'DELETE' && (await blobs.size(blob.id)) === blob.size) {
         await seal(blob.id);
         blob.sealed = true;
+      } else if (blob.sealed && req.method === 'HEAD') {
+        // Idempotent; completes a seal interrupted between the store and the records.
+        await blobs.seal(blob.id);
       }
       if (req.method === 'PATCH' && blob.sealed) {
         throw new FerryError('UPLOAD_SEALED', 'This upload is complete and can no longer change.');

@@ -84,3 +84,23 @@ describe('a lost answer to POST', () => {
     await uploadAndComplete(ferry.url, share, []);
   });
 });
+
+describe('sealed uploads and the tus expiry', () => {
+  it('still answers HEAD with the full offset for a sealed upload older than the expiry', async () => {
+    const short = await startTestServer({ uploadExpiryMs: 600 });
+    try {
+      const bytes = randomBytes(3000);
+      const share = await createTestShare(short.url, [{ size: bytes.length }, { size: 100 }]);
+      const url = await tusUpload(short.url, share, 0, bytes).promise;
+      await new Promise((r) => setTimeout(r, 800));
+      const head = await fetch(url, { method: 'HEAD', headers: tusAuth(share) });
+      expect([head.status, head.headers.get('upload-offset')]).toEqual([200, '3000']);
+      // tus-js-client resuming it (a sender coming back the next day) finds it complete.
+      await tusUpload(short.url, share, 0, bytes, { uploadUrl: url }).promise;
+      await short.sweeper.sweep();
+      expect((await fetch(url, { method: 'HEAD', headers: tusAuth(share) })).status).toBe(200);
+    } finally {
+      await short.stop();
+    }
+  });
+});
