@@ -246,9 +246,11 @@ export class Sender {
       const result = uploads.length > 0 ? await uppy.upload() : undefined;
       const failed = result?.failed?.[0];
       if (failed) {
+        // The files that did finish stay marked, so a resume sends only the rest.
+        await run.marked().catch(() => undefined);
         throw toFerryError(this.#uploadErrors.get(failed.id) ?? new Error(failed.error ?? 'the upload failed'));
       }
-      for (const item of uploads) await updateFile(record.id, item.index, { uploaded: true });
+      await run.marked();
       await run.hashes;
       this.#phase = 'finishing';
       const current = (await getShare(record.id)) ?? record;

@@ -30,6 +30,12 @@ export interface PreparedRun {
   sizes: Map<string, number>;
   /** Resolves with the full BLAKE3 of every file that is being uploaded. */
   hashes: Promise<string[]>;
+  /**
+   * Settles once every file that finished so far is marked `uploaded` in the store. Each
+   * file is marked on its own `upload-success`, so a sibling's failure does not leave it
+   * unmarked (and a resume would send it again).
+   */
+  marked: () => Promise<void>;
   /** Releases the files held by the encrypt worker. */
   close: () => void;
 }
@@ -39,12 +45,30 @@ export function prepareRun(
   uppy: FerryUppy,
   record: ShareRecord,
   items: readonly RunItem[],
-  tools: { hasher: Hasher; encryptor: Encryptor; fileKeys: ReadonlyMap<number, CryptoKey> },
+  tools: {
+    hasher: Hasher;
+    encryptor: Encryptor;
+    fileKeys: ReadonlyMap<number, CryptoKey>;
+    /** Records that a file is sealed on the server (default: the share's stored record). */
+    markUploaded?: (index: number) => Promise<unknown>;
+  },
 ): PreparedRun {
   const sizes = new Map<string, number>();
   const hashes: Promise<string>[] = [];
   const opened: number[] = [];
+  const indexOf = new Map(items.map((item) => [item.uppyId, item.index]));
+  const markUploaded = tools.markUploaded ?? ((index) => updateFile(record.id, index, { uploaded: true }));
+  const marks: Promise<unknown>[] = [];
+  const onSuccess = (file: { id: string } | undefined) => {
+    const index = file ? indexOf.get(file.id) : undefined;
+    if (index === undefined) return;
+    const mark = markUploaded(index);
+    mark.catch(() => undefined); // Reported by marked().
+    marks.push(mark);
+  };
+  uppy.on('upload-success', onSuccess);
   const close = () => {
+    uppy.off('upload-success', onSuccess);
     for (const id of opened) tools.encryptor.close(id);
   };
   try {
@@ -97,7 +121,10 @@ export function prepareRun(
     for (const hash of hashes) hash.catch(() => undefined);
     throw error;
   }
-  return { sizes, hashes: Promise.all(hashes), close };
+  const marked = async () => {
+    await Promise.all(marks);
+  };
+  return { sizes, hashes: Promise.all(hashes), marked, close };
 }
 
 /** Marks files that need no upload (reused or already sealed) as done, so `uppy.upload()` skips them. */
