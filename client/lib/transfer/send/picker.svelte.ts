@@ -17,6 +17,9 @@ export type FerryMeta = { share?: string; index?: string; relativePath?: string 
 export type FerryUppy = Uppy<FerryMeta, Record<string, never>>;
 export type FerryUppyFile = UppyFile<FerryMeta, Record<string, never>>;
 
+/** Where tus creates uploads; a created upload lives at `<endpoint><upload id>`. */
+export const TUS_ENDPOINT = '/files/';
+
 /** tus ciphertext chunk: a PATCH of 8 MiB keeps memory flat and a retry cheap. */
 export const CHUNK_SIZE = 8 * 1024 * 1024;
 
@@ -42,7 +45,7 @@ export class Picker {
       autoProceed: false,
       restrictions: { maxNumberOfFiles: MAX_FILES },
     }).use(Tus, {
-      endpoint: '/files/',
+      endpoint: TUS_ENDPOINT,
       chunkSize: CHUNK_SIZE,
       retryDelays: RETRY_DELAYS,
       limit: 3,

@@ -10,7 +10,8 @@ export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 30_000
 
 export function shouldRetryStatus(status: number | undefined, method = 'PATCH'): boolean {
   if (status === undefined || status === 0) return true;
-  // A 409 to a creation means the slot already has an upload: asking again cannot help.
+  // A 409 to a creation means the slot already has an upload: asking again cannot help
+  // (the sender continues that upload instead, see lost-creation.ts).
   if (status === 409 && method === 'POST') return false;
   if (status === 409 || status === 423 || status === 429) return true;
   if (status >= 400 && status < 500) return false;

@@ -19,8 +19,9 @@ import { matchReuse } from './dedup-match.ts';
 import { Encryptor } from './encryptor.ts';
 import { toFerryError } from './errors.ts';
 import { fileFromHandle } from './file-handles.ts';
+import { isLostCreation, uploadUrlOfSlot } from './lost-creation.ts';
 import { shareNames } from './names.ts';
-import type { Picker } from './picker.svelte.ts';
+import { type Picker, TUS_ENDPOINT } from './picker.svelte.ts';
 import { SpeedMeter, secondsLeft } from './progress.ts';
 import { shouldRetryStatus } from './retry.ts';
 import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
@@ -243,12 +244,17 @@ export class Sender {
       this.#uploadErrors = new Map();
       this.#total = [...run.sizes.values()].reduce((a, b) => a + b, 0);
       this.#phase = 'uploading';
-      const result = uploads.length > 0 ? await uppy.upload() : undefined;
-      const failed = result?.failed?.[0];
-      if (failed) {
-        // The files that did finish stay marked, so a resume sends only the rest.
-        await run.marked().catch(() => undefined);
-        throw toFerryError(this.#uploadErrors.get(failed.id) ?? new Error(failed.error ?? 'the upload failed'));
+      let result = uploads.length > 0 ? await uppy.upload() : undefined;
+      const reattached = new Set<string>();
+      while (result?.failed?.length) {
+        const failed = result.failed;
+        if (!(await this.#reattach(record, uploads, failed, reattached))) {
+          // The files that did finish stay marked, so a resume sends only the rest.
+          await run.marked().catch(() => undefined);
+          const first = failed[0]!;
+          throw toFerryError(this.#uploadErrors.get(first.id) ?? new Error(first.error ?? 'the upload failed'));
+        }
+        result = await uppy.retryAll();
       }
       await run.marked();
       await run.hashes;
@@ -285,6 +291,40 @@ export class Sender {
     this.#reconnecting = false;
     this.#picker.clear();
     this.#onChange();
+  }
+
+  /**
+   * When every failed file is a lost creation (lost-creation.ts), points each at the upload
+   * the server already holds for its slot and answers true: the caller retries them. Once
+   * per file and run; anything else answers false and the run fails.
+   */
+  async #reattach(
+    record: ShareRecord,
+    items: readonly RunItem[],
+    failed: readonly { id: string }[],
+    reattached: Set<string>,
+  ): Promise<boolean> {
+    const indexOf = new Map(items.map((item) => [item.uppyId, item.index]));
+    const lost = failed.every(
+      (f) => !reattached.has(f.id) && indexOf.has(f.id) && isLostCreation(this.#uploadErrors.get(f.id)),
+    );
+    if (!lost) return false;
+    const view = await getOwnerView(record.id, record.ownerToken);
+    const endpoint = new URL(TUS_ENDPOINT, location.href);
+    const urls = new Map<string, { index: number; url: string }>();
+    for (const f of failed) {
+      const index = indexOf.get(f.id)!;
+      const url = uploadUrlOfSlot(view, index, endpoint);
+      if (!url) return false;
+      urls.set(f.id, { index, url });
+    }
+    for (const [uppyId, { index, url }] of urls) {
+      reattached.add(uppyId);
+      const tus = this.#picker.uppy.getFile(uppyId).tus;
+      this.#picker.uppy.setFileState(uppyId, { tus: { ...tus, uploadUrl: url } });
+      await updateFile(record.id, index, { uploadUrl: url });
+    }
+    return true;
   }
 
   #begin(phase: SendPhase): void {
