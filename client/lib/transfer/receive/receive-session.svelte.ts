@@ -26,7 +26,8 @@ const POLL_MS = 3000;
 const PROGRESS_STEP = 1024 * 1024;
 
 export type Phase = 'opening' | 'password' | 'uploading' | 'ready' | 'error';
-export type FileStatus = 'idle' | 'waiting' | 'downloading' | 'verified' | 'failed';
+/** `unsaved`: verified, but inside a ZIP archive that failed later and so was not saved. */
+export type FileStatus = 'idle' | 'waiting' | 'downloading' | 'verified' | 'unsaved' | 'failed';
 
 export interface FileState {
   name: string;
@@ -182,13 +183,19 @@ export class ReceiveSession {
       }
       // Let the files' own verdicts arrive first: they say which file failed and why.
       await Promise.allSettled(verdicts);
-      // A failed file already has its sentence; otherwise every unfinished file reports why.
+      if (this.#phase === 'error') return;
+      // A failed file already has its sentence; otherwise the file in progress says why.
       if (!this.#files.some((f) => f.status === 'failed')) {
-        for (const i of indices) {
-          const status = this.#files[i]?.status;
-          if (status === 'downloading' || status === 'waiting') this.#fileFailed(i, error);
-        }
+        for (const i of indices) if (this.#files[i]?.status === 'downloading') this.#fileFailed(i, error);
       }
+      // The archive was aborted, so files that verified before the failure were not saved
+      // either: they must not read "Verified". Files never reached go back to idle (finally).
+      const unsaved = this.#files.filter((f) => f.status === 'verified');
+      for (const f of unsaved) f.status = 'unsaved';
+      this.#notice =
+        unsaved.length > 0
+          ? 'The archive was not saved. Files marked “Not saved” verified and can be downloaded one by one.'
+          : 'The archive was not saved.';
     } finally {
       for (const f of this.#files) if (f.status === 'waiting') f.status = 'idle';
       this.#busy = false;
