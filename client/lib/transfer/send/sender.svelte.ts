@@ -26,7 +26,7 @@ import { SpeedMeter, secondsLeft } from './progress.ts';
 import { shouldRetryStatus } from './retry.ts';
 import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
 import { withShareLock } from './share-lock.ts';
-import { manifestOf, nonceOf, type PlannedFile, planShare } from './share-plan.ts';
+import { manifestOf, nonceOf, type PlannedFile, planShare, requireHashes, withFullHashes } from './share-plan.ts';
 import { markDone, prepareRun, type RunItem } from './upload-run.ts';
 
 export type SendPhase = 'idle' | 'checking' | 'creating' | 'uploading' | 'finishing' | 'done' | 'failed';
@@ -259,7 +259,8 @@ export class Sender {
       await run.marked();
       await run.hashes;
       this.#phase = 'finishing';
-      const current = (await getShare(record.id)) ?? record;
+      const current = await this.#withHashes((await getShare(record.id)) ?? record, uploads);
+      requireHashes(current.files);
       const manifest = await sealManifest(manifestOf(current.files), metaKey);
       const view = await updateShare(record.id, record.ownerToken, { manifest, complete: true });
       const owner = view.files.length ? view : await getOwnerView(record.id, record.ownerToken);
@@ -291,6 +292,28 @@ export class Sender {
     this.#reconnecting = false;
     this.#picker.clear();
     this.#onChange();
+  }
+
+  /**
+   * The share with every file's BLAKE3: from the store, from a checkpoint that covers the
+   * whole file, or (last resort) hashed again from this run's File. Found hashes are stored.
+   */
+  async #withHashes(record: ShareRecord, items: readonly RunItem[]): Promise<ShareRecord> {
+    const { files, missing } = withFullHashes(record.files);
+    for (const index of missing) {
+      const item = items.find((i) => i.index === index);
+      if (item) files[index] = { ...files[index]!, blake3: await this.#hasher.hash(item.file) };
+    }
+    for (const [index, file] of files.entries()) {
+      if (!file.blake3 || record.files[index]?.blake3) continue;
+      try {
+        await updateFile(record.id, index, { blake3: file.blake3 });
+      } catch (error) {
+        // Not fatal: the manifest below carries the hash; a retry would find it again.
+        console.warn('Ferry could not store a file hash', error);
+      }
+    }
+    return { ...record, files };
   }
 
   /**

@@ -6,6 +6,7 @@
  */
 import type { CreateShareRequest } from '../../../../shared/api.ts';
 import { fromBase64Url, randomBytes, toBase64Url } from '../../../../shared/encoding.ts';
+import { FerryError } from '../../../../shared/errors.ts';
 import { deriveShareKeys, newSecret, type ShareKeys, tokenHash } from '../../../../shared/keys.ts';
 import { DEFAULT_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
 import { type Manifest, sealManifest } from '../../../../shared/manifest.ts';
@@ -93,6 +94,33 @@ export async function planShare(planned: readonly PlannedFile[], settings: Share
     }),
   };
   return { secret, keys, linkKey, files, request };
+}
+
+/**
+ * The files with every hash that can be known without reading them: a file whose BLAKE3
+ * was not stored (say the write failed after its last checkpoint) takes it from a
+ * checkpoint that covers the whole file, which is its full digest. `missing` lists the
+ * indices still without one.
+ */
+export function withFullHashes(files: readonly SentFile[]): { files: SentFile[]; missing: number[] } {
+  const missing: number[] = [];
+  const filled = files.map((f, index) => {
+    if (f.blake3) return f;
+    if (f.checkpoint && f.checkpoint.offset === f.size) return { ...f, blake3: f.checkpoint.digest };
+    missing.push(index);
+    return f;
+  });
+  return { files: filled, missing };
+}
+
+/** Throws unless every file has its hash: a share is never completed with `blake3: null`. */
+export function requireHashes(files: readonly SentFile[]): void {
+  const without = files.filter((f) => !f.blake3).map((f) => f.name);
+  if (without.length === 0) return;
+  throw new FerryError(
+    'INTERNAL',
+    `The share cannot be finished: the BLAKE3 hash of ${without.join(', ')} is unknown. Discard it and send the files again.`,
+  );
 }
 
 /** The nonce base of a stored file as bytes. */
