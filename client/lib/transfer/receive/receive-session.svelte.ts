@@ -5,7 +5,7 @@
  */
 
 import type { ShareInfo } from '../../../../shared/api.ts';
-import { FerryError } from '../../../../shared/errors.ts';
+import { type ErrorCode, FerryError } from '../../../../shared/errors.ts';
 import { deriveShareKeys, type ShareKeys } from '../../../../shared/keys.ts';
 import { parseShareLink, type ShareLink } from '../../../../shared/link.ts';
 import { type Manifest, openManifest } from '../../../../shared/manifest.ts';
@@ -22,6 +22,8 @@ import { zipArchiveName } from './zip-names.ts';
 
 /** How often a share still being uploaded is checked again. */
 const POLL_MS = 3000;
+/** Failures of a poll that only mean "try again": offline, or the server restarting. */
+const TRANSIENT: readonly ErrorCode[] = ['NETWORK_ERROR', 'INTERNAL'];
 /** Progress is published at most this often per file, not per 64 KiB record. */
 const PROGRESS_STEP = 1024 * 1024;
 
@@ -224,6 +226,12 @@ export class ReceiveSession {
       }
       await this.#openManifest(link.key);
     } catch (error) {
+      // While waiting for the sender, a dropped connection or a server restart is no reason
+      // to give up on the page: check again later. Anything else (expired, revoked…) ends it.
+      if (this.#phase === 'uploading' && error instanceof FerryError && TRANSIENT.includes(error.code)) {
+        this.#waitForUpload();
+        return;
+      }
       this.#fail(error);
     }
   }

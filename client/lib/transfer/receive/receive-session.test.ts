@@ -114,6 +114,43 @@ afterEach(() => {
 });
 
 describe('ReceiveSession', () => {
+  it('offers nothing while the sender is uploading, then lists the files once the share is ready', async () => {
+    await serve([10, 20, 30]);
+    vi.mocked(getShareInfo)
+      .mockResolvedValueOnce(info('uploading'))
+      .mockRejectedValueOnce(new FerryError('NETWORK_ERROR', 'Offline.'))
+      .mockResolvedValueOnce(info('uploading'))
+      .mockResolvedValue(info('ready'));
+    await session.start(HREF);
+    expect(session.phase).toBe('uploading');
+    expect(session.files).toHaveLength(0);
+    await session.download(0);
+    await session.downloadAll();
+    expect(requestTicket).not.toHaveBeenCalled();
+    expect(getManifest).not.toHaveBeenCalled();
+
+    // A poll that cannot reach the server keeps waiting instead of showing an error page.
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(session.phase).toBe('uploading');
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(session.phase).toBe('uploading');
+    await vi.advanceTimersByTimeAsync(3000);
+    await vi.waitFor(() => expect(session.phase).toBe('ready'));
+    expect(session.files.map((f) => f.name)).toEqual(['f0.bin', 'f1.bin', 'f2.bin']);
+    expect(getShareInfo).toHaveBeenCalledTimes(4);
+    expect(requestTicket).not.toHaveBeenCalled();
+  });
+
+  it('still ends the wait when the share is revoked meanwhile', async () => {
+    vi.mocked(getShareInfo)
+      .mockResolvedValueOnce(info('uploading'))
+      .mockRejectedValue(new FerryError('SHARE_REVOKED', 'x'));
+    await session.start(HREF);
+    await vi.advanceTimersByTimeAsync(3000);
+    expect(session.phase).toBe('error');
+    expect(session.error?.title).toBe('This link was revoked');
+  });
+
   it('fetches every file one by one, then all, under one ticket naming every file', async () => {
     await serve([10, 20, 30]);
     vi.mocked(getShareInfo).mockResolvedValue(info('ready', 1));
