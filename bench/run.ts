@@ -177,8 +177,10 @@ async function benchHash(file: string): Promise<HashResult> {
 
 // ---------------------------------------------------------------- upload
 
-async function sinkUpload(origin: string, file: string): Promise<number> {
+async function sinkUpload(server: BenchServer, file: string): Promise<{ ms: number; heap: HeapPeaks }> {
+  const origin = server.origin;
   const browser = await launch();
+  const sampler = await HeapSampler.start(browser, [server.pid]);
   try {
     const page = await browser.newPage();
     // A page of the app's origin without the app: the JSON of /health.
@@ -205,8 +207,9 @@ async function sinkUpload(origin: string, file: string): Promise<number> {
     if (answer.status !== 200 || answer.body.bytes !== SIZE) {
       throw new Error(`sink answered ${answer.status} ${JSON.stringify(answer.body)}, expected ${SIZE} bytes`);
     }
-    return ms;
+    return { ms, heap: await sampler.stop() };
   } finally {
+    await sampler.stop();
     await closeBrowser(browser);
   }
 }
@@ -328,6 +331,8 @@ async function ferryDownload(
 
 // ---------------------------------------------------------------- report
 
+const maxOf = (peaks: readonly HeapPeaks[], key: 'treePss' | 'total') =>
+  peaks.length ? Math.max(...peaks.map((p) => p[key])) : Number.NaN;
 const pad = (s: string, n: number) => s.padEnd(n);
 const rpad = (s: string, n: number) => s.padStart(n);
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
@@ -362,6 +367,7 @@ async function main(): Promise<void> {
 
   const consoleLines: string[] = [];
   const sinkMs: number[] = [];
+  const sinkHeaps: HeapPeaks[] = [];
   const ferryMs: number[] = [];
   const senderHeaps: HeapPeaks[] = [];
   let link = '';
@@ -371,9 +377,10 @@ async function main(): Promise<void> {
   const uploadRss = new PeakSampler(() => server.rss());
   try {
     for (let i = 0; i < RUNS; i++) {
-      const ms = await sinkUpload(server.origin, uploadFile);
-      sinkMs.push(ms);
-      log(`upload: fetch(PUT) sink  ${mbps(SIZE, ms).toFixed(0)} MB/s`);
+      const sinkRun = await sinkUpload(server, uploadFile);
+      sinkMs.push(sinkRun.ms);
+      sinkHeaps.push(sinkRun.heap);
+      log(`upload: fetch(PUT) sink  ${mbps(SIZE, sinkRun.ms).toFixed(0)} MB/s`);
       const run = await ferryUpload(server, uploadFile, consoleLines);
       ferryMs.push(run.ms);
       senderHeaps.push(run.heap);
@@ -408,7 +415,7 @@ async function main(): Promise<void> {
   const sink = sinkMs.length ? mbps(SIZE, median(sinkMs)) : Number.NaN;
   const ferry = ferryMs.length ? mbps(SIZE, median(ferryMs)) : Number.NaN;
   const uploadRatio = ferry / sink;
-  const senderPeak = senderHeaps.length ? Math.max(...senderHeaps.map((h) => h.total)) : Number.NaN;
+  const senderPeak = maxOf(senderHeaps, 'total');
   const recipientPeak = downloadResult?.heap.total ?? Number.NaN;
   const rssUp = uploadRssPeak - idleRss;
   const rssDown = downloadRssPeak - idleRss;
@@ -425,7 +432,8 @@ async function main(): Promise<void> {
     `${pad('recipient JS heap, page+wkrs+SW', 34)}${rpad(f(recipientPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(recipientPeak < GOALS.heapBytes)}`,
     `${pad('server RSS growth, upload', 34)}${rpad(f(rssUp / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssUp < GOALS.serverRssGrowth)}`,
     `${pad('server RSS growth, download', 34)}${rpad(f(rssDown / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssDown < GOALS.serverRssGrowth)}`,
-    `(server idle RSS ${f(idleRss / MiB, 1)} MiB. Whole browser, all processes, peak PSS: sender ${f(Math.max(0, ...senderHeaps.map((h) => h.treePss)) / MiB, 0)} MiB, recipient ${f((downloadResult?.heap.treePss ?? Number.NaN) / MiB, 0)} MiB)`,
+    `(server idle RSS ${f(idleRss / MiB, 1)} MiB. Whole browser, all processes, peak PSS: sender ${f(maxOf(senderHeaps, 'treePss') / MiB, 0)} MiB`,
+    ` vs ${f(maxOf(sinkHeaps, 'treePss') / MiB, 0)} MiB for fetch(PUT); recipient ${f((downloadResult?.heap.treePss ?? Number.NaN) / MiB, 0)} MiB)`,
   ];
   if (uploadError) lines.push(`upload error: ${uploadError}`);
   if (downloadError) lines.push(`download error: ${downloadError}`);
@@ -456,6 +464,7 @@ async function main(): Promise<void> {
         }
       : { error: downloadError ?? null },
     memory: {
+      sinkHeaps,
       senderHeaps,
       recipientHeap: downloadResult?.heap ?? null,
       senderPeakBytes: senderPeak,
