@@ -45,6 +45,9 @@ function cutOffDownload(share: TestShare, ticket: string): Promise<number> {
   });
 }
 
+/** Lets the server record what it sent: that happens when the response closes, after the client has it all. */
+const settle = () => new Promise((r) => setTimeout(r, 50));
+
 async function downloads(share: TestShare): Promise<number> {
   // The owner view, which stays readable after the limit is reached.
   const owner = await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
@@ -61,36 +64,61 @@ describe('download limit', () => {
     expect(refused.every((a) => a.status === 410 && errorCode(a) === 'DOWNLOAD_LIMIT_REACHED')).toBe(true);
   });
 
-  it('does not count a cut-off download, counts a completed one, then answers 410', async () => {
+  it('holds the place of a cut-off download, counts it when it lapses, frees an unused ticket', async () => {
     // Larger than loopback socket buffers, so a dropped connection cannot have taken it all.
     const bytes = randomBytes(48 * 1024 * 1024);
-    const share = await createTestShare(ferry.url, [{ size: bytes.length }], { maxDownloads: 1 });
+    const share = await createTestShare(ferry.url, [{ size: bytes.length }], { maxDownloads: 2 });
     await uploadAndComplete(ferry.url, share, [bytes]);
 
-    const first = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
-    await cutOffDownload(share, first.ticket);
+    const cut = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    await cutOffDownload(share, cut.ticket);
     await new Promise((r) => setTimeout(r, 100));
     expect(await downloads(share)).toBe(0);
-
-    // The open ticket still holds the only place...
-    const blocked = await ticketFor(ferry.url, share, [0]);
-    expect(errorCode(blocked)).toBe('DOWNLOAD_LIMIT_REACHED');
-    // ...until it lapses after 10 idle minutes.
+    const unused = await ticketFor(ferry.url, share, [0]);
+    expect(unused.status).toBe(201);
+    // The open tickets hold both places...
+    expect(errorCode(await ticketFor(ferry.url, share, [0]))).toBe('DOWNLOAD_LIMIT_REACHED');
+    // ...until they lapse after 10 idle minutes: the one that sent bytes counts, the other frees its place.
     ferry.clock.advance(11 * 60 * 1000);
-    const lapsed = await fetchFile(ferry.url, share, 0, first.ticket, 'bytes=0-0');
-    expect(lapsed.status).toBe(401);
-
-    const second = await ticketFor(ferry.url, share, [0]);
-    expect(second.status).toBe(201);
-    const got = await fetchFile(ferry.url, share, 0, (second.json as { ticket: string }).ticket);
-    expect(got.bytes.equals(bytes)).toBe(true);
+    await ferry.sweeper.sweep();
     expect(await downloads(share)).toBe(1);
+    expect((await fetchFile(ferry.url, share, 0, cut.ticket, 'bytes=0-0')).status).toBe(401);
+
+    const last = await ticketFor(ferry.url, share, [0]);
+    expect(last.status).toBe(201);
+    const got = await fetchFile(ferry.url, share, 0, (last.json as { ticket: string }).ticket);
+    expect(got.bytes.equals(bytes)).toBe(true);
+    expect(await downloads(share)).toBe(2);
 
     for (const path of ['', '/manifest']) {
       const gone = await api(ferry.url, 'GET', `/api/shares/${share.id}${path}`, { token: share.readerToken });
       expect([gone.status, errorCode(gone)]).toEqual([410, 'DOWNLOAD_LIMIT_REACHED']);
     }
     expect(errorCode(await ticketFor(ferry.url, share, [0]))).toBe('DOWNLOAD_LIMIT_REACHED');
+  });
+
+  it('cannot be bypassed by letting partly used tickets lapse', async () => {
+    const bytes = randomBytes(1000);
+    const share = await createTestShare(ferry.url, [{ size: bytes.length }], { maxDownloads: 1 });
+    await uploadAndComplete(ferry.url, share, [bytes]);
+    const first = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    expect((await fetchFile(ferry.url, share, 0, first.ticket, 'bytes=0-998')).status).toBe(206);
+    await settle();
+    ferry.clock.advance(10 * 60 * 1000 + 1);
+    // No sweep in between: granting lapses the idle ticket itself, and it counts.
+    const second = await ticketFor(ferry.url, share, [0]);
+    expect([second.status, errorCode(second)]).toEqual([410, 'DOWNLOAD_LIMIT_REACHED']);
+    expect(await downloads(share)).toBe(1);
+  });
+
+  it('frees the place of a ticket that lapses without sending anything', async () => {
+    const share = await createTestShare(ferry.url, [{ size: 64 }], { maxDownloads: 1 });
+    await uploadAndComplete(ferry.url, share, [randomBytes(64)]);
+    const first = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    expect((await fetchFile(ferry.url, share, 0, first.ticket, 'bytes=64-')).status).toBe(416);
+    ferry.clock.advance(10 * 60 * 1000 + 1);
+    expect((await ticketFor(ferry.url, share, [0])).status).toBe(201);
+    expect(await downloads(share)).toBe(0);
   });
 
   it('refuses tickets before the share is ready and for unknown files', async () => {

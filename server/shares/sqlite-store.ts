@@ -69,6 +69,9 @@ const MIGRATIONS: string[] = [
    );`,
 ];
 
+/** Whether ticket `t` has had any ciphertext recorded as sent. */
+const SERVED = `EXISTS (SELECT 1 FROM ticket_files f WHERE f.ticket_hash = t.hash AND f.covered != '[]')`;
+
 interface ShareRow {
   id: string;
   owner_hash: string;
@@ -192,7 +195,14 @@ class SqliteShareStore implements ShareStore {
         'SELECT id FROM blobs WHERE NOT EXISTS (SELECT 1 FROM slots WHERE slots.blob_id = blobs.id)',
       ),
       deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
-      lapse: db.prepare(`UPDATE tickets SET state = 'lapsed' WHERE state = 'open' AND last_active_at < ?`),
+      idleTickets: db.prepare<[number], { hash: string; share_id: string; served: number }>(
+        `SELECT hash, share_id, ${SERVED} AS served FROM tickets t WHERE state = 'open' AND last_active_at < ?`,
+      ),
+      idleTicketsOf: db.prepare<[string, number], { hash: string; share_id: string; served: number }>(
+        `SELECT hash, share_id, ${SERVED} AS served FROM tickets t
+         WHERE share_id = ? AND state = 'open' AND last_active_at < ?`,
+      ),
+      lapseTicket: db.prepare(`UPDATE tickets SET state = 'lapsed' WHERE hash = ? AND state = 'open'`),
       unsealedBefore: db.prepare<[number], { id: string }>('SELECT id FROM blobs WHERE sealed = 0 AND created_at < ?'),
       hasBlob: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
     };
@@ -309,8 +319,9 @@ class SqliteShareStore implements ShareStore {
   async grantTicket(t: { hash: string; shareId: string; files: number[]; now: number; idleMs: number }) {
     return this.#db
       .transaction(() => {
-        const share = this.#q.share.get(t.shareId);
-        if (!share) return false;
+        if (!this.#q.share.get(t.shareId)) return false;
+        this.#lapse(this.#q.idleTicketsOf.all(t.shareId, t.now - t.idleMs));
+        const share = this.#q.share.get(t.shareId)!;
         if (share.max_downloads !== null) {
           const busy = this.#q.countBusy.get(t.shareId, t.now - t.idleMs)!.n;
           if (share.downloads + busy >= share.max_downloads) return false;
@@ -347,6 +358,16 @@ class SqliteShareStore implements ShareStore {
     return this.#db
       .transaction((): CoverageResult => {
         const ticket = this.#q.ticket.get(hash);
+        if (ticket?.state === 'lapsed' && end > start) {
+          // Bytes of a response still in flight when its ticket lapsed with nothing recorded
+          // (so it was not counted then): they were sent, so the ticket counts now.
+          const files = this.#q.ticketFiles.all(hash);
+          if (files.some((f) => f.idx === index) && files.every((f) => f.covered === '[]')) {
+            this.#q.setCovered.run(JSON.stringify([[start, end]]), hash, index);
+            this.#q.countDownload.run(ticket.share_id);
+          }
+          return 'ignored';
+        }
         if (ticket?.state !== 'open') return 'ignored';
         const files = this.#q.ticketFiles.all(hash);
         let all = true;
@@ -384,7 +405,18 @@ class SqliteShareStore implements ShareStore {
   }
 
   async lapseTickets(before: number): Promise<number> {
-    return this.#q.lapse.run(before).changes;
+    return this.#db.transaction(() => this.#lapse(this.#q.idleTickets.all(before))).immediate();
+  }
+
+  /** Lapses idle open tickets; each that had sent any ciphertext counts as a download. */
+  #lapse(idle: Array<{ hash: string; share_id: string; served: number }>): number {
+    let lapsed = 0;
+    for (const ticket of idle) {
+      if (this.#q.lapseTicket.run(ticket.hash).changes !== 1) continue;
+      lapsed++;
+      if (ticket.served) this.#q.countDownload.run(ticket.share_id);
+    }
+    return lapsed;
   }
 
   async unsealedBlobsBefore(before: number): Promise<string[]> {

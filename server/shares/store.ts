@@ -95,7 +95,8 @@ export interface ShareStore {
 
   /**
    * Grants a ticket only while downloads + open, non-idle tickets < maxDownloads, in one
-   * transaction: racing recipients can never exceed the limit.
+   * transaction: racing recipients can never exceed the limit. Idle tickets of the share
+   * lapse first, in the same transaction, as in lapseTickets.
    */
   grantTicket(ticket: {
     hash: string;
@@ -109,12 +110,17 @@ export interface ShareStore {
   /**
    * Adds bytes [start, end) of file `index` as sent. When every file of the ticket is fully
    * covered, the ticket completes and the share's downloads go up by one — exactly once.
+   * Bytes recorded for a ticket that already lapsed having sent nothing make it count then.
    */
   recordCoverage(hash: string, index: number, start: number, end: number, now: number): Promise<CoverageResult>;
 
   /** Sweeps expired/revoked shares to tombstones and drops old tombstones; returns unreferenced blob ids, forgotten. */
   purgeDead(now: number, tombstoneMs: number): Promise<string[]>;
-  /** Open tickets idle since before `before` lapse. */
+  /**
+   * Open tickets idle since before `before` lapse. One that had sent any ciphertext counts
+   * as a download (its share's downloads go up by one: a partial copy gives records away);
+   * one that sent nothing just frees its place. Returns how many lapsed.
+   */
   lapseTickets(before: number): Promise<number>;
   /** Unsealed blobs created before `before` (to check that their upload still exists). */
   unsealedBlobsBefore(before: number): Promise<string[]>;
