@@ -24,6 +24,11 @@ export async function putDedup(entry: DedupEntry): Promise<void> {
   await (await db()).put('dedup', entry);
 }
 
+/** Forgets one entry, e.g. when the server no longer has its blob. */
+export async function deleteDedup(blake3: string): Promise<void> {
+  await (await db()).delete('dedup', blake3);
+}
+
 /** Forgets the blobs a share kept alive (revoked or expired). */
 export async function forgetShareBlobs(shareId: string): Promise<void> {
   const database = await db();

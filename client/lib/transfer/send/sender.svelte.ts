@@ -4,6 +4,7 @@
  * PATCH (so a share is never `ready` without its hashes). Also resumes pending shares.
  * Components read its getters and call its methods; it owns the Hasher and the Encryptor.
  */
+import type { CreateShareResponse } from '../../../../shared/api.ts';
 import { fromBase64Url, toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
 import { deriveFileKey, deriveFileKeyBytes, deriveShareKeys } from '../../../../shared/keys.ts';
@@ -11,7 +12,7 @@ import { formatShareLink } from '../../../../shared/link.ts';
 import { sealManifest } from '../../../../shared/manifest.ts';
 import { createShare, getOwnerView, updateShare } from '../../api/share-client.ts';
 import type { ShareRecord } from '../../store/db.ts';
-import { candidatesFor, fingerprintOf, putDedup } from '../../store/dedup.ts';
+import { candidatesFor, deleteDedup, fingerprintOf, putDedup } from '../../store/dedup.ts';
 import { getShare, putShare, updateFile, updateShare as updateRecord } from '../../store/shares.ts';
 import { Hasher } from '../hash/hasher.ts';
 import { checkContent } from './content-check.ts';
@@ -26,7 +27,16 @@ import { SpeedMeter, secondsLeft } from './progress.ts';
 import { shouldRetryStatus } from './retry.ts';
 import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
 import { withShareLock } from './share-lock.ts';
-import { manifestOf, nonceOf, type PlannedFile, planShare, requireHashes, withFullHashes } from './share-plan.ts';
+import {
+  isStaleReuse,
+  manifestOf,
+  nonceOf,
+  type PlannedFile,
+  planShare,
+  requireHashes,
+  withFullHashes,
+  withoutReuse,
+} from './share-plan.ts';
 import { markDone, prepareRun, type RunItem } from './upload-run.ts';
 
 export type SendPhase = 'idle' | 'checking' | 'creating' | 'uploading' | 'finishing' | 'done' | 'failed';
@@ -132,7 +142,7 @@ export class Sender {
     this.#begin('checking');
     try {
       const names = shareNames(picked.map((f) => ({ name: f.name ?? 'file', relativePath: f.meta.relativePath })));
-      const planned: PlannedFile[] = [];
+      let planned: PlannedFile[] = [];
       for (const [i, f] of picked.entries()) {
         if (!(f.data instanceof File)) throw new FerryError('BAD_REQUEST', `${f.name} is not a local file.`);
         planned.push({
@@ -144,8 +154,20 @@ export class Sender {
       }
       this.#notes = planned.map((p) => ({ name: p.name, reused: p.reuse !== undefined }));
       this.#phase = 'creating';
-      const plan = await planShare(planned, checked.settings);
-      const created = await createShare(plan.request);
+      let plan = await planShare(planned, checked.settings);
+      let created: CreateShareResponse;
+      try {
+        created = await createShare(plan.request);
+      } catch (error) {
+        if (!isStaleReuse(error, planned)) throw error;
+        // A reused blob is gone (server reset, clock skew): forget those entries, which
+        // would otherwise refuse every send until they expire, and upload the files. Once.
+        await Promise.all(planned.flatMap((p) => (p.reuse ? [deleteDedup(p.reuse.blake3)] : [])));
+        planned = withoutReuse(planned);
+        this.#notes = planned.map((p) => ({ name: p.name, reused: false }));
+        plan = await planShare(planned, checked.settings);
+        created = await createShare(plan.request);
+      }
       const record: ShareRecord = {
         id: created.id,
         ownerToken: created.ownerToken,

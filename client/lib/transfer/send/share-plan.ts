@@ -123,6 +123,20 @@ export function requireHashes(files: readonly SentFile[]): void {
   );
 }
 
+/**
+ * Whether createShare's refusal is about the blobs to reuse: 403 FORBIDDEN answers a
+ * reused blob that is gone (server reset, clock skew) or whose token no longer matches,
+ * and nothing else in a creation.
+ */
+export function isStaleReuse(error: unknown, planned: readonly PlannedFile[]): boolean {
+  return error instanceof FerryError && error.code === 'FORBIDDEN' && planned.some((p) => p.reuse !== undefined);
+}
+
+/** The same files, each to be uploaded: no reuse. */
+export function withoutReuse(planned: readonly PlannedFile[]): PlannedFile[] {
+  return planned.map((p) => ({ ...p, reuse: undefined }));
+}
+
 /** The nonce base of a stored file as bytes. */
 export function nonceOf(file: SentFile): Uint8Array<ArrayBuffer> {
   return fromBase64Url(file.nonce);
