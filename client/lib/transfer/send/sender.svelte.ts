@@ -131,8 +131,12 @@ export class Sender {
     return this.#shareId;
   }
 
-  /** Sends the picked files; settings errors are shown inline and nothing starts. */
-  async send(input: SettingsInput): Promise<void> {
+  /**
+   * Sends the picked files; settings errors are shown inline and nothing starts.
+   * `onCreated` runs once the server has created the share (the form then forgets the
+   * password: it is in the wrapped secret now and must not linger in the page).
+   */
+  async send(input: SettingsInput, onCreated?: () => void): Promise<void> {
     if (this.busy) return;
     const checked = validateSettings(input);
     this.#settingsErrors = checked.ok ? {} : checked.errors;
@@ -168,6 +172,7 @@ export class Sender {
         plan = await planShare(planned, checked.settings);
         created = await createShare(plan.request);
       }
+      onCreated?.();
       const record: ShareRecord = {
         id: created.id,
         ownerToken: created.ownerToken,
