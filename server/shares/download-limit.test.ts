@@ -121,6 +121,32 @@ describe('download limit', () => {
     expect(await downloads(share)).toBe(0);
   });
 
+  it('never hands out a place twice when a grant races a GET at the idle boundary', async () => {
+    const share = await createTestShare(ferry.url, [{ size: 64 }], { maxDownloads: 1 });
+    await uploadAndComplete(ferry.url, share, [randomBytes(64)]);
+    const first = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    // Exactly at the boundary: the ticket is still usable when the GET looks at it...
+    ferry.clock.advance(10 * 60 * 1000);
+    const getTicket = ferry.shares.getTicket.bind(ferry.shares);
+    let second: Awaited<ReturnType<typeof ticketFor>> | undefined;
+    ferry.shares.getTicket = async (hash) => {
+      const ticket = await getTicket(hash);
+      // ...and a millisecond later, while the GET is between its check and its use, a grant
+      // finds it idle and gives its place to someone else.
+      ferry.clock.advance(1);
+      second = await ticketFor(ferry.url, share, [0]);
+      return ticket;
+    };
+    let got: Awaited<ReturnType<typeof fetchFile>>;
+    try {
+      got = await fetchFile(ferry.url, share, 0, first.ticket);
+    } finally {
+      ferry.shares.getTicket = getTicket;
+    }
+    expect(second?.status).toBe(201);
+    expect(got.status).toBe(401);
+  });
+
   it('refuses tickets before the share is ready and for unknown files', async () => {
     const share = await createTestShare(ferry.url, [{ size: 32 }]);
     const early = await ticketFor(ferry.url, share, [0]);

@@ -49,6 +49,11 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
       'Content-Range': `bytes */${size}`,
     });
   }
+  // The check above used the clock from the start of the request; a grant since then may
+  // have found this ticket idle and handed its place out. Claim it with a fresh clock.
+  if (ticket.state === 'open' && !(await shares.touchTicket(ticket.hash, config.now(), config.ticketIdleMs))) {
+    throw new FerryError('UNAUTHORIZED', `This download ticket has lapsed; ask for a new one.`);
+  }
   const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
   const headers: Record<string, string | number> = {
     ...BASE_HEADERS,
@@ -63,12 +68,12 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
     res.end();
     return;
   }
-  if (ticket.state === 'open') await shares.touchTicket(ticket.hash, now);
 
   // Keep a long transfer's ticket from lapsing while bytes are still flowing.
   const keepAlive = setInterval(
     () => {
-      shares.touchTicket(ticket.hash, config.now()).catch(() => undefined);
+      if (ticket.state !== 'open') return;
+      shares.touchTicket(ticket.hash, config.now(), config.ticketIdleMs).catch(() => undefined);
     },
     Math.max(1000, Math.floor(config.ticketIdleMs / 3)),
   );

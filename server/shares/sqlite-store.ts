@@ -177,6 +177,9 @@ class SqliteShareStore implements ShareStore {
         'SELECT idx, size, covered FROM ticket_files WHERE ticket_hash = ? ORDER BY idx',
       ),
       touchTicket: db.prepare(`UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open'`),
+      touchLiveTicket: db.prepare(
+        `UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open' AND last_active_at >= ?`,
+      ),
       setCovered: db.prepare('UPDATE ticket_files SET covered = ? WHERE ticket_hash = ? AND idx = ?'),
       completeTicket: db.prepare(
         `UPDATE tickets SET state = 'done', completed_at = ? WHERE hash = ? AND state = 'open'`,
@@ -350,8 +353,8 @@ class SqliteShareStore implements ShareStore {
     };
   }
 
-  async touchTicket(hash: string, now: number): Promise<void> {
-    this.#q.touchTicket.run(now, hash);
+  async touchTicket(hash: string, now: number, idleMs: number): Promise<boolean> {
+    return this.#q.touchLiveTicket.run(now, hash, now - idleMs).changes === 1;
   }
 
   async recordCoverage(hash: string, index: number, start: number, end: number, now: number) {

@@ -106,7 +106,12 @@ export interface ShareStore {
     idleMs: number;
   }): Promise<boolean>;
   getTicket(hash: string): Promise<TicketRecord | undefined>;
-  touchTicket(hash: string, now: number): Promise<void>;
+  /**
+   * Marks an open ticket used at `now`, only if it is not idle at `now` (last active at or
+   * after now − idleMs), as one conditional write: a ticket a grant may already have
+   * treated as lapsed is never revived. False when nothing was touched.
+   */
+  touchTicket(hash: string, now: number, idleMs: number): Promise<boolean>;
   /**
    * Adds bytes [start, end) of file `index` as sent. When every file of the ticket is fully
    * covered, the ticket completes and the share's downloads go up by one — exactly once.
