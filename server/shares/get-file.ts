@@ -13,6 +13,7 @@ import type { AppHandler } from '../deps.ts';
 import { requireBearer } from '../http/auth.ts';
 import { BASE_HEADERS, HeaderedError } from '../http/respond.ts';
 import { loadLiveShare } from './access.ts';
+import { MAX_PIECES, wouldAddPiece } from './intervals.ts';
 import { parseRange } from './range.ts';
 import type { TicketRecord } from './store.ts';
 
@@ -48,6 +49,15 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
     throw new HeaderedError('INVALID_RANGE', `The range lies outside the file (${size} bytes).`, {
       'Content-Range': `bytes */${size}`,
     });
+  }
+  if (ticket.state === 'open' && range.kind === 'partial') {
+    if (wouldAddPiece(await shares.coverage(ticket.hash, index), range.start)) {
+      throw new HeaderedError(
+        'INVALID_RANGE',
+        `This ticket has fetched file ${index} in ${MAX_PIECES} separate pieces; continue from where one ended.`,
+        { 'Content-Range': `bytes */${size}` },
+      );
+    }
   }
   // The check above used the clock from the start of the request; a grant since then may
   // have found this ticket idle and handed its place out. Claim it with a fresh clock.

@@ -4,6 +4,18 @@
  */
 export type Interval = [start: number, end: number];
 
+/**
+ * Most separate pieces one file of one ticket may be fetched in. Every GET re-reads and
+ * rewrites the list, so it must stay small; a client resuming where it stopped never
+ * needs more than one.
+ */
+export const MAX_PIECES = 64;
+
+/** Whether sending bytes from `start` on would add a piece to a list already at MAX_PIECES. */
+export function wouldAddPiece(list: readonly Interval[], start: number): boolean {
+  return list.length >= MAX_PIECES && !list.some(([s, e]) => s <= start && start <= e);
+}
+
 /** Adds [start, end) and merges; the input list is not modified. */
 export function addInterval(list: readonly Interval[], start: number, end: number): Interval[] {
   if (end <= start) return list.map(([s, e]) => [s, e]);

@@ -105,6 +105,36 @@ describe('share lifecycle', () => {
     expect(multi.status).toBe(200);
   });
 
+  it('bounds how many separate pieces one ticket may fetch a file in', async () => {
+    const bytes = randomBytes(1000);
+    const share = await createTestShare(ferry.url, [{ size: bytes.length }]);
+    await uploadAndComplete(ferry.url, share, [bytes]);
+    const { ticket } = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    for (let i = 0; i < 64; i++) {
+      const piece = await fetchFile(ferry.url, share, 0, ticket, `bytes=${2 * i}-${2 * i}`);
+      expect(piece.status).toBe(206);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    const refused = await fetchFile(ferry.url, share, 0, ticket, 'bytes=500-500');
+    expect(refused.status).toBe(416);
+    expect(refused.headers.get('content-range')).toBe('bytes */1000');
+    expect(JSON.parse(refused.bytes.toString()).error).toMatchObject({
+      code: 'INVALID_RANGE',
+      message: expect.stringMatching(/64 separate pieces/),
+    });
+    // Continuing where a piece ended is always allowed, and completes the download.
+    const rest = await fetchFile(ferry.url, share, 0, ticket, 'bytes=127-');
+    expect(rest.bytes.equals(bytes.subarray(127))).toBe(true);
+    const gap = await fetchFile(ferry.url, share, 0, ticket, 'bytes=1-1');
+    expect(gap.status).toBe(206);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(((await api(ferry.url, 'GET', `/api/shares/${share.id}`)).json as ShareInfo).downloads).toBe(0);
+    const whole = await fetchFile(ferry.url, share, 0, ticket, 'bytes=0-');
+    expect(whole.status).toBe(206);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(((await api(ferry.url, 'GET', `/api/shares/${share.id}`)).json as ShareInfo).downloads).toBe(1);
+  });
+
   it('reuses a sealed blob with its token, refuses a wrong token, and keeps the blob while referenced', async () => {
     const bytes = randomBytes(5000);
     const first = await createTestShare(ferry.url, [{ size: bytes.length }]);

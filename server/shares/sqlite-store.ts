@@ -4,7 +4,7 @@
  * first, so a second process on the same file could not interleave either.
  */
 import Database from 'better-sqlite3';
-import { addInterval, coversAll, type Interval, parseIntervals } from './intervals.ts';
+import { addInterval, coversAll, type Interval, MAX_PIECES, parseIntervals } from './intervals.ts';
 import type {
   BlobRecord,
   ClaimResult,
@@ -179,6 +179,9 @@ class SqliteShareStore implements ShareStore {
       touchTicket: db.prepare(`UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open'`),
       touchLiveTicket: db.prepare(
         `UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open' AND last_active_at >= ?`,
+      ),
+      ticketFile: db.prepare<[string, number], { covered: string }>(
+        'SELECT covered FROM ticket_files WHERE ticket_hash = ? AND idx = ?',
       ),
       setCovered: db.prepare('UPDATE ticket_files SET covered = ? WHERE ticket_hash = ? AND idx = ?'),
       completeTicket: db.prepare(
@@ -357,6 +360,11 @@ class SqliteShareStore implements ShareStore {
     return this.#q.touchLiveTicket.run(now, hash, now - idleMs).changes === 1;
   }
 
+  async coverage(hash: string, index: number): Promise<Interval[]> {
+    const row = this.#q.ticketFile.get(hash, index);
+    return row ? parseIntervals(row.covered) : [];
+  }
+
   async recordCoverage(hash: string, index: number, start: number, end: number, now: number) {
     return this.#db
       .transaction((): CoverageResult => {
@@ -377,8 +385,11 @@ class SqliteShareStore implements ShareStore {
         for (const file of files) {
           let covered: Interval[] = parseIntervals(file.covered);
           if (file.idx === index) {
-            covered = addInterval(covered, Math.max(0, start), Math.min(end, file.size));
-            this.#q.setCovered.run(JSON.stringify(covered), hash, index);
+            const added = addInterval(covered, Math.max(0, start), Math.min(end, file.size));
+            if (added.length <= MAX_PIECES) {
+              covered = added;
+              this.#q.setCovered.run(JSON.stringify(covered), hash, index);
+            }
           }
           if (!coversAll(covered, file.size)) all = false;
         }

@@ -112,8 +112,11 @@ export interface ShareStore {
    * treated as lapsed is never revived. False when nothing was touched.
    */
   touchTicket(hash: string, now: number, idleMs: number): Promise<boolean>;
+  /** The covered intervals of file `index` of a ticket (empty when unknown). */
+  coverage(hash: string, index: number): Promise<Array<[start: number, end: number]>>;
   /**
-   * Adds bytes [start, end) of file `index` as sent. When every file of the ticket is fully
+   * Adds bytes [start, end) of file `index` as sent. A piece that would take the file past
+   * MAX_PIECES separate intervals (intervals.ts) is not recorded. When every file of the ticket is fully
    * covered, the ticket completes and the share's downloads go up by one — exactly once.
    * Bytes recorded for a ticket that already lapsed having sent nothing make it count then.
    */
