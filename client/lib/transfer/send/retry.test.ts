@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shouldRetryStatus } from './retry.ts';
+import { shouldNudgeOnOnline, shouldRetryStatus } from './retry.ts';
 
 describe('shouldRetryStatus', () => {
   it('retries the network, 5xx, 409, 423 and 429', () => {
@@ -8,5 +8,16 @@ describe('shouldRetryStatus', () => {
   it('gives up on final 4xx answers', () => {
     for (const s of [400, 401, 403, 404, 410, 413]) expect(shouldRetryStatus(s)).toBe(false);
     expect(shouldRetryStatus(409, 'POST')).toBe(false);
+  });
+});
+
+describe('shouldNudgeOnOnline', () => {
+  it('restarts uploads that wait for a retry delay', () => {
+    expect(shouldNudgeOnOnline({ uploading: true, reconnecting: true, queuePaused: false })).toBe(true);
+  });
+  it('leaves uploads alone that are not reconnecting, or that Uppy resumes itself', () => {
+    expect(shouldNudgeOnOnline({ uploading: true, reconnecting: false, queuePaused: false })).toBe(false);
+    expect(shouldNudgeOnOnline({ uploading: false, reconnecting: true, queuePaused: false })).toBe(false);
+    expect(shouldNudgeOnOnline({ uploading: true, reconnecting: true, queuePaused: true })).toBe(false);
   });
 });

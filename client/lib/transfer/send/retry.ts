@@ -17,3 +17,16 @@ export function shouldRetryStatus(status: number | undefined, method = 'PATCH'):
   if (status >= 400 && status < 500) return false;
   return true;
 }
+
+/**
+ * Whether an `online` event should restart the uploads now rather than when their retry
+ * delay runs out (up to a minute). Not while Uppy's queue is paused for being offline:
+ * Uppy resumes it on `online` itself, and restarting would race the request it holds.
+ */
+export function shouldNudgeOnOnline(state: {
+  uploading: boolean;
+  reconnecting: boolean;
+  queuePaused: boolean;
+}): boolean {
+  return state.uploading && state.reconnecting && !state.queuePaused;
+}

@@ -24,7 +24,7 @@ import { isLostCreation, uploadUrlOfSlot } from './lost-creation.ts';
 import { shareNames } from './names.ts';
 import { type Picker, TUS_ENDPOINT } from './picker.svelte.ts';
 import { SpeedMeter, secondsLeft } from './progress.ts';
-import { shouldRetryStatus } from './retry.ts';
+import { shouldNudgeOnOnline, shouldRetryStatus } from './retry.ts';
 import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
 import { withShareLock } from './share-lock.ts';
 import {
@@ -55,6 +55,8 @@ export class Sender {
   #total = $state(0);
   #speed = $state(0);
   #reconnecting = $state(false);
+  /** A retry was decided while offline, so Uppy's queue waits for `online` (retry.ts). */
+  #queuePaused = false;
   #shareId = $state<string | null>(null);
 
   readonly #picker: Picker;
@@ -77,6 +79,7 @@ export class Sender {
       if (!file || !this.#sizes.has(file.id)) return;
       this.#perFile.set(file.id, progress.bytesUploaded);
       this.#reconnecting = false;
+      this.#queuePaused = false;
       this.#tick();
     });
     uppy.on('upload-success', (file) => {
@@ -92,11 +95,29 @@ export class Sender {
       onShouldRetry: (error, _attempt, _options, next) => {
         const status = error.originalResponse?.getStatus();
         if (!shouldRetryStatus(status, error.originalRequest?.getMethod()) || !next(error)) return false;
+        // "Reconnecting…" until bytes flow again (upload-progress).
         this.#reconnecting = true;
+        // Offline now: Uppy has paused its queue and resumes it on `online` by itself.
+        if (navigator.onLine === false) this.#queuePaused = true;
         return true;
       },
     });
+    window.addEventListener('online', this.#onOnline);
   }
+
+  /** Stops listening to the window. */
+  dispose(): void {
+    window.removeEventListener('online', this.#onOnline);
+  }
+
+  /** Back online: retry now instead of when the retry delay (up to a minute) runs out. */
+  #onOnline = (): void => {
+    const uploading = this.#phase === 'uploading';
+    if (!shouldNudgeOnOnline({ uploading, reconnecting: this.#reconnecting, queuePaused: this.#queuePaused })) return;
+    // Pausing aborts each upload and its pending retry; resuming starts it again (HEAD, then PATCH).
+    this.#picker.uppy.pauseAll();
+    this.#picker.uppy.resumeAll();
+  };
 
   get phase(): SendPhase {
     return this.#phase;
@@ -317,6 +338,7 @@ export class Sender {
     this.#shareId = record.id;
     this.#phase = 'done';
     this.#reconnecting = false;
+    this.#queuePaused = false;
     this.#picker.clear();
     this.#onChange();
   }
@@ -399,6 +421,7 @@ export class Sender {
     this.#error = toFerryError(error);
     this.#phase = 'failed';
     this.#reconnecting = false;
+    this.#queuePaused = false;
     this.#onChange();
   }
 }
