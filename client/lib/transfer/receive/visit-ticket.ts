@@ -9,14 +9,14 @@
  * could never be fetched. So the page asks for one ticket naming ALL files at its first
  * download action and reuses it for every later per-file click and for "Download all". A
  * visit that fetches every file, one by one or as a ZIP or both, completes that one ticket
- * and counts exactly one download; a visit that fetches only some files holds one place
- * until the ticket lapses and counts at most once for it (whether a lapsed ticket that
- * served bytes counts is the server's rule).
+ * and counts exactly one download. A visit that fetches only some files holds one place
+ * until its ticket lapses, and then counts once (a lapsed ticket that sent ciphertext
+ * counts, ARCHITECTURE.md), not once per file.
  *
  * The server renews an open ticket on every GET and lets a completed one re-read its files
- * for a grace period. Once it refuses the ticket (401: lapsed after idling, or past that
- * grace), a later action asks for a new ticket, once; that one may count again, as a new
- * download should. Reuse is checked with a HEAD of the file about to be fetched, which
+ * for a grace period. Once it refuses the ticket (401: lapsed after 10 minutes idle, or
+ * past that grace), a later action asks for a new ticket, once; that one may count again,
+ * as a new download should. Reuse is checked with a HEAD of the file about to be fetched, which
  * sends no bytes, so a stale ticket is replaced before any sink has started a download.
  */
 import { type DownloadTicket, TICKET_HEADER } from '../../../../shared/api.ts';
