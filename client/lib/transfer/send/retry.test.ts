@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shouldNudgeOnOnline, shouldRetryStatus } from './retry.ts';
+import { RETRY_DELAYS, shouldNudgeOnOnline, shouldRetryStatus } from './retry.ts';
 
 describe('shouldRetryStatus', () => {
   it('retries the network, 5xx, 409, 423 and 429', () => {
@@ -19,5 +19,14 @@ describe('shouldNudgeOnOnline', () => {
     expect(shouldNudgeOnOnline({ uploading: true, reconnecting: false, queuePaused: false })).toBe(false);
     expect(shouldNudgeOnOnline({ uploading: false, reconnecting: true, queuePaused: false })).toBe(false);
     expect(shouldNudgeOnOnline({ uploading: true, reconnecting: true, queuePaused: true })).toBe(false);
+  });
+});
+
+describe('RETRY_DELAYS', () => {
+  it('keeps retrying an outage for about half an hour, at most a minute apart', () => {
+    const total = RETRY_DELAYS.reduce((a, b) => a + b, 0);
+    expect(total).toBeGreaterThanOrEqual(30 * 60_000);
+    expect(Math.max(...RETRY_DELAYS)).toBe(60_000);
+    expect(RETRY_DELAYS[0]).toBe(0);
   });
 });

@@ -5,8 +5,24 @@
  * slow down; any other 4xx is an answer that will not change (revoked, expired, too large).
  */
 
-/** Back-off between attempts; the last one repeats, so a long outage keeps being retried. */
-export const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000, 20_000, 30_000, 30_000, 30_000, 60_000];
+/**
+ * Back-off between attempts. tus-js-client gives up once the list is used up (it starts
+ * over only after bytes were accepted), so a minute-long step is repeated: a server or
+ * network outage keeps being retried for about half an hour before the send fails
+ * (resumable from "Unfinished uploads").
+ */
+export const RETRY_DELAYS: number[] = [
+  0,
+  1000,
+  3000,
+  5000,
+  10_000,
+  20_000,
+  30_000,
+  30_000,
+  30_000,
+  ...Array.from({ length: 30 }, () => 60_000),
+];
 
 export function shouldRetryStatus(status: number | undefined, method = 'PATCH'): boolean {
   if (status === undefined || status === 0) return true;
