@@ -302,6 +302,8 @@ export class Sender {
           const first = failed[0]!;
           throw toFerryError(this.#uploadErrors.get(first.id) ?? new Error(first.error ?? 'the upload failed'));
         }
+        // Uppy announced "Failed to upload …" (role=alert); the files are not failed after all.
+        uppy.setState({ info: uppy.getState().info.filter((info) => info.type !== 'error') });
         result = await uppy.retryAll();
       }
       await run.marked();
