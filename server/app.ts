@@ -98,9 +98,12 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       sendError(res, error, config.log);
     });
   });
-  // Node's default 5-minute requestTimeout would cut a long tus PATCH; idle sockets are
-  // still bounded by headersTimeout and keepAliveTimeout.
+  // Node's default 5-minute requestTimeout would cut a long tus PATCH, so there is no limit
+  // on a whole request; instead a socket without a byte in either direction for
+  // socketIdleMs is destroyed (a stalled body, or a download the client stopped reading).
+  // Between requests keepAliveTimeout applies; headers must arrive within headersTimeout.
   server.requestTimeout = 0;
+  server.timeout = config.socketIdleMs;
   const port = await listen(server, config.port, config.host);
   sweeper.start(config.sweepIntervalMs);
 

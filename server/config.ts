@@ -20,8 +20,13 @@ export interface FerryConfig {
   sweepIntervalMs: number;
   /** Unfinished tus uploads older than this are removed (@tus/file-store counts from creation). */
   uploadExpiryMs: number;
-  /** A download ticket unused for this long lapses and frees its place. */
+  /** A download ticket unused for this long lapses (see ARCHITECTURE.md "Download limits"). */
   ticketIdleMs: number;
+  /**
+   * A connection that neither sends nor receives a byte for this long is closed: a stalled
+   * download or request body. A long upload or download that keeps moving is unaffected.
+   */
+  socketIdleMs: number;
   /** Share creation per client IP: a token bucket. */
   createRate: { burst: number; perMinute: number };
   /** Largest JSON request body. A manifest may be 1 MiB, so base64url ~1.4 MB. */
@@ -53,6 +58,7 @@ export function defaultConfig(): FerryConfig {
     sweepIntervalMs: 60_000,
     uploadExpiryMs: 24 * 60 * 60 * 1000,
     ticketIdleMs: 10 * 60 * 1000,
+    socketIdleMs: 2 * 60 * 1000,
     createRate: { burst: 30, perMinute: 30 },
     maxJsonBytes: 2 * 1024 * 1024,
     benchSink: false,
@@ -93,6 +99,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,
     sweepIntervalMs: positiveInt('FERRY_SWEEP_INTERVAL_MS', env.FERRY_SWEEP_INTERVAL_MS) ?? base.sweepIntervalMs,
     uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,
+    socketIdleMs: positiveInt('FERRY_SOCKET_IDLE_MS', env.FERRY_SOCKET_IDLE_MS) ?? base.socketIdleMs,
     benchSink: env.FERRY_BENCH_SINK === '1',
   };
 }

@@ -79,16 +79,20 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
     return;
   }
 
-  // Keep a long transfer's ticket from lapsing while bytes are still flowing.
+  const transfer = pump(blobs.read(slot.blobId, start, end), res, end - start + 1);
+  // Keep a long transfer's ticket from lapsing while bytes are still flowing, and only
+  // then: a stalled client holds its place no longer than the idle time.
+  let touchedAt = 0;
   const keepAlive = setInterval(
     () => {
-      if (ticket.state !== 'open') return;
+      if (ticket.state !== 'open' || transfer.accepted() === touchedAt) return;
+      touchedAt = transfer.accepted();
       shares.touchTicket(ticket.hash, config.now(), config.ticketIdleMs).catch(() => undefined);
     },
     Math.max(1000, Math.floor(config.ticketIdleMs / 3)),
   );
   keepAlive.unref();
-  const sent = await pump(blobs.read(slot.blobId, start, end), res, end - start + 1);
+  const sent = await transfer.done;
   clearInterval(keepAlive);
   if (ticket.state === 'open' && sent > 0) {
     await shares.recordCoverage(ticket.hash, index, start, start + sent, config.now());
@@ -96,12 +100,13 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
 };
 
 /**
- * Pipes `source` into `res` and resolves with how many bytes the socket accepted: all of
- * them when the response finished, otherwise the sum of writes whose callback succeeded.
+ * Pipes `source` into `res`; `done` resolves with how many bytes the socket accepted: all
+ * of them when the response finished, otherwise the sum of writes whose callback succeeded.
+ * `accepted()` is that sum so far.
  */
-function pump(source: Readable, res: ServerResponse, total: number): Promise<number> {
-  return new Promise((resolve) => {
-    let accepted = 0;
+function pump(source: Readable, res: ServerResponse, total: number): { done: Promise<number>; accepted(): number } {
+  let accepted = 0;
+  const done = new Promise<number>((resolve) => {
     let finished = false;
     source.on('data', (chunk: Buffer) => {
       const ok = res.write(chunk, (error) => {
@@ -120,4 +125,5 @@ function pump(source: Readable, res: ServerResponse, total: number): Promise<num
       resolve(finished ? total : accepted);
     });
   });
+  return { done, accepted: () => accepted };
 }
