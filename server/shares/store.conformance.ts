@@ -1,0 +1,190 @@
+/**
+ * What every ShareStore must do, as a suite any implementation runs:
+ * `shareStoreConformance('sqlite', () => openSqliteShareStore(file))`. A later Redis or
+ * Postgres store passes this before it replaces SQLite.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { MAX_PIECES } from './intervals.ts';
+import type { NewShare, ShareStore } from './store.ts';
+
+const IDLE = 10 * 60 * 1000;
+const T0 = 1_800_000_000_000;
+let serial = 0;
+
+function newShare(slots: NewShare['slots'], extra: Partial<NewShare> = {}): NewShare {
+  serial++;
+  return {
+    id: `share${String(serial).padStart(11, '0')}`,
+    ownerHash: 'a'.repeat(64),
+    uploadHash: 'b'.repeat(64),
+    readerHash: 'c'.repeat(64),
+    manifest: 'manifest',
+    createdAt: T0,
+    expiresAt: T0 + 3_600_000,
+    maxDownloads: null,
+    password: null,
+    slots,
+    ...extra,
+  };
+}
+
+const hash = (n: number) => n.toString(16).padStart(64, '0');
+
+export function shareStoreConformance(name: string, makeStore: () => ShareStore | Promise<ShareStore>): void {
+  describe(`ShareStore conformance: ${name}`, () => {
+    let open: ShareStore[] = [];
+    async function store(): Promise<ShareStore> {
+      const s = await makeStore();
+      open.push(s);
+      return s;
+    }
+    afterEach(() => {
+      for (const s of open) s.close();
+      open = [];
+    });
+
+    /** A ready share whose file 0 (of `size` bytes) is sealed. */
+    async function readyShare(s: ShareStore, size: number, maxDownloads: number | null) {
+      const share = newShare([{ size }], { maxDownloads });
+      expect(await s.createShare(share)).toBe(true);
+      const blobId = `blob${serial}`;
+      expect(await s.claimSlot(share.id, 0, blobId, size, T0)).toBe('claimed');
+      expect(await s.sealBlob(blobId, 't'.repeat(43))).toBe(true);
+      expect(await s.markReady(share.id)).toBe(true);
+      return share;
+    }
+    const grant = (s: ShareStore, shareId: string, n: number, now = T0) =>
+      s.grantTicket({ hash: hash(n), shareId, files: [0], now, idleMs: IDLE });
+    const downloads = async (s: ShareStore, id: string) => (await s.getShare(id))!.downloads;
+
+    it('creates and reads shares; reuse needs a sealed blob', async () => {
+      const s = await store();
+      const share = newShare([{ size: 100 }, { size: 200 }]);
+      expect(await s.createShare(share)).toBe(true);
+      const read = (await s.getShare(share.id))!;
+      expect(read).toMatchObject({ id: share.id, state: 'uploading', downloads: 0, purged: false });
+      expect(read.slots.map((x) => [x.size, x.blobId, x.sealed])).toEqual([
+        [100, null, false],
+        [200, null, false],
+      ]);
+      expect(await s.getShare('nope')).toBeUndefined();
+      expect(await s.claimSlot(share.id, 0, 'unsealed', 100, T0)).toBe('claimed');
+      expect(await s.createShare(newShare([{ reuseBlobId: 'unsealed' }]))).toBe(false);
+      expect(await s.createShare(newShare([{ reuseBlobId: 'missing' }]))).toBe(false);
+      await s.sealBlob('unsealed', 't'.repeat(43));
+      const reuse = newShare([{ reuseBlobId: 'unsealed' }]);
+      expect(await s.createShare(reuse)).toBe(true);
+      expect((await s.getShare(reuse.id))!.slots[0]).toMatchObject({ size: 100, sealed: true });
+    });
+
+    it('claims a slot once, tells in-progress from sealed, and frees it on release', async () => {
+      const s = await store();
+      const share = newShare([{ size: 100 }]);
+      await s.createShare(share);
+      expect(await s.claimSlot(share.id, 1, 'x', 100, T0)).toBe('no-slot');
+      expect(await s.claimSlot(share.id, 0, 'x', 99, T0)).toBe('length-mismatch');
+      expect(await s.claimSlot(share.id, 0, 'up1', 100, T0)).toBe('claimed');
+      expect(await s.claimSlot(share.id, 0, 'up2', 100, T0)).toBe('in-progress');
+      expect(await s.unsealedBlobsBefore(T0 + 1)).toContain('up1');
+      await s.releaseBlob('up1');
+      expect(await s.getBlob('up1')).toBeUndefined();
+      expect(await s.claimSlot(share.id, 0, 'up2', 100, T0)).toBe('claimed');
+      expect(await s.markReady(share.id)).toBe(false);
+      expect(await s.sealBlob('up2', 't'.repeat(43))).toBe(true);
+      expect(await s.sealBlob('up2', 'u'.repeat(43))).toBe(false);
+      expect(await s.claimSlot(share.id, 0, 'up3', 100, T0)).toBe('sealed');
+      await s.releaseBlob('up2'); // sealed: kept
+      expect((await s.getBlob('up2'))?.sealed).toBe(true);
+      expect(await s.markReady(share.id)).toBe(true);
+      expect((await s.getShare(share.id))!.state).toBe('ready');
+    });
+
+    it('grants at most maxDownloads open tickets, even when asked all at once', async () => {
+      const s = await store();
+      const share = await readyShare(s, 10, 2);
+      const granted = await Promise.all(Array.from({ length: 10 }, (_, i) => grant(s, share.id, 100 + i)));
+      expect(granted.filter(Boolean)).toHaveLength(2);
+    });
+
+    it('counts a completed download exactly once', async () => {
+      const s = await store();
+      const share = await readyShare(s, 10, 1);
+      expect(await grant(s, share.id, 1)).toBe(true);
+      expect(await s.recordCoverage(hash(1), 0, 0, 4, T0)).toBe('partial');
+      expect(await s.recordCoverage(hash(1), 0, 4, 10, T0)).toBe('completed');
+      expect(await s.recordCoverage(hash(1), 0, 0, 10, T0)).toBe('ignored');
+      expect(await downloads(s, share.id)).toBe(1);
+      expect((await s.getTicket(hash(1)))!.state).toBe('done');
+      expect(await grant(s, share.id, 2)).toBe(false);
+    });
+
+    it('lapses idle tickets: one that sent bytes counts, one that sent nothing frees its place', async () => {
+      const s = await store();
+      const share = await readyShare(s, 10, 2);
+      expect(await grant(s, share.id, 1)).toBe(true);
+      expect(await grant(s, share.id, 2)).toBe(true);
+      await s.recordCoverage(hash(1), 0, 0, 5, T0);
+      expect(await grant(s, share.id, 3, T0 + IDLE)).toBe(false);
+      expect(await s.lapseTickets(T0 + 1)).toBe(2);
+      expect(await downloads(s, share.id)).toBe(1);
+      expect((await s.getTicket(hash(1)))!.state).toBe('lapsed');
+      expect(await grant(s, share.id, 4, T0 + IDLE + 1)).toBe(true);
+      expect(await grant(s, share.id, 5, T0 + IDLE + 1)).toBe(false);
+    });
+
+    it('lapses idle tickets of the share inside grantTicket, counting those that sent bytes', async () => {
+      const s = await store();
+      const share = await readyShare(s, 10, 1);
+      expect(await grant(s, share.id, 1)).toBe(true);
+      await s.recordCoverage(hash(1), 0, 0, 9, T0);
+      expect(await grant(s, share.id, 2, T0 + IDLE + 1)).toBe(false);
+      expect(await downloads(s, share.id)).toBe(1);
+      // Bytes recorded after a lapse with nothing recorded make that ticket count then.
+      const other = await readyShare(s, 10, 1);
+      expect(await grant(s, other.id, 3)).toBe(true);
+      expect(await grant(s, other.id, 4, T0 + IDLE + 1)).toBe(true);
+      await s.recordCoverage(hash(3), 0, 0, 3, T0 + IDLE + 2);
+      expect(await downloads(s, other.id)).toBe(1);
+    });
+
+    it('touches a ticket only while it is open and not idle', async () => {
+      const s = await store();
+      const share = await readyShare(s, 10, 1);
+      await grant(s, share.id, 1);
+      expect(await s.touchTicket(hash(1), T0 + IDLE, IDLE)).toBe(true);
+      expect((await s.getTicket(hash(1)))!.lastActiveAt).toBe(T0 + IDLE);
+      expect(await s.touchTicket(hash(1), T0 + 2 * IDLE + 1, IDLE)).toBe(false);
+      expect((await s.getTicket(hash(1)))!.lastActiveAt).toBe(T0 + IDLE);
+      expect(await s.touchTicket(hash(99), T0, IDLE)).toBe(false);
+    });
+
+    it(`keeps at most ${MAX_PIECES} covered pieces per ticket and file`, async () => {
+      const s = await store();
+      const share = await readyShare(s, 1000, null);
+      await grant(s, share.id, 1);
+      for (let i = 0; i <= MAX_PIECES; i++) await s.recordCoverage(hash(1), 0, 2 * i, 2 * i + 1, T0);
+      const pieces = await s.coverage(hash(1), 0);
+      expect(pieces).toHaveLength(MAX_PIECES);
+      expect(pieces.at(-1)).toEqual([2 * (MAX_PIECES - 1), 2 * MAX_PIECES - 1]);
+      expect(await s.recordCoverage(hash(1), 0, 0, 1000, T0)).toBe('completed');
+      expect(await s.coverage(hash(1), 0)).toEqual([[0, 1000]]);
+      expect(await s.coverage(hash(2), 0)).toEqual([]);
+    });
+
+    it('purges dead shares to tombstones and forgets blobs nothing points at', async () => {
+      const s = await store();
+      const kept = await readyShare(s, 10, null);
+      const dead = newShare([{ size: 10 }], { expiresAt: T0 + 1000 });
+      await s.createShare(dead);
+      await s.claimSlot(dead.id, 0, 'deadblob', 10, T0);
+      await s.revokeShare(kept.id, T0);
+      const orphans = await s.purgeDead(T0 + 2000, 7 * 24 * 3_600_000);
+      expect(orphans.sort()).toEqual([`blob${serial - 1}`, 'deadblob'].sort());
+      expect((await s.getShare(dead.id))!.purged).toBe(true);
+      expect((await s.getShare(kept.id))!).toMatchObject({ purged: true, state: 'revoked' });
+      expect(await s.unknownBlobs(['deadblob', 'other'])).toEqual(['deadblob', 'other']);
+      await s.purgeDead(T0 + 8 * 24 * 3_600_000, 7 * 24 * 3_600_000);
+      expect(await s.getShare(dead.id)).toBeUndefined();
+    });
+  });
+}
