@@ -36,6 +36,11 @@ export const ERROR_CODES = {
   CONTENT_CHANGED: 0,
   NETWORK_ERROR: 0,
   ABORTED: 0,
+  // Signaling (WebSocket /signal), answered as { type: 'error', code, message }.
+  INVALID_MESSAGE: 400,
+  PEER_NOT_REACHABLE: 404,
+  PAIR_CODE_INVALID: 404,
+  ROOM_FULL: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
