@@ -17,6 +17,8 @@ import { serveStatic } from './http/static.ts';
 import { addShareRoutes } from './shares/routes.ts';
 import { openSqliteShareStore } from './shares/sqlite-store.ts';
 import type { ShareStore } from './shares/store.ts';
+import { addIceRoute } from './signaling/ice.ts';
+import { attachSignaling, type Signaling } from './signaling/server.ts';
 import { Sweeper } from './sweeper.ts';
 import { type BlobStore, FileBlobStore } from './uploads/blob-store.ts';
 import { createTus, TUS_PATH } from './uploads/tus.ts';
@@ -30,6 +32,8 @@ export interface FerryServer {
   shares: ShareStore;
   blobs: BlobStore;
   sweeper: Sweeper;
+  /** WebSocket signaling at /signal. */
+  signaling: Signaling;
   close(): Promise<void>;
 }
 
@@ -49,6 +53,7 @@ function buildRouter(deps: AppDeps): Router {
       },
     });
   }
+  addIceRoute(router, config);
   return addShareRoutes(router, deps);
 }
 
@@ -104,6 +109,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   // Between requests keepAliveTimeout applies; headers must arrive within headersTimeout.
   server.requestTimeout = 0;
   server.timeout = config.socketIdleMs;
+  const signaling = attachSignaling(server, { config, shares });
   const port = await listen(server, config.port, config.host);
   sweeper.start(config.sweepIntervalMs);
 
@@ -115,8 +121,10 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     shares,
     blobs,
     sweeper,
+    signaling,
     async close() {
       await sweeper.stop();
+      await signaling.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

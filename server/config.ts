@@ -33,6 +33,12 @@ export interface FerryConfig {
   maxJsonBytes: number;
   /** Enables PUT /api/bench/sink (a baseline for the benchmark). */
   benchSink: boolean;
+  /** Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed (signaling/client-address.ts). */
+  trustedProxies: string[];
+  /** STUN and TURN for WebRTC; TURN credentials use coturn's shared secret (signaling/ice.ts). */
+  ice: { stunUrls: string[]; turnUrls: string[]; turnSecret: string | null; turnTtlS: number };
+  /** WebSocket signaling at /signal: keep-alive ping interval, connections per client network, flood limit. */
+  signaling: { heartbeatMs: number; maxConnectionsPerIp: number; messageBurst: number; messagesPerSecond: number };
   version: string;
   /** Milliseconds since the epoch; injected by tests to move time. */
   now: () => number;
@@ -62,6 +68,9 @@ export function defaultConfig(): FerryConfig {
     createRate: { burst: 30, perMinute: 30 },
     maxJsonBytes: 2 * 1024 * 1024,
     benchSink: false,
+    trustedProxies: [],
+    ice: { stunUrls: [], turnUrls: [], turnSecret: null, turnTtlS: 3600 },
+    signaling: { heartbeatMs: 25_000, maxConnectionsPerIp: 50, messageBurst: 100, messagesPerSecond: 50 },
     version: packageVersion(),
     now: Date.now,
     log: (line) => console.log(line),
@@ -77,6 +86,13 @@ function positiveInt(name: string, text: string | undefined): number | undefined
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${text}"`);
   return n;
+}
+
+function list(text: string | undefined): string[] {
+  return (text ?? '')
+    .split(',')
+    .map((item) => item.trim())
+    .filter(Boolean);
 }
 
 /** Reads `--port`, `--data`, `--host` (also as `--flag=value`) and the FERRY_* environment. */
@@ -101,5 +117,17 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,
     socketIdleMs: positiveInt('FERRY_SOCKET_IDLE_MS', env.FERRY_SOCKET_IDLE_MS) ?? base.socketIdleMs,
     benchSink: env.FERRY_BENCH_SINK === '1',
+    trustedProxies: list(env.FERRY_TRUSTED_PROXIES),
+    ice: {
+      stunUrls: list(env.FERRY_STUN_URLS),
+      turnUrls: list(env.FERRY_TURN_URLS),
+      turnSecret: env.FERRY_TURN_SECRET || null,
+      turnTtlS: positiveInt('FERRY_TURN_TTL_S', env.FERRY_TURN_TTL_S) ?? base.ice.turnTtlS,
+    },
+    signaling: {
+      ...base.signaling,
+      maxConnectionsPerIp:
+        positiveInt('FERRY_SIGNAL_MAX_PER_IP', env.FERRY_SIGNAL_MAX_PER_IP) ?? base.signaling.maxConnectionsPerIp,
+    },
   };
 }

@@ -1,0 +1,110 @@
+/**
+ * SignalingBus: where peers live and how messages reach them. Handlers use only this
+ * interface, so the in-memory bus below can be replaced by one over Redis (pub/sub channel
+ * per peer, room sets in Redis) to run several server processes, without touching a
+ * handler. Every method is async for that reason.
+ */
+import type { RoomKind, RoomPeer, ServerMessage, ShareRole } from '../../shared/signaling.ts';
+import { type JoinResult, MAX_ROOM_MEMBERS, Rooms } from './rooms.ts';
+
+/** What the bus knows about a connected peer. */
+export interface PeerRecord {
+  id: string;
+  name: string;
+  deviceName: string | null;
+  deviceId: string | null;
+}
+
+export interface RoomMember extends PeerRecord {
+  role?: ShareRole;
+}
+
+export type Deliver = (message: ServerMessage) => void;
+
+export interface SignalingBus {
+  /** Registers a connected peer and how to deliver to it. */
+  attach(peer: PeerRecord, deliver: Deliver): Promise<void>;
+  /** Replaces a peer's record (after `hello`). */
+  update(peer: PeerRecord): Promise<void>;
+  /** Forgets a peer and takes it out of every room; returns the rooms it left. */
+  detach(peerId: string): Promise<string[]>;
+  /** Puts a connected peer in a room. */
+  join(room: string, peerId: string, role?: ShareRole): Promise<JoinResult | 'unknown-peer'>;
+  leave(room: string, peerId: string): Promise<boolean>;
+  members(room: string): Promise<RoomMember[]>;
+  roomsOf(peerId: string): Promise<string[]>;
+  /** Whether two peers share a room (the one condition for relaying between them). */
+  together(a: string, b: string): Promise<boolean>;
+  /** Delivers to one peer; false when it is not connected. */
+  publish(peerId: string, message: ServerMessage): Promise<boolean>;
+}
+
+export function roomKind(room: string): RoomKind {
+  return room.slice(0, room.indexOf(':')) as RoomKind;
+}
+
+/** A member as the other members of `room` see it: device id only among paired devices. */
+export function peerView(room: string, member: RoomMember): RoomPeer {
+  const kind = roomKind(room);
+  return {
+    id: member.id,
+    name: member.name,
+    deviceName: member.deviceName,
+    ...(kind === 'pair' && { deviceId: member.deviceId }),
+    ...(kind === 'share' && member.role && { role: member.role }),
+  };
+}
+
+/** The bus of a single server process. */
+export class MemorySignalingBus implements SignalingBus {
+  readonly #rooms = new Rooms();
+  readonly #peers = new Map<string, { record: PeerRecord; deliver: Deliver }>();
+
+  async attach(peer: PeerRecord, deliver: Deliver): Promise<void> {
+    this.#peers.set(peer.id, { record: { ...peer }, deliver });
+  }
+
+  async update(peer: PeerRecord): Promise<void> {
+    const entry = this.#peers.get(peer.id);
+    if (entry) entry.record = { ...peer };
+  }
+
+  async detach(peerId: string): Promise<string[]> {
+    this.#peers.delete(peerId);
+    return this.#rooms.leaveAll(peerId);
+  }
+
+  async join(room: string, peerId: string, role?: ShareRole): Promise<JoinResult | 'unknown-peer'> {
+    if (!this.#peers.has(peerId)) return 'unknown-peer';
+    const max = roomKind(room) === 'network' ? Number.POSITIVE_INFINITY : MAX_ROOM_MEMBERS;
+    return this.#rooms.join(room, { peerId, ...(role && { role }) }, max);
+  }
+
+  async leave(room: string, peerId: string): Promise<boolean> {
+    return this.#rooms.leave(room, peerId);
+  }
+
+  async members(room: string): Promise<RoomMember[]> {
+    const members: RoomMember[] = [];
+    for (const m of this.#rooms.members(room)) {
+      const record = this.#peers.get(m.peerId)?.record;
+      if (record) members.push({ ...record, ...(m.role && { role: m.role }) });
+    }
+    return members;
+  }
+
+  async roomsOf(peerId: string): Promise<string[]> {
+    return this.#rooms.roomsOf(peerId);
+  }
+
+  async together(a: string, b: string): Promise<boolean> {
+    return this.#rooms.together(a, b);
+  }
+
+  async publish(peerId: string, message: ServerMessage): Promise<boolean> {
+    const entry = this.#peers.get(peerId);
+    if (!entry) return false;
+    entry.deliver(message);
+    return true;
+  }
+}

@@ -1,0 +1,30 @@
+/** What a signaling handler is given: the peer it serves and the shared parts, nothing global. */
+import type { ClientMessage, ClientMessageType } from '../../shared/signaling.ts';
+import type { ShareStore } from '../shares/store.ts';
+import type { SignalingBus } from './bus.ts';
+import type { PairingCodes, PairRoomStore } from './pairing.ts';
+import type { Peer } from './peer.ts';
+import type { KeyedBuckets } from './token-bucket.ts';
+
+/** Pairing codes one client network may ask for per window. */
+export const PAIR_CREATES_PER_WINDOW = 10;
+/** Wrong pairing codes one client network may enter per window. */
+export const PAIR_WRONG_GUESSES_PER_WINDOW = 10;
+export const PAIR_LIMIT_WINDOW_MS = 10 * 60 * 1000;
+
+export interface SignalingContext {
+  peer: Peer;
+  bus: SignalingBus;
+  shares: ShareStore;
+  pairing: PairingCodes;
+  pairRooms: PairRoomStore;
+  /** Keyed by the peer's network (IPv4 address or IPv6 /64). */
+  limits: { pairCreate: KeyedBuckets; pairWrongGuess: KeyedBuckets };
+  /** Milliseconds since the epoch (the server's injectable clock). */
+  now: () => number;
+}
+
+export type MessageHandler<T extends ClientMessageType> = (
+  ctx: SignalingContext,
+  message: Extract<ClientMessage, { type: T }>,
+) => Promise<void>;

@@ -1,0 +1,40 @@
+/**
+ * The thin dispatcher: one frame in → parsed with the shared schema → the handler for its
+ * type. Every refusal, thrown or not, leaves as `{ type: 'error', code, message }` here.
+ */
+import type { RawData } from 'ws';
+import { parseClientMessage } from '../../shared/signaling.ts';
+import { toFerryError } from '../http/respond.ts';
+import type { MessageHandler, SignalingContext } from './context.ts';
+import { HANDLERS } from './handlers/index.ts';
+
+export async function dispatch(
+  ctx: SignalingContext,
+  data: RawData,
+  isBinary: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  if (isBinary) {
+    ctx.peer.fail('INVALID_MESSAGE', 'Binary frames are not part of the protocol; send JSON text frames.');
+    return;
+  }
+  // ws has checked that a text frame is UTF-8 (it closes with 1007 otherwise).
+  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(toBuffers(data)).toString('utf8');
+  const parsed = parseClientMessage(text);
+  if (!parsed.ok) {
+    ctx.peer.fail('INVALID_MESSAGE', `Not a valid signaling message (${parsed.error}).`, parsed.type);
+    return;
+  }
+  const { message } = parsed;
+  try {
+    await (HANDLERS[message.type] as MessageHandler<typeof message.type>)(ctx, message as never);
+  } catch (error) {
+    const ferry = toFerryError(error);
+    if (ferry.code === 'INTERNAL') log(`signaling: ${message.type}: ${String(ferry.cause)}`);
+    ctx.peer.fail(ferry.code, ferry.message, message.type);
+  }
+}
+
+function toBuffers(data: ArrayBuffer | Buffer[]): Buffer[] {
+  return Array.isArray(data) ? data : [Buffer.from(data)];
+}

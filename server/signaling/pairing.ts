@@ -1,0 +1,113 @@
+/**
+ * Pairing two devices. One asks for a 6-digit code (good for PAIR_CODE_TTL_MS, one use);
+ * the other enters it; the server puts both in a new pair room and gives both a room token
+ * to rejoin it later. The server only joins them: the key for the clients' MAC over their
+ * DTLS fingerprints comes from the code and their own randomness (`pair-auth` relay), and
+ * a room token proves only that its holder was in the pairing.
+ */
+import { createHash, randomBytes, randomInt } from 'node:crypto';
+import { timingSafeEqual } from '../../shared/encoding.ts';
+import { PAIR_CODE_DIGITS, PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
+
+/** Codes alive at once, server-wide: with 10^6 codes, keep guessing hard. */
+export const MAX_LIVE_CODES = 10_000;
+/** A pair room's token works this long after its last use. */
+export const PAIR_ROOM_TTL_MS = 90 * 24 * 60 * 60 * 1000;
+
+export type RedeemResult = { ok: true; creator: string } | { ok: false; reason: 'unknown' | 'own-code' };
+
+/** Live pairing codes: pure state, time passed in. */
+export class PairingCodes {
+  readonly #codes = new Map<string, { creator: string; expiresAt: number }>();
+  readonly #byCreator = new Map<string, string>();
+  readonly #random: () => number;
+
+  constructor(random: () => number = () => randomInt(10 ** PAIR_CODE_DIGITS)) {
+    this.#random = random;
+  }
+
+  /** A new code for `creator`, replacing its previous one; undefined when too many are live. */
+  create(creator: string, now: number): { code: string; expiresAt: number } | undefined {
+    this.prune(now);
+    this.drop(creator);
+    if (this.#codes.size >= MAX_LIVE_CODES) return undefined;
+    let code: string;
+    do code = String(this.#random()).padStart(PAIR_CODE_DIGITS, '0');
+    while (this.#codes.has(code));
+    const expiresAt = now + PAIR_CODE_TTL_MS;
+    this.#codes.set(code, { creator, expiresAt });
+    this.#byCreator.set(creator, code);
+    return { code, expiresAt };
+  }
+
+  /** Uses a code up. A peer entering its own code gets `own-code` and the code stays. */
+  redeem(code: string, joiner: string, now: number): RedeemResult {
+    const entry = this.#codes.get(code);
+    if (!entry || entry.expiresAt <= now) return { ok: false, reason: 'unknown' };
+    if (entry.creator === joiner) return { ok: false, reason: 'own-code' };
+    this.#codes.delete(code);
+    this.#byCreator.delete(entry.creator);
+    return { ok: true, creator: entry.creator };
+  }
+
+  /** Forgets the code of a peer that left. */
+  drop(creator: string): void {
+    const code = this.#byCreator.get(creator);
+    if (code === undefined) return;
+    this.#codes.delete(code);
+    this.#byCreator.delete(creator);
+  }
+
+  prune(now: number): void {
+    for (const [code, entry] of this.#codes) {
+      if (entry.expiresAt <= now) {
+        this.#codes.delete(code);
+        this.#byCreator.delete(entry.creator);
+      }
+    }
+  }
+
+  get size(): number {
+    return this.#codes.size;
+  }
+}
+
+/** Pair rooms that can be rejoined: room id → hash of its token. Memory today, Redis later. */
+export interface PairRoomStore {
+  create(room: string, tokenHash: string, now: number): Promise<void>;
+  /** Whether `tokenHash` opens `room`; a successful check extends the room's life. */
+  verify(room: string, tokenHash: string, now: number): Promise<boolean>;
+}
+
+const MAX_PAIR_ROOMS = 100_000;
+
+export class MemoryPairRoomStore implements PairRoomStore {
+  readonly #rooms = new Map<string, { tokenHash: string; expiresAt: number }>();
+
+  async create(room: string, tokenHash: string, now: number): Promise<void> {
+    if (this.#rooms.size >= MAX_PAIR_ROOMS) {
+      for (const [id, entry] of this.#rooms) if (entry.expiresAt <= now) this.#rooms.delete(id);
+      // Still full: forget the least recently used (Map keeps insertion order; verify re-inserts).
+      while (this.#rooms.size >= MAX_PAIR_ROOMS) this.#rooms.delete(this.#rooms.keys().next().value!);
+    }
+    this.#rooms.set(room, { tokenHash, expiresAt: now + PAIR_ROOM_TTL_MS });
+  }
+
+  async verify(room: string, tokenHash: string, now: number): Promise<boolean> {
+    const entry = this.#rooms.get(room);
+    if (!entry || entry.expiresAt <= now || !timingSafeEqual(entry.tokenHash, tokenHash)) return false;
+    this.#rooms.delete(room);
+    this.#rooms.set(room, { tokenHash, expiresAt: now + PAIR_ROOM_TTL_MS });
+    return true;
+  }
+}
+
+/** A new pair room id and its token (43 base64url characters) with the hash to store. */
+export function newPairRoom(): { room: string; token: string; tokenHash: string } {
+  const token = randomBytes(32).toString('base64url');
+  return { room: `pair:${randomBytes(12).toString('base64url')}`, token, tokenHash: hashToken(token) };
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token).digest('hex');
+}

@@ -1,0 +1,202 @@
+/**
+ * Signaling over WebSocket at /signal on Ferry's http.Server (ws in `noServer` mode on the
+ * server's 'upgrade' event; every other upgrade path is answered 404 and closed).
+ *
+ * Per connection: a peer id and generated name, the network room of its public address,
+ * a token bucket against floods (over it: RATE_LIMITED answers, then close 1008), a
+ * keep-alive ping every `heartbeatMs` (a peer that has not answered the previous ping is
+ * cut), and frames of at most MAX_SIGNAL_MESSAGE_BYTES (ws closes with 1009 beyond that
+ * before buffering more). Messages of one connection are handled one at a time, in order.
+ */
+import type http from 'node:http';
+import type { Duplex } from 'node:stream';
+import { type WebSocket, WebSocketServer } from 'ws';
+import { CLOSE_CODES, MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH } from '../../shared/signaling.ts';
+import type { FerryConfig } from '../config.ts';
+import type { ShareStore } from '../shares/store.ts';
+import { MemorySignalingBus, type SignalingBus } from './bus.ts';
+import { clientAddress, networkKey, networkRoomId, trustedProxyList } from './client-address.ts';
+import {
+  PAIR_CREATES_PER_WINDOW,
+  PAIR_LIMIT_WINDOW_MS,
+  PAIR_WRONG_GUESSES_PER_WINDOW,
+  type SignalingContext,
+} from './context.ts';
+import { dispatch } from './dispatch.ts';
+import { iceConfig } from './ice.ts';
+import { MemoryPairRoomStore, PairingCodes, type PairRoomStore } from './pairing.ts';
+import { Peer } from './peer.ts';
+import { announceLeft, enterRoom } from './room-events.ts';
+import { KeyedBuckets } from './token-bucket.ts';
+
+/** Over-limit messages in a row answered with RATE_LIMITED before the connection is closed. */
+export const FLOOD_STRIKES = 20;
+/** How long closing waits for peers to answer the close handshake before cutting them. */
+const CLOSE_GRACE_MS = 1000;
+
+export interface Signaling {
+  /** Open signaling connections. */
+  readonly connections: number;
+  /** Says goodbye (1001) to every peer and stops the keep-alive timer. */
+  close(): Promise<void>;
+}
+
+export interface SignalingDeps {
+  config: FerryConfig;
+  shares: ShareStore;
+  bus?: SignalingBus;
+  pairRooms?: PairRoomStore;
+}
+
+/** Attaches /signal to `server`. */
+export function attachSignaling(server: http.Server, deps: SignalingDeps): Signaling {
+  const { config, shares } = deps;
+  const limits = config.signaling;
+  const bus = deps.bus ?? new MemorySignalingBus();
+  const pairRooms = deps.pairRooms ?? new MemoryPairRoomStore();
+  const pairing = new PairingCodes();
+  const pairLimits = {
+    pairCreate: new KeyedBuckets(PAIR_CREATES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
+    pairWrongGuess: new KeyedBuckets(PAIR_WRONG_GUESSES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
+  };
+  const trusted = trustedProxyList(config.trustedProxies);
+  const perNetwork = new Map<string, number>();
+  const sockets = new Map<WebSocket, Peer>();
+  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
+  if (config.ice.turnUrls.length > 0 && !config.ice.turnSecret) {
+    config.log('signaling: FERRY_TURN_URLS is set without FERRY_TURN_SECRET, so TURN is left out.');
+  }
+
+  server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    if (pathOf(req.url) !== SIGNAL_PATH) return refuse(socket, 404, 'NOT_FOUND', 'There is nothing at this address.');
+    if (!sameOrigin(req)) return refuse(socket, 403, 'FORBIDDEN', 'Signaling is only for pages of this server.');
+    const address = clientAddress(req, trusted);
+    const network = networkKey(address);
+    if ((perNetwork.get(network) ?? 0) >= limits.maxConnectionsPerIp) {
+      return refuse(socket, 429, 'RATE_LIMITED', 'Too many signaling connections from this network.');
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, network));
+  });
+
+  function onConnection(ws: WebSocket, address: string, network: string): void {
+    const peer = new Peer(
+      ws,
+      { address, network, networkRoom: networkRoomId(network) },
+      { burst: limits.messageBurst, perSecond: limits.messagesPerSecond },
+      performance.now(),
+    );
+    sockets.set(ws, peer);
+    perNetwork.set(network, (perNetwork.get(network) ?? 0) + 1);
+    const ctx: SignalingContext = { peer, bus, shares, pairing, pairRooms, limits: pairLimits, now: config.now };
+    // Handling is serialised per connection; `queue` is the tail of that chain.
+    let queue = greet(peer).catch((error) => fatal(ws, error));
+
+    ws.on('pong', () => {
+      peer.alive = true;
+    });
+    ws.on('message', (data, isBinary) => {
+      peer.alive = true;
+      // The flood limit runs on arrival, before anything is queued, on a monotonic clock.
+      if (!peer.bucket.take(performance.now())) {
+        peer.strikes += 1;
+        if (peer.strikes > FLOOD_STRIKES) peer.close(CLOSE_CODES.POLICY_VIOLATION, 'Too many messages');
+        else peer.fail('RATE_LIMITED', 'Too many messages; slow down or the connection will be closed.');
+        return;
+      }
+      peer.strikes = 0;
+      queue = queue.then(() => dispatch(ctx, data, isBinary, config.log)).catch((error) => fatal(ws, error));
+    });
+    ws.on('error', () => undefined); // 1007/1009 and socket errors: ws closes the connection itself
+    ws.on('close', () => {
+      sockets.delete(ws);
+      const left = (perNetwork.get(network) ?? 1) - 1;
+      if (left > 0) perNetwork.set(network, left);
+      else perNetwork.delete(network);
+      pairing.drop(peer.id);
+      queue = queue.then(() => farewell(peer)).catch((error) => config.log(`signaling: ${String(error)}`));
+    });
+  }
+
+  async function greet(peer: Peer): Promise<void> {
+    await bus.attach(peer.record(), (message) => peer.send(message));
+    peer.send({
+      type: 'welcome',
+      peerId: peer.id,
+      name: peer.name,
+      network: peer.networkRoom,
+      ice: iceConfig(config.ice, config.now(), peer.id),
+    });
+    await enterRoom(bus, peer.networkRoom, peer.id);
+  }
+
+  async function farewell(peer: Peer): Promise<void> {
+    for (const room of await bus.detach(peer.id)) await announceLeft(bus, room, peer.id);
+  }
+
+  function fatal(ws: WebSocket, error: unknown): void {
+    config.log(`signaling: ${String(error)}`);
+    ws.terminate();
+  }
+
+  const heartbeat = setInterval(() => {
+    for (const [ws, peer] of sockets) {
+      if (!peer.alive) {
+        ws.terminate();
+        continue;
+      }
+      peer.alive = false;
+      ws.ping();
+    }
+  }, limits.heartbeatMs);
+  heartbeat.unref();
+
+  return {
+    get connections() {
+      return sockets.size;
+    },
+    async close() {
+      clearInterval(heartbeat);
+      const closed = [...sockets.keys()].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
+      for (const ws of sockets.keys()) ws.close(CLOSE_CODES.GOING_AWAY, 'Server shutting down');
+      await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
+      for (const ws of sockets.keys()) ws.terminate();
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function pathOf(url: string | undefined): string | undefined {
+  if (!url?.startsWith('/')) return undefined;
+  try {
+    return new URL(`http://localhost${url}`).pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Browsers send Origin with every WebSocket handshake and apply no same-origin rule to
+ * WebSockets, so without this check any web page could join its visitor's network room.
+ * A handshake without Origin is not from a browser page and is let through.
+ */
+function sameOrigin(req: http.IncomingMessage): boolean {
+  const origin = req.headers.origin;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === req.headers.host;
+  } catch {
+    return false;
+  }
+}
+
+/** Answers an upgrade request with an HTTP error in the API's error shape, then closes. */
+function refuse(socket: Duplex, status: number, code: string, message: string): void {
+  const body = JSON.stringify({ error: { code, message } });
+  socket.once('finish', () => socket.destroy());
+  socket.end(
+    `HTTP/1.1 ${status} ${status === 404 ? 'Not Found' : status === 403 ? 'Forbidden' : 'Too Many Requests'}\r\n` +
+      'Connection: close\r\nContent-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
