@@ -31,6 +31,8 @@ export class Peer {
   alive = true;
   /** Over-limit messages since the last accepted one. */
   strikes = 0;
+  /** Set once the peer has flooded past FLOOD_STRIKES: nothing more is read. */
+  cut = false;
   readonly #ws: WebSocket;
 
   constructor(

@@ -96,12 +96,18 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       peer.alive = true;
     });
     ws.on('message', (data, isBinary) => {
+      if (peer.cut) return;
       peer.alive = true;
-      // The flood limit runs on arrival, before anything is queued, on a monotonic clock.
+      // The flood limit runs on arrival, on a monotonic clock, so at most a burst plus
+      // FLOOD_STRIKES answers are ever queued; the answers and the close keep their order
+      // behind the messages already accepted.
       if (!peer.bucket.take(performance.now())) {
         peer.strikes += 1;
-        if (peer.strikes > FLOOD_STRIKES) peer.close(CLOSE_CODES.POLICY_VIOLATION, 'Too many messages');
-        else peer.fail('RATE_LIMITED', 'Too many messages; slow down or the connection will be closed.');
+        peer.cut = peer.strikes > FLOOD_STRIKES;
+        const answer = peer.cut
+          ? () => peer.close(CLOSE_CODES.POLICY_VIOLATION, 'Too many messages')
+          : () => peer.fail('RATE_LIMITED', 'Too many messages; slow down or the connection will be closed.');
+        queue = queue.then(answer);
         return;
       }
       peer.strikes = 0;
