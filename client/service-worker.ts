@@ -1,16 +1,23 @@
 /// <reference lib="webworker" />
 /**
  * Ferry's service worker: the precached app shell (workbox-precaching, manifest injected by
- * vite-plugin-pwa), the shell for share links, and streamed downloads. It never touches
- * /api, /files or /health: those go to the network untouched.
+ * vite-plugin-pwa) for every navigation, so Ferry opens offline; files shared from other
+ * apps (POST /share-target); and streamed downloads. It never touches /api, /files,
+ * /health or /signal: those go to the network untouched.
  *
  * Streamed downloads: the page transfers a ReadableStream of verified plaintext with a
  * `download` message (receive/messages.ts, validated here) and then navigates a hidden
  * iframe to /__download/<id>; this worker answers that navigation with the stream as an
  * attachment. The stream errors if the file fails verification, and the browser then marks
  * the download failed instead of keeping a bad file.
+ *
+ * Updates: a new version installs and waits until a page sends SKIP_WAITING (the user chose
+ * "Reload"), so an open page never runs against a shell it was not built with.
  */
-import { matchPrecache, precacheAndRoute } from 'workbox-precaching';
+import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
+import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { parseSwControl } from './lib/pwa/messages.ts';
+import { receiveShare, SHARE_TARGET_PATH } from './lib/pwa/share-target.ts';
 import { contentDisposition } from './lib/transfer/receive/content-disposition.ts';
 import {
   DOWNLOAD_PREFIX,
@@ -24,14 +31,17 @@ declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: str
 
 /** A download not claimed by its iframe within this time is dropped. */
 const UNCLAIMED_MS = 60_000;
-const SHARE_PATH = /^\/s\/[A-Za-z0-9_-]{16}\/?$/;
-const NETWORK_ONLY = /^\/(api|files|health)(\/|$)/;
+const NETWORK_ONLY = /^\/(api|files|health|signal)(\/|$)/;
 
 const downloads = new Map<string, SwDownload>();
 
 self.addEventListener('message', (event: ExtendableMessageEvent) => {
-  // Only pages of this origin may hand over downloads.
+  // Only pages of this origin may hand over downloads or activate an update.
   if (new URL(event.origin || self.location.origin).origin !== self.location.origin) return;
+  if (parseSwControl(event.data)) {
+    event.waitUntil(self.skipWaiting());
+    return;
+  }
   const port = event.ports[0];
   const download = parseSwDownload(event.data);
   if (!download) {
@@ -47,7 +57,7 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
   port?.postMessage(reply);
 });
 
-// Registered before precacheAndRoute so it sees downloads and share links first.
+// Registered before workbox's routes so it sees downloads and shares first.
 self.addEventListener('fetch', (event: FetchEvent) => {
   const url = new URL(event.request.url);
   if (url.origin !== self.location.origin || NETWORK_ONLY.test(url.pathname)) return;
@@ -55,8 +65,8 @@ self.addEventListener('fetch', (event: FetchEvent) => {
     event.respondWith(answerDownload(url.pathname));
     return;
   }
-  if (event.request.mode === 'navigate' && SHARE_PATH.test(url.pathname)) {
-    event.respondWith(appShell(event.request));
+  if (event.request.method === 'POST' && url.pathname === SHARE_TARGET_PATH) {
+    event.respondWith(receiveShare(event.request, self.location.origin));
   }
 });
 
@@ -75,9 +85,17 @@ function answerDownload(pathname: string): Response {
   return new Response(download.stream, { headers });
 }
 
-/** /s/<id> is the app; the server would answer index.html too, this also works offline. */
-async function appShell(request: Request): Promise<Response> {
-  return (await matchPrecache('index.html')) ?? fetch(request);
-}
+// Takes over pages opened before the first install at once, so Ferry works offline after one
+// visit. A later version gets here only after SKIP_WAITING (above).
+self.addEventListener('activate', (event) => event.waitUntil(self.clients.claim()));
 
 precacheAndRoute(self.__WB_MANIFEST);
+cleanupOutdatedCaches();
+
+// Every navigation (/, /s/<id>, /?shared=…) gets the precached shell, online or not; the
+// server's own paths and streamed downloads are never the app.
+registerRoute(
+  new NavigationRoute(createHandlerBoundToURL('index.html'), {
+    denylist: [NETWORK_ONLY, /^\/__download\//, new RegExp(`^${SHARE_TARGET_PATH}/`)],
+  }),
+);
