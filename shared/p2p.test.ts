@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ControlMessage,
+  decodeRecordFrame,
+  encodeControlMessage,
+  encodeRecordFrame,
+  FRAME_HEADER_BYTES,
+  MAX_TEXT_LENGTH,
+  parseControlMessage,
+} from './p2p.ts';
+
+const transfer = 'AAAAAAAAAAAAAAAAAAAAAA';
+
+describe('control messages', () => {
+  const valid: ControlMessage[] = [
+    { type: 'auth', mac: 'A'.repeat(43) },
+    { type: 'offer', transfer, secret: 'B'.repeat(22), manifest: 'abc_-' },
+    { type: 'answer', transfer, accept: false },
+    { type: 'ack', transfer, file: 3, verified: 160 },
+    { type: 'complete', transfer },
+    { type: 'cancel', transfer, code: 'ABORTED', message: 'Stopped.' },
+    { type: 'text', text: 'hello <b>there</b>' },
+  ];
+
+  it.each(valid)('round-trips $type', (message) => {
+    expect(parseControlMessage(encodeControlMessage(message))).toEqual({ ok: true, message });
+  });
+
+  it.each([
+    ['not JSON', '{'],
+    ['unknown type', '{"type":"boom"}'],
+    ['extra field', `{"type":"complete","transfer":"${transfer}","x":1}`],
+    ['short secret', `{"type":"offer","transfer":"${transfer}","secret":"AA","manifest":"a"}`],
+    ['negative count', `{"type":"ack","transfer":"${transfer}","file":0,"verified":-1}`],
+    ['file index too large', `{"type":"ack","transfer":"${transfer}","file":100000,"verified":1}`],
+    ['unknown error code', `{"type":"cancel","transfer":"${transfer}","code":"NOPE","message":""}`],
+    ['empty text', '{"type":"text","text":""}'],
+    ['text too long', JSON.stringify({ type: 'text', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) })],
+  ])('refuses %s', (_, text) => {
+    expect(parseControlMessage(text).ok).toBe(false);
+  });
+
+  it('refuses to encode an invalid message', () => {
+    expect(() => encodeControlMessage({ type: 'text', text: '' })).toThrow();
+  });
+});
+
+describe('record frames', () => {
+  it('carries the file and record index before the record', () => {
+    const sealed = new Uint8Array([9, 8, 7, 6, 5]);
+    const frame = encodeRecordFrame(999, 0xfffffffe, sealed);
+    expect(frame.length).toBe(FRAME_HEADER_BYTES + sealed.length);
+    const decoded = decodeRecordFrame(frame);
+    expect(decoded?.file).toBe(999);
+    expect(decoded?.record).toBe(0xfffffffe);
+    expect([...(decoded?.bytes ?? [])]).toEqual([...sealed]);
+  });
+
+  it('reads a frame that is a view into a larger buffer', () => {
+    const frame = encodeRecordFrame(1, 2, new Uint8Array([1]));
+    const outer = new Uint8Array(frame.length + 4);
+    outer.set(frame, 4);
+    expect(decodeRecordFrame(outer.subarray(4))).toMatchObject({ file: 1, record: 2 });
+  });
+
+  it('refuses other versions, short frames and bad indices', () => {
+    const frame = encodeRecordFrame(0, 0, new Uint8Array([1]));
+    frame[0] = 2;
+    expect(decodeRecordFrame(frame)).toBeNull();
+    expect(decodeRecordFrame(new Uint8Array(FRAME_HEADER_BYTES))).toBeNull();
+    expect(() => encodeRecordFrame(1000, 0, new Uint8Array(1))).toThrow(RangeError);
+    expect(() => encodeRecordFrame(0, -1, new Uint8Array(1))).toThrow(RangeError);
+  });
+});

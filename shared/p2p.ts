@@ -1,0 +1,129 @@
+/**
+ * What two browsers say to each other over their WebRTC data channel once connected.
+ *
+ * Two kinds of frame share the one channel:
+ *
+ * - text frames: one JSON control message, a discriminated union on `type`, parsed with
+ *   `parseControlMessage` where it enters (never cast);
+ * - binary frames: one encrypted record (shared/records.ts) behind an 8-byte header
+ *
+ *     [u8 FRAME_VERSION][u8 0][u16 file index][u32 record index][record bytes…]  (big-endian)
+ *
+ *   so a frame is at most recordSize + 16 + 8 bytes, well under the channel's
+ *   maxMessageSize (256 KiB in Chromium and Firefox, RTCSctpTransport.maxMessageSize).
+ *
+ * The order on the channel (reliable, ordered) is: `auth` both ways (MAC mode only) →
+ * `offer` → `answer` → records and `ack`s → `complete`. Secrets (the link secret, names)
+ * travel only here, inside DTLS, never through the signaling server.
+ */
+import { z } from 'zod';
+import { ERROR_CODES, type ErrorCode } from './errors.ts';
+import { MAX_FILES, MAX_MANIFEST_BYTES, MAX_RECORDS } from './limits.ts';
+
+export const FRAME_VERSION = 1;
+/** Bytes before the record in a binary frame. */
+export const FRAME_HEADER_BYTES = 8;
+/** Longest text message a device may send to another. */
+export const MAX_TEXT_LENGTH = 10_000;
+
+const base64Url = (min: number, max: number) =>
+  z
+    .string()
+    .regex(/^[A-Za-z0-9_-]*$/, 'not base64url')
+    .min(min)
+    .max(max);
+/** A transfer's id: 16 random bytes, base64url. */
+export const transferIdSchema = base64Url(22, 22);
+const fileIndexSchema = z
+  .number()
+  .int()
+  .min(0)
+  .max(MAX_FILES - 1);
+const errorCodeSchema = z.string().refine((code): code is ErrorCode => Object.hasOwn(ERROR_CODES, code));
+
+export const controlMessageSchema = z.discriminatedUnion('type', [
+  /** MAC mode: HMAC-SHA256 over both DTLS fingerprints and the sender's role (client/lib/p2p/auth.ts). */
+  z.strictObject({ type: z.literal('auth'), mac: base64Url(43, 43) }),
+  /** The sender's files: the link secret and the sealed manifest, exactly as a link share has them. */
+  z.strictObject({
+    type: z.literal('offer'),
+    transfer: transferIdSchema,
+    secret: base64Url(22, 22),
+    manifest: base64Url(1, Math.ceil((MAX_MANIFEST_BYTES * 4) / 3)),
+  }),
+  /** The recipient's decision. */
+  z.strictObject({ type: z.literal('answer'), transfer: transferIdSchema, accept: z.boolean() }),
+  /** Records [0, verified) of `file` are verified and written on the recipient. */
+  z.strictObject({
+    type: z.literal('ack'),
+    transfer: transferIdSchema,
+    file: fileIndexSchema,
+    verified: z.number().int().min(0).max(MAX_RECORDS),
+  }),
+  /** Every file was verified whole (BLAKE3) and handed to the recipient's disk. */
+  z.strictObject({ type: z.literal('complete'), transfer: transferIdSchema }),
+  /** Either side stops the transfer; `code` from shared/errors.ts, `message` shown as text. */
+  z.strictObject({
+    type: z.literal('cancel'),
+    transfer: transferIdSchema,
+    code: errorCodeSchema,
+    message: z.string().max(500),
+  }),
+  /** A short text, shown to the recipient as plain text. */
+  z.strictObject({ type: z.literal('text'), text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
+]);
+export type ControlMessage = z.infer<typeof controlMessageSchema>;
+export type ControlMessageOf<T extends ControlMessage['type']> = Extract<ControlMessage, { type: T }>;
+
+export type ParsedControl = { ok: true; message: ControlMessage } | { ok: false; error: string };
+
+/** Parses one text frame of the data channel. */
+export function parseControlMessage(text: string): ParsedControl {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    return { ok: false, error: 'not JSON' };
+  }
+  const result = controlMessageSchema.safeParse(json);
+  if (result.success) return { ok: true, message: result.data };
+  const issue = result.error.issues[0];
+  const where = issue?.path.length ? `${issue.path.join('.')}: ` : '';
+  return { ok: false, error: `${where}${issue?.message ?? 'invalid'}`.slice(0, 200) };
+}
+
+/** Serialises a control message (validated, so a bug cannot send what the peer would refuse). */
+export function encodeControlMessage(message: ControlMessage): string {
+  return JSON.stringify(controlMessageSchema.parse(message));
+}
+
+/** One record in a binary frame. */
+export interface RecordFrame {
+  file: number;
+  record: number;
+  /** The sealed record (a view into the frame). */
+  bytes: Uint8Array<ArrayBuffer>;
+}
+
+/** The binary frame carrying record `record` of file `file`. */
+export function encodeRecordFrame(file: number, record: number, sealed: Uint8Array): Uint8Array<ArrayBuffer> {
+  if (!Number.isInteger(file) || file < 0 || file >= MAX_FILES) throw new RangeError(`bad file index ${file}`);
+  if (!Number.isInteger(record) || record < 0 || record >= MAX_RECORDS) throw new RangeError(`bad record ${record}`);
+  const frame = new Uint8Array(FRAME_HEADER_BYTES + sealed.length);
+  const view = new DataView(frame.buffer);
+  view.setUint8(0, FRAME_VERSION);
+  view.setUint16(2, file);
+  view.setUint32(4, record);
+  frame.set(sealed, FRAME_HEADER_BYTES);
+  return frame;
+}
+
+/** Reads a binary frame's header; null when it is not one of ours (wrong version, too short). */
+export function decodeRecordFrame(frame: Uint8Array<ArrayBuffer>): RecordFrame | null {
+  if (frame.length <= FRAME_HEADER_BYTES) return null;
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  if (view.getUint8(0) !== FRAME_VERSION || view.getUint8(1) !== 0) return null;
+  const file = view.getUint16(2);
+  if (file >= MAX_FILES) return null;
+  return { file, record: view.getUint32(4), bytes: frame.subarray(FRAME_HEADER_BYTES) };
+}
