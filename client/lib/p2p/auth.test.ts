@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { FerryError } from '../../../shared/errors.ts';
+import {
+  deriveMacKey,
+  fingerprintMac,
+  fingerprintTranscript,
+  sdpFingerprints,
+  verificationCode,
+  verifyFingerprintMac,
+} from './auth.ts';
+
+const hex = (byte: string) => Array.from({ length: 32 }, () => byte).join(':');
+const sdp = (byte: string) =>
+  [
+    'v=0',
+    'o=- 1 2 IN IP4 127.0.0.1',
+    's=-',
+    `a=fingerprint:sha-256 ${hex(byte)}`,
+    'm=application 9 UDP/DTLS/SCTP webrtc-datachannel',
+    `a=fingerprint:SHA-256 ${hex(byte).toLowerCase()}`,
+    'a=setup:actpass',
+    '',
+  ].join('\r\n');
+
+const alice = sdp('AA');
+const bob = sdp('BB');
+const mallory = sdp('CC');
+const secret = new Uint8Array(16).fill(7);
+
+describe('fingerprints', () => {
+  it('reads a=fingerprint lines, normalised and without repeats', () => {
+    expect(sdpFingerprints(alice)).toEqual([`sha-256 ${hex('AA')}`]);
+  });
+
+  it('refuses an SDP without one', () => {
+    expect(() => sdpFingerprints('v=0\r\ns=-\r\n')).toThrow(FerryError);
+  });
+
+  it('gives both sides the same transcript', () => {
+    expect(fingerprintTranscript(alice, bob)).toBe(fingerprintTranscript(bob, alice));
+  });
+});
+
+describe('verification code', () => {
+  it('is 6 digits and the same on both screens', async () => {
+    const a = await verificationCode(alice, bob);
+    expect(a).toMatch(/^\d{6}$/);
+    expect(await verificationCode(bob, alice)).toBe(a);
+  });
+
+  it('differs when the server swapped a fingerprint', async () => {
+    // Alice talks to Mallory (who shows Alice "bob" = mallory's cert); Bob likewise.
+    expect(await verificationCode(alice, mallory)).not.toBe(await verificationCode(bob, mallory));
+  });
+});
+
+describe('MAC over the fingerprints', () => {
+  it('verifies when both sides saw the same fingerprints', async () => {
+    const key = await deriveMacKey(secret);
+    const fromAlice = await fingerprintMac(key, alice, bob, 'offerer');
+    const fromBob = await fingerprintMac(key, bob, alice, 'answerer');
+    await expect(verifyFingerprintMac(key, bob, alice, 'offerer', fromAlice)).resolves.toBeUndefined();
+    await expect(verifyFingerprintMac(key, alice, bob, 'answerer', fromBob)).resolves.toBeUndefined();
+  });
+
+  it('refuses when the signaling server swapped the SDP fingerprints', async () => {
+    const key = await deriveMacKey(secret);
+    // Alice's remote SDP carries Mallory's fingerprint instead of Bob's, and Bob's carries
+    // Mallory's instead of Alice's: each side's transcript differs from the other's.
+    const fromAlice = await fingerprintMac(key, alice, mallory, 'offerer');
+    const refusal = verifyFingerprintMac(key, bob, mallory, 'offerer', fromAlice);
+    await expect(refusal).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(refusal).rejects.toThrow(/could not be verified/);
+  });
+
+  it('refuses a MAC made with another secret, another role, or garbage', async () => {
+    const key = await deriveMacKey(secret);
+    const other = await deriveMacKey(new Uint8Array(16).fill(8));
+    const wrongKey = await fingerprintMac(other, alice, bob, 'offerer');
+    await expect(verifyFingerprintMac(key, bob, alice, 'offerer', wrongKey)).rejects.toThrow(FerryError);
+    // A reflected MAC (Bob's own, sent back to him) names the wrong role.
+    const reflected = await fingerprintMac(key, bob, alice, 'answerer');
+    await expect(verifyFingerprintMac(key, bob, alice, 'offerer', reflected)).rejects.toThrow(FerryError);
+    await expect(verifyFingerprintMac(key, bob, alice, 'offerer', '!!')).rejects.toThrow(FerryError);
+  });
+});

@@ -1,0 +1,106 @@
+/**
+ * Who is on the other end of a data channel. WebRTC authenticates the channel with DTLS,
+ * but the certificates' fingerprints come through the signaling server inside the SDP
+ * (RFC 8122 `a=fingerprint`), so a server that rewrote them could sit in the middle. Both
+ * sides therefore check the fingerprints they saw, in one of two ways:
+ *
+ * - verification code (nearby peers, nothing shared): 6 digits from SHA-256 over both
+ *   fingerprints, sorted, shown on both screens for the people to compare;
+ * - MAC (a shared secret exists, e.g. a share link's): each side sends
+ *   HMAC-SHA256(K, "ferry/v1 p2p" || sorted fingerprints || role), K = HKDF(secret), and
+ *   checks the other's. A man in the middle has two DTLS sessions, so the two sides see
+ *   different fingerprint pairs and the MACs disagree.
+ *
+ * Pure functions over strings and bytes; no transport here.
+ */
+import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
+import { FerryError } from '../../../shared/errors.ts';
+import { hkdfBytes } from '../../../shared/keys.ts';
+
+export const VERIFICATION_CODE_DIGITS = 6;
+/** Which end of the connection computed a MAC: the WebRTC offerer or answerer. */
+export type AuthRole = 'offerer' | 'answerer';
+
+const MAC_LABEL = 'ferry/v1 p2p';
+const CODE_LABEL = 'ferry/v1 p2p code';
+const FINGERPRINT_LINE = /^a=fingerprint:(\S+) ([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+)\s*$/gm;
+
+/**
+ * The DTLS certificate fingerprints an SDP announces, as "algo HEX:HEX…" (algorithm in
+ * lower case, hex in upper case, as RFC 8122 §5 allows either), without repeats.
+ * Throws when there is none: a session without one cannot be authenticated.
+ */
+export function sdpFingerprints(sdp: string): string[] {
+  const found = new Set<string>();
+  for (const match of sdp.matchAll(FINGERPRINT_LINE)) {
+    found.add(`${match[1]!.toLowerCase()} ${match[2]!.toUpperCase()}`);
+  }
+  if (found.size === 0) throw new FerryError('UNAUTHORIZED', 'The connection offered no DTLS fingerprint.');
+  return [...found].sort();
+}
+
+/** Both sides' fingerprints in one order that does not depend on which side computes it. */
+export function fingerprintTranscript(localSdp: string, remoteSdp: string): string {
+  const local = sdpFingerprints(localSdp).join(',');
+  const remote = sdpFingerprints(remoteSdp).join(',');
+  return [local, remote].sort().join('\n');
+}
+
+/** The 6-digit code both screens show for the same connection. */
+export async function verificationCode(localSdp: string, remoteSdp: string): Promise<string> {
+  const input = new TextEncoder().encode(`${CODE_LABEL}\n${fingerprintTranscript(localSdp, remoteSdp)}`);
+  const digest = new DataView(await crypto.subtle.digest('SHA-256', input));
+  // 2^32 / 10^6: the modulo bias is under 0.03 %, far below guessing a 6-digit code.
+  const n = digest.getUint32(0) % 10 ** VERIFICATION_CODE_DIGITS;
+  return n.toString().padStart(VERIFICATION_CODE_DIGITS, '0');
+}
+
+/** The HMAC key for connections between holders of `secret` (HKDF, its own label). */
+export async function deriveMacKey(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
+  const raw = await hkdfBytes(secret, 'ferry/v1 p2p mac', 32);
+  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+}
+
+function macInput(transcript: string, role: AuthRole): Uint8Array<ArrayBuffer> {
+  return new TextEncoder().encode(`${MAC_LABEL}\n${transcript}\n${role}`);
+}
+
+/** This side's proof (base64url), to send as the `auth` control message. */
+export async function fingerprintMac(
+  key: CryptoKey,
+  localSdp: string,
+  remoteSdp: string,
+  role: AuthRole,
+): Promise<string> {
+  const mac = await crypto.subtle.sign('HMAC', key, macInput(fingerprintTranscript(localSdp, remoteSdp), role));
+  return toBase64Url(new Uint8Array(mac));
+}
+
+/**
+ * Checks the other side's proof; `theirRole` is the role the other side has. Throws
+ * UNAUTHORIZED with a sentence for people when it does not verify (crypto.subtle.verify
+ * compares in constant time).
+ */
+export async function verifyFingerprintMac(
+  key: CryptoKey,
+  localSdp: string,
+  remoteSdp: string,
+  theirRole: AuthRole,
+  mac: string,
+): Promise<void> {
+  let bytes: Uint8Array<ArrayBuffer>;
+  try {
+    bytes = fromBase64Url(mac);
+  } catch {
+    bytes = new Uint8Array(0);
+  }
+  const ok =
+    bytes.length === 32 &&
+    (await crypto.subtle.verify('HMAC', key, bytes, macInput(fingerprintTranscript(localSdp, remoteSdp), theirRole)));
+  if (!ok) {
+    throw new FerryError(
+      'UNAUTHORIZED',
+      'This connection could not be verified: the other device saw different encryption keys, so someone may be in between. Nothing was sent.',
+    );
+  }
+}
