@@ -67,4 +67,31 @@ export class ReceivePage {
   verified(name: string): Locator {
     return this.file(name).getByText('Verified', { exact: true });
   }
+
+  /** A file's progress while it downloads (its status text `NN%`), or -1 when it shows none. */
+  async percent(name: string): Promise<number> {
+    const status = this.file(name).getByText(/^\d{1,3}%$/);
+    if ((await status.count()) === 0) return -1;
+    // The status may turn into "Verified" between the count and the read.
+    const text = await status
+      .first()
+      .textContent({ timeout: 1_000 })
+      .catch(() => null);
+    return text && /^\d{1,3}%$/.test(text.trim()) ? Number.parseInt(text, 10) : -1;
+  }
+
+  /** Waits until the file's download has reached `percent` (or shows Verified); returns the last percent seen. */
+  async waitForPercent(name: string, percent: number, timeout = 60_000): Promise<number> {
+    let seen = -1;
+    await expect
+      .poll(
+        async () => {
+          seen = (await this.verified(name).isVisible()) ? 100 : await this.percent(name);
+          return seen;
+        },
+        { timeout, intervals: [50], message: `${name} reaches ${percent}%` },
+      )
+      .toBeGreaterThanOrEqual(percent);
+    return seen;
+  }
 }
