@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShareInfo } from '../../shared/api.ts';
+import { tokenHash } from '../../shared/keys.ts';
 import {
   api,
   createTestShare,
@@ -160,5 +161,31 @@ describe('download limit', () => {
     const noTicket = await fetchFile(ferry.url, share, 0, 'x'.repeat(43));
     expect(noTicket.status).toBe(401);
     expect((await fetchFile(ferry.url, share, 0, ticket)).status).toBe(200);
+  });
+  it('records what a running response has sent, so a server killed mid-download still knows it', async () => {
+    const bytes = randomBytes(48 * 1024 * 1024);
+    const share = await createTestShare(ferry.url, [{ size: bytes.length }], { maxDownloads: 1 });
+    await uploadAndComplete(ferry.url, share, [bytes]);
+    const { ticket } = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    // A reader that takes the first chunks and then stops reading, keeping the response open.
+    const req = http.get(`${ferry.url}/api/shares/${share.id}/files/0`, {
+      headers: { Authorization: `Bearer ${share.readerToken}`, 'Ferry-Ticket': ticket },
+    });
+    req.on('error', () => undefined);
+    await new Promise<void>((resolve) =>
+      req.on('response', (res) =>
+        res.once('data', () => {
+          res.pause();
+          resolve();
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 2500));
+    const covered = await ferry.shares.coverage(await tokenHash(ticket), 0);
+    req.destroy();
+    expect(covered).toHaveLength(1);
+    expect(covered[0]?.[0]).toBe(0);
+    expect(covered[0]?.[1]).toBeGreaterThan(0);
+    expect(covered[0]?.[1]).toBeLessThan(bytes.length);
   });
 });

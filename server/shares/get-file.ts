@@ -1,8 +1,9 @@
 /**
  * GET|HEAD /api/shares/:id/files/:index — one file's ciphertext, whole or by Range, for a
  * reader holding a ticket that names the file. Bytes the socket accepted are added to the
- * ticket's coverage when the response ends or is cut; a cut-off response therefore counts
- * only what was sent, and the download counts once every file is covered (resumes included).
+ * ticket's coverage every few seconds and when the response ends or is cut; a cut-off
+ * response therefore counts only what was sent, even when the server itself died, and the
+ * download counts once every file is covered (resumes included).
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -18,6 +19,8 @@ import { parseRange } from './range.ts';
 import type { TicketRecord } from './store.ts';
 
 const INDEX = /^(0|[1-9][0-9]{0,3})$/;
+/** How often a running response records the bytes the socket has accepted. */
+const COVERAGE_CHECKPOINT_MS = 2000;
 
 /** An open ticket is usable while not idle; a completed one for a grace period after completion. */
 function ticketUsable(ticket: TicketRecord, now: number, idleMs: number): boolean {
@@ -80,20 +83,25 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   }
 
   const transfer = pump(blobs.read(slot.blobId, start, end), res, end - start + 1);
-  // Keep a long transfer's ticket from lapsing while bytes are still flowing, and only
-  // then: a stalled client holds its place no longer than the idle time.
-  let touchedAt = 0;
-  const keepAlive = setInterval(
-    () => {
-      if (ticket.state !== 'open' || transfer.accepted() === touchedAt) return;
-      touchedAt = transfer.accepted();
-      shares.touchTicket(ticket.hash, config.now(), config.ticketIdleMs).catch(() => undefined);
-    },
-    Math.max(1000, Math.floor(config.ticketIdleMs / 3)),
+  // Every few seconds while bytes flow, record what the socket has accepted so far. This
+  // keeps a long transfer's ticket from lapsing (recording touches it) and, because the
+  // coverage is on disk, a server killed mid-response still knows what it sent: the
+  // resumed Range request then completes the ticket. A stalled client records nothing and
+  // so holds its place no longer than the idle time.
+  let recorded = 0;
+  const record = async (): Promise<void> => {
+    const accepted = transfer.accepted();
+    if (ticket.state !== 'open' || accepted === recorded) return;
+    recorded = accepted;
+    await shares.recordCoverage(ticket.hash, index, start, start + accepted, config.now());
+  };
+  const checkpoint = setInterval(
+    () => void record().catch(() => undefined),
+    Math.max(200, Math.min(COVERAGE_CHECKPOINT_MS, Math.floor(config.ticketIdleMs / 3))),
   );
-  keepAlive.unref();
+  checkpoint.unref();
   const sent = await transfer.done;
-  clearInterval(keepAlive);
+  clearInterval(checkpoint);
   if (ticket.state === 'open' && sent > 0) {
     await shares.recordCoverage(ticket.hash, index, start, start + sent, config.now());
   }
