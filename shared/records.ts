@@ -172,7 +172,8 @@ export async function encryptRange(
   }
   for (let i = first; i <= last; i++) {
     const [ps, pe] = plainRange(file, i);
-    const sealed = await encryptRecord(file, i, plain.slice(ps - plainStart, pe - plainStart));
+    // A view, not a copy: WebCrypto copies its input when called.
+    const sealed = await encryptRecord(file, i, plain.subarray(ps - plainStart, pe - plainStart));
     const [cs] = cipherRange(file, i);
     const from = Math.max(start, cs);
     const to = Math.min(end, cs + sealed.length);

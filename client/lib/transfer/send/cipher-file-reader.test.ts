@@ -6,7 +6,7 @@ import { cipherSourceOf, plainEndOf } from './cipher-file-reader.ts';
 
 const R = 1024;
 
-async function setup(size: number) {
+async function setup(size: number, readAhead = false) {
   const { contentKey } = await deriveShareKeys(newSecret());
   const plain = randomBytes(size);
   const nonceBase = randomBytes(12);
@@ -19,14 +19,24 @@ async function setup(size: number) {
   };
   const read = async (s: number, e: number) => plain.slice(s, e);
   const asked: number[] = [];
+  /** Every event in order: `cover <plainEnd>` and `encrypt <start>-<end>`. */
+  const events: string[] = [];
+  let covered = 0;
   const source = cipherSourceOf({
     layout: cipher,
-    encrypt: (s, e) => encryptRange(cipher, read, s, e),
+    encrypt: (s, e) => {
+      events.push(`encrypt ${s}-${e}`);
+      if (plainEndOf(cipher, e) > covered) throw new Error(`encrypted ${s}-${e} beyond the coverage ${covered}`);
+      return encryptRange(cipher, read, s, e);
+    },
     beforeEncrypt: async (p) => {
       asked.push(p);
+      events.push(`cover ${p}`);
+      covered = Math.max(covered, p);
     },
+    readAhead,
   });
-  return { cipher, plain, source, asked };
+  return { cipher, plain, source, asked, events };
 }
 
 async function bytesOf(value: Blob): Promise<Uint8Array<ArrayBuffer>> {
@@ -71,5 +81,55 @@ describe('cipher file reader', () => {
     expect(value.size).toBe(16);
     expect(done).toBe(true);
     expect(plainEndOf({ size: 0, recordSize: R }, 16)).toBe(0);
+  });
+
+  it('reads ahead: the next slice is encrypted, after its coverage, while the last one is out', async () => {
+    const { source, events } = await setup(5000, true);
+    const chunk = 1040;
+    await source.slice(0, chunk);
+    await Promise.resolve();
+    expect(events).toEqual([`cover ${R}`, `encrypt 0-${chunk}`, `cover ${2 * R}`, `encrypt ${chunk}-${2 * chunk}`]);
+    // Asked for next, it is not encrypted again.
+    await source.slice(chunk, 2 * chunk);
+    expect(events.filter((e) => e === `encrypt ${chunk}-${2 * chunk}`)).toHaveLength(1);
+  });
+
+  it('reads ahead: joins to the same ciphertext, and never encrypts past the coverage', async () => {
+    const { source, events } = await setup(5000, true);
+    const whole = await bytesOf((await source.slice(0, Number.POSITIVE_INFINITY)).value);
+    const parts: Uint8Array[] = [];
+    for (let o = 0; o < source.size; o += 1000) parts.push(await bytesOf((await source.slice(o, o + 1000)).value));
+    expect(Buffer.concat(parts).equals(Buffer.from(whole))).toBe(true);
+    // The setup throws on an encrypt beyond coverage; none was read ahead past the end.
+    expect(events.filter((e) => e.startsWith('encrypt')).every((e) => Number(e.split('-')[1]) <= source.size)).toBe(
+      true,
+    );
+  });
+
+  it('reads ahead: a slice asked elsewhere (a retry) is encrypted afresh, the one ahead dropped', async () => {
+    const { source, events } = await setup(5000, true);
+    await source.slice(0, 1000);
+    const again = await source.slice(0, 1000);
+    expect(again.value.size).toBe(1000);
+    expect(events.filter((e) => e === 'encrypt 0-1000')).toHaveLength(2);
+    source.close();
+    await source.slice(1000, 2000);
+    await Promise.resolve();
+    // Closed: nothing more is read ahead.
+    expect(events.at(-1)).toBe('encrypt 1000-2000');
+  });
+
+  it('reads ahead: a failure ahead is reported to the slice that asks for it', async () => {
+    let calls = 0;
+    const source = cipherSourceOf({
+      layout: { size: 5000, recordSize: R },
+      encrypt: async (s, e) => {
+        if (calls++ === 1) throw new Error('gone');
+        return new Uint8Array(e - s);
+      },
+      readAhead: true,
+    });
+    await source.slice(0, 1000);
+    await expect(source.slice(1000, 2000)).rejects.toThrow('gone');
   });
 });

@@ -18,6 +18,13 @@ export interface CipherSource {
    * chosen again can be proven identical to everything ever encrypted under this nonce.
    */
   beforeEncrypt?: (plainEnd: number) => Promise<void>;
+  /**
+   * Once a slice is ready, start encrypting the next one of the same length (tus asks for
+   * consecutive chunks, one PATCH at a time), so encryption overlaps the upload. At most one
+   * slice is held ahead; a slice asked for anywhere else (a retry after a HEAD) drops it.
+   * Every slice read ahead still waits for `beforeEncrypt` first.
+   */
+  readAhead?: boolean;
 }
 
 /** The plaintext bytes [0, end) that ciphertext [start, end) depends on. */
@@ -28,15 +35,33 @@ export function plainEndOf(layout: RecordLayout, cipherEnd: number): number {
 
 export function cipherSourceOf(source: CipherSource): TusFileSource {
   const size = encryptedSize(source.layout);
+  // A Blob as soon as the bytes are there: building it copies the chunk, which a slice read
+  // ahead then does while the previous chunk is still being uploaded.
+  const produce = async (start: number, stop: number): Promise<Blob> => {
+    await source.beforeEncrypt?.(plainEndOf(source.layout, stop));
+    return new Blob([await source.encrypt(start, stop)]);
+  };
+  let ahead: { start: number; stop: number; value: Promise<Blob> } | undefined;
+  let closed = false;
   return {
     size,
     async slice(start: number, end: number) {
       const stop = Math.min(end, size);
-      await source.beforeEncrypt?.(plainEndOf(source.layout, stop));
-      const bytes = await source.encrypt(start, stop);
-      return { value: new Blob([bytes]), done: stop >= size };
+      const value = ahead?.start === start && ahead.stop === stop ? ahead.value : produce(start, stop);
+      ahead = undefined;
+      const ready = await value;
+      if (source.readAhead && !closed && stop < size) {
+        const next = Math.min(size, stop + (stop - start));
+        ahead = { start: stop, stop: next, value: produce(stop, next) };
+        // Reported when tus asks for this slice; dropped unseen if it never does.
+        ahead.value.catch(() => undefined);
+      }
+      return { value: ready, done: stop >= size };
     },
-    close() {},
+    close() {
+      closed = true;
+      ahead = undefined;
+    },
   };
 }
 

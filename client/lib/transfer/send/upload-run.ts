@@ -98,6 +98,7 @@ export function prepareRun(
             layout,
             encrypt: (start, end) => tools.encryptor.range(fileId, start, end),
             beforeEncrypt: (plainEnd) => gate.wait(plainEnd),
+            readAhead: true,
           }),
           // Keep the upload URL as soon as tus has one (tus 1.0 §Creation: 201 + Location),
           // so a reload continues this upload instead of starting another.
