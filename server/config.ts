@@ -112,6 +112,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     port: positiveInt('port', flags.get('port') ?? env.PORT) ?? base.port,
     host: flags.get('host') ?? env.HOST ?? base.host,
     dataDir: dataDir ? path.resolve(dataDir) : base.dataDir,
+    distDir: env.FERRY_DIST_DIR ? path.resolve(env.FERRY_DIST_DIR) : base.distDir,
     maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,
     sweepIntervalMs: positiveInt('FERRY_SWEEP_INTERVAL_MS', env.FERRY_SWEEP_INTERVAL_MS) ?? base.sweepIntervalMs,
     uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,

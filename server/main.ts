@@ -43,7 +43,8 @@ async function buildClientIfStale(distDir: string): Promise<void> {
 }
 
 const config = configFromProcess(process.argv.slice(2), process.env);
-if (process.env.FERRY_SKIP_BUILD !== '1') await buildClientIfStale(config.distDir);
+// A client served from FERRY_DIST_DIR was built elsewhere (`vite build --outDir …`): leave it be.
+if (process.env.FERRY_SKIP_BUILD !== '1' && !process.env.FERRY_DIST_DIR) await buildClientIfStale(config.distDir);
 const ferry = await createFerryServer(config);
 console.log(`Ferry is running at ${ferry.url}`);
 
