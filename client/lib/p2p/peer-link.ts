@@ -1,0 +1,211 @@
+/**
+ * One WebRTC connection to another browser, through simple-peer: trickle ICE over the
+ * signaling relay (kind `signal`), one reliable ordered data channel, and the flow control
+ * simple-peer's `send()` lacks (it hands every message straight to RTCDataChannel.send,
+ * which fails once about 16 MiB are queued). `sendFrame` waits while more than
+ * HIGH_WATER_MARK bytes are buffered and resumes on `bufferedamountlow`, fired when the
+ * queue drains below LOW_WATER_MARK (WebRTC §6.2 bufferedAmountLowThreshold).
+ */
+import './process-shim.ts';
+import SimplePeer from 'simple-peer';
+import { FerryError } from '../../../shared/errors.ts';
+import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../../shared/p2p.ts';
+
+/** Resume sending when the channel's queue drains below this. */
+export const LOW_WATER_MARK = 1024 * 1024;
+/** Stop sending while more than this is queued (far under the ~16 MiB where send() throws). */
+export const HIGH_WATER_MARK = 4 * 1024 * 1024;
+/** Give up on a connection that has not opened by then. */
+export const CONNECT_TIMEOUT_MS = 30_000;
+/** What RTCSctpTransport.maxMessageSize means when a browser does not say (RFC 8841 §6.1). */
+const DEFAULT_MAX_MESSAGE_SIZE = 65_536;
+
+export type Route = 'direct' | 'relayed';
+
+export interface PeerLinkEvents {
+  /** Pass to the signaling relay, kind `signal`. */
+  signal: (data: Record<string, unknown>) => void;
+  connect: () => void;
+  control: (message: ControlMessage) => void;
+  binary: (bytes: Uint8Array<ArrayBuffer>) => void;
+  /** The connection is gone; `error` says why unless it was closed on purpose. */
+  close: (error: FerryError | null) => void;
+}
+
+/** The parts of simple-peer's instance it does not declare, checked before use. */
+interface Internals {
+  _pc?: unknown;
+  _channel?: unknown;
+}
+
+export class PeerLink {
+  readonly initiator: boolean;
+  readonly #peer: SimplePeer.Instance;
+  readonly #events: PeerLinkEvents;
+  #channel: RTCDataChannel | null = null;
+  #drained: (() => void) | null = null;
+  #closed = false;
+  #timeout: ReturnType<typeof setTimeout>;
+
+  constructor(initiator: boolean, iceServers: RTCIceServer[], events: PeerLinkEvents) {
+    this.initiator = initiator;
+    this.#events = events;
+    // objectMode keeps text frames as strings (a byte stream would turn them into Buffers).
+    this.#peer = new SimplePeer({ initiator, trickle: true, config: { iceServers }, objectMode: true });
+    this.#timeout = setTimeout(
+      () => this.#fail(new FerryError('NETWORK_ERROR', 'The other device could not be reached directly.')),
+      CONNECT_TIMEOUT_MS,
+    );
+    this.#peer.on('signal', (data) => events.signal(data as unknown as Record<string, unknown>));
+    this.#peer.on('connect', () => this.#onConnect());
+    this.#peer.on('data', (data: unknown) => this.#onData(data));
+    this.#peer.on('error', (error: Error & { code?: string }) =>
+      this.#fail(new FerryError('NETWORK_ERROR', describe(error), { cause: error })),
+    );
+    this.#peer.on('close', () => this.#fail(null));
+  }
+
+  /** Feeds a `signal` relayed from the other side (SDP or ICE candidate). */
+  signal(data: Record<string, unknown>): void {
+    if (this.#closed) return;
+    try {
+      this.#peer.signal(data as unknown as SimplePeer.SignalData);
+    } catch (error) {
+      this.#fail(
+        new FerryError('NETWORK_ERROR', 'The other device sent a connection message that was not valid.', {
+          cause: error,
+        }),
+      );
+    }
+  }
+
+  get connected(): boolean {
+    return this.#channel !== null && !this.#closed;
+  }
+
+  /** The local and remote SDP, for the fingerprint check (auth.ts); null before connecting. */
+  get descriptions(): { local: string; remote: string } | null {
+    const pc = this.#pc();
+    const local = pc?.localDescription?.sdp;
+    const remote = pc?.remoteDescription?.sdp;
+    return local && remote ? { local, remote } : null;
+  }
+
+  /** The largest message the channel takes (RTCSctpTransport.maxMessageSize). */
+  get maxMessageSize(): number {
+    const size = this.#pc()?.sctp?.maxMessageSize;
+    return typeof size === 'number' && size > 0 ? size : DEFAULT_MAX_MESSAGE_SIZE;
+  }
+
+  sendControl(message: ControlMessage): void {
+    if (!this.connected) throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
+    this.#peer.send(encodeControlMessage(message));
+  }
+
+  /** Sends a binary frame once the queue has room; rejects when the connection is gone. */
+  async sendFrame(frame: Uint8Array<ArrayBuffer>): Promise<void> {
+    const channel = this.#channel;
+    if (!channel || this.#closed) throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
+    if (frame.length > this.maxMessageSize) {
+      throw new FerryError('TOO_LARGE', `A ${frame.length}-byte message is larger than this connection allows.`);
+    }
+    while (channel.bufferedAmount > HIGH_WATER_MARK) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+      });
+      if (this.#closed) throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
+    }
+    this.#peer.send(frame);
+  }
+
+  /**
+   * Whether the selected candidate pair goes through a TURN server ("relayed") or not,
+   * from getStats (WebRTC Stats §7: the transport's selectedCandidatePairId, then the
+   * local and remote candidates' candidateType).
+   */
+  async route(): Promise<Route | null> {
+    const pc = this.#pc();
+    if (!pc) return null;
+    const stats = await pc.getStats();
+    let pairId: string | undefined;
+    stats.forEach((s: { type: string; selectedCandidatePairId?: string }) => {
+      if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
+    });
+    const pair = pairId ? stats.get(pairId) : undefined;
+    if (!pair) return null;
+    const local = stats.get(pair.localCandidateId);
+    const remote = stats.get(pair.remoteCandidateId);
+    return local?.candidateType === 'relay' || remote?.candidateType === 'relay' ? 'relayed' : 'direct';
+  }
+
+  /** Closes the connection; `close` fires with null. */
+  destroy(): void {
+    this.#fail(null);
+  }
+
+  #pc(): RTCPeerConnection | null {
+    const pc = (this.#peer as unknown as Internals)._pc;
+    return pc instanceof RTCPeerConnection ? pc : null;
+  }
+
+  #onConnect(): void {
+    clearTimeout(this.#timeout);
+    const channel = (this.#peer as unknown as Internals)._channel;
+    if (!(channel instanceof RTCDataChannel)) {
+      this.#fail(new FerryError('INTERNAL', 'The data channel is not available.'));
+      return;
+    }
+    this.#channel = channel;
+    channel.bufferedAmountLowThreshold = LOW_WATER_MARK;
+    channel.addEventListener('bufferedamountlow', () => this.#wake());
+    this.#events.connect();
+  }
+
+  #onData(data: unknown): void {
+    if (typeof data === 'string') {
+      const parsed = parseControlMessage(data);
+      if (parsed.ok) this.#events.control(parsed.message);
+      else
+        this.#fail(
+          new FerryError(
+            'INVALID_MESSAGE',
+            `The other device sent a message Ferry does not understand (${parsed.error}).`,
+          ),
+        );
+    } else if (data instanceof Uint8Array) {
+      // simple-peer wraps the ArrayBuffer in a Buffer (a Uint8Array view); keep the view.
+      this.#events.binary(new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength));
+    }
+  }
+
+  #wake(): void {
+    const drained = this.#drained;
+    this.#drained = null;
+    drained?.();
+  }
+
+  #fail(error: FerryError | null): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearTimeout(this.#timeout);
+    this.#wake();
+    this.#peer.destroy();
+    this.#events.close(error);
+  }
+}
+
+/** A sentence for simple-peer's error codes (ERR_ICE_CONNECTION_FAILURE, ERR_DATA_CHANNEL, …). */
+function describe(error: Error & { code?: string }): string {
+  switch (error.code) {
+    case 'ERR_WEBRTC_SUPPORT':
+      return 'This browser cannot connect to other devices directly.';
+    case 'ERR_ICE_CONNECTION_FAILURE':
+    case 'ERR_CONNECTION_FAILURE':
+      return 'No direct route to the other device was found.';
+    case 'ERR_ICE_CONNECTION_CLOSED':
+    case 'ERR_DATA_CHANNEL':
+      return 'The connection to the other device was lost.';
+    default:
+      return 'The connection to the other device failed.';
+  }
+}
