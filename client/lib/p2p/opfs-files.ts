@@ -1,0 +1,97 @@
+/**
+ * The recipient's side of the OPFS writer: the class that owns the worker (promises and
+ * callbacks, one worker per transfer) and the page's access to the finished files.
+ */
+import { FerryError, isErrorCode } from '../../../shared/errors.ts';
+import type { FileCipher } from '../../../shared/records.ts';
+import { parseWriterEvent, type WriterRequest } from './writer-messages.ts';
+
+/** Folder of the origin private file system that holds files being received. */
+export const P2P_OPFS_DIR = 'ferry-p2p';
+
+interface Pending {
+  resolve: () => void;
+  reject: (error: FerryError) => void;
+}
+
+export class OpfsWriter {
+  #worker: Worker;
+  #done = new Map<number, Pending>();
+  #failure: FerryError | null = null;
+  readonly #onVerified: (file: number, verified: number) => void;
+  readonly #onFailed: (error: FerryError) => void;
+
+  /** `onVerified` hears each verified prefix; `onFailed` the first failure (then nothing more). */
+  constructor(onVerified: (file: number, verified: number) => void, onFailed: (error: FerryError) => void) {
+    this.#onVerified = onVerified;
+    this.#onFailed = onFailed;
+    this.#worker = new Worker(new URL('./opfs-writer.worker.ts', import.meta.url), {
+      type: 'module',
+      name: 'ferry-p2p-writer',
+    });
+    this.#worker.onmessage = (message: MessageEvent<unknown>) => {
+      const event = parseWriterEvent(message.data);
+      if (!event) return;
+      if (event.type === 'verified') this.#onVerified(event.file, event.verified);
+      else if (event.type === 'done') this.#done.get(event.file)?.resolve();
+      else this.#fail(new FerryError(isErrorCode(event.code) ? event.code : 'STORAGE_FAILED', event.message));
+    };
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.#fail(new FerryError('STORAGE_FAILED', 'The file could not be written to this device’s storage.'));
+    };
+  }
+
+  /** Starts file `file`; settles when all its records are verified and written and the BLAKE3 matched. */
+  open(file: number, path: string, cipher: FileCipher, blake3: string): Promise<void> {
+    const done = new Promise<void>((resolve, reject) => this.#done.set(file, { resolve, reject }));
+    done.catch(() => {});
+    this.#post({ type: 'open', file, path, cipher, blake3 });
+    return done;
+  }
+
+  /** Hands one sealed record to the worker (the buffer is transferred, not copied). */
+  write(file: number, record: number, bytes: Uint8Array<ArrayBuffer>): void {
+    if (this.#failure) return;
+    const buffer =
+      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
+    this.#post({ type: 'record', file, record, bytes: buffer }, [buffer]);
+  }
+
+  dispose(): void {
+    this.#post({ type: 'abort' });
+    // Let the worker close its handles before it goes.
+    setTimeout(() => this.#worker.terminate(), 1000);
+  }
+
+  #post(request: WriterRequest, transfer: Transferable[] = []): void {
+    this.#worker.postMessage(request, transfer);
+  }
+
+  #fail(error: FerryError): void {
+    if (this.#failure) return;
+    this.#failure = error;
+    for (const pending of this.#done.values()) pending.reject(error);
+    this.#onFailed(error);
+  }
+}
+
+async function directory(): Promise<FileSystemDirectoryHandle> {
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(P2P_OPFS_DIR, { create: true });
+}
+
+/** A received file, as a File backed by the OPFS copy (read in chunks, never whole). */
+export async function receivedFile(path: string): Promise<File> {
+  return (await (await directory()).getFileHandle(path)).getFile();
+}
+
+/** Deletes the OPFS copy of a file once it is on the user's disk (or abandoned). */
+export async function removeReceived(path: string): Promise<void> {
+  await (await directory()).removeEntry(path).catch(() => {});
+}
+
+/** Whether this browser can receive: OPFS with sync access handles in workers. */
+export function canReceive(): boolean {
+  return typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function';
+}

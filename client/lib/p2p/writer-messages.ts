@@ -1,0 +1,68 @@
+/**
+ * Messages between the page and the OPFS writer worker (opfs-writer.worker.ts), a
+ * discriminated union each way, checked where they enter with the parsers below.
+ */
+import type { FileCipher } from '../../../shared/records.ts';
+
+export type WriterRequest =
+  /** Starts a file: its OPFS name, the cipher that opens its records, its whole-file BLAKE3 (hex). */
+  | { type: 'open'; file: number; path: string; cipher: FileCipher; blake3: string }
+  /** One sealed record, in order; the buffer is transferred. */
+  | { type: 'record'; file: number; record: number; bytes: ArrayBuffer }
+  /** Stops everything and closes open handles (the files stay for a later resume). */
+  | { type: 'abort' };
+
+export type WriterEvent =
+  /** Records [0, verified) of `file` are verified and written. */
+  | { type: 'verified'; file: number; verified: number }
+  /** Every record of `file` is written, flushed, its handle closed, and its BLAKE3 matched. */
+  | { type: 'done'; file: number }
+  | { type: 'failed'; file: number; code: string; message: string };
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
+const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/** The worker's check of what the page posts. */
+export function parseWriterRequest(data: unknown): WriterRequest | null {
+  if (!isObject(data)) return null;
+  switch (data.type) {
+    case 'open': {
+      const c = data.cipher;
+      if (!isIndex(data.file) || typeof data.path !== 'string' || !isObject(c)) return null;
+      if (typeof data.blake3 !== 'string' || !/^[0-9a-f]{64}$/.test(data.blake3)) return null;
+      if (!(c.key instanceof CryptoKey) || !(c.nonceBase instanceof Uint8Array)) return null;
+      if (!isIndex(c.size) || !isIndex(c.recordSize) || typeof c.name !== 'string') return null;
+      return {
+        type: 'open',
+        file: data.file,
+        path: data.path,
+        blake3: data.blake3,
+        cipher: { key: c.key, nonceBase: c.nonceBase, size: c.size, recordSize: c.recordSize, name: c.name },
+      };
+    }
+    case 'record':
+      if (!isIndex(data.file) || !isIndex(data.record) || !(data.bytes instanceof ArrayBuffer)) return null;
+      return { type: 'record', file: data.file, record: data.record, bytes: data.bytes };
+    case 'abort':
+      return { type: 'abort' };
+    default:
+      return null;
+  }
+}
+
+/** The page's check of what the worker posts. */
+export function parseWriterEvent(data: unknown): WriterEvent | null {
+  if (!isObject(data) || !isIndex(data.file)) return null;
+  switch (data.type) {
+    case 'verified':
+      return isIndex(data.verified) ? { type: 'verified', file: data.file, verified: data.verified } : null;
+    case 'done':
+      return { type: 'done', file: data.file };
+    case 'failed':
+      return typeof data.code === 'string' && typeof data.message === 'string'
+        ? { type: 'failed', file: data.file, code: data.code, message: data.message }
+        : null;
+    default:
+      return null;
+  }
+}
