@@ -59,6 +59,7 @@ export default defineConfig({
       '/api': backend,
       '/files': backend,
       '/health': backend,
+      '/signal': { target: backend, ws: true },
     },
   },
 });
