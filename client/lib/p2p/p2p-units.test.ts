@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { defaultDeviceName } from './p2p-db.ts';
+import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, reconnectDelay } from './signaling.svelte.ts';
+import { parseWriterEvent, parseWriterRequest } from './writer-messages.ts';
+
+describe('reconnectDelay', () => {
+  it('grows exponentially up to the cap, with jitter inside the bounds', () => {
+    expect(reconnectDelay(0, () => 0)).toBe(RECONNECT_MIN_MS / 2);
+    expect(reconnectDelay(3, () => 1)).toBe(RECONNECT_MIN_MS * 8);
+    expect(reconnectDelay(30, () => 1)).toBe(RECONNECT_MAX_MS);
+  });
+});
+
+describe('defaultDeviceName', () => {
+  it.each([
+    ['Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/156.0 Safari/537.36', 'Chrome on Linux'],
+    ['Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:140.0) Gecko/20100101 Firefox/140.0', 'Firefox on Windows'],
+    ['Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) AppleWebKit/605.1.15 Safari/604.1', 'Safari on iOS'],
+  ])('%s → %s', (agent, name) => {
+    expect(defaultDeviceName(agent)).toBe(name);
+  });
+});
+
+describe('writer messages', () => {
+  it('refuses what is not a request or an event', () => {
+    expect(parseWriterRequest(null)).toBeNull();
+    expect(parseWriterRequest({ type: 'record', file: 0, record: -1, bytes: new ArrayBuffer(1) })).toBeNull();
+    expect(parseWriterRequest({ type: 'open', file: 0, path: 'x', cipher: {}, blake3: 'nope' })).toBeNull();
+    expect(parseWriterEvent({ type: 'verified', file: 0, verified: 1.5 })).toBeNull();
+    expect(parseWriterEvent({ type: 'failed', file: 0, code: 'X' })).toBeNull();
+  });
+
+  it('reads valid ones', () => {
+    const bytes = new ArrayBuffer(4);
+    expect(parseWriterRequest({ type: 'record', file: 1, record: 2, bytes })).toEqual({
+      type: 'record',
+      file: 1,
+      record: 2,
+      bytes,
+    });
+    expect(parseWriterRequest({ type: 'abort' })).toEqual({ type: 'abort' });
+    expect(parseWriterEvent({ type: 'done', file: 3 })).toEqual({ type: 'done', file: 3 });
+  });
+});
