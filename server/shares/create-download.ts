@@ -1,6 +1,9 @@
 /**
- * POST /api/shares/:id/downloads — a download ticket for some files of a ready share.
- * The limit is enforced in ShareStore.grantTicket, in one transaction.
+ * POST /api/shares/:id/downloads — a download ticket for some files of a share, ready or
+ * still uploading (a file being uploaded is served as far as it is stored: get-file.ts).
+ * The limit is enforced in ShareStore.grantTicket, in one transaction; a ticket always
+ * names whole files at their final ciphertext size, so it completes only when every byte
+ * of them was sent, however many pieces that took.
  */
 import { randomBytes } from 'node:crypto';
 import { type DownloadTicket, downloadRequestSchema } from '../../shared/api.ts';
@@ -22,9 +25,6 @@ export const createDownload: AppHandler = async ({ req, res, params }, { shares,
   for (const index of files) {
     const slot = share.slots[index];
     if (!slot) throw new FerryError('FILE_NOT_FOUND', `The share has no file ${index}.`);
-    if (!slot.sealed || share.state !== 'ready') {
-      throw new FerryError('FILE_NOT_READY', `File ${index} is still being uploaded.`);
-    }
   }
   const ticket = randomBytes(32).toString('base64url');
   const granted = await shares.grantTicket({

@@ -148,10 +148,14 @@ describe('download limit', () => {
     expect(got.status).toBe(401);
   });
 
-  it('refuses tickets before the share is ready and for unknown files', async () => {
+  it('serves nothing before the upload exists, and refuses tickets for unknown files', async () => {
     const share = await createTestShare(ferry.url, [{ size: 32 }]);
+    // A ticket is granted while the sender uploads (download while uploading), but no
+    // ciphertext exists yet to send.
     const early = await ticketFor(ferry.url, share, [0]);
-    expect([early.status, errorCode(early)]).toEqual([425, 'FILE_NOT_READY']);
+    expect(early.status).toBe(201);
+    const none = await fetchFile(ferry.url, share, 0, (early.json as { ticket: string }).ticket);
+    expect(none.status).toBe(425);
     await uploadAndComplete(ferry.url, share, [randomBytes(32)]);
     const unknown = await ticketFor(ferry.url, share, [3]);
     expect([unknown.status, errorCode(unknown)]).toEqual([404, 'FILE_NOT_FOUND']);

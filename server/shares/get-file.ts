@@ -4,6 +4,11 @@
  * ticket's coverage every few seconds and when the response ends or is cut; a cut-off
  * response therefore counts only what was sent, even when the server itself died, and the
  * download counts once every file is covered (resumes included).
+ *
+ * While the file is still being uploaded (its tus upload exists but is not sealed), only the
+ * bytes already stored are served: `206` with `Content-Range: bytes a-b/*` (the total is
+ * not final until the upload is), and `425` when nothing at or after the start is stored
+ * yet. @tus/file-store only appends, so bytes [0, size on disk) never change.
  */
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
@@ -36,7 +41,6 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   const index = INDEX.test(params.index ?? '') ? Number(params.index) : -1;
   const slot = share.slots[index];
   if (!slot) throw new FerryError('FILE_NOT_FOUND', 'The share has no such file.');
-  if (!slot.sealed || !slot.blobId) throw new FerryError('FILE_NOT_READY', `File ${index} is still being uploaded.`);
 
   const rawTicket = tokenSchema.safeParse(req.headers[TICKET_HEADER.toLowerCase()]);
   const hash = rawTicket.success ? await tokenHash(rawTicket.data) : undefined;
@@ -47,6 +51,7 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   if (!ticket.files.includes(index)) throw new FerryError('FORBIDDEN', `The ticket does not name file ${index}.`);
 
   const size = slot.size;
+  const growing = !slot.sealed;
   const range = parseRange(req.headers.range, size);
   if (range.kind === 'unsatisfiable') {
     throw new HeaderedError('INVALID_RANGE', `The range lies outside the file (${size} bytes).`, {
@@ -67,7 +72,23 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   if (ticket.state === 'open' && !(await shares.touchTicket(ticket.hash, config.now(), config.ticketIdleMs))) {
     throw new FerryError('UNAUTHORIZED', `This download ticket has lapsed; ask for a new one.`);
   }
-  const [start, end] = range.kind === 'partial' ? [range.start, range.end] : [0, size - 1];
+  const blobId = slot.blobId;
+  const start = range.kind === 'partial' ? range.start : 0;
+  let end = range.kind === 'partial' ? range.end : size - 1;
+  if (growing) {
+    // Served only up to what is stored; the ticket was touched above, so a recipient
+    // waiting for the sender keeps its place.
+    const stored = blobId ? Math.min(size, (await blobs.size(blobId)) ?? 0) : 0;
+    if (start >= stored) {
+      throw new FerryError(
+        'FILE_NOT_READY',
+        `File ${index} is still being uploaded; ${stored} bytes are stored so far.`,
+      );
+    }
+    end = Math.min(end, stored - 1);
+  }
+  if (!blobId) throw new FerryError('FILE_NOT_READY', `File ${index} is still being uploaded.`);
+  const partial = range.kind === 'partial' || growing;
   const headers: Record<string, string | number> = {
     ...BASE_HEADERS,
     'Content-Type': 'application/octet-stream',
@@ -75,14 +96,14 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
     'Content-Length': end - start + 1,
     'Cache-Control': 'no-store',
   };
-  if (range.kind === 'partial') headers['Content-Range'] = `bytes ${start}-${end}/${size}`;
-  res.writeHead(range.kind === 'partial' ? 206 : 200, headers);
+  if (partial) headers['Content-Range'] = `bytes ${start}-${end}/${growing ? '*' : size}`;
+  res.writeHead(partial ? 206 : 200, headers);
   if (req.method === 'HEAD') {
     res.end();
     return;
   }
 
-  const transfer = pump(blobs.read(slot.blobId, start, end), res, end - start + 1);
+  const transfer = pump(blobs.read(blobId, start, end), res, end - start + 1);
   // Every few seconds while bytes flow, record what the socket has accepted so far. This
   // keeps a long transfer's ticket from lapsing (recording touches it) and, because the
   // coverage is on disk, a server killed mid-response still knows what it sent: the
