@@ -50,7 +50,7 @@ async function patch(share: TestShare, location: string, offset: number, bytes: 
       'Upload-Offset': String(offset),
       'Content-Type': 'application/offset+octet-stream',
     },
-    body: bytes,
+    body: new Uint8Array(bytes),
   });
   expect(res.status).toBe(204);
 }
