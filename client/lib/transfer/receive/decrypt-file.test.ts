@@ -115,3 +115,81 @@ describe('decryptFile', () => {
     await file.result;
   });
 });
+
+/**
+ * A share still uploading: `stored` bytes are on the server and grow by `step` each time the
+ * receiver pauses. Answers 206 `…/*` up to `stored`, 425 when nothing new, `/size` at the end.
+ */
+function uploadingServer(sealed: Uint8Array, first: number, step: number) {
+  let stored = first;
+  let clock = 0;
+  const starts: number[] = [];
+  const fetchCiphertext: DecryptDeps['fetchCiphertext'] = async (_id, _i, _auth, start = 0) => {
+    starts.push(start);
+    if (start >= stored) throw new FerryError('FILE_NOT_READY', 'File 0 is still being uploaded.');
+    const end = stored;
+    const total = end === sealed.length ? String(sealed.length) : '*';
+    return new Response(sealed.slice(start, end), {
+      status: 206,
+      headers: { 'Content-Range': `bytes ${start}-${end - 1}/${total}` },
+    });
+  };
+  const deps = {
+    fetchCiphertext,
+    sleep: async (ms: number) => {
+      clock += ms;
+      stored = Math.min(sealed.length, stored + step);
+    },
+    createHasher: createBLAKE3,
+    now: () => clock,
+  } satisfies DecryptDeps;
+  return { starts, deps, stored: () => stored };
+}
+
+describe('decryptFile while the sender uploads', () => {
+  it('follows the stored prefix and releases the last bytes only after the final hash', async () => {
+    const { plain, sealed, job } = await setup(10_000);
+    const server = uploadingServer(sealed, 1500, 2500);
+    let delivered = 0;
+    let deliveredAtHash = -1;
+    const file = decryptFile(
+      {
+        ...job,
+        blake3: null,
+        finalHash: async () => {
+          deliveredAtHash = delivered;
+          return job.blake3 ?? '';
+        },
+      },
+      server.deps,
+    );
+    const parts: Uint8Array[] = [];
+    for await (const part of file.stream) {
+      delivered += part.length;
+      parts.push(part);
+    }
+    await expect(file.result).resolves.toBeUndefined();
+    expect(Buffer.concat(parts).equals(Buffer.from(plain))).toBe(true);
+    // The hash was asked for once every record had arrived, with the last one held back.
+    expect(deliveredAtHash).toBeGreaterThan(0);
+    expect(deliveredAtHash).toBeLessThan(plain.length);
+    // Every request started on a record boundary (1040 bytes) and never went backwards.
+    expect(server.starts.every((s) => s % 1040 === 0)).toBe(true);
+    expect([...server.starts].sort((a, b) => a - b)).toEqual(server.starts);
+  });
+
+  it('fails when the final manifest hash differs, and when the sender never finishes', async () => {
+    const { sealed, job } = await setup(5000);
+    const wrong = decryptFile(
+      { ...job, blake3: null, finalHash: async () => 'f'.repeat(64) },
+      uploadingServer(sealed, 0, 3000).deps,
+    );
+    await expect(collect(wrong.stream)).rejects.toThrow('dir/a.bin failed verification');
+    await expect(wrong.result).rejects.toMatchObject({ code: 'FILE_HASH_MISMATCH' });
+
+    const stalled = uploadingServer(sealed, 2500, 0);
+    const file = decryptFile({ ...job, blake3: null, finalHash: async () => job.blake3 ?? '' }, stalled.deps);
+    await expect(collect(file.stream)).rejects.toThrow('the sender has stopped uploading');
+    await expect(file.result).rejects.toMatchObject({ code: 'FILE_NOT_READY' });
+  });
+});

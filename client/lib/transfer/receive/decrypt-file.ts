@@ -3,6 +3,13 @@
  *
  *   GET (Range on resume) → RecordChunker → decryptRecord → verifyingStream → consumer
  *
+ * Download while uploading: while the sender is still uploading, the server answers only
+ * the bytes it has stored (206, `Content-Range: bytes a-b/*`) or 425 when nothing new is
+ * stored yet. A piece that ends is then no failure: the next request starts from the first
+ * record not yet received, at once when the piece brought new records, after WAIT_MS when
+ * it did not (or after a 425). Each record still verifies on its own as it arrives; the
+ * whole-file hash comes from the final manifest (`finalHash`, final-hash.ts).
+ *
  * It runs the same in the receive worker and, where streams cannot be transferred, on the
  * page. Memory stays at about one record plus the stream queues whatever the file size.
  * A dropped connection resumes from the first record not yet received (resume.ts), with
@@ -25,6 +32,8 @@ export interface FileJob {
   cipher: FileCipher;
   /** The manifest's hex BLAKE3 of the plaintext. */
   blake3: string | null;
+  /** When `blake3` is null (the share was still uploading): reads it from the final manifest. */
+  finalHash?: (() => Promise<string>) | undefined;
 }
 
 /** Seams for tests: the network, the clock and the hasher. */
@@ -32,7 +41,13 @@ export interface DecryptDeps {
   fetchCiphertext: typeof fetchCiphertext;
   sleep: (ms: number) => Promise<void>;
   createHasher: () => Promise<IncrementalHasher>;
+  now?: () => number;
 }
+
+/** Pause before asking again for bytes the sender has not uploaded yet. */
+export const WAIT_MS = 500;
+/** Waiting this long for the sender without a single new record fails the file. */
+export const STALL_MS = 10 * 60 * 1000;
 
 const defaultDeps: DecryptDeps = {
   fetchCiphertext,
@@ -53,6 +68,12 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
   const abort = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   let failures = 0;
+  const now = deps.now ?? (() => Date.now());
+  /** The current response is a prefix of a file still being uploaded (`…/*`). */
+  let growing = false;
+  /** Records already received when the current response started. */
+  let firstOfResponse = 0;
+  let lastRecordAt = now();
   let settle: { resolve: () => void; reject: (e: unknown) => void } = { resolve: () => {}, reject: () => {} };
   const result = new Promise<void>((resolve, reject) => {
     settle = { resolve, reject };
@@ -63,9 +84,11 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
   /** Opens (or reopens, record-aligned) the ciphertext response. */
   async function connect(): Promise<ReadableStreamDefaultReader<Uint8Array>> {
     chunker.restart();
+    firstOfResponse = chunker.nextIndex;
     const start = resumeOffset(cipher, chunker.nextIndex);
     const auth = { readerToken: job.readerToken, ticket: job.ticket };
     const response = await deps.fetchCiphertext(job.shareId, job.index, auth, start, undefined, abort.signal);
+    growing = response.headers.get('Content-Range')?.endsWith('/*') ?? false;
     if (!response.body) throw new FerryError('NETWORK_ERROR', `${cipher.name}: the server sent no data.`);
     return response.body.getReader();
   }
@@ -77,16 +100,36 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
         reader ??= await connect();
         const { done, value } = await reader.read();
         if (!done) return value;
+        if (growing) {
+          // All the sender had uploaded so far: ask for more, pausing if this piece
+          // brought no whole record (it would only send the same partial record again).
+          reader = null;
+          if (chunker.nextIndex === firstOfResponse) await waitForSender();
+          continue;
+        }
         // The server ended the body early: treat like a dropped connection.
         throw new FerryError('NETWORK_ERROR', `${cipher.name}: the download ended early.`);
       } catch (error) {
         reader = null;
         if (abort.signal.aborted) throw new FerryError('ABORTED', 'Cancelled.', { cause: error });
+        if (error instanceof FerryError && error.code === 'FILE_NOT_READY') {
+          await waitForSender();
+          continue;
+        }
         failures++;
         if (!isRetryable(error) || failures > MAX_RESUME_ATTEMPTS) throw error;
         await deps.sleep(backoffDelay(failures));
       }
     }
+  }
+
+  /** One pause while the sender uploads more; fails once it has stalled for STALL_MS. */
+  async function waitForSender(): Promise<void> {
+    if (now() - lastRecordAt > STALL_MS) {
+      throw new FerryError('FILE_NOT_READY', `${cipher.name}: the sender has stopped uploading; try again later.`);
+    }
+    await deps.sleep(WAIT_MS);
+    if (abort.signal.aborted) throw new FerryError('ABORTED', 'Cancelled.');
   }
 
   const records = new ReadableStream<Uint8Array>(
@@ -98,6 +141,7 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
             for (const { index, sealed: bytes } of sealed) {
               controller.enqueue(await decryptRecord(cipher, index, bytes));
               failures = 0;
+              lastRecordAt = now();
             }
             if (sealed.length > 0) break;
           }
@@ -121,12 +165,13 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
     { highWaterMark: 0 },
   );
 
-  if (job.blake3 === null) {
+  const expected = job.blake3 ?? job.finalHash;
+  if (expected === undefined) {
     const failure = new FerryError('FILE_HASH_MISMATCH', `${cipher.name} failed verification: it has no hash yet.`);
     settle.reject(failure);
     return { stream: new ReadableStream({ start: (c) => c.error(failure) }), result };
   }
-  const verifier = verifyingStream(deps.createHasher(), job.blake3, cipher.name, (failure) =>
+  const verifier = verifyingStream(deps.createHasher(), expected, cipher.name, (failure) =>
     failure ? settle.reject(failure) : settle.resolve(),
   );
   return { stream: records.pipeThrough(verifier), result };

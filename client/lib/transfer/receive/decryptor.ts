@@ -7,6 +7,7 @@ import { FerryError } from '../../../../shared/errors.ts';
 import type { ManifestFile } from '../../../../shared/manifest.ts';
 import { fileCipher } from '../../../../shared/manifest.ts';
 import { type DecryptedFile, decryptFile } from './decrypt-file.ts';
+import { waitForFinalHash } from './final-hash.ts';
 import { parseReceiveEvent, type ReceiveEvent, type ReceiveRequest, type WorkerFile } from './messages.ts';
 
 /** Where a file comes from: the share, its index and the ticket of this download. */
@@ -17,6 +18,8 @@ export interface FileSource {
   ticket: string;
   file: ManifestFile;
   contentKey: CryptoKey;
+  /** Given while the share is still uploading: the final manifest gives the file's hash. */
+  metaKey?: CryptoKey | undefined;
 }
 
 interface Pending {
@@ -47,9 +50,14 @@ export class Decryptor {
   /** Starts fetching one file; nothing is downloaded until the stream is read. */
   async open(source: FileSource): Promise<DecryptedFile> {
     const cipher = await fileCipher(source.file, source.contentKey);
-    const { shareId, index, readerToken, ticket } = source;
+    const { shareId, index, readerToken, ticket, file: entry } = source;
+    const metaKey = entry.blake3 === null ? (source.metaKey ?? null) : null;
     if (!this.#useWorker) {
-      return decryptFile({ shareId, index, readerToken, ticket, cipher, blake3: source.file.blake3 });
+      const finalHash =
+        metaKey === null
+          ? undefined
+          : () => waitForFinalHash({ shareId, index, readerToken, metaKey, file: { ...entry, name: cipher.name } });
+      return decryptFile({ shareId, index, readerToken, ticket, cipher, blake3: entry.blake3, finalHash });
     }
     const file: WorkerFile = {
       shareId,
@@ -61,7 +69,8 @@ export class Decryptor {
       recordSize: cipher.recordSize,
       nonceBase: new Uint8Array(cipher.nonceBase),
       key: cipher.key,
-      blake3: source.file.blake3,
+      blake3: entry.blake3,
+      metaKey,
     };
     const job = this.#nextJob++;
     const stream = deferred<ReadableStream<Uint8Array>>();

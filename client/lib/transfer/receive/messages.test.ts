@@ -17,6 +17,7 @@ async function goodFile() {
     nonceBase: new Uint8Array(12),
     key: contentKey,
     blake3: 'a'.repeat(64),
+    metaKey: null,
   };
 }
 
@@ -24,6 +25,10 @@ describe('worker messages', () => {
   it('accepts a well-formed open', async () => {
     const file = await goodFile();
     expect(parseReceiveRequest({ type: 'open', job: 1, file })).toMatchObject({ type: 'open', job: 1 });
+    // A file of a share still uploading: no hash yet, the metadata key to read the final one.
+    const { metaKey } = await deriveShareKeys(newSecret());
+    const uploading = parseReceiveRequest({ type: 'open', job: 2, file: { ...file, blake3: null, metaKey } });
+    expect(uploading?.file.metaKey).toBe(metaKey);
   });
 
   it('rejects malformed requests', async () => {
@@ -37,6 +42,7 @@ describe('worker messages', () => {
       { type: 'open', job: 1, file: { ...file, recordSize: 1 } },
       { type: 'open', job: 1, file: { ...file, blake3: 'xyz' } },
       { type: 'open', job: 1, file: { ...file, size: 1.5 } },
+      { type: 'open', job: 1, file: { ...file, metaKey: 'not a key' } },
       { type: 'explode', job: 1 },
     ]) {
       expect(parseReceiveRequest(bad)).toBeUndefined();

@@ -20,6 +20,8 @@ export interface WorkerFile {
   nonceBase: Uint8Array<ArrayBuffer>;
   key: CryptoKey;
   blake3: string | null;
+  /** With `blake3` null (share still uploading): opens the final manifest for the hash. */
+  metaKey: CryptoKey | null;
 }
 
 /** Cancelling needs no message: the page cancels its end of the transferred stream. */
@@ -54,7 +56,7 @@ const isText = (v: unknown, max: number): v is string => typeof v === 'string' &
 
 function parseWorkerFile(v: unknown): WorkerFile | undefined {
   if (!isObject(v)) return undefined;
-  const { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase, key, blake3 } = v;
+  const { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase, key, blake3, metaKey } = v;
   if (!isText(shareId, 64) || !isCount(index) || !isText(readerToken, 200) || !isText(ticket, 200)) return undefined;
   if (!isText(name, 1024) || !isCount(size) || !isCount(recordSize)) return undefined;
   if (recordSize < MIN_RECORD_SIZE || recordSize > MAX_RECORD_SIZE) return undefined;
@@ -62,8 +64,9 @@ function parseWorkerFile(v: unknown): WorkerFile | undefined {
     return undefined;
   }
   if (blake3 !== null && !(typeof blake3 === 'string' && /^[0-9a-f]{64}$/.test(blake3))) return undefined;
+  if (metaKey !== null && !(metaKey instanceof CryptoKey)) return undefined;
   const nonce = new Uint8Array(nonceBase);
-  return { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase: nonce, key, blake3 };
+  return { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase: nonce, key, blake3, metaKey };
 }
 
 /** Parses a page → worker message. */

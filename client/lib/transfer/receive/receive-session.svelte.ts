@@ -2,9 +2,15 @@
  * The state of one share link being received: open it (link → info → password → keys →
  * manifest), then download files or a ZIP and report each file as verified or failed.
  * Components render these getters and call the methods; nothing else changes the state.
+ *
+ * Download while uploading: a share the sender is still uploading opens like a ready one
+ * (its manifest exists from creation, without hashes). Downloads follow the upload
+ * (decrypt-file.ts) and verify against the final manifest (final-hash.ts); meanwhile the
+ * manifest is read every few seconds for the sender's progress and, once the share is
+ * ready, replaced by the final one.
  */
 
-import type { ShareInfo } from '../../../../shared/api.ts';
+import type { ShareInfo, ShareManifestResponse } from '../../../../shared/api.ts';
 import { type ErrorCode, FerryError } from '../../../../shared/errors.ts';
 import { deriveShareKeys, type ShareKeys } from '../../../../shared/keys.ts';
 import { parseShareLink, type ShareLink } from '../../../../shared/link.ts';
@@ -21,13 +27,13 @@ import { zipLength, zipStream } from './zip.ts';
 import { zipArchiveName } from './zip-names.ts';
 
 /** How often a share still being uploaded is checked again. */
-const POLL_MS = 3000;
+export const POLL_MS = 3000;
 /** Failures of a poll that only mean "try again": offline, or the server restarting. */
 const TRANSIENT: readonly ErrorCode[] = ['NETWORK_ERROR', 'INTERNAL'];
 /** Progress is published at most this often per file, not per 64 KiB record. */
 const PROGRESS_STEP = 1024 * 1024;
 
-export type Phase = 'opening' | 'password' | 'uploading' | 'ready' | 'error';
+export type Phase = 'opening' | 'password' | 'ready' | 'error';
 /** `unsaved`: verified, but inside a ZIP archive that failed later and so was not saved. */
 export type FileStatus = 'idle' | 'waiting' | 'downloading' | 'verified' | 'unsaved' | 'failed';
 
@@ -36,6 +42,8 @@ export interface FileState {
   size: number;
   status: FileStatus;
   received: number;
+  /** While the sender uploads: the share of the file's ciphertext on the server (0…1); else null. */
+  uploaded: number | null;
   /** The sentence shown in role=alert when the file failed. */
   failure: string | null;
 }
@@ -49,6 +57,8 @@ export class ReceiveSession {
   #files = $state<FileState[]>([]);
   /** A sentence about the last download action as a whole (role=alert), or null. */
   #notice = $state<string | null>(null);
+  /** The sender is still uploading the share. */
+  #uploading = $state(false);
 
   readonly #decryptor = new Decryptor();
   #link: ShareLink | null = null;
@@ -77,6 +87,10 @@ export class ReceiveSession {
   }
   get notice(): string | null {
     return this.#notice;
+  }
+  /** True while the sender is still uploading: downloads follow the upload. */
+  get uploading(): boolean {
+    return this.#uploading;
   }
   get files(): readonly FileState[] {
     return this.#files;
@@ -219,19 +233,13 @@ export class ReceiveSession {
       if (info.maxDownloads !== null && info.downloads >= info.maxDownloads) {
         throw new FerryError('DOWNLOAD_LIMIT_REACHED', 'Download limit reached.');
       }
-      if (info.state === 'uploading') return this.#waitForUpload();
+      this.#uploading = info.state === 'uploading';
       if (info.password) {
         this.#phase = 'password';
         return;
       }
       await this.#openManifest(link.key);
     } catch (error) {
-      // While waiting for the sender, a dropped connection or a server restart is no reason
-      // to give up on the page: check again later. Anything else (expired, revoked…) ends it.
-      if (this.#phase === 'uploading' && error instanceof FerryError && TRANSIENT.includes(error.code)) {
-        this.#waitForUpload();
-        return;
-      }
       this.#fail(error);
     }
   }
@@ -244,7 +252,6 @@ export class ReceiveSession {
       throw manifestReadError(error);
     });
     this.#keys = keys;
-    if (answer.state === 'uploading') return this.#waitForUpload();
     const manifest = await openManifest(answer.manifest, keys.metaKey);
     this.#manifest = manifest;
     this.#files = manifest.files.map((f) => ({
@@ -252,15 +259,45 @@ export class ReceiveSession {
       size: f.size,
       status: 'idle',
       received: 0,
+      uploaded: null,
       failure: null,
     }));
     this.#phase = 'ready';
+    this.#showUpload(answer);
   }
 
-  #waitForUpload(): void {
-    this.#phase = 'uploading';
+  /** Takes the sender's progress from a manifest answer; keeps watching while it uploads. */
+  #showUpload(answer: ShareManifestResponse): void {
+    this.#uploading = answer.state === 'uploading';
+    for (const [i, file] of this.#files.entries()) {
+      const state = answer.files.find((f) => f.index === i);
+      file.uploaded = this.#uploading && state ? (state.size === 0 ? 1 : state.uploaded / state.size) : null;
+    }
     clearTimeout(this.#poll);
-    this.#poll = setTimeout(() => void this.#open(), POLL_MS);
+    if (this.#uploading && !this.#disposed) this.#poll = setTimeout(() => void this.#refresh(), POLL_MS);
+  }
+
+  /**
+   * Reads the manifest again while the sender uploads. Once the share is ready, the final
+   * manifest (with every file's hash) replaces the first one for later downloads. A
+   * dropped connection or a server restart just waits for the next check; a share that is
+   * gone (revoked, expired) ends the page.
+   */
+  async #refresh(): Promise<void> {
+    const link = this.#link;
+    const keys = this.#keys;
+    if (!link || !keys || this.#disposed) return;
+    try {
+      const answer = await getManifest(link.id, keys.readerToken);
+      if (answer.state === 'ready') this.#manifest = await openManifest(answer.manifest, keys.metaKey);
+      this.#showUpload(answer);
+    } catch (error) {
+      if (error instanceof FerryError && TRANSIENT.includes(error.code)) {
+        this.#poll = setTimeout(() => void this.#refresh(), POLL_MS);
+        return;
+      }
+      this.#fail(error);
+    }
   }
 
   /** The visit's ticket (asked for at the first download action), checked for file `index`. */
@@ -286,6 +323,7 @@ export class ReceiveSession {
       ticket,
       file,
       contentKey: this.#keys.contentKey,
+      metaKey: this.#keys.metaKey,
     });
     if (!counted) return opening;
     return opening.then((d) => ({ ...d, stream: d.stream.pipeThrough(this.#counter(index)) }));

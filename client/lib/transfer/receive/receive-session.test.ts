@@ -44,11 +44,13 @@ vi.mock('./sinks.ts', async (importOriginal) => {
 /** Files whose index is in `failing` fail verification; the others arrive whole. */
 const failing = new Set<number>();
 const opened: number[] = [];
+const metaKeys: unknown[] = [];
 vi.mock('./decryptor.ts', async (importOriginal) => {
   const real = await importOriginal<typeof import('./decryptor.ts')>();
   class Decryptor {
     async open(source: FileSource) {
       opened.push(source.index);
+      metaKeys.push(source.metaKey);
       const { index, file } = source;
       if (failing.has(index)) {
         const error = new FerryError('RECORD_AUTH_FAILED', `${file.name}: record 0 failed verification.`);
@@ -114,38 +116,57 @@ afterEach(() => {
 });
 
 describe('ReceiveSession', () => {
-  it('offers nothing while the sender is uploading, then lists the files once the share is ready', async () => {
+  it('lists the files while the sender uploads, downloads them, and takes the final manifest when ready', async () => {
     await serve([10, 20, 30]);
-    vi.mocked(getShareInfo)
-      .mockResolvedValueOnce(info('uploading'))
+    const first = vi.mocked(getManifest).getMockImplementation();
+    const uploading = async () => ({
+      ...(await first!('', '')),
+      state: 'uploading' as const,
+      files: [
+        { index: 0, size: 42, uploaded: 42, sealed: true },
+        { index: 1, size: 52, uploaded: 13, sealed: false },
+        { index: 2, size: 62, uploaded: 0, sealed: false },
+      ],
+    });
+    vi.mocked(getShareInfo).mockResolvedValue(info('uploading'));
+    vi.mocked(getManifest)
+      .mockImplementationOnce(uploading)
       .mockRejectedValueOnce(new FerryError('NETWORK_ERROR', 'Offline.'))
-      .mockResolvedValueOnce(info('uploading'))
-      .mockResolvedValue(info('ready'));
+      .mockImplementationOnce(uploading);
     await session.start(HREF);
-    expect(session.phase).toBe('uploading');
-    expect(session.files).toHaveLength(0);
-    await session.download(0);
-    await session.downloadAll();
-    expect(requestTicket).not.toHaveBeenCalled();
-    expect(getManifest).not.toHaveBeenCalled();
+    expect(session.phase).toBe('ready');
+    expect(session.uploading).toBe(true);
+    expect(session.files.map((f) => f.uploaded)).toEqual([1, 0.25, 0]);
 
-    // A poll that cannot reach the server keeps waiting instead of showing an error page.
+    // Downloads start at once; the decryptor gets the metadata key for the final hash.
+    await session.download(1);
+    expect(session.files[1]?.status).toBe('verified');
+    expect(metaKeys.at(-1)).toBeInstanceOf(CryptoKey);
+    expect(requestTicket).toHaveBeenCalledWith(ID, expect.any(String), [0, 1, 2]);
+
+    // A check that cannot reach the server keeps watching instead of showing an error page.
     await vi.advanceTimersByTimeAsync(3000);
-    expect(session.phase).toBe('uploading');
+    expect(session.uploading).toBe(true);
     await vi.advanceTimersByTimeAsync(3000);
-    expect(session.phase).toBe('uploading');
+    expect(session.uploading).toBe(true);
     await vi.advanceTimersByTimeAsync(3000);
-    await vi.waitFor(() => expect(session.phase).toBe('ready'));
-    expect(session.files.map((f) => f.name)).toEqual(['f0.bin', 'f1.bin', 'f2.bin']);
-    expect(getShareInfo).toHaveBeenCalledTimes(4);
-    expect(requestTicket).not.toHaveBeenCalled();
+    await vi.waitFor(() => expect(session.uploading).toBe(false));
+    expect(session.files.map((f) => f.uploaded)).toEqual([null, null, null]);
+    expect(getManifest).toHaveBeenCalledTimes(4);
+    // No more checks once ready.
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(getManifest).toHaveBeenCalledTimes(4);
   });
 
-  it('still ends the wait when the share is revoked meanwhile', async () => {
-    vi.mocked(getShareInfo)
-      .mockResolvedValueOnce(info('uploading'))
+  it('ends the page when the share is revoked while the sender uploads', async () => {
+    await serve([10]);
+    const first = vi.mocked(getManifest).getMockImplementation();
+    vi.mocked(getShareInfo).mockResolvedValue(info('uploading'));
+    vi.mocked(getManifest)
+      .mockImplementationOnce(async () => ({ ...(await first!('', '')), state: 'uploading' }))
       .mockRejectedValue(new FerryError('SHARE_REVOKED', 'x'));
     await session.start(HREF);
+    expect(session.phase).toBe('ready');
     await vi.advanceTimersByTimeAsync(3000);
     expect(session.phase).toBe('error');
     expect(session.error?.title).toBe('This link was revoked');

@@ -5,8 +5,11 @@
  * Owned by `Decryptor`.
  */
 /// <reference lib="webworker" />
+
+import { toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
 import { decryptFile } from './decrypt-file.ts';
+import { waitForFinalHash } from './final-hash.ts';
 import { parseReceiveRequest, type ReceiveEvent } from './messages.ts';
 
 declare const self: DedicatedWorkerGlobalScope;
@@ -19,12 +22,29 @@ self.onmessage = (message: MessageEvent<unknown>) => {
   const request = parseReceiveRequest(message.data);
   if (!request) return;
   const { job, file } = request;
+  const { metaKey } = file;
   const { stream, result } = decryptFile({
     shareId: file.shareId,
     index: file.index,
     readerToken: file.readerToken,
     ticket: file.ticket,
     blake3: file.blake3,
+    finalHash:
+      metaKey === null
+        ? undefined
+        : () =>
+            waitForFinalHash({
+              shareId: file.shareId,
+              index: file.index,
+              readerToken: file.readerToken,
+              metaKey,
+              file: {
+                name: file.name,
+                size: file.size,
+                recordSize: file.recordSize,
+                nonce: toBase64Url(file.nonceBase),
+              },
+            }),
     cipher: { name: file.name, size: file.size, recordSize: file.recordSize, nonceBase: file.nonceBase, key: file.key },
   });
   result.then(

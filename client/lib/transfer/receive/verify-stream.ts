@@ -27,10 +27,15 @@ export function hashMismatch(name: string): FerryError {
  * confirmed. `settle` runs at that moment with no argument, or with the mismatch error,
  * before the consumer sees the end. The hasher may still be loading (hash-wasm compiles
  * its WebAssembly asynchronously), so it is awaited.
+ *
+ * `expected` may be a function, called once every byte has passed: a file received while
+ * the sender was still uploading learns its hash only from the final manifest
+ * (final-hash.ts). Until it answers, the last chunk stays held back; if it fails, the
+ * stream errors with its failure.
  */
 export function verifyingStream(
   hasher: IncrementalHasher | Promise<IncrementalHasher>,
-  expected: string,
+  expected: string | (() => Promise<string>),
   name: string,
   settle: (failure?: FerryError) => void = () => {},
 ): TransformStream<Uint8Array, Uint8Array> {
@@ -42,7 +47,16 @@ export function verifyingStream(
       held = chunk;
     },
     async flush(controller) {
-      if ((await hasher).digest('hex') !== expected) {
+      const digest = (await hasher).digest('hex');
+      let want: string;
+      try {
+        want = typeof expected === 'string' ? expected : await expected();
+      } catch (error) {
+        const failure = error instanceof FerryError ? error : hashMismatch(name);
+        settle(failure);
+        throw failure;
+      }
+      if (digest !== want) {
         const failure = hashMismatch(name);
         settle(failure);
         throw failure;
