@@ -26,7 +26,10 @@ export function toHex(bytes: Uint8Array): string {
 }
 
 export function randomBytes(length: number): Uint8Array<ArrayBuffer> {
-  return crypto.getRandomValues(new Uint8Array(length));
+  const out = new Uint8Array(length);
+  // getRandomValues fills at most 65,536 bytes a call (WebCrypto §10.1.1).
+  for (let i = 0; i < length; i += 65_536) crypto.getRandomValues(out.subarray(i, i + 65_536));
+  return out;
 }
 
 /** Constant-time comparison of two equal-length strings (tokens, hashes). */

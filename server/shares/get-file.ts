@@ -24,8 +24,9 @@ import { parseRange } from './range.ts';
 import type { TicketRecord } from './store.ts';
 
 const INDEX = /^(0|[1-9][0-9]{0,3})$/;
-/** How often a running response records the bytes the socket has accepted. */
+/** How often a running response records the bytes the socket has accepted: by time and by bytes. */
 const COVERAGE_CHECKPOINT_MS = 2000;
+const COVERAGE_CHECKPOINT_BYTES = 1024 * 1024;
 
 /** An open ticket is usable while not idle; a completed one for a grace period after completion. */
 function ticketUsable(ticket: TicketRecord, now: number, idleMs: number): boolean {
@@ -103,19 +104,29 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
     return;
   }
 
-  const transfer = pump(blobs.read(blobId, start, end), res, end - start + 1);
-  // Every few seconds while bytes flow, record what the socket has accepted so far. This
-  // keeps a long transfer's ticket from lapsing (recording touches it) and, because the
-  // coverage is on disk, a server killed mid-response still knows what it sent: the
-  // resumed Range request then completes the ticket. A stalled client records nothing and
+  // While bytes flow, record what the socket has accepted so far: every COVERAGE_CHECKPOINT_BYTES
+  // and every few seconds. This keeps a long transfer's ticket from lapsing (recording
+  // touches it) and, because the coverage is on disk, a server killed mid-response still
+  // knows all it sent but the last MiB or so; the client re-fetches a little more than that
+  // when it resumes after a dropped connection (client/lib/transfer/receive/resume.ts), so
+  // the coverage stays whole and the ticket completes. A stalled client records nothing and
   // so holds its place no longer than the idle time.
   let recorded = 0;
+  let recording = false;
   const record = async (): Promise<void> => {
     const accepted = transfer.accepted();
-    if (ticket.state !== 'open' || accepted === recorded) return;
+    if (ticket.state !== 'open' || accepted === recorded || recording) return;
     recorded = accepted;
-    await shares.recordCoverage(ticket.hash, index, start, start + accepted, config.now());
+    recording = true;
+    try {
+      await shares.recordCoverage(ticket.hash, index, start, start + accepted, config.now());
+    } finally {
+      recording = false;
+    }
   };
+  const transfer = pump(blobs.read(blobId, start, end), res, end - start + 1, (accepted) => {
+    if (accepted - recorded >= COVERAGE_CHECKPOINT_BYTES) void record().catch(() => undefined);
+  });
   const checkpoint = setInterval(
     () => void record().catch(() => undefined),
     Math.max(200, Math.min(COVERAGE_CHECKPOINT_MS, Math.floor(config.ticketIdleMs / 3))),
@@ -133,13 +144,20 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
  * of them when the response finished, otherwise the sum of writes whose callback succeeded.
  * `accepted()` is that sum so far.
  */
-function pump(source: Readable, res: ServerResponse, total: number): { done: Promise<number>; accepted(): number } {
+function pump(
+  source: Readable,
+  res: ServerResponse,
+  total: number,
+  onAccepted: (accepted: number) => void,
+): { done: Promise<number>; accepted(): number } {
   let accepted = 0;
   const done = new Promise<number>((resolve) => {
     let finished = false;
     source.on('data', (chunk: Buffer) => {
       const ok = res.write(chunk, (error) => {
-        if (!error) accepted += chunk.length;
+        if (error) return;
+        accepted += chunk.length;
+        onAccepted(accepted);
       });
       if (!ok) source.pause();
     });

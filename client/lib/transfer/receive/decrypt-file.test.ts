@@ -5,6 +5,7 @@ import { FerryError } from '../../../../shared/errors.ts';
 import { deriveFileKey, deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
 import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
 import { type DecryptDeps, decryptFile, type FileJob } from './decrypt-file.ts';
+import { REWIND_BYTES, rewindRecord } from './resume.ts';
 
 const R = 1024;
 
@@ -74,14 +75,26 @@ describe('decryptFile', () => {
     await expect(file.result).resolves.toBeUndefined();
   });
 
-  it('resumes a dropped connection from the first missing record, record-aligned', async () => {
+  it('resumes a dropped connection record-aligned, re-fetching up to 2 MiB before the gap', async () => {
+    const { plain, sealed, job, cipher } = await setup(3 * 1024 * 1024);
+    const dropAt = 2_600_000;
+    const server = fakeServer(sealed, [dropAt]);
+    const file = decryptFile(job, server.deps);
+    expect(await collect(file.stream)).toEqual(plain);
+    await file.result;
+    const received = Math.floor(dropAt / 1040);
+    expect(server.starts).toEqual([0, rewindRecord(cipher, received) * 1040]);
+    expect(server.starts[1]).toBeGreaterThan(0);
+    expect(received * 1040 - server.starts[1]!).toBeGreaterThanOrEqual(REWIND_BYTES);
+  });
+
+  it('re-fetches a small file from the start after a drop and hands each record on once', async () => {
     const { plain, sealed, job } = await setup(10_000);
     const server = fakeServer(sealed, [2100, 1400]);
     const file = decryptFile(job, server.deps);
     expect(await collect(file.stream)).toEqual(plain);
     await file.result;
-    // 2100 bytes = records 0 and 1 complete (1040 each) + 20 bytes of record 2.
-    expect(server.starts).toEqual([0, 2080, 2080 + 1040]);
+    expect(server.starts).toEqual([0, 0, 0]);
   });
 
   it('gives up after a bounded number of attempts', async () => {

@@ -12,15 +12,16 @@
  *
  * It runs the same in the receive worker and, where streams cannot be transferred, on the
  * page. Memory stays at about one record plus the stream queues whatever the file size.
- * A dropped connection resumes from the first record not yet received (resume.ts), with
- * the same ticket, so the server counts the bytes once (ARCHITECTURE.md "Download limits").
+ * A dropped connection resumes a little before the first record not yet received
+ * (resume.ts), with the same ticket, so the server counts the bytes once
+ * (ARCHITECTURE.md "Download limits").
  */
 import { createBLAKE3 } from 'hash-wasm';
 import { FerryError } from '../../../../shared/errors.ts';
 import { decryptRecord, type FileCipher } from '../../../../shared/records.ts';
 import { fetchCiphertext } from '../../api/share-client.ts';
 import { RecordChunker } from './record-chunker.ts';
-import { backoffDelay, isRetryable, MAX_RESUME_ATTEMPTS, resumeOffset } from './resume.ts';
+import { backoffDelay, isRetryable, MAX_RESUME_ATTEMPTS, resumeOffset, rewindRecord } from './resume.ts';
 import { type IncrementalHasher, verifyingStream } from './verify-stream.ts';
 
 /** Everything needed to fetch and open one file. */
@@ -71,8 +72,12 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
   const now = deps.now ?? (() => Date.now());
   /** The current response is a prefix of a file still being uploaded (`…/*`). */
   let growing = false;
-  /** Records already received when the current response started. */
-  let firstOfResponse = 0;
+  /** The next record to hand on; records before it that arrive again are dropped. */
+  let delivered = 0;
+  /** `delivered` when the current response started. */
+  let deliveredAtStart = 0;
+  /** The last response broke off: start the next one a little earlier (resume.ts). */
+  let rewind = false;
   let lastRecordAt = now();
   let settle: { resolve: () => void; reject: (e: unknown) => void } = { resolve: () => {}, reject: () => {} };
   const result = new Promise<void>((resolve, reject) => {
@@ -83,8 +88,9 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
 
   /** Opens (or reopens, record-aligned) the ciphertext response. */
   async function connect(): Promise<ReadableStreamDefaultReader<Uint8Array>> {
-    chunker.restart();
-    firstOfResponse = chunker.nextIndex;
+    chunker.restart(rewind ? rewindRecord(cipher, delivered) : delivered);
+    rewind = false;
+    deliveredAtStart = delivered;
     const start = resumeOffset(cipher, chunker.nextIndex);
     const auth = { readerToken: job.readerToken, ticket: job.ticket };
     const response = await deps.fetchCiphertext(job.shareId, job.index, auth, start, undefined, abort.signal);
@@ -104,7 +110,7 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
           // All the sender had uploaded so far: ask for more, pausing if this piece
           // brought no whole record (it would only send the same partial record again).
           reader = null;
-          if (chunker.nextIndex === firstOfResponse) await waitForSender();
+          if (delivered === deliveredAtStart) await waitForSender();
           continue;
         }
         // The server ended the body early: treat like a dropped connection.
@@ -118,6 +124,7 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
         }
         failures++;
         if (!isRetryable(error) || failures > MAX_RESUME_ATTEMPTS) throw error;
+        rewind = true;
         await deps.sleep(backoffDelay(failures));
       }
     }
@@ -138,12 +145,16 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): Decr
         try {
           while (!chunker.done) {
             const sealed = chunker.push(await readSome());
+            let handed = false;
             for (const { index, sealed: bytes } of sealed) {
+              if (index < delivered) continue; // re-fetched after a rewind: already handed on
               controller.enqueue(await decryptRecord(cipher, index, bytes));
+              delivered = index + 1;
+              handed = true;
               failures = 0;
               lastRecordAt = now();
             }
-            if (sealed.length > 0) break;
+            if (handed) break;
           }
           if (chunker.done) {
             await reader?.cancel().catch(() => {});

@@ -44,8 +44,12 @@ export class RecordChunker {
     return this.#filled;
   }
 
-  /** Forgets a partly received record and expects a new response starting at `nextIndex`. */
-  restart(): void {
+  /**
+   * Forgets a partly received record and expects a new response starting at record `from`
+   * (default `nextIndex`; an earlier record when a resume re-fetches some on purpose).
+   */
+  restart(from = this.#next): void {
+    this.#next = from;
     this.#buffer = null;
     this.#filled = 0;
   }

@@ -1,8 +1,13 @@
 /**
  * Where and when a dropped download starts again. A resumed request asks for ciphertext
  * from the first byte of the first record not yet fully received (RFC 9110 §14.1.2,
- * `Range: bytes=<offset>-`), so every response begins on a record boundary and the
- * records already decrypted and handed on are never fetched twice.
+ * `Range: bytes=<offset>-`), so every response begins on a record boundary.
+ *
+ * After a dropped connection (not after a normal end of a growing file) the request starts
+ * up to REWIND_BYTES earlier and the re-fetched records are discarded: the server records
+ * what it has sent at least every 1 MiB, so a server killed mid-response may not know
+ * about the last MiB it sent, and a download that resumed past that point would leave a
+ * hole in its coverage and never count as complete (server/shares/get-file.ts).
  */
 import { FerryError } from '../../../../shared/errors.ts';
 import { cipherRange, type RecordLayout, recordCount } from '../../../../shared/records.ts';
@@ -11,6 +16,14 @@ import { cipherRange, type RecordLayout, recordCount } from '../../../../shared/
 export const MAX_RESUME_ATTEMPTS = 5;
 const BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 8000;
+
+/** How far before the first missing byte a request after a dropped connection starts. */
+export const REWIND_BYTES = 2 * 1024 * 1024;
+
+/** The record a request after a dropped connection starts at: REWIND_BYTES before `nextRecord`. */
+export function rewindRecord(layout: RecordLayout, nextRecord: number): number {
+  return Math.max(0, nextRecord - Math.ceil(REWIND_BYTES / (layout.recordSize + 16)));
+}
 
 /** Ciphertext offset a resumed request starts at, given the first record still missing. */
 export function resumeOffset(layout: RecordLayout, nextRecord: number): number {
