@@ -1,7 +1,10 @@
 /**
  * `npm run bench`: Ferry's benchmarks, each against a baseline measured in the same run.
  *
- *   upload    1 GiB through the real app (hash + encrypt + tus) vs fetch(PUT File) to the sink
+ *   upload    1 GiB through the real app (hash + encrypt + tus) vs fetch(PUT File) to the sink,
+ *             twice: in a bare Chromium with no DevTools protocol attached (bench/send-page,
+ *             the headline figure) and under Playwright (CDP, whose Network domain keeps and
+ *             slows request bodies: not what a user's browser does)
  *   hash      the app's worker Hasher vs one hash-wasm blake3() over the same bytes in memory
  *   download  the recipient page saving the share through the service-worker stream
  *   memory    peak JS heap (pages + workers + service worker) and server RSS growth
@@ -18,9 +21,11 @@ import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import type { BenchWindow } from './hash-page/api.ts';
+import { type BareRun, runBare } from './lib/bare.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer, PeakSampler } from './lib/server.ts';
@@ -105,6 +110,7 @@ function sourceTree(tmp: string): { root: string; label: string } {
   // The benchmark's own files as they are now, and the checkout's dependencies.
   cpSync(join(ROOT, 'bench', 'serve.ts'), join(root, 'bench', 'serve.ts'));
   cpSync(join(ROOT, 'bench', 'hash-page'), join(root, 'bench', 'hash-page'), { recursive: true });
+  cpSync(join(ROOT, 'bench', 'send-page'), join(root, 'bench', 'send-page'), { recursive: true });
   symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
   return { root, label: commit.slice(0, 12) };
 }
@@ -125,6 +131,20 @@ async function buildHashPage(root: string, outDir: string): Promise<void> {
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false },
     worker: { format: 'es' },
+  });
+}
+
+/** bench/send-page: the app's Picker and Sender driven by URL parameters, for a bare browser. */
+async function buildSendPage(root: string, outDir: string): Promise<void> {
+  await build({
+    configFile: false,
+    root: join(root, 'bench', 'send-page'),
+    base: '/',
+    logLevel: 'warn',
+    define: { global: 'globalThis' },
+    plugins: [svelte()],
+    worker: { format: 'es' },
+    build: { outDir, emptyOutDir: true, target: 'es2022', sourcemap: false },
   });
 }
 
@@ -345,9 +365,10 @@ async function main(): Promise<void> {
   const source = sourceTree(tmp);
   log(`source ${source.label}, size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`);
 
-  log('building the app (bench/out/app) and the hash page (bench/out/hash-page)…');
+  log('building the app (bench/out/app), the hash page and the send page (bench/out/{hash,send}-page)…');
   await buildApp(source.root, join(OUT, 'app'));
   await buildHashPage(source.root, join(OUT, 'hash-page'));
+  await buildSendPage(source.root, join(OUT, 'send-page'));
 
   log('writing test files…');
   const uploadFile = join(tmp, `ferry-bench-${SIZE_MB}MiB.bin`);
@@ -357,6 +378,29 @@ async function main(): Promise<void> {
 
   const hash = await benchHash(hashFile);
   await rm(hashFile, { force: true });
+
+  // No CDP: a bare Chromium opens the send page (served by its own Ferry server) and reports
+  // by navigating to a loopback URL; the PSS of its process tree is sampled meanwhile.
+  const bare: { put: BareRun[]; send: BareRun[]; error?: string } = { put: [], send: [] };
+  const bareServer = await BenchServer.start(source.root, join(OUT, 'send-page'), join(tmp, 'bare-data'));
+  cleanups.push(() => bareServer.stop());
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      for (const mode of ['put', 'send'] as const) {
+        const url = `${bareServer.origin}/?mode=${mode}&mb=${SIZE_MB}&linger=2000`;
+        const run = await runBare(LAUNCH.executablePath, url, transferLimitMs(SIZE));
+        if (!run.ok) throw new Error(`no-CDP ${mode}: ${run.error}`);
+        bare[mode].push(run);
+        log(
+          `upload, no CDP: ${mode === 'put' ? 'fetch(PUT) sink' : 'Ferry send     '} ${mbps(SIZE, run.ms).toFixed(0)} MB/s (browser PSS peak ${mib(run.peakPss)})`,
+        );
+      }
+    }
+  } catch (error) {
+    bare.error = String(error instanceof Error ? error.message : error);
+    log(`no-CDP upload FAILED: ${bare.error}`);
+  }
+  await bareServer.stop();
 
   const server = await BenchServer.start(source.root, join(OUT, 'app'), join(tmp, 'data'));
   cleanups.push(() => server.stop());
@@ -415,6 +459,10 @@ async function main(): Promise<void> {
   const sink = sinkMs.length ? mbps(SIZE, median(sinkMs)) : Number.NaN;
   const ferry = ferryMs.length ? mbps(SIZE, median(ferryMs)) : Number.NaN;
   const uploadRatio = ferry / sink;
+  const bareSink = bare.put.length ? mbps(SIZE, median(bare.put.map((r) => r.ms))) : Number.NaN;
+  const bareFerry = bare.send.length ? mbps(SIZE, median(bare.send.map((r) => r.ms))) : Number.NaN;
+  const bareRatio = bareFerry / bareSink;
+  const barePss = (runs: BareRun[]) => (runs.length ? Math.max(...runs.map((r) => r.peakPss)) : Number.NaN);
   const senderPeak = maxOf(senderHeaps, 'total');
   const recipientPeak = downloadResult?.heap.total ?? Number.NaN;
   const rssUp = uploadRssPeak - idleRss;
@@ -424,7 +472,8 @@ async function main(): Promise<void> {
     '',
     `Ferry bench ${started.toISOString()} at ${source.label} (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS})`,
     `${pad('throughput', 34)}${rpad('baseline MB/s', 14)}${rpad('ferry MB/s', 12)}${rpad('ratio', 8)}${rpad('goal', 8)}  ok`,
-    `${pad('upload: send vs fetch(PUT) sink', 34)}${rpad(f(sink), 14)}${rpad(f(ferry), 12)}${rpad(f(uploadRatio, 2), 8)}${rpad('≥ 0.80', 8)}  ${yes(uploadRatio >= GOALS.uploadRatio)}`,
+    `${pad('upload, no CDP: send vs fetch(PUT)', 34)}${rpad(f(bareSink), 14)}${rpad(f(bareFerry), 12)}${rpad(f(bareRatio, 2), 8)}${rpad('≥ 0.80', 8)}  ${yes(bareRatio >= GOALS.uploadRatio)}`,
+    `${pad('upload under CDP (Playwright)', 34)}${rpad(f(sink), 14)}${rpad(f(ferry), 12)}${rpad(f(uploadRatio, 2), 8)}${rpad('—', 8)}`,
     `${pad('hash: Hasher vs blake3() one-shot', 34)}${rpad(f(hashOne), 14)}${rpad(f(hashInc), 12)}${rpad(f(hashInc / hashOne, 2), 8)}${rpad('—', 8)}`,
     `${pad('download: SW stream, to disk', 34)}${rpad('—', 14)}${rpad(downloadResult ? f(mbps(SIZE, downloadResult.ms)) : '—', 12)}`,
     `${pad('memory (peak)', 34)}${rpad('MiB', 14)}${rpad('goal', 12)}  ok`,
@@ -432,9 +481,12 @@ async function main(): Promise<void> {
     `${pad('recipient JS heap, page+wkrs+SW', 34)}${rpad(f(recipientPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(recipientPeak < GOALS.heapBytes)}`,
     `${pad('server RSS growth, upload', 34)}${rpad(f(rssUp / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssUp < GOALS.serverRssGrowth)}`,
     `${pad('server RSS growth, download', 34)}${rpad(f(rssDown / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssDown < GOALS.serverRssGrowth)}`,
-    `(server idle RSS ${f(idleRss / MiB, 1)} MiB. Whole browser, all processes, peak PSS: sender ${f(maxOf(senderHeaps, 'treePss') / MiB, 0)} MiB`,
-    ` vs ${f(maxOf(sinkHeaps, 'treePss') / MiB, 0)} MiB for fetch(PUT); recipient ${f((downloadResult?.heap.treePss ?? Number.NaN) / MiB, 0)} MiB)`,
+    `${pad('browser PSS, no CDP: send / PUT', 34)}${rpad(`${f(barePss(bare.send) / MiB, 0)} / ${f(barePss(bare.put) / MiB, 0)}`, 14)}${rpad('—', 12)}`,
+    `(server idle RSS ${f(idleRss / MiB, 1)} MiB. Whole browser, all processes, peak PSS under CDP (Playwright, Network domain`,
+    ` on): sender ${f(maxOf(senderHeaps, 'treePss') / MiB, 0)} MiB vs ${f(maxOf(sinkHeaps, 'treePss') / MiB, 0)} MiB for fetch(PUT); recipient ${f((downloadResult?.heap.treePss ?? Number.NaN) / MiB, 0)} MiB.`,
+    ` No CDP: a bare headless Chromium on bench/send-page, source = one 16 MiB block repeated, in memory)`,
   ];
+  if (bare.error) lines.push(`no-CDP upload error: ${bare.error}`);
   if (uploadError) lines.push(`upload error: ${uploadError}`);
   if (downloadError) lines.push(`download error: ${downloadError}`);
   console.log(lines.join('\n'));
@@ -446,7 +498,19 @@ async function main(): Promise<void> {
     hashBytes: HASH_SIZE,
     runs: RUNS,
     goals: GOALS,
+    uploadNoCdp: {
+      measured: 'bare headless Chromium, no DevTools protocol attached (bench/lib/bare.ts)',
+      sinkMs: bare.put.map((r) => r.ms),
+      ferryMs: bare.send.map((r) => r.ms),
+      sinkMBps: bareSink,
+      ferryMBps: bareFerry,
+      ratio: bareRatio,
+      sinkRuns: bare.put,
+      ferryRuns: bare.send,
+      error: bare.error ?? null,
+    },
     upload: {
+      measured: 'Playwright (CDP attached, Network domain enabled)',
       sinkMs,
       ferryMs,
       sinkMBps: sink,
@@ -481,7 +545,7 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT, `result-${stamp}.json`), json);
   writeFileSync(join(OUT, 'latest.json'), json);
   log(`wrote bench/out/result-${stamp}.json`);
-  if (uploadError || downloadError) process.exitCode = 1;
+  if (uploadError || downloadError || bare.error) process.exitCode = 1;
 }
 
 try {
