@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ICE_TRANSPORT_POLICIES, type IceTransportPolicy } from '../shared/signaling.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -35,8 +36,17 @@ export interface FerryConfig {
   benchSink: boolean;
   /** Reverse proxies (IPs or CIDRs) whose X-Forwarded-For is believed (signaling/client-address.ts). */
   trustedProxies: string[];
-  /** STUN and TURN for WebRTC; TURN credentials use coturn's shared secret (signaling/ice.ts). */
-  ice: { stunUrls: string[]; turnUrls: string[]; turnSecret: string | null; turnTtlS: number };
+  /**
+   * STUN and TURN for WebRTC; TURN credentials use coturn's shared secret (signaling/ice.ts).
+   * `transportPolicy` is RTCConfiguration.iceTransportPolicy: `relay` makes clients use TURN only.
+   */
+  ice: {
+    stunUrls: string[];
+    turnUrls: string[];
+    turnSecret: string | null;
+    turnTtlS: number;
+    transportPolicy: IceTransportPolicy;
+  };
   /** WebSocket signaling at /signal: keep-alive ping interval, connections per client network, flood limit. */
   signaling: { heartbeatMs: number; maxConnectionsPerIp: number; messageBurst: number; messagesPerSecond: number };
   version: string;
@@ -69,7 +79,7 @@ export function defaultConfig(): FerryConfig {
     maxJsonBytes: 2 * 1024 * 1024,
     benchSink: false,
     trustedProxies: [],
-    ice: { stunUrls: [], turnUrls: [], turnSecret: null, turnTtlS: 3600 },
+    ice: { stunUrls: [], turnUrls: [], turnSecret: null, turnTtlS: 3600, transportPolicy: 'all' },
     signaling: { heartbeatMs: 25_000, maxConnectionsPerIp: 50, messageBurst: 100, messagesPerSecond: 50 },
     version: packageVersion(),
     now: Date.now,
@@ -86,6 +96,14 @@ function positiveInt(name: string, text: string | undefined): number | undefined
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${text}"`);
   return n;
+}
+
+/** FERRY_ICE_TRANSPORT_POLICY: `all` (default) or `relay`. */
+export function iceTransportPolicy(text: string | undefined): IceTransportPolicy | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const policy = ICE_TRANSPORT_POLICIES.find((p) => p === text.trim().toLowerCase());
+  if (!policy) throw new Error(`FERRY_ICE_TRANSPORT_POLICY must be "all" or "relay", got "${text}"`);
+  return policy;
 }
 
 function list(text: string | undefined): string[] {
@@ -124,6 +142,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
       turnUrls: list(env.FERRY_TURN_URLS),
       turnSecret: env.FERRY_TURN_SECRET || null,
       turnTtlS: positiveInt('FERRY_TURN_TTL_S', env.FERRY_TURN_TTL_S) ?? base.ice.turnTtlS,
+      transportPolicy: iceTransportPolicy(env.FERRY_ICE_TRANSPORT_POLICY) ?? base.ice.transportPolicy,
     },
     signaling: {
       ...base.signaling,

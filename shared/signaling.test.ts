@@ -60,4 +60,23 @@ describe('parseServerMessage', () => {
     };
     expect(parseServerMessage(JSON.stringify(welcome)).ok).toBe(true);
   });
+
+  it('reads the ICE transport policy of a welcome: `all` when absent, `relay`, nothing else', () => {
+    const welcome = (ice: Record<string, unknown>) =>
+      JSON.stringify({
+        type: 'welcome',
+        peerId: PEER,
+        name: 'Amber Otter',
+        network: 'network:AAAAAAAAAAAAAAAAAAAAAA',
+        ice,
+      });
+    const policy = (ice: Record<string, unknown>) => {
+      const parsed = parseServerMessage(welcome(ice));
+      return parsed.ok && parsed.message.type === 'welcome' ? parsed.message.ice.iceTransportPolicy : 'refused';
+    };
+    expect(policy({ iceServers: [], expiresAt: null })).toBe('all');
+    expect(policy({ iceServers: [], expiresAt: null, iceTransportPolicy: 'relay' })).toBe('relay');
+    expect(policy({ iceServers: [], expiresAt: null, iceTransportPolicy: 'all' })).toBe('all');
+    expect(policy({ iceServers: [], expiresAt: null, iceTransportPolicy: 'host' })).toBe('refused');
+  });
 });

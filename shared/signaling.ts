@@ -97,9 +97,15 @@ export const iceServerSchema = z.object({
 });
 export type IceServer = z.infer<typeof iceServerSchema>;
 
-/** `GET /api/ice`, and part of `welcome`: what to pass as RTCConfiguration.iceServers. */
+/** RTCConfiguration.iceTransportPolicy: `relay` uses TURN candidates only. */
+export const ICE_TRANSPORT_POLICIES = ['all', 'relay'] as const;
+export type IceTransportPolicy = (typeof ICE_TRANSPORT_POLICIES)[number];
+
+/** `GET /api/ice`, and part of `welcome`: RTCConfiguration.iceServers and iceTransportPolicy. */
 export const iceConfigSchema = z.object({
   iceServers: z.array(iceServerSchema),
+  /** Absent from older servers: `all`. */
+  iceTransportPolicy: z.enum(ICE_TRANSPORT_POLICIES).default('all'),
   /** When TURN credentials stop working (ms since the epoch); null without TURN. */
   expiresAt: z.number().int().nullable(),
 });

@@ -21,11 +21,12 @@ export function turnCredential(secret: string, username: string): string {
 export function iceConfig(ice: FerryConfig['ice'], now: number, id: string): IceConfig {
   const iceServers: IceServer[] = [];
   if (ice.stunUrls.length > 0) iceServers.push({ urls: [...ice.stunUrls] });
-  if (ice.turnUrls.length === 0 || !ice.turnSecret) return { iceServers, expiresAt: null };
+  const iceTransportPolicy = ice.transportPolicy;
+  if (ice.turnUrls.length === 0 || !ice.turnSecret) return { iceServers, iceTransportPolicy, expiresAt: null };
   const expiry = Math.floor(now / 1000) + ice.turnTtlS;
   const username = `${expiry}:${id}`;
   iceServers.push({ urls: [...ice.turnUrls], username, credential: turnCredential(ice.turnSecret, username) });
-  return { iceServers, expiresAt: expiry * 1000 };
+  return { iceServers, iceTransportPolicy, expiresAt: expiry * 1000 };
 }
 
 /** GET /api/ice: fresh credentials for a client whose earlier ones are about to expire. */

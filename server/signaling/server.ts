@@ -66,6 +66,9 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   if (config.ice.turnUrls.length > 0 && !config.ice.turnSecret) {
     config.log('signaling: FERRY_TURN_URLS is set without FERRY_TURN_SECRET, so TURN is left out.');
   }
+  if (config.ice.transportPolicy === 'relay' && (config.ice.turnUrls.length === 0 || !config.ice.turnSecret)) {
+    config.log('signaling: FERRY_ICE_TRANSPORT_POLICY is relay but no TURN is configured, so browsers cannot connect.');
+  }
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());

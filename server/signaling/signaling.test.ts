@@ -45,6 +45,7 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
         turnUrls: ['turn:turn.example.org:3478?transport=udp'],
         turnSecret: 's3cret',
         turnTtlS: 600,
+        transportPolicy: 'relay',
       },
     });
   });
@@ -234,7 +235,8 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
 
   it('hands out TURN credentials in coturn’s shared-secret scheme', async () => {
     const a = await connect(server);
-    const { iceServers, expiresAt } = a.welcome.ice;
+    const { iceServers, expiresAt, iceTransportPolicy } = a.welcome.ice;
+    expect(iceTransportPolicy).toBe('relay');
     const expiry = Math.floor(server.clock.now / 1000) + 600;
     expect(expiresAt).toBe(expiry * 1000);
     expect(iceServers[0]).toEqual({ urls: ['stun:stun.example.org:3478'] });
@@ -245,6 +247,7 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
 
     const answer = await api(server.url, 'GET', '/api/ice');
     expect(answer.status).toBe(200);
+    expect((answer.json as { iceTransportPolicy?: string }).iceTransportPolicy).toBe('relay');
     const fresh = (answer.json as { iceServers: Array<{ username?: string; credential?: string }> }).iceServers[1]!;
     expect(fresh.username).toMatch(new RegExp(`^${expiry}:[A-Za-z0-9_-]{12}$`));
     expect(fresh.credential).toBe(createHmac('sha1', 's3cret').update(fresh.username!).digest('base64'));
@@ -278,7 +281,7 @@ describe('signaling without trusted proxies', () => {
     const b = await connect(server, { headers: FORWARDED });
     expect(b.welcome.network).toBe(a.welcome.network);
     expect((await b.next('room')).peers.map((p) => p.id)).toEqual([a.id]);
-    expect(b.welcome.ice).toEqual({ iceServers: [], expiresAt: null });
+    expect(b.welcome.ice).toEqual({ iceServers: [], iceTransportPolicy: 'all', expiresAt: null });
   });
 
   it('closes a peer that stops answering pings, and its room hears it leave', async () => {

@@ -198,7 +198,7 @@ export class Nearby {
     const existing = this.#connections[peerId];
     if (existing) return existing;
     if (!this.signaling.self) return null;
-    const link = new PeerLink(initiator, this.signaling.iceServers, {
+    const link = new PeerLink(initiator, this.signaling.ice, {
       signal: (data) => void this.signaling.relay(peerId, 'signal', data),
       connect: () => {
         connection.onConnect().catch((error: unknown) => this.#drop(peerId, asFerryError(error)));

@@ -10,6 +10,7 @@ import './process-shim.ts';
 import SimplePeer from 'simple-peer';
 import { FerryError } from '../../../shared/errors.ts';
 import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../../shared/p2p.ts';
+import type { Route } from './route.ts';
 
 /** Resume sending when the channel's queue drains below this. */
 export const LOW_WATER_MARK = 1024 * 1024;
@@ -20,7 +21,14 @@ export const CONNECT_TIMEOUT_MS = 30_000;
 /** What RTCSctpTransport.maxMessageSize means when a browser does not say (RFC 8841 §6.1). */
 const DEFAULT_MAX_MESSAGE_SIZE = 65_536;
 
-export type Route = 'direct' | 'relayed';
+export type { Route } from './route.ts';
+
+/** From the signaling server's `welcome` (shared/signaling.ts IceConfig). */
+export interface IceSettings {
+  iceServers: RTCIceServer[];
+  /** `relay`: TURN candidates only (RTCConfiguration.iceTransportPolicy). */
+  iceTransportPolicy: RTCIceTransportPolicy;
+}
 
 export interface PeerLinkEvents {
   /** Pass to the signaling relay, kind `signal`. */
@@ -47,11 +55,12 @@ export class PeerLink {
   #closed = false;
   #timeout: ReturnType<typeof setTimeout>;
 
-  constructor(initiator: boolean, iceServers: RTCIceServer[], events: PeerLinkEvents) {
+  constructor(initiator: boolean, ice: IceSettings, events: PeerLinkEvents) {
     this.initiator = initiator;
     this.#events = events;
+    const config: RTCConfiguration = { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy };
     // objectMode keeps text frames as strings (a byte stream would turn them into Buffers).
-    this.#peer = new SimplePeer({ initiator, trickle: true, config: { iceServers }, objectMode: true });
+    this.#peer = new SimplePeer({ initiator, trickle: true, config, objectMode: true });
     this.#timeout = setTimeout(
       () => this.#fail(new FerryError('NETWORK_ERROR', 'The other device could not be reached directly.')),
       CONNECT_TIMEOUT_MS,

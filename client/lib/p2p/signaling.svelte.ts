@@ -8,7 +8,7 @@
  */
 import {
   type ClientMessage,
-  type IceServer,
+  type IceConfig,
   parseServerMessage,
   type RelayKind,
   type RoomPeer,
@@ -55,7 +55,7 @@ export class SignalingClient {
   #self = $state<{ peerId: string; name: string } | null>(null);
   #device = $state<DeviceIdentity | null>(null);
   #peers = $state<NearbyPeer[]>([]);
-  #iceServers: IceServer[] = [];
+  #ice: Pick<IceConfig, 'iceServers' | 'iceTransportPolicy'> = { iceServers: [], iceTransportPolicy: 'all' };
   #network: string | null = null;
   #socket: WebSocket | null = null;
   #attempt = 0;
@@ -84,9 +84,12 @@ export class SignalingClient {
   get peers(): readonly NearbyPeer[] {
     return this.#peers;
   }
-  /** ICE servers from the last `welcome` (empty without STUN/TURN: host candidates only). */
-  get iceServers(): IceServer[] {
-    return this.#iceServers;
+  /**
+   * ICE servers (empty without STUN/TURN: host candidates only) and transport policy
+   * (`relay`: TURN only) from the last `welcome`.
+   */
+  get ice(): Pick<IceConfig, 'iceServers' | 'iceTransportPolicy'> {
+    return this.#ice;
   }
 
   /** Opens the connection (and keeps reopening it until stop()). */
@@ -175,7 +178,7 @@ export class SignalingClient {
         this.#status = 'open';
         this.#self = { peerId: message.peerId, name: message.name };
         this.#network = message.network;
-        this.#iceServers = message.ice.iceServers;
+        this.#ice = { iceServers: message.ice.iceServers, iceTransportPolicy: message.ice.iceTransportPolicy };
         this.#startTimers();
         this.#sayHello();
         this.#emit('welcome', message);
