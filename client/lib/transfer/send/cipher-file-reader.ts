@@ -10,8 +10,8 @@ import { encryptedSize, plainRange, type RecordLayout, recordAtCipherOffset } fr
 
 export interface CipherSource {
   layout: RecordLayout;
-  /** Ciphertext bytes [start, end). */
-  encrypt: (start: number, end: number) => Promise<Uint8Array<ArrayBuffer>>;
+  /** Ciphertext bytes [start, end): a Blob is used as it is, bytes are copied into one. */
+  encrypt: (start: number, end: number) => Promise<Blob | Uint8Array<ArrayBuffer>>;
   /**
    * Awaited before plaintext [0, plainEnd) is encrypted. The sender uses it to make sure a
    * hash checkpoint covering those bytes is stored first, so that after a reload a file
@@ -35,11 +35,11 @@ export function plainEndOf(layout: RecordLayout, cipherEnd: number): number {
 
 export function cipherSourceOf(source: CipherSource): TusFileSource {
   const size = encryptedSize(source.layout);
-  // A Blob as soon as the bytes are there: building it copies the chunk, which a slice read
-  // ahead then does while the previous chunk is still being uploaded.
+  // The encrypt worker hands over a Blob it built (no copy here); plain bytes are made one.
   const produce = async (start: number, stop: number): Promise<Blob> => {
     await source.beforeEncrypt?.(plainEndOf(source.layout, stop));
-    return new Blob([await source.encrypt(start, stop)]);
+    const bytes = await source.encrypt(start, stop);
+    return bytes instanceof Blob ? bytes : new Blob([bytes]);
   };
   let ahead: { start: number; stop: number; value: Promise<Blob> } | undefined;
   let closed = false;

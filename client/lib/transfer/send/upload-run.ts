@@ -1,7 +1,8 @@
 /**
  * One upload pass over the files of a share that still need sending: per file an encrypt
  * worker source, a BLAKE3 job whose checkpoints gate encryption, and tus options on the
- * Uppy file (token, ciphertext reader, stored upload URL). Used for a fresh send and for a
+ * Uppy file (token, ciphertext reader, stored upload URL). A fresh file is hashed by the
+ * encrypt worker from the bytes it reads (read once); a resumed one by the Hasher. Used for a fresh send and for a
  * resume alike, so both produce byte-identical ciphertext for the same share.
  */
 import type { HttpRequest, HttpResponse } from 'tus-js-client';
@@ -14,6 +15,7 @@ import { cipherFileReader } from './cipher-file-reader.ts';
 import { CoverageGate, checkpointDecision } from './content-check.ts';
 import type { Encryptor } from './encryptor.ts';
 import type { FerryUppy } from './picker.svelte.ts';
+import type { HashNews } from './plain-reader.ts';
 import { nonceOf } from './share-plan.ts';
 
 /** Prefix digests every 16 MiB: the most a re-chosen file is hashed beyond what was sent. */
@@ -59,7 +61,9 @@ export function prepareRun(
   const indexOf = new Map(items.map((item) => [item.uppyId, item.index]));
   const markUploaded = tools.markUploaded ?? ((index) => updateFile(record.id, index, { uploaded: true }));
   const marks: Promise<unknown>[] = [];
+  const fileHashes = new Map<string, FileHash>();
   const onSuccess = (file: { id: string } | undefined) => {
+    if (file) fileHashes.get(file.id)?.uploaded();
     const index = file ? indexOf.get(file.id) : undefined;
     if (index === undefined) return;
     const mark = markUploaded(index);
@@ -70,6 +74,7 @@ export function prepareRun(
   const close = () => {
     uppy.off('upload-success', onSuccess);
     for (const id of opened) tools.encryptor.close(id);
+    for (const hash of fileHashes.values()) hash.close();
   };
   try {
     for (const item of items) {
@@ -78,7 +83,9 @@ export function prepareRun(
       const layout = { size: sent.size, recordSize: sent.recordSize };
       sizes.set(item.uppyId, encryptedSize(layout));
       const gate = new CoverageGate(sent.blake3 ? sent.size : (sent.checkpoint?.offset ?? 0));
-      hashes.push(hashInBackground(record.id, item, sent, gate, tools.hasher));
+      const hash = fileHash(record.id, item, sent, gate, tools.hasher);
+      fileHashes.set(item.uppyId, hash);
+      hashes.push(hash.digest);
       const key = tools.fileKeys.get(item.index);
       if (!key) throw new FerryError('INTERNAL', `File ${item.index} has no key.`);
       const fileId = tools.encryptor.open({
@@ -87,6 +94,8 @@ export function prepareRun(
         nonceBase: nonceOf(sent),
         recordSize: sent.recordSize,
         name: sent.name,
+        checkpointEvery: CHECKPOINT_BYTES,
+        onHash: hash.onHash,
       });
       opened.push(fileId);
       uppy.setFileMeta(item.uppyId, { share: record.id, index: String(item.index) });
@@ -96,8 +105,8 @@ export function prepareRun(
           uploadUrl: sent.uploadUrl,
           fileReader: cipherFileReader({
             layout,
-            encrypt: (start, end) => tools.encryptor.range(fileId, start, end),
-            beforeEncrypt: (plainEnd) => gate.wait(plainEnd),
+            // The worker reads (and maybe hashes) first; it seals once the gate is open.
+            encrypt: (start, end) => tools.encryptor.range(fileId, start, end, (plainEnd) => gate.wait(plainEnd)),
             readAhead: true,
           }),
           // Keep the upload URL as soon as tus has one (tus 1.0 §Creation: 201 + Location),
@@ -143,55 +152,112 @@ export function markDone(uppy: FerryUppy, uppyId: string): void {
   });
 }
 
-function hashInBackground(
-  shareId: string,
-  item: RunItem,
-  sent: SentFile,
-  gate: CoverageGate,
-  hasher: Hasher,
-): Promise<string> {
-  if (sent.blake3) return Promise.resolve(sent.blake3);
+/**
+ * Stores a run's prefix digests in order and opens the gate to each one that is this run's
+ * own; `finish` stores the full BLAKE3 once every checkpoint before it is stored.
+ */
+function checkpointSink(shareId: string, index: number, name: string, gate: CoverageGate) {
   // Checkpoints are stored in order, and the gate opens only to a prefix whose stored
   // digest is this run's own: if another tab stored a larger checkpoint from different
   // bytes, encrypting past this run's proven prefix would reuse nonces on other plaintext.
   let stored = Promise.resolve();
   let failure: unknown;
-  const digest = hasher
-    .hash(item.file, {
-      checkpointEvery: CHECKPOINT_BYTES,
-      onCheckpoint: (offset, value) => {
-        stored = stored
-          .then(async () => {
-            if (failure !== undefined) return;
-            const ours = { offset, digest: value };
-            const kept = await raiseCheckpoint(shareId, item.index, ours);
-            switch (checkpointDecision(ours, kept)) {
-              case 'raise':
-                gate.raise(offset);
-                return;
-              case 'wait':
-                return;
-              case 'changed':
-                throw new FerryError(
-                  'CONTENT_CHANGED',
-                  `${sent.name} differs from what was already sent for this share. Send it again as a new share.`,
-                );
-              case 'gone':
-                throw new FerryError('SHARE_NOT_FOUND', 'That upload is no longer stored in this browser.');
-            }
-          })
-          .catch((error: unknown) => {
-            failure ??= error;
-            gate.fail(error);
-          });
-      },
-    })
-    .then(async (blake3) => {
-      await stored;
-      if (failure !== undefined) throw failure;
-      await updateFile(shareId, item.index, { blake3 });
-      return blake3;
-    });
+  const onCheckpoint = (offset: number, value: string) => {
+    stored = stored
+      .then(async () => {
+        if (failure !== undefined) return;
+        const ours = { offset, digest: value };
+        const kept = await raiseCheckpoint(shareId, index, ours);
+        switch (checkpointDecision(ours, kept)) {
+          case 'raise':
+            gate.raise(offset);
+            return;
+          case 'wait':
+            return;
+          case 'changed':
+            throw new FerryError(
+              'CONTENT_CHANGED',
+              `${name} differs from what was already sent for this share. Send it again as a new share.`,
+            );
+          case 'gone':
+            throw new FerryError('SHARE_NOT_FOUND', 'That upload is no longer stored in this browser.');
+        }
+      })
+      .catch((error: unknown) => {
+        failure ??= error;
+        gate.fail(error);
+      });
+  };
+  const finish = async (blake3: string) => {
+    await stored;
+    if (failure !== undefined) throw failure;
+    await updateFile(shareId, index, { blake3 });
+    return blake3;
+  };
+  return { onCheckpoint, finish };
+}
+
+interface FileHash {
+  digest: Promise<string>;
+  /** Given to the encrypt worker: it hashes the file itself while read in order from 0. */
+  onHash?: (news: HashNews) => void;
+  /** The upload of this file succeeded: hash with the Hasher unless the worker did it all. */
+  uploaded: () => void;
+  /** The run is over: a digest still pending fails with ABORTED. */
+  close: () => void;
+}
+
+/**
+ * The full BLAKE3 of one file being uploaded, and the checkpoints that gate its encryption.
+ * A fresh file (no checkpoint stored) is hashed by the encrypt worker from the very bytes it
+ * encrypts, read once; if that stops (the upload did not start at byte 0, or went past what
+ * was hashed, or finished without reading everything) the Hasher reads the file from the
+ * start instead. A resumed file is hashed by the Hasher, as it always was.
+ */
+function fileHash(shareId: string, item: RunItem, sent: SentFile, gate: CoverageGate, hasher: Hasher): FileHash {
+  const none = () => undefined;
+  if (sent.blake3) return { digest: Promise.resolve(sent.blake3), uploaded: none, close: none };
+  const sink = checkpointSink(shareId, item.index, sent.name, gate);
+  const withHasher = () => {
+    const digest = hasher
+      .hash(item.file, { checkpointEvery: CHECKPOINT_BYTES, onCheckpoint: sink.onCheckpoint })
+      .then(sink.finish);
+    digest.catch((error: unknown) => gate.fail(error));
+    return digest;
+  };
+  if (gate.covered > 0) return { digest: withHasher(), uploaded: none, close: none };
+  let state: 'worker' | 'hasher' | 'done' = 'worker';
+  let settle!: { resolve: (digest: string) => void; reject: (error: unknown) => void };
+  const digest = new Promise<string>((resolve, reject) => {
+    settle = { resolve, reject };
+  });
   digest.catch((error: unknown) => gate.fail(error));
-  return digest;
+  const fallBack = () => {
+    if (state !== 'worker') return;
+    state = 'hasher';
+    withHasher().then(settle.resolve, settle.reject);
+  };
+  const onHash = (news: HashNews) => {
+    if (state !== 'worker') return;
+    switch (news.type) {
+      case 'checkpoint':
+        sink.onCheckpoint(news.offset, news.digest);
+        return;
+      case 'hashed':
+        state = 'done';
+        // Like the Hasher's last checkpoint: the whole file, which the last slice needs.
+        sink.onCheckpoint(sent.size, news.digest);
+        sink.finish(news.digest).then(settle.resolve, settle.reject);
+        return;
+      case 'unhashed':
+        fallBack();
+        return;
+    }
+  };
+  const close = () => {
+    if (state !== 'worker') return;
+    state = 'done';
+    settle.reject(new FerryError('ABORTED', 'The upload was stopped.'));
+  };
+  return { digest, onHash, uploaded: fallBack, close };
 }
