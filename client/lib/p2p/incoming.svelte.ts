@@ -16,6 +16,7 @@ import { deriveShareKeys } from '../../../shared/keys.ts';
 import { fileCipher, type Manifest, openManifest } from '../../../shared/manifest.ts';
 import { type ControlMessage, type ControlMessageOf, decodeRecordFrame } from '../../../shared/p2p.ts';
 import { type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
+import { attention } from '../pwa/attention.ts';
 import { chooseTarget } from '../transfer/receive/sinks.ts';
 import { verifyingStream } from '../transfer/receive/verify-stream.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
@@ -112,6 +113,8 @@ export class IncomingTransfer {
       this.#perFile = manifest.files.map(() => 0);
       this.#lastAck = manifest.files.map(() => 0);
       this.#phase = 'offered';
+      const count = manifest.files.length === 1 ? 'a file' : `${manifest.files.length} files`;
+      void attention.notify('Files offered nearby', `${this.peerName} wants to send you ${count}.`);
     } catch (error) {
       this.#refuse(
         error instanceof FerryError ? error : new FerryError('MANIFEST_INVALID', 'The offer was not valid.'),
@@ -126,6 +129,7 @@ export class IncomingTransfer {
       (error) => this.#refuse(error),
     );
     this.#phase = 'receiving';
+    attention.running(this, true);
     this.#link.sendControl({ type: 'answer', transfer: this.id, accept: true });
     void this.#link.route().then((route) => {
       this.#route = route;
@@ -164,13 +168,17 @@ export class IncomingTransfer {
   /** The connection is gone or the sender cancelled. */
   fail(error: FerryError): void {
     if (!this.active) return;
+    const receiving = this.#phase === 'receiving';
     this.#phase = 'failed';
     this.#error = error.message;
     this.#writer?.dispose();
+    attention.running(this, false);
+    if (receiving) void attention.notify('Nearby transfer failed', 'Open Ferry to see what went wrong.');
   }
 
   dispose(): void {
     this.#writer?.dispose();
+    attention.running(this, false);
   }
 
   #openFile(index: number): void {
@@ -220,6 +228,8 @@ export class IncomingTransfer {
     if (this.#phase !== 'receiving') return;
     this.#link.sendControl({ type: 'complete', transfer: this.id });
     this.#phase = this.#files.every((f) => f.save === 'saved') ? 'done' : 'saving';
+    attention.running(this, false);
+    void attention.notify('Files received', 'Everything arrived and was verified.');
     void deleteProgress(this.id).catch(() => {});
   }
 

@@ -17,6 +17,7 @@ import { DEFAULT_EXPIRY_SECONDS, TAG_SIZE } from '../../../shared/limits.ts';
 import { sealManifest } from '../../../shared/manifest.ts';
 import { type ControlMessage, encodeRecordFrame, FRAME_HEADER_BYTES } from '../../../shared/p2p.ts';
 import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
+import { attention } from '../pwa/attention.ts';
 import { Hasher } from '../transfer/hash/hasher.ts';
 import { shareNames } from '../transfer/send/names.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
@@ -131,6 +132,7 @@ export class OutgoingTransfer {
       }
       this.#check();
       this.#phase = 'sending';
+      attention.running(this, true);
       void link.route().then((route) => {
         this.#route = route;
       });
@@ -158,6 +160,8 @@ export class OutgoingTransfer {
       if (this.#phase === 'cancelled') return;
       this.#phase = 'failed';
       this.#error = error instanceof FerryError ? error.message : 'The transfer failed.';
+    } finally {
+      attention.running(this, false);
     }
   }
 

@@ -17,6 +17,7 @@ import { parseShareLink, type ShareLink } from '../../../../shared/link.ts';
 import { type Manifest, openManifest } from '../../../../shared/manifest.ts';
 import { unwrapSecret } from '../../../../shared/password.ts';
 import { getManifest, getShareInfo, requestTicket } from '../../api/share-client.ts';
+import { attention } from '../../pwa/attention.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
 import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
@@ -69,6 +70,12 @@ export class ReceiveSession {
   #tickets: VisitTicket | null = null;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
+  /** Back from the background: check the sender's upload now, not at the throttled timer. */
+  readonly #offResume = attention.onResume(() => {
+    if (!this.#uploading || this.#phase !== 'ready' || this.#disposed) return;
+    clearTimeout(this.#poll);
+    void this.#refresh();
+  });
 
   get phase(): Phase {
     return this.#phase;
@@ -148,6 +155,7 @@ export class ReceiveSession {
     try {
       const target = await chooseTarget(file.name, file.size, 'file');
       if (!target) return;
+      attention.running(this, true);
       this.#reset([index]);
       const ticket = await this.#ticket(index);
       const decrypted = await this.#openFile(index, ticket);
@@ -155,10 +163,15 @@ export class ReceiveSession {
       const saving = target.save(decrypted.stream.pipeThrough(this.#counter(index)));
       throwFirstFailure(await Promise.allSettled([decrypted.result, saving]));
       file.status = 'verified';
+      void attention.notify('Download complete', 'Your file was saved and verified.');
     } catch (error) {
       if (error instanceof StreamingUnavailable) this.#notice = error.message;
-      else this.#fileFailed(index, error);
+      else {
+        this.#fileFailed(index, error);
+        void attention.notify('Download failed', 'Open Ferry to see what went wrong.');
+      }
     } finally {
+      attention.running(this, false);
       this.#busy = false;
     }
   }
@@ -183,6 +196,7 @@ export class ReceiveSession {
       );
       const target = await chooseTarget(name, zipLength(manifest.files), 'archive');
       if (!target) return;
+      attention.running(this, true);
       this.#reset(indices);
       for (const f of this.#files) f.status = 'waiting';
       const ticket = await this.#ticket(0);
@@ -192,11 +206,13 @@ export class ReceiveSession {
         onFailed: (i, error) => this.#fileFailed(i, error),
       });
       await target.save(archive);
+      void attention.notify('Download complete', 'Your files were saved and verified.');
     } catch (error) {
       if (error instanceof StreamingUnavailable) {
         this.#notice = error.message;
         return;
       }
+      void attention.notify('Download failed', 'Open Ferry to see what went wrong.');
       // Let the files' own verdicts arrive first: they say which file failed and why.
       await Promise.allSettled(verdicts);
       if (this.#phase === 'error') return;
@@ -214,6 +230,7 @@ export class ReceiveSession {
           : 'The archive was not saved.';
     } finally {
       for (const f of this.#files) if (f.status === 'waiting') f.status = 'idle';
+      attention.running(this, false);
       this.#busy = false;
     }
   }
@@ -221,6 +238,8 @@ export class ReceiveSession {
   dispose(): void {
     this.#disposed = true;
     clearTimeout(this.#poll);
+    this.#offResume();
+    attention.running(this, false);
     this.#decryptor.dispose();
   }
 

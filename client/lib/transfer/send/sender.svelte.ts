@@ -11,6 +11,7 @@ import { deriveFileKey, deriveFileKeyBytes, deriveShareKeys } from '../../../../
 import { formatShareLink } from '../../../../shared/link.ts';
 import { sealManifest } from '../../../../shared/manifest.ts';
 import { createShare, getOwnerView, updateShare } from '../../api/share-client.ts';
+import { attention } from '../../pwa/attention.ts';
 import type { ShareRecord } from '../../store/db.ts';
 import { candidatesFor, deleteDedup, fingerprintOf, putDedup } from '../../store/dedup.ts';
 import { getShare, putShare, updateFile, updateShare as updateRecord } from '../../store/shares.ts';
@@ -69,6 +70,8 @@ export class Sender {
   #perFile = new Map<string, number>();
   #sizes = new Map<string, number>();
   #uploadErrors = new Map<string, unknown>();
+  /** Stops the nudge when the page returns from the background. */
+  readonly #offResume: () => void;
 
   /** `onChange` runs whenever stored shares change (the history list reloads). */
   constructor(picker: Picker, onChange: () => void) {
@@ -103,11 +106,15 @@ export class Sender {
       },
     });
     window.addEventListener('online', this.#onOnline);
+    // Back from the background: a stalled upload retries at once, as when back online.
+    this.#offResume = attention.onResume(this.#onOnline);
   }
 
   /** Stops listening to the window. */
   dispose(): void {
     window.removeEventListener('online', this.#onOnline);
+    this.#offResume();
+    attention.running(this, false);
   }
 
   /** Back online: retry now instead of when the retry delay (up to a minute) runs out. */
@@ -339,6 +346,8 @@ export class Sender {
     }
     this.#shareId = record.id;
     this.#phase = 'done';
+    attention.running(this, false);
+    void attention.notify('Your Ferry link is ready', 'The upload finished; the link can be shared now.');
     this.#reconnecting = false;
     this.#queuePaused = false;
     this.#picker.clear();
@@ -403,6 +412,7 @@ export class Sender {
 
   #begin(phase: SendPhase): void {
     this.#phase = phase;
+    attention.running(this, true);
     this.#error = null;
     this.#shareId = null;
     this.#sent = 0;
@@ -422,6 +432,8 @@ export class Sender {
   #fail(error: unknown): void {
     this.#error = toFerryError(error);
     this.#phase = 'failed';
+    attention.running(this, false);
+    void attention.notify('Your Ferry upload stopped', 'Open Ferry to resume it.');
     this.#reconnecting = false;
     this.#queuePaused = false;
     this.#onChange();
