@@ -28,18 +28,10 @@ import { type Browser, chromium, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { BenchServer } from './lib/server.ts';
-import { MiB, sleep, within } from './lib/stats.ts';
+import { intEnv, MiB, sleep, within } from './lib/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
-
-function intEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${text}"`);
-  return n;
-}
 
 const SIZE = intEnv('BENCH_FB_MB', 64) * MiB;
 const UPLOAD_RATE = intEnv('BENCH_FB_UPLOAD_MBPS', 4) * MiB;

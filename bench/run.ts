@@ -30,18 +30,10 @@ import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer, PeakSampler } from './lib/server.ts';
 import { serveStatic } from './lib/static.ts';
-import { MiB, mbps, median, mib, within } from './lib/stats.ts';
+import { intEnv, MiB, mbps, median, mib, within } from './lib/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const OUT = join(ROOT, 'bench', 'out');
-
-function intEnv(name: string, fallback: number): number {
-  const text = process.env[name];
-  if (text === undefined || text === '') return fallback;
-  const n = Number(text);
-  if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`${name} must be a positive integer, got "${text}"`);
-  return n;
-}
 
 const SIZE_MB = intEnv('BENCH_MB', 1024);
 const HASH_MB = intEnv('BENCH_HASH_MB', Math.min(SIZE_MB, 256));
