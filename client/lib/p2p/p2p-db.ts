@@ -4,14 +4,17 @@
  *
  * - `device`: this device's random id and the name others see (sent in `hello`);
  * - `progress`: per transfer and file, how many records the recipient has verified, on
- *   both sides, so a later version can resume an interrupted transfer where it stopped.
+ *   both sides, so a later version can resume an interrupted transfer where it stopped;
+ * - `pairings` (version 2): devices paired by code, one per pair room, with the room token
+ *   that rejoins the room and the 256-bit secret that keys the MAC check (auth.ts) of every
+ *   later connection between the two.
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import { toBase64Url } from '../../../shared/encoding.ts';
 import { deviceNameSchema } from '../../../shared/signaling.ts';
 
 export const P2P_DB_NAME = 'ferry-p2p';
-const P2P_DB_VERSION = 1;
+const P2P_DB_VERSION = 2;
 
 export interface DeviceIdentity {
   id: string;
@@ -28,9 +31,25 @@ export interface FileProgress {
   updatedAt: number;
 }
 
+/** A remembered pairing with another device (pairings.svelte.ts). */
+export interface Pairing {
+  /** The pair room (`pair:…`), also the key. */
+  room: string;
+  /** The token that rejoins it (`pair-rejoin`). */
+  roomToken: string;
+  /** The other device's id and the name to show for it. */
+  deviceId: string;
+  name: string;
+  /** 32 random bytes, base64url: the MAC key's input for every later connection. */
+  secret: string;
+  createdAt: number;
+  lastSeen: number;
+}
+
 interface P2pSchema extends DBSchema {
   device: { key: 'self'; value: DeviceIdentity };
   progress: { key: [string, number]; value: FileProgress };
+  pairings: { key: string; value: Pairing };
 }
 
 let db: Promise<IDBPDatabase<P2pSchema>> | undefined;
@@ -42,6 +61,8 @@ function open(): Promise<IDBPDatabase<P2pSchema>> {
         database.createObjectStore('device');
         database.createObjectStore('progress', { keyPath: ['transfer', 'file'] });
       }
+      // Version 2 only adds a store: `device` and `progress` keep what they hold.
+      if (oldVersion < 2) database.createObjectStore('pairings', { keyPath: 'room' });
     },
   });
   return db;
@@ -108,4 +129,20 @@ export async function deleteProgress(transfer: string): Promise<void> {
   const database = await open();
   const range = IDBKeyRange.bound([transfer, 0], [transfer, Number.MAX_SAFE_INTEGER]);
   await database.delete('progress', range);
+}
+
+/** Every remembered pairing, oldest first. */
+export async function listPairings(): Promise<Pairing[]> {
+  const all = await (await open()).getAll('pairings');
+  return all.sort((a, b) => a.createdAt - b.createdAt);
+}
+
+/** Remembers a pairing, or updates it (name, lastSeen). */
+export async function putPairing(pairing: Pairing): Promise<void> {
+  await (await open()).put('pairings', pairing);
+}
+
+/** Forgets a pairing. */
+export async function deletePairing(room: string): Promise<void> {
+  await (await open()).delete('pairings', room);
 }
