@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest';
+import { deriveShareKeys } from './keys.ts';
+import {
+  exportPublicKey,
+  importPublicKey,
+  newRequesterKeys,
+  requesterUploadSecret,
+  senderUploadSecret,
+} from './request-keys.ts';
+import { formatRequestLink, requestIdOfPath, requestKeyOfHash } from './request-link.ts';
+
+const REQUEST_ID = 'AAAAbbbbCCCCdddd';
+
+describe('request keys', () => {
+  it('lets the requester derive the secret the sender used, and no other requester', async () => {
+    const requester = await newRequesterKeys();
+    const other = await newRequesterKeys();
+    const requesterKey = await exportPublicKey(requester.publicKey);
+    const { senderKey, secret } = await senderUploadSecret(REQUEST_ID, requesterKey);
+    expect(secret).toHaveLength(16);
+
+    const binding = { requestId: REQUEST_ID, requesterKey, senderKey };
+    const derived = await requesterUploadSecret(requester.privateKey, binding);
+    expect(derived).toEqual(secret);
+    // The whole share follows: the same reader token opens the same share.
+    expect((await deriveShareKeys(derived)).readerToken).toBe((await deriveShareKeys(secret)).readerToken);
+
+    expect(await requesterUploadSecret(other.privateKey, binding)).not.toEqual(secret);
+  });
+
+  it('binds the secret to the request and to both public keys', async () => {
+    const requester = await newRequesterKeys();
+    const requesterKey = await exportPublicKey(requester.publicKey);
+    const { senderKey, secret } = await senderUploadSecret(REQUEST_ID, requesterKey);
+    const otherId = await requesterUploadSecret(requester.privateKey, {
+      requestId: 'ZZZZbbbbCCCCdddd',
+      requesterKey,
+      senderKey,
+    });
+    expect(otherId).not.toEqual(secret);
+    const second = await senderUploadSecret(REQUEST_ID, requesterKey);
+    expect(second.senderKey).not.toBe(senderKey);
+    expect(second.secret).not.toEqual(secret);
+  });
+
+  it('refuses public keys that are not P-256 points', async () => {
+    const requester = await newRequesterKeys();
+    const good = await exportPublicKey(requester.publicKey);
+    expect(good).toMatch(/^B[A-P][A-Za-z0-9_-]{85}$/);
+    await expect(importPublicKey(good)).resolves.toBeDefined();
+    // Right length and prefix, but y does not match x: not on the curve.
+    const offCurve = `${good.slice(0, 60)}${good[60] === 'A' ? 'B' : 'A'}${good.slice(61)}`;
+    await expect(importPublicKey(offCurve)).rejects.toMatchObject({ code: 'INVALID_BODY' });
+    await expect(importPublicKey('not-a-key')).rejects.toMatchObject({ code: 'INVALID_BODY' });
+    await expect(senderUploadSecret(REQUEST_ID, good.slice(0, 43))).rejects.toMatchObject({ code: 'INVALID_BODY' });
+  });
+});
+
+describe('request links', () => {
+  it('round-trips the id and the key, and refuses damaged ones', async () => {
+    const key = await exportPublicKey((await newRequesterKeys()).publicKey);
+    const url = new URL(formatRequestLink('https://ferry.example', { id: REQUEST_ID, key }));
+    expect(requestIdOfPath(url.pathname)).toBe(REQUEST_ID);
+    expect(requestKeyOfHash(url.hash)).toBe(key);
+    expect(requestIdOfPath('/s/AAAAbbbbCCCCdddd')).toBeNull();
+    expect(requestIdOfPath('/r/short')).toBeNull();
+    expect(() => requestKeyOfHash('')).toThrow('the part after # is missing');
+    expect(() => requestKeyOfHash(`#${key.slice(1)}`)).toThrow('its key is not readable');
+  });
+});

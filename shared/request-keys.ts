@@ -1,0 +1,87 @@
+/**
+ * Keys of a request link ("reverse share").
+ *
+ *   requester: ECDH P-256 key pair; the private key never leaves its browser (non-extractable
+ *              CryptoKey in IndexedDB), the public key travels in the link's #fragment
+ *   sender:    a fresh ECDH P-256 key pair per upload (ephemeral; its public key is stored
+ *              with the upload on the server)
+ *   secret  =  HKDF-SHA256(ECDH(sender, requester), salt "ferry/v1 request",
+ *                          info "ferry/v1 request" || requestId || requesterKey || senderKey)
+ *
+ * The 16-byte secret is an ordinary share secret (keys.ts derives the content key, the
+ * metadata key and the reader token from it), so an upload into a request is a share that
+ * only the sender and the holder of the requester's private key can open. Binding both
+ * public keys and the request id into `info` means a secret is good for one upload of one
+ * request only. Works in browsers and Node (WebCrypto only).
+ */
+import { fromBase64Url, toBase64Url } from './encoding.ts';
+import { FerryError } from './errors.ts';
+import { SECRET_BYTES } from './limits.ts';
+
+const CURVE = { name: 'ECDH', namedCurve: 'P-256' } as const;
+const LABEL = 'ferry/v1 request';
+const SALT = new TextEncoder().encode(LABEL);
+
+/** A fresh requester key pair; the private key cannot be exported (only used to derive). */
+export async function newRequesterKeys(): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey(CURVE, false, ['deriveBits'])) as CryptoKeyPair;
+}
+
+/** The public key as unpadded base64url of its 65-byte uncompressed point. */
+export async function exportPublicKey(key: CryptoKey): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.exportKey('raw', key)));
+}
+
+/** Imports a public key; INVALID_BODY when the text is not a point on P-256. */
+export async function importPublicKey(text: string): Promise<CryptoKey> {
+  try {
+    const raw = fromBase64Url(text);
+    if (raw.length !== 65 || raw[0] !== 4) throw new TypeError('not an uncompressed P-256 point');
+    // WebCrypto refuses a point that is not on the curve (SP 800-56A public key validation).
+    return await crypto.subtle.importKey('raw', raw, CURVE, true, []);
+  } catch (cause) {
+    throw new FerryError('INVALID_BODY', 'The public key is not a valid P-256 key.', { cause });
+  }
+}
+
+/** What the secret is bound to: the request and both public keys, as base64url text. */
+export interface UploadBinding {
+  requestId: string;
+  requesterKey: string;
+  senderKey: string;
+}
+
+/** HKDF(ECDH(own private key, other public key)) bound to `binding`: the upload's share secret. */
+export async function deriveUploadSecret(
+  privateKey: CryptoKey,
+  otherPublic: CryptoKey,
+  binding: UploadBinding,
+): Promise<Uint8Array<ArrayBuffer>> {
+  const shared = await crypto.subtle.deriveBits({ name: 'ECDH', public: otherPublic }, privateKey, 256);
+  const base = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits']);
+  const info = new TextEncoder().encode(
+    [LABEL, binding.requestId, binding.requesterKey, binding.senderKey].join('\n'),
+  );
+  const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: SALT, info }, base, SECRET_BYTES * 8);
+  return new Uint8Array(bits);
+}
+
+/** The sender's side: a fresh ephemeral key pair, its public key, and the upload's secret. */
+export async function senderUploadSecret(
+  requestId: string,
+  requesterKey: string,
+): Promise<{ senderKey: string; secret: Uint8Array<ArrayBuffer> }> {
+  const requester = await importPublicKey(requesterKey);
+  const ephemeral = (await crypto.subtle.generateKey(CURVE, false, ['deriveBits'])) as CryptoKeyPair;
+  const senderKey = await exportPublicKey(ephemeral.publicKey);
+  const secret = await deriveUploadSecret(ephemeral.privateKey, requester, { requestId, requesterKey, senderKey });
+  return { senderKey, secret };
+}
+
+/** The requester's side: the secret of one upload, from its own private key and the sender's public key. */
+export async function requesterUploadSecret(
+  privateKey: CryptoKey,
+  binding: UploadBinding,
+): Promise<Uint8Array<ArrayBuffer>> {
+  return deriveUploadSecret(privateKey, await importPublicKey(binding.senderKey), binding);
+}
