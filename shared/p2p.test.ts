@@ -20,6 +20,8 @@ describe('control messages', () => {
     { type: 'complete', transfer },
     { type: 'cancel', transfer, code: 'ABORTED', message: 'Stopped.' },
     { type: 'text', text: 'hello <b>there</b>' },
+    { type: 'pair-secret', secret: 'C'.repeat(43) },
+    { type: 'pair-saved' },
   ];
 
   it.each(valid)('round-trips $type', (message) => {
@@ -35,6 +37,8 @@ describe('control messages', () => {
     ['file index too large', `{"type":"ack","transfer":"${transfer}","file":100000,"verified":1}`],
     ['unknown error code', `{"type":"cancel","transfer":"${transfer}","code":"NOPE","message":""}`],
     ['empty text', '{"type":"text","text":""}'],
+    ['short pairing secret', '{"type":"pair-secret","secret":"AAAA"}'],
+    ['pairing secret that is not base64url', `{"type":"pair-secret","secret":"${'+'.repeat(43)}"}`],
     ['text too long', JSON.stringify({ type: 'text', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) })],
   ])('refuses %s', (_, text) => {
     expect(parseControlMessage(text).ok).toBe(false);

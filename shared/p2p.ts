@@ -13,7 +13,8 @@
  *   maxMessageSize (256 KiB in Chromium and Firefox, RTCSctpTransport.maxMessageSize).
  *
  * The order on the channel (reliable, ordered) is: `auth` both ways (MAC mode only) →
- * `offer` → `answer` → records and `ack`s → `complete`. Secrets (the link secret, names)
+ * `offer` → `answer` → records and `ack`s → `complete`; a pairing's first connection has
+ * `pair-secret` → `pair-saved` after `auth`. Secrets (the link secret, names)
  * travel only here, inside DTLS, never through the signaling server.
  */
 import { z } from 'zod';
@@ -69,6 +70,13 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     code: errorCodeSchema,
     message: z.string().max(500),
   }),
+  /**
+   * Pairing by code: the device that made the code sends a fresh random secret (32 bytes)
+   * once both people confirmed the verification code and the code-keyed MACs verified.
+   */
+  z.strictObject({ type: z.literal('pair-secret'), secret: base64Url(43, 43) }),
+  /** The other device stored the pairing secret; the sender stores it too. */
+  z.strictObject({ type: z.literal('pair-saved') }),
   /** A short text, shown to the recipient as plain text. */
   z.strictObject({ type: z.literal('text'), text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
 ]);

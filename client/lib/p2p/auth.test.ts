@@ -4,6 +4,8 @@ import {
   deriveMacKey,
   fingerprintMac,
   fingerprintTranscript,
+  PAIRING_SECRET_BYTES,
+  pairingCodeSecret,
   sdpFingerprints,
   verificationCode,
   verifyFingerprintMac,
@@ -82,5 +84,28 @@ describe('MAC over the fingerprints', () => {
     const reflected = await fingerprintMac(key, bob, alice, 'answerer');
     await expect(verifyFingerprintMac(key, bob, alice, 'offerer', reflected)).rejects.toThrow(FerryError);
     await expect(verifyFingerprintMac(key, bob, alice, 'offerer', '!!')).rejects.toThrow(FerryError);
+  });
+});
+
+describe('pairing code key', () => {
+  it('is the same on both devices for one code and room', async () => {
+    const a = await pairingCodeSecret('123456', 'pair:AAAAAAAAAAAAAAAA');
+    expect(a).toHaveLength(PAIRING_SECRET_BYTES);
+    expect(await pairingCodeSecret('123456', 'pair:AAAAAAAAAAAAAAAA')).toEqual(a);
+  });
+
+  it('differs for another code, and for the same code in another room', async () => {
+    const a = await pairingCodeSecret('123456', 'pair:AAAAAAAAAAAAAAAA');
+    expect(await pairingCodeSecret('123457', 'pair:AAAAAAAAAAAAAAAA')).not.toEqual(a);
+    expect(await pairingCodeSecret('123456', 'pair:BBBBBBBBBBBBBBBB')).not.toEqual(a);
+  });
+
+  it('keys a MAC that a device with a wrong code refuses', async () => {
+    const room = 'pair:AAAAAAAAAAAAAAAA';
+    const right = await deriveMacKey(await pairingCodeSecret('123456', room));
+    const wrong = await deriveMacKey(await pairingCodeSecret('654321', room));
+    const fromAlice = await fingerprintMac(right, alice, bob, 'offerer');
+    await expect(verifyFingerprintMac(right, bob, alice, 'offerer', fromAlice)).resolves.toBeUndefined();
+    await expect(verifyFingerprintMac(wrong, bob, alice, 'offerer', fromAlice)).rejects.toThrow(FerryError);
   });
 });

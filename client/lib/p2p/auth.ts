@@ -11,6 +11,12 @@
  *   checks the other's. A man in the middle has two DTLS sessions, so the two sides see
  *   different fingerprint pairs and the MACs disagree.
  *
+ * Pairing by code (pairings.svelte.ts) uses both: the first connection after `paired`
+ * runs MAC mode keyed from the code and the room (`pairingCodeSecret`), which stops anyone
+ * who does not know the code, and shows the verification code as well, because the server
+ * that issued the code knows it too. The pairing secret that follows is random and crosses
+ * only that checked channel, so later connections need MAC mode alone.
+ *
  * Pure functions over strings and bytes; no transport here.
  */
 import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
@@ -59,6 +65,18 @@ export async function verificationCode(localSdp: string, remoteSdp: string): Pro
 export async function deriveMacKey(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
   const raw = await hkdfBytes(secret, 'ferry/v1 p2p mac', 32);
   return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
+}
+
+/** Bytes of a pairing secret (random, made by the device that created the code). */
+export const PAIRING_SECRET_BYTES = 32;
+
+/**
+ * The MAC mode input for the first connection after pairing: HKDF over the 6-digit code,
+ * bound to the pair room, so a code that is reused later (codes repeat: there are only a
+ * million) never gives the same key in another room.
+ */
+export function pairingCodeSecret(code: string, room: string): Promise<Uint8Array<ArrayBuffer>> {
+  return hkdfBytes(new TextEncoder().encode(code), `ferry/v1 p2p pairing code\n${room}`, PAIRING_SECRET_BYTES);
 }
 
 function macInput(transcript: string, role: AuthRole): Uint8Array<ArrayBuffer> {
