@@ -16,8 +16,7 @@
  * neither break nor skew the run — and `worktree` measures the files as they are now.
  * Prints a table and writes bench/out/result-<time>.json and bench/out/latest.json.
  */
-import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -29,6 +28,7 @@ import { type BareRun, runBare } from './lib/bare.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer, PeakSampler } from './lib/server.ts';
+import { buildApp, sourceKind, sourceTree } from './lib/source.ts';
 import { serveStatic } from './lib/static.ts';
 import { intEnv, MiB, mbps, median, mib, within } from './lib/stats.ts';
 
@@ -38,8 +38,7 @@ const OUT = join(ROOT, 'bench', 'out');
 const SIZE_MB = intEnv('BENCH_MB', 1024);
 const HASH_MB = intEnv('BENCH_HASH_MB', Math.min(SIZE_MB, 256));
 const RUNS = intEnv('BENCH_RUNS', 2);
-const SRC = process.env.BENCH_SRC ?? 'head';
-if (SRC !== 'head' && SRC !== 'worktree') throw new Error(`BENCH_SRC must be "head" or "worktree", got "${SRC}"`);
+const SRC = sourceKind();
 const SIZE = SIZE_MB * MiB;
 const HASH_SIZE = HASH_MB * MiB;
 /** Generous limits: nothing here should run slower than 4 MB/s. */
@@ -89,31 +88,6 @@ function log(line: string): void {
 }
 
 // ---------------------------------------------------------------- builds
-
-/** The source tree to measure, and a name for it (a commit, or "worktree"). */
-function sourceTree(tmp: string): { root: string; label: string } {
-  if (SRC === 'worktree') return { root: ROOT, label: 'worktree' };
-  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).trim();
-  const root = join(tmp, 'src');
-  mkdirSync(root);
-  const paths = ['client', 'shared', 'server', 'public', 'vite.config.ts', 'tsconfig.json', 'package.json'];
-  const archive = execFileSync('git', ['archive', commit, ...paths], { cwd: ROOT, maxBuffer: 256 * MiB });
-  execFileSync('tar', ['-x', '-C', root], { input: archive });
-  // The benchmark's own files as they are now, and the checkout's dependencies.
-  cpSync(join(ROOT, 'bench', 'serve.ts'), join(root, 'bench', 'serve.ts'));
-  cpSync(join(ROOT, 'bench', 'hash-page'), join(root, 'bench', 'hash-page'), { recursive: true });
-  cpSync(join(ROOT, 'bench', 'send-page'), join(root, 'bench', 'send-page'), { recursive: true });
-  symlinkSync(join(ROOT, 'node_modules'), join(root, 'node_modules'));
-  return { root, label: commit.slice(0, 12) };
-}
-
-async function buildApp(root: string, outDir: string): Promise<void> {
-  await build({
-    configFile: join(root, 'vite.config.ts'),
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true },
-  });
-}
 
 async function buildHashPage(root: string, outDir: string): Promise<void> {
   await build({
@@ -354,7 +328,7 @@ async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
   cleanups.push(() => rm(tmp, { recursive: true, force: true }));
-  const source = sourceTree(tmp);
+  const source = sourceTree(ROOT, tmp, SRC, ['serve.ts', 'hash-page', 'send-page']);
   log(`source ${source.label}, size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`);
 
   log('building the app (bench/out/app), the hash page and the send page (bench/out/{hash,send}-page)…');
