@@ -34,6 +34,11 @@ export const createFileSchema = z.union([
 
 export const createShareRequestSchema = z
   .object({
+    /**
+     * An id the client proposes (a peer transfer's relay fallback derives it from the
+     * transfer's secret, so the recipient knows where to look); taken → 409 SHARE_ID_TAKEN.
+     */
+    id: shareIdSchema.optional(),
     /** hex SHA-256 of the reader token; the server never sees the token at creation. */
     readerHash: hex64,
     expiresInSeconds: z.number().int().min(MIN_EXPIRY_SECONDS).max(MAX_EXPIRY_SECONDS),
@@ -115,15 +120,23 @@ export type DownloadTicket = z.infer<typeof downloadTicketSchema>;
 /** Header that carries a download ticket on GET /api/shares/:id/files/:index. */
 export const TICKET_HEADER = 'Ferry-Ticket';
 
+const decimal = z.string().regex(/^(0|[1-9][0-9]{0,15})$/);
+
 /**
  * tus Upload-Metadata keys (tus 1.0 §Creation): the share and the file's slot in it, and
  * nothing else. Strict: a file name or type in the metadata would be stored in clear.
+ * `base` and `recordSize` come together: the upload holds the file's ciphertext from byte
+ * `base` on (a whole number of records of `recordSize` plaintext bytes precede it), as a
+ * peer transfer that switched to the relay uploads only what the recipient lacks.
  */
 export const uploadMetadataSchema = z
   .object({
     share: shareIdSchema,
     index: z.string().regex(/^(0|[1-9][0-9]{0,3})$/),
+    base: decimal.optional(),
+    recordSize: decimal.optional(),
   })
-  .strict();
+  .strict()
+  .refine((m) => (m.base === undefined) === (m.recordSize === undefined), 'base and recordSize come together');
 
 export const healthSchema = z.object({ ok: z.literal(true), version: z.string() });

@@ -28,7 +28,8 @@ export const createShare: AppHandler = async ({ req, res }, deps) => {
       continue;
     }
     const blob = await shares.getBlob(file.reuse.blobId);
-    if (!blob?.sealed || !blob.token || !timingSafeEqual(blob.token, file.reuse.blobToken)) {
+    // A partial blob (a relay fallback's, starting mid-file) is not a whole file to reuse.
+    if (!blob?.sealed || blob.base !== 0 || !blob.token || !timingSafeEqual(blob.token, file.reuse.blobToken)) {
       throw new FerryError('FORBIDDEN', 'That upload cannot be reused: it is gone or the blob token is wrong.');
     }
     slots.push({ reuseBlobId: blob.id });
@@ -40,7 +41,7 @@ export const createShare: AppHandler = async ({ req, res }, deps) => {
   const ownerToken = token(32);
   const uploadToken = token(32);
   const share: NewShare = {
-    id: token(12),
+    id: body.id ?? token(12),
     ownerHash: await tokenHash(ownerToken),
     uploadHash: await tokenHash(uploadToken),
     readerHash: body.readerHash,
@@ -51,17 +52,19 @@ export const createShare: AppHandler = async ({ req, res }, deps) => {
     password: body.password,
     slots,
   };
-  if (!(await shares.createShare(share))) {
+  const created = await shares.createShare(share);
+  if (created === 'id-taken') throw new FerryError('SHARE_ID_TAKEN', 'A share with this id exists already.');
+  if (created === 'blob-gone') {
     // The blob was swept between the check above and the insert.
     throw new FerryError('FORBIDDEN', 'That upload cannot be reused: it is gone.');
   }
-  const created = (await shares.getShare(share.id))!;
+  const stored = (await shares.getShare(share.id))!;
   const answer: CreateShareResponse = {
     id: share.id,
     ownerToken,
     uploadToken,
     expiresAt: share.expiresAt,
-    files: await fileStates(created, blobs),
+    files: await fileStates(stored, blobs),
   };
   sendJson(res, 201, answer);
 };

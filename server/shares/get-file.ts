@@ -59,6 +59,14 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
       'Content-Range': `bytes */${size}`,
     });
   }
+  // A relay fallback's upload starts at `base`: the recipient had the bytes before it.
+  if (slot.base > 0 && (range.kind === 'full' || range.start < slot.base)) {
+    throw new HeaderedError(
+      'RANGE_NOT_STORED',
+      `File ${index} is stored from byte ${slot.base} on; ask for a range that starts there or later.`,
+      { 'Content-Range': `bytes */${size}` },
+    );
+  }
   if (ticket.state === 'open' && range.kind === 'partial') {
     if (wouldAddPiece(await shares.coverage(ticket.hash, index), range.start)) {
       throw new HeaderedError(
@@ -79,7 +87,7 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   if (growing) {
     // Served only up to what is stored; the ticket was touched above, so a recipient
     // waiting for the sender keeps its place.
-    const stored = blobId ? Math.min(size, (await blobs.size(blobId)) ?? 0) : 0;
+    const stored = blobId ? Math.min(size, slot.base + ((await blobs.size(blobId)) ?? 0)) : 0;
     if (start >= stored) {
       throw new FerryError(
         'FILE_NOT_READY',
@@ -124,7 +132,7 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
       recording = false;
     }
   };
-  const transfer = pump(blobs.read(blobId, start, end), res, end - start + 1, (accepted) => {
+  const transfer = pump(blobs.read(blobId, start - slot.base, end - slot.base), res, end - start + 1, (accepted) => {
     if (accepted - recorded >= COVERAGE_CHECKPOINT_BYTES) void record().catch(() => undefined);
   });
   const checkpoint = setInterval(

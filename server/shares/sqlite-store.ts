@@ -9,6 +9,7 @@ import type {
   BlobRecord,
   ClaimResult,
   CoverageResult,
+  CreateResult,
   NewShare,
   ShareRecord,
   ShareState,
@@ -67,6 +68,8 @@ const MIGRATIONS: string[] = [
      covered TEXT NOT NULL DEFAULT '[]',
      PRIMARY KEY (ticket_hash, idx)
    );`,
+  // A relay fallback uploads a file from a record-aligned offset: the bytes before it are not stored.
+  'ALTER TABLE blobs ADD COLUMN base INTEGER NOT NULL DEFAULT 0;',
 ];
 
 /** Whether ticket `t` has had any ciphertext recorded as sent. */
@@ -92,6 +95,7 @@ interface SlotRow {
   blob_id: string | null;
   sealed: number | null;
   token: string | null;
+  base: number | null;
 }
 interface BlobRow {
   id: string;
@@ -101,6 +105,7 @@ interface BlobRow {
   share_id: string;
   slot_index: number;
   created_at: number;
+  base: number;
 }
 interface TicketRow {
   hash: string;
@@ -145,7 +150,7 @@ class SqliteShareStore implements ShareStore {
       insertSlot: db.prepare('INSERT INTO slots (share_id, idx, size, blob_id) VALUES (?, ?, ?, ?)'),
       share: db.prepare<[string], ShareRow>('SELECT * FROM shares WHERE id = ?'),
       slots: db.prepare<[string], SlotRow>(
-        `SELECT s.idx, s.size, s.blob_id, b.sealed, b.token FROM slots s
+        `SELECT s.idx, s.size, s.blob_id, b.sealed, b.token, b.base FROM slots s
          LEFT JOIN blobs b ON b.id = s.blob_id WHERE s.share_id = ? ORDER BY s.idx`,
       ),
       setManifest: db.prepare('UPDATE shares SET manifest = ? WHERE id = ?'),
@@ -161,7 +166,7 @@ class SqliteShareStore implements ShareStore {
         'SELECT size, blob_id FROM slots WHERE share_id = ? AND idx = ?',
       ),
       insertBlob: db.prepare(
-        'INSERT INTO blobs (id, size, sealed, share_id, slot_index, created_at) VALUES (?, ?, 0, ?, ?, ?)',
+        'INSERT INTO blobs (id, size, sealed, share_id, slot_index, created_at, base) VALUES (?, ?, 0, ?, ?, ?, ?)',
       ),
       pointSlot: db.prepare('UPDATE slots SET blob_id = ? WHERE share_id = ? AND idx = ?'),
       seal: db.prepare('UPDATE blobs SET sealed = 1, token = ? WHERE id = ? AND sealed = 0'),
@@ -214,9 +219,10 @@ class SqliteShareStore implements ShareStore {
     };
   }
 
-  async createShare(share: NewShare): Promise<boolean> {
+  async createShare(share: NewShare): Promise<CreateResult> {
     return this.#db
-      .transaction(() => {
+      .transaction((): CreateResult => {
+        if (this.#q.share.get(share.id)) return 'id-taken';
         const resolved: Array<{ size: number; blobId: string | null }> = [];
         for (const slot of share.slots) {
           if ('size' in slot) {
@@ -224,14 +230,14 @@ class SqliteShareStore implements ShareStore {
             continue;
           }
           const blob = this.#q.blob.get(slot.reuseBlobId);
-          if (!blob?.sealed) return false;
+          if (!blob?.sealed || blob.base !== 0) return 'blob-gone';
           resolved.push({ size: blob.size, blobId: blob.id });
         }
         this.#q.insertShare.run({ ...share, password: share.password ? JSON.stringify(share.password) : null });
         resolved.forEach((slot, index) => {
           this.#q.insertSlot.run(share.id, index, slot.size, slot.blobId);
         });
-        return true;
+        return 'created';
       })
       .immediate();
   }
@@ -244,6 +250,7 @@ class SqliteShareStore implements ShareStore {
       size: s.size,
       blobId: s.blob_id,
       sealed: s.sealed === 1,
+      base: s.base ?? 0,
       blobToken: s.sealed === 1 ? s.token : null,
     }));
     return {
@@ -295,17 +302,25 @@ class SqliteShareStore implements ShareStore {
       shareId: row.share_id,
       index: row.slot_index,
       createdAt: row.created_at,
+      base: row.base,
     };
   }
 
-  async claimSlot(shareId: string, index: number, blobId: string, size: number, now: number): Promise<ClaimResult> {
+  async claimSlot(
+    shareId: string,
+    index: number,
+    blobId: string,
+    size: number,
+    now: number,
+    base = 0,
+  ): Promise<ClaimResult> {
     return this.#db
       .transaction((): ClaimResult => {
         const slot = this.#q.slot.get(shareId, index);
         if (!slot) return 'no-slot';
         if (slot.blob_id !== null) return this.#q.blob.get(slot.blob_id)?.sealed ? 'sealed' : 'in-progress';
-        if (slot.size !== size) return 'length-mismatch';
-        this.#q.insertBlob.run(blobId, size, shareId, index, now);
+        if (slot.size !== base + size) return 'length-mismatch';
+        this.#q.insertBlob.run(blobId, size, shareId, index, now, base);
         this.#q.pointSlot.run(blobId, shareId, index);
         return 'claimed';
       })

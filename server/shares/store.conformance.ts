@@ -46,7 +46,7 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
     /** A ready share whose file 0 (of `size` bytes) is sealed. */
     async function readyShare(s: ShareStore, size: number, maxDownloads: number | null) {
       const share = newShare([{ size }], { maxDownloads });
-      expect(await s.createShare(share)).toBe(true);
+      expect(await s.createShare(share)).toBe('created');
       const blobId = `blob${serial}`;
       expect(await s.claimSlot(share.id, 0, blobId, size, T0)).toBe('claimed');
       expect(await s.sealBlob(blobId, 't'.repeat(43))).toBe(true);
@@ -60,7 +60,7 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
     it('creates and reads shares; reuse needs a sealed blob', async () => {
       const s = await store();
       const share = newShare([{ size: 100 }, { size: 200 }]);
-      expect(await s.createShare(share)).toBe(true);
+      expect(await s.createShare(share)).toBe('created');
       const read = (await s.getShare(share.id))!;
       expect(read).toMatchObject({ id: share.id, state: 'uploading', downloads: 0, purged: false });
       expect(read.slots.map((x) => [x.size, x.blobId, x.sealed])).toEqual([
@@ -69,12 +69,25 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
       ]);
       expect(await s.getShare('nope')).toBeUndefined();
       expect(await s.claimSlot(share.id, 0, 'unsealed', 100, T0)).toBe('claimed');
-      expect(await s.createShare(newShare([{ reuseBlobId: 'unsealed' }]))).toBe(false);
-      expect(await s.createShare(newShare([{ reuseBlobId: 'missing' }]))).toBe(false);
+      expect(await s.createShare(newShare([{ reuseBlobId: 'unsealed' }]))).toBe('blob-gone');
+      expect(await s.createShare(newShare([{ reuseBlobId: 'missing' }]))).toBe('blob-gone');
       await s.sealBlob('unsealed', 't'.repeat(43));
       const reuse = newShare([{ reuseBlobId: 'unsealed' }]);
-      expect(await s.createShare(reuse)).toBe(true);
+      expect(await s.createShare(reuse)).toBe('created');
       expect((await s.getShare(reuse.id))!.slots[0]).toMatchObject({ size: 100, sealed: true });
+    });
+
+    it('refuses a taken id, and a partial blob (one that starts mid-file) for reuse', async () => {
+      const s = await store();
+      const share = newShare([{ size: 100 }]);
+      expect(await s.createShare(share)).toBe('created');
+      expect(await s.createShare({ ...share, readerHash: 'other' })).toBe('id-taken');
+      expect(await s.claimSlot(share.id, 0, 'part', 60, T0, 50)).toBe('length-mismatch');
+      expect(await s.claimSlot(share.id, 0, 'part', 60, T0, 40)).toBe('claimed');
+      expect(await s.getBlob('part')).toMatchObject({ size: 60, base: 40, sealed: false });
+      expect((await s.getShare(share.id))!.slots[0]).toMatchObject({ size: 100, base: 40, blobId: 'part' });
+      expect(await s.sealBlob('part', 't'.repeat(43))).toBe(true);
+      expect(await s.createShare(newShare([{ reuseBlobId: 'part' }]))).toBe('blob-gone');
     });
 
     it('claims a slot once, tells in-progress from sealed, and frees it on release', async () => {

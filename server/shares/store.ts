@@ -15,6 +15,8 @@ export interface SlotRecord {
   size: number;
   blobId: string | null;
   sealed: boolean;
+  /** Ciphertext bytes before the upload's first byte (0 unless a relay fallback started mid-file). */
+  base: number;
   /** Capability to reuse the sealed blob in another share (not a user secret). */
   blobToken: string | null;
 }
@@ -38,7 +40,10 @@ export interface ShareRecord {
 
 export interface BlobRecord {
   id: string;
+  /** Bytes of the upload itself (the slot's size minus `base`). */
   size: number;
+  /** Where in the file's ciphertext the upload starts. */
+  base: number;
   sealed: boolean;
   token: string | null;
   /** The share and slot whose tus upload created this blob. */
@@ -73,12 +78,16 @@ export interface NewShare {
 }
 
 /** `in-progress`: the slot points at an unsealed upload; `sealed`: at a finished one. */
+export type CreateResult = 'created' | 'blob-gone' | 'id-taken';
 export type ClaimResult = 'claimed' | 'no-slot' | 'in-progress' | 'sealed' | 'length-mismatch';
 export type CoverageResult = 'completed' | 'partial' | 'ignored';
 
 export interface ShareStore {
-  /** Inserts a share; false when a reused blob is gone or not sealed (nothing is written then). */
-  createShare(share: NewShare): Promise<boolean>;
+  /**
+   * Inserts a share; `blob-gone` when a reused blob is gone, not sealed or partial (starts
+   * past byte 0), `id-taken` when a share (or its tombstone) has the id: nothing is written then.
+   */
+  createShare(share: NewShare): Promise<CreateResult>;
   getShare(id: string): Promise<ShareRecord | undefined>;
   updateShare(id: string, patch: { manifest?: string; expiresAt?: number }): Promise<void>;
   /** Sets state ready; false (and no change) unless every slot's blob is sealed. */
@@ -86,8 +95,18 @@ export interface ShareStore {
   revokeShare(id: string, now: number): Promise<void>;
 
   getBlob(id: string): Promise<BlobRecord | undefined>;
-  /** Atomically points an empty slot at a new, unsealed blob of exactly the slot's size. */
-  claimSlot(shareId: string, index: number, blobId: string, size: number, now: number): Promise<ClaimResult>;
+  /**
+   * Atomically points an empty slot at a new, unsealed blob holding the slot's ciphertext
+   * from byte `base` on: `base + size` must be exactly the slot's size.
+   */
+  claimSlot(
+    shareId: string,
+    index: number,
+    blobId: string,
+    size: number,
+    now: number,
+    base?: number,
+  ): Promise<ClaimResult>;
   /** Marks an unsealed blob sealed with its reuse token; false if it is unknown or already sealed. */
   sealBlob(blobId: string, token: string): Promise<boolean>;
   /** Forgets an unsealed blob and frees its slot (tus termination, vanished upload). */

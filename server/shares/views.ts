@@ -8,7 +8,7 @@ export async function fileStates(share: ShareRecord, blobs: BlobStore): Promise<
     share.slots.map(async (slot) => {
       let uploaded = 0;
       if (slot.sealed) uploaded = slot.size;
-      else if (slot.blobId) uploaded = (await blobs.size(slot.blobId)) ?? 0;
+      else if (slot.blobId) uploaded = slot.base + ((await blobs.size(slot.blobId)) ?? 0);
       return { index: slot.index, size: slot.size, uploaded, sealed: slot.sealed };
     }),
   );

@@ -7,6 +7,8 @@ import { randomBytes } from 'node:crypto';
 import type { ServerOptions, Upload } from '@tus/server';
 import { uploadMetadataSchema } from '../../shared/api.ts';
 import { FerryError } from '../../shared/errors.ts';
+import { MAX_RECORD_SIZE, MIN_RECORD_SIZE, TAG_SIZE } from '../../shared/limits.ts';
+import { plaintextSize } from '../../shared/records.ts';
 import { requireBearer } from '../http/auth.ts';
 import { loadLiveShare } from '../shares/access.ts';
 import type { ShareStore } from '../shares/store.ts';
@@ -75,7 +77,7 @@ export function createHooks(deps: HookDeps) {
       if (!meta.success) {
         throw new FerryError(
           'INVALID_METADATA',
-          'Upload-Metadata takes exactly "share" (the share id) and "index" (the file), nothing else.',
+          'Upload-Metadata takes "share" (the share id) and "index" (the file), and optionally "base" with "recordSize" (an upload that starts mid-file), nothing else.',
         );
       }
       const share = await loadLiveShare(shares, meta.data.share, now());
@@ -85,7 +87,12 @@ export function createHooks(deps: HookDeps) {
         throw new FerryError('LENGTH_MISMATCH', 'Upload-Length is required: the ciphertext size is known in advance.');
       }
       const index = Number(meta.data.index);
-      const claim = await shares.claimSlot(share.id, index, upload.id, upload.size, now());
+      const base = meta.data.base === undefined ? 0 : Number(meta.data.base);
+      const slotSize = share.slots[index]?.size;
+      if (meta.data.recordSize !== undefined && slotSize !== undefined) {
+        checkBase(base, Number(meta.data.recordSize), slotSize);
+      }
+      const claim = await shares.claimSlot(share.id, index, upload.id, upload.size, now(), base);
       if (claim === 'no-slot') throw new FerryError('FILE_NOT_FOUND', `The share has no file ${index}.`);
       if (claim === 'in-progress') {
         // E.g. the answer to an earlier POST was lost: the owner view's blobId names the upload.
@@ -99,7 +106,10 @@ export function createHooks(deps: HookDeps) {
         throw new FerryError('LENGTH_MISMATCH', `Upload-Length differs from the size declared for file ${index}.`);
       }
       // Store only what was validated (files/<id>.json, echoed by HEAD).
-      return { metadata: { share: meta.data.share, index: meta.data.index } };
+      const { share: shareId, index: slot, base: from, recordSize } = meta.data;
+      const stored: Record<string, string> = { share: shareId, index: slot };
+      if (from !== undefined && recordSize !== undefined) Object.assign(stored, { base: from, recordSize });
+      return { metadata: stored };
     },
 
     /** Seals the blob: from now on it is immutable and may be reused by the owner's token. */
@@ -111,4 +121,19 @@ export function createHooks(deps: HookDeps) {
       return {};
     },
   };
+}
+
+/**
+ * An upload that starts at ciphertext byte `base` of a file of `cipherSize` bytes: `base`
+ * must fall on a record boundary of that file's layout (`recordSize` plaintext bytes per
+ * record, the declared size a valid encrypted length for it) and leave at least one record.
+ */
+function checkBase(base: number, recordSize: number, cipherSize: number): void {
+  const refuse = (why: string) => {
+    throw new FerryError('INVALID_METADATA', `Upload-Metadata "base": ${why}.`);
+  };
+  if (recordSize < MIN_RECORD_SIZE || recordSize > MAX_RECORD_SIZE) refuse('the record size is out of range');
+  if (plaintextSize(cipherSize, recordSize) < 0) refuse('the file’s size does not fit this record size');
+  if (base % (recordSize + TAG_SIZE) !== 0) refuse('it is not at a record boundary');
+  if (base <= 0 || base >= cipherSize) refuse('it must lie inside the file, past its first byte');
 }

@@ -1,0 +1,164 @@
+/**
+ * What a peer transfer's relay fallback needs from the server: a share at an id the client
+ * proposes, a tus upload that starts at a record-aligned ciphertext offset, and Range reads
+ * that start at or past that offset (below it: 416 RANGE_NOT_STORED).
+ */
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShareOwnerView } from '../../shared/api.ts';
+import {
+  api,
+  createTestShare,
+  errorCode,
+  fetchFile,
+  startTestServer,
+  type TestServer,
+  type TestShare,
+  ticketFor,
+} from '../test-support.ts';
+
+let ferry: TestServer;
+beforeAll(async () => {
+  ferry = await startTestServer();
+});
+afterAll(async () => {
+  await ferry.stop();
+});
+
+const RECORD = 1024;
+/** Ten records of 1024 plaintext bytes, 16-byte tags: 1040 ciphertext bytes each. */
+const SIZE = 10 * (RECORD + 16);
+const BASE = 3 * (RECORD + 16);
+const b64 = (text: string) => Buffer.from(text).toString('base64');
+const newId = () => randomBytes(12).toString('base64url');
+
+function createUpload(share: TestShare, length: number, metadata: Record<string, string>): Promise<Response> {
+  return fetch(`${ferry.url}/files/`, {
+    method: 'POST',
+    headers: {
+      'Tus-Resumable': '1.0.0',
+      Authorization: `Bearer ${share.uploadToken}`,
+      'Upload-Length': String(length),
+      'Upload-Metadata': Object.entries(metadata)
+        .map(([key, value]) => `${key} ${b64(value)}`)
+        .join(','),
+    },
+  });
+}
+
+async function patch(share: TestShare, location: string, offset: number, bytes: Buffer): Promise<Response> {
+  return fetch(new URL(location, ferry.url), {
+    method: 'PATCH',
+    headers: {
+      'Tus-Resumable': '1.0.0',
+      Authorization: `Bearer ${share.uploadToken}`,
+      'Upload-Offset': String(offset),
+      'Content-Type': 'application/offset+octet-stream',
+    },
+    body: bytes,
+  });
+}
+
+async function codeOf(res: Response): Promise<string | undefined> {
+  return ((await res.json()) as { error?: { code?: string } }).error?.code;
+}
+
+describe('a proposed share id', () => {
+  it('is taken as given, refused with 409 SHARE_ID_TAKEN when in use, and 400 when malformed', async () => {
+    const id = newId();
+    const share = await createTestShare(ferry.url, [{ size: SIZE }], { id });
+    expect(share.id).toBe(id);
+    await expect(createTestShare(ferry.url, [{ size: SIZE }], { id })).rejects.toThrow(/409.*SHARE_ID_TAKEN/);
+    await expect(createTestShare(ferry.url, [{ size: SIZE }], { id: 'short' })).rejects.toThrow(/400.*INVALID_BODY/);
+  });
+});
+
+describe('an upload that starts mid-file', () => {
+  it('refuses a base that is not record-aligned, outside the file, alone, or of the wrong length', async () => {
+    const share = await createTestShare(ferry.url, [{ size: SIZE }]);
+    const meta = (base: number, recordSize = RECORD) => ({
+      share: share.id,
+      index: '0',
+      base: String(base),
+      recordSize: String(recordSize),
+    });
+    const refused = [
+      await createUpload(share, SIZE - 1000, meta(1000)),
+      await createUpload(share, SIZE, meta(0)),
+      await createUpload(share, 0, meta(SIZE)),
+      await createUpload(share, SIZE - BASE, meta(BASE, 100)),
+      await createUpload(share, SIZE - BASE, meta(BASE, 1000)),
+      await createUpload(share, SIZE - BASE, { share: share.id, index: '0', base: String(BASE) }),
+      await createUpload(share, SIZE - BASE, { ...meta(BASE), base: '-1040' }),
+    ];
+    for (const res of refused) {
+      expect(res.status).toBe(400);
+      expect(await codeOf(res)).toBe('INVALID_METADATA');
+    }
+    const wrongLength = await createUpload(share, SIZE, meta(BASE));
+    expect(wrongLength.status).toBe(409);
+    expect(await codeOf(wrongLength)).toBe('LENGTH_MISMATCH');
+  });
+
+  it('stores only the bytes past the base, serves Range reads from it on, and refuses below it', async () => {
+    const cipher = randomBytes(SIZE);
+    const share = await createTestShare(ferry.url, [{ size: SIZE }], { id: newId() });
+    const created = await createUpload(share, SIZE - BASE, {
+      share: share.id,
+      index: '0',
+      base: String(BASE),
+      recordSize: String(RECORD),
+    });
+    expect(created.status).toBe(201);
+    const location = created.headers.get('location')!;
+    const head = await fetch(new URL(location, ferry.url), {
+      method: 'HEAD',
+      headers: { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${share.uploadToken}` },
+    });
+    expect(head.headers.get('upload-metadata')).toContain(`base ${b64(String(BASE))}`);
+
+    const ticket = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
+    expect((await fetchFile(ferry.url, share, 0, ticket.ticket, `bytes=${BASE}-`)).status).toBe(425);
+
+    // Half of what is left, then read while it grows.
+    const half = BASE + 3 * (RECORD + 16);
+    expect((await patch(share, location, 0, cipher.subarray(BASE, half))).status).toBe(204);
+    const owner = await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
+    expect((owner.json as ShareOwnerView).files[0]).toMatchObject({ size: SIZE, uploaded: half, sealed: false });
+    const growing = await fetchFile(ferry.url, share, 0, ticket.ticket, `bytes=${BASE}-`);
+    expect(growing.status).toBe(206);
+    expect(growing.headers.get('content-range')).toBe(`bytes ${BASE}-${half - 1}/*`);
+    expect(growing.bytes.equals(cipher.subarray(BASE, half))).toBe(true);
+
+    expect((await patch(share, location, half - BASE, cipher.subarray(half))).status).toBe(204);
+    const tail = await fetchFile(ferry.url, share, 0, ticket.ticket, `bytes=${half}-`);
+    expect(tail.status).toBe(206);
+    expect(tail.headers.get('content-range')).toBe(`bytes ${half}-${SIZE - 1}/${SIZE}`);
+    expect(tail.bytes.equals(cipher.subarray(half))).toBe(true);
+
+    for (const range of [undefined, 'bytes=0-', `bytes=${BASE - 1}-`, `bytes=-${SIZE}`]) {
+      const below = await fetchFile(ferry.url, share, 0, ticket.ticket, range);
+      expect(below.status).toBe(416);
+      expect(below.headers.get('content-range')).toBe(`bytes */${SIZE}`);
+      expect(JSON.parse(below.bytes.toString()).error.code).toBe('RANGE_NOT_STORED');
+    }
+
+    // Sealed, it has a blob token, but it is not a whole file to reuse.
+    const view = (await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken }))
+      .json as ShareOwnerView;
+    const slot = view.files[0]!;
+    expect(slot.sealed).toBe(true);
+    const reuse = await api(ferry.url, 'POST', '/api/shares', {
+      body: {
+        readerHash: 'a'.repeat(64),
+        expiresInSeconds: 3600,
+        maxDownloads: null,
+        password: null,
+        manifest: 'abc',
+        files: [{ reuse: { blobId: slot.blobId, blobToken: slot.blobToken } }],
+      },
+    });
+    expect(reuse.status).toBe(403);
+    expect(errorCode(reuse)).toBe('FORBIDDEN');
+  });
+});
