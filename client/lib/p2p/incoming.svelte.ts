@@ -17,6 +17,8 @@ import { fileCipher, type Manifest, openManifest } from '../../../shared/manifes
 import { type ControlMessage, type ControlMessageOf, decodeRecordFrame } from '../../../shared/p2p.ts';
 import { type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
+import { noteReceived, receivedRecord } from '../store/received.ts';
+import { fileFailure } from '../transfer/receive/receive-errors.ts';
 import { chooseTarget } from '../transfer/receive/sinks.ts';
 import { verifyingStream } from '../transfer/receive/verify-stream.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
@@ -185,15 +187,21 @@ export class IncomingTransfer {
     const file = this.#manifest!.files[index]!;
     const writer = this.#writer!;
     const path = this.#path(index);
+    // Each file's verdict goes to the history of received files (name and device, no key).
+    const note = (failure: string | null) =>
+      noteReceived(receivedRecord({ kind: 'nearby', device: this.peerName }, this.id, index, file, failure));
     writer.open(index, path, this.#ciphers[index]!, file.blake3!).then(
       () => {
+        note(null);
         this.#exports = this.#exports.then(() =>
           needsClickToSave() ? this.#setSave(index, 'ready') : this.#export(index, false),
         );
         if (index === this.#files.length - 1) void this.#exports.then(() => this.#finish());
       },
-      (error: unknown) =>
-        this.#refuse(error instanceof FerryError ? error : new FerryError('STORAGE_FAILED', String(error))),
+      (error: unknown) => {
+        note(fileFailure(file.name, error));
+        this.#refuse(error instanceof FerryError ? error : new FerryError('STORAGE_FAILED', String(error)));
+      },
     );
   }
 

@@ -5,13 +5,16 @@
  *   pending upload (resumable after a reload); afterwards it is history. Secrets stay here
  *   only as long as the share lives: revoked and expired records are deleted.
  * - `dedup`: blake3 of a sealed file → the handles that let a new share reuse its blob.
+ * - `received` (version 2): files this browser received, from a link or a nearby device,
+ *   verified or not. Nothing secret: no key, no link fragment, no token.
  *
- * Versions only ever add: `upgrade` runs every step from the stored version up.
+ * Versions only ever add: `MIGRATIONS[n]` takes a database from version n to n + 1, and
+ * `upgrade` runs every step from the stored version up (IndexedDB runs it inside the
+ * versionchange transaction, so a failed step leaves the old version untouched).
  */
-import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import { type DBSchema, type IDBPDatabase, type IDBPTransaction, openDB, type StoreNames } from 'idb';
 
 export const DB_NAME = 'ferry';
-export const DB_VERSION = 1;
 
 /** A prefix digest of a file's plaintext: BLAKE3 of bytes [0, offset). */
 export interface Checkpoint {
@@ -78,26 +81,64 @@ export interface DedupEntry {
   shareId: string;
 }
 
+/** Where a received file came from: a share link (never its key) or a nearby device. */
+export type ReceivedSource = { kind: 'link'; origin: string; shareId: string } | { kind: 'nearby'; device: string };
+
+export interface ReceivedRecord {
+  /** `link:<shareId>:<index>` or `nearby:<transfer>:<index>`: receiving a file again replaces its entry. */
+  id: string;
+  name: string;
+  size: number;
+  type: string;
+  from: ReceivedSource;
+  /** When it verified or failed (ms since the epoch). */
+  at: number;
+  verified: boolean;
+  /** Why it failed, for people; null when verified. */
+  failure: string | null;
+}
+
 export interface FerrySchema extends DBSchema {
   shares: { key: string; value: ShareRecord; indexes: { state: ShareRecordState } };
   dedup: { key: string; value: DedupEntry; indexes: { fingerprint: string; shareId: string } };
+  received: { key: string; value: ReceivedRecord; indexes: { at: number } };
 }
 
 export type FerryDB = IDBPDatabase<FerrySchema>;
+type UpgradeTransaction = IDBPTransaction<FerrySchema, StoreNames<FerrySchema>[], 'versionchange'>;
+type Migration = (database: FerryDB, transaction: UpgradeTransaction) => void;
+
+/** One step per version: index n upgrades version n to n + 1. Never edit a released step; add one. */
+export const MIGRATIONS: readonly Migration[] = [
+  // 0 → 1: sent shares (pending and history) and the dedup index.
+  (database) => {
+    const shares = database.createObjectStore('shares', { keyPath: 'id' });
+    shares.createIndex('state', 'state');
+    const dedup = database.createObjectStore('dedup', { keyPath: 'blake3' });
+    dedup.createIndex('fingerprint', 'fingerprint');
+    dedup.createIndex('shareId', 'shareId');
+  },
+  // 1 → 2: received files.
+  (database) => {
+    const received = database.createObjectStore('received', { keyPath: 'id' });
+    received.createIndex('at', 'at');
+  },
+];
+
+export const DB_VERSION = MIGRATIONS.length;
+
+/** Runs the steps from `oldVersion` up to DB_VERSION, in order. */
+export function migrate(database: FerryDB, oldVersion: number, transaction: UpgradeTransaction): void {
+  for (let version = oldVersion; version < DB_VERSION; version++) MIGRATIONS[version]?.(database, transaction);
+}
 
 let opened: Promise<FerryDB> | undefined;
 
 /** The one connection of this page. */
 export function db(): Promise<FerryDB> {
   opened ??= openDB<FerrySchema>(DB_NAME, DB_VERSION, {
-    upgrade(database, oldVersion) {
-      if (oldVersion < 1) {
-        const shares = database.createObjectStore('shares', { keyPath: 'id' });
-        shares.createIndex('state', 'state');
-        const dedup = database.createObjectStore('dedup', { keyPath: 'blake3' });
-        dedup.createIndex('fingerprint', 'fingerprint');
-        dedup.createIndex('shareId', 'shareId');
-      }
+    upgrade(database, oldVersion, _newVersion, transaction) {
+      migrate(database, oldVersion, transaction);
     },
     blocking() {
       // A newer tab wants to upgrade: let it, and reopen on next use.

@@ -18,6 +18,7 @@ import { type Manifest, openManifest } from '../../../../shared/manifest.ts';
 import { unwrapSecret } from '../../../../shared/password.ts';
 import { getManifest, getShareInfo, requestTicket } from '../../api/share-client.ts';
 import { attention } from '../../pwa/attention.ts';
+import { linkSource, noteReceived, receivedRecord } from '../../store/received.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
 import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
@@ -163,6 +164,7 @@ export class ReceiveSession {
       const saving = target.save(decrypted.stream.pipeThrough(this.#counter(index)));
       throwFirstFailure(await Promise.allSettled([decrypted.result, saving]));
       file.status = 'verified';
+      this.#note(index);
       void attention.notify('Download complete', 'Your file was saved and verified.');
     } catch (error) {
       if (error instanceof StreamingUnavailable) this.#notice = error.message;
@@ -202,7 +204,10 @@ export class ReceiveSession {
       const ticket = await this.#ticket(0);
       const archive = zipStream(manifest.files, (i) => track(this.#openFile(i, ticket, true)), {
         onStart: (i) => this.#setStatus(i, 'downloading'),
-        onVerified: (i) => this.#setStatus(i, 'verified'),
+        onVerified: (i) => {
+          this.#setStatus(i, 'verified');
+          this.#note(i);
+        },
         onFailed: (i, error) => this.#fileFailed(i, error),
       });
       await target.save(archive);
@@ -386,6 +391,16 @@ export class ReceiveSession {
     if (!file) return;
     file.status = 'failed';
     file.failure = fileFailure(file.name, error);
+    this.#note(index);
+  }
+
+  /** Adds file `index`'s verdict to this browser's history of received files (no key, no link). */
+  #note(index: number): void {
+    const file = this.#manifest?.files[index];
+    const state = this.#files[index];
+    if (!file || !state || !this.#link) return;
+    const failure = state.status === 'failed' ? state.failure : null;
+    noteReceived(receivedRecord(linkSource(this.#link.id), this.#link.id, index, file, failure));
   }
 
   #fail(error: unknown): void {
