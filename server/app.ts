@@ -14,6 +14,9 @@ import { RateLimiter } from './http/rate-limit.ts';
 import { AllowError, sendError, sendJson } from './http/respond.ts';
 import { type RequestContext, Router } from './http/router.ts';
 import { serveStatic } from './http/static.ts';
+import { addRequestRoutes } from './requests/routes.ts';
+import { openSqliteRequestStore } from './requests/sqlite-store.ts';
+import type { RequestStore } from './requests/store.ts';
 import { addShareRoutes } from './shares/routes.ts';
 import { openSqliteShareStore } from './shares/sqlite-store.ts';
 import type { ShareStore } from './shares/store.ts';
@@ -31,6 +34,7 @@ export interface FerryServer {
   config: FerryConfig;
   shares: ShareStore;
   blobs: BlobStore;
+  requests: RequestStore;
   sweeper: Sweeper;
   /** WebSocket signaling at /signal. */
   signaling: Signaling;
@@ -54,6 +58,7 @@ function buildRouter(deps: AppDeps): Router {
     });
   }
   addIceRoute(router, config);
+  addRequestRoutes(router, deps);
   return addShareRoutes(router, deps);
 }
 
@@ -63,11 +68,20 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   mkdirSync(filesDir, { recursive: true });
   const shares = openSqliteShareStore(path.join(config.dataDir, 'ferry.db'));
   const blobs = new FileBlobStore(filesDir, config.uploadExpiryMs);
-  const sweeper = new Sweeper({ shares, blobs, now: config.now, ticketIdleMs: config.ticketIdleMs, log: config.log });
+  const requests = openSqliteRequestStore(path.join(config.dataDir, 'requests.db'));
+  const sweeper = new Sweeper({
+    shares,
+    blobs,
+    requests,
+    now: config.now,
+    ticketIdleMs: config.ticketIdleMs,
+    log: config.log,
+  });
   const deps: AppDeps = {
     config,
     shares,
     blobs,
+    requests,
     createLimiter: new RateLimiter(config.createRate.burst, config.createRate.perMinute),
     collect: async () => {
       await sweeper.collect();
@@ -120,6 +134,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     config,
     shares,
     blobs,
+    requests,
     sweeper,
     signaling,
     async close() {
@@ -130,6 +145,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
         server.closeAllConnections();
       });
       shares.close();
+      requests.close();
     },
   };
 }

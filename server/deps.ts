@@ -1,7 +1,8 @@
-/** What handlers are given: configuration and the two storage interfaces, nothing global. */
+/** What handlers are given: configuration and the storage interfaces, nothing global. */
 import type { FerryConfig } from './config.ts';
 import type { RateLimiter } from './http/rate-limit.ts';
 import type { RequestContext } from './http/router.ts';
+import type { RequestStore } from './requests/store.ts';
 import type { ShareStore } from './shares/store.ts';
 import type { BlobStore } from './uploads/blob-store.ts';
 
@@ -9,6 +10,8 @@ export interface AppDeps {
   config: FerryConfig;
   shares: ShareStore;
   blobs: BlobStore;
+  /** Request links (reverse shares) and the uploads made into them. */
+  requests: RequestStore;
   /** Share creations per client address. */
   createLimiter: RateLimiter;
   /** Removes dead shares' records and the blobs no live share points at (the sweeper's core). */

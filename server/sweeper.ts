@@ -1,9 +1,11 @@
 /**
  * The sweeper: expired and revoked shares become tombstones, blobs no live share points at
  * are removed, unfinished uploads past the tus expiry are removed (and their slots freed),
- * uploads no record knows are removed, idle tickets lapse. Runs on an unref'd timer and can
+ * uploads no record knows are removed, idle tickets lapse, request links a week past their
+ * end are forgotten. Runs on an unref'd timer and can
  * be called directly (tests pass their own clock through config.now).
  */
+import { type RequestStore, UPLOAD_KEEP_MS } from './requests/store.ts';
 import type { ShareStore } from './shares/store.ts';
 import type { BlobStore } from './uploads/blob-store.ts';
 
@@ -15,6 +17,7 @@ const CREATION_GRACE_MS = 60_000;
 export interface SweeperDeps {
   shares: ShareStore;
   blobs: BlobStore;
+  requests: RequestStore;
   now: () => number;
   ticketIdleMs: number;
   log: (line: string) => void;
@@ -45,7 +48,7 @@ export class Sweeper {
   }
 
   async #pass(now: number): Promise<void> {
-    const { shares, blobs, ticketIdleMs } = this.#deps;
+    const { shares, blobs, requests, ticketIdleMs } = this.#deps;
     await shares.lapseTickets(now - ticketIdleMs);
     await this.collect(now);
     await blobs.removeExpired();
@@ -54,6 +57,9 @@ export class Sweeper {
       if ((await blobs.size(id)) === undefined) await shares.releaseBlob(id);
     }
     for (const id of await shares.unknownBlobs(await blobs.list())) await blobs.remove(id);
+    // A request's uploads live at most UPLOAD_KEEP_MS, and none starts after it ended: its
+    // record (which the requester needs to find them) can go once that time has passed too.
+    await requests.purgeBefore(now - UPLOAD_KEEP_MS);
   }
 
   start(intervalMs: number): void {

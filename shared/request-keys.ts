@@ -59,10 +59,12 @@ export async function deriveUploadSecret(
 ): Promise<Uint8Array<ArrayBuffer>> {
   const shared = await crypto.subtle.deriveBits({ name: 'ECDH', public: otherPublic }, privateKey, 256);
   const base = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits']);
-  const info = new TextEncoder().encode(
-    [LABEL, binding.requestId, binding.requesterKey, binding.senderKey].join('\n'),
+  const info = new TextEncoder().encode([LABEL, binding.requestId, binding.requesterKey, binding.senderKey].join('\n'));
+  const bits = await crypto.subtle.deriveBits(
+    { name: 'HKDF', hash: 'SHA-256', salt: SALT, info },
+    base,
+    SECRET_BYTES * 8,
   );
-  const bits = await crypto.subtle.deriveBits({ name: 'HKDF', hash: 'SHA-256', salt: SALT, info }, base, SECRET_BYTES * 8);
   return new Uint8Array(bits);
 }
 

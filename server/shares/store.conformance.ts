@@ -3,7 +3,8 @@
  * `shareStoreConformance('sqlite', () => openSqliteShareStore(file))`. A later Redis or
  * Postgres store passes this before it replaces SQLite.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { closedAfterEach } from '../store-harness.ts';
 import { MAX_PIECES } from './intervals.ts';
 import type { NewShare, ShareStore } from './store.ts';
 
@@ -32,16 +33,7 @@ const hash = (n: number) => n.toString(16).padStart(64, '0');
 
 export function shareStoreConformance(name: string, makeStore: () => ShareStore | Promise<ShareStore>): void {
   describe(`ShareStore conformance: ${name}`, () => {
-    let open: ShareStore[] = [];
-    async function store(): Promise<ShareStore> {
-      const s = await makeStore();
-      open.push(s);
-      return s;
-    }
-    afterEach(() => {
-      for (const s of open) s.close();
-      open = [];
-    });
+    const store = closedAfterEach(makeStore);
 
     /** A ready share whose file 0 (of `size` bytes) is sealed. */
     async function readyShare(s: ShareStore, size: number, maxDownloads: number | null) {

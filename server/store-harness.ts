@@ -1,0 +1,16 @@
+/** For store conformance suites: stores opened during a test are closed after it. */
+import { afterEach } from 'vitest';
+
+/** Returns an opener to call inside tests; every store it opened is closed after each test. */
+export function closedAfterEach<S extends { close(): void }>(make: () => S | Promise<S>): () => Promise<S> {
+  let open: S[] = [];
+  afterEach(() => {
+    for (const s of open) s.close();
+    open = [];
+  });
+  return async () => {
+    const s = await make();
+    open.push(s);
+    return s;
+  };
+}
