@@ -16,6 +16,10 @@
  * `offer` → `answer` → records and `ack`s → `complete`; a pairing's first connection has
  * `pair-secret` → `pair-saved` after `auth`. Secrets (the link secret, names)
  * travel only here, inside DTLS, never through the signaling server.
+ *
+ * After the channel drops mid-transfer the sender opens a new connection to the same peer,
+ * authenticated in MAC mode with the transfer's own secret, and the order there is:
+ * `auth` both ways → `resume` → `resume-at` → records from the first each file lacks.
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
@@ -60,6 +64,18 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
     transfer: transferIdSchema,
     file: fileIndexSchema,
     verified: z.number().int().min(0).max(MAX_RECORDS),
+  }),
+  /** The sender, on a new connection after a drop: how far did this transfer get? */
+  z.strictObject({ type: z.literal('resume'), transfer: transferIdSchema }),
+  /**
+   * The recipient's answer once everything it received is written: records [0, files[i])
+   * of file i are verified (a prefix: records are verified strictly in order), so the
+   * sender continues each file at record files[i].
+   */
+  z.strictObject({
+    type: z.literal('resume-at'),
+    transfer: transferIdSchema,
+    files: z.array(z.number().int().min(0).max(MAX_RECORDS)).min(1).max(MAX_FILES),
   }),
   /** Every file was verified whole (BLAKE3) and handed to the recipient's disk. */
   z.strictObject({ type: z.literal('complete'), transfer: transferIdSchema }),
