@@ -7,14 +7,17 @@
  * compute the verification code from the DTLS fingerprints (auth.ts). The recipient sees
  * it in the offer; the sender sees it on the tile and confirms that both screens show the
  * same code before the offer (which carries the link secret) leaves. A signaling server in
- * the middle would hold two DTLS sessions, so the codes would differ. With a shared secret
- * (`connect(peer, { secret })`, used by later phases) the MAC check replaces the people.
+ * the middle would hold two DTLS sessions, so the codes would differ. With a paired device
+ * the MAC check over the pairing secret replaces the people (connection.svelte.ts,
+ * pairings.svelte.ts): nothing but `auth` is read from a link before the other side's MAC
+ * verified, and a MAC that fails closes the link with auth.ts's sentence on both screens.
  */
 import { FerryError } from '../../../shared/errors.ts';
 import type { ControlMessage } from '../../../shared/p2p.ts';
-import { type AuthRole, deriveMacKey, fingerprintMac, verificationCode, verifyFingerprintMac } from './auth.ts';
+import { Connection } from './connection.svelte.ts';
 import { IncomingTransfer } from './incoming.svelte.ts';
 import { OutgoingTransfer } from './outgoing.svelte.ts';
+import { Pairings } from './pairings.svelte.ts';
 import { PeerLink } from './peer-link.ts';
 import { type NearbyPeer, SignalingClient } from './signaling.svelte.ts';
 
@@ -24,83 +27,31 @@ export interface ReceivedText {
   text: string;
 }
 
-/** One connection to another device and what is known about whom it reaches. */
-class Connection {
-  readonly link: PeerLink;
-  code = $state<string | null>(null);
-  /** Resolves when the people confirmed the code (sender) or the MAC verified. */
-  readonly confirmed: Promise<void>;
-  readonly opened: Promise<void>;
-  #confirm!: () => void;
-  #reject!: (error: FerryError) => void;
-  #open!: () => void;
-  #failOpen!: (error: FerryError) => void;
-  #macKey: Promise<CryptoKey> | null;
-
-  constructor(link: PeerLink, secret: Uint8Array<ArrayBuffer> | null) {
-    this.link = link;
-    this.#macKey = secret ? deriveMacKey(secret) : null;
-    this.confirmed = new Promise<void>((resolve, reject) => {
-      this.#confirm = resolve;
-      this.#reject = reject;
-    });
-    this.opened = new Promise<void>((resolve, reject) => {
-      this.#open = resolve;
-      this.#failOpen = reject;
-    });
-    this.confirmed.catch(() => {});
-    this.opened.catch(() => {});
-  }
-
-  get role(): AuthRole {
-    return this.link.initiator ? 'offerer' : 'answerer';
-  }
-
-  async onConnect(): Promise<void> {
-    const sdp = this.link.descriptions;
-    if (!sdp) throw new FerryError('UNAUTHORIZED', 'The connection could not be verified.');
-    this.code = await verificationCode(sdp.local, sdp.remote);
-    if (this.#macKey) {
-      const mac = await fingerprintMac(await this.#macKey, sdp.local, sdp.remote, this.role);
-      this.link.sendControl({ type: 'auth', mac });
-    }
-    this.#open();
-  }
-
-  async onAuth(mac: string): Promise<void> {
-    const sdp = this.link.descriptions;
-    if (!this.#macKey || !sdp) return;
-    const theirs: AuthRole = this.role === 'offerer' ? 'answerer' : 'offerer';
-    await verifyFingerprintMac(await this.#macKey, sdp.local, sdp.remote, theirs, mac);
-    this.#confirm();
-  }
-
-  confirm(): void {
-    this.#confirm();
-  }
-
-  fail(error: FerryError): void {
-    this.#reject(error);
-    this.#failOpen(error);
-  }
-}
-
 export class Nearby {
   readonly signaling: SignalingClient;
+  readonly pairings: Pairings;
   #connections = $state<Record<string, Connection>>({});
   #outgoing = $state<Record<string, OutgoingTransfer>>({});
   #incoming = $state<IncomingTransfer[]>([]);
   #texts = $state<ReceivedText[]>([]);
   #textNotice = $state<Record<string, string>>({});
+  /** Why the last link to a peer was refused (a MAC that failed), shown on its tile. */
+  #refusals = $state<Record<string, string>>({});
   #nextText = 0;
   #unsubscribe: (() => void)[] = [];
 
   constructor(signaling = new SignalingClient()) {
     this.signaling = signaling;
+    this.pairings = new Pairings(signaling);
   }
 
+  /** Devices on this network, then paired devices on other networks. */
   get peers(): readonly NearbyPeer[] {
-    return this.signaling.peers;
+    const nearby = this.signaling.peers;
+    const paired = this.pairings.remembered
+      .flatMap((p) => this.signaling.pairRoomPeers(p.room))
+      .filter((peer, i, all) => !nearby.some((n) => n.id === peer.id) && all.findIndex((o) => o.id === peer.id) === i);
+    return [...nearby, ...paired];
   }
   get incoming(): readonly IncomingTransfer[] {
     return this.#incoming;
@@ -119,9 +70,20 @@ export class Nearby {
   textNotice(peerId: string): string | undefined {
     return this.#textNotice[peerId];
   }
+  /** Why the last link to a peer was refused, if it was. */
+  refusal(peerId: string): string | undefined {
+    return this.#refusals[peerId];
+  }
 
-  start(): void {
+  /** Connects and listens; `hash` is the page's fragment (a pairing link's code). */
+  start(hash = ''): void {
+    this.pairings.start(hash);
     this.#unsubscribe = [
+      // The device that made the code opens the pairing's first connection.
+      this.signaling.on('paired', () => {
+        const pending = this.pairings.pending;
+        if (pending?.role === 'creator') this.#connection(pending.peer.id, true);
+      }),
       this.signaling.on('relay', (message) => {
         if (message.kind === 'signal') this.#connection(message.from, false)?.link.signal(message.data);
       }),
@@ -134,6 +96,7 @@ export class Nearby {
 
   dispose(): void {
     for (const stop of this.#unsubscribe) stop();
+    this.pairings.dispose();
     for (const id of Object.keys(this.#connections)) this.#drop(id, null);
     for (const transfer of this.#incoming) transfer.dispose();
     this.signaling.stop();
@@ -156,9 +119,17 @@ export class Nearby {
     );
   }
 
-  /** The sender saw the same code on both screens. */
+  /** The sender (or, when pairing, either person) saw the same code on both screens. */
   confirmCode(peerId: string): void {
     this.#connections[peerId]?.confirm();
+  }
+
+  /** Stops a pairing whose codes differ (or that the person gave up). */
+  cancelPairing(): void {
+    const pending = this.pairings.pending;
+    if (!pending) return;
+    this.pairings.abandon(null);
+    this.#drop(pending.peer.id, new FerryError('ABORTED', 'Pairing was cancelled.'));
   }
 
   cancel(peerId: string): void {
@@ -194,14 +165,14 @@ export class Nearby {
   }
 
   /** The link to a peer, made when missing (`initiator`: we start it). */
-  #connection(peerId: string, initiator: boolean, secret: Uint8Array<ArrayBuffer> | null = null): Connection | null {
+  #connection(peerId: string, initiator: boolean): Connection | null {
     const existing = this.#connections[peerId];
     if (existing) return existing;
     if (!this.signaling.self) return null;
     const link = new PeerLink(initiator, this.signaling.ice, {
       signal: (data) => void this.signaling.relay(peerId, 'signal', data),
       connect: () => {
-        connection.onConnect().catch((error: unknown) => this.#drop(peerId, asFerryError(error)));
+        connection.onConnect().catch((error: unknown) => this.#refuse(peerId, connection, error));
       },
       control: (message) => this.#onControl(peerId, connection, message),
       binary: (bytes) => {
@@ -210,15 +181,49 @@ export class Nearby {
       },
       close: (error) => this.#drop(peerId, error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.')),
     });
-    const connection = new Connection(link, secret);
+    const connection = new Connection(link, this.pairings.authFor(peerId));
     this.#connections = { ...this.#connections, [peerId]: connection };
+    const { [peerId]: _, ...others } = this.#refusals;
+    this.#refusals = others;
+    const pairing = connection.plan.pairing;
+    if (pairing) {
+      void this.pairings.exchange(pairing, {
+        confirmed: connection.confirmed,
+        lost: connection.lost,
+        send: (message) => link.sendControl(message),
+      });
+    }
     return connection;
   }
 
+  /** A link whose authentication failed: say why on its tile, and close it. */
+  #refuse(peerId: string, connection: Connection, error: unknown): void {
+    if (this.#connections[peerId] !== connection) return;
+    const reason = asFerryError(error);
+    if (reason.code === 'UNAUTHORIZED') this.#refusals = { ...this.#refusals, [peerId]: reason.message };
+    this.#drop(peerId, reason);
+  }
+
   #onControl(peerId: string, connection: Connection, message: ControlMessage): void {
+    if (message.type === 'auth') {
+      connection.onAuth(message.mac).catch((error: unknown) => this.#refuse(peerId, connection, error));
+      return;
+    }
+    // Nothing else is read before the other side's MAC verified (MAC mode); promise
+    // callbacks run in the order they were added, so messages keep their order.
+    connection.verified.then(
+      () => this.#onVerifiedControl(peerId, connection, message),
+      () => {},
+    );
+  }
+
+  #onVerifiedControl(peerId: string, connection: Connection, message: ControlMessage): void {
     switch (message.type) {
       case 'auth':
-        connection.onAuth(message.mac).catch((error: unknown) => this.#drop(peerId, asFerryError(error)));
+        return;
+      case 'pair-secret':
+      case 'pair-saved':
+        this.pairings.onControl(peerId, message);
         return;
       case 'offer': {
         if (this.#incoming.some((t) => t.active && t.id === message.transfer)) return;
