@@ -2,36 +2,11 @@
  * Someone changes one byte of a stored upload on the server's disk: the recipient is told
  * which file failed, that file is never shown as verified, and no good copy of it is saved.
  */
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Download } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
-
-const RECORD = 64 * 1024;
-const TAG = 16;
-
-/** Ciphertext size of a file of `size` bytes (ARCHITECTURE.md, "The record stream"). */
-function encryptedSize(size: number): number {
-  return size + TAG * Math.max(1, Math.ceil(size / RECORD));
-}
-
-/** Flips one byte in the middle of the stored file whose size is `size`; returns its path. */
-async function flipStoredByte(dataDir: string, size: number): Promise<string> {
-  const matches: string[] = [];
-  for (const entry of await readdir(dataDir, { withFileTypes: true, recursive: true })) {
-    const path = join(entry.parentPath, entry.name);
-    if (entry.isFile() && (await stat(path)).size === size) matches.push(path);
-  }
-  expect(matches, `exactly one stored file of ${size} bytes`).toHaveLength(1);
-  const path = matches[0]!;
-  const bytes = await readFile(path);
-  const at = Math.floor(bytes.length / 2) + 7;
-  bytes[at] = bytes[at]! ^ 0x01;
-  await writeFile(path, bytes);
-  return path;
-}
+import { encryptedSize, flipStoredByte } from './support/tamper.ts';
 
 test('a file changed on the server fails verification and is not saved', async ({ sender, receiver, files, ferry }) => {
   const intact = await files.file('intact-minutes.bin', 1 * MiB);
