@@ -18,6 +18,8 @@ export class OpfsWriter {
   #worker: Worker;
   #done = new Map<number, Pending>();
   #failure: FerryError | null = null;
+  #syncs = new Map<number, () => void>();
+  #nextSync = 0;
   readonly #onVerified: (file: number, verified: number) => void;
   readonly #onFailed: (error: FerryError) => void;
 
@@ -33,6 +35,7 @@ export class OpfsWriter {
       const event = parseWriterEvent(message.data);
       if (!event) return;
       if (event.type === 'verified') this.#onVerified(event.file, event.verified);
+      else if (event.type === 'synced') this.#synced(event.id);
       else if (event.type === 'done') this.#done.get(event.file)?.resolve();
       else this.#fail(new FerryError(isErrorCode(event.code) ? event.code : 'STORAGE_FAILED', event.message));
     };
@@ -58,6 +61,18 @@ export class OpfsWriter {
     this.#post({ type: 'record', file, record, bytes: buffer }, [buffer]);
   }
 
+  /**
+   * Settles once the worker has handled every record posted so far (verified and written,
+   * or refused), so what it reports as verified is all this side will ever have of them.
+   */
+  sync(): Promise<void> {
+    if (this.#failure) return Promise.reject(this.#failure);
+    const id = this.#nextSync++;
+    const synced = new Promise<void>((resolve) => this.#syncs.set(id, resolve));
+    this.#post({ type: 'sync', id });
+    return synced;
+  }
+
   dispose(): void {
     this.#post({ type: 'abort' });
     // Let the worker close its handles before it goes.
@@ -68,9 +83,16 @@ export class OpfsWriter {
     this.#worker.postMessage(request, transfer);
   }
 
+  #synced(id: number): void {
+    this.#syncs.get(id)?.();
+    this.#syncs.delete(id);
+  }
+
   #fail(error: FerryError): void {
     if (this.#failure) return;
     this.#failure = error;
+    for (const synced of this.#syncs.values()) synced();
+    this.#syncs.clear();
     for (const pending of this.#done.values()) pending.reject(error);
     this.#onFailed(error);
   }

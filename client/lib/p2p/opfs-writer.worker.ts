@@ -46,7 +46,7 @@ scope.onmessage = (message: MessageEvent<unknown>) => {
 };
 
 async function handle(request: WriterRequest): Promise<void> {
-  if (broken && request.type !== 'abort') return;
+  if (broken && request.type !== 'abort' && request.type !== 'sync') return;
   switch (request.type) {
     case 'open': {
       const root = await navigator.storage.getDirectory();
@@ -86,6 +86,9 @@ async function handle(request: WriterRequest): Promise<void> {
     case 'abort':
       closeAll();
       return;
+    case 'sync':
+      post({ type: 'synced', id: request.id });
+      return;
   }
 }
 
@@ -101,7 +104,7 @@ function closeAll(): void {
 }
 
 function fail(request: WriterRequest, error: unknown): void {
-  const file = request.type === 'abort' ? 0 : request.file;
+  const file = request.type === 'abort' || request.type === 'sync' ? 0 : request.file;
   const code = error instanceof FerryError ? error.code : 'STORAGE_FAILED';
   const message =
     error instanceof FerryError

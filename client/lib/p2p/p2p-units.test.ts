@@ -28,6 +28,8 @@ describe('writer messages', () => {
     expect(parseWriterRequest({ type: 'open', file: 0, path: 'x', cipher: {}, blake3: 'nope' })).toBeNull();
     expect(parseWriterEvent({ type: 'verified', file: 0, verified: 1.5 })).toBeNull();
     expect(parseWriterEvent({ type: 'failed', file: 0, code: 'X' })).toBeNull();
+    expect(parseWriterRequest({ type: 'sync', id: -1 })).toBeNull();
+    expect(parseWriterEvent({ type: 'synced' })).toBeNull();
   });
 
   it('reads valid ones', () => {
@@ -40,5 +42,7 @@ describe('writer messages', () => {
     });
     expect(parseWriterRequest({ type: 'abort' })).toEqual({ type: 'abort' });
     expect(parseWriterEvent({ type: 'done', file: 3 })).toEqual({ type: 'done', file: 3 });
+    expect(parseWriterRequest({ type: 'sync', id: 7 })).toEqual({ type: 'sync', id: 7 });
+    expect(parseWriterEvent({ type: 'synced', id: 7 })).toEqual({ type: 'synced', id: 7 });
   });
 });

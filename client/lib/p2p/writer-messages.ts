@@ -10,14 +10,18 @@ export type WriterRequest =
   /** One sealed record, in order; the buffer is transferred. */
   | { type: 'record'; file: number; record: number; bytes: ArrayBuffer }
   /** Stops everything and closes open handles (the files stay for a later resume). */
-  | { type: 'abort' };
+  | { type: 'abort' }
+  /** Answered with `synced` once every request posted before it is handled. */
+  | { type: 'sync'; id: number };
 
 export type WriterEvent =
   /** Records [0, verified) of `file` are verified and written. */
   | { type: 'verified'; file: number; verified: number }
   /** Every record of `file` is written, flushed, its handle closed, and its BLAKE3 matched. */
   | { type: 'done'; file: number }
-  | { type: 'failed'; file: number; code: string; message: string };
+  | { type: 'failed'; file: number; code: string; message: string }
+  /** Everything posted before the `sync` of this id is handled. */
+  | { type: 'synced'; id: number };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isIndex = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
@@ -45,6 +49,8 @@ export function parseWriterRequest(data: unknown): WriterRequest | null {
       return { type: 'record', file: data.file, record: data.record, bytes: data.bytes };
     case 'abort':
       return { type: 'abort' };
+    case 'sync':
+      return isIndex(data.id) ? { type: 'sync', id: data.id } : null;
     default:
       return null;
   }
@@ -52,7 +58,9 @@ export function parseWriterRequest(data: unknown): WriterRequest | null {
 
 /** The page's check of what the worker posts. */
 export function parseWriterEvent(data: unknown): WriterEvent | null {
-  if (!isObject(data) || !isIndex(data.file)) return null;
+  if (!isObject(data)) return null;
+  if (data.type === 'synced') return isIndex(data.id) ? { type: 'synced', id: data.id } : null;
+  if (!isIndex(data.file)) return null;
   switch (data.type) {
     case 'verified':
       return isIndex(data.verified) ? { type: 'verified', file: data.file, verified: data.verified } : null;

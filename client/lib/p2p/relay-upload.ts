@@ -1,0 +1,132 @@
+/**
+ * The sender's half of the relay fallback: the share at the id derived from the transfer's
+ * secret (relay.ts), then, per file the recipient does not have whole, one tus upload of
+ * the file's ciphertext from the first record the recipient had not acknowledged. The
+ * records are the very ones the data channel would have carried (same key, nonce base and
+ * index), encrypted as tus asks for each slice, so the recipient verifies them the same way.
+ */
+import { type FileSource, Upload } from 'tus-js-client';
+import type { CreateShareResponse } from '../../../shared/api.ts';
+import { FerryError } from '../../../shared/errors.ts';
+import { deriveShareKeys, tokenHash } from '../../../shared/keys.ts';
+import { TAG_SIZE } from '../../../shared/limits.ts';
+import {
+  cipherRange,
+  encryptedSize,
+  encryptRecord,
+  type FileCipher,
+  plainRange,
+  recordAtCipherOffset,
+  recordCount,
+} from '../../../shared/records.ts';
+import { createShare } from '../api/share-client.ts';
+import { RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
+
+/** Records per PATCH: about 1 MiB with 64 KiB records; every chunk starts on a record. */
+const CHUNK_RECORDS = 16;
+/** tus-js-client retries a failed request after these pauses, then gives up. */
+const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10_000];
+const TUS_PATH = '/files/';
+
+export type RelayShare = Pick<CreateShareResponse, 'id' | 'uploadToken'>;
+
+/** Creates the transfer's relay share: every file has a slot at its full ciphertext size. */
+export async function createRelayShare(
+  secret: Uint8Array<ArrayBuffer>,
+  manifest: string,
+  files: readonly FileCipher[],
+): Promise<RelayShare> {
+  const keys = await deriveShareKeys(secret);
+  try {
+    return await createShare({
+      id: await relayShareId(secret),
+      readerHash: await tokenHash(keys.readerToken),
+      expiresInSeconds: RELAY_EXPIRY_SECONDS,
+      maxDownloads: null,
+      password: null,
+      manifest,
+      files: files.map((file) => ({ size: encryptedSize(file) })),
+    });
+  } catch (error) {
+    if (error instanceof FerryError && error.code === 'SHARE_ID_TAKEN') {
+      throw new FerryError('SHARE_ID_TAKEN', 'This transfer was already handed to the server once.', { cause: error });
+    }
+    throw error;
+  }
+}
+
+/**
+ * A tus source of ciphertext [base, end of file) of `file`, `base` at record `from`:
+ * each slice encrypts the records it overlaps and cuts them to the slice.
+ */
+export function restOfFile(file: File, cipher: FileCipher, from: number): FileSource {
+  const total = encryptedSize(cipher);
+  const base = cipherRange(cipher, from)[0];
+  return {
+    size: total - base,
+    async slice(start: number, end: number) {
+      const first = base + start;
+      const stop = Math.min(total, base + end);
+      const records = [];
+      for (let r = recordAtCipherOffset(cipher, first); r <= recordAtCipherOffset(cipher, stop - 1); r++) {
+        const [ps, pe] = plainRange(cipher, r);
+        const plain = new Uint8Array(await file.slice(ps, pe).arrayBuffer());
+        if (plain.length !== pe - ps) {
+          throw new FerryError('CONTENT_CHANGED', `${cipher.name} changed while it was being sent.`);
+        }
+        records.push(await encryptRecord(cipher, r, plain));
+      }
+      const skip = first - cipherRange(cipher, recordAtCipherOffset(cipher, first))[0];
+      const joined = new Blob(records).slice(skip, skip + (stop - first));
+      return { value: joined, done: stop >= total };
+    },
+    close() {},
+  };
+}
+
+/**
+ * Uploads file `index` from record `from` on; `onProgress` hears the plaintext bytes of the
+ * file now stored on the server (those before `from` included). Settles when sealed.
+ */
+export function uploadRest(
+  share: RelayShare,
+  index: number,
+  file: File,
+  cipher: FileCipher,
+  from: number,
+  onProgress: (plainBytes: number) => void,
+): { done: Promise<void>; abort: () => void } {
+  const base = cipherRange(cipher, from)[0];
+  const metadata: Record<string, string> = { share: share.id, index: String(index) };
+  // The server takes a base only past byte 0 (an upload from record 0 is an ordinary one).
+  if (base > 0) Object.assign(metadata, { base: String(base), recordSize: String(cipher.recordSize) });
+  let upload: Upload | null = null;
+  const done = new Promise<void>((resolve, reject) => {
+    upload = new Upload(file, {
+      endpoint: new URL(TUS_PATH, location.href).href,
+      headers: { Authorization: `Bearer ${share.uploadToken}` },
+      metadata,
+      chunkSize: CHUNK_RECORDS * (cipher.recordSize + TAG_SIZE),
+      retryDelays: RETRY_DELAYS_MS,
+      storeFingerprintForResuming: false,
+      fileReader: { openFile: async () => restOfFile(file, cipher, from) },
+      onProgress: (sent) => {
+        const stored = base + sent;
+        const records = stored >= encryptedSize(cipher) ? recordCount(cipher) : recordAtCipherOffset(cipher, stored);
+        onProgress(records === 0 ? 0 : plainRange(cipher, records - 1)[1]);
+      },
+      onError: (error) =>
+        reject(
+          error instanceof FerryError
+            ? error
+            : new FerryError('NETWORK_ERROR', 'The upload to Ferry’s server failed.', { cause: error }),
+        ),
+      onSuccess: () => resolve(),
+    });
+    upload.start();
+  });
+  return {
+    done,
+    abort: () => void (upload as Upload | null)?.abort(true).catch(() => undefined),
+  };
+}
