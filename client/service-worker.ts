@@ -11,6 +11,10 @@
  * attachment. The stream errors if the file fails verification, and the browser then marks
  * the download failed instead of keeping a bad file.
  *
+ * Previews: the page opens a session with a `preview-open` message (preview/preview-messages.ts)
+ * and this worker answers /__preview/<session>/<name>, Range requests included, by fetching
+ * and decrypting only the records asked for (preview/sw-preview.ts).
+ *
  * Updates: a new version installs and waits until a page sends SKIP_WAITING (the user chose
  * "Reload"), so an open page never runs against a shell it was not built with.
  */
@@ -18,6 +22,8 @@ import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from
 import { NavigationRoute, registerRoute } from 'workbox-routing';
 import { parseSwControl } from './lib/pwa/messages.ts';
 import { receiveShare, SHARE_TARGET_PATH } from './lib/pwa/share-target.ts';
+import { PREVIEW_PREFIX, parseSwPreviewMessage } from './lib/transfer/preview/preview-messages.ts';
+import { PreviewSessions } from './lib/transfer/preview/sw-preview.ts';
 import { contentDisposition } from './lib/transfer/receive/content-disposition.ts';
 import {
   DOWNLOAD_PREFIX,
@@ -34,6 +40,8 @@ const UNCLAIMED_MS = 60_000;
 const NETWORK_ONLY = /^\/(api|files|health|signal)(\/|$)/;
 
 const downloads = new Map<string, SwDownload>();
+/** Open previews: keys in memory only, forgotten when their page stops renewing them. */
+const previews = new PreviewSessions();
 
 self.addEventListener('message', (event: ExtendableMessageEvent) => {
   // Only pages of this origin may hand over downloads or activate an update.
@@ -43,6 +51,12 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
     return;
   }
   const port = event.ports[0];
+  const preview = parseSwPreviewMessage(event.data);
+  if (preview) {
+    if (preview.type === 'preview-open') previews.open(preview, port ?? null);
+    else previews.close(preview.session);
+    return;
+  }
   const download = parseSwDownload(event.data);
   if (!download) {
     const reply: SwReply = { type: 'rejected', message: 'Malformed download message.' };
@@ -63,6 +77,10 @@ self.addEventListener('fetch', (event: FetchEvent) => {
   if (url.origin !== self.location.origin || NETWORK_ONLY.test(url.pathname)) return;
   if (url.pathname.startsWith(DOWNLOAD_PREFIX)) {
     event.respondWith(answerDownload(url.pathname));
+    return;
+  }
+  if (url.pathname.startsWith(PREVIEW_PREFIX)) {
+    event.respondWith(previews.answer(event.request, url.pathname));
     return;
   }
   if (event.request.method === 'POST' && url.pathname === SHARE_TARGET_PATH) {
@@ -96,6 +114,6 @@ cleanupOutdatedCaches();
 // server's own paths and streamed downloads are never the app.
 registerRoute(
   new NavigationRoute(createHandlerBoundToURL('index.html'), {
-    denylist: [NETWORK_ONLY, /^\/__download\//, new RegExp(`^${SHARE_TARGET_PATH}/`)],
+    denylist: [NETWORK_ONLY, /^\/__download\//, /^\/__preview\//, new RegExp(`^${SHARE_TARGET_PATH}/`)],
   }),
 );

@@ -50,9 +50,11 @@ export const DOWNLOAD_PREFIX = '/__download/';
 const DOWNLOAD_ID = /^[A-Za-z0-9_-]{16,64}$/;
 
 type Fields = Record<string, unknown>;
-const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null;
-const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
-const isText = (v: unknown, max: number): v is string => typeof v === 'string' && v.length > 0 && v.length <= max;
+/** Field checks for the hand-written parsers here and in ../preview/preview-messages.ts. */
+export const isObject = (v: unknown): v is Fields => typeof v === 'object' && v !== null;
+export const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+export const isText = (v: unknown, max: number): v is string =>
+  typeof v === 'string' && v.length > 0 && v.length <= max;
 
 function parseWorkerFile(v: unknown): WorkerFile | undefined {
   if (!isObject(v)) return undefined;
