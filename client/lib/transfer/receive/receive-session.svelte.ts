@@ -14,11 +14,13 @@ import type { ShareInfo, ShareManifestResponse } from '../../../../shared/api.ts
 import { type ErrorCode, FerryError } from '../../../../shared/errors.ts';
 import { deriveShareKeys, type ShareKeys } from '../../../../shared/keys.ts';
 import { parseShareLink, type ShareLink } from '../../../../shared/link.ts';
-import { type Manifest, openManifest } from '../../../../shared/manifest.ts';
+import { fileCipher, type Manifest, openManifest } from '../../../../shared/manifest.ts';
 import { unwrapSecret } from '../../../../shared/password.ts';
 import { getManifest, getShareInfo, requestTicket } from '../../api/share-client.ts';
 import { attention } from '../../pwa/attention.ts';
 import { linkSource, noteReceived, receivedRecord } from '../../store/received.ts';
+import type { PreviewSource } from '../preview/file-preview.svelte.ts';
+import { type PreviewKind, previewKind } from '../preview/preview-kind.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
 import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
@@ -111,6 +113,43 @@ export class ReceiveSession {
   get totalSize(): number {
     return this.#files.reduce((sum, f) => sum + f.size, 0);
   }
+  /** The share's download limit, or null when it has none. */
+  get downloadLimit(): number | null {
+    return this.#info?.maxDownloads ?? null;
+  }
+  /** How file `index` can be previewed (by its manifest type, else its extension), or null. */
+  previewKind(index: number): PreviewKind | null {
+    const file = this.#manifest?.files[index];
+    return file ? previewKind(file.name, file.type) : null;
+  }
+
+  /**
+   * What a preview of file `index` reads with: the file's cipher and the visit's ticket. A
+   * preview reads ciphertext like a download, so it shares the visit's one ticket: seeking
+   * and later downloads in this visit never cost another download (ARCHITECTURE.md "Previews").
+   */
+  async previewSource(index: number): Promise<PreviewSource> {
+    const file = this.#manifest?.files[index];
+    const link = this.#link;
+    const keys = this.#keys;
+    if (!file || !link || !keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
+    const { key, nonceBase, size, recordSize, name } = await fileCipher(file, keys.contentKey);
+    const ticket = await this.#ticket(index);
+    const nonce = new Uint8Array(nonceBase);
+    return {
+      name,
+      mime: file.type,
+      size,
+      recordSize,
+      nonceBase: nonce,
+      key,
+      shareId: link.id,
+      index,
+      ticket,
+      readerToken: keys.readerToken,
+    };
+  }
+
   get allVerified(): boolean {
     return this.#files.length > 0 && this.#files.every((f) => f.status === 'verified');
   }

@@ -1,0 +1,188 @@
+/**
+ * One open preview, on the page: it hands the service worker a preview session for one file
+ * (sw-preview.ts answers `/__preview/<session>/<name>` from it), renews that session while
+ * the preview stays open — which also keeps the worker alive, and restores the session if the
+ * browser stopped an idle worker — and ends it on close. Text is read here (its first
+ * TEXT_LIMIT bytes, through the same URL) and shown as text; images, media and PDFs load
+ * the URL themselves.
+ */
+import { toBase64Url } from '../../../../shared/encoding.ts';
+import { FerryError } from '../../../../shared/errors.ts';
+import { isShareGone } from '../receive/receive-errors.ts';
+import { activeServiceWorker } from '../receive/sw-download.ts';
+import type { PreviewKind } from './preview-kind.ts';
+import { parseSwPreviewEvent, type SwPreviewClose, type SwPreviewOpen } from './preview-messages.ts';
+
+/** Everything the service worker needs for one file: its cipher and how to read its ciphertext. */
+export type PreviewSource = Omit<SwPreviewOpen, 'type' | 'session'>;
+
+export type PreviewPhase = 'opening' | 'ready' | 'failed';
+
+/** Text previews show at most this many bytes from the start of the file. */
+export const TEXT_LIMIT = 256 * 1024;
+/** How often an open preview renews its session (the worker forgets it after 60 s). */
+const RENEW_MS = 20_000;
+const WORKER_WAIT_MS = 10_000;
+
+export class FilePreview {
+  readonly name: string;
+  readonly kind: PreviewKind;
+  readonly #load: () => Promise<PreviewSource>;
+  readonly #session = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+  #phase = $state<PreviewPhase>('opening');
+  #url = $state<string | null>(null);
+  #text = $state<string | null>(null);
+  #truncated = $state(false);
+  #failure = $state<string | null>(null);
+  #port: MessagePort | null = null;
+  #renew: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+  /** The failure shown is elementFailed()'s guess, not a reason from the worker. */
+  #guessed = false;
+
+  /** `load` gets the file's cipher and the visit's ticket; it is called once, by start(). */
+  constructor(name: string, kind: PreviewKind, load: () => Promise<PreviewSource>) {
+    this.name = name;
+    this.kind = kind;
+    this.#load = load;
+  }
+
+  get phase(): PreviewPhase {
+    return this.#phase;
+  }
+  /** Where the preview is served, once ready. */
+  get url(): string | null {
+    return this.#url;
+  }
+  /** A text preview's content (its first TEXT_LIMIT bytes as UTF-8). */
+  get text(): string | null {
+    return this.#text;
+  }
+  /** True when the text preview shows only the start of the file. */
+  get truncated(): boolean {
+    return this.#truncated;
+  }
+  /** One sentence for role=alert when the preview failed. */
+  get failure(): string | null {
+    return this.#failure;
+  }
+
+  async start(): Promise<void> {
+    try {
+      const worker = await controllingWorker();
+      const source = await this.#load();
+      if (this.#closed) return;
+      const url = await this.#open(worker, source);
+      this.#renew = setInterval(() => {
+        this.#open(worker, source).catch((error: unknown) => this.#fail(error));
+      }, RENEW_MS);
+      if (this.kind === 'text') await this.#readText(url, source.size);
+      if (this.#closed) return;
+      this.#url = url;
+      if (this.#phase === 'opening') this.#phase = 'ready';
+    } catch (error) {
+      this.#fail(error);
+    }
+  }
+
+  /** The image or media element could not show the file; the worker's reason wins if it sent one. */
+  elementFailed(): void {
+    if (this.#failure !== null) return;
+    this.#fail(new FerryError('BAD_REQUEST', `This browser cannot show ${this.name}. Download it instead.`));
+    this.#guessed = true;
+  }
+
+  /** Ends the session: the worker forgets the key and answers 404 from now on. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    clearInterval(this.#renew);
+    this.#port?.close();
+    const message: SwPreviewClose = { type: 'preview-close', session: this.#session };
+    navigator.serviceWorker?.controller?.postMessage(message);
+  }
+
+  /** Sends (or renews) the session and waits for the worker's `preview-ready`. */
+  #open(worker: ServiceWorker, source: PreviewSource): Promise<string> {
+    const { port1, port2 } = new MessageChannel();
+    this.#port?.close();
+    this.#port = port1;
+    const message: SwPreviewOpen = { type: 'preview-open', session: this.#session, ...source };
+    return new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new FerryError('INTERNAL', 'The preview could not be started.')),
+        WORKER_WAIT_MS,
+      );
+      port1.onmessage = (event: MessageEvent<unknown>) => {
+        const reply = parseSwPreviewEvent(event.data);
+        clearTimeout(timer);
+        if (reply?.session !== this.#session) {
+          reject(new FerryError('INTERNAL', 'The preview could not be started.'));
+        } else if (reply.type === 'preview-ready') {
+          resolve(reply.url);
+        } else {
+          // Reported after the response began (a record deep in a video failed, say).
+          this.#fail(new FerryError(reply.code, reply.message));
+        }
+      };
+      worker.postMessage(message, [port2]);
+    });
+  }
+
+  async #readText(url: string, size: number): Promise<void> {
+    const response = await fetch(url, { headers: { Range: `bytes=0-${TEXT_LIMIT - 1}` } });
+    if (!response.ok) throw new FerryError('NETWORK_ERROR', await response.text());
+    const bytes = await response.arrayBuffer();
+    // stream: true leaves out a character cut in half at the limit.
+    this.#text = new TextDecoder('utf-8').decode(bytes, { stream: size > TEXT_LIMIT });
+    this.#truncated = size > TEXT_LIMIT;
+  }
+
+  /** The first real failure is kept; only elementFailed()'s guess gives way to a later reason. */
+  #fail(error: unknown): void {
+    if (this.#closed || (this.#failure !== null && !this.#guessed)) return;
+    this.#guessed = false;
+    this.#failure = previewFailure(this.name, error);
+    this.#phase = 'failed';
+  }
+}
+
+/** The worker that handles this page's fetches; previews cannot work without one. */
+async function controllingWorker(): Promise<ServiceWorker> {
+  const unavailable = new FerryError(
+    'INTERNAL',
+    'Previews need Ferry’s service worker, which this browser has not started. Download the file instead.',
+  );
+  if (!(await activeServiceWorker())) throw unavailable;
+  const container = navigator.serviceWorker;
+  // The worker claims the page when it activates (service-worker.ts), so this comes quickly.
+  const controller =
+    container.controller ??
+    (await new Promise<ServiceWorker | null>((resolve) => {
+      const timer = setTimeout(() => resolve(null), WORKER_WAIT_MS);
+      container.addEventListener(
+        'controllerchange',
+        () => {
+          clearTimeout(timer);
+          resolve(container.controller);
+        },
+        { once: true },
+      );
+    }));
+  if (!controller) throw unavailable;
+  return controller;
+}
+
+/** One sentence for a failed preview, naming the file. */
+export function previewFailure(name: string, error: unknown): string {
+  if (!(error instanceof FerryError)) return `${name} could not be previewed.`;
+  if (error.code === 'RECORD_AUTH_FAILED' || error.code === 'RECORD_TRUNCATED') {
+    const record = /record (\d+)/.exec(error.message)?.[1] ?? '?';
+    return `${name} failed verification: record ${record} was altered or damaged on the way, so the preview stopped. Do not trust this file.`;
+  }
+  if (error.code === 'UNAUTHORIZED') {
+    return `The preview of ${name} has lapsed after a long pause. Close it and open it again.`;
+  }
+  if (isShareGone(error.code)) return `${name} can no longer be previewed: ${error.message}`;
+  return error.message.startsWith(name) ? error.message : `${name} could not be previewed: ${error.message}`;
+}
