@@ -1,0 +1,134 @@
+/**
+ * Pairing by code between two devices on different networks. The server believes
+ * X-Forwarded-For from loopback (FERRY_TRUSTED_PROXIES), and each context sends its own
+ * address on every request, the WebSocket upgrade included, so the two land in different
+ * network rooms and are not nearby. They pair with a 6-digit code (both people compare the
+ * verification code once), files go straight over WebRTC, and after a reload the remembered
+ * pairing is checked by MAC alone. A real man in the middle on the signaling path (a third
+ * page terminating both DTLS sessions) is caught by that MAC before any file byte moves.
+ */
+import type { BrowserContext } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+import { PairingPage } from './pages/pairing-page.ts';
+import { downloadHash } from './support/downloads.ts';
+import { MiB } from './support/files.ts';
+
+test.use({ ferryEnv: { FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' } });
+
+/** Every request of the context, WebSocket upgrades included, comes "from" `address`. */
+async function onNetwork(context: BrowserContext, address: string): Promise<void> {
+  await context.setExtraHTTPHeaders({ 'X-Forwarded-For': address });
+}
+
+/** Pairs `from` (makes the code) with `to` (enters it); both people compare the code. */
+async function pair(from: PairingPage, to: PairingPage): Promise<void> {
+  const code = await from.makeCode();
+  await expect(from.pairingLink()).toHaveValue(new RegExp(`/#pair=${code}$`));
+  await to.enterCode(code);
+  await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+  const shown = (await from.verificationCode().textContent()) ?? '';
+  await expect(to.verificationCode()).toHaveText(shown);
+  await from.confirmPairing();
+  await to.confirmPairing();
+  await expect(from.pairing.getByRole('status')).toContainText('Paired with');
+  await expect(to.pairing.getByRole('status')).toContainText('Paired with');
+}
+
+test.describe('pairing by code', () => {
+  test.describe.configure({ timeout: 240_000 });
+
+  test.beforeEach(async ({ senderContext, receiverContext }) => {
+    await onNetwork(senderContext, '203.0.113.10');
+    await onNetwork(receiverContext, '198.51.100.20');
+  });
+
+  test('devices on different networks pair by code and a 12 MiB file arrives intact', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const big = await files.file('pair/film.mkv', 12 * MiB);
+    const from = new PairingPage(sender.page);
+    const to = new PairingPage(receiver.page);
+    const senderName = await from.open();
+    const receiverName = await to.open();
+
+    const code = await from.makeCode();
+    await to.enterCode(code);
+    await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    // Different networks (the X-Forwarded-For of each WebSocket upgrade): until the pairing
+    // is done neither sees the other as a nearby device.
+    await expect(from.tile(receiverName)).toHaveCount(0);
+    await expect(to.tile(senderName)).toHaveCount(0);
+    await expect(to.verificationCode()).toHaveText((await from.verificationCode().textContent()) ?? '');
+    await from.confirmPairing();
+    await to.confirmPairing();
+    await expect(from.pairing.getByRole('status')).toContainText('Paired with');
+    // The only tile each sees is the paired device's.
+    await expect(from.section.getByRole('listitem')).toHaveCount(1);
+    await expect(from.tileItem(receiverName)).toContainText('Paired');
+    await expect(to.tileItem(senderName)).toContainText('Paired');
+
+    await from.sendFiles(receiverName, big.path);
+    const offer = to.offer(senderName);
+    await expect(offer.getByText('film.mkv')).toBeVisible({ timeout: 30_000 });
+    const [download] = await Promise.all([
+      receiver.page.waitForEvent('download', { timeout: 150_000 }),
+      offer.getByRole('button', { name: 'Accept' }).click(),
+    ]);
+    expect(await downloadHash(download)).toBe(big.sha256);
+    await expect(sender.page.getByText(`Sent to ${receiverName}.`)).toBeVisible();
+  });
+
+  test('a wrong code is refused with a sentence', async ({ sender, receiver }) => {
+    const from = new PairingPage(sender.page);
+    const to = new PairingPage(receiver.page);
+    await from.open();
+    await to.open();
+    const code = await from.makeCode();
+    const wrong = code === '000000' ? '000001' : '000000';
+    await to.enterCode(wrong);
+    await expect(to.pairing.getByRole('alert')).toHaveText('This pairing code is wrong, expired or already used.');
+    await to.enterCode('12');
+    await expect(to.pairing.getByRole('alert')).toHaveText('A pairing code is 6 digits, shown on the other device.');
+  });
+
+  test('after a reload both are still paired and a file goes with no code to compare', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const small = await files.file('pair/notes.pdf', 5 * MiB);
+    const from = new PairingPage(sender.page);
+    const to = new PairingPage(receiver.page);
+    await from.open();
+    await to.open();
+    await pair(from, to);
+
+    const senderName = await from.open();
+    const receiverName = await to.open();
+    await expect(from.tileItem(receiverName)).toContainText('Paired', { timeout: 20_000 });
+    await expect(to.tileItem(senderName)).toContainText('Paired', { timeout: 20_000 });
+
+    await from.sendFiles(receiverName, small.path);
+    const offer = to.offer(senderName);
+    await expect(offer.getByText('notes.pdf')).toBeVisible({ timeout: 30_000 });
+    // MAC mode: neither screen asks the people to compare anything.
+    await expect(to.offerCode(senderName)).toHaveCount(0);
+    await expect(from.code(receiverName)).toHaveCount(0);
+    await expect(sender.page.getByRole('button', { name: 'Codes match' })).toHaveCount(0);
+    const [download] = await Promise.all([
+      receiver.page.waitForEvent('download', { timeout: 120_000 }),
+      offer.getByRole('button', { name: 'Accept' }).click(),
+    ]);
+    expect(await downloadHash(download)).toBe(small.sha256);
+
+    // Forgetting on one side removes the tile there.
+    await to
+      .tileItem(senderName)
+      .getByRole('button', { name: `Forget ${senderName}` })
+      .click();
+    await expect(to.tile(senderName)).toHaveCount(0);
+    await expect(to.pairing.getByRole('status')).toContainText('was forgotten');
+  });
+});
