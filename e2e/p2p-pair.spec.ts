@@ -12,6 +12,10 @@ import { expect, test } from './fixtures.ts';
 import { PairingPage } from './pages/pairing-page.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
+import { SignalingMitm } from './support/mitm.ts';
+
+/** What auth.ts says when the MACs disagree. */
+const REFUSAL = /could not be verified: the other device saw different encryption keys/;
 
 test.use({ ferryEnv: { FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' } });
 
@@ -130,5 +134,48 @@ test.describe('pairing by code', () => {
       .click();
     await expect(to.tile(senderName)).toHaveCount(0);
     await expect(to.pairing.getByRole('status')).toContainText('was forgotten');
+  });
+
+  test('a man in the middle on the signaling path is caught before any file byte', async ({
+    browser,
+    ferry,
+    senderContext,
+    receiverContext,
+    sender,
+    receiver,
+    files,
+  }) => {
+    const secret = await files.file('pair/secret.zip', 2 * MiB);
+    const mitmContext = await browser.newContext();
+    const mitm = await SignalingMitm.start(mitmContext, `${ferry.url}/health`);
+    await mitm.route(senderContext, 'a');
+    await mitm.route(receiverContext, 'b');
+    const from = new PairingPage(sender.page);
+    const to = new PairingPage(receiver.page);
+    await from.open();
+    await to.open();
+    await pair(from, to);
+
+    // From now on the WebRTC signals between the two go to the man in the middle.
+    mitm.active = true;
+    const senderName = await from.open();
+    const receiverName = await to.open();
+    await expect(from.tileItem(receiverName)).toContainText('Paired', { timeout: 20_000 });
+    await expect(to.tileItem(senderName)).toContainText('Paired', { timeout: 20_000 });
+    await from.sendFiles(receiverName, secret.path);
+
+    await expect(sender.page.getByRole('alert').filter({ hasText: REFUSAL })).toBeVisible({ timeout: 60_000 });
+    await expect(receiver.page.getByRole('alert').filter({ hasText: REFUSAL })).toBeVisible({ timeout: 30_000 });
+    await expect(to.offer(senderName)).toHaveCount(0);
+
+    // The bridge was real: both sessions opened and both MACs crossed it, and nothing else.
+    const seen = await mitm.log();
+    expect(mitm.diverted).toBeGreaterThan(0);
+    const types = seen.text.map((frame) => (JSON.parse(frame) as { type: string }).type);
+    expect(types.filter((type) => type === 'auth')).toHaveLength(2);
+    expect(types).not.toContain('offer');
+    expect(seen.binaryFrames).toBe(0);
+    expect(seen.binaryBytes).toBe(0);
+    await mitmContext.close();
   });
 });
