@@ -1,0 +1,192 @@
+/**
+ * Previews on the recipient's page: the service worker decrypts only the records a request
+ * needs, so a video seeks without the file being downloaded first, and images and text show
+ * what the sender sent. A record changed on the server stops the preview with a clear error.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { BrowserContext } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+import { PreviewDialog } from './pages/preview-dialog.ts';
+import { checkAllSchemesAndSizes } from './support/a11y.ts';
+import { KiB } from './support/files.ts';
+import { encryptedSize, flipStoredByte } from './support/tamper.ts';
+
+/** VP9/Opus WebM, 60 s, a keyframe every second, Cues at the front: 2.67 MiB. */
+const VIDEO = fileURLToPath(new URL('./fixtures/preview-seek.webm', import.meta.url));
+const VIDEO_NAME = 'preview-seek.webm';
+/** A 1280×720 PNG. */
+const IMAGE = fileURLToPath(new URL('./fixtures/preview-image.png', import.meta.url));
+const IMAGE_NAME = 'preview-image.png';
+
+interface CiphertextRead {
+  start: number;
+  bytes: number;
+}
+
+/**
+ * Every ciphertext GET of the context (the service worker's included), by its answer's
+ * Content-Range; a 200 counts the whole body.
+ */
+function watchCiphertext(context: BrowserContext): CiphertextRead[] {
+  const reads: CiphertextRead[] = [];
+  context.on('response', (response) => {
+    const request = response.request();
+    if (request.method() !== 'GET' || !/\/api\/shares\/[^/]+\/files\/\d+$/.test(request.url())) return;
+    const range = /^bytes (\d+)-(\d+)\//.exec(response.headers()['content-range'] ?? '');
+    const length = Number(response.headers()['content-length'] ?? 0);
+    reads.push(
+      range ? { start: Number(range[1]), bytes: Number(range[2]) - Number(range[1]) + 1 } : { start: 0, bytes: length },
+    );
+  });
+  return reads;
+}
+
+test('a video preview seeks near the end and plays, fetching only the records it needs', async ({
+  sender,
+  receiver,
+  receiverContext,
+}) => {
+  const reads = watchCiphertext(receiverContext);
+  await sender.open();
+  const link = await sender.sendFiles(VIDEO);
+  await receiver.openShare(link);
+
+  const preview = new PreviewDialog(receiver.page, VIDEO_NAME);
+  await preview.open();
+  await expect(preview.dialog).toContainText('The hash of the whole file is checked only when you download it.');
+  await expect(preview.video).toBeVisible();
+  await expect
+    .poll(() => preview.video.evaluate((v: HTMLVideoElement) => v.duration), { timeout: 30_000 })
+    .toBeGreaterThan(59);
+  const beforeSeek = reads.length;
+
+  await preview.video.evaluate((v: HTMLVideoElement) => {
+    v.muted = true;
+    v.currentTime = 55;
+  });
+  await expect
+    .poll(() => preview.video.evaluate((v: HTMLVideoElement) => !v.seeking && v.currentTime >= 55))
+    .toBe(true);
+  await preview.video.evaluate((v: HTMLVideoElement) => v.play());
+  await expect
+    .poll(() => preview.video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 })
+    .toBeGreaterThan(56);
+  expect(await preview.video.evaluate((v: HTMLVideoElement) => v.error?.code ?? null)).toBeNull();
+  await expect(preview.alert).toHaveCount(0);
+
+  // The seek was answered by Range reads far into the ciphertext, and the whole file was never fetched.
+  const size = encryptedSize(statSync(VIDEO).size);
+  const fetched = reads.reduce((sum, r) => sum + r.bytes, 0);
+  console.log(
+    `[preview] ${reads.length} ciphertext reads, ${fetched} of ${size} bytes (${((fetched / size) * 100).toFixed(1)}%)`,
+  );
+  expect(reads.slice(beforeSeek).some((r) => r.start > size * 0.7)).toBe(true);
+  expect(reads.every((r) => r.bytes <= 4 * (64 * KiB + 16))).toBe(true);
+  expect(fetched).toBeLessThan(size * 0.4);
+
+  // Escape closes the preview and gives focus back to its button.
+  await receiver.page.keyboard.press('Escape');
+  await expect(preview.dialog).toBeHidden();
+  await expect(preview.button).toBeFocused();
+});
+
+/** A text file of `size` bytes whose start and end are known; it looks like HTML on purpose. */
+async function writeText(dir: string, name: string, size: number): Promise<string> {
+  const head = 'Ferry preview: first line ✓ café\n<b>not bold</b><script>document.title = "ran"</script>\n';
+  const line = 'The quick brown fox jumps over the lazy dog.\n';
+  const tail = 'END-MARKER\n';
+  const body = head + line.repeat(Math.ceil(size / line.length));
+  const path = join(dir, name);
+  await writeFile(path, Buffer.concat([Buffer.from(body).subarray(0, size - tail.length), Buffer.from(tail)]));
+  return path;
+}
+
+test('an image and a text preview show what was sent; text is never HTML', async ({
+  sender,
+  receiver,
+  files,
+}, testInfo) => {
+  const text = await writeText(files.dir, 'preview-notes.txt', 300 * KiB);
+  await sender.open();
+  const link = await sender.sendFiles([IMAGE, text]);
+  await receiver.openShare(link);
+
+  const image = new PreviewDialog(receiver.page, IMAGE_NAME);
+  await image.open();
+  await expect(image.image).toBeVisible();
+  // The decoded pixels are those of the PNG that was sent.
+  const original = readFileSync(IMAGE).toString('base64');
+  const shown = await image.image.evaluate(async (img: HTMLImageElement, base64: string) => {
+    await img.decode();
+    const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
+    const sent = await createImageBitmap(new Blob([bytes], { type: 'image/png' }));
+    const pixels = (source: CanvasImageSource, width: number, height: number) => {
+      const context = new OffscreenCanvas(width, height).getContext('2d');
+      context?.drawImage(source, 0, 0);
+      return context?.getImageData(0, 0, width, height).data ?? new Uint8ClampedArray();
+    };
+    const a = pixels(img, img.naturalWidth, img.naturalHeight);
+    const b = pixels(sent, sent.width, sent.height);
+    return { width: img.naturalWidth, height: img.naturalHeight, same: a.length > 0 && a.every((v, i) => v === b[i]) };
+  }, original);
+  expect(shown).toEqual({ width: 1280, height: 720, same: true });
+  await image.closeButton.click();
+  await expect(image.dialog).toBeHidden();
+  await expect(image.button).toBeFocused();
+
+  const notes = new PreviewDialog(receiver.page, 'preview-notes.txt');
+  await notes.open();
+  await expect(notes.text).toContainText('Ferry preview: first line ✓ café');
+  await expect(notes.text).toContainText('<b>not bold</b><script>');
+  await expect(notes.text.locator('b, script')).toHaveCount(0);
+  expect(await receiver.page.title()).not.toBe('ran');
+  // Only the first 256 KiB: the end of the file is not there.
+  await expect(notes.dialog).toContainText('The first 262 KB of 307 KB, as plain text.');
+  await expect(notes.text).not.toContainText('END-MARKER');
+  await checkAllSchemesAndSizes(receiver.page, testInfo, 'receive view, text preview open');
+  await receiver.page.keyboard.press('Escape');
+  await expect(notes.dialog).toBeHidden();
+});
+
+test('a record changed on the server stops the preview with a clear error', async ({ sender, receiver, ferry }) => {
+  await sender.open();
+  const link = await sender.sendFiles(IMAGE);
+  await flipStoredByte(ferry.dataDir, encryptedSize(statSync(IMAGE).size));
+  await receiver.openShare(link);
+
+  const preview = new PreviewDialog(receiver.page, IMAGE_NAME);
+  await preview.open();
+  await expect(preview.alert).toContainText(`${IMAGE_NAME} failed verification: record 0 was altered`);
+  await expect(preview.image).toHaveCount(0);
+});
+
+test('on a link allowed one download, previewing and then downloading count once', async ({
+  sender,
+  receiver,
+  files,
+}) => {
+  const text = await writeText(files.dir, 'preview-once.txt', 100 * KiB);
+  await sender.open();
+  const link = await sender.sendFiles(text, { downloadLimit: 1 });
+  await receiver.openShare(link);
+  await expect(receiver.page.getByText('This link has a download limit.')).toBeVisible();
+
+  const preview = new PreviewDialog(receiver.page, 'preview-once.txt');
+  await preview.open();
+  await expect(preview.text).toContainText('Ferry preview: first line');
+  await preview.closeButton.click();
+  // Opening it again reuses the visit's ticket: still no second download used.
+  await preview.open();
+  await expect(preview.text).toContainText('Ferry preview: first line');
+  await preview.closeButton.click();
+
+  await receiver.download('preview-once.txt');
+  await expect(receiver.verified('preview-once.txt')).toBeVisible();
+
+  // The one allowed download is now used: a new visit is refused.
+  await receiver.page.reload();
+  await expect(receiver.errorHeading('Download limit reached')).toBeVisible({ timeout: 30_000 });
+});
