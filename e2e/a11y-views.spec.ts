@@ -2,13 +2,16 @@
  * axe (WCAG 2.0/2.1 A and AA) finds no serious or critical violation on the send, receive
  * and history views, in light and dark colour schemes, at desktop size and at 360×740 —
  * including the nearby-devices section on the send view with a peer, its verification code,
- * an incoming offer and a received text.
+ * an incoming offer and a received text, and the history's received files and a QR code.
  */
 import { expect, test } from './fixtures.ts';
+import { HistoryPage } from './pages/history-page.ts';
 import { NearbyPage } from './pages/nearby-page.ts';
+import { SendPage } from './pages/send-page.ts';
 import { checkAllSchemesAndSizes } from './support/a11y.ts';
 import { MiB } from './support/files.ts';
 import { throttleUploads } from './support/network.ts';
+import { encryptedSize, flipStoredByte } from './support/tamper.ts';
 
 test('send view: empty, with files picked, and while uploading', async ({ sender, files }, testInfo) => {
   const a = await files.file('a11y-report.pdf', 40_000);
@@ -123,4 +126,33 @@ test('send view: nearby devices with a peer, a code to confirm, an offer and a t
   if (await confirm.isVisible()) await confirm.click();
   await expect(message).toBeVisible();
   await checkAllSchemesAndSizes(receiver.page, testInfo, 'nearby, a received text');
+});
+
+test('history view: received files, verified and failed, and an open QR code', async ({
+  sender,
+  receiver,
+  files,
+  ferry,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  const good = await files.file('a11y-history/received-minutes.txt', 4000);
+  const bad = await files.file('a11y-history/received-ledger.bin', 200_000);
+  await sender.open();
+  const link = await sender.sendFiles([good.path, bad.path]);
+  await flipStoredByte(ferry.dataDir, encryptedSize(bad.size));
+  await receiver.openShare(link);
+  await receiver.download(good.name);
+  await receiver.downloadButton(bad.name).click();
+  await expect(receiver.alert.filter({ hasText: `${bad.name} failed verification` })).toBeVisible({ timeout: 60_000 });
+
+  // The same browser also sent a share, whose QR code is open.
+  const own = new SendPage(receiver.page);
+  const history = new HistoryPage(receiver.page);
+  await history.waitForReceived(2);
+  await own.open();
+  await own.sendFiles(good.path);
+  await expect(await history.showQrCode(good.name)).toBeVisible();
+  await expect(history.receivedFile(bad.name).getByText('Failed', { exact: true })).toBeVisible();
+  await expect(history.receivedFile(good.name).getByText('Verified', { exact: true })).toBeVisible();
+  await checkAllSchemesAndSizes(receiver.page, testInfo, 'history, received files and a QR code');
 });

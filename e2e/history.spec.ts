@@ -34,6 +34,7 @@ test('received files are listed as Verified or Failed after a reload and offline
   });
 
   const history = new HistoryPage(receiver.page);
+  await history.waitForReceived(2);
   await receiver.page.goto('/');
   await waitForServiceWorker(receiver.page);
   await receiver.page.reload();

@@ -1,5 +1,5 @@
 /** The history on the send view (`/`): sent shares and received files, per e2e/ui-contract.md. */
-import type { Locator, Page } from '@playwright/test';
+import { expect, type Locator, type Page } from '@playwright/test';
 
 export class HistoryPage {
   readonly page: Page;
@@ -31,5 +31,36 @@ export class HistoryPage {
     const card = this.card(title);
     await card.getByRole('button', { name: 'Show QR code' }).click();
     return card.getByRole('img', { name: `QR code of the share link for ${title}` });
+  }
+
+  /**
+   * Waits until this browser's `received` store holds `count` entries. The receive view
+   * shows a verdict first and writes it a moment later, so a journey that leaves the page
+   * right after a verdict waits for the write.
+   */
+  async waitForReceived(count: number): Promise<void> {
+    await expect.poll(() => this.page.evaluate(countReceived), { message: 'received entries stored' }).toBe(count);
+  }
+}
+
+/** Runs in the page: entries in `ferry`'s `received` store, 0 before the store exists. */
+async function countReceived(): Promise<number> {
+  const request = indexedDB.open('ferry');
+  // No database yet: abort the empty one this open would create, so the app builds its own.
+  request.onupgradeneeded = () => request.transaction?.abort();
+  const database = await new Promise<IDBDatabase | null>((resolve) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => resolve(null);
+  });
+  if (!database) return 0;
+  try {
+    if (!database.objectStoreNames.contains('received')) return 0;
+    const counting = database.transaction('received').objectStore('received').count();
+    return await new Promise<number>((resolve, reject) => {
+      counting.onsuccess = () => resolve(counting.result);
+      counting.onerror = () => reject(counting.error);
+    });
+  } finally {
+    database.close();
   }
 }
