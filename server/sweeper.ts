@@ -5,7 +5,8 @@
  * end are forgotten. Runs on an unref'd timer and can
  * be called directly (tests pass their own clock through config.now).
  */
-import { type RequestStore, UPLOAD_KEEP_MS } from './requests/store.ts';
+import { UPLOAD_KEEP_MS } from '../shared/request-api.ts';
+import type { RequestStore } from './requests/store.ts';
 import type { ShareStore } from './shares/store.ts';
 import type { BlobStore } from './uploads/blob-store.ts';
 

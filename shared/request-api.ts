@@ -17,6 +17,13 @@ export const publicKeySchema = z.string().regex(/^B[A-P][A-Za-z0-9_-]{85}$/, 'no
 export const MIN_REQUEST_BYTES = 1024;
 export const MAX_REQUEST_FILES = MAX_FILES;
 
+/**
+ * How long an upload's share lives: the longest a link may, since the requester downloads
+ * later. Uploads start before the request ends, so a week after its end every upload's
+ * share is gone and the request can be forgotten.
+ */
+export const UPLOAD_KEEP_MS = MAX_EXPIRY_SECONDS * 1000;
+
 export const createRequestSchema = z
   .object({
     /** Ciphertext bytes all senders together may upload (records add 16 bytes per 64 KiB). */

@@ -1,4 +1,6 @@
-/** The app's two places: the send view at `/` and a share at `/s/<id>`. */
+import { requestIdOfPath } from '../../shared/request-link.ts';
+
+/** The app's places: the send view at `/`, a share at `/s/<id>`, a request link at `/r/<id>`. */
 class Route {
   #path = $state(location.pathname);
 
@@ -11,6 +13,11 @@ class Route {
   /** The share id when the page is a share link, else null. */
   get shareId(): string | null {
     return /^\/s\/([A-Za-z0-9_-]{16})\/?$/.exec(this.#path)?.[1] ?? null;
+  }
+
+  /** The request id when the page is a request link, else null. */
+  get requestId(): string | null {
+    return requestIdOfPath(this.#path);
   }
 
   go(path: string): void {

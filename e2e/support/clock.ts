@@ -1,5 +1,5 @@
 /**
- * Moving a share past its expiry without waiting five minutes.
+ * Moving a share or a request link past its expiry without waiting five minutes.
  *
  * The server takes its clock from config (`now`), but a server started as a process has no
  * way to set it yet, so this moves the share's `expires_at` (ms since the epoch) in the
@@ -18,11 +18,20 @@ export function shareIdOf(link: string): string {
 
 /** Sets the share's expiry to one minute ago. */
 export function expireShare(dataDir: string, shareId: string): void {
-  const db = new Database(join(dataDir, 'ferry.db'));
+  expireRow(join(dataDir, 'ferry.db'), 'shares', shareId);
+}
+
+/** Sets the request link's expiry to one minute ago (`requests.db`, server/requests). */
+export function expireRequest(dataDir: string, requestId: string): void {
+  expireRow(join(dataDir, 'requests.db'), 'requests', requestId);
+}
+
+function expireRow(file: string, table: 'shares' | 'requests', id: string): void {
+  const db = new Database(file);
   try {
     db.pragma('busy_timeout = 5000');
-    const result = db.prepare('UPDATE shares SET expires_at = ? WHERE id = ?').run(Date.now() - 60_000, shareId);
-    if (result.changes !== 1) throw new Error(`share ${shareId} is not in ${dataDir}/ferry.db`);
+    const result = db.prepare(`UPDATE ${table} SET expires_at = ? WHERE id = ?`).run(Date.now() - 60_000, id);
+    if (result.changes !== 1) throw new Error(`${table}: ${id} is not in ${file}`);
   } finally {
     db.close();
   }

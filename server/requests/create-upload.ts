@@ -9,14 +9,14 @@ import { randomBytes } from 'node:crypto';
 import type { CreateShareResponse } from '../../shared/api.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { tokenHash } from '../../shared/keys.ts';
-import { createUploadSchema } from '../../shared/request-api.ts';
+import { createUploadSchema, UPLOAD_KEEP_MS } from '../../shared/request-api.ts';
 import { importPublicKey } from '../../shared/request-keys.ts';
 import type { AppHandler } from '../deps.ts';
 import { readJson } from '../http/body.ts';
 import { sendJson } from '../http/respond.ts';
 import { fileStates } from '../shares/views.ts';
 import { assertOpen, goneError, loadRequest } from './access.ts';
-import { type AddUploadResult, type RequestRecord, UPLOAD_KEEP_MS } from './store.ts';
+import type { AddUploadResult, RequestRecord } from './store.ts';
 
 const token = (bytes: number) => randomBytes(bytes).toString('base64url');
 

@@ -5,10 +5,6 @@
  * racing senders can never pass the limits together. Times are ms since the epoch; the
  * owner token appears only as its SHA-256 hex.
  */
-import { MAX_EXPIRY_SECONDS } from '../../shared/limits.ts';
-
-/** How long an upload's share lives: the longest a link may (the requester downloads later). */
-export const UPLOAD_KEEP_MS = MAX_EXPIRY_SECONDS * 1000;
 
 export interface RequestRecord {
   id: string;

@@ -48,7 +48,8 @@ export async function request(input: string, init: RequestInit = {}): Promise<Re
   }
 }
 
-async function call<S extends z.ZodType>(schema: S, path: string, init: RequestInit = {}): Promise<z.output<S>> {
+/** A fetch whose answer is parsed with `schema`; any failure is a FerryError. */
+export async function call<S extends z.ZodType>(schema: S, path: string, init: RequestInit = {}): Promise<z.output<S>> {
   const response = await request(path, init);
   if (!response.ok) throw await errorFromResponse(response);
   const parsed = schema.safeParse(await response.json().catch(() => undefined));
@@ -56,11 +57,11 @@ async function call<S extends z.ZodType>(schema: S, path: string, init: RequestI
   return parsed.data;
 }
 
-function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
+export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
   return { Authorization: `Bearer ${token}`, ...extra };
 }
 
-const json = { 'Content-Type': 'application/json' };
+export const json = { 'Content-Type': 'application/json' };
 
 export function createShare(body: CreateShareRequest): Promise<CreateShareResponse> {
   return call(createShareResponseSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });

@@ -4,7 +4,7 @@
  * PATCH (so a share is never `ready` without its hashes). Also resumes pending shares.
  * Components read its getters and call its methods; it owns the Hasher and the Encryptor.
  */
-import type { CreateShareResponse } from '../../../../shared/api.ts';
+import type { CreateShareRequest, CreateShareResponse } from '../../../../shared/api.ts';
 import { fromBase64Url, toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
 import { deriveFileKey, deriveFileKeyBytes, deriveShareKeys } from '../../../../shared/keys.ts';
@@ -41,6 +41,16 @@ import {
 import { markDone, prepareRun, type RunItem } from './upload-run.ts';
 
 export type SendPhase = 'idle' | 'checking' | 'creating' | 'uploading' | 'finishing' | 'done' | 'failed';
+
+/**
+ * Where a send goes instead of a new link: an upload into a request link
+ * (client/lib/requests). Its secret is derived, not random, and the share is created
+ * through the request, which checks the requester's limits.
+ */
+export interface ShareTarget {
+  secret: Uint8Array<ArrayBuffer>;
+  create(request: CreateShareRequest): Promise<CreateShareResponse>;
+}
 
 export interface FileNote {
   name: string;
@@ -164,7 +174,7 @@ export class Sender {
    * `onCreated` runs once the server has created the share (the form then forgets the
    * password: it is in the wrapped secret now and must not linger in the page).
    */
-  async send(input: SettingsInput, onCreated?: () => void): Promise<void> {
+  async send(input: SettingsInput, onCreated?: () => void, target?: ShareTarget): Promise<void> {
     if (this.busy) return;
     const checked = validateSettings(input);
     this.#settingsErrors = checked.ok ? {} : checked.errors;
@@ -180,16 +190,18 @@ export class Sender {
         planned.push({
           file: f.data,
           name: names[i]!,
-          reuse: await this.#findReuse(f.data),
+          // A request upload never reuses another share's blob: the request counts new bytes.
+          reuse: target ? undefined : await this.#findReuse(f.data),
           handle: this.#picker.handleOf(f),
         });
       }
       this.#notes = planned.map((p) => ({ name: p.name, reused: p.reuse !== undefined }));
       this.#phase = 'creating';
-      let plan = await planShare(planned, checked.settings);
+      const create = target?.create ?? createShare;
+      let plan = await planShare(planned, checked.settings, target?.secret);
       let created: CreateShareResponse;
       try {
-        created = await createShare(plan.request);
+        created = await create(plan.request);
       } catch (error) {
         if (!isStaleReuse(error, planned)) throw error;
         // A reused blob is gone (server reset, clock skew): forget those entries, which

@@ -69,8 +69,12 @@ export function sentFileOf(planned: PlannedFile): SentFile {
   };
 }
 
-export async function planShare(planned: readonly PlannedFile[], settings: ShareSettings): Promise<SharePlan> {
-  const secret = newSecret();
+/** Plans a share under `secret` (a fresh random one unless given: request uploads derive theirs). */
+export async function planShare(
+  planned: readonly PlannedFile[],
+  settings: ShareSettings,
+  secret = newSecret(),
+): Promise<SharePlan> {
   const keys = await deriveShareKeys(secret);
   const files = planned.map(sentFileOf);
   let linkKey = secret;

@@ -1,0 +1,44 @@
+/**
+ * The browser's side of the request-link API. Answers are parsed with the schemas from
+ * shared/request-api.ts; failures become FerryErrors with the server's code.
+ */
+import { type CreateShareResponse, createShareResponseSchema } from '../../../shared/api.ts';
+import {
+  type CreateRequestBody,
+  type CreateRequestResponse,
+  type CreateUploadBody,
+  createRequestResponseSchema,
+  type RequestInfo,
+  type RequestOwnerView,
+  requestInfoSchema,
+  requestOwnerViewSchema,
+} from '../../../shared/request-api.ts';
+import { bearer, call, errorFromResponse, json, request } from '../api/share-client.ts';
+
+const base = '/api/requests';
+
+export function createRequest(body: CreateRequestBody): Promise<CreateRequestResponse> {
+  return call(createRequestResponseSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });
+}
+
+export function getRequestInfo(id: string): Promise<RequestInfo> {
+  return call(requestInfoSchema, `${base}/${id}`);
+}
+
+export function getRequestOwnerView(id: string, ownerToken: string): Promise<RequestOwnerView> {
+  return call(requestOwnerViewSchema, `${base}/${id}/owner`, { headers: bearer(ownerToken) });
+}
+
+export async function closeRequest(id: string, ownerToken: string): Promise<void> {
+  const response = await request(`${base}/${id}`, { method: 'DELETE', headers: bearer(ownerToken) });
+  if (!response.ok) throw await errorFromResponse(response);
+}
+
+/** Creates a sender's upload (an ordinary share) inside the request. */
+export function createUpload(id: string, body: CreateUploadBody): Promise<CreateShareResponse> {
+  return call(createShareResponseSchema, `${base}/${id}/uploads`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify(body),
+  });
+}

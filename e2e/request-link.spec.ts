@@ -1,0 +1,131 @@
+/**
+ * Request links ("reverse share"): the requester (the `receiver` context) makes a link; a
+ * third person in a browser of their own opens it and sends files, encrypted to the
+ * requester; the requester finds them, downloads them and gets the same bytes. The
+ * requester's limits and expiry are enforced with clear messages.
+ */
+import type { Browser, BrowserContext } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+import { RequestPage, requestIdOf } from './pages/request-page.ts';
+import { SendPage } from './pages/send-page.ts';
+import { expireRequest } from './support/clock.ts';
+import { downloadHash } from './support/downloads.ts';
+import { KiB, MiB } from './support/files.ts';
+import { scanDataDir } from './support/scan.ts';
+
+/** A third person's browser, made like the fixtures' sender context (own storage, downloads on). */
+async function thirdContext(browser: Browser, baseURL: string | undefined): Promise<BrowserContext> {
+  return await browser.newContext({ baseURL, acceptDownloads: true });
+}
+
+/** Opens a request link in a fresh page of `context`, as a sender who got the link. */
+async function openAsGuest(context: BrowserContext, link: string): Promise<SendPage> {
+  const guest = new SendPage(await context.newPage());
+  await guest.page.goto(link);
+  return guest;
+}
+
+test('a third person sends two files through a request link and the requester gets them intact', async ({
+  browser,
+  baseURL,
+  receiver,
+  files,
+  ferry,
+}) => {
+  const contract = await files.file('signed-contract-r7k.pdf', 300 * KiB + 5);
+  const photo = await files.file('site-photo-r8m.jpg', 2 * MiB + 77);
+  const requester = new RequestPage(receiver.page);
+  await requester.open();
+  const link = await requester.create({ megabytes: 10, files: 3, openFor: 3600 });
+  expect(link).toMatch(/\/r\/[A-Za-z0-9_-]{16}#B[A-P][A-Za-z0-9_-]{85}$/);
+
+  const third = await thirdContext(browser, baseURL);
+  try {
+    const guest = await openAsGuest(third, link);
+    await expect(guest.page.getByRole('heading', { name: 'Send files on request' })).toBeVisible();
+    await expect(guest.page.getByText('This request takes 3 files and 10.0 MB more')).toBeVisible();
+    await guest.addFiles([contract.path, photo.path]);
+    await guest.send();
+    await expect(guest.page.getByRole('status').filter({ hasText: 'Sent.' })).toBeVisible({ timeout: 120_000 });
+    await expect(guest.page.getByText('This request takes 1 file and')).toBeVisible();
+  } finally {
+    await third.close();
+  }
+
+  // The requester's browser holds the private key: its page for the request lists the upload by name.
+  await requester.openInbox(link);
+  const upload = requester.upload(contract.name);
+  await expect(upload).toBeVisible({ timeout: 30_000 });
+  await expect(upload).toContainText(photo.name);
+  await expect(upload).toContainText('2 files');
+  await upload.getByRole('link', { name: 'Open these files' }).click();
+
+  await expect(receiver.files).toBeVisible({ timeout: 30_000 });
+  await expect(receiver.files.getByRole('listitem')).toHaveCount(2);
+  expect(await downloadHash(await receiver.download(contract.name))).toBe(contract.sha256);
+  expect(await downloadHash(await receiver.download(photo.name))).toBe(photo.sha256);
+  await expect(receiver.verified(contract.name)).toBeVisible();
+  await expect(receiver.verified(photo.name)).toBeVisible();
+
+  const findings = await scanDataDir(ferry.dataDir, { [contract.name]: contract.bytes, [photo.name]: photo.bytes }, [
+    contract.name,
+    photo.name,
+  ]);
+  expect(findings, 'plaintext or names found in the server data directory').toEqual([]);
+});
+
+test('files over the request’s limits are refused with a clear message, before any upload', async ({
+  browser,
+  baseURL,
+  receiver,
+  files,
+}) => {
+  const big = await files.file('too-big-scan-r2q.tif', 2 * MiB);
+  const small = await files.file('small-note-r3w.txt', 10 * KiB);
+  const other = await files.file('other-note-r4e.txt', 10 * KiB);
+  const requester = new RequestPage(receiver.page);
+  await requester.open();
+  const link = await requester.create({ megabytes: 1, files: 1 });
+
+  const third = await thirdContext(browser, baseURL);
+  try {
+    const guest = await openAsGuest(third, link);
+    await guest.addFiles(big.path);
+    await guest.send();
+    await expect(guest.alert.filter({ hasText: 'These files are too large for this request' })).toBeVisible();
+    await expect(guest.progress).toHaveCount(0);
+
+    await guest.page.reload();
+    await guest.addFiles([small.path, other.path]);
+    await guest.send();
+    await expect(guest.alert.filter({ hasText: 'This request takes 1 more file; you chose 2.' })).toBeVisible();
+  } finally {
+    await third.close();
+  }
+  await requester.openInbox(link);
+  await expect(receiver.page.getByText('Nothing has been sent yet.')).toBeVisible();
+});
+
+test('an expired or closed request link says so to the sender', async ({ browser, baseURL, receiver, ferry }) => {
+  const requester = new RequestPage(receiver.page);
+  await requester.open();
+  const expiring = await requester.create({ openFor: 300 });
+  const closing = await requester.create();
+  // The newest request is listed first.
+  await receiver.page.getByRole('button', { name: 'Close request' }).first().click();
+  await expect(receiver.page.getByRole('button', { name: 'Close request' })).toHaveCount(1);
+
+  expireRequest(ferry.dataDir, requestIdOf(expiring));
+  const third = await thirdContext(browser, baseURL);
+  try {
+    const expired = await openAsGuest(third, expiring);
+    await expect(expired.page.getByRole('heading', { name: 'This file request has expired' })).toBeVisible();
+    await expect(expired.dropzone).toHaveCount(0);
+    const closed = await openAsGuest(third, closing);
+    await expect(closed.page.getByRole('heading', { name: 'This file request was closed' })).toBeVisible();
+    const damaged = await openAsGuest(third, closing.slice(0, -10));
+    await expect(damaged.page.getByRole('heading', { name: 'This request link is incomplete' })).toBeVisible();
+  } finally {
+    await third.close();
+  }
+});
