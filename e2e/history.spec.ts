@@ -1,11 +1,14 @@
 /**
  * The history: files received from a link are listed as Verified or Failed (with why) after
- * a reload and offline, and can be cleared; a sent share's QR code reads back as its link;
+ * a reload and offline, and can be cleared; a file from a nearby device is listed with the
+ * device's name; a sent share's QR code reads back as its link;
  * and a `ferry` database written by version 1 of the app is upgraded without losing a share
  * or a dedup entry.
  */
 import { expect, test } from './fixtures.ts';
 import { HistoryPage } from './pages/history-page.ts';
+import { NearbyPage } from './pages/nearby-page.ts';
+import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 import { waitForServiceWorker } from './support/pwa.ts';
 import { readQrCode } from './support/qr.ts';
@@ -63,6 +66,36 @@ test('received files are listed as Verified or Failed after a reload and offline
   await receiver.page.reload();
   await expect(receiver.page.getByRole('heading', { name: 'Send files' })).toBeVisible();
   await expect(history.receivedFiles).toHaveCount(0);
+});
+
+test('a file from a nearby device is listed as Verified with the device name, at once and after a reload', async ({
+  sender,
+  receiver,
+  files,
+}) => {
+  test.setTimeout(180_000);
+  const file = await files.file('history-nearby-sketch.png', 200_000);
+  const from = new NearbyPage(sender.page);
+  const to = new NearbyPage(receiver.page);
+  const senderName = await from.open();
+  const receiverName = await to.open();
+  await from.sendFiles(receiverName, file.path);
+  await expect(from.code(receiverName)).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+  await from.confirmCode();
+  const offer = to.offer(senderName);
+  const [download] = await Promise.all([
+    receiver.page.waitForEvent('download', { timeout: 120_000 }),
+    offer.getByRole('button', { name: 'Accept' }).click(),
+  ]);
+  expect(await downloadHash(download)).toBe(file.sha256);
+
+  // The nearby section lives on the history's page: the entry appears without a reload.
+  const history = new HistoryPage(receiver.page);
+  const entry = history.receivedFile(file.name);
+  await expect(entry.getByText('Verified', { exact: true })).toBeVisible();
+  await expect(entry).toContainText(`Nearby: ${senderName}`);
+  await receiver.page.reload();
+  await expect(entry.getByText('Verified', { exact: true })).toBeVisible();
 });
 
 test('a sent share shows a QR code that reads back as its link', async ({ sender, files }) => {
