@@ -24,11 +24,15 @@ async function onNetwork(context: BrowserContext, address: string): Promise<void
   await context.setExtraHTTPHeaders({ 'X-Forwarded-For': address });
 }
 
-/** Pairs `from` (makes the code) with `to` (enters it); both people compare the code. */
-async function pair(from: PairingPage, to: PairingPage): Promise<void> {
+/**
+ * Pairs `from` (makes the code) with `to` (enters it, or opens the pairing link); both
+ * people compare the verification code.
+ */
+async function pair(from: PairingPage, to: PairingPage, how: 'code' | 'link' = 'code'): Promise<void> {
   const code = await from.makeCode();
   await expect(from.pairingLink()).toHaveValue(new RegExp(`/#pair=${code}$`));
-  await to.enterCode(code);
+  if (how === 'link') await to.page.goto((await from.pairingLink().inputValue()) ?? '');
+  else await to.enterCode(code);
   await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
   const shown = (await from.verificationCode().textContent()) ?? '';
   await expect(to.verificationCode()).toHaveText(shown);
@@ -177,5 +181,28 @@ test.describe('pairing by code', () => {
     expect(seen.binaryFrames).toBe(0);
     expect(seen.binaryBytes).toBe(0);
     await mitmContext.close();
+  });
+
+  test('the pairing link pairs; a pairing the server no longer knows is forgotten with a notice', async ({
+    ferry,
+    sender,
+    receiver,
+  }) => {
+    const from = new PairingPage(sender.page);
+    const to = new PairingPage(receiver.page);
+    await from.open();
+    // The other device opens Ferry by the link (a fresh page load there).
+    await pair(from, to, 'link');
+    // The link's code is not left in the address bar.
+    expect(new URL(receiver.page.url()).hash).toBe('');
+
+    // The server keeps pair rooms in memory: after a restart the rejoin is refused.
+    await ferry.restart();
+    for (const side of [from, to]) {
+      await expect(side.pairing.getByRole('status')).toContainText('has ended: the server no longer knows it', {
+        timeout: 60_000,
+      });
+    }
+    await expect(from.section.getByRole('listitem')).toHaveCount(0);
   });
 });

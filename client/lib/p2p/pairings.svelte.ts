@@ -115,7 +115,6 @@ export class Pairings {
    * fragment: a pairing link's code is entered once the server answers.
    */
   start(hash = ''): void {
-    this.#linkCode = pairCodeFromHash(hash);
     this.#unsubscribe = [
       this.#signaling.on('welcome', () => this.#onWelcome()),
       this.#signaling.on('pair-code', ({ code, expiresAt }) => {
@@ -137,6 +136,15 @@ export class Pairings {
       .catch(() => {
         this.#error = 'Remembered devices could not be read from this browser’s storage.';
       });
+    this.openLink(hash);
+  }
+
+  /** A pairing link's fragment (`#pair=<code>`): enters its code, now or once connected. */
+  openLink(hash: string): void {
+    const code = pairCodeFromHash(hash);
+    if (!code) return;
+    if (this.#signaling.status === 'open') this.join(code);
+    else this.#linkCode = code;
   }
 
   dispose(): void {
