@@ -24,8 +24,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { build } from 'vite';
+import { launch, withoutSavePicker } from './lib/browser.ts';
+import { onCleanUp, runMain } from './lib/cleanup.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { BenchServer } from './lib/server.ts';
 import { intEnv, MiB, sleep, within } from './lib/stats.ts';
@@ -39,30 +41,8 @@ const START_AT = Math.min(90, intEnv('BENCH_FB_AT', 10));
 const GOAL_MS = 2000;
 const LIMIT_MS = 60_000 + (SIZE / 1e6) * 1000;
 
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-};
-
-const cleanups: (() => Promise<unknown>)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((error: unknown) => console.error('cleanup:', error));
-}
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    console.error(`\n${signal}: cleaning up…`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
 function log(line: string): void {
   console.log(`[first-byte ${new Date().toISOString().slice(11, 19)}] ${line}`);
-}
-
-async function launch(downloadsPath?: string): Promise<Browser> {
-  const browser = await chromium.launch({ ...LAUNCH, ...(downloadsPath && { downloadsPath }) });
-  cleanups.push(() => browser.close());
-  return browser;
 }
 
 /** Picks `file` in the send view and clicks Send; `rate` throttles the page's uploads (CDP). */
@@ -155,15 +135,11 @@ interface Receipt {
 /** A fresh recipient: opens `link`, clicks Download, times the first byte on disk and the end. */
 async function receive(origin: string, link: string, sourceSha: string): Promise<Receipt> {
   const downloads = await mkdtemp(join(tmpdir(), 'ferry-first-byte-dl-'));
-  cleanups.push(() => rm(downloads, { recursive: true, force: true }));
+  onCleanUp(() => rm(downloads, { recursive: true, force: true }));
   const browser = await launch(downloads);
   try {
     const context = await browser.newContext({ acceptDownloads: true });
-    await context.addInitScript(() => {
-      const w = window as unknown as Record<string, unknown>;
-      delete w.showSaveFilePicker;
-      delete (Window.prototype as unknown as Record<string, unknown>).showSaveFilePicker;
-    });
+    await context.addInitScript(withoutSavePicker);
     const page = await context.newPage();
     await page.goto(link);
     const button = page.getByRole('button', { name: /^Download / }).first();
@@ -196,7 +172,7 @@ async function receive(origin: string, link: string, sourceSha: string): Promise
 
 async function main(): Promise<void> {
   const tmp = await mkdtemp(join(tmpdir(), 'ferry-first-byte-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  onCleanUp(() => rm(tmp, { recursive: true, force: true }));
   mkdirSync(OUT, { recursive: true });
   const appDir = join(OUT, 'first-byte-app');
   log('building the app (worktree)…');
@@ -213,7 +189,7 @@ async function main(): Promise<void> {
   const dataDir = join(tmp, 'data');
   mkdirSync(dataDir);
   const server = await BenchServer.start(ROOT, appDir, dataDir);
-  cleanups.push(() => server.stop());
+  onCleanUp(() => server.stop());
   log(`server at ${server.origin}; files of ${SIZE / MiB} MiB`);
 
   // 1. A finished share.
@@ -269,11 +245,4 @@ async function main(): Promise<void> {
   writeFileSync(join(OUT, name), `${JSON.stringify(result, null, 2)}\n`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runMain(main);

@@ -21,10 +21,12 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { build } from 'vite';
 import type { BenchWindow } from './hash-page/api.ts';
 import { type BareRun, runBare } from './lib/bare.ts';
+import { LAUNCH, launch, withoutSavePicker } from './lib/browser.ts';
+import { onCleanUp, runMain } from './lib/cleanup.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer, PeakSampler } from './lib/server.ts';
@@ -44,40 +46,6 @@ const HASH_SIZE = HASH_MB * MiB;
 /** Generous limits: nothing here should run slower than 4 MB/s. */
 const transferLimitMs = (bytes: number) => 60_000 + (bytes / 4e6) * 1000;
 const GOALS = { uploadRatio: 0.8, heapBytes: 256 * MiB, serverRssGrowth: 64 * MiB };
-
-const LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
-};
-
-// ---------------------------------------------------------------- cleanup
-
-const cleanups: (() => Promise<unknown>)[] = [];
-async function cleanUp(): Promise<void> {
-  while (cleanups.length) await cleanups.pop()!().catch((error: unknown) => console.error('cleanup:', error));
-}
-let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(1);
-    interrupted = true;
-    console.error(`\n${signal}: cleaning up…`);
-    void cleanUp().finally(() => process.exit(130));
-  });
-}
-
-async function launch(): Promise<Browser> {
-  const browser = await chromium.launch(LAUNCH);
-  const close = async () => browser.close();
-  cleanups.push(close);
-  return browser;
-}
 
 async function closeBrowser(browser: Browser): Promise<void> {
   await browser.close();
@@ -125,7 +93,7 @@ interface HashResult {
 
 async function benchHash(file: string): Promise<HashResult> {
   const site = await serveStatic(join(OUT, 'hash-page'));
-  cleanups.push(site.close);
+  onCleanUp(site.close);
   const browser = await launch();
   try {
     const page = await browser.newPage();
@@ -270,12 +238,6 @@ interface FerryDownload {
   heap: HeapPeaks;
 }
 
-function withoutSavePicker(): void {
-  const w = window as unknown as Record<string, unknown>;
-  delete w.showSaveFilePicker;
-  delete (Window.prototype as unknown as Record<string, unknown>).showSaveFilePicker;
-}
-
 async function ferryDownload(
   server: BenchServer,
   link: string,
@@ -327,7 +289,7 @@ async function main(): Promise<void> {
   const started = new Date();
   mkdirSync(OUT, { recursive: true });
   const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
-  cleanups.push(() => rm(tmp, { recursive: true, force: true }));
+  onCleanUp(() => rm(tmp, { recursive: true, force: true }));
   const source = sourceTree(ROOT, tmp, SRC, ['serve.ts', 'hash-page', 'send-page']);
   log(`source ${source.label}, size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`);
 
@@ -349,7 +311,7 @@ async function main(): Promise<void> {
   // by navigating to a loopback URL; the PSS of its process tree is sampled meanwhile.
   const bare: { put: BareRun[]; send: BareRun[]; error?: string } = { put: [], send: [] };
   const bareServer = await BenchServer.start(source.root, join(OUT, 'send-page'), join(tmp, 'bare-data'));
-  cleanups.push(() => bareServer.stop());
+  onCleanUp(() => bareServer.stop());
   try {
     for (let i = 0; i < RUNS; i++) {
       for (const mode of ['put', 'send'] as const) {
@@ -369,7 +331,7 @@ async function main(): Promise<void> {
   await bareServer.stop();
 
   const server = await BenchServer.start(source.root, join(OUT, 'app'), join(tmp, 'data'));
-  cleanups.push(() => server.stop());
+  onCleanUp(() => server.stop());
   log(`server pid ${server.pid} at ${server.origin}`);
   await fetch(`${server.origin}/health`);
   await new Promise((done) => setTimeout(done, 1000));
@@ -514,11 +476,4 @@ async function main(): Promise<void> {
   if (uploadError || downloadError || bare.error) process.exitCode = 1;
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(error);
-  process.exitCode = 1;
-} finally {
-  await cleanUp();
-}
+await runMain(main);

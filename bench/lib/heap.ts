@@ -20,11 +20,13 @@ interface TargetInfo {
   targetId: string;
   type: string;
   url: string;
+  browserContextId?: string;
 }
 
 interface Attached {
   type: string;
   url: string;
+  context: string;
 }
 
 export interface HeapPeaks {
@@ -34,6 +36,11 @@ export interface HeapPeaks {
   page: number;
   worker: number;
   serviceWorker: number;
+  /**
+   * Peak per browser context (CDP browserContextId: one person's pages, their workers and
+   * service worker), each the peak of that context's sum at one sample.
+   */
+  byContext: Record<string, number>;
   /** Peak PSS (bytes) of the browser's whole process tree, summed at one sample. */
   treePss: number;
   samples: number;
@@ -65,6 +72,7 @@ export class HeapSampler {
     page: 0,
     worker: 0,
     serviceWorker: 0,
+    byContext: {},
     treePss: 0,
     samples: 0,
     targets: [],
@@ -125,13 +133,15 @@ export class HeapSampler {
       } catch {
         continue; // gone before we got there
       }
-      this.#sessions.set(sessionId, { type: target.type, url: target.url });
+      this.#sessions.set(sessionId, { type: target.type, url: target.url, context: target.browserContextId ?? '' });
     }
     const sums = { page: 0, worker: 0, service_worker: 0, shared_worker: 0 } as Record<string, number>;
+    const contexts = new Map<string, number>();
     await Promise.all(
       [...this.#sessions].map(async ([sessionId, attached]) => {
         const used = await this.#heapOf(sessionId);
         sums[attached.type] = (sums[attached.type] ?? 0) + used;
+        contexts.set(attached.context, (contexts.get(attached.context) ?? 0) + used);
       }),
     );
     const total = Object.values(sums).reduce((a, b) => a + b, 0);
@@ -140,6 +150,7 @@ export class HeapSampler {
     p.page = Math.max(p.page, sums.page ?? 0);
     p.worker = Math.max(p.worker, (sums.worker ?? 0) + (sums.shared_worker ?? 0));
     p.serviceWorker = Math.max(p.serviceWorker, sums.service_worker ?? 0);
+    for (const [context, used] of contexts) p.byContext[context] = Math.max(p.byContext[context] ?? 0, used);
     p.treePss = Math.max(p.treePss, this.#treePss());
     p.samples++;
   }
