@@ -14,10 +14,16 @@ import { checkAllSchemesAndSizes } from './support/a11y.ts';
 import { KiB } from './support/files.ts';
 import { encryptedSize, flipStoredByte } from './support/tamper.ts';
 
-/** VP9/Opus WebM, 60 s, a keyframe every second, Cues at the front: 2.67 MiB. */
+/**
+ * VP9/Opus WebM, 60 s, a keyframe every second, Cues at the front: 2.67 MiB. Made once with
+ * `ffmpeg -f lavfi -i testsrc2=size=320x180:rate=25:duration=60 -f lavfi -i
+ * sine=frequency=440:sample_rate=48000:duration=60 -c:v libvpx-vp9 -b:v 260k -minrate 200k
+ * -maxrate 320k -g 25 -keyint_min 25 -deadline realtime -cpu-used 8 -c:a libopus -b:a 24k
+ * -cues_to_front 1 -reserve_index_space 8192 -shortest preview-seek.webm`; the tests need no ffmpeg.
+ */
 const VIDEO = fileURLToPath(new URL('./fixtures/preview-seek.webm', import.meta.url));
 const VIDEO_NAME = 'preview-seek.webm';
-/** A 1280×720 PNG. */
+/** A 1280×720 PNG (`ffmpeg -f lavfi -i testsrc2=size=1280x720:rate=1 -frames:v 1 preview-image.png`). */
 const IMAGE = fileURLToPath(new URL('./fixtures/preview-image.png', import.meta.url));
 const IMAGE_NAME = 'preview-image.png';
 
@@ -137,8 +143,11 @@ test('an image and a text preview show what was sent; text is never HTML', async
   await expect(image.dialog).toBeHidden();
   await expect(image.button).toBeFocused();
 
+  // By keyboard: Enter on the button opens the preview.
   const notes = new PreviewDialog(receiver.page, 'preview-notes.txt');
-  await notes.open();
+  await notes.button.focus();
+  await receiver.page.keyboard.press('Enter');
+  await expect(notes.dialog).toBeVisible();
   await expect(notes.text).toContainText('Ferry preview: first line ✓ café');
   await expect(notes.text).toContainText('<b>not bold</b><script>');
   await expect(notes.text.locator('b, script')).toHaveCount(0);
@@ -149,6 +158,7 @@ test('an image and a text preview show what was sent; text is never HTML', async
   await checkAllSchemesAndSizes(receiver.page, testInfo, 'receive view, text preview open');
   await receiver.page.keyboard.press('Escape');
   await expect(notes.dialog).toBeHidden();
+  await expect(notes.button).toBeFocused();
 });
 
 test('a record changed on the server stops the preview with a clear error', async ({ sender, receiver, ferry }) => {

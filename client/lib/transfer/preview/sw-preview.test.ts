@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importAesKey } from '../../../../shared/keys.ts';
 import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
 import type { SwPreviewEvent, SwPreviewOpen } from './preview-messages.ts';
-import { PreviewSessions, WINDOW_RECORDS } from './sw-preview.ts';
+import { PreviewSessions, SESSION_IDLE_MS, WINDOW_RECORDS } from './sw-preview.ts';
 
 const RECORD = 1024;
 const SIZE = 20 * RECORD + 300;
@@ -55,7 +55,7 @@ async function setup() {
       }),
       `/__preview/${session}/clip.webm`,
     );
-  return { plain, stored, server, requests, events, sessions, get };
+  return { plain, stored, server, requests, events, sessions, get, open };
 }
 
 afterEach(() => {
@@ -137,6 +137,25 @@ describe('PreviewSessions', () => {
     expect(response.status).toBe(206);
     await expect(response.arrayBuffer()).rejects.toThrow();
     expect(events.at(-1)).toMatchObject({ type: 'preview-failed', code: 'RECORD_AUTH_FAILED' });
+  });
+
+  it('a renewal replaces the port and keeps serving; an unrenewed session is forgotten', async () => {
+    const { sessions, get, open, plain } = await setup();
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    try {
+      const renewed: SwPreviewEvent[] = [];
+      const old = { closed: false };
+      const port = { postMessage: (e: SwPreviewEvent) => renewed.push(e), close: () => {} } as unknown as MessagePort;
+      sessions.open(open, { postMessage: () => {}, close: () => (old.closed = true) } as unknown as MessagePort);
+      sessions.open(open, port);
+      expect(old.closed).toBe(true);
+      expect(renewed).toHaveLength(1);
+      expect(new Uint8Array(await (await get('bytes=0-9')).arrayBuffer())).toEqual(plain.slice(0, 10));
+      await vi.advanceTimersByTimeAsync(SESSION_IDLE_MS);
+      expect((await get('bytes=0-9')).status).toBe(404);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('reports a lapsed ticket', async () => {

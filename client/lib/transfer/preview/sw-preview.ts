@@ -51,7 +51,10 @@ export class PreviewSessions {
     const format = previewFormat(message.name, message.mime);
     if (!format) return;
     const known = this.#sessions.get(message.session);
-    if (known) clearTimeout(known.idle);
+    if (known) {
+      clearTimeout(known.idle);
+      if (known.port !== port) known.port?.close();
+    }
     const { key, nonceBase, size, recordSize, name } = message;
     this.#sessions.set(message.session, {
       open: message,

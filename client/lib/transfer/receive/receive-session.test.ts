@@ -223,4 +223,24 @@ describe('ReceiveSession', () => {
       'This link’s key does not open the share. Check that the whole link was copied.',
     );
   });
+
+  it('previews read with the visit’s one ticket, so previewing and then downloading count once', async () => {
+    await serve([10, 20]);
+    vi.mocked(getShareInfo).mockResolvedValue(info('ready', 1));
+    await session.start(HREF);
+    expect(session.downloadLimit).toBe(1);
+    // By extension only when the type says nothing: these are .bin files.
+    expect(session.previewKind(0)).toBeNull();
+
+    const source = await session.previewSource(1);
+    expect(source).toMatchObject({ shareId: ID, index: 1, name: 'f1.bin', size: 20, recordSize: 65536 });
+    expect(source).toMatchObject({ ticket: 'ticket-1', mime: 'application/octet-stream' });
+    expect(source.key).toBeInstanceOf(CryptoKey);
+    expect(source.nonceBase).toEqual(new Uint8Array(12).fill(1));
+
+    expect((await session.previewSource(0)).ticket).toBe('ticket-1');
+    await session.download(0);
+    expect(session.files[0]?.status).toBe('verified');
+    expect(requestTicket).toHaveBeenCalledTimes(1);
+  });
 });
