@@ -55,7 +55,7 @@ async function patch(share: TestShare, location: string, offset: number, bytes: 
       'Upload-Offset': String(offset),
       'Content-Type': 'application/offset+octet-stream',
     },
-    body: bytes,
+    body: new Uint8Array(bytes),
   });
 }
 

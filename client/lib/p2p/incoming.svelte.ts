@@ -8,6 +8,14 @@
  * exported through the receive sinks (save picker, service-worker stream, or a Blob when
  * small) behind verifyingStream, so the whole-file BLAKE3 is checked again on the way out,
  * and its OPFS copy is deleted.
+ *
+ * When the channel drops while receiving, the transfer waits ("Reconnecting…"): a new
+ * connection from the sender, authenticated with this transfer's secret, asks to `resume`
+ * and hears how many records of each file are verified (after the writer has handled all
+ * it was given). Meanwhile the recipient looks for the relay share derived from the secret;
+ * when the sender switches to it, the records come from Ferry's server instead
+ * (relay-download.ts), from the first record lacking, into the same writer. The secret is
+ * held in memory only, for as long as the transfer is unfinished.
  */
 import { createBLAKE3 } from 'hash-wasm';
 import { fromBase64Url } from '../../../shared/encoding.ts';
@@ -25,11 +33,24 @@ import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { OpfsWriter, receivedFile, removeReceived } from './opfs-files.ts';
 import { deleteProgress, putProgress } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
+import { RELAY_WAIT_MS, relayShareId } from './relay.ts';
+import { readFromRelay, relayTicket, waitForRelayShare } from './relay-download.ts';
 
 /** Acknowledge verified records at least this often (plaintext bytes). */
 export const ACK_EVERY_BYTES = 2 * 1024 * 1024;
+/** Records fetched from the relay but not yet verified, at most (like the sender's window). */
+const RELAY_WINDOW_BYTES = 16 * 1024 * 1024;
 
-export type IncomingPhase = 'opening' | 'offered' | 'receiving' | 'saving' | 'done' | 'declined' | 'failed';
+export type IncomingPhase =
+  | 'opening'
+  | 'offered'
+  | 'receiving'
+  | 'reconnecting'
+  | 'relaying'
+  | 'saving'
+  | 'done'
+  | 'declined'
+  | 'failed';
 export type SaveState = 'waiting' | 'ready' | 'saving' | 'saved' | 'failed';
 
 export interface IncomingFile {
@@ -54,7 +75,14 @@ export class IncomingTransfer {
   #verified = $state(0);
   #speed = $state(0);
   #route = $state<Route | null>(null);
-  readonly #link: PeerLink;
+  #link: PeerLink | null;
+  #relayed = $state(false);
+  #resumes = $state(0);
+  /** The transfer's secret: keys a reconnection's MAC and the relay share. */
+  #secret: Uint8Array<ArrayBuffer> | null = null;
+  /** Records verified per file (a prefix: the writer takes them strictly in order). */
+  #verifiedRecords: number[] = [];
+  #verifiedWaiter: (() => void) | null = null;
   readonly #meter = new SpeedMeter();
   #manifest: Manifest | null = null;
   #ciphers: FileCipher[] = [];
@@ -100,10 +128,23 @@ export class IncomingTransfer {
   get active(): boolean {
     return !['done', 'declined', 'failed'].includes(this.#phase);
   }
+  /** Whether the rest came through Ferry's server after the direct connection was lost. */
+  get relayed(): boolean {
+    return this.#relayed;
+  }
+  /** How many times the transfer continued on a new connection. */
+  get resumes(): number {
+    return this.#resumes;
+  }
+  /** The transfer's secret while it can still resume: it keys the reconnection's MAC. */
+  get resumeSecret(): Uint8Array<ArrayBuffer> | null {
+    return this.#phase === 'reconnecting' ? this.#secret : null;
+  }
 
   async #open(offer: ControlMessageOf<'offer'>): Promise<void> {
     try {
-      const keys = await deriveShareKeys(fromBase64Url(offer.secret));
+      this.#secret = fromBase64Url(offer.secret);
+      const keys = await deriveShareKeys(this.#secret);
       const manifest = await openManifest(offer.manifest, keys.metaKey);
       if (manifest.files.some((f) => f.blake3 === null)) {
         throw new FerryError('MANIFEST_INVALID', 'The offer lacks the files’ hashes.');
@@ -113,6 +154,7 @@ export class IncomingTransfer {
       this.#manifest = manifest;
       this.#files = manifest.files.map((f) => ({ name: f.name, size: f.size, save: 'waiting' }));
       this.#perFile = manifest.files.map(() => 0);
+      this.#verifiedRecords = manifest.files.map(() => 0);
       this.#lastAck = manifest.files.map(() => 0);
       this.#phase = 'offered';
       const count = manifest.files.length === 1 ? 'a file' : `${manifest.files.length} files`;
@@ -132,8 +174,8 @@ export class IncomingTransfer {
     );
     this.#phase = 'receiving';
     attention.running(this, true);
-    this.#link.sendControl({ type: 'answer', transfer: this.id, accept: true });
-    void this.#link.route().then((route) => {
+    this.#link?.sendControl({ type: 'answer', transfer: this.id, accept: true });
+    void this.#link?.route().then((route) => {
       this.#route = route;
     });
   }
@@ -141,7 +183,7 @@ export class IncomingTransfer {
   decline(): void {
     if (this.#phase !== 'offered') return;
     this.#phase = 'declined';
-    this.#link.sendControl({ type: 'answer', transfer: this.id, accept: false });
+    this.#link?.sendControl({ type: 'answer', transfer: this.id, accept: false });
   }
 
   /** Saves a finished file where the user chooses (needs this click: the save picker). */
@@ -167,12 +209,52 @@ export class IncomingTransfer {
     this.#writer.write(frame.file, frame.record, bytes.slice(frame.bytes.byteOffset - bytes.byteOffset));
   }
 
+  /**
+   * The link is gone. While receiving, the transfer waits for the sender to come back or
+   * to switch to the relay (and looks for the relay share meanwhile); after every record
+   * arrived nothing is lost; otherwise it fails.
+   */
+  linkLost(error: FerryError): void {
+    if (this.#phase === 'receiving') {
+      this.#phase = 'reconnecting';
+      this.#link = null;
+      void this.#watchRelay();
+    } else if (this.#phase !== 'reconnecting' && this.#phase !== 'relaying' && this.#phase !== 'saving') {
+      this.fail(error);
+    }
+  }
+
+  /**
+   * A new link from the sender, authenticated with this transfer's secret, asks to resume:
+   * once the writer has handled every record it was given, the sender hears how many of
+   * each file are verified (`resume-at`) and sends on from there. A transfer that already
+   * has everything says so and repeats `complete`.
+   */
+  async resumeOn(link: PeerLink): Promise<void> {
+    const finished = this.#phase === 'saving' || this.#phase === 'done';
+    if (!finished && this.#phase !== 'reconnecting') return;
+    if (!finished) await this.#writer?.sync();
+    if (!finished && this.#phase !== 'reconnecting') return;
+    this.#link = link;
+    link.sendControl({ type: 'resume-at', transfer: this.id, files: [...this.#verifiedRecords] });
+    if (finished) {
+      link.sendControl({ type: 'complete', transfer: this.id });
+      return;
+    }
+    this.#phase = 'receiving';
+    this.#resumes++;
+    void link.route().then((route) => {
+      this.#route = route;
+    });
+  }
+
   /** The connection is gone or the sender cancelled. */
   fail(error: FerryError): void {
     if (!this.active) return;
-    const receiving = this.#phase === 'receiving';
+    const receiving = ['receiving', 'reconnecting', 'relaying'].includes(this.#phase);
     this.#phase = 'failed';
     this.#error = error.message;
+    this.#verifiedWaiter?.();
     this.#writer?.dispose();
     attention.running(this, false);
     if (receiving) void attention.notify('Nearby transfer failed', 'Open Ferry to see what went wrong.');
@@ -233,8 +315,9 @@ export class IncomingTransfer {
   }
 
   #finish(): void {
-    if (this.#phase !== 'receiving') return;
-    this.#link.sendControl({ type: 'complete', transfer: this.id });
+    // Also while reconnecting: every record is in, so nothing more is needed from anyone.
+    if (!['receiving', 'reconnecting', 'relaying'].includes(this.#phase)) return;
+    this.#send({ type: 'complete', transfer: this.id });
     this.#phase = this.#files.every((f) => f.save === 'saved') ? 'done' : 'saving';
     attention.running(this, false);
     void attention.notify('Files received', 'Everything arrived and was verified.');
@@ -243,7 +326,9 @@ export class IncomingTransfer {
 
   #onVerified(index: number, verifiedRecords: number): void {
     const file = this.#manifest?.files[index];
-    if (!file || this.#phase !== 'receiving') return;
+    if (!file || !['receiving', 'reconnecting', 'relaying'].includes(this.#phase)) return;
+    this.#verifiedRecords[index] = verifiedRecords;
+    this.#verifiedWaiter?.();
     const bytes = plainRange(file, verifiedRecords - 1)[1];
     this.#perFile[index] = bytes;
     this.#verified = this.#perFile.reduce((a, b) => a + b, 0);
@@ -252,7 +337,7 @@ export class IncomingTransfer {
     const last = verifiedRecords === recordCount(file);
     if (last || bytes - this.#lastAck[index]! >= ACK_EVERY_BYTES) {
       this.#lastAck[index] = bytes;
-      this.#link.sendControl({ type: 'ack', transfer: this.id, file: index, verified: verifiedRecords });
+      this.#send({ type: 'ack', transfer: this.id, file: index, verified: verifiedRecords });
       void putProgress({
         transfer: this.id,
         file: index,
@@ -266,17 +351,75 @@ export class IncomingTransfer {
 
   #refuse(error: FerryError): void {
     if (!this.active) return;
+    this.#send({ type: 'cancel', transfer: this.id, code: error.code, message: error.message.slice(0, 500) });
+    this.fail(error);
+    for (let i = 0; i <= this.#opened; i++) void removeReceived(this.#path(i));
+  }
+
+  /** Tells the sender, if a link is up (through the relay nobody listens). */
+  #send(message: ControlMessage): void {
     try {
-      this.#link.sendControl({
-        type: 'cancel',
-        transfer: this.id,
-        code: error.code,
-        message: error.message.slice(0, 500),
-      });
+      if (this.#link?.connected) this.#link.sendControl(message);
     } catch {
       // The connection is already gone.
     }
-    this.fail(error);
-    for (let i = 0; i <= this.#opened; i++) void removeReceived(this.#path(i));
+  }
+
+  /**
+   * While reconnecting: looks for the relay share; when the sender switches to it, fetches
+   * every unfinished file from its first missing record into the writer, which verifies
+   * them as it did the peer's. Fails when neither the peer nor the relay comes.
+   */
+  async #watchRelay(): Promise<void> {
+    const secret = this.#secret;
+    if (!secret || !this.#writer || !this.#manifest) return;
+    try {
+      const shareId = await relayShareId(secret);
+      const found = await waitForRelayShare(shareId, Date.now() + RELAY_WAIT_MS, () => this.#phase !== 'reconnecting');
+      if (this.#phase !== 'reconnecting') return;
+      if (!found) {
+        throw new FerryError(
+          'NETWORK_ERROR',
+          'The other device did not come back, and nothing arrived through the server.',
+        );
+      }
+      this.#phase = 'relaying';
+      this.#relayed = true;
+      // Whatever the channel delivered is written first, so the relay starts where it ended.
+      await this.#writer.sync();
+      const readerToken = (await deriveShareKeys(secret)).readerToken;
+      const pending = this.#ciphers.flatMap((c, i) => (this.#verifiedRecords[i]! < recordCount(c) ? [i] : []));
+      if (pending.length === 0) return;
+      const ticket = await relayTicket(shareId, readerToken, pending);
+      for (const index of pending) {
+        while (this.#opened < index) this.#openFile(++this.#opened);
+        await readFromRelay({
+          shareId,
+          readerToken,
+          ticket,
+          index,
+          layout: this.#ciphers[index]!,
+          name: this.#manifest.files[index]!.name,
+          from: this.#verifiedRecords[index]!,
+          onRecord: (record, sealed) => this.#writeRelayed(index, record, sealed),
+          stopped: () => this.#phase !== 'relaying',
+        });
+      }
+    } catch (error) {
+      this.#refuse(
+        error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The server could not be read.'),
+      );
+    }
+  }
+
+  /** One record from the relay; waits while RELAY_WINDOW_BYTES are not yet verified. */
+  async #writeRelayed(index: number, record: number, sealed: Uint8Array<ArrayBuffer>): Promise<void> {
+    const recordSize = this.#ciphers[index]!.recordSize;
+    while ((record - this.#verifiedRecords[index]!) * recordSize > RELAY_WINDOW_BYTES && this.#phase === 'relaying') {
+      await new Promise<void>((resolve) => {
+        this.#verifiedWaiter = resolve;
+      });
+    }
+    this.#writer?.write(index, record, sealed);
   }
 }

@@ -17,9 +17,14 @@ import type { ControlMessage } from '../../../shared/p2p.ts';
 import { Connection } from './connection.svelte.ts';
 import { IncomingTransfer } from './incoming.svelte.ts';
 import { OutgoingTransfer } from './outgoing.svelte.ts';
-import { Pairings } from './pairings.svelte.ts';
-import { PeerLink } from './peer-link.ts';
+import { type AuthPlan, Pairings } from './pairings.svelte.ts';
+import { isIceFailure, PeerLink } from './peer-link.ts';
+import { RECONNECT_WINDOW_MS } from './relay.ts';
 import { type NearbyPeer, SignalingClient } from './signaling.svelte.ts';
+
+/** First pause before connecting again (the other side notices the drop meanwhile), then doubling. */
+const RECONNECT_FIRST_DELAY_MS = 250;
+const RECONNECT_MAX_DELAY_MS = 4000;
 
 export interface ReceivedText {
   id: number;
@@ -39,6 +44,8 @@ export class Nearby {
   #refusals = $state<Record<string, string>>({});
   #nextText = 0;
   #unsubscribe: (() => void)[] = [];
+  /** Connections made to resume a transfer, keyed by its secret: the transfer each may resume. */
+  readonly #resuming = new WeakMap<Connection, string>();
 
   constructor(signaling = new SignalingClient()) {
     this.signaling = signaling;
@@ -85,7 +92,9 @@ export class Nearby {
         if (pending?.role === 'creator') this.#connection(pending.peer.id, true);
       }),
       this.signaling.on('relay', (message) => {
-        if (message.kind === 'signal') this.#connection(message.from, false)?.link.signal(message.data);
+        if (message.kind !== 'signal') return;
+        this.#dropStale(message.from, message.data);
+        this.#connection(message.from, false)?.link.signal(message.data);
       }),
       this.signaling.on('peer-left', ({ peerId }) =>
         this.#drop(peerId, new FerryError('NETWORK_ERROR', 'The other device left.')),
@@ -181,7 +190,12 @@ export class Nearby {
       },
       close: (error) => this.#drop(peerId, error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.')),
     });
-    const connection = new Connection(link, this.pairings.authFor(peerId));
+    const resume = this.#waitingToResume(peerId);
+    const plan: AuthPlan = resume
+      ? { secret: Promise.resolve(resume.secret), compare: false, pairing: null }
+      : this.pairings.authFor(peerId);
+    const connection = new Connection(link, plan);
+    if (resume) this.#resuming.set(connection, resume.transfer);
     this.#connections = { ...this.#connections, [peerId]: connection };
     const { [peerId]: _, ...others } = this.#refusals;
     this.#refusals = others;
@@ -238,6 +252,13 @@ export class Nearby {
         this.#incoming = [...this.#incoming, transfer];
         return;
       }
+      case 'resume': {
+        // Only on a connection whose MAC was keyed with this very transfer's secret.
+        if (this.#resuming.get(connection) !== message.transfer) return;
+        const transfer = this.#incoming.find((t) => t.peerId === peerId && t.id === message.transfer);
+        transfer?.resumeOn(connection.link).catch((error: unknown) => this.#drop(peerId, asFerryError(error)));
+        return;
+      }
       case 'text': {
         const from = this.signaling.peer(peerId)?.name ?? 'Another device';
         this.#texts = [...this.#texts, { id: this.#nextText++, from, text: message.text }];
@@ -257,10 +278,76 @@ export class Nearby {
     const reason = error ?? new FerryError('ABORTED', 'Closed.');
     connection.fail(reason);
     connection.link.destroy();
-    this.#outgoing[peerId]?.fail(reason);
+    // A link that was lost (not closed on purpose) leaves running transfers waiting to resume.
+    const outgoing = this.#outgoing[peerId];
+    if (error && outgoing?.linkLost(reason)) void this.#reconnect(peerId, outgoing);
+    else outgoing?.fail(reason);
     for (const transfer of this.#incoming) {
-      if (transfer.peerId === peerId) transfer.fail(reason);
+      if (transfer.peerId !== peerId) continue;
+      if (error) transfer.linkLost(reason);
+      else transfer.fail(reason);
     }
+  }
+
+  /** The secret of a transfer with this peer that waits to resume, which keys a new link's MAC. */
+  #waitingToResume(peerId: string): { transfer: string; secret: Uint8Array<ArrayBuffer> } | null {
+    const outgoing = this.#outgoing[peerId];
+    if (outgoing?.resumeSecret) return { transfer: outgoing.id, secret: outgoing.resumeSecret };
+    const incoming = this.#incoming.find((t) => t.peerId === peerId && t.resumeSecret);
+    return incoming?.resumeSecret ? { transfer: incoming.id, secret: incoming.resumeSecret } : null;
+  }
+
+  /**
+   * A new offer from a peer whose offer this side already answered: that peer started a
+   * new connection (it is reconnecting), so the old one is dead even if its close has not
+   * arrived here yet. Dropping it first lets the new link be keyed for the resume.
+   */
+  #dropStale(peerId: string, data: Record<string, unknown>): void {
+    const existing = this.#connections[peerId];
+    if (data.type !== 'offer' || !existing || existing.link.initiator || !existing.link.descriptions) return;
+    this.#drop(peerId, new FerryError('NETWORK_ERROR', 'The other device started a new connection.'));
+  }
+
+  /**
+   * The link to a peer dropped while sending: connect again, with backoff, for at most
+   * RECONNECT_WINDOW_MS, each new link authenticated with the transfer's own secret (MAC
+   * mode, no code to compare), and resume. When the peer has left, the window passes or
+   * ICE finds no route, the transfer continues through the relay instead.
+   */
+  async #reconnect(peerId: string, transfer: OutgoingTransfer): Promise<void> {
+    const deadline = Date.now() + RECONNECT_WINDOW_MS;
+    let delay = RECONNECT_FIRST_DELAY_MS;
+    while (transfer.phase === 'reconnecting' && Date.now() < deadline && this.signaling.peer(peerId)) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS);
+      const connection = transfer.phase === 'reconnecting' ? this.#connection(peerId, true) : null;
+      if (!connection) continue;
+      try {
+        await beforeDeadline(connection.confirmed, deadline);
+        await transfer.resume(connection.link);
+        return;
+      } catch (error) {
+        if (this.#connections[peerId] === connection) this.#drop(peerId, asFerryError(error));
+        if (isIceFailure(error)) break;
+      }
+    }
+    transfer.relay();
+  }
+}
+
+/** `promise`, or a NETWORK_ERROR once `deadline` (ms since the epoch) passes. */
+async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new FerryError('NETWORK_ERROR', 'The other device could not be reached again in time.')),
+      Math.max(0, deadline - Date.now()),
+    );
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -9,6 +9,13 @@
  * Flow control has two layers: the channel's buffer (PeerLink.sendFrame, 1/4 MiB marks),
  * and a window of SEND_WINDOW_BYTES of records sent but not yet acknowledged as verified
  * by the recipient, which bounds what the recipient can have queued in memory.
+ *
+ * When the channel drops after the offer was accepted the transfer is suspended, not
+ * failed ("Reconnecting…"): Nearby connects to the same peer again, authenticated with this
+ * transfer's secret, and `resume` asks the recipient how far each file is verified, so the
+ * records continue from the first one it lacks. If no connection comes back, `relay`
+ * uploads the rest through Ferry's server instead (relay-upload.ts), from the first record
+ * the recipient acknowledged lacking.
  */
 import { toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
@@ -24,11 +31,19 @@ import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { manifestOf, nonceOf, planShare } from '../transfer/send/share-plan.ts';
 import { deleteProgress, putProgress } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
+import { createRelayShare, uploadRest } from './relay-upload.ts';
 
 /** Records sent but not yet verified by the recipient, at most. */
 export const SEND_WINDOW_BYTES = 16 * 1024 * 1024;
 /** Plaintext read from the file at once (16 records of 64 KiB). */
 const READ_BYTES = 1024 * 1024;
+/** How long the recipient may take to answer `resume` (it first finishes writing what it has). */
+export const RESUME_ANSWER_MS = 10_000;
+
+/** After a drop: continue on a new link, through the relay, or not at all (cancelled, failed). */
+type NextRoute = 'peer' | 'relay' | 'stop';
+
+const lost = () => new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
 
 export type OutgoingPhase =
   | 'connecting'
@@ -36,6 +51,8 @@ export type OutgoingPhase =
   | 'confirm'
   | 'waiting'
   | 'sending'
+  | 'reconnecting'
+  | 'relaying'
   | 'done'
   | 'declined'
   | 'failed'
@@ -56,10 +73,19 @@ export class OutgoingTransfer {
   #verified = $state(0);
   #speed = $state(0);
   #route = $state<Route | null>(null);
+  #relayed = $state(false);
+  #resumes = $state(0);
   readonly #source: File[];
   readonly #meter = new SpeedMeter();
   #acked: number[];
+  /** Records the recipient acknowledged as verified, per file (a prefix count). */
+  #ackedRecords: number[];
+  /** The next record to send, per file. */
+  #next: number[];
   #recordSizes: number[] = [];
+  #ciphers: FileCipher[] = [];
+  #secret: Uint8Array<ArrayBuffer> | null = null;
+  #manifest: string | null = null;
   /** Plaintext bytes whose records were handed to the channel. */
   #sent = 0;
   #link: PeerLink | null = null;
@@ -67,6 +93,12 @@ export class OutgoingTransfer {
   #complete: (() => void) | null = null;
   #ackWaiter: (() => void) | null = null;
   #abort: FerryError | null = null;
+  /** Wakes the wait for `complete` when the link drops. */
+  #interrupt: (() => void) | null = null;
+  #nextRoute: Promise<NextRoute> | null = null;
+  #chooseRoute: ((route: NextRoute) => void) | null = null;
+  #resumeAt: ((files: number[]) => void) | null = null;
+  #stopUpload: (() => void) | null = null;
 
   constructor(peerName: string, files: File[]) {
     this.peerName = peerName;
@@ -75,6 +107,8 @@ export class OutgoingTransfer {
     this.files = files.map((f, i) => ({ name: names[i]!, size: f.size }));
     this.total = files.reduce((sum, f) => sum + f.size, 0);
     this.#acked = files.map(() => 0);
+    this.#ackedRecords = files.map(() => 0);
+    this.#next = files.map(() => 0);
   }
 
   get phase(): OutgoingPhase {
@@ -99,6 +133,18 @@ export class OutgoingTransfer {
   get active(): boolean {
     return !['done', 'declined', 'failed', 'cancelled'].includes(this.#phase);
   }
+  /** Whether the rest went through Ferry's server after the direct connection was lost. */
+  get relayed(): boolean {
+    return this.#relayed;
+  }
+  /** How many times the transfer continued on a new connection. */
+  get resumes(): number {
+    return this.#resumes;
+  }
+  /** The transfer's secret while it waits to resume: it keys the reconnection's MAC (auth.ts). */
+  get resumeSecret(): Uint8Array<ArrayBuffer> | null {
+    return this.#phase === 'reconnecting' ? this.#secret : null;
+  }
 
   /** The link is open; `confirmed` resolves once the people compared codes (or the MAC verified). */
   async run(link: PeerLink, confirmed: Promise<void>): Promise<void> {
@@ -110,6 +156,7 @@ export class OutgoingTransfer {
         { expiresInSeconds: DEFAULT_EXPIRY_SECONDS, maxDownloads: null, password: '' },
       );
       this.#recordSizes = files.map((f) => f.recordSize);
+      this.#secret = secret;
       const hasher = new Hasher();
       try {
         for (const [i, file] of files.entries()) file.blake3 = await hasher.hash(this.#source[i]!);
@@ -117,6 +164,7 @@ export class OutgoingTransfer {
         hasher.abort();
       }
       const manifest = await sealManifest(manifestOf(files), keys.metaKey);
+      this.#manifest = manifest;
       this.#check();
       this.#phase = 'confirm';
       await confirmed;
@@ -139,7 +187,7 @@ export class OutgoingTransfer {
       const completed = new Promise<void>((resolve) => {
         this.#complete = resolve;
       });
-      for (const [i, file] of files.entries()) {
+      for (const file of files) {
         const cipher: FileCipher = {
           name: file.name,
           size: file.size,
@@ -150,9 +198,9 @@ export class OutgoingTransfer {
         if (cipher.recordSize + TAG_SIZE + FRAME_HEADER_BYTES > link.maxMessageSize) {
           throw new FerryError('TOO_LARGE', 'The other browser takes messages too small for Ferry’s records.');
         }
-        await this.#sendFile(link, i, this.#source[i]!, cipher);
+        this.#ciphers.push(cipher);
       }
-      await completed;
+      await this.#deliver(completed);
       this.#check();
       this.#phase = 'done';
       void deleteProgress(this.id).catch(() => {});
@@ -176,6 +224,10 @@ export class OutgoingTransfer {
       case 'ack':
         this.#onAck(message.file, message.verified);
         return;
+      case 'resume-at':
+        this.#resumeAt?.(message.files);
+        this.#resumeAt = null;
+        return;
       case 'complete':
         this.#complete?.();
         return;
@@ -183,6 +235,69 @@ export class OutgoingTransfer {
         this.fail(new FerryError(message.code, message.message));
         return;
     }
+  }
+
+  /**
+   * The link is gone. A transfer that was sending waits for a new link or the relay and
+   * answers true (the caller reconnects); one already waiting or relaying carries on;
+   * anything else fails.
+   */
+  linkLost(error: FerryError): boolean {
+    if (this.#phase === 'sending') {
+      this.#phase = 'reconnecting';
+      this.#link = null;
+      this.#nextRoute = new Promise<NextRoute>((resolve) => {
+        this.#chooseRoute = resolve;
+      });
+      this.#interrupt?.();
+      this.#ackWaiter?.();
+      return true;
+    }
+    if (this.#phase !== 'reconnecting' && this.#phase !== 'relaying') this.fail(error);
+    return false;
+  }
+
+  /**
+   * Continues on a new link, already authenticated with this transfer's secret: asks the
+   * recipient how far each file is verified and sends from there. Throws when it does not
+   * answer in time (the caller may try again or switch to the relay).
+   */
+  async resume(link: PeerLink): Promise<void> {
+    if (this.#phase !== 'reconnecting') return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answer = new Promise<number[]>((resolve, reject) => {
+      this.#resumeAt = resolve;
+      timer = setTimeout(
+        () => reject(new FerryError('NETWORK_ERROR', 'The other device did not say how far it got.')),
+        RESUME_ANSWER_MS,
+      );
+    });
+    try {
+      link.sendControl({ type: 'resume', transfer: this.id });
+      const files = await answer;
+      if (this.#phase !== 'reconnecting') return;
+      if (files.length !== this.#ciphers.length) {
+        throw new FerryError('INVALID_MESSAGE', 'The other device described a different transfer.');
+      }
+      for (const [i, verified] of files.entries()) this.#onAck(i, verified);
+      this.#next = this.#ciphers.map((cipher, i) => Math.min(files[i]!, recordCount(cipher)));
+      this.#sent = this.#verified;
+      this.#link = link;
+      this.#phase = 'sending';
+      this.#resumes++;
+      void link.route().then((route) => {
+        this.#route = route;
+      });
+      this.#chooseRoute?.('peer');
+    } finally {
+      clearTimeout(timer);
+      this.#resumeAt = null;
+    }
+  }
+
+  /** No connection came back: the rest goes through Ferry's server. */
+  relay(): void {
+    if (this.#phase === 'reconnecting') this.#chooseRoute?.('relay');
   }
 
   /** The connection or the other side ended it. */
@@ -211,10 +326,68 @@ export class OutgoingTransfer {
     this.#answer?.(false);
     this.#complete?.();
     this.#ackWaiter?.();
+    this.#chooseRoute?.('stop');
+    this.#stopUpload?.();
   }
 
   #check(): void {
     if (this.#abort) throw this.#abort;
+    if (this.#phase === 'reconnecting') throw lost();
+  }
+
+  /**
+   * Sends every record the recipient lacks, over the current link, then waits for
+   * `complete`. When the link drops (linkLost) it waits for the next route: a resumed link
+   * (and sends on from where the recipient is), or the relay.
+   */
+  async #deliver(completed: Promise<void>): Promise<void> {
+    for (;;) {
+      try {
+        const link = this.#link;
+        if (this.#phase !== 'sending' || !link) throw lost();
+        const interrupted = new Promise<void>((resolve) => {
+          this.#interrupt = resolve;
+        });
+        for (const [i, cipher] of this.#ciphers.entries()) await this.#sendFile(link, i, this.#source[i]!, cipher);
+        await Promise.race([completed, interrupted]);
+        this.#check();
+        return;
+      } catch (error) {
+        if (this.#phase !== 'reconnecting') throw error;
+      }
+      const route = await this.#nextRoute;
+      this.#check();
+      if (route === 'relay') return this.#relay();
+    }
+  }
+
+  /**
+   * The rest through the relay share: each file the recipient does not have whole, from
+   * the first record it did not acknowledge. Progress is what the server has stored.
+   */
+  async #relay(): Promise<void> {
+    this.#phase = 'relaying';
+    this.#relayed = true;
+    const secret = this.#secret;
+    const manifest = this.#manifest;
+    if (!secret || !manifest) throw lost();
+    const share = await createRelayShare(secret, manifest, this.#ciphers);
+    this.#check();
+    const stored = [...this.#acked];
+    for (const [i, cipher] of this.#ciphers.entries()) {
+      const from = this.#ackedRecords[i]!;
+      if (from >= recordCount(cipher)) continue; // the recipient has this file whole
+      const upload = uploadRest(share, i, this.#source[i]!, cipher, from, (bytes) => {
+        stored[i] = bytes;
+        this.#verified = stored.reduce((a, b) => a + b, 0);
+        this.#meter.sample(performance.now(), this.#verified);
+        this.#speed = this.#meter.bytesPerSecond();
+      });
+      this.#stopUpload = upload.abort;
+      await upload.done;
+      this.#stopUpload = null;
+      this.#check();
+    }
   }
 
   #onAck(file: number, verifiedRecords: number): void {
@@ -223,6 +396,7 @@ export class OutgoingTransfer {
     if (size === undefined || recordSize === undefined) return;
     const layout = { size, recordSize };
     const records = Math.min(verifiedRecords, recordCount(layout));
+    this.#ackedRecords[file] = records;
     this.#acked[file] = records === 0 ? 0 : plainRange(layout, records - 1)[1];
     this.#verified = this.#acked.reduce((a, b) => a + b, 0);
     this.#meter.sample(performance.now(), this.#verified);
@@ -238,9 +412,10 @@ export class OutgoingTransfer {
     this.#ackWaiter?.();
   }
 
+  /** Sends records [#next[index], last] of one file; #next follows what was handed to the channel. */
   async #sendFile(link: PeerLink, index: number, file: File, cipher: FileCipher): Promise<void> {
     const records = recordCount(cipher);
-    let record = 0;
+    let record = this.#next[index]!;
     while (record < records) {
       const [start] = plainRange(cipher, record);
       const end = Math.min(cipher.size, start + Math.max(READ_BYTES, cipher.recordSize));
@@ -261,6 +436,7 @@ export class OutgoingTransfer {
         this.#check();
         this.#sent += pe - ps;
         record++;
+        this.#next[index] = record;
       } while (record < records);
     }
   }

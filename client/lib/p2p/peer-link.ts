@@ -203,6 +203,12 @@ export class PeerLink {
   }
 }
 
+/** Whether a link closed because ICE found no route (simple-peer's code in the error's cause). */
+export function isIceFailure(error: unknown): boolean {
+  const code = error instanceof FerryError ? (error.cause as { code?: unknown } | undefined)?.code : undefined;
+  return code === 'ERR_ICE_CONNECTION_FAILURE' || code === 'ERR_CONNECTION_FAILURE';
+}
+
 /** A sentence for simple-peer's error codes (ERR_ICE_CONNECTION_FAILURE, ERR_DATA_CHANNEL, …). */
 function describe(error: Error & { code?: string }): string {
   switch (error.code) {

@@ -101,7 +101,9 @@ export function uploadRest(
   // The server takes a base only past byte 0 (an upload from record 0 is an ordinary one).
   if (base > 0) Object.assign(metadata, { base: String(base), recordSize: String(cipher.recordSize) });
   let upload: Upload | null = null;
+  let stop: (error: FerryError) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
+    stop = reject;
     upload = new Upload(file, {
       endpoint: new URL(TUS_PATH, location.href).href,
       headers: { Authorization: `Bearer ${share.uploadToken}` },
@@ -127,6 +129,10 @@ export function uploadRest(
   });
   return {
     done,
-    abort: () => void (upload as Upload | null)?.abort(true).catch(() => undefined),
+    abort: () => {
+      // tus-js-client reports no error for an abort it was asked for: settle `done` here.
+      stop(new FerryError('ABORTED', 'Cancelled.'));
+      void (upload as Upload | null)?.abort(true).catch(() => undefined);
+    },
   };
 }

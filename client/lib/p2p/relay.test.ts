@@ -45,7 +45,7 @@ describe('restOfFile', () => {
     const base = cipherRange(cipher, from)[0];
     const source = restOfFile(file, cipher, from);
     expect(source.size).toBe(encryptedSize(cipher) - base);
-    const parts: Uint8Array[] = [];
+    const parts: Uint8Array<ArrayBuffer>[] = [];
     let done = false;
     // Uneven slices, as after a retry whose HEAD answered an offset mid-record.
     for (let start = 0; !done; start += 1500) {
