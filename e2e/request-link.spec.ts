@@ -8,6 +8,7 @@ import type { Browser, BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { RequestPage, requestIdOf } from './pages/request-page.ts';
 import { SendPage } from './pages/send-page.ts';
+import { expectNoSeriousViolations } from './support/a11y.ts';
 import { expireRequest } from './support/clock.ts';
 import { downloadHash } from './support/downloads.ts';
 import { KiB, MiB } from './support/files.ts';
@@ -31,7 +32,7 @@ test('a third person sends two files through a request link and the requester ge
   receiver,
   files,
   ferry,
-}) => {
+}, testInfo) => {
   const contract = await files.file('signed-contract-r7k.pdf', 300 * KiB + 5);
   const photo = await files.file('site-photo-r8m.jpg', 2 * MiB + 77);
   const requester = new RequestPage(receiver.page);
@@ -45,6 +46,7 @@ test('a third person sends two files through a request link and the requester ge
     await expect(guest.page.getByRole('heading', { name: 'Send files on request' })).toBeVisible();
     await expect(guest.page.getByText('This request takes 3 files and 10.0 MB more')).toBeVisible();
     await guest.addFiles([contract.path, photo.path]);
+    await expectNoSeriousViolations(guest.page, testInfo, 'request: sender form');
     await guest.send();
     await expect(guest.page.getByRole('status').filter({ hasText: 'Sent.' })).toBeVisible({ timeout: 120_000 });
     await expect(guest.page.getByText('This request takes 1 file and')).toBeVisible();
@@ -58,6 +60,7 @@ test('a third person sends two files through a request link and the requester ge
   await expect(upload).toBeVisible({ timeout: 30_000 });
   await expect(upload).toContainText(photo.name);
   await expect(upload).toContainText('2 files');
+  await expectNoSeriousViolations(receiver.page, testInfo, 'request: received uploads');
   await upload.getByRole('link', { name: 'Open these files' }).click();
 
   await expect(receiver.files).toBeVisible({ timeout: 30_000 });
