@@ -4,10 +4,10 @@
  * what the sender sent. A record changed on the server stops the preview with a clear error.
  */
 import { readFileSync, statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext } from '@playwright/test';
+import type { BrowserContext, Locator } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { PreviewDialog } from './pages/preview-dialog.ts';
 import { checkAllSchemesAndSizes } from './support/a11y.ts';
@@ -64,23 +64,7 @@ test('a video preview seeks near the end and plays, fetching only the records it
   await preview.open();
   await expect(preview.dialog).toContainText('The hash of the whole file is checked only when you download it.');
   await expect(preview.video).toBeVisible();
-  await expect
-    .poll(() => preview.video.evaluate((v: HTMLVideoElement) => v.duration), { timeout: 30_000 })
-    .toBeGreaterThan(59);
-  const beforeSeek = reads.length;
-
-  await preview.video.evaluate((v: HTMLVideoElement) => {
-    v.muted = true;
-    v.currentTime = 55;
-  });
-  await expect
-    .poll(() => preview.video.evaluate((v: HTMLVideoElement) => !v.seeking && v.currentTime >= 55))
-    .toBe(true);
-  await preview.video.evaluate((v: HTMLVideoElement) => v.play());
-  await expect
-    .poll(() => preview.video.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 30_000 })
-    .toBeGreaterThan(56);
-  expect(await preview.video.evaluate((v: HTMLVideoElement) => v.error?.code ?? null)).toBeNull();
+  const beforeSeek = await seekAndPlay(preview.video, 55, () => reads.length);
   await expect(preview.alert).toHaveCount(0);
 
   // The seek was answered by Range reads far into the ciphertext, and the whole file was never fetched.
@@ -97,6 +81,45 @@ test('a video preview seeks near the end and plays, fetching only the records it
   await receiver.page.keyboard.press('Escape');
   await expect(preview.dialog).toBeHidden();
   await expect(preview.button).toBeFocused();
+});
+
+/**
+ * Waits for a media element's metadata (60 s), seeks to `at` seconds and plays (muted) until
+ * a second has passed there without an error. Answers `mark()` as it was just before the seek.
+ */
+async function seekAndPlay<T>(media: Locator, at: number, mark: () => T): Promise<T> {
+  await expect.poll(() => media.evaluate((m: HTMLMediaElement) => m.duration), { timeout: 30_000 }).toBeGreaterThan(59);
+  const before = mark();
+  const seekMs = await media.evaluate(async (m: HTMLMediaElement, target: number) => {
+    const started = performance.now();
+    m.muted = true;
+    const seeked = new Promise((resolve) => m.addEventListener('seeked', resolve, { once: true }));
+    m.currentTime = target;
+    await seeked;
+    return performance.now() - started;
+  }, at);
+  console.log(`[preview] seek to ${at} s answered in ${Math.round(seekMs)} ms`);
+  await media.evaluate((m: HTMLMediaElement) => m.play());
+  await expect
+    .poll(() => media.evaluate((m: HTMLMediaElement) => m.currentTime), { timeout: 30_000 })
+    .toBeGreaterThan(at + 1);
+  expect(await media.evaluate((m: HTMLMediaElement) => m.error?.code ?? null)).toBeNull();
+  return before;
+}
+
+test('an audio preview seeks and plays', async ({ sender, receiver, files }) => {
+  // The same WebM as audio: a .weba file is previewed by its extension or type.
+  const audio = join(files.dir, 'preview-tone.weba');
+  await copyFile(VIDEO, audio);
+  await sender.open();
+  const link = await sender.sendFiles(audio);
+  await receiver.openShare(link);
+
+  const preview = new PreviewDialog(receiver.page, 'preview-tone.weba');
+  await preview.open();
+  await expect(preview.audio).toBeVisible();
+  await seekAndPlay(preview.audio, 30, () => undefined);
+  await expect(preview.alert).toHaveCount(0);
 });
 
 /** A text file of `size` bytes whose start and end are known; it looks like HTML on purpose. */

@@ -35,6 +35,10 @@ export class PreviewDialog {
     return this.dialog.getByLabel(`Video ${this.name}`);
   }
 
+  get audio(): Locator {
+    return this.dialog.getByLabel(`Audio ${this.name}`);
+  }
+
   get text(): Locator {
     return this.dialog.getByLabel(`Text of ${this.name}`);
   }
