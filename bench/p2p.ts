@@ -38,6 +38,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
 import { launch, withoutSavePicker } from './lib/browser.ts';
 import { onCleanUp, runMain } from './lib/cleanup.ts';
+import { cpuSince, descendants } from './lib/cpu.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer } from './lib/server.ts';
@@ -79,6 +80,8 @@ interface Round {
   ms: number;
   /** ferry only: until the export to disk is done too. */
   savedMs?: number;
+  /** CPU seconds of the browser's processes over the timed part (ferry: until saved). */
+  cpuSeconds: number;
   heaps: Heaps;
 }
 
@@ -265,14 +268,23 @@ async function ferryRound(setup: Setup, round: number): Promise<Round> {
 
       const download = to.waitForEvent('download', { timeout: LIMIT_MS });
       download.catch(() => undefined);
+      const cpu = descendants([setup.server.pid]);
       await offer.getByRole('button', { name: 'Accept' }).click();
       await appears(offer.getByText('Received and verified.', { exact: true }), [from, to], 'the file saved');
+      const cpuSeconds = cpuSince(cpu, [setup.server.pid]);
       const heap = await heaps.stop();
       const moments = await to.evaluate(() => (window as unknown as { ferryMoments: Moments }).ferryMoments);
       const { accept, saving, done } = moments;
       if (accept === undefined || saving === undefined || done === undefined)
         throw new Error(`the recipient's moments are incomplete: ${JSON.stringify(moments)}`);
-      const result: Round = { kind: 'ferry', round, ms: saving - accept, savedMs: done - accept, heaps: heap };
+      const result: Round = {
+        kind: 'ferry',
+        round,
+        ms: saving - accept,
+        savedMs: done - accept,
+        cpuSeconds,
+        heaps: heap,
+      };
       const saved = await download;
       const path = await within(saved.path(), 60_000, 'the download file');
       const sha = await sha256File(path);
@@ -307,6 +319,7 @@ async function baselineRound(setup: Setup, kind: 'raw' | 'pairdrop', round: numb
       const offer = await from.evaluate(() => (window as unknown as P2pBenchWindow).p2pBench.offer());
       const answer = await to.evaluate((o) => (window as unknown as P2pBenchWindow).p2pBench.answer(o), offer);
       await from.evaluate((a) => (window as unknown as P2pBenchWindow).p2pBench.accept(a), answer);
+      const cpu = descendants([setup.server.pid]);
       const sending =
         kind === 'raw'
           ? from.evaluate(
@@ -320,8 +333,9 @@ async function baselineRound(setup: Setup, kind: 'raw' | 'pairdrop', round: numb
               [SIZE, PAIRDROP_CHUNK_BYTES, PAIRDROP_PARTITION_BYTES] as const,
             );
       const run: BaselineRun = await within(sending, LIMIT_MS, `${kind} channel`);
+      const cpuSeconds = cpuSince(cpu, [setup.server.pid]);
       if (run.bytes !== SIZE) throw new Error(`${kind}: the receiver counted ${run.bytes} bytes of ${SIZE}`);
-      return { kind, round, ms: run.ms, heaps: await heaps.stop() };
+      return { kind, round, ms: run.ms, cpuSeconds, heaps: await heaps.stop() };
     } finally {
       await heaps.stop();
       await from.evaluate(() => (window as unknown as P2pBenchWindow).p2pBench.close()).catch(() => undefined);
@@ -361,6 +375,7 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
     savedToPairdrop: medians.saved / medians.pairdrop,
   };
   const heapPeak = (kind: Kind, key: keyof Heaps) => Math.max(...of(kind).map((r) => r.heaps[key]));
+  const cpuPerGB = (kind: Kind) => median(of(kind).map((r) => r.cpuSeconds / (SIZE / 1e9)));
   const list = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
 
   console.log('');
@@ -378,12 +393,13 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
   console.log(`| a′ / b | ${ratios.savedToRaw.toFixed(2)} | |`);
   console.log(`| a′ / c | ${ratios.savedToPairdrop.toFixed(2)} | |`);
   console.log('');
-  console.log('| peak JS heap (pages + workers + SW), max over rounds | sender | recipient | PSS of the browser |');
-  console.log('| --- | --- | --- | --- |');
+  console.log(
+    '| per kind | peak JS heap, sender (pages + workers + SW) | recipient | peak PSS of the browser | browser CPU-s per GB (median) |',
+  );
+  console.log('| --- | --- | --- | --- | --- |');
   for (const kind of KINDS) {
-    console.log(
-      `| ${kind} | ${mib(heapPeak(kind, 'sender'))} | ${mib(heapPeak(kind, 'recipient'))} | ${mib(heapPeak(kind, 'treePss'))} |`,
-    );
+    const cells = [mib(heapPeak(kind, 'sender')), mib(heapPeak(kind, 'recipient')), mib(heapPeak(kind, 'treePss'))];
+    console.log(`| ${kind} | ${cells.join(' | ')} | ${cpuPerGB(kind).toFixed(1)} |`);
   }
   return { figures, medians, ratios };
 }

@@ -8,8 +8,9 @@
  * and are not in it, so the PSS of the browser's whole process tree (renderers, GPU,
  * network, browser; /proc/<pid>/smaps_rollup) is sampled beside it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Browser, CDPSession } from 'playwright-core';
+import { descendants } from './cpu.ts';
 import { sleep } from './stats.ts';
 
 const KINDS = new Set(['page', 'worker', 'service_worker', 'shared_worker']);
@@ -186,28 +187,8 @@ export class HeapSampler {
 
   /** PSS (bytes) of our descendants outside `exclude`: the browser's processes. */
   #treePss(): number {
-    const parents = new Map<number, number>();
-    for (const name of readdirSync('/proc')) {
-      if (!/^\d+$/.test(name)) continue;
-      try {
-        const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-        // After "pid (comm) ": state, then ppid.
-        parents.set(Number(name), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
-      } catch {
-        // The process ended while we looked.
-      }
-    }
     let total = 0;
-    for (const pid of parents.keys()) {
-      if (this.#exclude.includes(pid)) continue;
-      for (let p: number | undefined = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
-        if (this.#exclude.includes(p)) break;
-        if (p === process.pid) {
-          total += pss(pid);
-          break;
-        }
-      }
-    }
+    for (const pid of descendants(this.#exclude).keys()) total += pss(pid);
     return total;
   }
 
