@@ -79,12 +79,12 @@ function refuse(result: AddUploadResult, request: RequestRecord, upload: { bytes
     case 'too-many-files':
       throw new FerryError(
         'REQUEST_LIMIT_REACHED',
-        `This request takes ${request.maxFiles} files in all; ${upload.files} more would be too many.`,
+        `This request takes at most ${request.maxFiles} files in all; this upload of ${upload.files} would pass that.`,
       );
     case 'too-many-bytes':
       throw new FerryError(
         'REQUEST_LIMIT_REACHED',
-        `This request takes ${request.maxBytes} bytes in all; ${upload.bytes} more would be too many.`,
+        `This request takes at most ${request.maxBytes} bytes in all; this upload of ${upload.bytes} would pass that.`,
       );
   }
 }

@@ -49,6 +49,9 @@ describe('limits a sender meets', () => {
     expect(limitProblem(info({ usedBytes: 600_000 }), [{ size: 500_000 }], DEFAULT_RECORD_SIZE)).toBe(
       'These files are too large for this request: 500 KB chosen, 400 KB left. Remove some and send again.',
     );
+    expect(limitProblem(info({ usedFiles: 3 }), [{ size: 1 }], DEFAULT_RECORD_SIZE)).toBe(
+      'This request is full: it takes no more files.',
+    );
     // Exactly the plaintext that fits is still too much once each record carries its tag.
     expect(limitProblem(info(), [{ size: 1_000_000 }], DEFAULT_RECORD_SIZE)).toContain('too large');
   });

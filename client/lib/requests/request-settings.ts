@@ -54,6 +54,7 @@ export function remainingText(info: RequestInfo): string {
  */
 export function limitProblem(info: RequestInfo, files: readonly { size: number }[], recordSize: number): string | null {
   const filesLeft = info.maxFiles - info.usedFiles;
+  if (filesLeft <= 0) return 'This request is full: it takes no more files.';
   if (files.length > filesLeft) {
     return `This request takes ${filesLeft} more ${filesLeft === 1 ? 'file' : 'files'}; you chose ${files.length}. Remove some and send again.`;
   }
