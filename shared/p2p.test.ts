@@ -24,6 +24,8 @@ describe('control messages', () => {
     { type: 'text', text: 'hello <b>there</b>' },
     { type: 'pair-secret', secret: 'C'.repeat(43) },
     { type: 'pair-saved' },
+    { type: 'code-commit', commit: 'D'.repeat(43) },
+    { type: 'code-nonce', nonce: 'E'.repeat(43) },
   ];
 
   it.each(valid)('round-trips $type', (message) => {
@@ -43,6 +45,7 @@ describe('control messages', () => {
     ['resume-at with a fraction', `{"type":"resume-at","transfer":"${transfer}","files":[1.5]}`],
     ['resume-at with a negative count', `{"type":"resume-at","transfer":"${transfer}","files":[-1]}`],
     ['resume for a malformed transfer', '{"type":"resume","transfer":"short"}'],
+    ['short code nonce', '{"type":"code-nonce","nonce":"AAAA"}'],
     ['short pairing secret', '{"type":"pair-secret","secret":"AAAA"}'],
     ['pairing secret that is not base64url', `{"type":"pair-secret","secret":"${'+'.repeat(43)}"}`],
     ['text too long', JSON.stringify({ type: 'text', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) })],

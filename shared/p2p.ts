@@ -12,7 +12,8 @@
  *   so a frame is at most recordSize + 16 + 8 bytes, well under the channel's
  *   maxMessageSize (256 KiB in Chromium and Firefox, RTCSctpTransport.maxMessageSize).
  *
- * The order on the channel (reliable, ordered) is: `auth` both ways (MAC mode only) →
+ * The order on the channel (reliable, ordered) is: `code-commit` → `code-nonce` both ways
+ * (when people compare the verification code), `auth` both ways (MAC mode only) →
  * `offer` → `answer` → records and `ack`s → `complete`; a pairing's first connection has
  * `pair-secret` → `pair-saved` after `auth`. Secrets (the link secret, names)
  * travel only here, inside DTLS, never through the signaling server.
@@ -47,6 +48,10 @@ const fileIndexSchema = z
 const errorCodeSchema = z.string().refine((code): code is ErrorCode => Object.hasOwn(ERROR_CODES, code));
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
+  /** Verification code: the offerer's commitment to its nonce, sent first (client/lib/p2p/auth.ts). */
+  z.strictObject({ type: z.literal('code-commit'), commit: base64Url(43, 43) }),
+  /** Verification code: a side's 32-byte nonce (the answerer's answers the commitment; then the offerer's). */
+  z.strictObject({ type: z.literal('code-nonce'), nonce: base64Url(43, 43) }),
   /** MAC mode: HMAC-SHA256 over both DTLS fingerprints and the sender's role (client/lib/p2p/auth.ts). */
   z.strictObject({ type: z.literal('auth'), mac: base64Url(43, 43) }),
   /** The sender's files: the link secret and the sealed manifest, exactly as a link share has them. */

@@ -1,9 +1,14 @@
 import { describe, expect, it } from 'vitest';
+import { toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
 import {
+  CODE_NONCE_BYTES,
+  codeCommitment,
+  decodeNonce,
   deriveMacKey,
   fingerprintMac,
   fingerprintTranscript,
+  openCodeCommitment,
   PAIRING_SECRET_BYTES,
   pairingCodeSecret,
   sdpFingerprints,
@@ -44,15 +49,42 @@ describe('fingerprints', () => {
 });
 
 describe('verification code', () => {
+  const nonces = {
+    offerer: new Uint8Array(CODE_NONCE_BYTES).fill(1),
+    answerer: new Uint8Array(CODE_NONCE_BYTES).fill(2),
+  };
+
   it('is 6 digits and the same on both screens', async () => {
-    const a = await verificationCode(alice, bob);
+    const a = await verificationCode(alice, bob, nonces);
     expect(a).toMatch(/^\d{6}$/);
-    expect(await verificationCode(bob, alice)).toBe(a);
+    expect(await verificationCode(bob, alice, nonces)).toBe(a);
   });
 
   it('differs when the server swapped a fingerprint', async () => {
     // Alice talks to Mallory (who shows Alice "bob" = mallory's cert); Bob likewise.
-    expect(await verificationCode(alice, mallory)).not.toBe(await verificationCode(bob, mallory));
+    expect(await verificationCode(alice, mallory, nonces)).not.toBe(await verificationCode(bob, mallory, nonces));
+  });
+
+  it('depends on both nonces, so neither side alone picks it', async () => {
+    const a = await verificationCode(alice, bob, nonces);
+    const otherAnswerer = { ...nonces, answerer: new Uint8Array(CODE_NONCE_BYTES).fill(3) };
+    const otherOfferer = { ...nonces, offerer: new Uint8Array(CODE_NONCE_BYTES).fill(3) };
+    expect(await verificationCode(alice, bob, otherAnswerer)).not.toBe(a);
+    expect(await verificationCode(alice, bob, otherOfferer)).not.toBe(a);
+  });
+
+  it('opens a commitment with the nonce it was made from, and only that one', async () => {
+    const commitment = await codeCommitment(nonces.offerer);
+    expect(await openCodeCommitment(commitment, toBase64Url(nonces.offerer))).toEqual(nonces.offerer);
+    const swapped = openCodeCommitment(commitment, toBase64Url(nonces.answerer));
+    await expect(swapped).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    await expect(openCodeCommitment(commitment, 'short')).rejects.toThrow(FerryError);
+  });
+
+  it('reads only nonces of the right length', () => {
+    expect(decodeNonce(toBase64Url(nonces.offerer))).toEqual(nonces.offerer);
+    expect(decodeNonce(toBase64Url(new Uint8Array(16)))).toBeNull();
+    expect(decodeNonce('!!')).toBeNull();
   });
 });
 

@@ -1,18 +1,32 @@
 /**
  * One connection to another device and what is known about whom it reaches (auth.ts):
  *
- * - nearby, nothing shared: both screens show the verification code; the sender's person
- *   confirms it before a secret leaves (`confirmed`);
+ * - nearby, nothing shared: both screens show the verification code (fingerprints and
+ *   a committed nonce from each side, `code-commit` / `code-nonce`); the sender's person
+ *   confirms it before a secret leaves (`confirmed`), and nothing but those messages is
+ *   read before the code exists (`verified`);
  * - MAC mode (a remembered pairing's secret): each side sends its MAC at once and reads
  *   nothing but the other's MAC until that verifies (`verified`); no people involved;
  * - a pairing's first connection: MAC mode keyed from the code, and the code shown to the
  *   people as well (the server knows the code); `confirmed` needs both.
  *
- * Nothing gates on the people alone in MAC mode, and nothing waits forever: a MAC that
- * has not verified AUTH_TIMEOUT_MS after the channel opened fails the connection.
+ * Nothing gates on the people alone in MAC mode, and nothing waits forever: a MAC or a
+ * code that is not there AUTH_TIMEOUT_MS after the channel opened fails the connection.
  */
+import { toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
-import { type AuthRole, deriveMacKey, fingerprintMac, verificationCode, verifyFingerprintMac } from './auth.ts';
+import type { ControlMessageOf } from '../../../shared/p2p.ts';
+import {
+  type AuthRole,
+  CODE_NONCE_BYTES,
+  codeCommitment,
+  decodeNonce,
+  deriveMacKey,
+  fingerprintMac,
+  openCodeCommitment,
+  verificationCode,
+  verifyFingerprintMac,
+} from './auth.ts';
 import type { AuthPlan } from './pairings.svelte.ts';
 import type { PeerLink } from './peer-link.ts';
 
@@ -24,7 +38,7 @@ export class Connection {
   readonly plan: AuthPlan;
   /** The verification code for people to compare; null in MAC mode alone. */
   code = $state<string | null>(null);
-  /** The other side's MAC verified (at once when there is no MAC to check). */
+  /** The other side's MAC verified; without a MAC, the verification code exists. */
   readonly verified: Promise<void>;
   /** All this side needs before a secret leaves: the MAC, and the people when they compare. */
   readonly confirmed: Promise<void>;
@@ -39,6 +53,13 @@ export class Connection {
   #failOpen!: (error: FerryError) => void;
   #lose!: (error: FerryError) => void;
   readonly #macKey: Promise<CryptoKey> | null;
+  /** This side's part of the verification code. */
+  readonly #nonce = crypto.getRandomValues(new Uint8Array(CODE_NONCE_BYTES));
+  /** The offerer's commitment, as the answerer received it. */
+  #theirCommitment: string | null = null;
+  readonly #codeReady: Promise<void>;
+  #codeDone!: () => void;
+  #codeFail!: (error: FerryError) => void;
 
   constructor(link: PeerLink, plan: AuthPlan) {
     this.link = link;
@@ -52,7 +73,15 @@ export class Connection {
       this.#people = resolve;
       this.#peopleRefuse = reject;
     });
-    this.confirmed = !plan.compare ? this.verified : Promise.all([this.verified, people]).then(() => undefined);
+    this.#codeReady = new Promise<void>((resolve, reject) => {
+      this.#codeDone = resolve;
+      this.#codeFail = reject;
+    });
+    // Without a MAC, the code is all there is to wait for before reading anything else.
+    if (!plan.secret) this.#codeReady.then(this.#verify, this.#refuse);
+    this.confirmed = !plan.compare
+      ? this.verified
+      : Promise.all([this.verified, this.#codeReady, people]).then(() => undefined);
     this.opened = new Promise<void>((resolve, reject) => {
       this.#open = resolve;
       this.#failOpen = reject;
@@ -60,7 +89,8 @@ export class Connection {
     this.lost = new Promise<never>((_, reject) => {
       this.#lose = reject;
     });
-    for (const promise of [this.verified, people, this.confirmed, this.opened, this.lost]) promise.catch(() => {});
+    for (const promise of [this.verified, people, this.confirmed, this.opened, this.lost, this.#codeReady])
+      promise.catch(() => {});
   }
 
   get role(): AuthRole {
@@ -68,20 +98,21 @@ export class Connection {
   }
 
   /**
-   * The channel is open: show the code, send our MAC, then wait (bounded) for the other
-   * side's. Rejects when the other side does not prove itself in time.
+   * The channel is open: start the code exchange (the offerer commits first), send our
+   * MAC, then wait (bounded) for the code and the other side's MAC. Rejects when the other
+   * side does not prove itself in time.
    */
   async onConnect(): Promise<void> {
     const sdp = this.link.descriptions;
     if (!sdp) throw new FerryError('UNAUTHORIZED', 'The connection could not be verified.');
-    if (this.plan.compare) this.code = await verificationCode(sdp.local, sdp.remote);
-    if (!this.#macKey) {
-      this.#verify();
-      this.#open();
-      return;
+    if (!this.plan.compare) this.#codeDone();
+    else if (this.role === 'offerer') {
+      this.link.sendControl({ type: 'code-commit', commit: await codeCommitment(this.#nonce) });
     }
-    const mac = await fingerprintMac(await this.#macKey, sdp.local, sdp.remote, this.role);
-    this.link.sendControl({ type: 'auth', mac });
+    if (this.#macKey) {
+      const mac = await fingerprintMac(await this.#macKey, sdp.local, sdp.remote, this.role);
+      this.link.sendControl({ type: 'auth', mac });
+    }
     this.#open();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<never>((_, reject) => {
@@ -90,16 +121,51 @@ export class Connection {
           reject(
             new FerryError(
               'UNAUTHORIZED',
-              'The other device did not prove it is the paired device in time, so nothing was sent.',
+              'The other device did not complete the verification in time, so nothing was sent.',
             ),
           ),
         AUTH_TIMEOUT_MS,
       );
     });
     try {
-      await Promise.race([this.verified, late]);
+      await Promise.race([Promise.all([this.verified, this.#codeReady]), late]);
     } finally {
       clearTimeout(timer);
+    }
+  }
+
+  /**
+   * A step of the verification code's exchange: the answerer answers the offerer's
+   * commitment with its nonce; the offerer answers that with its own; both then compute
+   * the code. Anything out of turn, or a nonce that does not open the commitment, throws.
+   */
+  async onCode(message: ControlMessageOf<'code-commit' | 'code-nonce'>): Promise<void> {
+    try {
+      await this.opened;
+      const sdp = this.link.descriptions;
+      if (!this.plan.compare || !sdp || this.code) throw outOfTurn();
+      if (message.type === 'code-commit') {
+        if (this.role !== 'answerer' || this.#theirCommitment) throw outOfTurn();
+        this.#theirCommitment = message.commit;
+        this.link.sendControl({ type: 'code-nonce', nonce: toBase64Url(this.#nonce) });
+        return;
+      }
+      let nonces: { offerer: Uint8Array<ArrayBuffer>; answerer: Uint8Array<ArrayBuffer> };
+      if (this.role === 'offerer') {
+        const theirs = decodeNonce(message.nonce);
+        if (!theirs) throw outOfTurn();
+        this.link.sendControl({ type: 'code-nonce', nonce: toBase64Url(this.#nonce) });
+        nonces = { offerer: this.#nonce, answerer: theirs };
+      } else {
+        if (!this.#theirCommitment) throw outOfTurn();
+        nonces = { offerer: await openCodeCommitment(this.#theirCommitment, message.nonce), answerer: this.#nonce };
+      }
+      this.code = await verificationCode(sdp.local, sdp.remote, nonces);
+      this.#codeDone();
+    } catch (error) {
+      const reason = error instanceof FerryError ? error : outOfTurn();
+      this.#codeFail(reason);
+      throw reason;
     }
   }
 
@@ -112,7 +178,7 @@ export class Connection {
     this.#verify();
   }
 
-  /** This side's person saw the same code on both screens. */
+  /** This side's person saw the same code on both screens (`confirmed` still waits for the code). */
   confirm(): void {
     this.#people();
   }
@@ -122,5 +188,10 @@ export class Connection {
     this.#peopleRefuse(error);
     this.#failOpen(error);
     this.#lose(error);
+    this.#codeFail(error);
   }
+}
+
+function outOfTurn(): FerryError {
+  return new FerryError('UNAUTHORIZED', 'The other device did not follow the verification steps, so nothing was sent.');
 }

@@ -223,8 +223,13 @@ export class Nearby {
       connection.onAuth(message.mac).catch((error: unknown) => this.#refuse(peerId, connection, error));
       return;
     }
-    // Nothing else is read before the other side's MAC verified (MAC mode); promise
-    // callbacks run in the order they were added, so messages keep their order.
+    if (message.type === 'code-commit' || message.type === 'code-nonce') {
+      connection.onCode(message).catch((error: unknown) => this.#refuse(peerId, connection, error));
+      return;
+    }
+    // Nothing else is read before the other side's MAC verified (MAC mode) or the code
+    // exists (code mode); promise callbacks run in the order they were added, so messages
+    // keep their order.
     connection.verified.then(
       () => this.#onVerifiedControl(peerId, connection, message),
       () => {},
