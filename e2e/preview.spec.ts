@@ -224,15 +224,17 @@ test('a changed record in the middle of a video stops playback there with a clea
   await expect(preview.video).toHaveCount(0);
 });
 
-test('on a link allowed one download, previewing and then downloading count once', async ({
+test('on a password link allowed one download, previewing and then downloading count once', async ({
   sender,
   receiver,
   files,
 }) => {
   const text = await writeText(files.dir, 'preview-once.txt', 100 * KiB);
   await sender.open();
-  const link = await sender.sendFiles(text, { downloadLimit: 1 });
-  await receiver.openShare(link);
+  const link = await sender.sendFiles(text, { downloadLimit: 1, password: 'correct horse' });
+  await receiver.open(link);
+  await receiver.unlock('correct horse');
+  await expect(receiver.files).toBeVisible({ timeout: 30_000 });
   await expect(receiver.page.getByText('This link has a download limit.')).toBeVisible();
 
   const preview = new PreviewDialog(receiver.page, 'preview-once.txt');
