@@ -10,6 +10,7 @@
 import type { BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { PairingPage } from './pages/pairing-page.ts';
+import { expectNoSeriousViolations } from './support/a11y.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 import { SignalingMitm } from './support/mitm.ts';
@@ -54,7 +55,7 @@ test.describe('pairing by code', () => {
     sender,
     receiver,
     files,
-  }) => {
+  }, testInfo) => {
     const big = await files.file('pair/film.mkv', 12 * MiB);
     const from = new PairingPage(sender.page);
     const to = new PairingPage(receiver.page);
@@ -62,8 +63,10 @@ test.describe('pairing by code', () => {
     const receiverName = await to.open();
 
     const code = await from.makeCode();
+    await expectNoSeriousViolations(sender.page, testInfo, 'pairing, a code to enter');
     await to.enterCode(code);
     await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    await expectNoSeriousViolations(sender.page, testInfo, 'pairing, codes to compare');
     // Different networks (the X-Forwarded-For of each WebSocket upgrade): until the pairing
     // is done neither sees the other as a nearby device.
     await expect(from.tile(receiverName)).toHaveCount(0);
@@ -76,6 +79,7 @@ test.describe('pairing by code', () => {
     await expect(from.section.getByRole('listitem')).toHaveCount(1);
     await expect(from.tileItem(receiverName)).toContainText('Paired');
     await expect(to.tileItem(senderName)).toContainText('Paired');
+    await expectNoSeriousViolations(receiver.page, testInfo, 'pairing, a paired device');
 
     await from.sendFiles(receiverName, big.path);
     const offer = to.offer(senderName);
