@@ -181,7 +181,10 @@ export class PreviewSessions {
         `${session.cipher.name}: this part is not on the server yet. Try the preview again when the sender has finished.`,
       );
     }
-    session.pieces.push({ start: from, end: span.end });
+    // Consecutive windows extend one piece, so the list stays as short as the server's.
+    const joined = session.pieces.find((p) => p.start <= from && from <= p.end);
+    if (joined) joined.end = Math.max(joined.end, span.end);
+    else session.pieces.push({ start: from, end: span.end });
     return bytes.slice(span.start - from);
   }
 
