@@ -188,7 +188,11 @@ export class Nearby {
         for (const transfer of this.#incoming)
           if (transfer.active && transfer.peerId === peerId) transfer.onBinary(bytes);
       },
-      close: (error) => this.#drop(peerId, error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.')),
+      close: (error) => {
+        // A link replaced by a newer one (a reconnection) must not drop its successor.
+        if (this.#connections[peerId] !== connection) return;
+        this.#drop(peerId, error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.'));
+      },
     });
     const resume = this.#waitingToResume(peerId);
     const plan: AuthPlan = resume
