@@ -1,5 +1,5 @@
 /**
- * Keyboard alone, at 360×740: a whole send (pick files, set the link, Send, Copy link,
+ * Keyboard alone, at 360×740: a whole send (pick files, set the link, Send, Copy link, Show QR code,
  * Revoke) and a whole receive (wrong then right password, Download a file). Focus is visible
  * at every stop, lands on the result after Send, stays on the password after a wrong one,
  * and no view scrolls sideways. The OS file dialog cannot be driven, so its file chooser is
@@ -53,6 +53,13 @@ test('a whole send by keyboard', async ({ sender, senderContext, files }) => {
   await page.keyboard.press('Enter');
   await expect(page.getByRole('status').filter({ hasText: 'Copied' })).toBeVisible();
   expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(link);
+
+  // The QR code opens from the keyboard and fits the narrow screen.
+  await tabTo(page, page.getByRole('button', { name: 'Show QR code' }));
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('img', { name: 'QR code of the share link for 2 files' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Hide QR code' })).toBeFocused();
+  await expectNoHorizontalScroll(page, 'send view, QR code open');
 
   await tabTo(page, page.getByRole('button', { name: 'Revoke link' }));
   await page.keyboard.press('Space');
