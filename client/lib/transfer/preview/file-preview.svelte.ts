@@ -20,7 +20,7 @@ export type PreviewPhase = 'opening' | 'ready' | 'failed';
 
 /** Text previews show at most this many bytes from the start of the file. */
 export const TEXT_LIMIT = 256 * 1024;
-/** How often an open preview renews its session (the worker forgets it after 60 s). */
+/** How often an open preview renews its session (the worker forgets it after SESSION_IDLE_MS). */
 const RENEW_MS = 20_000;
 const WORKER_WAIT_MS = 10_000;
 
@@ -73,10 +73,14 @@ export class FilePreview {
       const source = await this.#load();
       if (this.#closed) return;
       const url = await this.#open(worker, source);
-      this.#renew = setInterval(() => {
-        this.#open(worker, source).catch((error: unknown) => this.#fail(error));
-      }, RENEW_MS);
-      if (this.kind === 'text') await this.#readText(url, source.size);
+      if (this.kind === 'text') {
+        // Text is read once and kept on the page: the worker needs the key no longer.
+        await this.#readText(url, source.size).finally(() => this.#endSession());
+      } else {
+        this.#renew = setInterval(() => {
+          this.#open(worker, source).catch((error: unknown) => this.#fail(error));
+        }, RENEW_MS);
+      }
       if (this.#closed) return;
       this.#url = url;
       if (this.#phase === 'opening') this.#phase = 'ready';
@@ -92,10 +96,15 @@ export class FilePreview {
     this.#guessed = true;
   }
 
-  /** Ends the session: the worker forgets the key and answers 404 from now on. */
+  /** Closes the preview and ends its session. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#endSession();
+  }
+
+  /** The worker forgets the key and answers 404 from now on; what is shown stays. */
+  #endSession(): void {
     clearInterval(this.#renew);
     this.#port?.close();
     const message: SwPreviewClose = { type: 'preview-close', session: this.#session };

@@ -26,8 +26,11 @@ import { clipRecord, parseRange, recordsOf, type Span, windowOf } from './previe
  * a media element often reads a few bytes of a response and then cancels it.
  */
 export const WINDOW_RECORDS = 4;
-/** A session its page has not renewed for this long is forgotten (pages renew every 20 s). */
-export const SESSION_IDLE_MS = 60_000;
+/**
+ * A session its page has not renewed for this long is forgotten. Pages renew every 20 s, but
+ * a hidden page's timers may run only once a minute.
+ */
+export const SESSION_IDLE_MS = 3 * 60_000;
 /** The ticket header of shared/api.ts, repeated so the worker does not bundle the API's schemas. */
 const TICKET_HEADER = 'Ferry-Ticket';
 
