@@ -56,14 +56,16 @@ test('a third person sends two files through a request link and the requester ge
   const photo = await files.file('site-photo-r8m.jpg', 2 * MiB + 77);
   const requester = new RequestPage(receiver.page);
   await requester.open();
-  const link = await requester.create({ megabytes: 10, files: 3, openFor: 3600 });
-  expect(link).toMatch(/\/r\/[A-Za-z0-9_-]{16}#B[A-P][A-Za-z0-9_-]{85}$/);
+  const note = 'Site survey photos and the signed contract, please';
+  const link = await requester.create({ megabytes: 10, files: 3, openFor: 3600, note });
+  expect(link).toMatch(/\/r\/[A-Za-z0-9_-]{16}#B[A-P][A-Za-z0-9_-]{85}\.[A-Za-z0-9_-]+$/);
 
   const third = await thirdContext(browser, baseURL);
   try {
     const guest = await openAsGuest(third, link);
     await expect(guest.page.getByRole('heading', { name: 'Send files on request' })).toBeVisible();
     await expect(guest.page.getByText('This request takes 3 files and 10.0 MB more')).toBeVisible();
+    await expect(guest.page.getByRole('blockquote', { name: 'Their note' })).toHaveText(note);
     await guest.addFiles([contract.path, photo.path]);
     await expectNoSeriousViolations(guest.page, testInfo, 'request: sender form');
     await guest.send();
@@ -92,6 +94,7 @@ test('a third person sends two files through a request link and the requester ge
   const findings = await scanDataDir(ferry.dataDir, { [contract.name]: contract.bytes, [photo.name]: photo.bytes }, [
     contract.name,
     photo.name,
+    note,
   ]);
   expect(findings, 'plaintext or names found in the server data directory').toEqual([]);
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { toBase64Url } from './encoding.ts';
 import { deriveShareKeys } from './keys.ts';
 import {
   exportPublicKey,
@@ -7,7 +8,7 @@ import {
   requesterUploadSecret,
   senderUploadSecret,
 } from './request-keys.ts';
-import { formatRequestLink, requestIdOfPath, requestKeyOfHash } from './request-link.ts';
+import { formatRequestLink, MAX_NOTE_LENGTH, noteProblem, requestFragment, requestIdOfPath } from './request-link.ts';
 
 const REQUEST_ID = 'AAAAbbbbCCCCdddd';
 
@@ -57,14 +58,33 @@ describe('request keys', () => {
 });
 
 describe('request links', () => {
-  it('round-trips the id and the key, and refuses damaged ones', async () => {
+  it('round-trips the id, the key and a note, and refuses damaged ones', async () => {
     const key = await exportPublicKey((await newRequesterKeys()).publicKey);
-    const url = new URL(formatRequestLink('https://ferry.example', { id: REQUEST_ID, key }));
+    const note = 'Scans for the 2026 tax return — merci, 谢谢';
+    const url = new URL(formatRequestLink('https://ferry.example', { id: REQUEST_ID, key, note }));
     expect(requestIdOfPath(url.pathname)).toBe(REQUEST_ID);
-    expect(requestKeyOfHash(url.hash)).toBe(key);
+    expect(requestFragment(url.hash)).toEqual({ key, note });
+    const bare = new URL(formatRequestLink('https://ferry.example', { id: REQUEST_ID, key, note: '' }));
+    expect(bare.hash).toBe(`#${key}`);
+    expect(requestFragment(bare.hash)).toEqual({ key, note: '' });
+
     expect(requestIdOfPath('/s/AAAAbbbbCCCCdddd')).toBeNull();
     expect(requestIdOfPath('/r/short')).toBeNull();
-    expect(() => requestKeyOfHash('')).toThrow('the part after # is missing');
-    expect(() => requestKeyOfHash(`#${key.slice(1)}`)).toThrow('its key is not readable');
+    expect(() => requestFragment('')).toThrow('the part after # is missing');
+    expect(() => requestFragment(`#${key.slice(1)}`)).toThrow('its key is not readable');
+    expect(() => requestFragment(`${url.hash}.more`)).toThrow('its key is not readable');
+    expect(() => requestFragment(`#${key}.`)).toThrow('its note is not readable');
+    expect(() => requestFragment(`#${key}.${toBase64Url(new Uint8Array([0xff, 0xfe]))}`)).toThrow(
+      'its note is not readable',
+    );
+    expect(() => requestFragment(`#${key}.${toBase64Url(new TextEncoder().encode('a\u202eb'))}`)).toThrow(
+      'its note is not readable',
+    );
+  });
+
+  it('keeps notes short and free of control and direction characters', () => {
+    expect(noteProblem('Holiday photos, please')).toBeNull();
+    expect(noteProblem('x'.repeat(MAX_NOTE_LENGTH + 1))).toContain('under 200 characters');
+    expect(noteProblem('line\nbreak')).toContain('cannot contain');
   });
 });

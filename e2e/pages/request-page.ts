@@ -6,6 +6,8 @@ export interface RequestOptions {
   files?: number;
   /** Seconds: 300, 3600, 86400, 259200 or 604800. */
   openFor?: number;
+  /** The note for senders, carried in the link's fragment. */
+  note?: string;
 }
 
 export class RequestPage {
@@ -30,6 +32,7 @@ export class RequestPage {
     if (options.megabytes !== undefined) await this.page.getByLabel('Total size in MB').fill(String(options.megabytes));
     if (options.files !== undefined) await this.page.getByLabel('Number of files').fill(String(options.files));
     if (options.openFor !== undefined) await this.page.getByLabel('Open for').selectOption(String(options.openFor));
+    if (options.note !== undefined) await this.page.getByLabel('Note for senders (optional)').fill(options.note);
     await this.page.getByRole('button', { name: 'Create request link' }).click();
     await expect(this.links).toHaveCount(before + 1);
     return await this.links.first().inputValue();

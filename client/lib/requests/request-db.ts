@@ -22,6 +22,8 @@ export interface OwnedRequest {
   /** base64url public key: the link's fragment. */
   publicKey: string;
   link: string;
+  /** The requester's note for senders (in the link's fragment); empty for none. */
+  note: string;
   createdAt: number;
   expiresAt: number;
   maxBytes: number;

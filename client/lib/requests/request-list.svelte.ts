@@ -39,7 +39,7 @@ export class RequestList {
   }
 
   /** Makes the key pair, creates the request on the server, and keeps both here. */
-  async create(body: CreateRequestBody): Promise<void> {
+  async create(body: CreateRequestBody, note: string): Promise<void> {
     await this.#run(async () => {
       const keys = await newRequesterKeys();
       if (keys.privateKey.extractable) throw new FerryError('INTERNAL', 'The private key must not be extractable.');
@@ -50,7 +50,8 @@ export class RequestList {
         ownerToken: created.ownerToken,
         privateKey: keys.privateKey,
         publicKey,
-        link: formatRequestLink(location.origin, { id: created.id, key: publicKey }),
+        link: formatRequestLink(location.origin, { id: created.id, key: publicKey, note }),
+        note,
         createdAt: Date.now(),
         expiresAt: created.expiresAt,
         maxBytes: created.maxBytes,

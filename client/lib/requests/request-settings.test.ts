@@ -16,7 +16,7 @@ const info = (extra: Partial<RequestInfo> = {}): RequestInfo => ({
 
 describe('request settings', () => {
   it('turns megabytes into the stored (encrypted) bytes the server counts', () => {
-    const result = validateRequestSettings({ megabytes: '2', files: '5', expiresInSeconds: 3600 });
+    const result = validateRequestSettings({ megabytes: '2', files: '5', expiresInSeconds: 3600, note: ' Tax scans ' });
     expect(result).toEqual({
       ok: true,
       body: {
@@ -24,14 +24,15 @@ describe('request settings', () => {
         maxFiles: 5,
         expiresInSeconds: 3600,
       },
+      note: 'Tax scans',
     });
   });
 
   it('names every field that is out of range', () => {
-    const result = validateRequestSettings({ megabytes: '0.5', files: '', expiresInSeconds: 60 });
+    const result = validateRequestSettings({ megabytes: '0.5', files: '', expiresInSeconds: 60, note: 'a\tb' });
     expect(result.ok).toBe(false);
     if (result.ok) return;
-    expect(Object.keys(result.errors).sort()).toEqual(['expiresInSeconds', 'files', 'megabytes']);
+    expect(Object.keys(result.errors).sort()).toEqual(['expiresInSeconds', 'files', 'megabytes', 'note']);
     expect(result.errors.files).toContain('whole number of files');
   });
 });

@@ -2,6 +2,7 @@
 import { DEFAULT_RECORD_SIZE, MAX_EXPIRY_SECONDS, MIN_EXPIRY_SECONDS } from '../../../shared/limits.ts';
 import { encryptedSize } from '../../../shared/records.ts';
 import { type CreateRequestBody, MAX_REQUEST_FILES, type RequestInfo } from '../../../shared/request-api.ts';
+import { noteProblem } from '../../../shared/request-link.ts';
 import { formatBytes } from '../transfer/receive/format.ts';
 
 const MB = 1_000_000;
@@ -13,12 +14,14 @@ export interface RequestSettingsInput {
   megabytes: string;
   files: string;
   expiresInSeconds: number;
+  /** For senders; travels in the link's fragment, never to the server. */
+  note: string;
 }
 
 export type RequestSettingsErrors = Partial<Record<keyof RequestSettingsInput, string>>;
 
 export type RequestSettingsResult =
-  | { ok: true; body: CreateRequestBody }
+  | { ok: true; body: CreateRequestBody; note: string }
   | { ok: false; errors: RequestSettingsErrors };
 
 function wholeNumber(text: string, min: number, max: number): number | undefined {
@@ -36,10 +39,13 @@ export function validateRequestSettings(input: RequestSettingsInput): RequestSet
   if (!Number.isInteger(expiry) || expiry < MIN_EXPIRY_SECONDS || expiry > MAX_EXPIRY_SECONDS) {
     errors.expiresInSeconds = 'Choose between 5 minutes and 7 days.';
   }
-  if (megabytes === undefined || files === undefined || errors.expiresInSeconds) return { ok: false, errors };
+  const note = input.note.trim();
+  const problem = noteProblem(note);
+  if (problem) errors.note = problem;
+  if (megabytes === undefined || files === undefined || Object.keys(errors).length > 0) return { ok: false, errors };
   // The server counts stored bytes: each 64 KiB record carries a 16-byte tag (0.03 % more).
   const maxBytes = encryptedSize({ size: megabytes * MB, recordSize: DEFAULT_RECORD_SIZE });
-  return { ok: true, body: { maxBytes, maxFiles: files, expiresInSeconds: expiry } };
+  return { ok: true, body: { maxBytes, maxFiles: files, expiresInSeconds: expiry }, note };
 }
 
 /** What the request still takes, for people: "3 files and 12.5 MB". */
