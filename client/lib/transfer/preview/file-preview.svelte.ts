@@ -92,7 +92,7 @@ export class FilePreview {
   /** The image or media element could not show the file; the worker's reason wins if it sent one. */
   elementFailed(): void {
     if (this.#failure !== null) return;
-    this.#fail(new FerryError('BAD_REQUEST', `This browser cannot show ${this.name}. Download it instead.`));
+    this.#fail(new FerryError('BAD_REQUEST', `${this.name} cannot be shown in this browser. Download it instead.`));
     this.#guessed = true;
   }
 
