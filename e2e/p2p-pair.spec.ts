@@ -103,6 +103,10 @@ test.describe('pairing by code', () => {
     await expect(to.pairing.getByRole('alert')).toHaveText('This pairing code is wrong, expired or already used.');
     await to.enterCode('12');
     await expect(to.pairing.getByRole('alert')).toHaveText('A pairing code is 6 digits, shown on the other device.');
+    // A pairing link opened in a tab where Ferry already runs (only the fragment changes).
+    await receiver.page.goto(`/#pair=${wrong}`);
+    await expect(to.pairing.getByRole('alert')).toHaveText('This pairing code is wrong, expired or already used.');
+    await expect.poll(() => new URL(receiver.page.url()).hash).toBe('');
   });
 
   test('after a reload both are still paired and a file goes with no code to compare', async ({
@@ -134,6 +138,11 @@ test.describe('pairing by code', () => {
       offer.getByRole('button', { name: 'Accept' }).click(),
     ]);
     expect(await downloadHash(download)).toBe(small.sha256);
+
+    // A text too goes with nothing to confirm.
+    await from.sendText(receiverName, 'Paired, no code needed');
+    const message = receiver.page.getByRole('region', { name: `Text from ${senderName}` });
+    await expect(message.getByText('Paired, no code needed', { exact: true })).toBeVisible();
 
     // Forgetting on one side removes the tile there.
     await to

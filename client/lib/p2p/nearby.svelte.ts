@@ -152,7 +152,9 @@ export class Nearby {
     this.#textNotice = { ...this.#textNotice, [peerId]: 'Connecting…' };
     try {
       await connection.opened;
-      this.#textNotice = { ...this.#textNotice, [peerId]: 'Check the code, then confirm.' };
+      // A paired device proves itself by MAC: there is no code for the people to check.
+      const step = connection.plan.compare ? 'Check the code, then confirm.' : 'Checking the paired device…';
+      this.#textNotice = { ...this.#textNotice, [peerId]: step };
       await connection.confirmed;
       connection.link.sendControl({ type: 'text', text });
       this.#textNotice = { ...this.#textNotice, [peerId]: 'Text sent.' };
