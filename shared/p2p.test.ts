@@ -26,6 +26,10 @@ describe('control messages', () => {
     { type: 'pair-saved' },
     { type: 'code-commit', commit: 'D'.repeat(43) },
     { type: 'code-nonce', nonce: 'E'.repeat(43) },
+    { type: 'pull', file: 2, from: 17 },
+    { type: 'pull-ack', file: 0, next: 64 },
+    { type: 'pull-stop', file: 1 },
+    { type: 'pull-refused', file: 0, code: 'SHARE_EXPIRED', message: 'The link has expired.' },
   ];
 
   it.each(valid)('round-trips $type', (message) => {
@@ -49,6 +53,10 @@ describe('control messages', () => {
     ['short pairing secret', '{"type":"pair-secret","secret":"AAAA"}'],
     ['pairing secret that is not base64url', `{"type":"pair-secret","secret":"${'+'.repeat(43)}"}`],
     ['text too long', JSON.stringify({ type: 'text', text: 'x'.repeat(MAX_TEXT_LENGTH + 1) })],
+    ['pull from a negative record', '{"type":"pull","file":0,"from":-1}'],
+    ['pull without a file', '{"type":"pull","from":0}'],
+    ['pull-ack with a fraction', '{"type":"pull-ack","file":0,"next":1.5}'],
+    ['pull-refused with an unknown code', '{"type":"pull-refused","file":0,"code":"NOPE","message":""}'],
   ])('refuses %s', (_, text) => {
     expect(parseControlMessage(text).ok).toBe(false);
   });

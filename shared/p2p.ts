@@ -21,6 +21,9 @@
  * After the channel drops mid-transfer the sender opens a new connection to the same peer,
  * authenticated in MAC mode with the transfer's own secret, and the order there is:
  * `auth` both ways → `resume` → `resume-at` → records from the first each file lacks.
+ *
+ * A share link's recipient and the sender's open tab (MAC mode keyed by the link secret):
+ * `auth` both ways → `pull` → records, `pull-ack`s → (`pull-stop` | `pull-refused`).
  */
 import { z } from 'zod';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
@@ -100,6 +103,27 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('pair-saved') }),
   /** A short text, shown to the recipient as plain text. */
   z.strictObject({ type: z.literal('text'), text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
+  /**
+   * Share links (client/lib/p2p/share-pull.svelte.ts): the recipient asks the sender's tab
+   * for the records of `file` from record `from` on, the same ciphertext the server holds.
+   * A new `pull` of a file replaces the one running.
+   */
+  z.strictObject({ type: z.literal('pull'), file: fileIndexSchema, from: z.number().int().min(0).max(MAX_RECORDS) }),
+  /** The recipient consumed records [0, next) of `file`: the sender may run ahead of this by its window only. */
+  z.strictObject({
+    type: z.literal('pull-ack'),
+    file: fileIndexSchema,
+    next: z.number().int().min(0).max(MAX_RECORDS),
+  }),
+  /** The recipient no longer wants `file` (cancelled, or it switched to the server). */
+  z.strictObject({ type: z.literal('pull-stop'), file: fileIndexSchema }),
+  /** The sender cannot serve `file` (no longer holds it, the share ended): the recipient uses the server. */
+  z.strictObject({
+    type: z.literal('pull-refused'),
+    file: fileIndexSchema,
+    code: errorCodeSchema,
+    message: z.string().max(500),
+  }),
 ]);
 export type ControlMessage = z.infer<typeof controlMessageSchema>;
 export type ControlMessageOf<T extends ControlMessage['type']> = Extract<ControlMessage, { type: T }>;

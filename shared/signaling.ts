@@ -33,9 +33,11 @@ export const CLOSE_CODES = {
 /**
  * What `relay` may carry. `signal`: SDP offers/answers and ICE candidates (WebRTC);
  * `pair-auth`: the clients' own proof over their DTLS fingerprints, keyed from the pairing
- * code (the server never learns the key); the rest: the app's offer/answer of files.
+ * code (the server never learns the key); `share-signal`: SDP and ICE between a share's
+ * sender and a recipient in `share:<id>` (kept apart from nearby devices' `signal`); the
+ * rest: the app's offer/answer of files.
  */
-export const RELAY_KINDS = ['signal', 'pair-auth', 'offer-files', 'answer-files', 'cancel'] as const;
+export const RELAY_KINDS = ['signal', 'pair-auth', 'offer-files', 'answer-files', 'cancel', 'share-signal'] as const;
 export type RelayKind = (typeof RELAY_KINDS)[number];
 
 export const peerIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a peer id');
