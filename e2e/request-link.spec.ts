@@ -33,6 +33,7 @@ async function uploadDirectly(base: string, requestId: string, size: number): Pr
     method: 'POST',
     headers: { 'Content-Type': 'application/json' },
     body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
   });
   return response.status;
 }
@@ -123,13 +124,13 @@ test('files over the request’s limits are refused with a clear message, before
     await expect(guest.alert.filter({ hasText: 'These files are too large for this request' })).toBeVisible();
     await expect(guest.progress).toHaveCount(0);
 
-    await guest.page.reload();
+    await guest.page.reload({ waitUntil: 'domcontentloaded' });
     await guest.addFiles([small.path, other.path]);
     await guest.send();
     await expect(guest.alert.filter({ hasText: 'This request takes 1 more file; you chose 2.' })).toBeVisible();
 
     // The page still shows room for one file when someone else takes it: the server refuses.
-    await guest.page.reload();
+    await guest.page.reload({ waitUntil: 'domcontentloaded' });
     await expect(guest.page.getByText('This request takes 1 file and')).toBeVisible();
     expect(await uploadDirectly(ferry.url, requestIdOf(link), 1000)).toBe(201);
     await guest.addFiles(small.path);
@@ -140,6 +141,10 @@ test('files over the request’s limits are refused with a clear message, before
   }
   await requester.openInbox(link);
   await expect(requester.uploads.getByRole('listitem')).toHaveCount(1);
+  // The requester closes it from its own page too.
+  await receiver.page.getByRole('button', { name: 'Close request' }).click();
+  await expect(receiver.page.getByText(/received · closed/)).toBeVisible();
+  await expect(receiver.page.getByRole('button', { name: 'Close request' })).toHaveCount(0);
 });
 
 test('an expired or closed request link says so to the sender', async ({ browser, baseURL, receiver, ferry }) => {

@@ -12,8 +12,8 @@ import type { RequestOwnerView, RequestUpload } from '../../../shared/request-ap
 import { requesterUploadSecret } from '../../../shared/request-keys.ts';
 import { getManifest } from '../api/share-client.ts';
 import { toFerryError } from '../transfer/send/errors.ts';
-import { getRequestOwnerView } from './request-client.ts';
-import type { OwnedRequest } from './request-db.ts';
+import { closeRequest, getRequestOwnerView } from './request-client.ts';
+import { type OwnedRequest, putRequest } from './request-db.ts';
 
 /** How often the list is reloaded while the page shows it. */
 const POLL_MS = 3000;
@@ -60,6 +60,17 @@ export class RequestInbox {
     } catch (error) {
       this.#error = toFerryError(error);
     }
+  }
+
+  /** Closes the request: senders are refused from now on; what was sent stays here. */
+  async close(): Promise<void> {
+    try {
+      await closeRequest(this.#record.id, this.#record.ownerToken);
+      await putRequest({ ...this.#record, closed: true });
+    } catch (error) {
+      this.#error = toFerryError(error);
+    }
+    await this.refresh();
   }
 
   /** Loads now and every few seconds until the returned function is called. */
