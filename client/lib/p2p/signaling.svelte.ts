@@ -15,6 +15,7 @@ import {
   type RoomPeer,
   type ServerMessage,
   type ServerMessageOf,
+  type ShareRole,
   SIGNAL_PATH,
 } from '../../../shared/signaling.ts';
 import { type DeviceIdentity, deviceIdentity } from './p2p-db.ts';
@@ -36,6 +37,12 @@ export interface NearbyPeer {
   deviceId: string | null;
 }
 
+/** Someone in a share room (`share:<id>`): the share's sender or one of its recipients. */
+export interface SharePeer {
+  id: string;
+  role: ShareRole;
+}
+
 /** Events a SignalingClient emits, each with its payload type. */
 export interface SignalingEvents {
   relay: ServerMessageOf<'relay'>;
@@ -49,6 +56,8 @@ export interface SignalingEvents {
   'pair-room': { room: string; peers: NearbyPeer[] };
   /** The connection (re)opened: peer ids from before are gone. */
   welcome: ServerMessageOf<'welcome'>;
+  /** Who is in a share room now (after joining, and whenever someone comes or goes). */
+  'share-room': { room: string; peers: SharePeer[] };
 }
 
 type Listener<T> = (payload: T) => void;
@@ -66,6 +75,8 @@ export class SignalingClient {
   #peers = $state<NearbyPeer[]>([]);
   /** Peers of each pair room this connection is in, by room id. */
   #pairRooms = $state<Record<string, NearbyPeer[]>>({});
+  /** Peers of each share room this connection is in, by room id. */
+  #shareRooms: Record<string, SharePeer[]> = {};
   #ice: Pick<IceConfig, 'iceServers' | 'iceTransportPolicy'> = { iceServers: [], iceTransportPolicy: 'all' };
   #network: string | null = null;
   #socket: WebSocket | null = null;
@@ -155,6 +166,18 @@ export class SignalingClient {
     return this.#send({ type: 'pair-rejoin', room, roomToken });
   }
 
+  /** Joins `share:<id>` as its sender (owner token) or a recipient (reader token); answered by `share-room`, or `error`. */
+  joinShare(shareId: string, role: ShareRole, token: string): boolean {
+    return this.#send({ type: 'share-join', shareId, role, token });
+  }
+
+  /** Leaves a share room. */
+  leaveShare(shareId: string): void {
+    const room = `share:${shareId}`;
+    this.#send({ type: 'leave', room });
+    this.#setShareRoom(room, null);
+  }
+
   /** Leaves a pair room (a forgotten pairing). */
   leaveRoom(room: string): void {
     this.#send({ type: 'leave', room });
@@ -217,6 +240,7 @@ export class SignalingClient {
       const gone = new Set([...this.#peers, ...Object.values(this.#pairRooms).flat()].map((p) => p.id));
       this.#peers = [];
       this.#pairRooms = {};
+      for (const room of Object.keys(this.#shareRooms)) this.#setShareRoom(room, null);
       for (const peerId of gone) this.#emit('peer-left', { peerId });
       if (!this.#stopped) {
         this.#reconnectTimer = setTimeout(() => this.#connect(), reconnectDelay(this.#attempt++));
@@ -244,7 +268,7 @@ export class SignalingClient {
         else if (message.kind === 'pair') {
           this.#setPairRoom(message.room, message.peers.map(nearby));
           this.#emit('pair-room', { room: message.room, peers: this.pairRoomPeers(message.room).slice() });
-        }
+        } else if (message.kind === 'share') this.#setShareRoom(message.room, message.peers.flatMap(sharePeer));
         return;
       case 'peer-joined':
       case 'peer-updated': {
@@ -252,9 +276,21 @@ export class SignalingClient {
         if (message.room === this.#network) this.#peers = [...this.#peers.filter((p) => p.id !== peer.id), peer];
         else if (this.#pairRooms[message.room])
           this.#setPairRoom(message.room, [...this.pairRoomPeers(message.room).filter((p) => p.id !== peer.id), peer]);
+        else if (this.#shareRooms[message.room])
+          this.#setShareRoom(message.room, [
+            ...(this.#shareRooms[message.room] ?? []).filter((p) => p.id !== peer.id),
+            ...sharePeer(message.peer),
+          ]);
         return;
       }
       case 'peer-left':
+        if (this.#shareRooms[message.room]) {
+          this.#setShareRoom(
+            message.room,
+            (this.#shareRooms[message.room] ?? []).filter((p) => p.id !== message.peerId),
+          );
+          return;
+        }
         if (message.room === this.#network) this.#peers = this.#peers.filter((p) => p.id !== message.peerId);
         else if (this.#pairRooms[message.room])
           this.#setPairRoom(
@@ -286,6 +322,13 @@ export class SignalingClient {
     this.#pairRooms = peers ? { ...rest, [room]: peers } : rest;
   }
 
+  /** Sets (null: forgets) a share room's peers and tells subscribers who is there now. */
+  #setShareRoom(room: string, peers: SharePeer[] | null): void {
+    const { [room]: _, ...rest } = this.#shareRooms;
+    this.#shareRooms = peers ? { ...rest, [room]: peers } : rest;
+    this.#emit('share-room', { room, peers: peers ?? [] });
+  }
+
   #startTimers(): void {
     this.#stopTimers();
     this.#pingTimer = setInterval(() => {
@@ -303,6 +346,10 @@ export class SignalingClient {
 
 function nearby(peer: RoomPeer): NearbyPeer {
   return { id: peer.id, name: peer.name, deviceName: peer.deviceName, deviceId: peer.deviceId ?? null };
+}
+
+function sharePeer(peer: RoomPeer): SharePeer[] {
+  return peer.role ? [{ id: peer.id, role: peer.role }] : [];
 }
 
 function defaultUrl(): string {
