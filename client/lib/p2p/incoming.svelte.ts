@@ -214,7 +214,8 @@ export class IncomingTransfer {
    * to switch to the relay (and looks for the relay share meanwhile); after every record
    * arrived nothing is lost; otherwise it fails.
    */
-  linkLost(error: FerryError): void {
+  linkLost(error: FerryError, link: PeerLink): void {
+    if (link !== this.#link) return;
     if (this.#phase === 'receiving') {
       this.#phase = 'reconnecting';
       this.#link = null;

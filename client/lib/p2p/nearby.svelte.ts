@@ -191,9 +191,10 @@ export class Nearby {
           if (transfer.active && transfer.peerId === peerId) transfer.onBinary(bytes);
       },
       close: (error) => {
+        const reason = error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.');
         // A link replaced by a newer one (a reconnection) must not drop its successor.
-        if (this.#connections[peerId] !== connection) return;
-        this.#drop(peerId, error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.'));
+        if (this.#connections[peerId] === connection) this.#drop(peerId, reason);
+        else this.#linkGone(peerId, link, reason);
       },
     });
     const resume = this.#waitingToResume(peerId);
@@ -289,13 +290,21 @@ export class Nearby {
     const reason = error ?? new FerryError('ABORTED', 'Closed.');
     connection.fail(reason);
     connection.link.destroy();
-    // A link that was lost (not closed on purpose) leaves running transfers waiting to resume.
+    this.#linkGone(peerId, connection.link, error);
+  }
+
+  /**
+   * The transfers with a peer hear that `link` is gone: when it was lost (an error) those
+   * running over it wait to resume (the sender reconnects); when closed on purpose they fail.
+   */
+  #linkGone(peerId: string, link: PeerLink, error: FerryError | null): void {
+    const reason = error ?? new FerryError('ABORTED', 'Closed.');
     const outgoing = this.#outgoing[peerId];
-    if (error && outgoing?.linkLost(reason)) void this.#reconnect(peerId, outgoing);
-    else outgoing?.fail(reason);
+    if (error && outgoing?.linkLost(reason, link)) void this.#reconnect(peerId, outgoing);
+    else if (!error) outgoing?.fail(reason);
     for (const transfer of this.#incoming) {
       if (transfer.peerId !== peerId) continue;
-      if (error) transfer.linkLost(reason);
+      if (error) transfer.linkLost(reason, link);
       else transfer.fail(reason);
     }
   }

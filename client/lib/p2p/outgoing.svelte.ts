@@ -238,11 +238,12 @@ export class OutgoingTransfer {
   }
 
   /**
-   * The link is gone. A transfer that was sending waits for a new link or the relay and
-   * answers true (the caller reconnects); one already waiting or relaying carries on;
-   * anything else fails.
+   * `link` is gone. A transfer that was sending over it waits for a new link or the relay
+   * and answers true (the caller reconnects); one already waiting or relaying carries on,
+   * as does one that uses another link; anything else fails.
    */
-  linkLost(error: FerryError): boolean {
+  linkLost(error: FerryError, link: PeerLink): boolean {
+    if (this.#link !== null && link !== this.#link) return false;
     if (this.#phase === 'sending') {
       this.#phase = 'reconnecting';
       this.#link = null;
@@ -276,6 +277,8 @@ export class OutgoingTransfer {
       link.sendControl({ type: 'resume', transfer: this.id });
       const files = await answer;
       if (this.#phase !== 'reconnecting') return;
+      // A link that died while this side was reconnecting was not reported: try another.
+      if (!link.connected) throw lost();
       if (files.length !== this.#ciphers.length) {
         throw new FerryError('INVALID_MESSAGE', 'The other device described a different transfer.');
       }
