@@ -1,0 +1,133 @@
+/**
+ * Watching and cutting WebRTC from a journey, with no hook in the app: an init script
+ * wraps RTCPeerConnection (every instance is kept, in order; a flag makes new ones fail
+ * to construct, as when the network allows no second connection) and records the header
+ * (connection, file, record) of every binary frame a data channel sends or receives.
+ */
+import { expect, type Page } from '@playwright/test';
+
+/** One record frame seen on a data channel: which connection of this page, which file and record. */
+export interface SeenFrame {
+  connection: number;
+  file: number;
+  record: number;
+}
+
+interface PeerWatch {
+  connections: RTCPeerConnection[];
+  sent: SeenFrame[];
+  received: SeenFrame[];
+  refuseNew: boolean;
+  /** Close the sending connection right after this many record frames went out (0: never). */
+  cutAfter: number;
+}
+
+/** Runs in the page before the app (serialised by Playwright: self-contained). */
+function watchPeers(): void {
+  const watch: PeerWatch = { connections: [], sent: [], received: [], refuseNew: false, cutAfter: 0 };
+  (window as unknown as { __peerWatch: PeerWatch }).__peerWatch = watch;
+  const Native = window.RTCPeerConnection;
+  const tags = new WeakMap<RTCDataChannel, number>();
+  const header = (data: unknown, connection: number): SeenFrame | null => {
+    let view: DataView;
+    if (data instanceof ArrayBuffer) view = new DataView(data);
+    else if (ArrayBuffer.isView(data)) view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    else return null;
+    if (view.byteLength < 8) return null;
+    return { connection, file: view.getUint16(2), record: view.getUint32(4) };
+  };
+  class Watched extends Native {
+    constructor(config?: RTCConfiguration) {
+      if (watch.refuseNew) throw new DOMException('New connections are blocked by the test.', 'OperationError');
+      super(config);
+      const index = watch.connections.push(this) - 1;
+      this.addEventListener('datachannel', (event) => {
+        tags.set(event.channel, index);
+        event.channel.addEventListener('message', (message) => {
+          const frame = header(message.data, index);
+          if (frame) watch.received.push(frame);
+        });
+      });
+    }
+    override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
+      const channel = super.createDataChannel(label, init);
+      tags.set(channel, watch.connections.indexOf(this));
+      return channel;
+    }
+  }
+  window.RTCPeerConnection = Watched;
+  const send = RTCDataChannel.prototype.send as (this: RTCDataChannel, data: unknown) => void;
+  RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
+    const frame = header(data, tags.get(this) ?? -1);
+    send.call(this, data);
+    if (!frame) return;
+    watch.sent.push(frame);
+    if (watch.sent.length === watch.cutAfter) {
+      const connection = watch.connections[frame.connection];
+      setTimeout(() => connection?.close(), 0);
+    }
+  } as RTCDataChannel['send'];
+}
+
+export class PeerWatcher {
+  readonly page: Page;
+
+  private constructor(page: Page) {
+    this.page = page;
+  }
+
+  /** Installs the watch; call before the page opens Ferry. */
+  static async on(page: Page): Promise<PeerWatcher> {
+    await page.context().addInitScript(watchPeers);
+    return new PeerWatcher(page);
+  }
+
+  /** Closes this page's connection `index` (as a network drop would end it). */
+  async cut(index: number): Promise<void> {
+    await this.page.evaluate((i) => {
+      (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.connections[i]?.close();
+    }, index);
+  }
+
+  /**
+   * Closes the connection that sends the `count`-th record frame right after sending it,
+   * the moment a network drop would strike at that point of the transfer.
+   */
+  async cutAfterSending(count: number): Promise<void> {
+    await this.page.evaluate((n) => {
+      (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.cutAfter = n;
+    }, count);
+  }
+
+  /** From now on, every new RTCPeerConnection fails to construct. */
+  async refuseNewConnections(): Promise<void> {
+    await this.page.evaluate(() => {
+      (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.refuseNew = true;
+    });
+  }
+
+  async connectionCount(): Promise<number> {
+    return this.page.evaluate(() => (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.connections.length);
+  }
+
+  async sent(): Promise<SeenFrame[]> {
+    return this.page.evaluate(() => (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.sent);
+  }
+
+  async received(): Promise<SeenFrame[]> {
+    return this.page.evaluate(() => (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.received);
+  }
+
+  /** Waits until this page has received at least `count` record frames. */
+  async receivedAtLeast(count: number): Promise<void> {
+    await expect
+      .poll(
+        () => this.page.evaluate(() => (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.received.length),
+        { timeout: 120_000, intervals: [25] },
+      )
+      .toBeGreaterThanOrEqual(count);
+  }
+}
+
+/** "file:record" keys, for comparing sets of frames. */
+export const frameKey = (frame: SeenFrame): string => `${frame.file}:${frame.record}`;
