@@ -139,6 +139,11 @@ export class FilePreview {
   }
 
   async #readText(url: string, size: number): Promise<void> {
+    // Any Range of an empty file is unsatisfiable (416, RFC 9110 §14.1.1): nothing to read.
+    if (size === 0) {
+      this.#text = '';
+      return;
+    }
     const response = await fetch(url, { headers: { Range: `bytes=0-${TEXT_LIMIT - 1}` } });
     if (!response.ok) throw new FerryError('NETWORK_ERROR', await response.text());
     const bytes = await response.arrayBuffer();
