@@ -10,11 +10,11 @@ const session = 'S'.repeat(22);
 const ticket = 't'.repeat(43);
 
 /** A file, its ciphertext on a fake server that honours one Range, and a session for it. */
-async function setup() {
-  const plain = new Uint8Array(SIZE).map((_, i) => (i * 7) % 251);
+async function setup(size = SIZE) {
+  const plain = new Uint8Array(size).map((_, i) => (i * 7) % 251);
   const key = await importAesKey(crypto.getRandomValues(new Uint8Array(32)));
   const nonceBase = crypto.getRandomValues(new Uint8Array(12));
-  const cipher: FileCipher = { key, nonceBase, size: SIZE, recordSize: RECORD, name: 'clip.webm' };
+  const cipher: FileCipher = { key, nonceBase, size, recordSize: RECORD, name: 'clip.webm' };
   const stored = await encryptRange(cipher, async (s, e) => plain.slice(s, e), 0, encryptedSize(cipher));
   const requests: { range: string; ticket: string | null }[] = [];
   const server = { stored, status: 206 as number };
@@ -36,7 +36,7 @@ async function setup() {
     session,
     name: 'clip.webm',
     mime: 'video/webm',
-    size: SIZE,
+    size,
     recordSize: RECORD,
     nonceBase,
     key,
@@ -188,5 +188,55 @@ describe('PreviewSessions', () => {
       `bytes=1040-${3 * 1040 - 1}`,
       `bytes=${3 * 1040}-${4 * 1040 - 1}`,
     ]);
+  });
+
+  it('serves the last byte, a range across the final record, and a suffix, on a file of exactly N records', async () => {
+    const size = 8 * RECORD;
+    const { plain, requests, get } = await setup(size);
+    const last = await get(`bytes=${size - 1}-${size - 1}`);
+    expect(last.status).toBe(206);
+    expect(last.headers.get('Content-Range')).toBe(`bytes ${size - 1}-${size - 1}/${size}`);
+    expect(new Uint8Array(await last.arrayBuffer())).toEqual(plain.slice(size - 1));
+    // Record 7 is full and final: exactly its ciphertext, nothing past the end.
+    expect(requests.at(-1)?.range).toBe(`bytes=${7 * 1040}-${8 * 1040 - 1}`);
+    const across = await get(`bytes=${6 * RECORD - 10}-`);
+    expect(new Uint8Array(await across.arrayBuffer())).toEqual(plain.slice(6 * RECORD - 10));
+    const suffix = await get('bytes=-1500');
+    expect(suffix.headers.get('Content-Range')).toBe(`bytes ${size - 1500}-${size - 1}/${size}`);
+    expect(new Uint8Array(await suffix.arrayBuffer())).toEqual(plain.slice(size - 1500));
+  });
+
+  it('answers an empty file: 200 and no body without a Range, 416 with one', async () => {
+    const { requests, get } = await setup(0);
+    const whole = await get();
+    expect(whole.status).toBe(200);
+    expect(whole.headers.get('Content-Length')).toBe('0');
+    expect((await whole.arrayBuffer()).byteLength).toBe(0);
+    const ranged = await get('bytes=0-');
+    expect(ranged.status).toBe(416);
+    expect(ranged.headers.get('Content-Range')).toBe('bytes */0');
+    expect(requests).toHaveLength(0);
+  });
+
+  it('answers several ranges or a nonsense Range with the whole file (RFC 9110 §14.2)', async () => {
+    const { plain, get } = await setup();
+    for (const header of ['bytes=0-1,5-6', 'bytes=9-1', 'bytes=x-']) {
+      const response = await get(header);
+      expect(response.status).toBe(200);
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(plain);
+    }
+  });
+
+  it('marks every answer nosniff and sandboxed, errors included, since they carry the sender’s file name', async () => {
+    const { stored, sessions, get } = await setup();
+    stored[9] = (stored[9] ?? 0) ^ 1;
+    const answers = [await get('bytes=0-10'), await get(`bytes=${SIZE}-`), await get(undefined, 'POST')];
+    sessions.close(session);
+    answers.push(await get());
+    expect(answers.map((r) => r.status)).toEqual([502, 416, 405, 404]);
+    for (const response of answers) {
+      expect(response.headers.get('X-Content-Type-Options')).toBe('nosniff');
+      expect(response.headers.get('Content-Security-Policy')).toContain('sandbox');
+    }
   });
 });

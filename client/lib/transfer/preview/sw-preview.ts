@@ -33,6 +33,9 @@ export const WINDOW_RECORDS = 4;
 export const SESSION_IDLE_MS = 3 * 60_000;
 /** The ticket header of shared/api.ts, repeated so the worker does not bundle the API's schemas. */
 const TICKET_HEADER = 'Ferry-Ticket';
+/** Never sniffed, and opened as a page an opaque origin that runs nothing. */
+const NO_SNIFF = { 'X-Content-Type-Options': 'nosniff' };
+const SANDBOX = { 'Content-Security-Policy': "sandbox; default-src 'none'" };
 
 interface Session {
   open: SwPreviewOpen;
@@ -93,7 +96,10 @@ export class PreviewSessions {
     const { size } = session.cipher;
     const range = parseRange(request.headers.get('Range'), size);
     if (range.kind === 'unsatisfiable') {
-      return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${size}` } });
+      return new Response(null, {
+        status: 416,
+        headers: { 'Content-Range': `bytes */${size}`, ...NO_SNIFF, ...SANDBOX },
+      });
     }
     const span = range.kind === 'partial' ? { start: range.start, end: range.end } : { start: 0, end: size };
     const headers = new Headers({
@@ -101,10 +107,10 @@ export class PreviewSessions {
       'Content-Length': String(span.end - span.start),
       'Accept-Ranges': 'bytes',
       'Cache-Control': 'no-store',
-      'X-Content-Type-Options': 'nosniff',
+      ...NO_SNIFF,
+      // A PDF is the one document shown: the browser's viewer does not open in a sandbox.
+      ...(session.document ? {} : SANDBOX),
     });
-    // Opened directly as a page, a preview is an opaque origin that runs nothing.
-    if (!session.document) headers.set('Content-Security-Policy', "sandbox; default-src 'none'");
     const status = range.kind === 'partial' ? 206 : 200;
     if (status === 206) headers.set('Content-Range', `bytes ${span.start}-${span.end - 1}/${size}`);
     if (request.method === 'HEAD' || span.end === span.start) return new Response(null, { status, headers });
@@ -228,6 +234,8 @@ function asFerryError(error: unknown, name: string): FerryError {
   return new FerryError('NETWORK_ERROR', `${name}: the preview could not be read.`, { cause: error });
 }
 
+/** An error answer: its text may hold the sender's file name, so it is never run as a page either. */
 function plain(status: number, message: string): Response {
-  return new Response(message, { status, headers: { 'Content-Type': 'text/plain; charset=utf-8' } });
+  const headers = { 'Content-Type': 'text/plain; charset=utf-8', ...NO_SNIFF, ...SANDBOX };
+  return new Response(message, { status, headers });
 }
