@@ -47,6 +47,8 @@ describe('receivedRecordSchema', () => {
     ['a link source without its share id', { ...good, from: { kind: 'link', origin: 'https://x' } }],
     ['no verdict', { ...good, verified: undefined }],
     ['a time that is not a number', { ...good, at: '2026-11-21' }],
+    // The list shows it with Date#toISOString, which throws past ±8.64e15 ms (ECMA-262 §21.4.1.1).
+    ['a time no Date can hold', { ...good, at: 1e17 }],
   ])('refuses an entry with %s', (_, entry) => {
     expect(receivedRecordSchema.safeParse(entry).success).toBe(false);
   });

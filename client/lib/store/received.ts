@@ -11,6 +11,8 @@ import { db, type ReceivedRecord, type ReceivedSource } from './db.ts';
 export const MAX_FAILURE_CHARS = 500;
 /** How many entries are kept; older ones are dropped when a new one is recorded. */
 export const MAX_RECEIVED = 200;
+/** The latest time a Date can hold (ECMA-262 §21.4.1.1); the list formats `at` as a Date. */
+const MAX_TIME_MS = 8.64e15;
 
 const sourceSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('link'), origin: z.string().min(1), shareId: z.string().min(1) }),
@@ -24,7 +26,7 @@ export const receivedRecordSchema = z.object({
   size: z.number().int().nonnegative(),
   type: z.string(),
   from: sourceSchema,
-  at: z.number().finite(),
+  at: z.number().min(0).max(MAX_TIME_MS),
   verified: z.boolean(),
   failure: z.string().nullable(),
 });
