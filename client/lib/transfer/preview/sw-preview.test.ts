@@ -239,4 +239,26 @@ describe('PreviewSessions', () => {
       expect(response.headers.get('Content-Security-Policy')).toContain('sandbox');
     }
   });
+
+  it('a request the page aborts stops its ciphertext fetch and reports nothing', async () => {
+    const { events, sessions } = await setup();
+    const fetched: AbortSignal[] = [];
+    vi.stubGlobal('fetch', (_url: string, init: RequestInit) => {
+      const signal = init.signal as AbortSignal;
+      fetched.push(signal);
+      // A server that never answers: only an abort ends this fetch.
+      return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    });
+    const page = new AbortController();
+    const request = new Request(`https://ferry.test/__preview/${session}/clip.webm`, {
+      headers: { Range: 'bytes=0-' },
+      signal: page.signal,
+    });
+    const answered = sessions.answer(request, `/__preview/${session}/clip.webm`);
+    await vi.waitFor(() => expect(fetched).toHaveLength(1));
+    page.abort();
+    await answered;
+    expect(fetched[0]?.aborted).toBe(true);
+    expect(events.filter((e) => e.type === 'preview-failed')).toEqual([]);
+  });
 });

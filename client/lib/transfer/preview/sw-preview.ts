@@ -115,10 +115,11 @@ export class PreviewSessions {
     if (status === 206) headers.set('Content-Range', `bytes ${span.start}-${span.end - 1}/${size}`);
     if (request.method === 'HEAD' || span.end === span.start) return new Response(null, { status, headers });
     try {
-      return new Response(await this.#plaintext(session, span), { status, headers });
+      return new Response(await this.#plaintext(session, span, request.signal), { status, headers });
     } catch (error) {
       const failure = asFerryError(error, session.cipher.name);
-      this.#report(session, failure);
+      // A request the page gave up on (a seek, a closed dialog) is no failure to show.
+      if (!request.signal.aborted) this.#report(session, failure);
       return plain(502, failure.message);
     }
   }
@@ -126,10 +127,14 @@ export class PreviewSessions {
   /**
    * The plaintext of `span` as a stream that fetches one window of records per read. The
    * first window is fetched before answering, so a bad first record or a refused ticket
-   * becomes an error status instead of a broken body.
+   * becomes an error status instead of a broken body. The page aborting `request` (or
+   * cancelling the body) aborts the fetch in flight.
    */
-  async #plaintext(session: Session, span: Span): Promise<ReadableStream<Uint8Array>> {
+  async #plaintext(session: Session, span: Span, request: AbortSignal): Promise<ReadableStream<Uint8Array>> {
     const abort = new AbortController();
+    const stop = () => abort.abort(request.reason);
+    if (request.aborted) stop();
+    else request.addEventListener('abort', stop, { once: true });
     const { first, last } = recordsOf(session.cipher, span);
     let next = first;
     let windowRecords = 1;
