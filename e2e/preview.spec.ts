@@ -253,3 +253,49 @@ test('on a password link allowed one download, previewing and then downloading c
   await receiver.page.reload();
   await expect(receiver.errorHeading('Download limit reached')).toBeVisible({ timeout: 30_000 });
 });
+
+test('an empty text file previews as empty text; an open preview is nosniff and sandboxed, and gone once closed; an SVG has no preview', async ({
+  sender,
+  receiver,
+  files,
+}) => {
+  const empty = join(files.dir, 'empty-notes.txt');
+  await writeFile(empty, '');
+  const svg = join(files.dir, 'drawing.svg');
+  await writeFile(svg, `<svg xmlns="http://www.w3.org/2000/svg" onload="document.title='ran'"/>`);
+  await sender.open();
+  const link = await sender.sendFiles([IMAGE, empty, svg]);
+  await receiver.openShare(link);
+
+  // SVG can carry script: it is never previewed.
+  await expect(new PreviewDialog(receiver.page, 'drawing.svg').button).toHaveCount(0);
+
+  const notes = new PreviewDialog(receiver.page, 'empty-notes.txt');
+  await notes.open();
+  await expect(notes.text).toHaveText('');
+  await expect(notes.alert).toHaveCount(0);
+  await notes.closeButton.click();
+  await expect(notes.dialog).toBeHidden();
+
+  const image = new PreviewDialog(receiver.page, IMAGE_NAME);
+  await image.open();
+  await expect(image.image).toBeVisible();
+  const url = await image.image.getAttribute('src');
+  expect(url).toMatch(/^\/__preview\//);
+  // What the page's own fetch of the preview URL gets from the service worker.
+  const read = () =>
+    receiver.page.evaluate(async (href) => {
+      const response = await fetch(href);
+      const headers = response.headers;
+      return {
+        status: response.status,
+        nosniff: headers.get('x-content-type-options'),
+        sandboxed: headers.get('content-security-policy')?.includes('sandbox') ?? false,
+      };
+    }, url ?? '');
+  expect(await read()).toEqual({ status: 200, nosniff: 'nosniff', sandboxed: true });
+  await image.closeButton.click();
+  await expect(image.dialog).toBeHidden();
+  // Closing the dialog ends the session: the worker no longer holds the key.
+  await expect.poll(read).toEqual({ status: 404, nosniff: 'nosniff', sandboxed: true });
+});
