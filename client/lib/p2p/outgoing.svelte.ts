@@ -300,7 +300,10 @@ export class OutgoingTransfer {
 
   /** No connection came back: the rest goes through Ferry's server. */
   relay(): void {
-    if (this.#phase === 'reconnecting') this.#chooseRoute?.('relay');
+    if (this.#phase !== 'reconnecting') return;
+    this.#phase = 'relaying';
+    this.#relayed = true;
+    this.#chooseRoute?.('relay');
   }
 
   /** The connection or the other side ended it. */
@@ -369,8 +372,6 @@ export class OutgoingTransfer {
    * the first record it did not acknowledge. Progress is what the server has stored.
    */
   async #relay(): Promise<void> {
-    this.#phase = 'relaying';
-    this.#relayed = true;
     const secret = this.#secret;
     const manifest = this.#manifest;
     if (!secret || !manifest) throw lost();
