@@ -196,6 +196,56 @@ test.describe('pairing by code', () => {
     await mitmContext.close();
   });
 
+  test('a signaling server that knows the pairing code passes the MAC, but the codes differ and no pairing is stored', async ({
+    browser,
+    ferry,
+    senderContext,
+    receiverContext,
+    sender,
+    receiver,
+  }) => {
+    const mitmContext = await browser.newContext();
+    const mitm = await SignalingMitm.start(mitmContext, `${ferry.url}/health`);
+    await mitm.route(senderContext, 'a');
+    await mitm.route(receiverContext, 'b');
+    mitm.active = true;
+    mitm.knowsPairingCode = true;
+    const from = new PairingPage(sender.page);
+    const to = new PairingPage(receiver.page);
+    await from.open();
+    await to.open();
+
+    await to.enterCode(await from.makeCode());
+    // Each device completed the code-keyed MAC with the man in the middle and shows a code…
+    await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    await expect(to.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    // …but not the same one: it had to fix its part of each before it could know the other part.
+    expect(await to.verificationCode().textContent()).not.toBe(await from.verificationCode().textContent());
+    // A careless person confirms anyway: its device's MAC check passes (the man in the middle
+    // has the code), so it goes on to send its pairing secret. The MAC alone cannot stop this.
+    await from.confirmPairing();
+    await expect(from.pairing.getByText('Saving the pairing…')).toBeVisible();
+    // The other person compares and says no: that device never keeps anything and leaves the
+    // pair room; the first hears it left before any `pair-saved`, so it keeps nothing either.
+    await to.pairing.getByRole('button', { name: 'Codes differ' }).click();
+    await expect(from.pairing.getByRole('alert')).toHaveText('The other device left.');
+    await expect(from.verificationCode()).toHaveCount(0);
+    const seen = await mitm.log();
+    const types = seen.text.map((frame) => (JSON.parse(frame) as { type: string }).type);
+    expect(types.filter((type) => type === 'auth')).toHaveLength(2);
+    expect(types).toContain('pair-secret');
+    expect(types).not.toContain('pair-saved');
+    await expect(from.pairing.getByRole('status')).toHaveCount(0);
+    await expect(to.pairing.getByRole('status')).toHaveCount(0);
+    mitm.active = false;
+    await from.open();
+    await to.open();
+    await expect(from.pairing.getByRole('button', { name: 'Pair a device' })).toBeVisible();
+    await expect(from.section.getByText('Paired', { exact: true })).toHaveCount(0);
+    await expect(to.section.getByText('Paired', { exact: true })).toHaveCount(0);
+    await mitmContext.close();
+  });
+
   test('the pairing link pairs; a pairing the server no longer knows is forgotten with a notice', async ({
     ferry,
     sender,

@@ -8,6 +8,12 @@
  * data-channel message both ways, recording what it saw. This is exactly what a signaling
  * server that rewrote the SDP could do; only the devices' MAC over the DTLS fingerprints
  * can tell.
+ *
+ * With `knowsPairingCode`, it is the server that issued a pairing code: it reads the code
+ * and the room from the frames it carries and, instead of passing the devices' `auth` and
+ * verification-code messages along, answers each device itself with a valid code-keyed MAC
+ * (written here from ARCHITECTURE.md's formula, independently of auth.ts) and its own
+ * nonces. The MAC cannot stop that; only the people comparing the codes can.
  */
 import type { BrowserContext, Page, WebSocketRoute } from '@playwright/test';
 
@@ -23,7 +29,11 @@ export interface MitmLog {
 }
 
 interface MitmWindow {
-  ferryMitm: { log: MitmLog; signal(side: Side, data: Signal): Promise<void> };
+  ferryMitm: {
+    log: MitmLog;
+    signal(side: Side, data: Signal): Promise<void>;
+    knowCode(code: string, room: string): void;
+  };
   ferryMitmSignal(side: Side, data: Signal): Promise<void>;
 }
 
@@ -34,6 +44,9 @@ export class SignalingMitm {
   active = false;
   /** `signal` relays diverted so far. */
   diverted = 0;
+  /** Impersonate each device to the other with the pairing code it carried (see above). */
+  knowsPairingCode = false;
+  #code: string | null = null;
   readonly #page: Page;
   readonly #routes = new Map<Side, WebSocketRoute>();
   readonly #peerIds = new Map<Side, string>();
@@ -77,8 +90,17 @@ export class SignalingMitm {
       });
       server.onMessage((message) => {
         if (typeof message === 'string') {
-          const frame = JSON.parse(message) as { type?: string; peerId?: string };
+          const frame = JSON.parse(message) as { type?: string; peerId?: string; code?: string; room?: string };
           if (frame.type === 'welcome' && frame.peerId) this.#peerIds.set(side, frame.peerId);
+          if (frame.type === 'pair-code' && frame.code) this.#code = frame.code;
+          const { room } = frame;
+          const code = this.#code;
+          if (frame.type === 'paired' && room && code && this.knowsPairingCode && this.active) {
+            const known: [string, string] = [code, room];
+            this.#queue = this.#queue.then(() =>
+              this.#page.evaluate(([c, r]) => (window as unknown as MitmWindow).ferryMitm.knowCode(c, r), known),
+            );
+          }
         }
         ws.send(message);
       });
@@ -107,6 +129,60 @@ function installBridge(): void {
   const channels: Record<Side, RTCDataChannel | undefined> = { a: undefined, b: undefined };
   const waiting: Record<Side, (string | ArrayBuffer)[]> = { a: [], b: [] };
   const otherSide = (side: Side): Side => (side === 'a' ? 'b' : 'a');
+  /** The WebRTC role the man in the middle has towards each device. */
+  const roles: Record<Side, 'offerer' | 'answerer' | undefined> = { a: undefined, b: undefined };
+  const started: Record<Side, boolean> = { a: false, b: false };
+  let macKey: Promise<CryptoKey> | null = null;
+  const nonce = crypto.getRandomValues(new Uint8Array(32));
+  const enc = new TextEncoder();
+  const b64 = (bytes: Uint8Array) =>
+    btoa(String.fromCharCode(...bytes))
+      .replace(/\+/g, '-')
+      .replace(/\//g, '_')
+      .replace(/=+$/, '');
+  const hkdf = async (ikm: Uint8Array<ArrayBuffer>, info: string) => {
+    const base = await crypto.subtle.importKey('raw', ikm, 'HKDF', false, ['deriveBits']);
+    const params = { name: 'HKDF', hash: 'SHA-256', salt: enc.encode('ferry/v1'), info: enc.encode(info) };
+    return new Uint8Array(await crypto.subtle.deriveBits(params, base, 256));
+  };
+  const fingerprints = (sdp: string) =>
+    [
+      ...new Set(
+        [...sdp.matchAll(/^a=fingerprint:(\S+) ([0-9A-Fa-f]{2}(?::[0-9A-Fa-f]{2})+)\s*$/gm)].map(
+          (m) => `${m[1]?.toLowerCase()} ${m[2]?.toUpperCase()}`,
+        ),
+      ),
+    ]
+      .sort()
+      .join(',');
+  const send = (side: Side, message: Record<string, unknown>) => channels[side]?.send(JSON.stringify(message));
+  /** Towards one device: the verification code's first step and a valid code-keyed MAC. */
+  const impersonate = async (side: Side) => {
+    const pc = pcs[side];
+    if (!macKey || !pc || started[side]) return;
+    started[side] = true;
+    const role = roles[side];
+    if (role === 'offerer') {
+      const commit = new Uint8Array(
+        await crypto.subtle.digest('SHA-256', new Uint8Array([...enc.encode('ferry/v1 p2p code commit\n'), ...nonce])),
+      );
+      send(side, { type: 'code-commit', commit: b64(commit) });
+    }
+    const transcript = [fingerprints(pc.localDescription?.sdp ?? ''), fingerprints(pc.remoteDescription?.sdp ?? '')]
+      .sort()
+      .join('\n');
+    const mac = await crypto.subtle.sign('HMAC', await macKey, enc.encode(`ferry/v1 p2p\n${transcript}\n${role}`));
+    send(side, { type: 'auth', mac: b64(new Uint8Array(mac)) });
+  };
+  /** A device's own handshake message, answered here and never passed on; false for anything else. */
+  const answered = (side: Side, data: string): boolean => {
+    if (!macKey) return false;
+    const type = (JSON.parse(data) as { type?: string }).type;
+    if (type === 'code-commit' || (type === 'code-nonce' && roles[side] === 'offerer')) {
+      send(side, { type: 'code-nonce', nonce: b64(nonce) });
+    }
+    return type === 'auth' || type === 'code-commit' || type === 'code-nonce';
+  };
 
   const flush = (side: Side) => {
     const channel = channels[side];
@@ -119,17 +195,23 @@ function installBridge(): void {
   const wire = (side: Side, channel: RTCDataChannel) => {
     channel.binaryType = 'arraybuffer';
     channels[side] = channel;
-    channel.onopen = () => flush(side);
+    const opened = () => {
+      flush(side);
+      void impersonate(side);
+    };
+    channel.onopen = opened;
     channel.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
-      if (typeof event.data === 'string') log.text.push(event.data);
-      else {
+      if (typeof event.data === 'string') {
+        log.text.push(event.data);
+        if (answered(side, event.data)) return;
+      } else {
         log.binaryFrames++;
         log.binaryBytes += event.data.byteLength;
       }
       waiting[otherSide(side)].push(event.data);
       flush(otherSide(side));
     };
-    flush(side);
+    if (channel.readyState === 'open') opened();
   };
   const connection = (side: Side): RTCPeerConnection => {
     const existing = pcs[side];
@@ -147,6 +229,7 @@ function installBridge(): void {
     return pc;
   };
   const offerTo = async (side: Side) => {
+    roles[side] = 'offerer';
     const pc = connection(side);
     wire(side, pc.createDataChannel('mitm'));
     await pc.setLocalDescription(await pc.createOffer());
@@ -155,9 +238,17 @@ function installBridge(): void {
 
   w.ferryMitm = {
     log,
+    knowCode(code, room) {
+      macKey = (async () => {
+        const secret = await hkdf(enc.encode(code), `ferry/v1 p2p pairing code\n${room}`);
+        const raw = await hkdf(secret, 'ferry/v1 p2p mac');
+        return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign']);
+      })();
+    },
     async signal(side, data) {
       const pc = connection(side);
       if (data.type === 'offer' && typeof data.sdp === 'string') {
+        roles[side] = 'answerer';
         await pc.setRemoteDescription({ type: 'offer', sdp: data.sdp });
         await pc.setLocalDescription(await pc.createAnswer());
         await w.ferryMitmSignal(side, { type: 'answer', sdp: pc.localDescription?.sdp });
