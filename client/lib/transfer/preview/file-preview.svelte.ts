@@ -78,7 +78,9 @@ export class FilePreview {
         await this.#readText(url, source.size).finally(() => this.#endSession());
       } else {
         this.#renew = setInterval(() => {
-          this.#open(worker, source).catch((error: unknown) => this.#fail(error));
+          // An update may have replaced the worker (it claims open pages): renew with the new one.
+          const current = navigator.serviceWorker?.controller ?? worker;
+          this.#open(current, source).catch((error: unknown) => this.#fail(error));
         }, RENEW_MS);
       }
       if (this.#closed) return;

@@ -135,6 +135,22 @@ describe('FilePreview with a service worker', () => {
     expect(worker.opens()).toBe(4);
   });
 
+  it('renews with the worker that controls the page now, after an update replaced the first', async () => {
+    const first = fakeWorker();
+    vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
+    const preview = new FilePreview('clip.webm', 'video', () => sourceOf('clip.webm', 'video/webm', 5000));
+    const started = preview.start();
+    await until(() => first.waiting.length === 1);
+    first.answer();
+    await started;
+    // Another tab chose "Reload": the new worker claims this page too and knows no session.
+    const second = fakeWorker();
+    vi.advanceTimersByTime(20_000);
+    expect(second.opens()).toBe(1);
+    expect(first.opens()).toBe(1);
+    preview.close();
+  });
+
   it('shows an empty text file as empty text', async () => {
     const worker = fakeWorker();
     const preview = new FilePreview('empty.txt', 'text', () => sourceOf('empty.txt', 'text/plain', 0));
