@@ -98,6 +98,14 @@ async function until(check: () => boolean): Promise<void> {
   expect(check()).toBe(true);
 }
 
+/** Starts `preview` and lets `worker` answer its first open. */
+async function opened(worker: ReturnType<typeof fakeWorker>, preview: InstanceType<typeof FilePreview>): Promise<void> {
+  const started = preview.start();
+  await until(() => worker.waiting.length === 1);
+  worker.answer();
+  await started;
+}
+
 describe('FilePreview with a service worker', () => {
   afterEach(() => {
     vi.unstubAllGlobals();
@@ -123,10 +131,7 @@ describe('FilePreview with a service worker', () => {
     const worker = fakeWorker();
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const preview = new FilePreview('clip.webm', 'video', () => sourceOf('clip.webm', 'video/webm', 5000));
-    const started = preview.start();
-    await until(() => worker.waiting.length === 1);
-    worker.answer();
-    await started;
+    await opened(worker, preview);
     expect(preview.phase).toBe('ready');
     vi.advanceTimersByTime(60_000);
     expect(worker.opens()).toBe(4);
@@ -139,10 +144,7 @@ describe('FilePreview with a service worker', () => {
     const first = fakeWorker();
     vi.useFakeTimers({ toFake: ['setInterval', 'clearInterval'] });
     const preview = new FilePreview('clip.webm', 'video', () => sourceOf('clip.webm', 'video/webm', 5000));
-    const started = preview.start();
-    await until(() => first.waiting.length === 1);
-    first.answer();
-    await started;
+    await opened(first, preview);
     // Another tab chose "Reload": the new worker claims this page too and knows no session.
     const second = fakeWorker();
     vi.advanceTimersByTime(20_000);
@@ -154,10 +156,7 @@ describe('FilePreview with a service worker', () => {
   it('shows an empty text file as empty text', async () => {
     const worker = fakeWorker();
     const preview = new FilePreview('empty.txt', 'text', () => sourceOf('empty.txt', 'text/plain', 0));
-    const started = preview.start();
-    await until(() => worker.waiting.length === 1);
-    worker.answer();
-    await started;
+    await opened(worker, preview);
     expect(preview.failure).toBeNull();
     expect(preview.phase).toBe('ready');
     expect(preview.text).toBe('');
