@@ -163,10 +163,7 @@ test.describe('pairing by code', () => {
     files,
   }) => {
     const secret = await files.file('pair/secret.zip', 2 * MiB);
-    const mitmContext = await browser.newContext();
-    const mitm = await SignalingMitm.start(mitmContext, `${ferry.url}/health`);
-    await mitm.route(senderContext, 'a');
-    await mitm.route(receiverContext, 'b');
+    const mitm = await SignalingMitm.between(browser, `${ferry.url}/health`, senderContext, receiverContext);
     const from = new PairingPage(sender.page);
     const to = new PairingPage(receiver.page);
     await from.open();
@@ -193,7 +190,7 @@ test.describe('pairing by code', () => {
     expect(types).not.toContain('offer');
     expect(seen.binaryFrames).toBe(0);
     expect(seen.binaryBytes).toBe(0);
-    await mitmContext.close();
+    await mitm.close();
   });
 
   test('a signaling server that knows the pairing code passes the MAC, but the codes differ and no pairing is stored', async ({
@@ -204,10 +201,7 @@ test.describe('pairing by code', () => {
     sender,
     receiver,
   }) => {
-    const mitmContext = await browser.newContext();
-    const mitm = await SignalingMitm.start(mitmContext, `${ferry.url}/health`);
-    await mitm.route(senderContext, 'a');
-    await mitm.route(receiverContext, 'b');
+    const mitm = await SignalingMitm.between(browser, `${ferry.url}/health`, senderContext, receiverContext);
     mitm.active = true;
     mitm.knowsPairingCode = true;
     const from = new PairingPage(sender.page);
@@ -243,7 +237,7 @@ test.describe('pairing by code', () => {
     await expect(from.pairing.getByRole('button', { name: 'Pair a device' })).toBeVisible();
     await expect(from.section.getByText('Paired', { exact: true })).toHaveCount(0);
     await expect(to.section.getByText('Paired', { exact: true })).toHaveCount(0);
-    await mitmContext.close();
+    await mitm.close();
   });
 
   test('the pairing link pairs; a pairing the server no longer knows is forgotten with a notice', async ({

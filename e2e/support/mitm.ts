@@ -15,7 +15,7 @@
  * (written here from ARCHITECTURE.md's formula, independently of auth.ts) and its own
  * nonces. The MAC cannot stop that; only the people comparing the codes can.
  */
-import type { BrowserContext, Page, WebSocketRoute } from '@playwright/test';
+import type { Browser, BrowserContext, Page, WebSocketRoute } from '@playwright/test';
 
 export type Side = 'a' | 'b';
 type Signal = Record<string, unknown>;
@@ -56,18 +56,28 @@ export class SignalingMitm {
     this.#page = page;
   }
 
-  /** Opens the man in the middle's page (any page of the origin: WebRTC needs a secure context). */
-  static async start(context: BrowserContext, url: string): Promise<SignalingMitm> {
-    const page = await context.newPage();
+  /**
+   * Puts a man in the middle between the devices of contexts `a` and `b` (call before
+   * their pages open Ferry). Its own page lives in a context of its own, at `url` (any
+   * page of the origin: WebRTC needs a secure context).
+   */
+  static async between(browser: Browser, url: string, a: BrowserContext, b: BrowserContext): Promise<SignalingMitm> {
+    const page = await (await browser.newContext()).newPage();
     const mitm = new SignalingMitm(page);
     await page.exposeFunction('ferryMitmSignal', (side: Side, data: Signal) => mitm.#toDevice(side, data));
     await page.goto(url);
     await page.evaluate(installBridge);
+    await mitm.#route(a, 'a');
+    await mitm.#route(b, 'b');
     return mitm;
   }
 
-  /** Routes the context's signaling WebSocket through here; call before its page opens Ferry. */
-  async route(context: BrowserContext, side: Side): Promise<void> {
+  async close(): Promise<void> {
+    await this.#page.context().close();
+  }
+
+  /** Routes the context's signaling WebSocket through here. */
+  async #route(context: BrowserContext, side: Side): Promise<void> {
     await context.routeWebSocket(/\/signal$/, (ws) => {
       this.#routes.set(side, ws);
       const server = ws.connectToServer();
