@@ -82,6 +82,8 @@ interface Round {
   savedMs?: number;
   /** CPU seconds of the browser's processes over the timed part (ferry: until saved). */
   cpuSeconds: number;
+  /** The same per process kind (browser, renderer, gpu-process, NetworkService…). */
+  cpuByKind: Record<string, number>;
   heaps: Heaps;
 }
 
@@ -271,7 +273,7 @@ async function ferryRound(setup: Setup, round: number): Promise<Round> {
       const cpu = descendants([setup.server.pid]);
       await offer.getByRole('button', { name: 'Accept' }).click();
       await appears(offer.getByText('Received and verified.', { exact: true }), [from, to], 'the file saved');
-      const cpuSeconds = cpuSince(cpu, [setup.server.pid]);
+      const cpuUsed = cpuSince(cpu, [setup.server.pid]);
       const heap = await heaps.stop();
       const moments = await to.evaluate(() => (window as unknown as { ferryMoments: Moments }).ferryMoments);
       const { accept, saving, done } = moments;
@@ -282,7 +284,8 @@ async function ferryRound(setup: Setup, round: number): Promise<Round> {
         round,
         ms: saving - accept,
         savedMs: done - accept,
-        cpuSeconds,
+        cpuSeconds: cpuUsed.total,
+        cpuByKind: cpuUsed.byKind,
         heaps: heap,
       };
       const saved = await download;
@@ -333,9 +336,10 @@ async function baselineRound(setup: Setup, kind: 'raw' | 'pairdrop', round: numb
               [SIZE, PAIRDROP_CHUNK_BYTES, PAIRDROP_PARTITION_BYTES] as const,
             );
       const run: BaselineRun = await within(sending, LIMIT_MS, `${kind} channel`);
-      const cpuSeconds = cpuSince(cpu, [setup.server.pid]);
+      const cpuUsed = cpuSince(cpu, [setup.server.pid]);
       if (run.bytes !== SIZE) throw new Error(`${kind}: the receiver counted ${run.bytes} bytes of ${SIZE}`);
-      return { kind, round, ms: run.ms, cpuSeconds, heaps: await heaps.stop() };
+      const heap = await heaps.stop();
+      return { kind, round, ms: run.ms, cpuSeconds: cpuUsed.total, cpuByKind: cpuUsed.byKind, heaps: heap };
     } finally {
       await heaps.stop();
       await from.evaluate(() => (window as unknown as P2pBenchWindow).p2pBench.close()).catch(() => undefined);
@@ -376,6 +380,19 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
   };
   const heapPeak = (kind: Kind, key: keyof Heaps) => Math.max(...of(kind).map((r) => r.heaps[key]));
   const cpuPerGB = (kind: Kind) => median(of(kind).map((r) => r.cpuSeconds / (SIZE / 1e9)));
+  /** Per process kind, the median CPU-s per GB of the kinds that used at least 1 % of it. */
+  const cpuSplit = (kind: Kind) => {
+    const names = new Set(of(kind).flatMap((r) => Object.keys(r.cpuByKind)));
+    const parts = [...names].map((name) => ({
+      name,
+      perGB: median(of(kind).map((r) => (r.cpuByKind[name] ?? 0) / (SIZE / 1e9))),
+    }));
+    return parts
+      .filter((p) => p.perGB >= cpuPerGB(kind) / 100)
+      .sort((a, b) => b.perGB - a.perGB)
+      .map((p) => `${p.name} ${p.perGB.toFixed(1)}`)
+      .join(', ');
+  };
   const list = (values: number[]) => values.map((v) => v.toFixed(1)).join(', ');
 
   console.log('');
@@ -394,12 +411,12 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
   console.log(`| a′ / c | ${ratios.savedToPairdrop.toFixed(2)} | |`);
   console.log('');
   console.log(
-    '| per kind | peak JS heap, sender (pages + workers + SW) | recipient | peak PSS of the browser | browser CPU-s per GB (median) |',
+    '| per kind | peak JS heap, sender (pages + workers + SW) | recipient | peak PSS of the browser | browser CPU-s per GB (median) | by process |',
   );
-  console.log('| --- | --- | --- | --- | --- |');
+  console.log('| --- | --- | --- | --- | --- | --- |');
   for (const kind of KINDS) {
     const cells = [mib(heapPeak(kind, 'sender')), mib(heapPeak(kind, 'recipient')), mib(heapPeak(kind, 'treePss'))];
-    console.log(`| ${kind} | ${cells.join(' | ')} | ${cpuPerGB(kind).toFixed(1)} |`);
+    console.log(`| ${kind} | ${cells.join(' | ')} | ${cpuPerGB(kind).toFixed(1)} | ${cpuSplit(kind)} |`);
   }
   return { figures, medians, ratios };
 }

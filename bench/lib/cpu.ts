@@ -8,11 +8,27 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 const TICKS_PER_SECOND = 100;
 
-/**
- * Every live descendant of this process outside the subtrees of `exclude`, with its CPU
- * seconds so far.
- */
-export function descendants(exclude: readonly number[] = []): Map<number, number> {
+/** A process of the browser: its CPU seconds so far and its kind (browser, renderer, gpu-process, network…). */
+export interface Proc {
+  seconds: number;
+  kind: string;
+}
+
+/** Chromium's process kind from its command line: --type, or the utility's service name. */
+function kindOf(pid: number): string {
+  try {
+    const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const type = /--type=([a-z-]+)/.exec(cmd)?.[1];
+    if (!type) return cmd.includes('chrom') ? 'browser' : 'other';
+    if (type !== 'utility') return type;
+    return /--utility-sub-type=(?:\w+\.mojom\.)?(\w+)/.exec(cmd)?.[1] ?? 'utility';
+  } catch {
+    return 'gone';
+  }
+}
+
+/** Every live descendant of this process outside the subtrees of `exclude`, with its CPU so far. */
+export function descendants(exclude: readonly number[] = []): Map<number, Proc> {
   const parents = new Map<number, number>();
   const cpu = new Map<number, number>();
   for (const name of readdirSync('/proc')) {
@@ -27,13 +43,13 @@ export function descendants(exclude: readonly number[] = []): Map<number, number
       // The process ended while we looked.
     }
   }
-  const mine = new Map<number, number>();
+  const mine = new Map<number, Proc>();
   for (const [pid, seconds] of cpu) {
     if (exclude.includes(pid)) continue;
     for (let p = parents.get(pid); p !== undefined && p > 1; p = parents.get(p)) {
       if (exclude.includes(p)) break;
       if (p === process.pid) {
-        mine.set(pid, seconds);
+        mine.set(pid, { seconds, kind: kindOf(pid) });
         break;
       }
     }
@@ -41,9 +57,20 @@ export function descendants(exclude: readonly number[] = []): Map<number, number
   return mine;
 }
 
-/** CPU seconds the descendants used since `before` (processes started since count whole). */
-export function cpuSince(before: ReadonlyMap<number, number>, exclude: readonly number[] = []): number {
-  let sum = 0;
-  for (const [pid, seconds] of descendants(exclude)) sum += seconds - (before.get(pid) ?? 0);
-  return sum;
+/**
+ * CPU seconds the descendants used since `before`, in all and per process kind (processes
+ * started since count whole; those that ended since are missed).
+ */
+export function cpuSince(
+  before: ReadonlyMap<number, Proc>,
+  exclude: readonly number[] = [],
+): { total: number; byKind: Record<string, number> } {
+  let total = 0;
+  const byKind: Record<string, number> = {};
+  for (const [pid, { seconds, kind }] of descendants(exclude)) {
+    const used = seconds - (before.get(pid)?.seconds ?? 0);
+    total += used;
+    byKind[kind] = (byKind[kind] ?? 0) + used;
+  }
+  return { total, byKind };
 }
