@@ -9,7 +9,7 @@
  * and the worker's memory only and is never written anywhere.
  */
 import { type ErrorCode, isErrorCode } from '../../../../shared/errors.ts';
-import { MAX_RECORD_SIZE, MIN_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
+import { MAX_PATH_LENGTH, MAX_RECORD_SIZE, MIN_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
 import { baseName } from '../../../../shared/names.ts';
 import { isCount, isObject, isText } from '../receive/messages.ts';
 import { previewFormat } from './preview-kind.ts';
@@ -53,7 +53,7 @@ const matches = (v: unknown, pattern: RegExp): v is string => typeof v === 'stri
 
 function parseOpen(data: Record<string, unknown>): SwPreviewOpen | undefined {
   const { session, name, mime, size, recordSize, nonceBase, key, shareId, index, readerToken, ticket } = data;
-  if (!isSession(session) || !isText(name, 1024) || typeof mime !== 'string' || mime.length > 255) return undefined;
+  if (!isSession(session) || !isText(name, MAX_PATH_LENGTH) || typeof mime !== 'string' || mime.length > 255) return undefined;
   if (previewFormat(name, mime) === null) return undefined;
   if (!isCount(size) || !isCount(recordSize) || recordSize < MIN_RECORD_SIZE || recordSize > MAX_RECORD_SIZE) {
     return undefined;
