@@ -50,7 +50,8 @@ export const WAIT_MS = 500;
 /** Waiting this long for the sender without a single new record fails the file. */
 export const STALL_MS = 10 * 60 * 1000;
 
-const defaultDeps: DecryptDeps = {
+/** The server as the source, real timers and hash-wasm's BLAKE3. */
+export const DECRYPT_DEPS: DecryptDeps = {
   fetchCiphertext,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   createHasher: createBLAKE3,
@@ -63,7 +64,7 @@ export interface DecryptedFile {
 }
 
 /** Starts nothing until the stream is first read; then fetches, decrypts and verifies. */
-export function decryptFile(job: FileJob, deps: DecryptDeps = defaultDeps): DecryptedFile {
+export function decryptFile(job: FileJob, deps: DecryptDeps = DECRYPT_DEPS): DecryptedFile {
   const { cipher } = job;
   const chunker = new RecordChunker(cipher, 0, cipher.name);
   const abort = new AbortController();

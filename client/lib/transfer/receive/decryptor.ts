@@ -6,7 +6,7 @@
 import { FerryError } from '../../../../shared/errors.ts';
 import type { ManifestFile } from '../../../../shared/manifest.ts';
 import { fileCipher } from '../../../../shared/manifest.ts';
-import { type DecryptedFile, decryptFile } from './decrypt-file.ts';
+import { DECRYPT_DEPS, type DecryptDeps, type DecryptedFile, decryptFile } from './decrypt-file.ts';
 import { waitForFinalHash } from './final-hash.ts';
 import { parseReceiveEvent, type ReceiveEvent, type ReceiveRequest, type WorkerFile } from './messages.ts';
 
@@ -47,17 +47,22 @@ export class Decryptor {
   #nextJob = 0;
   readonly #useWorker = typeof Worker !== 'undefined' && canTransferStreams();
 
-  /** Starts fetching one file; nothing is downloaded until the stream is read. */
-  async open(source: FileSource): Promise<DecryptedFile> {
+  /**
+   * Starts fetching one file; nothing is downloaded until the stream is read. `fetch`
+   * replaces the server as the ciphertext source (a pull from the sender's tab, whose data
+   * channel lives on the page): the pipeline then runs on the page, checking the same way.
+   */
+  async open(source: FileSource, fetch?: DecryptDeps['fetchCiphertext']): Promise<DecryptedFile> {
     const cipher = await fileCipher(source.file, source.contentKey);
     const { shareId, index, readerToken, ticket, file: entry } = source;
     const metaKey = entry.blake3 === null ? (source.metaKey ?? null) : null;
-    if (!this.#useWorker) {
+    if (!this.#useWorker || fetch) {
       const finalHash =
         metaKey === null
           ? undefined
           : () => waitForFinalHash({ shareId, index, readerToken, metaKey, file: { ...entry, name: cipher.name } });
-      return decryptFile({ shareId, index, readerToken, ticket, cipher, blake3: entry.blake3, finalHash });
+      const job = { shareId, index, readerToken, ticket, cipher, blake3: entry.blake3, finalHash };
+      return fetch ? decryptFile(job, { ...DECRYPT_DEPS, fetchCiphertext: fetch }) : decryptFile(job);
     }
     const file: WorkerFile = {
       shareId,

@@ -17,6 +17,8 @@ import { parseShareLink, type ShareLink } from '../../../../shared/link.ts';
 import { fileCipher, type Manifest, openManifest } from '../../../../shared/manifest.ts';
 import { unwrapSecret } from '../../../../shared/password.ts';
 import { getManifest, getShareInfo, requestTicket } from '../../api/share-client.ts';
+import type { RecordSource } from '../../p2p/peer-records.ts';
+import { SharePull } from '../../p2p/share-pull.svelte.ts';
 import { attention } from '../../pwa/attention.ts';
 import { linkSource, noteReceived, receivedRecord } from '../../store/received.ts';
 import type { PreviewSource } from '../preview/file-preview.svelte.ts';
@@ -50,6 +52,8 @@ export interface FileState {
   uploaded: number | null;
   /** The sentence shown in role=alert when the file failed. */
   failure: string | null;
+  /** Where the file's records come from in this download (the sender's tab or the server); null before. */
+  source: RecordSource | null;
 }
 
 export class ReceiveSession {
@@ -71,6 +75,8 @@ export class ReceiveSession {
   #manifest: Manifest | null = null;
   /** One ticket for the whole visit, naming every file: see visit-ticket.ts for why. */
   #tickets: VisitTicket | null = null;
+  /** Records straight from the sender's open tab (shares without a download limit only). */
+  #pull: SharePull | null = null;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
   /** Back from the background: check the sender's upload now, not at the throttled timer. */
@@ -112,6 +118,10 @@ export class ReceiveSession {
   }
   get totalSize(): number {
     return this.#files.reduce((sum, f) => sum + f.size, 0);
+  }
+  /** True while downloads come straight from the sender's open tab. */
+  get direct(): boolean {
+    return this.#pull?.direct ?? false;
   }
   /** The share's download limit, or null when it has none. */
   get downloadLimit(): number | null {
@@ -285,6 +295,7 @@ export class ReceiveSession {
     this.#offResume();
     attention.running(this, false);
     this.#decryptor.dispose();
+    this.#pull?.dispose();
   }
 
   async #open(): Promise<void> {
@@ -324,9 +335,26 @@ export class ReceiveSession {
       received: 0,
       uploaded: null,
       failure: null,
+      source: null,
     }));
     this.#phase = 'ready';
+    this.#startPull(link.id, keys, secret, manifest);
     this.#showUpload(answer);
+  }
+
+  /**
+   * Looks for the sender's open tab in the share room. A share with a download limit is
+   * always read from the server: only the server can count a download (ARCHITECTURE.md).
+   */
+  #startPull(shareId: string, keys: ShareKeys, secret: Uint8Array<ArrayBuffer>, manifest: Manifest): void {
+    if (this.#disposed || this.#pull || this.#info?.maxDownloads !== null) return;
+    this.#pull = new SharePull({
+      shareId,
+      readerToken: keys.readerToken,
+      secret,
+      layout: (index) => manifest.files[index] ?? null,
+    });
+    this.#pull.start();
   }
 
   /** Takes the sender's progress from a manifest answer; keeps watching while it uploads. */
@@ -379,7 +407,7 @@ export class ReceiveSession {
   #openFile(index: number, ticket: string, counted = false) {
     const file = this.#manifest?.files[index];
     if (!file || !this.#link || !this.#keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
-    const opening = this.#decryptor.open({
+    const source = {
       shareId: this.#link.id,
       index,
       readerToken: this.#keys.readerToken,
@@ -387,7 +415,14 @@ export class ReceiveSession {
       file,
       contentKey: this.#keys.contentKey,
       metaKey: this.#keys.metaKey,
-    });
+    };
+    const opening = this.#pull?.direct
+      ? this.#decryptor.open(
+          source,
+          this.#pull.fetchCiphertext((i, from) => this.#setSource(i, from)),
+        )
+      : this.#decryptor.open(source);
+    if (!this.#pull?.direct) this.#setSource(index, 'server');
     if (!counted) return opening;
     return opening.then((d) => ({ ...d, stream: d.stream.pipeThrough(this.#counter(index)) }));
   }
@@ -412,8 +447,13 @@ export class ReceiveSession {
   #reset(indices: number[]): void {
     for (const i of indices) {
       const file = this.#files[i];
-      if (file) Object.assign(file, { status: 'idle', received: 0, failure: null });
+      if (file) Object.assign(file, { status: 'idle', received: 0, failure: null, source: null });
     }
+  }
+
+  #setSource(index: number, source: RecordSource): void {
+    const file = this.#files[index];
+    if (file) file.source = source;
   }
 
   #setStatus(index: number, status: FileStatus): void {

@@ -77,6 +77,8 @@ export class Sender {
   readonly #meter = new SpeedMeter();
   /** Files of this page's sends, so a resume without a reload does not ask for them. */
   readonly #live = new Map<string, Map<number, File>>();
+  /** The files of the last share this tab finished sending. */
+  #held: { shareId: string; files: ReadonlyMap<number, File> } | null = null;
   #perFile = new Map<string, number>();
   #sizes = new Map<string, number>();
   #uploadErrors = new Map<string, unknown>();
@@ -167,6 +169,10 @@ export class Sender {
   /** The share of the last finished send. */
   get shareId(): string | null {
     return this.#shareId;
+  }
+  /** The files this tab still holds for a share it sent, by index (share-host.svelte.ts serves them). */
+  heldFiles(shareId: string): ReadonlyMap<number, File> | undefined {
+    return this.#held?.shareId === shareId ? this.#held.files : undefined;
   }
 
   /**
@@ -352,6 +358,8 @@ export class Sender {
         });
       }
       await updateRecord(record.id, (r) => ({ ...r, state: 'ready', expiresAt: owner.expiresAt }));
+      // The latest finished share's files stay held: this tab may serve them directly.
+      this.#held = { shareId: record.id, files: this.#live.get(record.id) ?? new Map() };
       this.#live.delete(record.id);
     } finally {
       run.close();

@@ -1,0 +1,73 @@
+/**
+ * A share link whose sender keeps the tab open: the recipient gets the records straight
+ * from the sender's browser over WebRTC (MAC-keyed by the link secret), and from the
+ * server when the sender's tab goes away mid-file, with the same bytes either way.
+ */
+import type { BrowserContext, Request } from '@playwright/test';
+import { expect, test } from './fixtures.ts';
+import type { ReceivePage } from './pages/receive-page.ts';
+import type { SendPage } from './pages/send-page.ts';
+import { downloadHash } from './support/downloads.ts';
+import { MiB, type TestFile } from './support/files.ts';
+
+const SENDER_SERVES = 'While this tab stays open, recipients get the files directly from it.';
+const DIRECT = /The sender’s browser is open: files come directly from it/;
+
+/** The ciphertext GETs (not the ticket's HEAD checks) the recipient makes, with their Range. */
+function ciphertextRequests(context: BrowserContext): { method: string; range: string | null }[] {
+  const seen: { method: string; range: string | null }[] = [];
+  context.on('request', (request: Request) => {
+    if (!/\/api\/shares\/[A-Za-z0-9_-]{16}\/files\/\d+$/.test(new URL(request.url()).pathname)) return;
+    if (request.method() === 'GET') seen.push({ method: 'GET', range: request.headers().range ?? null });
+  });
+  return seen;
+}
+
+/** The sender sends `file` and keeps its tab open; the recipient opens the link and is told the files come directly. */
+async function shareDirectly(sender: SendPage, receiver: ReceivePage, file: TestFile): Promise<void> {
+  await sender.open();
+  const link = await sender.sendFiles(file.path);
+  await expect(sender.page.getByText(SENDER_SERVES)).toBeVisible();
+  await receiver.openShare(link);
+  await expect(receiver.page.getByText(DIRECT)).toBeVisible({ timeout: 30_000 });
+}
+
+test('the records come directly from the sender’s open tab, identical, with no ciphertext from the server', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+}) => {
+  const file = await files.file('harbour-survey-p2p-4kq.bin', 12 * MiB + 777);
+  const fromServer = ciphertextRequests(receiverContext);
+  await shareDirectly(sender, receiver, file);
+  const download = await receiver.download(file.name);
+  expect(await downloadHash(download)).toBe(file.sha256);
+  await expect(receiver.verified(file.name)).toBeVisible();
+  await expect(receiver.file(file.name)).toContainText('Directly from the sender');
+  expect(fromServer, 'ciphertext requests to the server').toEqual([]);
+});
+
+test('when the sender’s tab closes mid-file, the recipient finishes from the server, identical', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+}) => {
+  const file = await files.file('lighthouse-log-p2p-9zd.bin', 64 * MiB + 12_345);
+  const fromServer = ciphertextRequests(receiverContext);
+  await shareDirectly(sender, receiver, file);
+  const downloading = receiver.download(file.name, 180_000);
+  await expect(receiver.file(file.name)).toContainText('Directly from the sender');
+  await receiver.waitForPercent(file.name, 3);
+  await sender.page.close();
+
+  expect(await downloadHash(await downloading)).toBe(file.sha256);
+  await expect(receiver.verified(file.name)).toBeVisible();
+  await expect(receiver.file(file.name)).toContainText('From the server');
+  // The server sent only the rest: the first request starts at a record past the beginning.
+  expect(fromServer.length).toBeGreaterThan(0);
+  const start = Number(/^bytes=(\d+)-$/.exec(fromServer[0]?.range ?? '')?.[1] ?? 0);
+  expect(start, 'the first byte asked of the server').toBeGreaterThan(0);
+  expect(start % (64 * 1024 + 16), 'a record boundary').toBe(0);
+});
