@@ -53,7 +53,8 @@ const matches = (v: unknown, pattern: RegExp): v is string => typeof v === 'stri
 
 function parseOpen(data: Record<string, unknown>): SwPreviewOpen | undefined {
   const { session, name, mime, size, recordSize, nonceBase, key, shareId, index, readerToken, ticket } = data;
-  if (!isSession(session) || !isText(name, MAX_PATH_LENGTH) || typeof mime !== 'string' || mime.length > 255) return undefined;
+  if (!isSession(session) || !isText(name, MAX_PATH_LENGTH) || typeof mime !== 'string' || mime.length > 255)
+    return undefined;
   if (previewFormat(name, mime) === null) return undefined;
   if (!isCount(size) || !isCount(recordSize) || recordSize < MIN_RECORD_SIZE || recordSize > MAX_RECORD_SIZE) {
     return undefined;
