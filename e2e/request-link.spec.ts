@@ -141,6 +141,10 @@ test('files over the request’s limits are refused with a clear message, before
   }
   await requester.openInbox(link);
   await expect(requester.uploads.getByRole('listitem')).toHaveCount(1);
+  // The other sender's upload is junk (its manifest opens for no one): the requester deletes it.
+  await requester.uploads.getByRole('button', { name: 'Delete these files' }).click();
+  await expect(receiver.page.getByText('Nothing has been sent yet.')).toBeVisible();
+  await expect(receiver.page.getByText(/0 of 1\s+file and 0 B of/)).toBeVisible();
   // The requester closes it from its own page too.
   await receiver.page.getByRole('button', { name: 'Close request' }).click();
   await expect(receiver.page.getByText(/received · closed/)).toBeVisible();

@@ -80,6 +80,35 @@ describe('request links', () => {
     });
   });
 
+  it('lets the requester delete an upload: its share is revoked and its room freed', async () => {
+    const request = await createRequest({ maxFiles: 1 });
+    const share = (await postUpload(request.id, await uploadBody([500]))).json as CreateShareResponse;
+    const blobId = (await tusUpload(ferry.url, share, 0, randomBytes(500)).promise).split('/').pop();
+    expect(await ferry.blobs.list()).toContain(blobId);
+    const path = `/api/requests/${request.id}/uploads/${share.id}`;
+
+    const anonymous = await api(ferry.url, 'DELETE', path);
+    expect([anonymous.status, errorCode(anonymous)]).toEqual([401, 'UNAUTHORIZED']);
+    const unknown = await api(ferry.url, 'DELETE', `/api/requests/${request.id}/uploads/AAAAAAAAAAAAAAAA`, {
+      token: request.ownerToken,
+    });
+    expect([unknown.status, errorCode(unknown)]).toEqual([404, 'SHARE_NOT_FOUND']);
+    // Another request's owner cannot delete it through its own request.
+    const other = await createRequest();
+    const foreign = await api(ferry.url, 'DELETE', `/api/requests/${other.id}/uploads/${share.id}`, {
+      token: other.ownerToken,
+    });
+    expect([foreign.status, errorCode(foreign)]).toEqual([404, 'SHARE_NOT_FOUND']);
+
+    expect((await api(ferry.url, 'DELETE', path, { token: request.ownerToken })).status).toBe(204);
+    const gone = await api(ferry.url, 'GET', `/api/shares/${share.id}`);
+    expect([gone.status, errorCode(gone)]).toEqual([410, 'SHARE_REVOKED']);
+    expect(await ferry.blobs.list()).not.toContain(blobId);
+    const info = await api(ferry.url, 'GET', `/api/requests/${request.id}`);
+    expect(info.json as RequestInfo).toMatchObject({ usedBytes: 0, usedFiles: 0 });
+    expect((await postUpload(request.id, await uploadBody([500]))).status).toBe(201);
+  });
+
   it('refuses uploads past the byte or file limit with 413, and counts nothing for them', async () => {
     const request = await createRequest({ maxBytes: 5000, maxFiles: 2 });
     const tooBig = await postUpload(request.id, await uploadBody([5001]));

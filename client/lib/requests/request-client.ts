@@ -29,9 +29,19 @@ export function getRequestOwnerView(id: string, ownerToken: string): Promise<Req
   return call(requestOwnerViewSchema, `${base}/${id}/owner`, { headers: bearer(ownerToken) });
 }
 
-export async function closeRequest(id: string, ownerToken: string): Promise<void> {
-  const response = await request(`${base}/${id}`, { method: 'DELETE', headers: bearer(ownerToken) });
+/** DELETE with the owner token: closes the request, or with `shareId` removes one upload. */
+async function ownerDelete(path: string, ownerToken: string): Promise<void> {
+  const response = await request(path, { method: 'DELETE', headers: bearer(ownerToken) });
   if (!response.ok) throw await errorFromResponse(response);
+}
+
+export function closeRequest(id: string, ownerToken: string): Promise<void> {
+  return ownerDelete(`${base}/${id}`, ownerToken);
+}
+
+/** Removes one upload: its share is revoked and its room in the request freed. */
+export function deleteUpload(id: string, shareId: string, ownerToken: string): Promise<void> {
+  return ownerDelete(`${base}/${id}/uploads/${shareId}`, ownerToken);
 }
 
 /** Creates a sender's upload (an ordinary share) inside the request. */

@@ -12,7 +12,7 @@ import type { RequestOwnerView, RequestUpload } from '../../../shared/request-ap
 import { requesterUploadSecret } from '../../../shared/request-keys.ts';
 import { getManifest } from '../api/share-client.ts';
 import { toFerryError } from '../transfer/send/errors.ts';
-import { closeRequest, getRequestOwnerView } from './request-client.ts';
+import { closeRequest, deleteUpload, getRequestOwnerView } from './request-client.ts';
 import { type OwnedRequest, putRequest } from './request-db.ts';
 
 /** How often the list is reloaded while the page shows it. */
@@ -67,6 +67,17 @@ export class RequestInbox {
     try {
       await closeRequest(this.#record.id, this.#record.ownerToken);
       await putRequest({ ...this.#record, closed: true });
+    } catch (error) {
+      this.#error = toFerryError(error);
+    }
+    await this.refresh();
+  }
+
+  /** Deletes one upload (files the requester did not want); the list reloads. */
+  async remove(shareId: string): Promise<void> {
+    try {
+      await deleteUpload(this.#record.id, shareId, this.#record.ownerToken);
+      this.#known.delete(shareId);
     } catch (error) {
       this.#error = toFerryError(error);
     }
