@@ -14,9 +14,15 @@ import { downloadHash } from './support/downloads.ts';
 import { KiB, MiB } from './support/files.ts';
 import { scanDataDir } from './support/scan.ts';
 
+// A stuck click or navigation fails where it sticks instead of at the test's timeout.
+test.use({ actionTimeout: 60_000, navigationTimeout: 60_000 });
+
 /** A third person's browser, made like the fixtures' sender context (own storage, downloads on). */
 async function thirdContext(browser: Browser, baseURL: string | undefined): Promise<BrowserContext> {
-  return await browser.newContext({ baseURL, acceptDownloads: true });
+  const context = await browser.newContext({ baseURL, acceptDownloads: true });
+  // As test.use above does for the fixtures' contexts.
+  context.setDefaultTimeout(60_000);
+  return context;
 }
 
 /**
