@@ -11,6 +11,7 @@ import { expect, test } from './fixtures.ts';
 import { NearbyPage } from './pages/nearby-page.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
+import { offerNearby } from './support/nearby-offer.ts';
 import { frameKey, PeerWatcher } from './support/peer-cut.ts';
 import { watchText } from './support/seen-text.ts';
 
@@ -25,16 +26,12 @@ test.describe('nearby transfer resume', () => {
     const big = await files.file('p2p/resume.mov', 20 * MiB);
     const sending = await PeerWatcher.on(sender.page);
     const receiving = await PeerWatcher.on(receiver.page);
-    const from = new NearbyPage(sender.page);
-    const to = new NearbyPage(receiver.page);
-    const senderName = await from.open();
-    const receiverName = await to.open();
-
-    await from.sendFiles(receiverName, big.path);
-    await expect(from.code(receiverName)).toHaveText(/^\d{6}$/, { timeout: 30_000 });
-    await from.confirmCode();
-    const offer = to.offer(senderName);
-    await expect(offer.getByText('resume.mov')).toBeVisible();
+    const { receiverName, offer } = await offerNearby(
+      new NearbyPage(sender.page),
+      new NearbyPage(receiver.page),
+      big.path,
+      'resume.mov',
+    );
     const records = Math.ceil((20 * MiB) / (64 * 1024));
     const reconnecting = 'Connection lost. Reconnecting…';
     const senderSawReconnecting = await watchText(sender.page, reconnecting);

@@ -1,0 +1,85 @@
+/**
+ * A nearby transfer whose peer does not come back continues through Ferry's server: halfway
+ * through a 20 MiB send the sender's connection is closed and no new RTCPeerConnection can
+ * be made (as on a network that stopped allowing them). After the reconnect window the
+ * sender uploads the rest with tus to the relay share derived from the transfer's secret,
+ * from the first record the recipient had not acknowledged; the recipient, which looked for
+ * that share meanwhile, reads it as it grows into the same verifying writer. Both screens
+ * say the transfer switched to the relay, the bytes are identical, and the server stored
+ * only the records that were still missing.
+ */
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { expect, test } from './fixtures.ts';
+import { NearbyPage } from './pages/nearby-page.ts';
+import { downloadHash } from './support/downloads.ts';
+import { MiB } from './support/files.ts';
+import { offerNearby } from './support/nearby-offer.ts';
+import { PeerWatcher } from './support/peer-cut.ts';
+import { watchText } from './support/seen-text.ts';
+
+const RECORD = 64 * 1024;
+/** A record's ciphertext: the plaintext and its 16-byte GCM tag. */
+const SEALED_RECORD = RECORD + 16;
+
+test.describe('nearby transfer fallback to the relay', () => {
+  test.describe.configure({ timeout: 240_000 });
+
+  test('the peer does not come back, so the rest goes through the server', async ({
+    ferry,
+    sender,
+    receiver,
+    files,
+  }) => {
+    const big = await files.file('p2p/fallback.mov', 20 * MiB);
+    const records = (20 * MiB) / RECORD;
+    const sending = await PeerWatcher.on(sender.page);
+    const receiving = await PeerWatcher.on(receiver.page);
+    const { receiverName, offer } = await offerNearby(
+      new NearbyPage(sender.page),
+      new NearbyPage(receiver.page),
+      big.path,
+      'fallback.mov',
+    );
+    const continuing = 'Continuing through the server…';
+    const senderSawRelay = await watchText(sender.page, continuing);
+    const receiverSawRelay = await watchText(receiver.page, continuing);
+    await sending.refuseNewConnections();
+    await receiving.refuseNewConnections();
+    await sending.cutAfterSending(records / 2);
+    const download = receiver.page.waitForEvent('download', { timeout: 200_000 });
+    await offer.getByRole('button', { name: 'Accept' }).click();
+
+    expect(await downloadHash(await download)).toBe(big.sha256);
+    await expect(offer.getByText('Received and verified.')).toBeVisible();
+    await expect(offer.getByText(/The transfer switched to the relay/)).toBeVisible();
+    await expect(
+      sender.page.getByText(`Sent to ${receiverName} through the server: the transfer switched to the relay`),
+    ).toBeVisible();
+    expect(await senderSawRelay()).toBe(true);
+    expect(await receiverSawRelay()).toBe(true);
+    expect(await sending.connectionCount()).toBe(1);
+
+    // The server holds one upload: the file's ciphertext from a record boundary on, no more.
+    const dir = join(ferry.dataDir, 'files');
+    const infos = (await readdir(dir)).filter((name) => name.endsWith('.json'));
+    expect(infos).toHaveLength(1);
+    const info = JSON.parse(await readFile(join(dir, infos[0]!), 'utf8')) as {
+      id: string;
+      size: number;
+      metadata: Record<string, string>;
+    };
+    const base = Number(info.metadata.base);
+    const whole = records * SEALED_RECORD;
+    const delivered = (await receiving.received()).length;
+    expect(base % SEALED_RECORD).toBe(0);
+    expect(base).toBeGreaterThan(0);
+    // From the last acknowledgement (every 2 MiB): at most what the channel delivered.
+    expect(base / SEALED_RECORD).toBeLessThanOrEqual(delivered);
+    expect(info.size).toBe(whole - base);
+    expect((await stat(join(dir, info.id))).size).toBe(whole - base);
+    console.log(
+      `records ${records}: ${delivered} over the channel, relay stored ${(whole - base) / SEALED_RECORD} from record ${base / SEALED_RECORD}`,
+    );
+  });
+});
