@@ -117,6 +117,26 @@ export type DownloadRequest = z.infer<typeof downloadRequestSchema>;
 export const downloadTicketSchema = z.object({ ticket: tokenSchema, expiresAt: z.number().int() });
 export type DownloadTicket = z.infer<typeof downloadTicketSchema>;
 
+/**
+ * POST /api/shares/:id/peer-coverage (owner token): the sender's open tab sent ciphertext
+ * bytes [start, end) of `file` straight to the recipient holding `ticket` (a pull over
+ * WebRTC), so the server counts them as if it had sent them; `end == start` only checks
+ * the ticket and keeps it alive.
+ */
+export const peerCoverageRequestSchema = z
+  .object({
+    ticket: tokenSchema,
+    file: z.number().int().min(0).max(MAX_FILES),
+    start: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+    end: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  })
+  .strict()
+  .refine((body) => body.start <= body.end, 'start after end');
+export type PeerCoverageRequest = z.infer<typeof peerCoverageRequestSchema>;
+/** `done`: the ticket's download is complete and counted. */
+export const peerCoverageResponseSchema = z.object({ ticket: z.enum(['open', 'done']) });
+export type PeerCoverageResponse = z.infer<typeof peerCoverageResponseSchema>;
+
 /** Header that carries a download ticket on GET /api/shares/:id/files/:index. */
 export const TICKET_HEADER = 'Ferry-Ticket';
 

@@ -29,7 +29,7 @@ const COVERAGE_CHECKPOINT_MS = 2000;
 const COVERAGE_CHECKPOINT_BYTES = 1024 * 1024;
 
 /** An open ticket is usable while not idle; a completed one for a grace period after completion. */
-function ticketUsable(ticket: TicketRecord, now: number, idleMs: number): boolean {
+export function ticketUsable(ticket: TicketRecord, now: number, idleMs: number): boolean {
   if (ticket.state === 'open') return ticket.lastActiveAt >= now - idleMs;
   if (ticket.state === 'done') return (ticket.completedAt ?? 0) >= now - idleMs;
   return false;

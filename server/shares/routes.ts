@@ -4,6 +4,7 @@ import type { Handler, Router } from '../http/router.ts';
 import { createDownload } from './create-download.ts';
 import { createShare } from './create-share.ts';
 import { getFile } from './get-file.ts';
+import { recordPeerCoverage } from './peer-coverage.ts';
 import { getManifest, getOwnerView, getShareInfo } from './read-share.ts';
 import { revokeShare, updateShare } from './update-share.ts';
 
@@ -18,5 +19,6 @@ export function addShareRoutes(router: Router, deps: AppDeps): Router {
     .add('/api/shares/:id/manifest', { GET: bind(getManifest) })
     .add('/api/shares/:id/owner', { GET: bind(getOwnerView) })
     .add('/api/shares/:id/downloads', { POST: bind(createDownload) })
+    .add('/api/shares/:id/peer-coverage', { POST: bind(recordPeerCoverage) })
     .add('/api/shares/:id/files/:index', { GET: bind(getFile), HEAD: bind(getFile) });
 }
