@@ -27,6 +27,8 @@ test('received files are listed as Verified or Failed after a reload and offline
   await sender.open();
   const link = await sender.sendFiles([intact.path, tampered.path]);
   await flipStoredByte(ferry.dataDir, encryptedSize(tampered.size));
+  // An open sender's tab would serve the files directly, intact: the server's copy is the one tested.
+  await sender.page.close();
 
   await receiver.openShare(link);
   await receiver.download(intact.name);
