@@ -36,34 +36,36 @@ export const createUpload: AppHandler = async ({ req, res, params }, deps) => {
   const shareId = token(12);
   const upload = { shareId, senderKey: body.senderKey, bytes, files: body.files.length, createdAt: now };
   refuse(await requests.addUpload(request.id, upload, now), request, upload);
+  const ownerToken = token(32);
+  const uploadToken = token(32);
+  const expiresAt = now + UPLOAD_KEEP_MS;
+  // The upload is counted from here; if its share cannot be stored, it must not stay counted.
+  let result: Awaited<ReturnType<typeof shares.createShare>> | undefined;
   try {
-    const ownerToken = token(32);
-    const uploadToken = token(32);
-    const result = await shares.createShare({
+    result = await shares.createShare({
       id: shareId,
       ownerHash: await tokenHash(ownerToken),
       uploadHash: await tokenHash(uploadToken),
       readerHash: body.readerHash,
       manifest: body.manifest,
       createdAt: now,
-      expiresAt: now + UPLOAD_KEEP_MS,
+      expiresAt,
       maxDownloads: null,
       password: null,
       slots: body.files.map((file) => ({ size: file.size })),
     });
-    if (result !== 'created') throw new FerryError('INTERNAL', `The upload's share could not be stored (${result}).`);
-    const answer: CreateShareResponse = {
-      id: shareId,
-      ownerToken,
-      uploadToken,
-      expiresAt: now + UPLOAD_KEEP_MS,
-      files: await fileStates((await shares.getShare(shareId))!, blobs),
-    };
-    sendJson(res, 201, answer);
-  } catch (error) {
-    await requests.removeUpload(request.id, shareId);
-    throw error;
+  } finally {
+    if (result !== 'created') await requests.removeUpload(request.id, shareId);
   }
+  if (result !== 'created') throw new FerryError('INTERNAL', `The upload's share could not be stored (${result}).`);
+  const answer: CreateShareResponse = {
+    id: shareId,
+    ownerToken,
+    uploadToken,
+    expiresAt,
+    files: await fileStates((await shares.getShare(shareId))!, blobs),
+  };
+  sendJson(res, 201, answer);
 };
 
 /** Turns a refused addUpload into the error the sender sees. */

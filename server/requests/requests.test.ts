@@ -122,6 +122,22 @@ describe('request links', () => {
     expect(info.json as RequestInfo).toMatchObject({ usedBytes: 4000, usedFiles: 1 });
   });
 
+  it('takes an upload back when its share cannot be stored', async () => {
+    const request = await createRequest();
+    const original = ferry.shares.createShare;
+    ferry.shares.createShare = async () => {
+      throw new Error('disk full');
+    };
+    try {
+      const answer = await postUpload(request.id, await uploadBody([100]));
+      expect([answer.status, errorCode(answer)]).toEqual([500, 'INTERNAL']);
+    } finally {
+      ferry.shares.createShare = original;
+    }
+    const info = await api(ferry.url, 'GET', `/api/requests/${request.id}`);
+    expect(info.json as RequestInfo).toMatchObject({ usedBytes: 0, usedFiles: 0 });
+  });
+
   it('answers 404 for unknown and malformed ids', async () => {
     for (const id of ['AAAAAAAAAAAAAAAA', 'short', 'AAAAAAAAAAAAAAA%3D']) {
       const info = await api(ferry.url, 'GET', `/api/requests/${id}`);
