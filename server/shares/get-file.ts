@@ -13,6 +13,7 @@
 import type { ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import { TICKET_HEADER, tokenSchema } from '../../shared/api.ts';
+import { parseRange } from '../../shared/byte-range.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { tokenHash } from '../../shared/keys.ts';
 import type { AppHandler } from '../deps.ts';
@@ -20,7 +21,6 @@ import { requireBearer } from '../http/auth.ts';
 import { BASE_HEADERS, HeaderedError } from '../http/respond.ts';
 import { loadLiveShare } from './access.ts';
 import { MAX_PIECES, wouldAddPiece } from './intervals.ts';
-import { parseRange } from './range.ts';
 import type { TicketRecord } from './store.ts';
 
 const INDEX = /^(0|[1-9][0-9]{0,3})$/;

@@ -9,6 +9,7 @@
  * reads, so an open range (`bytes=a-`, what a <video> sends on every seek) never pulls the
  * rest of the file at once.
  */
+import { parseRange as parseByteRange } from '../../../../shared/byte-range.ts';
 import { cipherRange, plainRange, type RecordLayout, recordAtPlainOffset } from '../../../../shared/records.ts';
 
 /** Plaintext bytes [start, end) of a file. */
@@ -24,28 +25,11 @@ export interface Span {
  */
 export type RangeAnswer = { kind: 'full' } | ({ kind: 'partial' } & Span) | { kind: 'unsatisfiable' };
 
-const SINGLE_RANGE = /^bytes=(\d*)-(\d*)$/;
-
-/** Reads one `Range: bytes=…` header against a file of `size` bytes. */
+/** Reads one `Range: bytes=…` header against a file of `size` bytes (shared/byte-range.ts). */
 export function parseRange(header: string | null, size: number): RangeAnswer {
-  const match = header === null ? null : SINGLE_RANGE.exec(header.trim());
-  if (!match) return { kind: 'full' };
-  const [, first = '', last = ''] = match;
-  if (first === '' && last === '') return { kind: 'full' };
-  if (first === '') {
-    // bytes=-n: the last n bytes.
-    const suffix = Number(last);
-    if (!Number.isSafeInteger(suffix)) return { kind: 'full' };
-    if (suffix === 0 || size === 0) return { kind: 'unsatisfiable' };
-    return { kind: 'partial', start: Math.max(0, size - suffix), end: size };
-  }
-  const start = Number(first);
-  const end = last === '' ? Number.POSITIVE_INFINITY : Number(last) + 1;
-  if (!Number.isSafeInteger(start) || (last !== '' && !Number.isSafeInteger(end)) || end <= start) {
-    return { kind: 'full' };
-  }
-  if (start >= size) return { kind: 'unsatisfiable' };
-  return { kind: 'partial', start, end: Math.min(end, size) };
+  const range = parseByteRange(header, size);
+  // Content-Range's inclusive end, as the half-open span the records are cut by.
+  return range.kind === 'partial' ? { kind: 'partial', start: range.start, end: range.end + 1 } : range;
 }
 
 /** The records [first, last] that hold plaintext [start, end), end > start. */

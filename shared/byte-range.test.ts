@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addInterval, coversAll } from './intervals.ts';
-import { parseRange } from './range.ts';
+import { parseRange } from './byte-range.ts';
 
 describe('parseRange (RFC 9110 §14.1.2)', () => {
   it('reads the three single-range forms', () => {
@@ -16,22 +15,5 @@ describe('parseRange (RFC 9110 §14.1.2)', () => {
     for (const h of [undefined, 'bytes=5-2', 'items=0-1', 'bytes=0-1,4-5', 'bytes=-', 'bytes=a-b']) {
       expect(parseRange(h, 100)).toEqual({ kind: 'full' });
     }
-  });
-});
-
-describe('coverage intervals', () => {
-  it('merges overlapping and adjacent intervals and detects full coverage', () => {
-    let list = addInterval([], 10, 20);
-    list = addInterval(list, 30, 40);
-    expect(list).toEqual([
-      [10, 20],
-      [30, 40],
-    ]);
-    list = addInterval(list, 20, 30);
-    expect(list).toEqual([[10, 40]]);
-    expect(coversAll(list, 40)).toBe(false);
-    list = addInterval(list, 0, 10);
-    expect(coversAll(list, 40)).toBe(true);
-    expect(addInterval([[0, 5]], 7, 7)).toEqual([[0, 5]]);
   });
 });

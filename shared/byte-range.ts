@@ -2,6 +2,7 @@
  * HTTP Range for one byte range (RFC 9110 §14.1.2): `bytes=a-b`, `bytes=a-`, `bytes=-n`.
  * Anything else that is syntactically not a single byte range is ignored (the whole file
  * is sent, which §14.2 allows); several ranges are likewise answered with the whole file.
+ * The server reads ciphertext ranges with it, the preview worker plaintext ranges.
  */
 export type RangeResult =
   | { kind: 'full' }
@@ -11,8 +12,8 @@ export type RangeResult =
 const SINGLE = /^bytes=(\d*)-(\d*)$/;
 
 /** `end` is inclusive, as in Content-Range. */
-export function parseRange(header: string | undefined, size: number): RangeResult {
-  if (header === undefined) return { kind: 'full' };
+export function parseRange(header: string | null | undefined, size: number): RangeResult {
+  if (header === undefined || header === null) return { kind: 'full' };
   const match = SINGLE.exec(header.trim());
   if (!match) return { kind: 'full' };
   const [, first = '', last = ''] = match;
