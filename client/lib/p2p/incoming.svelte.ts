@@ -407,9 +407,13 @@ export class IncomingTransfer {
         });
       }
     } catch (error) {
-      this.#refuse(
-        error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The server could not be read.'),
-      );
+      if (error instanceof FerryError && error.code === 'SHARE_REVOKED') {
+        this.#refuse(new FerryError('ABORTED', `${this.peerName} stopped the transfer.`));
+      } else {
+        this.#refuse(
+          error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The server could not be read.'),
+        );
+      }
     }
   }
 

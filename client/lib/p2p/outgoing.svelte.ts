@@ -31,7 +31,7 @@ import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { manifestOf, nonceOf, planShare } from '../transfer/send/share-plan.ts';
 import { deleteProgress, putProgress } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
-import { createRelayShare, uploadRest } from './relay-upload.ts';
+import { createRelayShare, type RelayShare, uploadRest, withdrawRelayShare } from './relay-upload.ts';
 
 /** Records sent but not yet verified by the recipient, at most. */
 export const SEND_WINDOW_BYTES = 16 * 1024 * 1024;
@@ -99,6 +99,7 @@ export class OutgoingTransfer {
   #chooseRoute: ((route: NextRoute) => void) | null = null;
   #resumeAt: ((files: number[]) => void) | null = null;
   #stopUpload: (() => void) | null = null;
+  #relayShare: RelayShare | null = null;
 
   constructor(peerName: string, files: File[]) {
     this.peerName = peerName;
@@ -206,6 +207,7 @@ export class OutgoingTransfer {
       void deleteProgress(this.id).catch(() => {});
     } catch (error) {
       if (this.#phase === 'cancelled') return;
+      this.#withdraw();
       this.#phase = 'failed';
       this.#error = error instanceof FerryError ? error.message : 'The transfer failed.';
     } finally {
@@ -334,6 +336,14 @@ export class OutgoingTransfer {
     this.#ackWaiter?.();
     this.#chooseRoute?.('stop');
     this.#stopUpload?.();
+    this.#withdraw();
+  }
+
+  /** A relay share of a transfer that will not finish is revoked, so nobody waits on it. */
+  #withdraw(): void {
+    const share = this.#relayShare;
+    this.#relayShare = null;
+    if (share) void withdrawRelayShare(share);
   }
 
   #check(): void {
@@ -376,6 +386,7 @@ export class OutgoingTransfer {
     const manifest = this.#manifest;
     if (!secret || !manifest) throw lost();
     const share = await createRelayShare(secret, manifest, this.#ciphers);
+    this.#relayShare = share;
     this.#check();
     const stored = [...this.#acked];
     for (const [i, cipher] of this.#ciphers.entries()) {

@@ -19,7 +19,7 @@ import {
   recordAtCipherOffset,
   recordCount,
 } from '../../../shared/records.ts';
-import { createShare } from '../api/share-client.ts';
+import { createShare, revokeShare } from '../api/share-client.ts';
 import { RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
 
 /** Records per PATCH: about 1 MiB with 64 KiB records; every chunk starts on a record. */
@@ -28,7 +28,7 @@ const CHUNK_RECORDS = 16;
 const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10_000];
 const TUS_PATH = '/files/';
 
-export type RelayShare = Pick<CreateShareResponse, 'id' | 'uploadToken'>;
+export type RelayShare = Pick<CreateShareResponse, 'id' | 'uploadToken' | 'ownerToken'>;
 
 /** Creates the transfer's relay share: every file has a slot at its full ciphertext size. */
 export async function createRelayShare(
@@ -53,6 +53,14 @@ export async function createRelayShare(
     }
     throw error;
   }
+}
+
+/**
+ * Revokes the relay share of a transfer the sender cancelled or that failed: its bytes are
+ * deleted, and the recipient reading it hears SHARE_REVOKED instead of waiting for more.
+ */
+export async function withdrawRelayShare(share: RelayShare): Promise<void> {
+  await revokeShare(share.id, share.ownerToken).catch(() => undefined);
 }
 
 /**
