@@ -8,7 +8,9 @@
  * - MAC mode (a remembered pairing's secret): each side sends its MAC at once and reads
  *   nothing but the other's MAC until that verifies (`verified`); no people involved;
  * - a pairing's first connection: MAC mode keyed from the code, and the code shown to the
- *   people as well (the server knows the code); `confirmed` needs both.
+ *   people as well (the server knows the code); `confirmed` needs both, and so does
+ *   `verified`: the server that issued the code can forge its MAC, so nothing but the
+ *   authentication messages is read before this side's person confirmed the code.
  *
  * Nothing gates on the people alone in MAC mode, and nothing waits forever: a MAC or a
  * code that is not there AUTH_TIMEOUT_MS after the channel opened fails the connection.
@@ -38,13 +40,19 @@ export class Connection {
   readonly plan: AuthPlan;
   /** The verification code for people to compare; null in MAC mode alone. */
   code = $state<string | null>(null);
-  /** The other side's MAC verified; without a MAC, the verification code exists. */
+  /**
+   * Anything but authentication may be read: the other side's MAC verified; without a
+   * MAC, the verification code exists; with both (a pairing's first connection), the MAC
+   * verified and this side's person confirmed the code.
+   */
   readonly verified: Promise<void>;
   /** All this side needs before a secret leaves: the MAC, and the people when they compare. */
   readonly confirmed: Promise<void>;
   readonly opened: Promise<void>;
   /** Rejects when the connection failed or closed. */
   readonly lost: Promise<never>;
+  /** The other side proved itself (MAC, or the code exists when there is no MAC); bounded by AUTH_TIMEOUT_MS. */
+  readonly #proven: Promise<void>;
   #verify!: () => void;
   #refuse!: (error: FerryError) => void;
   #people!: () => void;
@@ -57,6 +65,8 @@ export class Connection {
   readonly #nonce = crypto.getRandomValues(new Uint8Array(CODE_NONCE_BYTES));
   /** The offerer's commitment, as the answerer received it. */
   #theirCommitment: string | null = null;
+  /** The other side's nonce arrived (set before any await, so a second one is out of turn). */
+  #theirNonce = false;
   readonly #codeReady: Promise<void>;
   #codeDone!: () => void;
   #codeFail!: (error: FerryError) => void;
@@ -65,7 +75,7 @@ export class Connection {
     this.link = link;
     this.plan = plan;
     this.#macKey = plan.secret ? plan.secret.then((secret) => deriveMacKey(secret)) : null;
-    this.verified = new Promise<void>((resolve, reject) => {
+    this.#proven = new Promise<void>((resolve, reject) => {
       this.#verify = resolve;
       this.#refuse = reject;
     });
@@ -80,8 +90,9 @@ export class Connection {
     // Without a MAC, the code is all there is to wait for before reading anything else.
     if (!plan.secret) this.#codeReady.then(this.#verify, this.#refuse);
     this.confirmed = !plan.compare
-      ? this.verified
-      : Promise.all([this.verified, this.#codeReady, people]).then(() => undefined);
+      ? this.#proven
+      : Promise.all([this.#proven, this.#codeReady, people]).then(() => undefined);
+    this.verified = plan.secret && plan.compare ? this.confirmed : this.#proven;
     this.opened = new Promise<void>((resolve, reject) => {
       this.#open = resolve;
       this.#failOpen = reject;
@@ -89,7 +100,7 @@ export class Connection {
     this.lost = new Promise<never>((_, reject) => {
       this.#lose = reject;
     });
-    for (const promise of [this.verified, people, this.confirmed, this.opened, this.lost, this.#codeReady])
+    for (const promise of [this.#proven, people, this.confirmed, this.opened, this.lost, this.#codeReady])
       promise.catch(() => {});
   }
 
@@ -128,7 +139,7 @@ export class Connection {
       );
     });
     try {
-      await Promise.race([Promise.all([this.verified, this.#codeReady]), late]);
+      await Promise.race([Promise.all([this.#proven, this.#codeReady]), late]);
     } finally {
       clearTimeout(timer);
     }
@@ -150,6 +161,8 @@ export class Connection {
         this.link.sendControl({ type: 'code-nonce', nonce: toBase64Url(this.#nonce) });
         return;
       }
+      if (this.#theirNonce) throw outOfTurn();
+      this.#theirNonce = true;
       let nonces: { offerer: Uint8Array<ArrayBuffer>; answerer: Uint8Array<ArrayBuffer> };
       if (this.role === 'offerer') {
         const theirs = decodeNonce(message.nonce);
