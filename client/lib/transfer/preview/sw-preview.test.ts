@@ -261,4 +261,28 @@ describe('PreviewSessions', () => {
     expect(fetched[0]?.aborted).toBe(true);
     expect(events.filter((e) => e.type === 'preview-failed')).toEqual([]);
   });
+
+  it('serves the canonical type: a PDF unsandboxed for the browser’s viewer, HTML only as sandboxed plain text', async () => {
+    const { open, sessions, plain } = await setup();
+    const served = async (name: string, mime: string) => {
+      const id = name.replace(/\W/g, '').padStart(22, 'P');
+      sessions.open({ ...open, session: id, name, mime }, null);
+      const response = await sessions.answer(
+        new Request(`https://ferry.test/__preview/${id}/x`, { headers: { Range: 'bytes=0-9' } }),
+        `/__preview/${id}/x`,
+      );
+      expect(new Uint8Array(await response.arrayBuffer())).toEqual(plain.slice(0, 10));
+      const headers = response.headers;
+      return [
+        headers.get('Content-Type'),
+        headers.get('X-Content-Type-Options'),
+        headers.get('Content-Security-Policy'),
+      ];
+    };
+    expect(await served('paper.pdf', 'application/pdf')).toEqual(['application/pdf', 'nosniff', null]);
+    const sandboxed = ['text/plain; charset=utf-8', 'nosniff', "sandbox; default-src 'none'"];
+    expect(await served('page.html', 'text/html')).toEqual(sandboxed);
+    // The manifest's type wins over the name: a ".pdf" said to be HTML is still only text.
+    expect(await served('invoice.pdf', 'text/html; charset=utf-8')).toEqual(sandboxed);
+  });
 });
