@@ -6,7 +6,7 @@
 import type { BrowserContext, Request } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import type { ReceivePage } from './pages/receive-page.ts';
-import type { SendPage } from './pages/send-page.ts';
+import type { SendOptions, SendPage } from './pages/send-page.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB, type TestFile } from './support/files.ts';
 
@@ -24,12 +24,18 @@ function ciphertextRequests(context: BrowserContext): { method: string; range: s
 }
 
 /** The sender sends `file` and keeps its tab open; the recipient opens the link and is told the files come directly. */
-async function shareDirectly(sender: SendPage, receiver: ReceivePage, file: TestFile): Promise<void> {
+async function shareDirectly(
+  sender: SendPage,
+  receiver: ReceivePage,
+  file: TestFile,
+  options: SendOptions = {},
+): Promise<string> {
   await sender.open();
-  const link = await sender.sendFiles(file.path);
+  const link = await sender.sendFiles(file.path, options);
   await expect(sender.page.getByText(SENDER_SERVES)).toBeVisible();
   await receiver.openShare(link);
   await expect(receiver.page.getByText(DIRECT)).toBeVisible({ timeout: 30_000 });
+  return link;
 }
 
 test('the records come directly from the sender’s open tab, identical, with no ciphertext from the server', async ({
@@ -70,4 +76,34 @@ test('when the sender’s tab closes mid-file, the recipient finishes from the s
   const start = Number(/^bytes=(\d+)-$/.exec(fromServer[0]?.range ?? '')?.[1] ?? 0);
   expect(start, 'the first byte asked of the server').toBeGreaterThan(0);
   expect(start % (64 * 1024 + 16), 'a record boundary').toBe(0);
+});
+
+test('a pull counts against the download limit exactly like a server download', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+}) => {
+  const file = await files.file('tide-table-p2p-limit-3hc.bin', 3 * MiB + 5);
+  const fromServer = ciphertextRequests(receiverContext);
+
+  const link = await shareDirectly(sender, receiver, file, { downloadLimit: 1 });
+  expect(await downloadHash(await receiver.download(file.name))).toBe(file.sha256);
+  await expect(receiver.file(file.name)).toContainText('Directly from the sender');
+  expect(fromServer, 'ciphertext requests to the server').toEqual([]);
+
+  // The sender's tab reported what it sent against the visit's ticket: the one download is used.
+  await expect
+    .poll(
+      async () => {
+        const later = await receiverContext.newPage();
+        await later.goto(link);
+        const reached = later.getByRole('heading', { name: 'Download limit reached' });
+        const shown = await reached.isVisible({ timeout: 5_000 }).catch(() => false);
+        await later.close();
+        return shown;
+      },
+      { timeout: 30_000, message: 'a new visit is refused' },
+    )
+    .toBe(true);
 });

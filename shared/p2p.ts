@@ -105,10 +105,17 @@ export const controlMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('text'), text: z.string().min(1).max(MAX_TEXT_LENGTH) }),
   /**
    * Share links (client/lib/p2p/share-pull.svelte.ts): the recipient asks the sender's tab
-   * for the records of `file` from record `from` on, the same ciphertext the server holds.
-   * A new `pull` of a file replaces the one running.
+   * for the records of `file` from record `from` on, the same ciphertext the server holds,
+   * under the download ticket the server granted it (the sender reports what it sent
+   * against it, so the download counts as one from the server would). A new `pull` of a
+   * file replaces the one running.
    */
-  z.strictObject({ type: z.literal('pull'), file: fileIndexSchema, from: z.number().int().min(0).max(MAX_RECORDS) }),
+  z.strictObject({
+    type: z.literal('pull'),
+    file: fileIndexSchema,
+    from: z.number().int().min(0).max(MAX_RECORDS),
+    ticket: base64Url(43, 43),
+  }),
   /** The recipient consumed records [0, next) of `file`: the sender may run ahead of this by its window only. */
   z.strictObject({
     type: z.literal('pull-ack'),

@@ -9,6 +9,9 @@ import {
   createShareResponseSchema,
   type DownloadTicket,
   downloadTicketSchema,
+  type PeerCoverageRequest,
+  type PeerCoverageResponse,
+  peerCoverageResponseSchema,
   type ShareInfo,
   type ShareManifestResponse,
   type ShareOwnerView,
@@ -97,6 +100,19 @@ export function requestTicket(id: string, readerToken: string, files: number[]):
     method: 'POST',
     headers: bearer(readerToken, json),
     body: JSON.stringify({ files }),
+  });
+}
+
+/** The owner reports ciphertext its tab sent straight to the holder of a ticket (server/shares/peer-coverage.ts). */
+export function reportPeerCoverage(
+  id: string,
+  ownerToken: string,
+  body: PeerCoverageRequest,
+): Promise<PeerCoverageResponse> {
+  return call(peerCoverageResponseSchema, `${base}/${id}/peer-coverage`, {
+    method: 'POST',
+    headers: bearer(ownerToken, json),
+    body: JSON.stringify(body),
   });
 }
 

@@ -8,7 +8,7 @@ const layout = { size: 40 * 16, recordSize: 16 };
 const ciphertext = Uint8Array.from({ length: encryptedSize(layout) }, (_, i) => i % 251);
 const record = (i: number) => ciphertext.slice(...cipherRange(layout, i));
 
-function setup(from = 0, stallMs = 60_000) {
+function setup(from = 0, stallMs = 60_000, rewind?: (next: number) => number) {
   const said: string[] = [];
   const sources: RecordSource[] = [];
   const serverOffsets: number[] = [];
@@ -22,6 +22,7 @@ function setup(from = 0, stallMs = 60_000) {
     from,
     channel,
     stallMs,
+    rewind,
     onSource: (s) => sources.push(s),
     fromServer: async (offset) => {
       serverOffsets.push(offset);
@@ -58,6 +59,14 @@ describe('PeerRecords', () => {
     expect(serverOffsets).toEqual([cipherRange(layout, 10)[0]]);
     expect(sources).toEqual(['peer', 'server']);
     expect(said).toContain('stop');
+  });
+
+  it('starts the server’s part earlier when asked to, and drops what it already handed on', async () => {
+    const { records, serverOffsets } = setup(0, 60_000, (next) => next - 3);
+    for (let i = 0; i < 10; i++) records.push(i, record(i));
+    records.lost();
+    expect(await readAll(records.stream)).toEqual(ciphertext);
+    expect(serverOffsets).toEqual([cipherRange(layout, 7)[0]]);
   });
 
   it('treats a record out of order as a lost peer', async () => {

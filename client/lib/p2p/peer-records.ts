@@ -34,6 +34,12 @@ export interface PeerRecordsOptions {
   fromServer: (offset: number) => Promise<ReadableStream<Uint8Array>>;
   /** Called when the records start coming from the peer, and when they switch to the server. */
   onSource: (source: RecordSource) => void;
+  /**
+   * The record the server's part starts at, given the first one lacking (default: that
+   * one). Starting earlier fills any gap between what the sender reported to the server
+   * and what arrived, so the ticket's coverage has no hole; the extra bytes are dropped.
+   */
+  rewind?: (next: number) => number;
   stallMs?: number;
 }
 
@@ -49,6 +55,8 @@ export class PeerRecords {
   #next: number;
   #peerGone = false;
   #server: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  /** Bytes at the start of the server's part that were already handed on. */
+  #skip = 0;
   #wake: (() => void) | null = null;
 
   constructor(options: PeerRecordsOptions) {
@@ -111,15 +119,25 @@ export class PeerRecords {
       if (this.#peerGone) {
         if (!this.#server) {
           this.#options.onSource('server');
-          const [offset] = cipherRange(this.#options.layout, this.#next);
+          const { layout, rewind } = this.#options;
+          const first = Math.min(this.#next, Math.max(0, rewind?.(this.#next) ?? this.#next));
+          const [offset] = cipherRange(layout, first);
+          this.#skip = cipherRange(layout, this.#next)[0] - offset;
           this.#server = (await this.#options.fromServer(offset)).getReader();
         }
         const { done, value } = await this.#server.read();
         if (done) {
           controller.close();
           this.#server = null;
-        } else controller.enqueue(value);
-        return;
+          return;
+        }
+        const dropped = Math.min(this.#skip, value.length);
+        this.#skip -= dropped;
+        if (dropped < value.length) {
+          controller.enqueue(value.subarray(dropped));
+          return;
+        }
+        continue;
       }
       await this.#nextFrame();
     }

@@ -7,10 +7,12 @@
  * under the same key, nonce base and indices, so they are byte for byte the ciphertext the
  * server holds (ARCHITECTURE.md "The record stream"), paced by PullWindow.
  *
- * Only shares without a download limit are served: a pull would not be counted by the
- * server, so a limited share's recipients download from the server (receive-session).
+ * Download limits hold as for the server: a pull names the recipient's download ticket,
+ * which the server granted under the limit; the tab checks it with the server before the
+ * first record, and reports the ciphertext it sent against it (peer-coverage.ts), so the server completes and counts the download exactly
+ * as if it had sent those bytes itself. A ticket the server refuses ends the pull.
  * Expiry is checked before every pull and between batches; revoking in this tab stops
- * serving at once (`stop`).
+ * serving at once (`stop`), and the server's refusal of a report ends it too.
  */
 import { fromBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
@@ -18,15 +20,20 @@ import { deriveShareKeys } from '../../../shared/keys.ts';
 import { fileCipher } from '../../../shared/manifest.ts';
 import { type ControlMessage, type ControlMessageOf, encodeRecordFrame } from '../../../shared/p2p.ts';
 import { cipherRange, type FileCipher, recordCount } from '../../../shared/records.ts';
+import { reportPeerCoverage } from '../api/share-client.ts';
 import type { ShareRecord } from '../store/db.ts';
 import { Encryptor } from '../transfer/send/encryptor.ts';
 import { manifestOf } from '../transfer/send/share-plan.ts';
+import { PeerCoverage } from './peer-coverage.ts';
 import { PullWindow } from './pull-window.ts';
 import { ShareChannel } from './share-channel.ts';
 import type { SignalingClient } from './signaling.svelte.ts';
 
 /** Records sealed per request to the encrypt worker (1 MiB with 64 KiB records). */
 const BATCH_RECORDS = 16;
+
+/** Reports ciphertext sent to a ticket's holder (share-client.ts reportPeerCoverage). */
+export type CoverageReporter = typeof reportPeerCoverage;
 
 /** A share made in this tab, with what serving it needs. */
 export interface HostedShare {
@@ -39,16 +46,13 @@ export interface HostedShare {
   files: ReadonlyMap<number, { file: File; cipher: FileCipher }>;
 }
 
-/**
- * What serving a stored share needs, or null when it must not be served directly: revoked,
- * expired, with a download limit (only the server counts downloads), or no file held.
- */
+/** What serving a stored share needs, or null when it must not be served directly: revoked, expired, or no file held. */
 export async function hostedShareOf(
   record: ShareRecord,
   held: ReadonlyMap<number, File> | undefined,
   now = Date.now(),
 ): Promise<HostedShare | null> {
-  if (!held || held.size === 0 || record.state !== 'ready' || record.maxDownloads !== null) return null;
+  if (!held || held.size === 0 || record.state !== 'ready') return null;
   if (record.expiresAt <= now || !record.secret) return null;
   const secret = fromBase64Url(record.secret);
   const { contentKey } = await deriveShareKeys(secret);
@@ -78,8 +82,11 @@ export class ShareHost {
   #sending = $state(0);
   #unsubscribe: (() => void)[] = [];
 
-  constructor(signaling: SignalingClient) {
+  readonly #report: CoverageReporter;
+
+  constructor(signaling: SignalingClient, report: CoverageReporter = reportPeerCoverage) {
     this.#signaling = signaling;
+    this.#report = report;
   }
 
   /** How many files are being sent directly to recipients right now. */
@@ -190,29 +197,32 @@ export class ShareHost {
   }
 
   /** Sends records `from`… of a file on `channel`; refuses what this tab cannot serve. */
-  async serve(channel: ShareChannel, { file: index, from }: ControlMessageOf<'pull'>): Promise<void> {
+  async serve(channel: ShareChannel, { file: index, from, ticket }: ControlMessageOf<'pull'>): Promise<void> {
     const pulls = this.#pulls.get(channel);
     const share = this.#share;
     const held = share?.files.get(index);
     if (!pulls) return;
     pulls.get(index)?.window.stop();
     pulls.delete(index);
-    const refusal =
-      !share || !this.#live(share) ? 'The link has ended.' : !held ? 'The sender no longer has this file open.' : null;
-    if (refusal || !held || from >= recordCount(held.cipher)) {
-      channel.send({
-        type: 'pull-refused',
-        file: index,
-        code: refusal ? 'SHARE_EXPIRED' : 'INVALID_RANGE',
-        message: refusal ?? 'There is no such record.',
-      });
+    if (!share || !this.#live(share)) {
+      channel.send({ type: 'pull-refused', file: index, code: 'SHARE_EXPIRED', message: 'The link has ended.' });
+      return;
+    }
+    if (!held || from >= recordCount(held.cipher)) {
+      const message = held ? 'There is no such record.' : 'The sender no longer has this file open.';
+      channel.send({ type: 'pull-refused', file: index, code: held ? 'INVALID_RANGE' : 'FILE_NOT_FOUND', message });
       return;
     }
     const pull: Pull = { window: new PullWindow(from, recordCount(held.cipher)) };
     pulls.set(index, pull);
     this.#sending++;
+    const coverage = new PeerCoverage(
+      (start, end) => this.#report(share.id, share.ownerToken, { ticket, file: index, start, end }),
+      cipherRange(held.cipher, from)[0],
+    );
     try {
-      await this.#send(channel, index, held, pull.window);
+      await coverage.check();
+      await this.#send(channel, index, held, pull.window, coverage);
     } catch (error) {
       if (channel.open && !pull.window.stopped) {
         const failure = error instanceof FerryError ? error : new FerryError('INTERNAL', 'The file could not be read.');
@@ -221,6 +231,8 @@ export class ShareHost {
     } finally {
       this.#sending--;
       if (pulls.get(index) === pull) pulls.delete(index);
+      // What was handed to the channel counts, as the server counts what its socket took.
+      await coverage.flush();
     }
   }
 
@@ -229,6 +241,7 @@ export class ShareHost {
     index: number,
     held: { file: File; cipher: FileCipher },
     window: PullWindow,
+    coverage: PeerCoverage,
   ): Promise<void> {
     const { cipher } = held;
     const fileId = this.#open(index, held);
@@ -239,6 +252,7 @@ export class ShareHost {
       if (window.stopped || !channel.open) return;
       const share = this.#share;
       if (!share || !this.#live(share)) throw new FerryError('SHARE_EXPIRED', 'The link has ended.');
+      if (coverage.refused) throw coverage.refused;
       const first = window.next;
       const count = Math.min(BATCH_RECORDS, window.room);
       const start = cipherRange(cipher, first)[0];
@@ -251,6 +265,7 @@ export class ShareHost {
         window.sent(1);
         await channel.sendFrame(encodeRecordFrame(index, first + i, sealed.subarray(a - start, b - start)));
       }
+      coverage.sent(end);
     }
   }
 

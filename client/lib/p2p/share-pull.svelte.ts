@@ -7,12 +7,13 @@
  * as the server client's, so decrypt-file.ts reads and checks both the same way; a peer that
  * leaves mid-file hands over to the server at the first record the recipient lacks.
  *
- * Used only for shares without a download limit (receive-session.svelte.ts): the server
- * could not count a pull as a download.
+ * A pull names the visit's download ticket: the sender reports against it what it sent, so
+ * the server counts the download exactly as one it served (server/shares/peer-coverage.ts).
  */
 import { FerryError } from '../../../shared/errors.ts';
 import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../../../shared/records.ts';
 import { fetchCiphertext as fetchFromServer } from '../api/share-client.ts';
+import { rewindRecord } from '../transfer/receive/resume.ts';
 import { PeerRecords, type RecordSource } from './peer-records.ts';
 import { ShareChannel } from './share-channel.ts';
 import { SignalingClient } from './signaling.svelte.ts';
@@ -91,7 +92,7 @@ export class SharePull {
         layout,
         from,
         channel: {
-          pull: (record) => channel.send({ type: 'pull', file: index, from: record }),
+          pull: (record) => channel.send({ type: 'pull', file: index, from: record, ticket: auth.ticket }),
           ack: (next) => channel.send({ type: 'pull-ack', file: index, next }),
           stop: () => {
             if (this.#records.get(index) === records) this.#records.delete(index);
@@ -104,6 +105,8 @@ export class SharePull {
           return response.body;
         },
         onSource: (source) => onSource(index, source),
+        // The sender reports what it sent every MiB: start the server's part before any unreported bytes.
+        rewind: (next) => rewindRecord(layout, next),
       });
       this.#records.set(index, records);
       return new Response(records.stream, { status: 206 });

@@ -75,7 +75,7 @@ export class ReceiveSession {
   #manifest: Manifest | null = null;
   /** One ticket for the whole visit, naming every file: see visit-ticket.ts for why. */
   #tickets: VisitTicket | null = null;
-  /** Records straight from the sender's open tab (shares without a download limit only). */
+  /** Records straight from the sender's open tab, under the visit's ticket like the server's. */
   #pull: SharePull | null = null;
   #poll: ReturnType<typeof setTimeout> | undefined;
   #disposed = false;
@@ -342,12 +342,9 @@ export class ReceiveSession {
     this.#showUpload(answer);
   }
 
-  /**
-   * Looks for the sender's open tab in the share room. A share with a download limit is
-   * always read from the server: only the server can count a download (ARCHITECTURE.md).
-   */
+  /** Looks for the sender's open tab in the share room (downloads then pull from it). */
   #startPull(shareId: string, keys: ShareKeys, secret: Uint8Array<ArrayBuffer>, manifest: Manifest): void {
-    if (this.#disposed || this.#pull || this.#info?.maxDownloads !== null) return;
+    if (this.#disposed || this.#pull) return;
     this.#pull = new SharePull({
       shareId,
       readerToken: keys.readerToken,
