@@ -299,3 +299,31 @@ test('an empty text file previews as empty text; an open preview is nosniff and 
   // Closing the dialog ends the session: the worker no longer holds the key.
   await expect.poll(read).toEqual({ status: 404, nosniff: 'nosniff', sandboxed: true });
 });
+
+test('a share revoked while its video is previewed stops the preview with a sentence that says so', async ({
+  sender,
+  receiver,
+}) => {
+  await sender.open();
+  const link = await sender.sendFiles(VIDEO);
+  await receiver.openShare(link);
+
+  const preview = new PreviewDialog(receiver.page, VIDEO_NAME);
+  await preview.open();
+  await expect
+    .poll(() => preview.video.evaluate((m: HTMLMediaElement) => m.duration), { timeout: 30_000 })
+    .toBeGreaterThan(59);
+  await sender.revoke();
+  await expect(sender.page.getByRole('button', { name: 'Revoke link' })).toHaveCount(0);
+
+  // A seek needs records not fetched yet: the server refuses them, and the dialog says why.
+  await preview.video.evaluate((m: HTMLMediaElement) => {
+    m.muted = true;
+    m.currentTime = 45;
+    m.play().catch(() => {});
+  });
+  await expect(preview.alert).toHaveText(
+    `${VIDEO_NAME} can no longer be previewed: The sender has deleted this share.`,
+  );
+  await expect(preview.video).toHaveCount(0);
+});
