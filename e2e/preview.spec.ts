@@ -88,7 +88,7 @@ test('a video preview seeks near the end and plays, fetching only the records it
  * a second has passed there without an error. Answers `mark()` as it was just before the seek.
  */
 async function seekAndPlay<T>(media: Locator, at: number, mark: () => T): Promise<T> {
-  await expect.poll(() => media.evaluate((m: HTMLMediaElement) => m.duration), { timeout: 30_000 }).toBeGreaterThan(59);
+  await metadataLoaded(media);
   const before = mark();
   const seekMs = await media.evaluate(async (m: HTMLMediaElement, target: number) => {
     const started = performance.now();
@@ -105,6 +105,21 @@ async function seekAndPlay<T>(media: Locator, at: number, mark: () => T): Promis
     .toBeGreaterThan(at + 1);
   expect(await media.evaluate((m: HTMLMediaElement) => m.error?.code ?? null)).toBeNull();
   return before;
+}
+
+/** Waits until a media element knows its duration (the fixtures last 60 s). */
+async function metadataLoaded(media: Locator): Promise<void> {
+  await expect.poll(() => media.evaluate((m: HTMLMediaElement) => m.duration), { timeout: 30_000 }).toBeGreaterThan(59);
+}
+
+/** Seeks to `at` seconds and starts playing, muted, without waiting for it to work. */
+async function playFrom(media: Locator, at: number): Promise<void> {
+  await media.evaluate((m: HTMLMediaElement, target: number) => {
+    m.muted = true;
+    m.currentTime = target;
+    // play() is rejected when a failed preview removes the element: the tests expect that.
+    m.play().catch(() => {});
+  }, at);
 }
 
 test('an audio preview seeks and plays', async ({ sender, receiver, files }) => {
@@ -209,15 +224,8 @@ test('a changed record in the middle of a video stops playback there with a clea
 
   const preview = new PreviewDialog(receiver.page, VIDEO_NAME);
   await preview.open();
-  await expect
-    .poll(() => preview.video.evaluate((m: HTMLMediaElement) => m.duration), { timeout: 30_000 })
-    .toBeGreaterThan(59);
-  await preview.video.evaluate((m: HTMLMediaElement) => {
-    m.muted = true;
-    m.currentTime = 27;
-    // play() is rejected when the failed preview removes the element: that is the point.
-    m.play().catch(() => {});
-  });
+  await metadataLoaded(preview.video);
+  await playFrom(preview.video, 27);
   await expect(preview.alert).toContainText(`${VIDEO_NAME} failed verification: record 21 was altered`, {
     timeout: 30_000,
   });
@@ -310,18 +318,12 @@ test('a share revoked while its video is previewed stops the preview with a sent
 
   const preview = new PreviewDialog(receiver.page, VIDEO_NAME);
   await preview.open();
-  await expect
-    .poll(() => preview.video.evaluate((m: HTMLMediaElement) => m.duration), { timeout: 30_000 })
-    .toBeGreaterThan(59);
+  await metadataLoaded(preview.video);
   await sender.revoke();
   await expect(sender.page.getByRole('button', { name: 'Revoke link' })).toHaveCount(0);
 
   // A seek needs records not fetched yet: the server refuses them, and the dialog says why.
-  await preview.video.evaluate((m: HTMLMediaElement) => {
-    m.muted = true;
-    m.currentTime = 45;
-    m.play().catch(() => {});
-  });
+  await playFrom(preview.video, 45);
   await expect(preview.alert).toHaveText(
     `${VIDEO_NAME} can no longer be previewed: The sender has deleted this share.`,
   );
