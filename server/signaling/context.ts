@@ -4,12 +4,20 @@ import type { ShareStore } from '../shares/store.ts';
 import type { SignalingBus } from './bus.ts';
 import type { PairingCodes, PairRoomStore } from './pairing.ts';
 import type { Peer } from './peer.ts';
-import type { KeyedBuckets } from './token-bucket.ts';
+import type { KeyedBuckets, TokenBucket } from './token-bucket.ts';
 
 /** Pairing codes one client network may ask for per window. */
 export const PAIR_CREATES_PER_WINDOW = 10;
 /** Wrong pairing codes one client network may enter per window. */
 export const PAIR_WRONG_GUESSES_PER_WINDOW = 10;
+/**
+ * Wrong pairing codes all networks together may enter per window. Networks are cheap to
+ * come by (an IPv6 /48 holds 65,536 /64s), and each wrong guess hits one of L live codes
+ * with chance L / 10^6, so the per-network budget alone does not bound the guessing. Over
+ * this budget every `pair-join` is refused for a while: that costs honest people a retry,
+ * which is better than a sweep through the codes (a hit still meets the verification code).
+ */
+export const PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW = 100;
 export const PAIR_LIMIT_WINDOW_MS = 10 * 60 * 1000;
 
 export interface SignalingContext {
@@ -19,7 +27,12 @@ export interface SignalingContext {
   pairing: PairingCodes;
   pairRooms: PairRoomStore;
   /** Keyed by the peer's network (IPv4 address or IPv6 /64). */
-  limits: { pairCreate: KeyedBuckets; pairWrongGuess: KeyedBuckets };
+  limits: {
+    pairCreate: KeyedBuckets;
+    pairWrongGuess: KeyedBuckets;
+    /** All networks' wrong pairing codes together. */
+    pairWrongGuessGlobal: TokenBucket;
+  };
   /** Milliseconds since the epoch (the server's injectable clock). */
   now: () => number;
 }

@@ -19,6 +19,7 @@ import { clientAddress, networkKey, networkRoomId, trustedProxyList } from './cl
 import {
   PAIR_CREATES_PER_WINDOW,
   PAIR_LIMIT_WINDOW_MS,
+  PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW,
   PAIR_WRONG_GUESSES_PER_WINDOW,
   type SignalingContext,
 } from './context.ts';
@@ -27,7 +28,7 @@ import { iceConfig } from './ice.ts';
 import { MemoryPairRoomStore, PairingCodes, type PairRoomStore } from './pairing.ts';
 import { Peer } from './peer.ts';
 import { announceLeft, enterRoom } from './room-events.ts';
-import { KeyedBuckets } from './token-bucket.ts';
+import { KeyedBuckets, TokenBucket } from './token-bucket.ts';
 
 /** Over-limit messages in a row answered with RATE_LIMITED before the connection is closed. */
 export const FLOOD_STRIKES = 20;
@@ -58,6 +59,11 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   const pairLimits = {
     pairCreate: new KeyedBuckets(PAIR_CREATES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
     pairWrongGuess: new KeyedBuckets(PAIR_WRONG_GUESSES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
+    pairWrongGuessGlobal: new TokenBucket(
+      PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW,
+      PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW / PAIR_LIMIT_WINDOW_MS,
+      config.now(),
+    ),
   };
   const trusted = trustedProxyList(config.trustedProxies);
   const perNetwork = new Map<string, number>();

@@ -2,7 +2,11 @@ import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
 import { api, createTestShare, startTestServer, type TestServer } from '../test-support.ts';
-import { PAIR_WRONG_GUESSES_PER_WINDOW } from './context.ts';
+import {
+  PAIR_LIMIT_WINDOW_MS,
+  PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW,
+  PAIR_WRONG_GUESSES_PER_WINDOW,
+} from './context.ts';
 import { refusedStatus, SignalClient } from './test-client.ts';
 
 const FORWARDED = { 'X-Forwarded-For': '203.0.113.7' };
@@ -158,6 +162,36 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
     server.clock.advance(10 * 60 * 1000);
     again.send({ type: 'pair-join', code: wrong });
     expect(await again.next('error')).toMatchObject({ code: 'PAIR_CODE_INVALID' });
+  });
+
+  it('limits wrong guesses across all networks, so many networks cannot sweep the codes', async () => {
+    server.clock.advance(PAIR_LIMIT_WINDOW_MS); // earlier tests' wrong guesses have refilled
+    const a = await connect(server);
+    a.send({ type: 'pair-create' });
+    const { code } = await a.next('pair-code');
+    const wrong = code === '999999' ? '999998' : '999999';
+    // Each IPv6 /64 is its own network with its own budget; together they meet the global one.
+    const network = (i: number) => ({ headers: { 'X-Forwarded-For': `2001:db8:0:${i.toString(16)}::1` } });
+    const networks = Math.ceil(PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW / PAIR_WRONG_GUESSES_PER_WINDOW);
+    let guesses = 0;
+    for (let i = 0; i < networks; i++) {
+      const guesser = await connect(server, network(i));
+      for (let j = 0; j < PAIR_WRONG_GUESSES_PER_WINDOW && guesses < PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW; j++) {
+        guesser.send({ type: 'pair-join', code: wrong });
+        expect(await guesser.next('error')).toMatchObject({ code: 'PAIR_CODE_INVALID' });
+        guesses++;
+      }
+      guesser.close();
+    }
+    // A network that has not guessed yet is refused too, before its code is looked at.
+    const fresh = await connect(server, network(networks));
+    fresh.send({ type: 'pair-join', code });
+    expect(await fresh.next('error')).toMatchObject({ code: 'RATE_LIMITED', of: 'pair-join' });
+    // The budget refills with time (the code has expired by then: a new one).
+    server.clock.advance(PAIR_LIMIT_WINDOW_MS);
+    a.send({ type: 'pair-create' });
+    fresh.send({ type: 'pair-join', code: (await a.next('pair-code')).code });
+    await fresh.next('paired');
   });
 
   it('limits pairing codes created per network', async () => {

@@ -1,7 +1,8 @@
 /**
  * `pair-join`: enters another device's code. A right code is used up; both peers go into a
  * new pair room and get `paired` with its token. Wrong codes count against the network's
- * guess budget, checked before the code is looked at, so a guesser learns nothing once over it.
+ * guess budget and the server's (all networks together), both checked before the code is
+ * looked at, so a guesser learns nothing once over either.
  */
 import { FerryError } from '../../../shared/errors.ts';
 import { peerView } from '../bus.ts';
@@ -14,10 +15,17 @@ export const pairJoin: MessageHandler<'pair-join'> = async (ctx, message) => {
   if (!limits.pairWrongGuess.available(peer.network, at)) {
     throw new FerryError('RATE_LIMITED', 'Too many wrong pairing codes from this network; try again in a few minutes.');
   }
+  if (!limits.pairWrongGuessGlobal.available(at)) {
+    throw new FerryError(
+      'RATE_LIMITED',
+      'Too many wrong pairing codes were entered lately; try again in a few minutes.',
+    );
+  }
   const redeemed = pairing.redeem(message.code, peer.id, at);
   if (!redeemed.ok) {
     if (redeemed.reason === 'own-code') throw new FerryError('BAD_REQUEST', 'This is your own pairing code.');
     limits.pairWrongGuess.take(peer.network, at);
+    limits.pairWrongGuessGlobal.take(at);
     throw new FerryError('PAIR_CODE_INVALID', 'This pairing code is wrong, expired or already used.');
   }
   const { room, token, tokenHash } = newPairRoom();
