@@ -83,6 +83,8 @@ export class IncomingTransfer {
   /** Records verified per file (a prefix: the writer takes them strictly in order). */
   #verifiedRecords: number[] = [];
   #verifiedWaiter: (() => void) | null = null;
+  /** Counts the drops, so that only the watch started by the latest one may act. */
+  #drops = 0;
   readonly #meter = new SpeedMeter();
   #manifest: Manifest | null = null;
   #ciphers: FileCipher[] = [];
@@ -219,7 +221,7 @@ export class IncomingTransfer {
     if (this.#phase === 'receiving') {
       this.#phase = 'reconnecting';
       this.#link = null;
-      void this.#watchRelay();
+      void this.#watchRelay(++this.#drops);
     } else if (this.#phase !== 'reconnecting' && this.#phase !== 'relaying' && this.#phase !== 'saving') {
       this.fail(error);
     }
@@ -371,13 +373,14 @@ export class IncomingTransfer {
    * every unfinished file from its first missing record into the writer, which verifies
    * them as it did the peer's. Fails when neither the peer nor the relay comes.
    */
-  async #watchRelay(): Promise<void> {
+  async #watchRelay(drop: number): Promise<void> {
     const secret = this.#secret;
     if (!secret || !this.#writer || !this.#manifest) return;
     try {
       const shareId = await relayShareId(secret);
-      const found = await waitForRelayShare(shareId, Date.now() + RELAY_WAIT_MS, () => this.#phase !== 'reconnecting');
-      if (this.#phase !== 'reconnecting') return;
+      const waiting = () => this.#phase === 'reconnecting' && drop === this.#drops;
+      const found = await waitForRelayShare(shareId, Date.now() + RELAY_WAIT_MS, () => !waiting());
+      if (!waiting()) return;
       if (!found) {
         throw new FerryError(
           'NETWORK_ERROR',
