@@ -143,6 +143,9 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   const sent = await transfer.done;
   clearInterval(checkpoint);
   if (ticket.state === 'open' && sent > 0) {
+    // The bytes before a relay upload's base never come from this share (the recipient had
+    // them over the peer connection), so they count as covered once any of the rest was sent.
+    if (slot.base > 0) await shares.recordCoverage(ticket.hash, index, 0, slot.base, config.now());
     await shares.recordCoverage(ticket.hash, index, start, start + sent, config.now());
   }
 };

@@ -136,6 +136,10 @@ describe('an upload that starts mid-file', () => {
     expect(tail.headers.get('content-range')).toBe(`bytes ${half}-${SIZE - 1}/${SIZE}`);
     expect(tail.bytes.equals(cipher.subarray(half))).toBe(true);
 
+    // Everything from the base on was read: the ticket completes (the bytes before it count as had).
+    const info = await api(ferry.url, 'GET', `/api/shares/${share.id}`);
+    expect((info.json as { downloads: number }).downloads).toBe(1);
+
     for (const range of [undefined, 'bytes=0-', `bytes=${BASE - 1}-`, `bytes=-${SIZE}`]) {
       const below = await fetchFile(ferry.url, share, 0, ticket.ticket, range);
       expect(below.status).toBe(416);
