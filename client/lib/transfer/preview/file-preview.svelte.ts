@@ -7,11 +7,16 @@
  * the URL themselves.
  */
 import { toBase64Url } from '../../../../shared/encoding.ts';
-import { FerryError } from '../../../../shared/errors.ts';
+import { FerryError, isErrorCode } from '../../../../shared/errors.ts';
 import { isShareGone } from '../receive/receive-errors.ts';
 import { activeServiceWorker } from '../receive/sw-download.ts';
 import type { PreviewKind } from './preview-kind.ts';
-import { parseSwPreviewEvent, type SwPreviewClose, type SwPreviewOpen } from './preview-messages.ts';
+import {
+  PREVIEW_ERROR_HEADER,
+  parseSwPreviewEvent,
+  type SwPreviewClose,
+  type SwPreviewOpen,
+} from './preview-messages.ts';
 
 /** Everything the service worker needs for one file: its cipher and how to read its ciphertext. */
 export type PreviewSource = Omit<SwPreviewOpen, 'type' | 'session'>;
@@ -147,7 +152,11 @@ export class FilePreview {
       return;
     }
     const response = await fetch(url, { headers: { Range: `bytes=0-${TEXT_LIMIT - 1}` } });
-    if (!response.ok) throw new FerryError('NETWORK_ERROR', await response.text());
+    if (!response.ok) {
+      // The worker's code, validated: its preview-failed event may come after this answer.
+      const code = response.headers.get(PREVIEW_ERROR_HEADER);
+      throw new FerryError(isErrorCode(code) ? code : 'NETWORK_ERROR', await response.text());
+    }
     const bytes = await response.arrayBuffer();
     // stream: true leaves out a character cut in half at the limit.
     this.#text = new TextDecoder('utf-8').decode(bytes, { stream: size > TEXT_LIMIT });

@@ -52,7 +52,7 @@ describe('FilePreview', () => {
  * A page with a controlling worker that runs the real PreviewSessions (sw-preview.ts): the
  * worker's `preview-ready` is held until `answer()` is called, so a test can act in between.
  */
-function fakeWorker() {
+function fakeWorker(server: (url: string) => Response = () => new Response(null, { status: 500 })) {
   const sessions = new PreviewSessions();
   const sent: { type: string }[] = [];
   const waiting: (() => void)[] = [];
@@ -65,8 +65,9 @@ function fakeWorker() {
     },
   };
   vi.stubGlobal('navigator', { serviceWorker: { controller } });
-  vi.stubGlobal('fetch', (url: string, init?: RequestInit) =>
-    sessions.answer(new Request(new URL(url, 'https://ferry.test'), init), url),
+  // The page's fetches go to the worker; the worker's own (ciphertext from /api) to `server`.
+  vi.stubGlobal('fetch', async (url: string, init?: RequestInit) =>
+    url.startsWith('/api/') ? server(url) : sessions.answer(new Request(new URL(url, 'https://ferry.test'), init), url),
   );
   /** Lets the worker answer every open it has received. */
   const answer = () => {
@@ -161,5 +162,14 @@ describe('FilePreview with a service worker', () => {
     expect(preview.phase).toBe('ready');
     expect(preview.text).toBe('');
     expect(preview.truncated).toBe(false);
+  });
+
+  it('a text preview of a revoked share says so, whichever of the worker’s answers arrives first', async () => {
+    const revoked = { error: { code: 'SHARE_REVOKED', message: 'The sender has deleted this share.' } };
+    const worker = fakeWorker(() => new Response(JSON.stringify(revoked), { status: 410 }));
+    const preview = new FilePreview('notes.txt', 'text', () => sourceOf('notes.txt', 'text/plain', 5000));
+    await opened(worker, preview);
+    expect(preview.phase).toBe('failed');
+    expect(preview.failure).toBe('notes.txt can no longer be previewed: The sender has deleted this share.');
   });
 });

@@ -43,6 +43,11 @@ export type SwPreviewEvent =
 
 /** Path prefix the service worker answers previews under. */
 export const PREVIEW_PREFIX = '/__preview/';
+/**
+ * The error code of a preview URL's failed answer (502), for a page that reads the URL itself
+ * (text): the `preview-failed` event on the port may arrive after the response does.
+ */
+export const PREVIEW_ERROR_HEADER = 'Ferry-Preview-Error';
 
 const SESSION = /^[A-Za-z0-9_-]{22}$/;
 const SHARE_ID = /^[A-Za-z0-9_-]{16}$/;

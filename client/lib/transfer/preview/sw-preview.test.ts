@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importAesKey } from '../../../../shared/keys.ts';
 import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
-import type { SwPreviewEvent, SwPreviewOpen } from './preview-messages.ts';
+import { PREVIEW_ERROR_HEADER, type SwPreviewEvent, type SwPreviewOpen } from './preview-messages.ts';
 import { PreviewSessions, SESSION_IDLE_MS, WINDOW_RECORDS } from './sw-preview.ts';
 
 const RECORD = 1024;
@@ -234,6 +234,8 @@ describe('PreviewSessions', () => {
     sessions.close(session);
     answers.push(await get());
     expect(answers.map((r) => r.status)).toEqual([502, 416, 405, 404]);
+    // A page reading the URL itself learns the code without waiting for the port.
+    expect(answers[0]?.headers.get(PREVIEW_ERROR_HEADER)).toBe('RECORD_AUTH_FAILED');
     for (const response of answers) {
       expect(response.headers.get('X-Content-Type-Options')).toBe('nosniff');
       expect(response.headers.get('Content-Security-Policy')).toContain('sandbox');

@@ -17,7 +17,13 @@
 import { type ErrorCode, FerryError, parseErrorBody } from '../../../../shared/errors.ts';
 import { cipherRange, decryptRecord, type FileCipher } from '../../../../shared/records.ts';
 import { previewFormat } from './preview-kind.ts';
-import { previewSessionOf, previewUrl, type SwPreviewEvent, type SwPreviewOpen } from './preview-messages.ts';
+import {
+  PREVIEW_ERROR_HEADER,
+  previewSessionOf,
+  previewUrl,
+  type SwPreviewEvent,
+  type SwPreviewOpen,
+} from './preview-messages.ts';
 import { clipRecord, parseRange, recordsOf, type Span, windowOf } from './preview-range.ts';
 
 /**
@@ -120,7 +126,7 @@ export class PreviewSessions {
       const failure = asFerryError(error, session.cipher.name);
       // A request the page gave up on (a seek, a closed dialog) is no failure to show.
       if (!request.signal.aborted) this.#report(session, failure);
-      return plain(502, failure.message);
+      return plain(502, failure.message, failure.code);
     }
   }
 
@@ -240,7 +246,8 @@ function asFerryError(error: unknown, name: string): FerryError {
 }
 
 /** An error answer: its text may hold the sender's file name, so it is never run as a page either. */
-function plain(status: number, message: string): Response {
-  const headers = { 'Content-Type': 'text/plain; charset=utf-8', ...NO_SNIFF, ...SANDBOX };
+function plain(status: number, message: string, code?: ErrorCode): Response {
+  const headers = new Headers({ 'Content-Type': 'text/plain; charset=utf-8', ...NO_SNIFF, ...SANDBOX });
+  if (code) headers.set(PREVIEW_ERROR_HEADER, code);
   return new Response(message, { status, headers });
 }
