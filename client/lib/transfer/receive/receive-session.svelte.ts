@@ -344,7 +344,10 @@ export class ReceiveSession {
 
   /** Looks for the sender's open tab in the share room (downloads then pull from it). */
   #startPull(shareId: string, keys: ShareKeys, secret: Uint8Array<ArrayBuffer>, manifest: Manifest): void {
-    if (this.#disposed || this.#pull) return;
+    // Without WebRTC (or a WebSocket) there is nobody to pull from: the server it is.
+    if (this.#disposed || this.#pull || typeof RTCPeerConnection === 'undefined' || typeof WebSocket === 'undefined') {
+      return;
+    }
     this.#pull = new SharePull({
       shareId,
       readerToken: keys.readerToken,
