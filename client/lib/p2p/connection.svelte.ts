@@ -191,9 +191,13 @@ export class Connection {
     this.#verify();
   }
 
-  /** This side's person saw the same code on both screens (`confirmed` still waits for the code). */
+  /**
+   * This side's person saw the same code on both screens. Ignored while there is no code
+   * yet: a confirmation of nothing (a button pressed early, or while the other side holds
+   * back its nonce) must not let a secret leave once some code appears.
+   */
   confirm(): void {
-    this.#people();
+    if (this.code) this.#people();
   }
 
   fail(error: FerryError): void {

@@ -103,6 +103,16 @@ describe('Connection', () => {
     expect(await settled(offerer.verified)).toBe('pending');
   });
 
+  it('a confirmation given before the code exists is not taken as the people having compared it', async () => {
+    const { offerer, connects } = connectedPair(() => ({ secret: null, compare: true, pairing: null }));
+    offerer.confirm();
+    await Promise.all(connects);
+    expect(offerer.code).toMatch(/^\d{6}$/);
+    expect(await settled(offerer.confirmed)).toBe('pending');
+    offerer.confirm();
+    await offerer.confirmed;
+  });
+
   it('the offerer reveals its nonce once and refuses a second nonce sent before its code exists', async () => {
     const link = new FakeLink(true, sdp('AA'), sdp('CC'));
     const offerer = new Connection(link as unknown as PeerLink, { secret: null, compare: true, pairing: null });
