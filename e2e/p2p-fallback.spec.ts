@@ -46,7 +46,7 @@ test.describe('nearby transfer fallback to the relay', () => {
     const receiverSawRelay = await watchText(receiver.page, continuing);
     await sending.refuseNewConnections();
     await receiving.refuseNewConnections();
-    await sending.cutAfterSending(records / 2);
+    await sending.cutAfterRecords(records / 2);
     const download = receiver.page.waitForEvent('download', { timeout: 200_000 });
     await offer.getByRole('button', { name: 'Accept' }).click();
 

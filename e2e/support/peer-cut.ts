@@ -18,7 +18,7 @@ interface PeerWatch {
   sent: SeenFrame[];
   received: SeenFrame[];
   refuseNew: boolean;
-  /** Close the sending connection right after this many record frames went out (0: never). */
+  /** Close the connection that carries the record frame this page sends or receives as this many-th (0: never). */
   cutAfter: number;
 }
 
@@ -45,7 +45,9 @@ function watchPeers(): void {
         tags.set(event.channel, index);
         event.channel.addEventListener('message', (message) => {
           const frame = header(message.data, index);
-          if (frame) watch.received.push(frame);
+          if (!frame) return;
+          watch.received.push(frame);
+          if (watch.received.length === watch.cutAfter) setTimeout(() => this.close(), 0);
         });
       });
     }
@@ -90,10 +92,10 @@ export class PeerWatcher {
   }
 
   /**
-   * Closes the connection that sends the `count`-th record frame right after sending it,
-   * the moment a network drop would strike at that point of the transfer.
+   * Closes the connection that carries the `count`-th record frame this page sends (or
+   * receives) right after it, the moment a network drop would strike at that point.
    */
-  async cutAfterSending(count: number): Promise<void> {
+  async cutAfterRecords(count: number): Promise<void> {
     await this.page.evaluate((n) => {
       (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.cutAfter = n;
     }, count);
