@@ -7,7 +7,9 @@ import type { Page } from '@playwright/test';
 /** Starts recording whether `text` appears in the page from now on. */
 export async function watchText(page: Page, text: string): Promise<() => Promise<boolean>> {
   await page.evaluate((wanted) => {
-    const seen = ((window as unknown as { __seenText?: Record<string, boolean> }).__seenText ??= {});
+    const holder = window as unknown as { __seenText?: Record<string, boolean> };
+    holder.__seenText ??= {};
+    const seen = holder.__seenText;
     seen[wanted] = document.body.textContent?.includes(wanted) ?? false;
     new MutationObserver(() => {
       if (!seen[wanted] && document.body.textContent?.includes(wanted)) seen[wanted] = true;
