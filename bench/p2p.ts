@@ -36,9 +36,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { build } from 'vite';
+import { Coturn } from '../e2e/support/coturn.ts';
 import { launch, withoutSavePicker } from './lib/browser.ts';
 import { onCleanUp, runMain } from './lib/cleanup.ts';
 import { cpuSince, descendants } from './lib/cpu.ts';
+import { spawnDelayRelay } from './lib/delay-relay.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer } from './lib/server.ts';
@@ -54,6 +56,8 @@ const SIZE_MB = intEnv('BENCH_MB', 1024);
 const RUNS = intEnv('BENCH_RUNS', 2);
 const SRC = sourceKind();
 const SIZE = SIZE_MB * MiB;
+/** Emulated round trip (ms), 0 for plain loopback. */
+const RTT_MS = process.env.BENCH_RTT_MS ? intEnv('BENCH_RTT_MS', 40) : 0;
 /** The raw channel's message size (Ferry's frames are one 64 KiB record + 24 bytes). */
 const RAW_MESSAGE_BYTES = 64 * 1024;
 /** PairDrop's FileChunker: 64,000-byte chunks, an acknowledged partition per 1e6 bytes. */
@@ -80,6 +84,8 @@ interface Round {
   ms: number;
   /** ferry only: until the export to disk is done too. */
   savedMs?: number;
+  /** Baselines: the selected candidate pair's round trip when the channel opened, ms. */
+  rttMs?: number | null;
   /** CPU seconds of the browser's processes over the timed part (ferry: until saved). */
   cpuSeconds: number;
   /** The same per process kind (browser, renderer, gpu-process, NetworkService…). */
@@ -94,6 +100,8 @@ interface Setup {
   browser: Browser;
   file: string;
   sha: string;
+  /** The RTCConfiguration the server's pages get (/api/ice), for the baseline pages too. */
+  ice: RTCConfiguration;
   console: string[];
 }
 
@@ -319,9 +327,12 @@ async function baselineRound(setup: Setup, kind: 'raw' | 'pairdrop', round: numb
     await openBaselinePage(to, setup.pageOrigin);
     const heaps = await startHeaps(setup, from, to);
     try {
-      const offer = await from.evaluate(() => (window as unknown as P2pBenchWindow).p2pBench.offer());
-      const answer = await to.evaluate((o) => (window as unknown as P2pBenchWindow).p2pBench.answer(o), offer);
-      await from.evaluate((a) => (window as unknown as P2pBenchWindow).p2pBench.accept(a), answer);
+      const offer = await from.evaluate((c) => (window as unknown as P2pBenchWindow).p2pBench.offer(c), setup.ice);
+      const answer = await to.evaluate(([o, c]) => (window as unknown as P2pBenchWindow).p2pBench.answer(o, c), [
+        offer,
+        setup.ice,
+      ] as const);
+      const rttMs = await from.evaluate((a) => (window as unknown as P2pBenchWindow).p2pBench.accept(a), answer);
       const cpu = descendants([setup.server.pid]);
       const sending =
         kind === 'raw'
@@ -339,7 +350,7 @@ async function baselineRound(setup: Setup, kind: 'raw' | 'pairdrop', round: numb
       const cpuUsed = cpuSince(cpu, [setup.server.pid]);
       if (run.bytes !== SIZE) throw new Error(`${kind}: the receiver counted ${run.bytes} bytes of ${SIZE}`);
       const heap = await heaps.stop();
-      return { kind, round, ms: run.ms, cpuSeconds: cpuUsed.total, cpuByKind: cpuUsed.byKind, heaps: heap };
+      return { kind, round, ms: run.ms, rttMs, cpuSeconds: cpuUsed.total, cpuByKind: cpuUsed.byKind, heaps: heap };
     } finally {
       await heaps.stop();
       await from.evaluate(() => (window as unknown as P2pBenchWindow).p2pBench.close()).catch(() => undefined);
@@ -378,6 +389,7 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
     savedToRaw: medians.saved / medians.raw,
     savedToPairdrop: medians.saved / medians.pairdrop,
   };
+  const pairRtt = median(rounds.flatMap((r) => (typeof r.rttMs === 'number' ? [r.rttMs] : [])));
   const heapPeak = (kind: Kind, key: keyof Heaps) => Math.max(...of(kind).map((r) => r.heaps[key]));
   const cpuPerGB = (kind: Kind) => median(of(kind).map((r) => r.cpuSeconds / (SIZE / 1e9)));
   /** Per process kind, the median CPU-s per GB of the kinds that used at least 1 % of it. */
@@ -399,6 +411,8 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
   console.log(
     `P2P, ${SIZE_MB} MiB, source ${label}, ${RUNS} rounds of a/b/c, marks ${marks.low / MiB}/${marks.high / MiB} MiB`,
   );
+  const route = RTT_MS > 0 ? `${RTT_MS} ms emulated (TURN behind a delaying relay)` : 'loopback';
+  console.log(`Route: ${route}; the baselines' candidate pair measured ${pairRtt.toFixed(1)} ms round trip (median).`);
   console.log('| what | MB/s (median) | rounds |');
   console.log('| --- | --- | --- |');
   for (const key of ['ferry', 'saved', 'raw', 'pairdrop'] as const) {
@@ -406,7 +420,11 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
   }
   const met = ratios.ferryToRaw >= GOALS.rawRatio ? 'met' : '**not met**';
   console.log(`| a / b | ${ratios.ferryToRaw.toFixed(2)} | goal ≥ ${GOALS.rawRatio}: ${met} |`);
-  console.log(`| a / c | ${ratios.ferryToPairdrop.toFixed(2)} | |`);
+  const rttGoal =
+    RTT_MS > 0
+      ? `goal ≥ ${GOALS.pairdropRatioAt40ms} at 40 ms: ${ratios.ferryToPairdrop >= 3 ? 'met' : '**not met**'}`
+      : '';
+  console.log(`| a / c | ${ratios.ferryToPairdrop.toFixed(2)} | ${rttGoal} |`);
   console.log(`| a′ / b | ${ratios.savedToRaw.toFixed(2)} | |`);
   console.log(`| a′ / c | ${ratios.savedToPairdrop.toFixed(2)} | |`);
   console.log('');
@@ -418,21 +436,29 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
     const cells = [mib(heapPeak(kind, 'sender')), mib(heapPeak(kind, 'recipient')), mib(heapPeak(kind, 'treePss'))];
     console.log(`| ${kind} | ${cells.join(' | ')} | ${cpuPerGB(kind).toFixed(1)} | ${cpuSplit(kind)} |`);
   }
-  return { figures, medians, ratios };
+  return { figures, medians, ratios, pairRttMs: pairRtt, rttMs: RTT_MS };
 }
 
 // ---------------------------------------------------------------- main
 
+/**
+ * BENCH_RTT_MS: every transfer goes through coturn (relay only, for Ferry and the baselines
+ * alike) behind a DelayRelay that holds each datagram a quarter of the round trip (a packet
+ * and its answer pass it four times). Answers the server's extra environment.
+ */
+async function roundTrip(rttMs: number): Promise<Record<string, string>> {
+  log(`netem: ${netemFailure(rttMs) ?? 'available (not used)'}`);
+  const coturn = await Coturn.start();
+  onCleanUp(() => coturn.stop());
+  const relay = await spawnDelayRelay(coturn.port, rttMs / 4);
+  onCleanUp(() => relay.stop());
+  log(
+    `${rttMs} ms round trip: coturn on ${coturn.port} behind a relay on ${relay.port} holding datagrams ${rttMs / 4} ms`,
+  );
+  return { ...coturn.ferryEnv, FERRY_TURN_URLS: `turn:127.0.0.1:${relay.port}?transport=udp` };
+}
+
 async function main(): Promise<void> {
-  const rtt = process.env.BENCH_RTT_MS;
-  if (rtt !== undefined && rtt !== '') {
-    const failure = netemFailure(intEnv('BENCH_RTT_MS', 40));
-    throw new Error(
-      failure
-        ? `BENCH_RTT_MS: no round-trip emulation on this machine: ${failure}`
-        : 'BENCH_RTT_MS: netem works here, but the round-trip variant is not built yet (see bench/README.md).',
-    );
-  }
   const started = new Date();
   mkdirSync(OUT, { recursive: true });
   const tmp = await mkdtemp(join(tmpdir(), 'ferry-p2p-bench-'));
@@ -450,18 +476,20 @@ async function main(): Promise<void> {
   const sha = await writeRandomFile(file, SIZE, 0x2b2b);
   const dataDir = join(tmp, 'data');
   mkdirSync(dataDir);
-  const server = await BenchServer.start(source.root, appDir, dataDir);
+  const server = await BenchServer.start(source.root, appDir, dataDir, RTT_MS ? await roundTrip(RTT_MS) : {});
   onCleanUp(() => server.stop());
   const site = await serveStatic(pageDir);
   onCleanUp(site.close);
   const downloads = join(tmp, 'downloads');
   mkdirSync(downloads);
+  const ice = (await (await fetch(`${server.origin}/api/ice`)).json()) as RTCConfiguration;
   const setup: Setup = {
     server,
     pageOrigin: site.origin,
     browser: await launch(downloads),
     file,
     sha,
+    ice: { iceServers: ice.iceServers ?? [], iceTransportPolicy: ice.iceTransportPolicy ?? 'all' },
     console: [],
   };
   log(`app at ${server.origin}, baseline page at ${site.origin}`);

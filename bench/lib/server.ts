@@ -25,14 +25,23 @@ export class BenchServer {
     this.#log = log;
   }
 
-  /** `root`: the source tree whose server/ runs (the checkout, or a snapshot of a commit). */
-  static async start(root: string, distDir: string, dataDir: string): Promise<BenchServer> {
+  /**
+   * `root`: the source tree whose server/ runs (the checkout, or a snapshot of a commit);
+   * `env`: more configuration (FERRY_TURN_URLS and the like).
+   */
+  static async start(
+    root: string,
+    distDir: string,
+    dataDir: string,
+    env: Record<string, string> = {},
+  ): Promise<BenchServer> {
     const log: string[] = [];
     const child = spawn(process.execPath, ['--import', 'tsx', resolve(root, 'bench', 'serve.ts')], {
       cwd: root,
       stdio: ['pipe', 'pipe', 'pipe'],
       env: {
         ...process.env,
+        ...env,
         PORT: '0',
         HOST: '127.0.0.1',
         FERRY_DATA_DIR: dataDir,

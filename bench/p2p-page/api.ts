@@ -7,12 +7,18 @@ export interface BaselineRun {
 }
 
 export interface P2pBenchApi {
-  /** Sender: a new connection with one data channel; answers the complete offer (ICE gathered). */
-  offer(): Promise<string>;
+  /**
+   * Sender: a new connection (`config`: what the Ferry server gives its pages, /api/ice) with
+   * one data channel; answers the complete offer (ICE gathered).
+   */
+  offer(config: RTCConfiguration): Promise<string>;
   /** Receiver: takes the offer, answers the complete answer; counts whatever arrives from then on. */
-  answer(offer: string): Promise<string>;
-  /** Sender: takes the answer and resolves once the channel is open. */
-  accept(answer: string): Promise<void>;
+  answer(offer: string, config: RTCConfiguration): Promise<string>;
+  /**
+   * Sender: takes the answer and resolves once the channel is open, with the selected
+   * candidate pair's round trip (ms, from ICE consistency checks; null when not known yet).
+   */
+  accept(answer: string): Promise<number | null>;
   /**
    * Raw channel: `total` bytes in `messageBytes` messages, pausing while more than `high`
    * bytes are queued and resuming on `bufferedamountlow` below `low` (Ferry's PeerLink marks).

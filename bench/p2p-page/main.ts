@@ -12,8 +12,6 @@
 import { HIGH_WATER_MARK, LOW_WATER_MARK } from '../../client/lib/p2p/peer-link.ts';
 import type { BaselineRun, P2pBenchApi, P2pBenchWindow } from './api.ts';
 
-/** Ferry's PeerLink gets the `iceServers` of the server's welcome: none by default. */
-const CONFIG: RTCConfiguration = { iceServers: [] };
 const OPEN_TIMEOUT_MS = 30_000;
 
 let pc: RTCPeerConnection | null = null;
@@ -25,10 +23,20 @@ let expected = Number.POSITIVE_INFINITY;
 let onDone: ((bytes: number) => void) | null = null;
 let onPartitionAck: ((offset: number) => void) | null = null;
 
-function connection(): RTCPeerConnection {
+function connection(config: RTCConfiguration): RTCPeerConnection {
   pc?.close();
-  pc = new RTCPeerConnection(CONFIG);
+  pc = new RTCPeerConnection(config);
   return pc;
+}
+
+/** The selected candidate pair's currentRoundTripTime in ms (WebRTC Stats §8.12), or null. */
+async function roundTripMs(peer: RTCPeerConnection): Promise<number | null> {
+  let rtt: number | null = null;
+  (await peer.getStats()).forEach((s: { type: string; nominated?: boolean; currentRoundTripTime?: number }) => {
+    if (s.type === 'candidate-pair' && s.nominated && typeof s.currentRoundTripTime === 'number')
+      rtt = s.currentRoundTripTime * 1000;
+  });
+  return rtt;
 }
 
 /** The local description once ICE gathering is complete (no trickle: loopback is quick). */
@@ -103,15 +111,15 @@ async function timed(dc: RTCDataChannel, total: number, send: () => Promise<void
 }
 
 const api: P2pBenchApi = {
-  async offer() {
-    const peer = connection();
+  async offer(config) {
+    const peer = connection(config);
     attach(peer.createDataChannel('bench'));
     await peer.setLocalDescription(await peer.createOffer());
     return gathered(peer);
   },
 
-  async answer(offer) {
-    const peer = connection();
+  async answer(offer, config) {
+    const peer = connection(config);
     peer.addEventListener('datachannel', (event) => attach(event.channel));
     await peer.setRemoteDescription(JSON.parse(offer) as RTCSessionDescriptionInit);
     await peer.setLocalDescription(await peer.createAnswer());
@@ -122,6 +130,7 @@ const api: P2pBenchApi = {
     if (!pc || !channel) throw new Error('offer() first');
     await pc.setRemoteDescription(JSON.parse(answer) as RTCSessionDescriptionInit);
     await opened(channel);
+    return roundTripMs(pc);
   },
 
   sendFlow(total, messageBytes, low, high) {
