@@ -1,7 +1,8 @@
 /** Loading a request: the one place that decides 404 and 410 for request links. */
 import { FerryError } from '../../shared/errors.ts';
 import { requestIdSchema } from '../../shared/request-api.ts';
-import type { RequestRecord, RequestStore } from './store.ts';
+import type { ShareRecord, ShareStore } from '../shares/store.ts';
+import type { RequestRecord, RequestStore, UploadRecord } from './store.ts';
 
 /** The request with this id, open or not; REQUEST_NOT_FOUND for a malformed or unknown id. */
 export async function loadRequest(store: RequestStore, rawId: string | undefined): Promise<RequestRecord> {
@@ -30,4 +31,14 @@ export function goneError(state: Exclude<RequestState, 'open'>): FerryError {
 export function assertOpen(request: RequestRecord, now: number): void {
   const state = requestState(request, now);
   if (state !== 'open') throw goneError(state);
+}
+
+/**
+ * The share made for this upload, or undefined once it is gone. Both were stamped with the
+ * same creation time; a share at that id with another time is not the upload's (its sender
+ * may shorten its life, and once the tombstone is dropped anyone may propose the id again).
+ */
+export async function uploadShare(shares: ShareStore, upload: UploadRecord): Promise<ShareRecord | undefined> {
+  const share = await shares.getShare(upload.shareId);
+  return share?.createdAt === upload.createdAt ? share : undefined;
 }

@@ -8,7 +8,7 @@ import { FerryError } from '../../shared/errors.ts';
 import type { AppHandler } from '../deps.ts';
 import { requireBearer } from '../http/auth.ts';
 import { sendEmpty } from '../http/respond.ts';
-import { loadRequest } from './access.ts';
+import { loadRequest, uploadShare } from './access.ts';
 
 export const deleteUpload: AppHandler = async ({ req, res, params }, deps) => {
   const { requests, shares, config } = deps;
@@ -16,12 +16,11 @@ export const deleteUpload: AppHandler = async ({ req, res, params }, deps) => {
   await requireBearer(req.headers.authorization, request.ownerHash, 'owner');
   const shareId = shareIdSchema.safeParse(params.shareId);
   const uploads = await requests.listUploads(request.id);
-  if (!shareId.success || !uploads.some((u) => u.shareId === shareId.data)) {
-    throw new FerryError('SHARE_NOT_FOUND', 'This request has no upload with this id.');
-  }
-  const share = await shares.getShare(shareId.data);
-  if (share && share.state !== 'revoked') await shares.revokeShare(shareId.data, config.now());
-  await requests.removeUpload(request.id, shareId.data);
+  const upload = shareId.success ? uploads.find((u) => u.shareId === shareId.data) : undefined;
+  if (!upload) throw new FerryError('SHARE_NOT_FOUND', 'This request has no upload with this id.');
+  const share = await uploadShare(shares, upload);
+  if (share && share.state !== 'revoked') await shares.revokeShare(upload.shareId, config.now());
+  await requests.removeUpload(request.id, upload.shareId);
   await deps.collect();
   sendEmpty(res, 204);
 };

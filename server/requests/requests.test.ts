@@ -11,6 +11,7 @@ import type {
   RequestOwnerView,
 } from '../../shared/request-api.ts';
 import { exportPublicKey, newRequesterKeys } from '../../shared/request-keys.ts';
+import { TOMBSTONE_MS } from '../sweeper.ts';
 import { api, errorCode, FAKE_MANIFEST, startTestServer, type TestServer, tusUpload } from '../test-support.ts';
 
 let ferry: TestServer;
@@ -196,6 +197,42 @@ describe('request links', () => {
     }
     const info = await api(ferry.url, 'GET', `/api/requests/${request.id}`);
     expect(info.json as RequestInfo).toMatchObject({ usedBytes: 0, usedFiles: 0 });
+  });
+
+  it('does not take a later share at a freed upload id for the upload', async () => {
+    // The sender holds its upload share's owner token: it may shorten the share's life, so
+    // the share's tombstone can go while the request still lists the upload, and then
+    // propose that id for a new share of its own, outside the request's limits.
+    const request = await createRequest({ expiresInSeconds: 7 * 24 * 3600, maxBytes: 1024 });
+    const share = (await postUpload(request.id, await uploadBody([500]))).json as CreateShareResponse;
+    const shorten = await api(ferry.url, 'PATCH', `/api/shares/${share.id}`, {
+      token: share.ownerToken,
+      body: { expiresInSeconds: 300 },
+    });
+    expect(shorten.status).toBe(200);
+    ferry.clock.advance(300_000 + TOMBSTONE_MS + 1000);
+    await ferry.sweeper.sweep();
+    const replacement = await api(ferry.url, 'POST', '/api/shares', {
+      body: {
+        id: share.id,
+        readerHash: await tokenHash(randomBytes(32).toString('base64url')),
+        expiresInSeconds: 3600,
+        maxDownloads: null,
+        password: null,
+        manifest: FAKE_MANIFEST,
+        files: [{ size: 100_000 }],
+      },
+    });
+    expect(replacement.status).toBe(201);
+
+    const owner = await api(ferry.url, 'GET', `/api/requests/${request.id}/owner`, { token: request.ownerToken });
+    expect((owner.json as RequestOwnerView).uploads).toMatchObject([{ shareId: share.id, bytes: 500, state: 'gone' }]);
+    // Removing the upload frees its room but leaves the share that is not the upload's alone.
+    const removed = await api(ferry.url, 'DELETE', `/api/requests/${request.id}/uploads/${share.id}`, {
+      token: request.ownerToken,
+    });
+    expect(removed.status).toBe(204);
+    expect((await api(ferry.url, 'GET', `/api/shares/${share.id}`)).status).toBe(200);
   });
 
   it('is forgotten by the sweeper a week after it ended', async () => {

@@ -1,7 +1,7 @@
 /** What each caller may read of a request. */
 import type { RequestInfo, RequestOwnerView, RequestUpload } from '../../shared/request-api.ts';
 import type { ShareStore } from '../shares/store.ts';
-import { requestState } from './access.ts';
+import { requestState, uploadShare } from './access.ts';
 import type { RequestRecord, RequestStore } from './store.ts';
 
 export function requestInfo(request: RequestRecord): RequestInfo {
@@ -23,7 +23,7 @@ export async function requestOwnerView(
 ): Promise<RequestOwnerView> {
   const uploads: RequestUpload[] = [];
   for (const upload of await stores.requests.listUploads(request.id)) {
-    const share = await stores.shares.getShare(upload.shareId);
+    const share = await uploadShare(stores.shares, upload);
     const gone = !share || share.purged || share.state === 'revoked' || share.expiresAt <= now;
     uploads.push({ ...upload, state: gone ? 'gone' : share.state === 'ready' ? 'ready' : 'uploading' });
   }
