@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   PEER_NOT_REACHABLE: 404,
   PAIR_CODE_INVALID: 404,
   ROOM_FULL: 409,
+  /** A pair room's mailbox holds too many sealed messages for a device that is not online. */
+  MAILBOX_FULL: 409,
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -1,20 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes, toBase64Url } from '../../../shared/encoding.ts';
-import { FerryError } from '../../../shared/errors.ts';
 import { type OfflineBinding, offlineKey, openOffline, sealOffline } from './offline-seal.ts';
 
 const id = (n: number) => toBase64Url(randomBytes(n));
 const binding: OfflineBinding = { room: `pair:${id(16)}`, from: id(16), to: id(16), transfer: id(16) };
 const offer = { secret: id(16), senderName: 'Office laptop' };
-
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(FerryError);
-  return (error as FerryError).code;
-}
 
 describe('sealed offline messages between paired devices', () => {
   const secret = randomBytes(32);
@@ -40,40 +30,54 @@ describe('sealed offline messages between paired devices', () => {
 
   it('refuses a box sealed under another pairing secret', async () => {
     const sealed = await sealOffline(await offlineKey(randomBytes(32)), 'offer', binding, offer);
-    expect(await codeOf(openOffline(await offlineKey(secret), 'offer', binding, sealed))).toBe('WRONG_KEY');
+    await expect(openOffline(await offlineKey(secret), 'offer', binding, sealed)).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
   });
 
   it('refuses a box moved to another room, turned back to its sender, or sent by a third device', async () => {
     const key = await offlineKey(secret);
     const sealed = await sealOffline(key, 'offer', binding, offer);
     const { room, from, to } = binding;
-    expect(await codeOf(openOffline(key, 'offer', { room: `pair:${id(16)}`, from, to }, sealed))).toBe('WRONG_KEY');
-    expect(await codeOf(openOffline(key, 'offer', { room, from: to, to: from }, sealed))).toBe('WRONG_KEY');
-    expect(await codeOf(openOffline(key, 'offer', { room, from: id(16), to }, sealed))).toBe('WRONG_KEY');
+    await expect(openOffline(key, 'offer', { room: `pair:${id(16)}`, from, to }, sealed)).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
+    await expect(openOffline(key, 'offer', { room, from: to, to: from }, sealed)).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
+    await expect(openOffline(key, 'offer', { room, from: id(16), to }, sealed)).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
   });
 
   it('refuses a box relabelled with another transfer id, or an answer passed off as an offer', async () => {
     const key = await offlineKey(secret);
     const sealed = await sealOffline(key, 'offer', binding, offer);
     const { room, from, to } = binding;
-    expect(await codeOf(openOffline(key, 'offer', { room, from, to }, { ...sealed, transfer: id(16) }))).toBe(
-      'WRONG_KEY',
-    );
+    await expect(openOffline(key, 'offer', { room, from, to }, { ...sealed, transfer: id(16) })).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
     const answer = await sealOffline(key, 'answer', binding, { accept: true });
-    expect(await codeOf(openOffline(key, 'offer', { room, from, to }, { ...answer, kind: 'offer' }))).toBe('WRONG_KEY');
-    expect(await codeOf(openOffline(key, 'offer', { room, from, to }, answer))).toBe('WRONG_KEY');
+    await expect(openOffline(key, 'offer', { room, from, to }, { ...answer, kind: 'offer' })).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
+    await expect(openOffline(key, 'offer', { room, from, to }, answer)).rejects.toMatchObject({ code: 'WRONG_KEY' });
   });
 
   it('refuses a changed byte, and anything that is not a sealed message at all', async () => {
     const key = await offlineKey(secret);
     const sealed = await sealOffline(key, 'offer', binding, offer);
     const flipped = `${sealed.box.slice(0, 20)}${sealed.box[20] === 'A' ? 'B' : 'A'}${sealed.box.slice(21)}`;
-    expect(await codeOf(openOffline(key, 'offer', binding, { ...sealed, box: flipped }))).toBe('WRONG_KEY');
-    expect(await codeOf(openOffline(key, 'offer', binding, { ...sealed, box: 'x'.repeat(5000) }))).toBe(
-      'INVALID_MESSAGE',
-    );
-    expect(await codeOf(openOffline(key, 'offer', binding, 'offer'))).toBe('INVALID_MESSAGE');
-    expect(await codeOf(openOffline(key, 'offer', binding, { ...sealed, extra: 1 }))).toBe('INVALID_MESSAGE');
+    await expect(openOffline(key, 'offer', binding, { ...sealed, box: flipped })).rejects.toMatchObject({
+      code: 'WRONG_KEY',
+    });
+    await expect(openOffline(key, 'offer', binding, { ...sealed, box: 'x'.repeat(5000) })).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
+    await expect(openOffline(key, 'offer', binding, 'offer')).rejects.toMatchObject({ code: 'INVALID_MESSAGE' });
+    await expect(openOffline(key, 'offer', binding, { ...sealed, extra: 1 })).rejects.toMatchObject({
+      code: 'INVALID_MESSAGE',
+    });
   });
 
   it('will not seal a payload that does not fit its kind, nor for a room that is not a pair room', async () => {
