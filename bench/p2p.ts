@@ -25,8 +25,9 @@
  *
  * Environment: BENCH_MB (MiB, default 1024), BENCH_RUNS (rounds, default 2), BENCH_SRC
  * (`head`, default: a snapshot of the committed app; `worktree`), CHROMIUM_PATH, and
- * BENCH_RTT_MS: the round-trip variant needs `tc qdisc … netem`; it probes for it in a
- * throwaway network namespace and stops with what failed when it is missing (see README).
+ * BENCH_RTT_MS: a round trip without netem (this kernel lacks it; the probe's answer is
+ * logged): every transfer goes relay-only through coturn behind a UDP relay that holds each
+ * datagram RTT/4 (bench/lib/delay-relay.ts). Emulated, lossy under load: see the README.
  * Prints a table and writes bench/out/p2p-<time>.json and bench/out/p2p-latest.json.
  */
 import { spawnSync } from 'node:child_process';
