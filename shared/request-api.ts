@@ -10,8 +10,14 @@ import { MAX_EXPIRY_SECONDS, MAX_FILES, MIN_EXPIRY_SECONDS, TAG_SIZE } from './l
 /** Request ids have the same shape as share ids: 16 base64url characters. */
 export const requestIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a request id');
 
-/** An uncompressed P-256 point (0x04 || x || y, 65 bytes) as unpadded base64url: 87 characters starting "BA"…"BP". */
-export const publicKeySchema = z.string().regex(/^B[A-P][A-Za-z0-9_-]{85}$/, 'not a P-256 public key');
+/**
+ * An uncompressed P-256 point (0x04 || x || y, 65 bytes) as unpadded base64url: 87 characters
+ * starting "BA"…"BP", the last with its 2 unused bits zero, so each key has one spelling
+ * (the upload secret binds the text).
+ */
+export const publicKeySchema = z
+  .string()
+  .regex(/^B[A-P][A-Za-z0-9_-]{84}[AEIMQUYcgkosw048]$/, 'not a P-256 public key');
 
 /** Bounds on what a requester may allow in total (ciphertext bytes, files). */
 export const MIN_REQUEST_BYTES = 1024;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from './encoding.ts';
 import { deriveShareKeys } from './keys.ts';
+import { publicKeySchema } from './request-api.ts';
 import {
   exportPublicKey,
   importPublicKey,
@@ -54,6 +55,20 @@ describe('request keys', () => {
     await expect(importPublicKey(offCurve)).rejects.toMatchObject({ code: 'INVALID_BODY' });
     await expect(importPublicKey('not-a-key')).rejects.toMatchObject({ code: 'INVALID_BODY' });
     await expect(senderUploadSecret(REQUEST_ID, good.slice(0, 43))).rejects.toMatchObject({ code: 'INVALID_BODY' });
+  });
+
+  it('takes each key in one spelling only, since the secret binds the text', async () => {
+    const requester = await newRequesterKeys();
+    const good = await exportPublicKey(requester.publicKey);
+    // The last character carries 4 bits and 2 unused ones: setting one of those spells the
+    // same point differently, and a sender binding that text would derive a secret the
+    // requester (binding its own spelling) never could.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    const other = `${good.slice(0, 86)}${alphabet[alphabet.indexOf(good.at(-1)!) + 1]}`;
+    expect(publicKeySchema.safeParse(other).success).toBe(false);
+    await expect(importPublicKey(other)).rejects.toMatchObject({ code: 'INVALID_BODY' });
+    await expect(senderUploadSecret(REQUEST_ID, other)).rejects.toMatchObject({ code: 'INVALID_BODY' });
+    expect(() => requestFragment(`#${other}`)).toThrow('its key is not readable');
   });
 });
 

@@ -37,6 +37,8 @@ export async function importPublicKey(text: string): Promise<CryptoKey> {
   try {
     const raw = fromBase64Url(text);
     if (raw.length !== 65 || raw[0] !== 4) throw new TypeError('not an uncompressed P-256 point');
+    // One spelling per key: the secret binds the text, so another spelling would not match.
+    if (toBase64Url(raw) !== text) throw new TypeError('not the canonical base64url of the point');
     // WebCrypto refuses a point that is not on the curve (SP 800-56A public key validation).
     return await crypto.subtle.importKey('raw', raw, CURVE, true, []);
   } catch (cause) {
