@@ -47,8 +47,12 @@ test('the records come directly from the sender’s open tab, identical, with no
   const file = await files.file('harbour-survey-p2p-4kq.bin', 12 * MiB + 777);
   const fromServer = ciphertextRequests(receiverContext);
   await shareDirectly(sender, receiver, file);
+  const started = Date.now();
   const download = await receiver.download(file.name);
   expect(await downloadHash(download)).toBe(file.sha256);
+  const seconds = (Date.now() - started) / 1000;
+  test.info().annotations.push({ type: 'pull', description: `${(file.size / MiB / seconds).toFixed(1)} MiB/s` });
+  console.log(`pulled ${file.size} bytes directly in ${seconds.toFixed(1)} s`);
   await expect(receiver.verified(file.name)).toBeVisible();
   await expect(receiver.file(file.name)).toContainText('Directly from the sender');
   expect(fromServer, 'ciphertext requests to the server').toEqual([]);

@@ -29,6 +29,8 @@ import { PullWindow } from './pull-window.ts';
 import { ShareChannel } from './share-channel.ts';
 import type { SignalingClient } from './signaling.svelte.ts';
 
+/** Recipients served at once; more get the server (each connection costs the sender's CPU). */
+export const MAX_RECIPIENTS = 8;
 /** Records sealed per request to the encrypt worker (1 MiB with 64 KiB records). */
 const BATCH_RECORDS = 16;
 
@@ -160,7 +162,9 @@ export class ShareHost {
     const existing = this.#channels.get(peerId);
     if (existing) return existing;
     const share = this.#share;
-    if (!share || !this.#readers.has(peerId) || !this.#live(share)) return null;
+    if (!share || !this.#readers.has(peerId) || this.#channels.size >= MAX_RECIPIENTS || !this.#live(share)) {
+      return null;
+    }
     const channel = new ShareChannel(this.#signaling, peerId, false, share.secret, {
       control: (message) => this.#onControl(channel, message),
       frame: () => channel.close(new FerryError('INVALID_MESSAGE', 'A recipient does not send records.')),
