@@ -240,6 +240,26 @@ test.describe('pairing by code', () => {
     await mitm.close();
   });
 
+  test('a person who confirmed can give up while the other never answers; neither device keeps the pairing', async ({
+    sender,
+    receiver,
+  }) => {
+    const from = new PairingPage(sender.page);
+    const to = new PairingPage(receiver.page);
+    await from.open();
+    await to.open();
+    await to.enterCode(await from.makeCode());
+    await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    await expect(to.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    // The creator confirms and sends its secret; the other person never presses anything.
+    await from.confirmPairing();
+    await from.pairing.getByRole('button', { name: 'Cancel', exact: true }).click();
+    await expect(from.pairing.getByRole('button', { name: 'Pair a device' })).toBeVisible();
+    await expect(to.verificationCode()).toHaveCount(0);
+    await expect(from.section.getByText('Paired', { exact: true })).toHaveCount(0);
+    await expect(to.section.getByText('Paired', { exact: true })).toHaveCount(0);
+  });
+
   test('the pairing link pairs; a pairing the server no longer knows is forgotten with a notice', async ({
     ferry,
     sender,
