@@ -34,10 +34,20 @@ export const CLOSE_CODES = {
  * What `relay` may carry. `signal`: SDP offers/answers and ICE candidates (WebRTC);
  * `pair-auth`: the clients' own proof over their DTLS fingerprints, keyed from the pairing
  * code (the server never learns the key); `share-signal`: SDP and ICE between a share's
- * sender and a recipient in `share:<id>` (kept apart from nearby devices' `signal`); the
+ * sender and a recipient in `share:<id>` (kept apart from nearby devices' `signal`);
+ * `offline`: a paired device's sealed offer, answer or completion of a transfer sent through
+ * the relay share because no data channel opened (client/lib/p2p/offline-seal.ts); the
  * rest: the app's offer/answer of files.
  */
-export const RELAY_KINDS = ['signal', 'pair-auth', 'offer-files', 'answer-files', 'cancel', 'share-signal'] as const;
+export const RELAY_KINDS = [
+  'signal',
+  'pair-auth',
+  'offer-files',
+  'answer-files',
+  'cancel',
+  'share-signal',
+  'offline',
+] as const;
 export type RelayKind = (typeof RELAY_KINDS)[number];
 
 export const peerIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a peer id');
@@ -86,6 +96,18 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('leave'), room: roomIdSchema }),
   /** Sends `data` to a peer that shares a room with this one. */
   z.strictObject({ type: z.literal('relay'), to: peerIdSchema, kind: z.enum(RELAY_KINDS), data: opaqueSchema }),
+  /**
+   * Leaves a sealed box in pair room `room` (this peer must be in it) for the device `to`,
+   * handed to it at once if it is there, otherwise when it rejoins; kept until `expiresAt`
+   * (ms since the epoch, at most a day). Answered with `mailbox-stored`.
+   */
+  z.strictObject({
+    type: z.literal('mailbox-put'),
+    room: roomIdSchema,
+    to: deviceIdSchema,
+    data: opaqueSchema,
+    expiresAt: z.number().int().positive(),
+  }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
@@ -153,6 +175,14 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     peers: z.array(roomPeerSchema),
   }),
   z.object({ type: z.literal('relay'), from: peerIdSchema, kind: z.enum(RELAY_KINDS), data: opaqueSchema }),
+  /** Boxes the other device of pair room `room` left for this one (`mailbox-put`), oldest first. */
+  z.object({
+    type: z.literal('mailbox'),
+    room: roomIdSchema,
+    items: z.array(z.object({ from: deviceIdSchema, data: opaqueSchema })),
+  }),
+  /** The box of the last `mailbox-put` was kept (`delivered`: the device was there and got it at once). */
+  z.object({ type: z.literal('mailbox-stored'), room: roomIdSchema, delivered: z.boolean() }),
   /** `of`: the type of the message refused, when it was readable. */
   z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), of: z.string().optional() }),
 ]);

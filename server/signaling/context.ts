@@ -2,6 +2,7 @@
 import type { ClientMessage, ClientMessageType } from '../../shared/signaling.ts';
 import type { ShareStore } from '../shares/store.ts';
 import type { SignalingBus } from './bus.ts';
+import type { PairMailbox } from './mailbox.ts';
 import type { PairingCodes, PairRoomStore } from './pairing.ts';
 import type { Peer } from './peer.ts';
 import type { KeyedBuckets, TokenBucket } from './token-bucket.ts';
@@ -26,6 +27,8 @@ export interface SignalingContext {
   shares: ShareStore;
   pairing: PairingCodes;
   pairRooms: PairRoomStore;
+  /** Sealed boxes a paired device left for the other while it was away. */
+  mailbox: PairMailbox;
   /** Keyed by the peer's network (IPv4 address or IPv6 /64). */
   limits: {
     pairCreate: KeyedBuckets;

@@ -25,6 +25,7 @@ import {
 } from './context.ts';
 import { dispatch } from './dispatch.ts';
 import { iceConfig } from './ice.ts';
+import { MemoryPairMailbox, type PairMailbox } from './mailbox.ts';
 import { MemoryPairRoomStore, PairingCodes, type PairRoomStore } from './pairing.ts';
 import { Peer } from './peer.ts';
 import { announceLeft, enterRoom } from './room-events.ts';
@@ -47,6 +48,7 @@ export interface SignalingDeps {
   shares: ShareStore;
   bus?: SignalingBus;
   pairRooms?: PairRoomStore;
+  mailbox?: PairMailbox;
 }
 
 /** Attaches /signal to `server`. */
@@ -55,6 +57,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   const limits = config.signaling;
   const bus = deps.bus ?? new MemorySignalingBus();
   const pairRooms = deps.pairRooms ?? new MemoryPairRoomStore();
+  const mailbox = deps.mailbox ?? new MemoryPairMailbox();
   const pairing = new PairingCodes();
   const pairLimits = {
     pairCreate: new KeyedBuckets(PAIR_CREATES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
@@ -97,7 +100,16 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     );
     sockets.set(ws, peer);
     perNetwork.set(network, (perNetwork.get(network) ?? 0) + 1);
-    const ctx: SignalingContext = { peer, bus, shares, pairing, pairRooms, limits: pairLimits, now: config.now };
+    const ctx: SignalingContext = {
+      peer,
+      bus,
+      shares,
+      pairing,
+      pairRooms,
+      mailbox,
+      limits: pairLimits,
+      now: config.now,
+    };
     // Handling is serialised per connection; `queue` is the tail of that chain.
     let queue = greet(peer).catch((error) => fatal(ws, error));
 
@@ -163,6 +175,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       peer.alive = false;
       ws.ping();
     }
+    mailbox.sweep(config.now()).catch((error) => config.log(`signaling: mailbox sweep: ${String(error)}`));
   }, limits.heartbeatMs);
   heartbeat.unref();
 

@@ -3,6 +3,7 @@ import type { ClientMessageType } from '../../../shared/signaling.ts';
 import type { MessageHandler } from '../context.ts';
 import { hello } from './hello.ts';
 import { leave } from './leave.ts';
+import { mailboxPut } from './mailbox-put.ts';
 import { pairCreate } from './pair-create.ts';
 import { pairJoin } from './pair-join.ts';
 import { pairRejoin } from './pair-rejoin.ts';
@@ -19,4 +20,5 @@ export const HANDLERS: { [T in ClientMessageType]: MessageHandler<T> } = {
   'share-join': shareJoin,
   leave,
   relay,
+  'mailbox-put': mailboxPut,
 };
