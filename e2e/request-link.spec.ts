@@ -51,6 +51,16 @@ async function openAsGuest(context: BrowserContext, link: string): Promise<SendP
   return guest;
 }
 
+/** The form shows once the page has read the request: wait for the Dashboard's input before picking files. */
+async function formReady(guest: SendPage): Promise<void> {
+  await expect(guest.dropzone.locator('input.uppy-Dashboard-input').first()).toBeAttached();
+}
+
+async function reloadAsGuest(guest: SendPage): Promise<void> {
+  await guest.page.reload({ waitUntil: 'domcontentloaded' });
+  await formReady(guest);
+}
+
 test('a third person sends two files through a request link and the requester gets them intact', async ({
   browser,
   baseURL,
@@ -125,18 +135,19 @@ test('files over the request’s limits are refused with a clear message, before
   const third = await thirdContext(browser, baseURL);
   try {
     const guest = await openAsGuest(third, link);
+    await formReady(guest);
     await guest.addFiles(big.path);
     await guest.send();
     await expect(guest.alert.filter({ hasText: 'These files are too large for this request' })).toBeVisible();
     await expect(guest.progress).toHaveCount(0);
 
-    await guest.page.reload({ waitUntil: 'domcontentloaded' });
+    await reloadAsGuest(guest);
     await guest.addFiles([small.path, other.path]);
     await guest.send();
     await expect(guest.alert.filter({ hasText: 'This request takes 1 more file; you chose 2.' })).toBeVisible();
 
     // The page still shows room for one file when someone else takes it: the server refuses.
-    await guest.page.reload({ waitUntil: 'domcontentloaded' });
+    await reloadAsGuest(guest);
     await expect(guest.page.getByText('This request takes 1 file and')).toBeVisible();
     expect(await uploadDirectly(ferry.url, requestIdOf(link), 1000)).toBe(201);
     await guest.addFiles(small.path);
