@@ -251,18 +251,24 @@ export class ShareHost {
     const fileId = this.#open(index, held);
     const encryptor = this.#encryptor;
     if (!encryptor) return;
-    while (!window.done) {
-      await window.whenRoom();
-      if (window.stopped || !channel.open) return;
-      const share = this.#share;
-      if (!share || !this.#live(share)) throw new FerryError('SHARE_EXPIRED', 'The link has ended.');
-      if (coverage.refused) throw coverage.refused;
-      const first = window.next;
-      const count = Math.min(BATCH_RECORDS, window.room);
+    const last = recordCount(cipher);
+    /** Records [first, first + count) sealed in one worker request. */
+    const seal = (first: number) => {
+      const count = Math.min(BATCH_RECORDS, last - first);
       const start = cipherRange(cipher, first)[0];
       const end = cipherRange(cipher, first + count - 1)[1];
-      const sealed = new Uint8Array(await (await encryptor.range(fileId, start, end)).arrayBuffer());
+      const bytes = encryptor.range(fileId, start, end).then(async (blob) => new Uint8Array(await blob.arrayBuffer()));
+      bytes.catch(() => {}); // awaited below unless the pull stops first
+      return { first, count, start, end, bytes };
+    };
+    // The next batch is sealed while this one is sent: at most two batches (2 MiB) are held.
+    let batch = seal(window.next);
+    for (;;) {
+      const sealed = await batch.bytes;
+      const { first, count, start, end } = batch;
+      if (first + count < last) batch = seal(first + count);
       for (let i = 0; i < count; i++) {
+        await window.whenRoom();
         if (window.stopped || !channel.open) return;
         const [a, b] = cipherRange(cipher, first + i);
         // Counted before it is queued: an ack for it may come back before sendFrame returns.
@@ -270,6 +276,10 @@ export class ShareHost {
         await channel.sendFrame(encodeRecordFrame(index, first + i, sealed.subarray(a - start, b - start)));
       }
       coverage.sent(end);
+      if (window.done) return;
+      const share = this.#share;
+      if (!share || !this.#live(share)) throw new FerryError('SHARE_EXPIRED', 'The link has ended.');
+      if (coverage.refused) throw coverage.refused;
     }
   }
 
