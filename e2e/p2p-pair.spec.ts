@@ -43,6 +43,19 @@ async function pair(from: PairingPage, to: PairingPage, how: 'code' | 'link' = '
   await expect(to.pairing.getByRole('status')).toContainText('Paired with');
 }
 
+/** `from` makes a code and `to` enters it; returns once both screens show a verification code. */
+async function startPairing(from: PairingPage, to: PairingPage): Promise<void> {
+  await to.enterCode(await from.makeCode());
+  await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+  await expect(to.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+}
+
+/** Neither device shows a paired tile. */
+async function expectNeitherPaired(from: PairingPage, to: PairingPage): Promise<void> {
+  await expect(from.section.getByText('Paired', { exact: true })).toHaveCount(0);
+  await expect(to.section.getByText('Paired', { exact: true })).toHaveCount(0);
+}
+
 test.describe('pairing by code', () => {
   test.describe.configure({ timeout: 240_000 });
 
@@ -209,10 +222,8 @@ test.describe('pairing by code', () => {
     await from.open();
     await to.open();
 
-    await to.enterCode(await from.makeCode());
     // Each device completed the code-keyed MAC with the man in the middle and shows a code…
-    await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
-    await expect(to.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    await startPairing(from, to);
     // …but not the same one: it had to fix its part of each before it could know the other part.
     expect(await to.verificationCode().textContent()).not.toBe(await from.verificationCode().textContent());
     // A careless person confirms anyway: its device's MAC check passes (the man in the middle
@@ -235,8 +246,7 @@ test.describe('pairing by code', () => {
     await from.open();
     await to.open();
     await expect(from.pairing.getByRole('button', { name: 'Pair a device' })).toBeVisible();
-    await expect(from.section.getByText('Paired', { exact: true })).toHaveCount(0);
-    await expect(to.section.getByText('Paired', { exact: true })).toHaveCount(0);
+    await expectNeitherPaired(from, to);
     await mitm.close();
   });
 
@@ -248,16 +258,13 @@ test.describe('pairing by code', () => {
     const to = new PairingPage(receiver.page);
     await from.open();
     await to.open();
-    await to.enterCode(await from.makeCode());
-    await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
-    await expect(to.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+    await startPairing(from, to);
     // The creator confirms and sends its secret; the other person never presses anything.
     await from.confirmPairing();
     await from.pairing.getByRole('button', { name: 'Cancel', exact: true }).click();
     await expect(from.pairing.getByRole('button', { name: 'Pair a device' })).toBeVisible();
     await expect(to.verificationCode()).toHaveCount(0);
-    await expect(from.section.getByText('Paired', { exact: true })).toHaveCount(0);
-    await expect(to.section.getByText('Paired', { exact: true })).toHaveCount(0);
+    await expectNeitherPaired(from, to);
   });
 
   test('the pairing link pairs; a pairing the server no longer knows is forgotten with a notice', async ({
