@@ -33,7 +33,11 @@ async function shareDirectly(
   await sender.open();
   const link = await sender.sendFiles(file.path, options);
   await expect(sender.page.getByText(SENDER_SERVES)).toBeVisible();
-  await receiver.openShare(link);
+  if (options.password) {
+    await receiver.open(link);
+    await receiver.unlock(options.password);
+    await expect(receiver.files).toBeVisible({ timeout: 30_000 });
+  } else await receiver.openShare(link);
   await expect(receiver.page.getByText(DIRECT)).toBeVisible({ timeout: 30_000 });
   return link;
 }
@@ -82,7 +86,7 @@ test('when the sender’s tab closes mid-file, the recipient finishes from the s
   expect(start % (64 * 1024 + 16), 'a record boundary').toBe(0);
 });
 
-test('a pull counts against the download limit exactly like a server download', async ({
+test('a password link with a download limit of 1 is pulled directly and counts like a server download', async ({
   sender,
   receiver,
   receiverContext,
@@ -91,7 +95,7 @@ test('a pull counts against the download limit exactly like a server download', 
   const file = await files.file('tide-table-p2p-limit-3hc.bin', 3 * MiB + 5);
   const fromServer = ciphertextRequests(receiverContext);
 
-  const link = await shareDirectly(sender, receiver, file, { downloadLimit: 1 });
+  const link = await shareDirectly(sender, receiver, file, { downloadLimit: 1, password: 'gull-harbour-42' });
   expect(await downloadHash(await receiver.download(file.name))).toBe(file.sha256);
   await expect(receiver.file(file.name)).toContainText('Directly from the sender');
   expect(fromServer, 'ciphertext requests to the server').toEqual([]);
