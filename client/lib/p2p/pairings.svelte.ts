@@ -196,12 +196,16 @@ export class Pairings {
     return (room && this.#remembered.find((p) => p.room === room)) || null;
   }
 
-  /** How a connection with `peerId` authenticates. */
+  /**
+   * How a connection with `peerId` authenticates. The pairing running with it comes first:
+   * a device paired before and paired again is in both rooms, and its old secret must not
+   * stand in for the new pairing's checks (nor leave that pairing waiting for ever).
+   */
   authFor(peerId: string): AuthPlan {
-    const room = this.#signaling.pairRoomOf(peerId);
-    if (room && this.#pending?.room === room) {
+    if (this.#pending?.peer.id === peerId) {
       return { secret: this.#pending.codeSecret, compare: true, pairing: this.#pending };
     }
+    const room = this.#signaling.pairRoomOf(peerId);
     const stored = room ? this.#remembered.find((p) => p.room === room) : undefined;
     if (stored) return { secret: Promise.resolve(fromBase64Url(stored.secret)), compare: false, pairing: null };
     return { secret: null, compare: true, pairing: null };
