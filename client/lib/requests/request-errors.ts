@@ -28,3 +28,18 @@ const PAGES: Partial<Record<FerryError['code'], RequestErrorPage>> = {
 export function requestErrorPage(error: FerryError): RequestErrorPage {
   return PAGES[error.code] ?? { title: 'Ferry could not open this request', message: error.message };
 }
+
+/**
+ * The sentence a sender into a request reads when a send failed: the request's end reads
+ * like its page; a revoked upload was the requester's Delete (the share's own sentence
+ * speaks of "the sender", the very person reading it); anything else keeps its sentence.
+ */
+export function sendFailureText(error: FerryError): string {
+  if (error.code === 'REQUEST_EXPIRED' || error.code === 'REQUEST_CLOSED' || error.code === 'REQUEST_NOT_FOUND') {
+    return requestErrorPage(error).title;
+  }
+  if (error.code === 'SHARE_REVOKED') {
+    return 'The person who asked for these files removed this upload before it finished.';
+  }
+  return error.message;
+}
