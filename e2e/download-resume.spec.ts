@@ -19,6 +19,8 @@ test('a dropped download resumes with Range', async ({ sender, receiver, receive
 
   await sender.open();
   const link = await sender.sendFiles(file.path, { downloadLimit: 2 });
+  // An open sender's tab would serve the file directly: the server's Range resume is the one tested.
+  await sender.page.close();
 
   await receiver.openShare(link);
   // Slow enough to stop it in the middle; the receive worker's fetch is throttled too.

@@ -13,6 +13,8 @@ test('a file changed on the server fails verification and is not saved', async (
   const tampered = await files.file('tampered-payroll.bin', 3 * MiB + 5);
   await sender.open();
   const link = await sender.sendFiles([intact.path, tampered.path]);
+  // An open sender's tab would serve the files directly, intact: the server's copy is the one tested.
+  await sender.page.close();
 
   await flipStoredByte(ferry.dataDir, encryptedSize(tampered.size));
 
