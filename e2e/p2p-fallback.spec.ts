@@ -6,7 +6,8 @@
  * from the first record the recipient had not acknowledged; the recipient, which looked for
  * that share meanwhile, reads it as it grows into the same verifying writer. Both screens
  * say the transfer switched to the relay, the bytes are identical, and the server stored
- * only the records that were still missing.
+ * only the records that were still missing. Once the recipient has read it, the sender
+ * revokes the relay share instead of leaving it to expire.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -24,6 +25,8 @@ const SEALED_RECORD = RECORD + 16;
 
 test.describe('nearby transfer fallback to the relay', () => {
   test.describe.configure({ timeout: 240_000 });
+  // No sweep during the test: the revoked relay share's upload stays on disk to be measured.
+  test.use({ ferryEnv: { FERRY_SWEEP_INTERVAL_MS: String(60 * 60_000) } });
 
   test('the peer does not come back, so the rest goes through the server', async ({
     ferry,
@@ -78,6 +81,13 @@ test.describe('nearby transfer fallback to the relay', () => {
     expect(base / SEALED_RECORD).toBeLessThanOrEqual(delivered);
     expect(info.size).toBe(whole - base);
     expect((await stat(join(dir, info.id))).size).toBe(whole - base);
+    // The recipient read the relay share from the upload's start, so its ticket completed and
+    // the server counted the download; the sender, watching that count, revoked the share.
+    const relayShare = `/api/shares/${info.metadata.share}`;
+    await expect.poll(async () => (await sender.page.request.get(relayShare)).status(), { timeout: 30_000 }).toBe(410);
+    expect(await (await sender.page.request.get(relayShare)).json()).toMatchObject({
+      error: { code: 'SHARE_REVOKED' },
+    });
     console.log(
       `records ${records}: ${delivered} over the channel, relay stored ${(whole - base) / SEALED_RECORD} from record ${base / SEALED_RECORD}`,
     );

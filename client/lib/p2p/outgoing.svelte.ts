@@ -31,7 +31,13 @@ import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { manifestOf, nonceOf, planShare } from '../transfer/send/share-plan.ts';
 import { deleteProgress, putProgress } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
-import { createRelayShare, type RelayShare, uploadRest, withdrawRelayShare } from './relay-upload.ts';
+import {
+  collectRelayShare,
+  createRelayShare,
+  type RelayShare,
+  uploadRest,
+  withdrawRelayShare,
+} from './relay-upload.ts';
 
 /** Records sent but not yet verified by the recipient, at most. */
 export const SEND_WINDOW_BYTES = 16 * 1024 * 1024;
@@ -403,6 +409,11 @@ export class OutgoingTransfer {
       this.#stopUpload = null;
       this.#check();
     }
+    // Once the recipient has read it (or its ticket lapsed, which counts too), the share is
+    // revoked rather than left to expire; meanwhile a cancel still withdraws it.
+    void collectRelayShare(share, () => this.#relayShare !== share).then((revoked) => {
+      if (revoked && this.#relayShare === share) this.#relayShare = null;
+    });
   }
 
   #onAck(file: number, verifiedRecords: number): void {

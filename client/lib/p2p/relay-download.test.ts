@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FerryError } from '../../../shared/errors.ts';
 import { cipherRange, encryptedSize, type RecordLayout } from '../../../shared/records.ts';
-import { type RelayFileRead, readFromRelay } from './relay-download.ts';
+import { type RelayFileRead, readFromRelay, relayStart, type StoredStatus } from './relay-download.ts';
 
 const layout: RecordLayout = { size: 10 * 1024 - 100, recordSize: 1024 };
 /** Stand-in ciphertext: byte i is i mod 251, so any misplaced byte shows. */
@@ -12,20 +13,20 @@ function answer(status: number, body: Uint8Array<ArrayBuffer> | string, contentR
   return new Response(body, { status, headers });
 }
 
-/** File 0 of a relay share, read from record `from`; `overrides` replace the callbacks. */
-const read = (from: number, overrides: Partial<RelayFileRead>) =>
-  readFromRelay({
-    shareId: 'A'.repeat(16),
-    readerToken: 'r',
-    ticket: 't',
-    index: 0,
-    layout,
-    name: 'a.bin',
-    from,
-    onRecord: async () => {},
-    stopped: () => false,
-    ...overrides,
-  });
+/** File 0 of a relay share, from record `from`; `overrides` replace the callbacks. */
+const fileOf = (from: number, overrides: Partial<RelayFileRead> = {}): RelayFileRead => ({
+  shareId: 'A'.repeat(16),
+  readerToken: 'r',
+  ticket: 't',
+  index: 0,
+  layout,
+  name: 'a.bin',
+  from,
+  onRecord: async () => {},
+  stopped: () => false,
+  ...overrides,
+});
+const read = (from: number, overrides: Partial<RelayFileRead>) => readFromRelay(fileOf(from, overrides));
 
 const notReady = () =>
   answer(425, JSON.stringify({ error: { code: 'FILE_NOT_READY', message: 'File 0 is still being uploaded.' } }));
@@ -43,8 +44,11 @@ describe('readFromRelay', () => {
     let call = 0;
     vi.stubGlobal('fetch', async (_url: string, init: RequestInit) => {
       const range = new Headers(init.headers).get('Range') ?? '';
-      ranges.push(range);
       const start = Number(/^bytes=(\d+)-$/.exec(range)?.[1]);
+      // The upload starts at the first missing record (relayStart asks with HEAD).
+      if (init.method === 'HEAD')
+        return new Response(null, { status: start < cipherRange(layout, from)[0] ? 416 : 206 });
+      ranges.push(range);
       const end = stored[Math.min(call++, stored.length - 1)]!;
       if (call === 3) throw new TypeError('network error'); // a dropped connection, asked again
       if (start >= end) return notReady();
@@ -81,5 +85,48 @@ describe('readFromRelay', () => {
       answer(416, JSON.stringify({ error: { code: 'RANGE_NOT_STORED', message: 'stored from byte 2080 on' } })),
     );
     await expect(read(1, {})).rejects.toMatchObject({ code: 'RANGE_NOT_STORED' });
+  });
+});
+
+describe('relayStart', () => {
+  /** A server whose upload starts at record `base`; the first `late` probes find nothing stored yet. */
+  const serverFrom = (base: number, late = 0) => {
+    const asked: number[] = [];
+    const probe = async (_read: RelayFileRead, start: number): Promise<StoredStatus> => {
+      asked.push(start);
+      if (asked.length === 1 && late > 0) throw new FerryError('NETWORK_ERROR', 'offline');
+      if (asked.length <= late) return 'not-yet';
+      return start < cipherRange(layout, base)[0] ? 'below' : 'stored';
+    };
+    return { asked, probe };
+  };
+
+  it('finds the record the relay upload starts at, before the first one this side lacks', async () => {
+    const { probe } = serverFrom(5);
+    expect(await relayStart(fileOf(9), probe)).toBe(5);
+    expect(await relayStart(fileOf(9), serverFrom(0).probe)).toBe(0);
+    expect(await relayStart(fileOf(9), serverFrom(9).probe)).toBe(9);
+    expect(await relayStart(fileOf(0), serverFrom(0).probe)).toBe(0);
+  });
+
+  it('first waits until the record it lacks is stored, then asks only a few times', async () => {
+    vi.useFakeTimers();
+    try {
+      const { asked, probe } = serverFrom(2, 3);
+      const start = relayStart(fileOf(9), probe);
+      await vi.runAllTimersAsync();
+      expect(await start).toBe(2);
+      expect(asked.slice(0, 4)).toEqual(Array(4).fill(cipherRange(layout, 9)[0]));
+      expect(asked.length).toBeLessThanOrEqual(4 + Math.ceil(Math.log2(10)));
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
+  it('reads from the first record it lacks when the server answers anything else', async () => {
+    const other = async (): Promise<StoredStatus> => 'other';
+    expect(await relayStart(fileOf(7), other)).toBe(7);
+    const below = async (): Promise<StoredStatus> => 'below';
+    expect(await relayStart(fileOf(7), below)).toBe(7);
   });
 });

@@ -5,14 +5,21 @@
  * while nothing new is stored), and hand each whole record on. The records are opened and
  * verified by the same OPFS writer as the peer's were, so nothing here is trusted.
  */
+import { TICKET_HEADER } from '../../../shared/api.ts';
 import { FerryError } from '../../../shared/errors.ts';
-import { cipherRange, type RecordLayout } from '../../../shared/records.ts';
-import { fetchCiphertext, getShareInfo, requestTicket } from '../api/share-client.ts';
+import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../../../shared/records.ts';
+import { bearer, fetchCiphertext, getShareInfo, request, requestTicket } from '../api/share-client.ts';
 import { RecordChunker } from '../transfer/receive/record-chunker.ts';
 import { RELAY_POLL_MS } from './relay.ts';
 
 /** Give up on a file when no new record arrived for this long (the sender stopped). */
 export const RELAY_STALL_MS = 10 * 60_000;
+/**
+ * How far before the first record it lacks the recipient looks for the relay upload's
+ * start: the sender uploads from the last acknowledgement it got, and never has more than
+ * its window of records unacknowledged (outgoing.svelte.ts SEND_WINDOW_BYTES, 16 MiB).
+ */
+export const RELAY_REWIND_BYTES = 16 * 1024 * 1024;
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -58,9 +65,67 @@ export async function relayTicket(shareId: string, readerToken: string, files: n
   return (await requestTicket(shareId, readerToken, files)).ticket;
 }
 
-/** Reads records [from, last] of one file from the relay share. */
+/**
+ * Where the relay upload of a file starts, at or before `read.from`: the first record the
+ * server stores there. The sender uploads from the last record it knew acknowledged, which
+ * may lie before the first this side lacks; reading from that start makes the ticket's
+ * coverage whole, so the server counts the download at once and the sender deletes the
+ * share (relay-upload.ts collectRelayShare). Waits until the record at `from` is stored,
+ * then bisects down to RELAY_REWIND_BYTES earlier with HEAD requests (they move no bytes
+ * and add no coverage): the server answers RANGE_NOT_STORED below the upload's start.
+ */
+export async function relayStart(
+  read: RelayFileRead,
+  probe: (read: RelayFileRead, start: number) => Promise<StoredStatus> = headStatus,
+): Promise<number> {
+  const at = (record: number) => cipherRange(read.layout, record)[0];
+  const lowest = recordAtCipherOffset(read.layout, Math.max(0, at(read.from) - RELAY_REWIND_BYTES));
+  if (read.from === 0) return 0;
+  const since = Date.now();
+  for (;;) {
+    const status = await probe(read, at(read.from)).catch((error: unknown) => {
+      if (codeOf(error) === 'NETWORK_ERROR') return 'not-yet' as const;
+      throw error;
+    });
+    if (status === 'stored') break;
+    // Anything else is for the reads to report (a revoked share, a lapsed ticket).
+    if (status === 'other' || status === 'below' || read.stopped()) return read.from;
+    if (Date.now() - since > RELAY_STALL_MS) {
+      throw new FerryError('NETWORK_ERROR', `${read.name}: the sender has stopped uploading.`);
+    }
+    await sleep(RELAY_POLL_MS);
+  }
+  // Invariant: record `high` is stored; every record below `low` is not (or is out of reach).
+  let low = lowest;
+  let high = read.from;
+  while (low < high) {
+    const middle = Math.floor((low + high) / 2);
+    const status = await probe(read, at(middle)).catch(() => 'other' as const);
+    if (status === 'stored') high = middle;
+    else if (status === 'below') low = middle + 1;
+    else return read.from;
+  }
+  return high;
+}
+
+/** Whether the server stores the byte at `start` of a file (`below`: the upload starts after it). */
+export type StoredStatus = 'stored' | 'below' | 'not-yet' | 'other';
+
+async function headStatus(read: RelayFileRead, start: number): Promise<StoredStatus> {
+  const headers = bearer(read.readerToken, { [TICKET_HEADER]: read.ticket, Range: `bytes=${start}-` });
+  const response = await request(`/api/shares/${read.shareId}/files/${read.index}`, { method: 'HEAD', headers });
+  if (response.ok) return 'stored';
+  if (response.status === 416) return 'below';
+  if (response.status === 425) return 'not-yet';
+  return 'other';
+}
+
+/**
+ * Reads records [from, last] of one file from the relay share; the records between the
+ * upload's start and `from` (relayStart) are read so the ticket completes, and dropped.
+ */
 export async function readFromRelay(read: RelayFileRead): Promise<void> {
-  const chunker = new RecordChunker(read.layout, read.from, read.name);
+  const chunker = new RecordChunker(read.layout, await relayStart(read), read.name);
   const auth = { readerToken: read.readerToken, ticket: read.ticket };
   let progressAt = Date.now();
   while (!chunker.done && !read.stopped()) {
@@ -76,7 +141,9 @@ export async function readFromRelay(read: RelayFileRead): Promise<void> {
       for (;;) {
         const { value, done } = await reader.read();
         if (done) break;
-        for (const record of chunker.push(value)) await read.onRecord(record.index, record.sealed);
+        for (const record of chunker.push(value)) {
+          if (record.index >= read.from) await read.onRecord(record.index, record.sealed);
+        }
         if (read.stopped()) {
           await reader.cancel();
           return;

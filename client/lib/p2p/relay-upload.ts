@@ -7,7 +7,7 @@
  */
 import { type FileSource, Upload } from 'tus-js-client';
 import type { CreateShareResponse } from '../../../shared/api.ts';
-import { FerryError } from '../../../shared/errors.ts';
+import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys, tokenHash } from '../../../shared/keys.ts';
 import { TAG_SIZE } from '../../../shared/limits.ts';
 import {
@@ -19,7 +19,7 @@ import {
   recordAtCipherOffset,
   recordCount,
 } from '../../../shared/records.ts';
-import { createShare, revokeShare } from '../api/share-client.ts';
+import { createShare, getOwnerView, revokeShare } from '../api/share-client.ts';
 import { RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
 
 /** Records per PATCH: about 1 MiB with 64 KiB records; every chunk starts on a record. */
@@ -27,6 +27,10 @@ const CHUNK_RECORDS = 16;
 /** tus-js-client retries a failed request after these pauses, then gives up. */
 const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10_000];
 const TUS_PATH = '/files/';
+/** How often the sender asks the server whether the recipient has read the relay share. */
+export const RELAY_COLLECT_POLL_MS = 5000;
+/** Failures worth asking again after; any other answer means the server no longer keeps the share. */
+const PASSING: ReadonlySet<ErrorCode> = new Set(['NETWORK_ERROR', 'INTERNAL', 'STORAGE_FAILED', 'RATE_LIMITED']);
 
 export type RelayShare = Pick<CreateShareResponse, 'id' | 'uploadToken' | 'ownerToken'>;
 
@@ -61,6 +65,33 @@ export async function createRelayShare(
  */
 export async function withdrawRelayShare(share: RelayShare): Promise<void> {
   await revokeShare(share.id, share.ownerToken).catch(() => undefined);
+}
+
+/**
+ * Waits until the recipient has read the relay share (the server counts a download once a
+ * ticket's files were all sent, each from its base on), then revokes it, so its bytes go at
+ * the next sweep instead of lingering until RELAY_EXPIRY_SECONDS. Answers true when
+ * revoked; false when `stopped()` (the caller withdraws the share itself) or the server no
+ * longer has it. Network errors are waited out; `downloads` reads the count (owner token).
+ */
+export async function collectRelayShare(
+  share: RelayShare,
+  stopped: () => boolean,
+  downloads = async () => (await getOwnerView(share.id, share.ownerToken)).downloads,
+  pollMs = RELAY_COLLECT_POLL_MS,
+): Promise<boolean> {
+  while (!stopped()) {
+    try {
+      if ((await downloads()) >= 1) {
+        await revokeShare(share.id, share.ownerToken);
+        return true;
+      }
+    } catch (error) {
+      if (!(error instanceof FerryError) || !PASSING.has(error.code)) return false;
+    }
+    await new Promise((resolve) => setTimeout(resolve, pollMs));
+  }
+  return false;
 }
 
 /**
