@@ -139,6 +139,8 @@ test('history view: received files, verified and failed, and an open QR code', a
   const bad = await files.file('a11y-history/received-ledger.bin', 200_000);
   await sender.open();
   const link = await sender.sendFiles([good.path, bad.path]);
+  // An open sender's tab would serve the files directly, intact: the server's copy is the one tested.
+  await sender.page.close();
   await flipStoredByte(ferry.dataDir, encryptedSize(bad.size));
   await receiver.openShare(link);
   await receiver.download(good.name);
