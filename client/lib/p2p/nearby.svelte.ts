@@ -25,6 +25,8 @@ import { type NearbyPeer, SignalingClient } from './signaling.svelte.ts';
 /** First pause before connecting again (the other side notices the drop meanwhile), then doubling. */
 const RECONNECT_FIRST_DELAY_MS = 250;
 const RECONNECT_MAX_DELAY_MS = 4000;
+/** How long a new send waits for the connection to open before it says no direct route was found. */
+export const CONNECT_TIMEOUT_MS = 15_000;
 
 export interface ReceivedText {
   id: number;
@@ -122,9 +124,15 @@ export class Nearby {
       transfer.fail(new FerryError('NETWORK_ERROR', 'Not connected to the server.'));
       return;
     }
-    connection.opened.then(
+    const late = `No direct connection to ${peer.name} opened within ${CONNECT_TIMEOUT_MS / 1000} s.`;
+    beforeDeadline(connection.opened, Date.now() + CONNECT_TIMEOUT_MS, late).then(
       () => void transfer.run(connection.link, connection.confirmed),
-      (error: FerryError) => transfer.fail(error),
+      (error: unknown) => {
+        transfer.fail(asFerryError(error));
+        if (this.#connections[peerId] === connection && !connection.link.connected) {
+          this.#drop(peerId, asFerryError(error));
+        }
+      },
     );
   }
 
@@ -356,13 +364,14 @@ export class Nearby {
 }
 
 /** `promise`, or a NETWORK_ERROR once `deadline` (ms since the epoch) passes. */
-async function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+async function beforeDeadline<T>(
+  promise: Promise<T>,
+  deadline: number,
+  message = 'The other device could not be reached again in time.',
+): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new FerryError('NETWORK_ERROR', 'The other device could not be reached again in time.')),
-      Math.max(0, deadline - Date.now()),
-    );
+    timer = setTimeout(() => reject(new FerryError('NETWORK_ERROR', message)), Math.max(0, deadline - Date.now()));
   });
   try {
     return await Promise.race([promise, late]);

@@ -81,6 +81,7 @@ export class OutgoingTransfer {
   #route = $state<Route | null>(null);
   #relayed = $state(false);
   #resumes = $state(0);
+  #noRoute = $state(false);
   readonly #source: File[];
   readonly #meter = new SpeedMeter();
   #acked: number[];
@@ -147,6 +148,14 @@ export class OutgoingTransfer {
   /** How many times the transfer continued on a new connection. */
   get resumes(): number {
     return this.#resumes;
+  }
+  /** Whether it failed before any connection to the peer opened: no direct route was found. */
+  get noRoute(): boolean {
+    return this.#noRoute;
+  }
+  /** The files picked, to send another way (a link) when no direct route was found. */
+  get sourceFiles(): readonly File[] {
+    return this.#source;
   }
   /** The transfer's secret while it waits to resume: it keys the reconnection's MAC (auth.ts). */
   get resumeSecret(): Uint8Array<ArrayBuffer> | null {
@@ -317,6 +326,7 @@ export class OutgoingTransfer {
   /** The connection or the other side ended it. */
   fail(error: FerryError): void {
     if (!this.active) return;
+    this.#noRoute = this.#phase === 'connecting';
     this.#abort = error;
     this.#phase = 'failed';
     this.#error = error.message;
