@@ -25,6 +25,8 @@ import { MiB } from './support/files.ts';
 import { throttleUploads } from './support/network.ts';
 
 const NOTIFY = 'Notify me when transfers finish';
+/** Bytes per second: a 24 MiB upload takes about six seconds. */
+const UPLOAD_RATE = 4 * MiB;
 
 /**
  * Takes the network away or gives it back. `context.setOffline` alone flips
@@ -38,13 +40,13 @@ async function cutNetwork(context: BrowserContext, session: CDPSession, offline:
   if (!offline) await context.setOffline(false);
 }
 
-/** Sets the page's network conditions through `session`: offline, or unthrottled. */
-async function cutLink(session: CDPSession, offline: boolean): Promise<void> {
+/** Sets the page's network conditions through `session`: offline, or uploads at most `uploadThroughput` (-1: no limit). */
+async function cutLink(session: CDPSession, offline: boolean, uploadThroughput = -1): Promise<void> {
   await session.send('Network.emulateNetworkConditions', {
     offline,
     latency: 0,
     downloadThroughput: -1,
-    uploadThroughput: -1,
+    uploadThroughput,
   });
 }
 
@@ -58,7 +60,7 @@ async function breakUploads(page: Page, session: CDPSession): Promise<() => Prom
   const refuse = (route: Route) => route.abort('connectionreset');
   await page.route('**/files/**', refuse);
   await cutLink(session, true);
-  await cutLink(session, false);
+  await cutLink(session, false, UPLOAD_RATE);
   return () => page.unroute('**/files/**', refuse);
 }
 
@@ -104,7 +106,7 @@ function expectNoFileNames(notifications: ShownNotification[], names: string[]):
  */
 async function leaveDuringUpload(sender: SendPage, path: string): Promise<CDPSession> {
   await sender.open();
-  const network = await throttleUploads(sender.page, 4 * MiB);
+  const network = await throttleUploads(sender.page, UPLOAD_RATE);
   await sender.addFiles(path);
   await sender.send();
   expect(await sender.waitForProgress(25), 'left in the middle of the upload').toBeLessThan(100);
@@ -210,7 +212,7 @@ test.describe('attention', () => {
 
     await sender.open();
     expect((await recorded(sender.page)).wakeLocks, 'no lock before anything runs').toEqual([]);
-    await throttleUploads(sender.page, 4 * MiB);
+    await throttleUploads(sender.page, UPLOAD_RATE);
     await sender.addFiles(big.path);
     await sender.send();
     const at = await sender.waitForProgress(10);
@@ -263,7 +265,9 @@ test.describe('attention', () => {
     await expect(receiver.verified(file.name)).toBeVisible();
   });
 
-  test('when the connection drops without going offline, the return to Ferry retries at once', async ({
+  test('when the connection drops without going offline, the return to Ferry retries at once and locks the screen again', async ({
+    browser,
+    baseURL,
     sender,
     senderContext,
     receiver,
@@ -271,9 +275,13 @@ test.describe('attention', () => {
   }) => {
     const file = await files.file('wifi-change.bin', 24 * MiB);
     await recordAttention(senderContext);
+    await grantWakeLock(browser, new URL(baseURL ?? '').origin);
     const uploads = watchUploads(sender.page);
 
     const network = await leaveDuringUpload(sender, file.path);
+    const hiddenLocks = (await recorded(sender.page)).wakeLocks;
+    expect(hiddenLocks.length, 'one lock taken while Ferry was visible').toBe(1);
+    expect(held(hiddenLocks), 'the browser released it when Ferry was hidden').toBe(0);
     const restore = await breakUploads(sender.page, network);
     // Attempts after 0, 1, 3, 5 and 10 s fail: the next one waits 20 s (RETRY_DELAYS).
     await expect.poll(() => uploads.failed.length, { timeout: 60_000 }).toBeGreaterThanOrEqual(6);
@@ -287,8 +295,15 @@ test.describe('attention', () => {
       .toBeGreaterThan(sentBefore);
     console.log(`first request ${Date.now() - back} ms after the return (the pending back-off was 20 s)`);
     expect(uploads.failed.length, 'nothing failed after the connection came back').toBe(failedBefore);
+    await expect
+      .poll(async () => {
+        const locks = (await recorded(sender.page)).wakeLocks;
+        return { taken: locks.length, held: held(locks) };
+      }, 'a new lock on return while the upload runs')
+      .toEqual({ taken: 2, held: 1 });
 
     const link = await sender.link(150_000);
+    await expect.poll(async () => held((await recorded(sender.page)).wakeLocks), 'released at the end').toBe(0);
     await receiver.openShare(link);
     expect(await downloadHash(await receiver.download(file.name))).toBe(file.sha256);
   });

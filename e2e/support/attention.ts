@@ -5,7 +5,8 @@
  * Headless Chromium keeps every Playwright page visible (`page.bringToFront()` on another
  * page of the same context leaves `document.visibilityState` at 'visible', and a tab in the
  * same window cannot be opened), so `setHidden` overrides `visibilityState` / `hidden` and
- * dispatches `visibilitychange` itself. Wake locks are real: `grantWakeLock` grants the
+ * dispatches `visibilitychange` itself; hiding also releases the page's wake locks, as the
+ * Screen Wake Lock spec has the browser do when a document is hidden. Wake locks are real: `grantWakeLock` grants the
  * permission through CDP; only if a real request still throws does the recorder answer a
  * stand-in sentinel, and it records that it did (`real: false`).
  */
@@ -39,6 +40,7 @@ function record(): void {
   w.__ferryAttention = recorded;
 
   let hidden = false;
+  const sentinels: WakeLockSentinel[] = [];
   Object.defineProperty(Document.prototype, 'visibilityState', {
     configurable: true,
     get: () => (hidden ? 'hidden' : 'visible'),
@@ -46,6 +48,7 @@ function record(): void {
   Object.defineProperty(Document.prototype, 'hidden', { configurable: true, get: () => hidden });
   w.__ferrySetHidden = (value: boolean) => {
     hidden = value;
+    if (hidden) for (const sentinel of sentinels.splice(0)) void sentinel.release();
     document.dispatchEvent(new Event('visibilitychange'));
   };
 
@@ -92,6 +95,7 @@ function record(): void {
         const sentinel = await request(type);
         const entry: WakeLockRecord = { real: true, released: false };
         recorded.wakeLocks.push(entry);
+        sentinels.push(sentinel);
         sentinel.addEventListener('release', () => {
           entry.released = true;
         });
