@@ -22,23 +22,11 @@ import {
 } from './support/attention.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
-import { throttleUploads } from './support/network.ts';
+import { setNetworkOffline, throttleUploads } from './support/network.ts';
 
 const NOTIFY = 'Notify me when transfers finish';
 /** Bytes per second: a 24 MiB upload takes about six seconds. */
 const UPLOAD_RATE = 4 * MiB;
-
-/**
- * Takes the network away or gives it back. `context.setOffline` alone flips
- * `navigator.onLine` but does not stop a page whose network another CDP session
- * throttles (the throttled upload went on to 100 % "offline"), so the throttling session
- * goes offline too.
- */
-async function cutNetwork(context: BrowserContext, session: CDPSession, offline: boolean): Promise<void> {
-  if (offline) await context.setOffline(true);
-  await cutLink(session, offline);
-  if (!offline) await context.setOffline(false);
-}
 
 /** Sets the page's network conditions through `session`: offline, or uploads at most `uploadThroughput` (-1: no limit). */
 async function cutLink(session: CDPSession, offline: boolean, uploadThroughput = -1): Promise<void> {
@@ -247,10 +235,10 @@ test.describe('attention', () => {
     const patches = () => uploads.sent.filter((request) => request.method() === 'PATCH');
 
     const network = await leaveDuringUpload(sender, file.path);
-    await cutNetwork(senderContext, network, true);
+    await setNetworkOffline(senderContext, network, true);
     await expect(sender.page.getByText('Reconnecting…')).toBeVisible({ timeout: 60_000 });
     const beforeReturn = patches().length;
-    await cutNetwork(senderContext, network, false);
+    await setNetworkOffline(senderContext, network, false);
     await setHidden(sender.page, false);
 
     const link = await sender.link(150_000);

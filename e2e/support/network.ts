@@ -2,9 +2,9 @@
 import type { BrowserContext, CDPSession, Page, Request } from '@playwright/test';
 
 /**
- * Limits the page's upload throughput (Chromium network emulation via CDP). Playwright's
- * `context.setOffline` sends the same CDP command, so going offline and back online clears
- * this limit.
+ * Limits the page's upload throughput (Chromium network emulation via CDP). This session's
+ * conditions outlast `context.setOffline`: a throttled page keeps uploading "offline" unless
+ * the session goes offline too (`setNetworkOffline`).
  */
 export async function throttleUploads(page: Page, bytesPerSecond: number): Promise<CDPSession> {
   const session = await page.context().newCDPSession(page);
@@ -16,6 +16,22 @@ export async function throttleUploads(page: Page, bytesPerSecond: number): Promi
     uploadThroughput: bytesPerSecond,
   });
   return session;
+}
+
+/**
+ * Takes a page's network away, or gives it back without a throughput limit, both for
+ * Playwright (`navigator.onLine`, the context's other pages) and for the CDP `session` that
+ * throttles it: `context.setOffline` alone leaves a throttled page's requests flowing.
+ */
+export async function setNetworkOffline(context: BrowserContext, session: CDPSession, offline: boolean): Promise<void> {
+  if (offline) await context.setOffline(true);
+  await session.send('Network.emulateNetworkConditions', {
+    offline,
+    latency: 0,
+    downloadThroughput: -1,
+    uploadThroughput: -1,
+  });
+  if (!offline) await context.setOffline(false);
 }
 
 /**
