@@ -21,7 +21,7 @@ import { requireBearer } from '../http/auth.ts';
 import { BASE_HEADERS, HeaderedError } from '../http/respond.ts';
 import { loadLiveShare } from './access.ts';
 import { MAX_PIECES, wouldAddPiece } from './intervals.ts';
-import type { TicketRecord } from './store.ts';
+import type { ShareStore, TicketRecord } from './store.ts';
 
 const INDEX = /^(0|[1-9][0-9]{0,3})$/;
 /** How often a running response records the bytes the socket has accepted: by time and by bytes. */
@@ -33,6 +33,22 @@ export function ticketUsable(ticket: TicketRecord, now: number, idleMs: number):
   if (ticket.state === 'open') return ticket.lastActiveAt >= now - idleMs;
   if (ticket.state === 'done') return (ticket.completedAt ?? 0) >= now - idleMs;
   return false;
+}
+
+/**
+ * The 401 for a ticket that is missing or no longer usable, unless the share ended while this
+ * request was on its way: a revoke deletes the share's tickets at once (Sweeper.collect), so a
+ * read that passed loadLiveShare just before it found no ticket and said "ask for a new one"
+ * (the preview then told the recipient it had lapsed) instead of that the share is gone.
+ */
+export async function ticketRefused(
+  shares: ShareStore,
+  shareId: string,
+  now: number,
+  message: string,
+): Promise<FerryError> {
+  await loadLiveShare(shares, shareId, now);
+  return new FerryError('UNAUTHORIZED', message);
 }
 
 export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs, config }) => {
@@ -47,7 +63,12 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   const hash = rawTicket.success ? await tokenHash(rawTicket.data) : undefined;
   const ticket = hash ? await shares.getTicket(hash) : undefined;
   if (!ticket || ticket.shareId !== share.id || !ticketUsable(ticket, now, config.ticketIdleMs)) {
-    throw new FerryError('UNAUTHORIZED', `This needs a current download ticket (${TICKET_HEADER}); ask for a new one.`);
+    throw await ticketRefused(
+      shares,
+      share.id,
+      config.now(),
+      `This needs a current download ticket (${TICKET_HEADER}); ask for a new one.`,
+    );
   }
   if (!ticket.files.includes(index)) throw new FerryError('FORBIDDEN', `The ticket does not name file ${index}.`);
 
@@ -79,7 +100,7 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   // The check above used the clock from the start of the request; a grant since then may
   // have found this ticket idle and handed its place out. Claim it with a fresh clock.
   if (ticket.state === 'open' && !(await shares.touchTicket(ticket.hash, config.now(), config.ticketIdleMs))) {
-    throw new FerryError('UNAUTHORIZED', `This download ticket has lapsed; ask for a new one.`);
+    throw await ticketRefused(shares, share.id, config.now(), 'This download ticket has lapsed; ask for a new one.');
   }
   const blobId = slot.blobId;
   const start = range.kind === 'partial' ? range.start : 0;
