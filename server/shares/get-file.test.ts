@@ -6,29 +6,19 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { FerryError } from '../../shared/errors.ts';
 import { ticketRefused } from './get-file.ts';
 import { openSqliteShareStore } from './sqlite-store.ts';
+import { newShare } from './store.conformance.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ferry-get-file-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/** store.conformance.ts's T0: its shares are live for an hour from then. */
 const T0 = 1_800_000_000_000;
-const ID = 'refusedShare0001';
 
 async function storeWithShare(file: string) {
   const shares = openSqliteShareStore(path.join(dir, file));
-  const created = await shares.createShare({
-    id: ID,
-    ownerHash: 'a'.repeat(64),
-    uploadHash: 'b'.repeat(64),
-    readerHash: 'c'.repeat(64),
-    manifest: 'manifest',
-    createdAt: T0,
-    expiresAt: T0 + 3_600_000,
-    maxDownloads: null,
-    password: null,
-    slots: [{ size: 100 }],
-  });
-  expect(created).toBe('created');
-  return shares;
+  const share = newShare([{ size: 100 }]);
+  expect(await shares.createShare(share)).toBe('created');
+  return { shares, id: share.id };
 }
 
 async function codeOf(refusal: Promise<FerryError>): Promise<string> {
@@ -42,21 +32,21 @@ async function codeOf(refusal: Promise<FerryError>): Promise<string> {
 
 describe('ticketRefused', () => {
   it('is UNAUTHORIZED with the given sentence while the share is live', async () => {
-    const shares = await storeWithShare('live.db');
-    const refusal = await ticketRefused(shares, ID, T0 + 1000, 'This download ticket has lapsed; ask for a new one.');
+    const { shares, id } = await storeWithShare('live.db');
+    const refusal = await ticketRefused(shares, id, T0 + 1000, 'This download ticket has lapsed; ask for a new one.');
     expect(refusal.code).toBe('UNAUTHORIZED');
     expect(refusal.message).toBe('This download ticket has lapsed; ask for a new one.');
   });
 
   it('says the share was deleted when a revoke (which deletes its tickets at once) came in meanwhile', async () => {
-    const shares = await storeWithShare('revoked.db');
-    await shares.revokeShare(ID, T0 + 1000);
+    const { shares, id } = await storeWithShare('revoked.db');
+    await shares.revokeShare(id, T0 + 1000);
     await shares.purgeDead(T0 + 1000, 7 * 24 * 3_600_000);
-    expect(await codeOf(ticketRefused(shares, ID, T0 + 1001, 'lapsed'))).toBe('SHARE_REVOKED');
+    expect(await codeOf(ticketRefused(shares, id, T0 + 1001, 'lapsed'))).toBe('SHARE_REVOKED');
   });
 
   it('says the share expired when it expired meanwhile', async () => {
-    const shares = await storeWithShare('expired.db');
-    expect(await codeOf(ticketRefused(shares, ID, T0 + 3_600_000, 'lapsed'))).toBe('SHARE_EXPIRED');
+    const { shares, id } = await storeWithShare('expired.db');
+    expect(await codeOf(ticketRefused(shares, id, T0 + 3_600_000, 'lapsed'))).toBe('SHARE_EXPIRED');
   });
 });

@@ -12,7 +12,8 @@ const IDLE = 10 * 60 * 1000;
 const T0 = 1_800_000_000_000;
 let serial = 0;
 
-function newShare(slots: NewShare['slots'], extra: Partial<NewShare> = {}): NewShare {
+/** A share of `slots` with a fresh id, live for an hour from T0 (also used by get-file.test.ts). */
+export function newShare(slots: NewShare['slots'], extra: Partial<NewShare> = {}): NewShare {
   serial++;
   return {
     id: `share${String(serial).padStart(11, '0')}`,
