@@ -93,14 +93,34 @@ export class IncomingTransfer {
   #perFile: number[] = [];
   #lastAck: number[] = [];
   #exports: Promise<void> = Promise.resolve();
+  /** For an offer that came sealed through the server (no data channel): sends the sealed answer. */
+  readonly #reply: ((accept: boolean) => void) | null;
 
-  constructor(link: PeerLink, peerId: string, peerName: string, code: string | null, offer: ControlMessageOf<'offer'>) {
+  /**
+   * `link` null: the offer came sealed through the server from a paired device with no
+   * data channel (nearby.svelte.ts), the manifest read from the relay share, and `reply`
+   * carries the answer back; the records then come from the relay share alone.
+   */
+  constructor(
+    link: PeerLink | null,
+    peerId: string,
+    peerName: string,
+    code: string | null,
+    offer: ControlMessageOf<'offer'>,
+    reply: ((accept: boolean) => void) | null = null,
+  ) {
     this.id = offer.transfer;
     this.peerId = peerId;
     this.#link = link;
+    this.#reply = reply;
     this.peerName = peerName;
     this.code = code;
     void this.#open(offer);
+  }
+
+  /** Whether the offer came through the server because no direct connection could be made. */
+  get offline(): boolean {
+    return this.#reply !== null;
   }
 
   get phase(): IncomingPhase {
@@ -174,8 +194,15 @@ export class IncomingTransfer {
       (file, verified) => this.#onVerified(file, verified),
       (error) => this.#refuse(error),
     );
-    this.#phase = 'receiving';
     attention.running(this, true);
+    if (this.#reply) {
+      this.#phase = 'relaying';
+      this.#relayed = true;
+      this.#reply(true);
+      void this.#fromRelay();
+      return;
+    }
+    this.#phase = 'receiving';
     this.#link?.sendControl({ type: 'answer', transfer: this.id, accept: true });
     void this.#link?.route().then((route) => {
       this.#route = route;
@@ -185,6 +212,7 @@ export class IncomingTransfer {
   decline(): void {
     if (this.#phase !== 'offered') return;
     this.#phase = 'declined';
+    this.#reply?.(false);
     this.#link?.sendControl({ type: 'answer', transfer: this.id, accept: false });
   }
 
@@ -391,32 +419,53 @@ export class IncomingTransfer {
       this.#relayed = true;
       // Whatever the channel delivered is written first, so the relay starts where it ended.
       await this.#writer.sync();
-      const readerToken = (await deriveShareKeys(secret)).readerToken;
-      const pending = this.#ciphers.flatMap((c, i) => (this.#verifiedRecords[i]! < recordCount(c) ? [i] : []));
-      if (pending.length === 0) return;
-      const ticket = await relayTicket(shareId, readerToken, pending);
-      for (const index of pending) {
-        while (this.#opened < index) this.#openFile(++this.#opened);
-        await readFromRelay({
-          shareId,
-          readerToken,
-          ticket,
-          index,
-          layout: this.#ciphers[index]!,
-          name: this.#manifest.files[index]!.name,
-          from: this.#verifiedRecords[index]!,
-          onRecord: (record, sealed) => this.#writeRelayed(index, record, sealed),
-          stopped: () => this.#phase !== 'relaying',
-        });
-      }
+      await this.#readRelay(secret, shareId);
     } catch (error) {
-      if (error instanceof FerryError && error.code === 'SHARE_REVOKED') {
-        this.#refuse(new FerryError('ABORTED', `${this.peerName} stopped the transfer.`));
-      } else {
-        this.#refuse(
-          error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The server could not be read.'),
-        );
-      }
+      this.#relayFailed(error);
+    }
+  }
+
+  /** An offer that came through the server: every file from the relay share, from record 0. */
+  async #fromRelay(): Promise<void> {
+    try {
+      if (!this.#secret) throw new FerryError('NETWORK_ERROR', 'The server could not be read.');
+      await this.#readRelay(this.#secret, await relayShareId(this.#secret));
+    } catch (error) {
+      this.#relayFailed(error);
+    }
+  }
+
+  /** Fetches every unfinished file from its first missing record into the writer. */
+  async #readRelay(secret: Uint8Array<ArrayBuffer>, shareId: string): Promise<void> {
+    const manifest = this.#manifest;
+    if (!manifest) return;
+    const readerToken = (await deriveShareKeys(secret)).readerToken;
+    const pending = this.#ciphers.flatMap((c, i) => (this.#verifiedRecords[i]! < recordCount(c) ? [i] : []));
+    if (pending.length === 0) return;
+    const ticket = await relayTicket(shareId, readerToken, pending);
+    for (const index of pending) {
+      while (this.#opened < index) this.#openFile(++this.#opened);
+      await readFromRelay({
+        shareId,
+        readerToken,
+        ticket,
+        index,
+        layout: this.#ciphers[index]!,
+        name: manifest.files[index]!.name,
+        from: this.#verifiedRecords[index]!,
+        onRecord: (record, sealed) => this.#writeRelayed(index, record, sealed),
+        stopped: () => this.#phase !== 'relaying',
+      });
+    }
+  }
+
+  #relayFailed(error: unknown): void {
+    if (error instanceof FerryError && error.code === 'SHARE_REVOKED') {
+      this.#refuse(new FerryError('ABORTED', `${this.peerName} stopped the transfer.`));
+    } else {
+      this.#refuse(
+        error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The server could not be read.'),
+      );
     }
   }
 

@@ -12,14 +12,19 @@
  * pairings.svelte.ts): nothing but `auth` is read from a link before the other side's MAC
  * verified, and a MAC that fails closes the link with auth.ts's sentence on both screens.
  */
+import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
+import { deriveShareKeys } from '../../../shared/keys.ts';
 import type { ControlMessage } from '../../../shared/p2p.ts';
+import { getManifest } from '../api/share-client.ts';
 import { Connection } from './connection.svelte.ts';
 import { IncomingTransfer } from './incoming.svelte.ts';
+import { type OfflineKind, type OfflinePayload, offlineKey, openOffline, sealOffline } from './offline-seal.ts';
 import { OutgoingTransfer } from './outgoing.svelte.ts';
+import type { Pairing } from './p2p-db.ts';
 import { type AuthPlan, Pairings } from './pairings.svelte.ts';
 import { isIceFailure, PeerLink } from './peer-link.ts';
-import { RECONNECT_WINDOW_MS } from './relay.ts';
+import { RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
 import { type NearbyPeer, SignalingClient } from './signaling.svelte.ts';
 
 /** First pause before connecting again (the other side notices the drop meanwhile), then doubling. */
@@ -45,6 +50,8 @@ export class Nearby {
   /** Why the last link to a peer was refused (a MAC that failed), shown on its tile. */
   #refusals = $state<Record<string, string>>({});
   #nextText = 0;
+  /** Why the last sealed message from a paired device was refused (offline-seal.ts). */
+  #offlineRefusal = $state<string | null>(null);
   #unsubscribe: (() => void)[] = [];
   /** Connections made to resume a transfer, keyed by its secret: the transfer each may resume. */
   readonly #resuming = new WeakMap<Connection, string>();
@@ -67,6 +74,10 @@ export class Nearby {
   }
   get texts(): readonly ReceivedText[] {
     return this.#texts;
+  }
+  /** Why the last sealed message from a paired device was refused, if one was. */
+  get offlineRefusal(): string | null {
+    return this.#offlineRefusal;
   }
 
   outgoingTo(peerId: string): OutgoingTransfer | undefined {
@@ -94,9 +105,14 @@ export class Nearby {
         if (pending?.role === 'creator') this.#connection(pending.peer.id, true);
       }),
       this.signaling.on('relay', (message) => {
+        const room = this.signaling.pairRoomOf(message.from);
+        if (message.kind === 'offline' && room) void this.#onSealed(room, message.from, message.data);
         if (message.kind !== 'signal') return;
         this.#dropStale(message.from, message.data);
         this.#connection(message.from, false)?.link.signal(message.data);
+      }),
+      this.signaling.on('mailbox', ({ room, items }) => {
+        for (const item of items) void this.#onSealed(room, null, item.data, item.from);
       }),
       this.signaling.on('peer-left', ({ peerId }) =>
         this.#drop(peerId, new FerryError('NETWORK_ERROR', 'The other device left.')),
@@ -132,8 +148,81 @@ export class Nearby {
         if (this.#connections[peerId] === connection && !connection.link.connected) {
           this.#drop(peerId, asFerryError(error));
         }
+        // A paired device gets the same files through the relay share, the offer sealed for it.
+        const pairing = this.pairings.pairingWith(peerId);
+        if (!pairing || this.#outgoing[peerId] !== transfer) return;
+        const offline = new OutgoingTransfer(peer.name, files);
+        this.#outgoing = { ...this.#outgoing, [peerId]: offline };
+        void offline.runOffline((secret) => this.#sendOffer(pairing, offline.id, secret));
       },
     );
+  }
+
+  /** Seals the offer of a transfer going through the relay share for a paired device. */
+  async #sendOffer(pairing: Pairing, transfer: string, secret: Uint8Array<ArrayBuffer>): Promise<void> {
+    const senderName = this.signaling.device?.name ?? 'Another device';
+    await this.#deliverSealed(pairing, 'offer', transfer, { secret: toBase64Url(secret), senderName });
+  }
+
+  /** Sends a sealed message to a paired device: by relay when it is in the pair room, else to its mailbox. */
+  async #deliverSealed<K extends OfflineKind>(
+    pairing: Pairing,
+    kind: K,
+    transfer: string,
+    payload: OfflinePayload<K>,
+  ): Promise<void> {
+    const self = this.signaling.device?.id;
+    if (!self) throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
+    const key = await offlineKey(fromBase64Url(pairing.secret));
+    const sealed = await sealOffline(
+      key,
+      kind,
+      { room: pairing.room, from: self, to: pairing.deviceId, transfer },
+      payload,
+    );
+    const peer = this.signaling.pairRoomPeers(pairing.room).find((p) => p.deviceId === pairing.deviceId);
+    const sent = peer
+      ? this.signaling.relay(peer.id, 'offline', sealed)
+      : this.signaling.mailboxPut(pairing.room, pairing.deviceId, sealed, Date.now() + RELAY_EXPIRY_SECONDS * 1000);
+    if (!sent) throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
+  }
+
+  /**
+   * A sealed message from the paired device of `room` (by relay from `peerId`, or from the
+   * mailbox, left by device `fromDevice`): an offer becomes an incoming transfer read from
+   * the relay share, an answer goes to the transfer it is about. A box that does not open
+   * with this pairing is refused and said so.
+   */
+  async #onSealed(room: string, peerId: string | null, data: unknown, fromDevice?: string): Promise<void> {
+    const pairing = this.pairings.remembered.find((p) => p.room === room);
+    const self = this.signaling.device?.id;
+    if (!pairing || !self || (fromDevice !== undefined && fromDevice !== pairing.deviceId)) return;
+    const binding = { room, from: pairing.deviceId, to: self };
+    const kind = (data as { kind?: unknown } | null)?.kind;
+    try {
+      const key = await offlineKey(fromBase64Url(pairing.secret));
+      if (kind === 'answer') {
+        const { transfer, payload } = await openOffline(key, 'answer', binding, data);
+        for (const outgoing of Object.values(this.#outgoing))
+          if (outgoing.id === transfer) outgoing.offlineAnswer(payload.accept);
+        return;
+      }
+      if (kind !== 'offer') return;
+      const { transfer, payload } = await openOffline(key, 'offer', binding, data);
+      if (this.#incoming.some((t) => t.id === transfer)) return;
+      const secret = fromBase64Url(payload.secret);
+      const { manifest } = await getManifest(await relayShareId(secret), (await deriveShareKeys(secret)).readerToken);
+      const reply = (accept: boolean) =>
+        void this.#deliverSealed(pairing, 'answer', transfer, { accept }).catch(() => undefined);
+      const offer = { type: 'offer', transfer, secret: payload.secret, manifest } as const;
+      // Named as its tile names it when it is here (like an offer over a channel).
+      const name = (peerId && this.signaling.peer(peerId)?.name) || payload.senderName;
+      const from = peerId ?? pairing.room;
+      this.#incoming = [...this.#incoming, new IncomingTransfer(null, from, name, null, offer, reply)];
+      this.#offlineRefusal = null;
+    } catch (error) {
+      this.#offlineRefusal = asFerryError(error).message;
+    }
   }
 
   /** The sender (or, when pairing, either person) saw the same code on both screens. */

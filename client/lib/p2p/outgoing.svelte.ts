@@ -25,6 +25,7 @@ import { sealManifest } from '../../../shared/manifest.ts';
 import { type ControlMessage, encodeRecordFrame, FRAME_HEADER_BYTES } from '../../../shared/p2p.ts';
 import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
+import type { SentFile } from '../store/db.ts';
 import { Hasher } from '../transfer/hash/hasher.ts';
 import { shareNames } from '../transfer/send/names.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
@@ -82,6 +83,7 @@ export class OutgoingTransfer {
   #relayed = $state(false);
   #resumes = $state(0);
   #noRoute = $state(false);
+  #offline = $state(false);
   readonly #source: File[];
   readonly #meter = new SpeedMeter();
   #acked: number[];
@@ -153,6 +155,10 @@ export class OutgoingTransfer {
   get noRoute(): boolean {
     return this.#noRoute;
   }
+  /** Whether it went through Ferry's server from the start: no direct connection to the paired device opened. */
+  get offline(): boolean {
+    return this.#offline;
+  }
   /** The files picked, to send another way (a link) when no direct route was found. */
   get sourceFiles(): readonly File[] {
     return this.#source;
@@ -166,22 +172,7 @@ export class OutgoingTransfer {
   async run(link: PeerLink, confirmed: Promise<void>): Promise<void> {
     this.#link = link;
     try {
-      this.#phase = 'preparing';
-      const { secret, keys, files } = await planShare(
-        this.#source.map((file, i) => ({ file, name: this.files[i]!.name })),
-        { expiresInSeconds: DEFAULT_EXPIRY_SECONDS, maxDownloads: null, password: '' },
-      );
-      this.#recordSizes = files.map((f) => f.recordSize);
-      this.#secret = secret;
-      const hasher = new Hasher();
-      try {
-        for (const [i, file] of files.entries()) file.blake3 = await hasher.hash(this.#source[i]!);
-      } finally {
-        hasher.abort();
-      }
-      const manifest = await sealManifest(manifestOf(files), keys.metaKey);
-      this.#manifest = manifest;
-      this.#check();
+      const { secret, keys, files, manifest } = await this.#prepare();
       this.#phase = 'confirm';
       await confirmed;
       this.#check();
@@ -203,31 +194,91 @@ export class OutgoingTransfer {
       const completed = new Promise<void>((resolve) => {
         this.#complete = resolve;
       });
-      for (const file of files) {
-        const cipher: FileCipher = {
-          name: file.name,
-          size: file.size,
-          recordSize: file.recordSize,
-          nonceBase: nonceOf(file),
-          key: await deriveFileKey(keys.contentKey, nonceOf(file)),
-        };
-        if (cipher.recordSize + TAG_SIZE + FRAME_HEADER_BYTES > link.maxMessageSize) {
-          throw new FerryError('TOO_LARGE', 'The other browser takes messages too small for Ferry’s records.');
-        }
-        this.#ciphers.push(cipher);
+      await this.#setCiphers(files, keys.contentKey);
+      if (this.#ciphers.some((cipher) => cipher.recordSize + TAG_SIZE + FRAME_HEADER_BYTES > link.maxMessageSize)) {
+        throw new FerryError('TOO_LARGE', 'The other browser takes messages too small for Ferry’s records.');
       }
       await this.#deliver(completed);
       this.#check();
       this.#phase = 'done';
       void deleteProgress(this.id).catch(() => {});
     } catch (error) {
-      if (this.#phase === 'cancelled') return;
-      this.#withdraw();
-      this.#phase = 'failed';
-      this.#error = error instanceof FerryError ? error.message : 'The transfer failed.';
+      this.#failWith(error);
     } finally {
       attention.running(this, false);
     }
+  }
+
+  /**
+   * No data channel to a paired device: every file goes through the relay share from
+   * record 0, and once the share exists `sendOffer` hands the paired device the secret
+   * (sealed, nearby.svelte.ts). Its sealed answer comes back through `offlineAnswer`.
+   */
+  async runOffline(sendOffer: (secret: Uint8Array<ArrayBuffer>) => Promise<void>): Promise<void> {
+    this.#offline = true;
+    try {
+      const { secret, keys, files } = await this.#prepare();
+      await this.#setCiphers(files, keys.contentKey);
+      this.#check();
+      this.#phase = 'relaying';
+      this.#relayed = true;
+      attention.running(this, true);
+      await this.#relay(() => sendOffer(secret));
+      this.#check();
+      this.#phase = 'done';
+    } catch (error) {
+      this.#failWith(error);
+    } finally {
+      attention.running(this, false);
+    }
+  }
+
+  /** The paired device's sealed answer to an offer sent through the relay. */
+  offlineAnswer(accept: boolean): void {
+    if (accept || !this.#relayed || !this.active) return;
+    this.#abort = new FerryError('ABORTED', `${this.peerName} declined.`);
+    this.#phase = 'declined';
+    this.#wakeAll();
+  }
+
+  /** Plans the share, hashes every file and seals the manifest. */
+  async #prepare() {
+    this.#phase = 'preparing';
+    const { secret, keys, files } = await planShare(
+      this.#source.map((file, i) => ({ file, name: this.files[i]!.name })),
+      { expiresInSeconds: DEFAULT_EXPIRY_SECONDS, maxDownloads: null, password: '' },
+    );
+    this.#recordSizes = files.map((f) => f.recordSize);
+    this.#secret = secret;
+    const hasher = new Hasher();
+    try {
+      for (const [i, file] of files.entries()) file.blake3 = await hasher.hash(this.#source[i]!);
+    } finally {
+      hasher.abort();
+    }
+    const manifest = await sealManifest(manifestOf(files), keys.metaKey);
+    this.#manifest = manifest;
+    this.#check();
+    return { secret, keys, files, manifest };
+  }
+
+  async #setCiphers(files: readonly SentFile[], contentKey: CryptoKey): Promise<void> {
+    for (const file of files) {
+      this.#ciphers.push({
+        name: file.name,
+        size: file.size,
+        recordSize: file.recordSize,
+        nonceBase: nonceOf(file),
+        key: await deriveFileKey(contentKey, nonceOf(file)),
+      });
+    }
+  }
+
+  #failWith(error: unknown): void {
+    if (this.#phase === 'cancelled' || this.#phase === 'declined') return;
+    this.#withdraw();
+    this.#phase = 'failed';
+    this.#error = error instanceof FerryError ? error.message : 'The transfer failed.';
   }
 
   /** A control message about this transfer from the recipient. */
@@ -260,7 +311,7 @@ export class OutgoingTransfer {
    * as does one that uses another link; anything else fails.
    */
   linkLost(error: FerryError, link: PeerLink): boolean {
-    if (this.#link !== null && link !== this.#link) return false;
+    if (this.#offline || (this.#link !== null && link !== this.#link)) return false;
     if (this.#phase === 'sending') {
       this.#phase = 'reconnecting';
       this.#link = null;
@@ -397,12 +448,14 @@ export class OutgoingTransfer {
    * The rest through the relay share: each file the recipient does not have whole, from
    * the first record it did not acknowledge. Progress is what the server has stored.
    */
-  async #relay(): Promise<void> {
+  async #relay(announce?: () => Promise<void>): Promise<void> {
     const secret = this.#secret;
     const manifest = this.#manifest;
     if (!secret || !manifest) throw lost();
     const share = await createRelayShare(secret, manifest, this.#ciphers);
     this.#relayShare = share;
+    this.#check();
+    await announce?.();
     this.#check();
     const stored = [...this.#acked];
     for (const [i, cipher] of this.#ciphers.entries()) {

@@ -58,6 +58,8 @@ export interface SignalingEvents {
   welcome: ServerMessageOf<'welcome'>;
   /** Who is in a share room now (after joining, and whenever someone comes or goes). */
   'share-room': { room: string; peers: SharePeer[] };
+  /** Sealed boxes the other device of a pair room left for this one (offline-seal.ts). */
+  mailbox: ServerMessageOf<'mailbox'>;
 }
 
 type Listener<T> = (payload: T) => void;
@@ -149,6 +151,11 @@ export class SignalingClient {
   /** Sends `data` to a peer through the server; false when the connection is down. */
   relay(to: string, kind: RelayKind, data: Record<string, unknown>): boolean {
     return this.#send({ type: 'relay', to, kind, data });
+  }
+
+  /** Leaves a sealed box in pair room `room` for device `to` (handed over now or at its next rejoin). */
+  mailboxPut(room: string, to: string, data: Record<string, unknown>, expiresAt: number): boolean {
+    return this.#send({ type: 'mailbox-put', room, to, data, expiresAt });
   }
 
   /** Asks the server for a pairing code (answered by `pair-code`, or `error`). */
@@ -303,6 +310,9 @@ export class SignalingClient {
         return;
       case 'relay':
         this.#emit('relay', message);
+        return;
+      case 'mailbox':
+        this.#emit('mailbox', message);
         return;
       case 'error':
         this.#emit('error', message);
