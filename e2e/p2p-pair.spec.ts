@@ -7,41 +7,18 @@
  * pairing is checked by MAC alone. A real man in the middle on the signaling path (a third
  * page terminating both DTLS sessions) is caught by that MAC before any file byte moves.
  */
-import type { BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { PairingPage } from './pages/pairing-page.ts';
 import { expectNoSeriousViolations } from './support/a11y.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 import { SignalingMitm } from './support/mitm.ts';
+import { onNetwork, pair } from './support/pairing.ts';
 
 /** What auth.ts says when the MACs disagree. */
 const REFUSAL = /could not be verified: the other device saw different encryption keys/;
 
 test.use({ ferryEnv: { FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' } });
-
-/** Every request of the context, WebSocket upgrades included, comes "from" `address`. */
-async function onNetwork(context: BrowserContext, address: string): Promise<void> {
-  await context.setExtraHTTPHeaders({ 'X-Forwarded-For': address });
-}
-
-/**
- * Pairs `from` (makes the code) with `to` (enters it, or opens the pairing link); both
- * people compare the verification code.
- */
-async function pair(from: PairingPage, to: PairingPage, how: 'code' | 'link' = 'code'): Promise<void> {
-  const code = await from.makeCode();
-  await expect(from.pairingLink()).toHaveValue(new RegExp(`/#pair=${code}$`));
-  if (how === 'link') await to.page.goto((await from.pairingLink().inputValue()) ?? '');
-  else await to.enterCode(code);
-  await expect(from.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
-  const shown = (await from.verificationCode().textContent()) ?? '';
-  await expect(to.verificationCode()).toHaveText(shown);
-  await from.confirmPairing();
-  await to.confirmPairing();
-  await expect(from.pairing.getByRole('status')).toContainText('Paired with');
-  await expect(to.pairing.getByRole('status')).toContainText('Paired with');
-}
 
 /** `from` makes a code and `to` enters it; returns once both screens show a verification code. */
 async function startPairing(from: PairingPage, to: PairingPage): Promise<void> {
