@@ -8,7 +8,7 @@
  * Chromium never hides a page by itself); notifications and wake locks are the real ones,
  * recorded on their way through.
  */
-import type { BrowserContext, CDPSession, Page, Request, Route } from '@playwright/test';
+import type { CDPSession, Page, Request, Route } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { NearbyPage } from './pages/nearby-page.ts';
 import type { SendPage } from './pages/send-page.ts';
