@@ -182,8 +182,14 @@ export class Connection {
     }
   }
 
-  /** The other side's MAC; throws (auth.ts's sentence) when it does not verify. */
+  /**
+   * The other side's MAC; throws (auth.ts's sentence) when it does not verify. Checked
+   * only once this side's own MAC is sent (`opened`): a MAC that arrives first (simple-peer
+   * passes data on before its `connect`) would otherwise close the link before ours left,
+   * and the other side would learn only from its timeout that the keys differed.
+   */
   async onAuth(mac: string): Promise<void> {
+    await this.opened;
     const sdp = this.link.descriptions;
     if (!this.#macKey || !sdp) return;
     const theirs: AuthRole = this.role === 'offerer' ? 'answerer' : 'offerer';

@@ -139,4 +139,21 @@ describe('Connection', () => {
     expect(await settled(answerer.verified)).toBe('rejected');
     expect(answerer.code).toBeNull();
   });
+
+  it("a wrong MAC that arrives before this side's connect is refused only after this side's own MAC left", async () => {
+    // simple-peer hands data on before its `connect`: a man in the middle's relayed MAC can be
+    // there first. Refusing at once would close the link before our MAC went out, and the
+    // other device would only time out instead of seeing that the keys differed.
+    const link = new FakeLink(false, sdp('BB'), sdp('EE'));
+    const answerer = new Connection(link as unknown as PeerLink, { secret: codeSecret(), compare: false, pairing: null });
+    const { deriveMacKey, fingerprintMac } = await import('./auth.ts');
+    const forged = await fingerprintMac(await deriveMacKey(await codeSecret()), sdp('AA'), sdp('DD'), 'offerer');
+    const refused = answerer.onAuth(forged);
+    refused.catch(() => {});
+    expect(await settled(refused)).toBe('pending');
+    expect(link.sent).toHaveLength(0);
+    void answerer.onConnect().catch(() => {});
+    await expect(refused).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+    expect(link.sent.map((m) => m.type)).toEqual(['auth']);
+  });
 });

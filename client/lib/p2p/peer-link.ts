@@ -18,6 +18,8 @@ export const LOW_WATER_MARK = 1024 * 1024;
 export const HIGH_WATER_MARK = 4 * 1024 * 1024;
 /** Give up on a connection that has not opened by then. */
 export const CONNECT_TIMEOUT_MS = 30_000;
+/** How long a closing link waits for its last messages to leave before tearing down. */
+export const CLOSE_FLUSH_MS = 1_000;
 /** What RTCSctpTransport.maxMessageSize means when a browser does not say (RFC 8841 §6.1). */
 const DEFAULT_MAX_MESSAGE_SIZE = 65_536;
 
@@ -147,7 +149,11 @@ export class PeerLink {
     return local?.candidateType === 'relay' || remote?.candidateType === 'relay' ? 'relayed' : 'direct';
   }
 
-  /** Closes the connection; `close` fires with null. */
+  /**
+   * Closes the connection; `close` fires with null at once. What was already handed to
+   * the channel (a MAC sent just before a refusal, say) still leaves: the peer connection
+   * is torn down once the channel's queue is empty, or after CLOSE_FLUSH_MS.
+   */
   destroy(): void {
     this.#fail(null);
   }
@@ -158,6 +164,7 @@ export class PeerLink {
   }
 
   #onConnect(): void {
+    if (this.#closed) return;
     clearTimeout(this.#timeout);
     const channel = (this.#peer as unknown as Internals)._channel;
     if (!(channel instanceof RTCDataChannel)) {
@@ -171,6 +178,7 @@ export class PeerLink {
   }
 
   #onData(data: unknown): void {
+    if (this.#closed) return;
     if (typeof data === 'string') {
       const parsed = parseControlMessage(data);
       if (parsed.ok) this.#events.control(parsed.message);
@@ -198,8 +206,27 @@ export class PeerLink {
     this.#closed = true;
     clearTimeout(this.#timeout);
     this.#wake();
-    this.#peer.destroy();
+    this.#tearDown(error === null ? this.#channel : null);
     this.#events.close(error);
+  }
+
+  /** Destroys the peer at once, or once `flushing`'s queue is empty (at most CLOSE_FLUSH_MS). */
+  #tearDown(flushing: RTCDataChannel | null): void {
+    if (!flushing || flushing.readyState !== 'open' || flushing.bufferedAmount === 0) {
+      this.#peer.destroy();
+      return;
+    }
+    const done = () => {
+      clearTimeout(timer);
+      flushing.removeEventListener('bufferedamountlow', drained);
+      this.#peer.destroy();
+    };
+    const drained = () => {
+      if (flushing.bufferedAmount === 0) done();
+    };
+    const timer = setTimeout(done, CLOSE_FLUSH_MS);
+    flushing.bufferedAmountLowThreshold = 0;
+    flushing.addEventListener('bufferedamountlow', drained);
   }
 }
 
