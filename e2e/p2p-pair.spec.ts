@@ -20,6 +20,19 @@ const REFUSAL = /could not be verified: the other device saw different encryptio
 
 test.use({ ferryEnv: { FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' } });
 
+/** A man in the middle between the two contexts; a failed test gets its event log attached. */
+const withMitm = test.extend<{ mitm: SignalingMitm }>({
+  mitm: async ({ browser, ferry, senderContext, receiverContext }, use, testInfo) => {
+    const mitm = await SignalingMitm.between(browser, `${ferry.url}/health`, senderContext, receiverContext);
+    await use(mitm);
+    if (testInfo.status !== testInfo.expectedStatus) {
+      const { events } = await mitm.log();
+      await testInfo.attach('mitm-events.txt', { body: events.join('\n'), contentType: 'text/plain' });
+    }
+    await mitm.close();
+  },
+});
+
 /** `from` makes a code and `to` enters it; returns once both screens show a verification code. */
 async function startPairing(from: PairingPage, to: PairingPage): Promise<void> {
   await to.enterCode(await from.makeCode());
@@ -143,89 +156,76 @@ test.describe('pairing by code', () => {
     await expect(to.pairing.getByRole('status')).toContainText('was forgotten');
   });
 
-  test('a man in the middle on the signaling path is caught before any file byte', async ({
-    browser,
-    ferry,
-    senderContext,
-    receiverContext,
-    sender,
-    receiver,
-    files,
-  }) => {
-    const secret = await files.file('pair/secret.zip', 2 * MiB);
-    const mitm = await SignalingMitm.between(browser, `${ferry.url}/health`, senderContext, receiverContext);
-    const from = new PairingPage(sender.page);
-    const to = new PairingPage(receiver.page);
-    await from.open();
-    await to.open();
-    await pair(from, to);
+  withMitm(
+    'a man in the middle on the signaling path is caught before any file byte',
+    async ({ mitm, sender, receiver, files }) => {
+      const secret = await files.file('pair/secret.zip', 2 * MiB);
+      const from = new PairingPage(sender.page);
+      const to = new PairingPage(receiver.page);
+      await from.open();
+      await to.open();
+      await pair(from, to);
 
-    // From now on the WebRTC signals between the two go to the man in the middle.
-    mitm.active = true;
-    const senderName = await from.open();
-    const receiverName = await to.open();
-    await expect(from.tileItem(receiverName)).toContainText('Paired', { timeout: 20_000 });
-    await expect(to.tileItem(senderName)).toContainText('Paired', { timeout: 20_000 });
-    await from.sendFiles(receiverName, secret.path);
+      // From now on the WebRTC signals between the two go to the man in the middle.
+      mitm.active = true;
+      const senderName = await from.open();
+      const receiverName = await to.open();
+      await expect(from.tileItem(receiverName)).toContainText('Paired', { timeout: 20_000 });
+      await expect(to.tileItem(senderName)).toContainText('Paired', { timeout: 20_000 });
+      await from.sendFiles(receiverName, secret.path);
 
-    await expect(sender.page.getByRole('alert').filter({ hasText: REFUSAL })).toBeVisible({ timeout: 60_000 });
-    await expect(receiver.page.getByRole('alert').filter({ hasText: REFUSAL })).toBeVisible({ timeout: 30_000 });
-    await expect(to.offer(senderName)).toHaveCount(0);
+      await expect(sender.page.getByRole('alert').filter({ hasText: REFUSAL })).toBeVisible({ timeout: 60_000 });
+      await expect(receiver.page.getByRole('alert').filter({ hasText: REFUSAL })).toBeVisible({ timeout: 30_000 });
+      await expect(to.offer(senderName)).toHaveCount(0);
 
-    // The bridge was real: both sessions opened and both MACs crossed it, and nothing else.
-    const seen = await mitm.log();
-    expect(mitm.diverted).toBeGreaterThan(0);
-    const types = seen.text.map((frame) => (JSON.parse(frame) as { type: string }).type);
-    expect(types.filter((type) => type === 'auth')).toHaveLength(2);
-    expect(types).not.toContain('offer');
-    expect(seen.binaryFrames).toBe(0);
-    expect(seen.binaryBytes).toBe(0);
-    await mitm.close();
-  });
+      // The bridge was real: both sessions opened and both MACs crossed it, and nothing else.
+      const seen = await mitm.log();
+      expect(mitm.diverted).toBeGreaterThan(0);
+      const types = seen.text.map((frame) => (JSON.parse(frame) as { type: string }).type);
+      expect(types.filter((type) => type === 'auth')).toHaveLength(2);
+      expect(types).not.toContain('offer');
+      expect(seen.binaryFrames).toBe(0);
+      expect(seen.binaryBytes).toBe(0);
+    },
+  );
 
-  test('a signaling server that knows the pairing code passes the MAC, but the codes differ and no pairing is stored', async ({
-    browser,
-    ferry,
-    senderContext,
-    receiverContext,
-    sender,
-    receiver,
-  }) => {
-    const mitm = await SignalingMitm.between(browser, `${ferry.url}/health`, senderContext, receiverContext);
-    mitm.active = true;
-    mitm.knowsPairingCode = true;
-    const from = new PairingPage(sender.page);
-    const to = new PairingPage(receiver.page);
-    await from.open();
-    await to.open();
+  withMitm(
+    'a signaling server that knows the pairing code passes the MAC, but the codes differ and no pairing is stored',
+    async ({ mitm, sender, receiver }) => {
+      mitm.active = true;
+      mitm.knowsPairingCode = true;
+      const from = new PairingPage(sender.page);
+      const to = new PairingPage(receiver.page);
+      await from.open();
+      await to.open();
 
-    // Each device completed the code-keyed MAC with the man in the middle and shows a code…
-    await startPairing(from, to);
-    // …but not the same one: it had to fix its part of each before it could know the other part.
-    expect(await to.verificationCode().textContent()).not.toBe(await from.verificationCode().textContent());
-    // A careless person confirms anyway: its device's MAC check passes (the man in the middle
-    // has the code), so it goes on to send its pairing secret. The MAC alone cannot stop this.
-    await from.confirmPairing();
-    await expect(from.pairing.getByText('Saving the pairing…')).toBeVisible();
-    // The other person compares and says no: that device never keeps anything and leaves the
-    // pair room; the first hears it left before any `pair-saved`, so it keeps nothing either.
-    await to.pairing.getByRole('button', { name: 'Codes differ' }).click();
-    await expect(from.pairing.getByRole('alert')).toHaveText('The other device left.');
-    await expect(from.verificationCode()).toHaveCount(0);
-    const seen = await mitm.log();
-    const types = seen.text.map((frame) => (JSON.parse(frame) as { type: string }).type);
-    expect(types.filter((type) => type === 'auth')).toHaveLength(2);
-    expect(types).toContain('pair-secret');
-    expect(types).not.toContain('pair-saved');
-    await expect(from.pairing.getByRole('status')).toHaveCount(0);
-    await expect(to.pairing.getByRole('status')).toHaveCount(0);
-    mitm.active = false;
-    await from.open();
-    await to.open();
-    await expect(from.pairing.getByRole('button', { name: 'Pair a device' })).toBeVisible();
-    await expectNeitherPaired(from, to);
-    await mitm.close();
-  });
+      // Each device completed the code-keyed MAC with the man in the middle and shows a code…
+      await startPairing(from, to);
+      // …but not the same one: it had to fix its part of each before it could know the other part.
+      expect(await to.verificationCode().textContent()).not.toBe(await from.verificationCode().textContent());
+      // A careless person confirms anyway: its device's MAC check passes (the man in the middle
+      // has the code), so it goes on to send its pairing secret. The MAC alone cannot stop this.
+      await from.confirmPairing();
+      await expect(from.pairing.getByText('Saving the pairing…')).toBeVisible();
+      // The other person compares and says no: that device never keeps anything and leaves the
+      // pair room; the first hears it left before any `pair-saved`, so it keeps nothing either.
+      await to.pairing.getByRole('button', { name: 'Codes differ' }).click();
+      await expect(from.pairing.getByRole('alert')).toHaveText('The other device left.');
+      await expect(from.verificationCode()).toHaveCount(0);
+      const seen = await mitm.log();
+      const types = seen.text.map((frame) => (JSON.parse(frame) as { type: string }).type);
+      expect(types.filter((type) => type === 'auth')).toHaveLength(2);
+      expect(types).toContain('pair-secret');
+      expect(types).not.toContain('pair-saved');
+      await expect(from.pairing.getByRole('status')).toHaveCount(0);
+      await expect(to.pairing.getByRole('status')).toHaveCount(0);
+      mitm.active = false;
+      await from.open();
+      await to.open();
+      await expect(from.pairing.getByRole('button', { name: 'Pair a device' })).toBeVisible();
+      await expectNeitherPaired(from, to);
+    },
+  );
 
   test('a person who confirmed can give up while the other never answers; neither device keeps the pairing', async ({
     sender,

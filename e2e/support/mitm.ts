@@ -26,6 +26,8 @@ export interface MitmLog {
   text: string[];
   binaryFrames: number;
   binaryBytes: number;
+  /** What happened on the bridge, in order (signals, connection states, errors): for a failure's report. */
+  events: string[];
 }
 
 interface MitmWindow {
@@ -51,6 +53,8 @@ export class SignalingMitm {
   readonly #routes = new Map<Side, WebSocketRoute>();
   readonly #peerIds = new Map<Side, string>();
   #queue: Promise<unknown> = Promise.resolve();
+  /** What the routes did (`<epoch ms> route: …`), merged into the log's events. */
+  readonly #events: string[] = [];
 
   private constructor(page: Page) {
     this.#page = page;
@@ -87,6 +91,7 @@ export class SignalingMitm {
           if (frame.type === 'relay' && frame.kind === 'signal' && frame.to === this.#peerIds.get(other(side))) {
             this.diverted++;
             const data = frame.data ?? {};
+            this.#note(`${side} signal ${String(data.type ?? Object.keys(data).join('+'))} diverted`);
             this.#queue = this.#queue.then(() =>
               this.#page.evaluate(
                 ([from, signal]) => (window as unknown as MitmWindow).ferryMitm.signal(from, signal),
@@ -101,7 +106,10 @@ export class SignalingMitm {
       server.onMessage((message) => {
         if (typeof message === 'string') {
           const frame = JSON.parse(message) as { type?: string; peerId?: string; code?: string; room?: string };
-          if (frame.type === 'welcome' && frame.peerId) this.#peerIds.set(side, frame.peerId);
+          if (frame.type === 'welcome' && frame.peerId) {
+            this.#peerIds.set(side, frame.peerId);
+            this.#note(`${side} is ${frame.peerId}`);
+          }
           if (frame.type === 'pair-code' && frame.code) this.#code = frame.code;
           const { room } = frame;
           const code = this.#code;
@@ -120,12 +128,19 @@ export class SignalingMitm {
   /** What crossed the bridge so far. */
   async log(): Promise<MitmLog> {
     await this.#queue;
-    return await this.#page.evaluate(() => (window as unknown as MitmWindow).ferryMitm.log);
+    const log = await this.#page.evaluate(() => (window as unknown as MitmWindow).ferryMitm.log);
+    const events = [...log.events, ...this.#events].sort((x, y) => Number.parseInt(x, 10) - Number.parseInt(y, 10));
+    return { ...log, events };
+  }
+
+  #note(event: string): void {
+    this.#events.push(`${Date.now()} route: ${event}`);
   }
 
   /** A signal from the man in the middle, delivered as if the other device had sent it. */
   #toDevice(side: Side, data: Signal): void {
     const from = this.#peerIds.get(other(side));
+    this.#note(`${side} gets ${String(data.type ?? Object.keys(data).join('+'))} as if from ${String(from)}`);
     this.#routes.get(side)?.send(JSON.stringify({ type: 'relay', from, kind: 'signal', data }));
   }
 }
@@ -134,7 +149,8 @@ export class SignalingMitm {
 function installBridge(): void {
   type Ends = Record<Side, RTCPeerConnection | undefined>;
   const w = window as unknown as MitmWindow;
-  const log: MitmLog = { text: [], binaryFrames: 0, binaryBytes: 0 };
+  const log: MitmLog = { text: [], binaryFrames: 0, binaryBytes: 0, events: [] };
+  const note = (event: string) => log.events.push(`${Date.now()} page: ${event}`);
   const pcs: Ends = { a: undefined, b: undefined };
   const channels: Record<Side, RTCDataChannel | undefined> = { a: undefined, b: undefined };
   const waiting: Record<Side, (string | ArrayBuffer)[]> = { a: [], b: [] };
@@ -209,7 +225,10 @@ function installBridge(): void {
       flush(side);
       void impersonate(side);
     };
-    channel.onopen = opened;
+    channel.onopen = () => {
+      note(`${side} channel open`);
+      opened();
+    };
     channel.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
       if (typeof event.data === 'string') {
         log.text.push(event.data);
@@ -236,6 +255,8 @@ function installBridge(): void {
       });
     };
     pc.ondatachannel = ({ channel }) => wire(side, channel);
+    pc.onconnectionstatechange = () => note(`${side} connection ${pc.connectionState}`);
+    pc.oniceconnectionstatechange = () => note(`${side} ice ${pc.iceConnectionState}`);
     return pc;
   };
   const offerTo = async (side: Side) => {
@@ -256,18 +277,26 @@ function installBridge(): void {
       })();
     },
     async signal(side, data) {
-      const pc = connection(side);
-      if (data.type === 'offer' && typeof data.sdp === 'string') {
-        roles[side] = 'answerer';
-        await pc.setRemoteDescription({ type: 'offer', sdp: data.sdp });
-        await pc.setLocalDescription(await pc.createAnswer());
-        await w.ferryMitmSignal(side, { type: 'answer', sdp: pc.localDescription?.sdp });
-        if (!pcs[otherSide(side)]) await offerTo(otherSide(side));
-      } else if (data.type === 'answer' && typeof data.sdp === 'string') {
-        await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
-      } else if (typeof data.candidate === 'object' && data.candidate) {
-        await pc.addIceCandidate(data.candidate as RTCIceCandidateInit);
+      note(`${side} sent ${String(data.type ?? Object.keys(data).join('+'))}`);
+      try {
+        await handle(side, data);
+      } catch (error) {
+        note(`${side} signal failed: ${String(error)}`);
       }
     },
   };
+  async function handle(side: Side, data: Signal): Promise<void> {
+    const pc = connection(side);
+    if (data.type === 'offer' && typeof data.sdp === 'string') {
+      roles[side] = 'answerer';
+      await pc.setRemoteDescription({ type: 'offer', sdp: data.sdp });
+      await pc.setLocalDescription(await pc.createAnswer());
+      await w.ferryMitmSignal(side, { type: 'answer', sdp: pc.localDescription?.sdp });
+      if (!pcs[otherSide(side)]) await offerTo(otherSide(side));
+    } else if (data.type === 'answer' && typeof data.sdp === 'string') {
+      await pc.setRemoteDescription({ type: 'answer', sdp: data.sdp });
+    } else if (typeof data.candidate === 'object' && data.candidate) {
+      await pc.addIceCandidate(data.candidate as RTCIceCandidateInit);
+    }
+  }
 }
