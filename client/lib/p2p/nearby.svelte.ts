@@ -13,13 +13,14 @@
  * verified, and a MAC that fails closes the link with auth.ts's sentence on both screens.
  */
 import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
-import { FerryError } from '../../../shared/errors.ts';
+import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys } from '../../../shared/keys.ts';
 import type { ControlMessage } from '../../../shared/p2p.ts';
 import { getManifest } from '../api/share-client.ts';
 import { Connection } from './connection.svelte.ts';
 import { IncomingTransfer } from './incoming.svelte.ts';
 import { type OfflineKind, type OfflinePayload, offlineKey, openOffline, sealOffline } from './offline-seal.ts';
+import { offlineTargets } from './offline-targets.ts';
 import { OutgoingTransfer } from './outgoing.svelte.ts';
 import type { Pairing } from './p2p-db.ts';
 import { type AuthPlan, Pairings } from './pairings.svelte.ts';
@@ -69,6 +70,13 @@ export class Nearby {
       .filter((peer, i, all) => !nearby.some((n) => n.id === peer.id) && all.findIndex((o) => o.id === peer.id) === i);
     return [...nearby, ...paired];
   }
+  /**
+   * Paired devices online in none of this page's rooms: their tiles send through the relay
+   * share with the sealed offer left in the pair room's mailbox. Each is keyed by its room.
+   */
+  get offline(): readonly Pairing[] {
+    return offlineTargets(this.pairings.remembered, this.peers);
+  }
   get incoming(): readonly IncomingTransfer[] {
     return this.#incoming;
   }
@@ -80,8 +88,10 @@ export class Nearby {
     return this.#offlineRefusal;
   }
 
+  /** The latest send to a peer (or to an offline paired device, by its room), including one sent while it was offline. */
   outgoingTo(peerId: string): OutgoingTransfer | undefined {
-    return this.#outgoing[peerId];
+    const room = this.pairings.pairingWith(peerId)?.room;
+    return this.#outgoing[peerId] ?? (room ? this.#outgoing[room] : undefined);
   }
   /** The verification code of the link to a peer, once connected. */
   codeWith(peerId: string): string | null {
@@ -129,8 +139,17 @@ export class Nearby {
     this.signaling.stop();
   }
 
-  /** Sends `files` to a peer: connect, hash, then wait for the code to be confirmed. */
+  /**
+   * Sends `files` to a peer: connect, hash, then wait for the code to be confirmed. To a
+   * paired device that is offline (`peerId` is its pair room, `offline`), straight through
+   * the relay share: no connection could open, so none is waited for.
+   */
   sendFiles(peerId: string, files: File[]): void {
+    const away = this.offline.find((p) => p.room === peerId);
+    if (away) {
+      if (files.length > 0 && !this.#outgoing[peerId]?.active) this.#sendOffline(peerId, away, away.name, files);
+      return;
+    }
     const peer = this.signaling.peer(peerId);
     if (!peer || files.length === 0 || this.#outgoing[peerId]?.active) return;
     const transfer = new OutgoingTransfer(peer.name, files);
@@ -150,12 +169,16 @@ export class Nearby {
         }
         // A paired device gets the same files through the relay share, the offer sealed for it.
         const pairing = this.pairings.pairingWith(peerId);
-        if (!pairing || this.#outgoing[peerId] !== transfer) return;
-        const offline = new OutgoingTransfer(peer.name, files);
-        this.#outgoing = { ...this.#outgoing, [peerId]: offline };
-        void offline.runOffline((secret) => this.#sendOffer(pairing, offline.id, secret));
+        if (pairing && this.#outgoing[peerId] === transfer) this.#sendOffline(peerId, pairing, peer.name, files);
       },
     );
+  }
+
+  /** Files for a paired device through the relay share, the offer sealed for it; `key` names the tile. */
+  #sendOffline(key: string, pairing: Pairing, name: string, files: File[]): void {
+    const offline = new OutgoingTransfer(name, files);
+    this.#outgoing = { ...this.#outgoing, [key]: offline };
+    void offline.runOffline((secret) => this.#sendOffer(pairing, offline.id, secret));
   }
 
   /** Seals the offer of a transfer going through the relay share for a paired device. */
@@ -211,7 +234,7 @@ export class Nearby {
       const { transfer, payload } = await openOffline(key, 'offer', binding, data);
       if (this.#incoming.some((t) => t.id === transfer)) return;
       const secret = fromBase64Url(payload.secret);
-      const { manifest } = await getManifest(await relayShareId(secret), (await deriveShareKeys(secret)).readerToken);
+      const manifest = await relayManifest(secret, payload.senderName);
       const reply = (accept: boolean) =>
         void this.#deliverSealed(pairing, 'answer', transfer, { accept }).catch(() => undefined);
       const offer = { type: 'offer', transfer, secret: payload.secret, manifest } as const;
@@ -449,6 +472,33 @@ export class Nearby {
       }
     }
     transfer.relay();
+  }
+}
+
+/** Relay share answers that mean its files are gone: the offer must not be shown. */
+const GONE: ReadonlySet<ErrorCode> = new Set([
+  'SHARE_EXPIRED',
+  'SHARE_REVOKED',
+  'SHARE_NOT_FOUND',
+  'DOWNLOAD_LIMIT_REACHED',
+]);
+
+/**
+ * The sealed manifest of an offline offer, read from its relay share. An offer that waited
+ * in the mailbox past the share's life (or that the sender withdrew) is refused with a
+ * sentence naming the sender, so nobody accepts files that are no longer there.
+ */
+async function relayManifest(secret: Uint8Array<ArrayBuffer>, senderName: string): Promise<string> {
+  try {
+    const { manifest } = await getManifest(await relayShareId(secret), (await deriveShareKeys(secret)).readerToken);
+    return manifest;
+  } catch (error) {
+    if (!(error instanceof FerryError) || !GONE.has(error.code)) throw error;
+    throw new FerryError(
+      error.code,
+      `Files ${senderName} sent through the server are no longer there: the offer expired or was withdrawn.`,
+      { cause: error },
+    );
   }
 }
 

@@ -65,6 +65,9 @@ export type OutgoingPhase =
   | 'failed'
   | 'cancelled';
 
+/** What a paired device answered to an offer sent through the relay: it accepted, then read every file. */
+export type OfflineReply = 'accepted' | 'received';
+
 export interface OutgoingFile {
   name: string;
   size: number;
@@ -84,6 +87,7 @@ export class OutgoingTransfer {
   #resumes = $state(0);
   #noRoute = $state(false);
   #offline = $state(false);
+  #offlineReply = $state<OfflineReply | null>(null);
   readonly #source: File[];
   readonly #meter = new SpeedMeter();
   #acked: number[];
@@ -159,6 +163,10 @@ export class OutgoingTransfer {
   get offline(): boolean {
     return this.#offline;
   }
+  /** Through the relay from the start: whether the paired device accepted, then read the files; null while it has not answered. */
+  get offlineReply(): OfflineReply | null {
+    return this.#offlineReply;
+  }
   /** The files picked, to send another way (a link) when no direct route was found. */
   get sourceFiles(): readonly File[] {
     return this.#source;
@@ -233,9 +241,17 @@ export class OutgoingTransfer {
     }
   }
 
-  /** The paired device's sealed answer to an offer sent through the relay. */
+  /**
+   * The paired device's sealed answer to an offer sent through the relay. It may come long
+   * after the upload finished (the device was offline and found the offer in its mailbox):
+   * a decline then still revokes the relay share.
+   */
   offlineAnswer(accept: boolean): void {
-    if (accept || !this.#relayed || !this.active) return;
+    if (!this.#offline || !(this.active || this.#phase === 'done')) return;
+    if (accept) {
+      this.#offlineReply ??= 'accepted';
+      return;
+    }
     this.#abort = new FerryError('ABORTED', `${this.peerName} declined.`);
     this.#phase = 'declined';
     this.#wakeAll();
@@ -475,7 +491,9 @@ export class OutgoingTransfer {
     // Once the recipient has read it (or its ticket lapsed, which counts too), the share is
     // revoked rather than left to expire; meanwhile a cancel still withdraws it.
     void collectRelayShare(share, () => this.#relayShare !== share).then((revoked) => {
-      if (revoked && this.#relayShare === share) this.#relayShare = null;
+      if (!revoked || this.#relayShare !== share) return;
+      this.#relayShare = null;
+      if (this.#offline) this.#offlineReply = 'received';
     });
   }
 
