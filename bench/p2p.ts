@@ -24,7 +24,11 @@
  * Network domain it enables does not touch data channels.
  *
  * Environment: BENCH_MB (MiB, default 1024), BENCH_RUNS (rounds, default 2), BENCH_SRC
- * (`head`, default: a snapshot of the committed app; `worktree`), CHROMIUM_PATH, and
+ * (`head`, default: a snapshot of the committed app; `worktree`), CHROMIUM_PATH,
+ * BENCH_KINDS (which of ferry,raw,pairdrop to run; default all), BENCH_PROFILE=1 (the app
+ * built unminified; every round adds CPU seconds per thread of each process, and Ferry's
+ * rounds a V8 CPU profile of every page and worker: JavaScript self time per function,
+ * bench/lib/threads.ts and bench/lib/profiler.ts; printed and in the JSON), and
  * BENCH_RTT_MS: a round trip without netem (this kernel lacks it; the probe's answer is
  * logged): every transfer goes relay-only through coturn behind a UDP relay that holds each
  * datagram RTT/4 (bench/lib/delay-relay.ts). Emulated, lossy under load: see the README.
@@ -44,10 +48,12 @@ import { cpuSince, descendants } from './lib/cpu.ts';
 import { spawnDelayRelay } from './lib/delay-relay.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
+import { Profiler, type TargetProfile } from './lib/profiler.ts';
 import { BenchServer } from './lib/server.ts';
 import { buildApp, sourceKind, sourceTree } from './lib/source.ts';
 import { serveStatic } from './lib/static.ts';
 import { intEnv, MiB, mbps, median, mib, within } from './lib/stats.ts';
+import { type ThreadTime, threadsSince, threadTimes } from './lib/threads.ts';
 import type { BaselineRun, Marks, P2pBenchWindow } from './p2p-page/api.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -69,7 +75,19 @@ const GOALS = { rawRatio: 0.9, pairdropRatioAt40ms: 3 };
 const LIMIT_MS = 120_000 + (SIZE / 2e6) * 1000;
 
 type Kind = 'ferry' | 'raw' | 'pairdrop';
-const KINDS: readonly Kind[] = ['ferry', 'raw', 'pairdrop'];
+const ALL_KINDS: readonly Kind[] = ['ferry', 'raw', 'pairdrop'];
+const KINDS = kindsFromEnv();
+const PROFILE = process.env.BENCH_PROFILE === '1';
+
+/** BENCH_KINDS: a comma-separated subset of ALL_KINDS, in their order. */
+function kindsFromEnv(): readonly Kind[] {
+  const text = process.env.BENCH_KINDS;
+  if (!text) return ALL_KINDS;
+  const wanted = text.split(',').map((k) => k.trim());
+  const unknown = wanted.filter((k) => !ALL_KINDS.includes(k as Kind));
+  if (unknown.length > 0) throw new Error(`BENCH_KINDS: unknown kinds ${unknown.join(', ')}`);
+  return ALL_KINDS.filter((k) => wanted.includes(k));
+}
 
 /** Peak used JS heap of each person's context (pages + workers + SW), and the browser's PSS. */
 interface Heaps {
@@ -92,6 +110,10 @@ interface Round {
   /** The same per process kind (browser, renderer, gpu-process, NetworkService…). */
   cpuByKind: Record<string, number>;
   heaps: Heaps;
+  /** BENCH_PROFILE: CPU seconds per `<process>/<thread>` over the timed part. */
+  threads?: Record<string, number>;
+  /** BENCH_PROFILE, ferry: JavaScript self time per function of each page and worker. */
+  profiles?: TargetProfile[];
 }
 
 /** One browser (a context per person, as the e2e fixtures do), the app's server, the baseline page. */
@@ -231,6 +253,56 @@ async function startHeaps(setup: Setup, from: Page, to: Page): Promise<{ stop():
   return { stop: async () => heaps(await sampler.stop()) };
 }
 
+/** What a round's clock covers, beside time: CPU per process kind, and with BENCH_PROFILE per thread and per function. */
+interface CpuUsed {
+  cpuSeconds: number;
+  cpuByKind: Record<string, number>;
+  threads?: Record<string, number>;
+  profiles?: TargetProfile[];
+}
+
+/**
+ * Starts counting CPU (and with BENCH_PROFILE, per thread and the pages' and workers' CPU
+ * profiles). The renderers are told apart by pid: the sender's page opens first, so the
+ * lower of exactly two renderer pids is the sender's (otherwise they go by pid).
+ */
+async function startCpu(setup: Setup, from: Page, to: Page): Promise<{ stop(): Promise<CpuUsed> }> {
+  const exclude = [setup.server.pid];
+  const people = PROFILE
+    ? new Map([
+        [await contextId(from), 'sender'],
+        [await contextId(to), 'recipient'],
+      ])
+    : null;
+  const profiler = PROFILE ? await Profiler.start(setup.browser) : null;
+  const threadsBefore: ReadonlyMap<string, ThreadTime> = PROFILE ? threadTimes(exclude) : new Map();
+  const before = descendants(exclude);
+  return {
+    async stop() {
+      const used = cpuSince(before, exclude);
+      const result: CpuUsed = { cpuSeconds: used.total, cpuByKind: used.byKind };
+      if (!PROFILE) return result;
+      const renderers = [...descendants(exclude)].filter(([, p]) => p.kind === 'renderer').map(([pid]) => pid);
+      renderers.sort((a, b) => a - b);
+      const labels = new Map<number, string>(
+        renderers.length === 2
+          ? [
+              [renderers[0]!, 'sender'],
+              [renderers[1]!, 'recipient'],
+            ]
+          : [],
+      );
+      result.threads = threadsSince(threadsBefore, labels, exclude);
+      const profiles = ((await profiler?.stop()) ?? []).map((p) => ({
+        ...p,
+        context: people?.get(p.context) ?? p.context,
+      }));
+      if (profiles.length > 0) result.profiles = profiles;
+      return result;
+    },
+  };
+}
+
 async function withContexts<T>(setup: Setup, run: (from: Page, to: Page) => Promise<T>): Promise<T> {
   const fromContext = await setup.browser.newContext();
   const toContext = await setup.browser.newContext({ acceptDownloads: true });
@@ -279,10 +351,10 @@ async function ferryRound(setup: Setup, round: number): Promise<Round> {
 
       const download = to.waitForEvent('download', { timeout: LIMIT_MS });
       download.catch(() => undefined);
-      const cpu = descendants([setup.server.pid]);
+      const cpu = await startCpu(setup, from, to);
       await offer.getByRole('button', { name: 'Accept' }).click();
       await appears(offer.getByText('Received and verified.', { exact: true }), [from, to], 'the file saved');
-      const cpuUsed = cpuSince(cpu, [setup.server.pid]);
+      const cpuUsed = await cpu.stop();
       const heap = await heaps.stop();
       const moments = await to.evaluate(() => (window as unknown as { ferryMoments: Moments }).ferryMoments);
       const { accept, saving, done } = moments;
@@ -293,8 +365,7 @@ async function ferryRound(setup: Setup, round: number): Promise<Round> {
         round,
         ms: saving - accept,
         savedMs: done - accept,
-        cpuSeconds: cpuUsed.total,
-        cpuByKind: cpuUsed.byKind,
+        ...cpuUsed,
         heaps: heap,
       };
       const saved = await download;
@@ -334,7 +405,7 @@ async function baselineRound(setup: Setup, kind: 'raw' | 'pairdrop', round: numb
         setup.ice,
       ] as const);
       const rttMs = await from.evaluate((a) => (window as unknown as P2pBenchWindow).p2pBench.accept(a), answer);
-      const cpu = descendants([setup.server.pid]);
+      const cpu = await startCpu(setup, from, to);
       const sending =
         kind === 'raw'
           ? from.evaluate(
@@ -348,10 +419,10 @@ async function baselineRound(setup: Setup, kind: 'raw' | 'pairdrop', round: numb
               [SIZE, PAIRDROP_CHUNK_BYTES, PAIRDROP_PARTITION_BYTES] as const,
             );
       const run: BaselineRun = await within(sending, LIMIT_MS, `${kind} channel`);
-      const cpuUsed = cpuSince(cpu, [setup.server.pid]);
+      const cpuUsed = await cpu.stop();
       if (run.bytes !== SIZE) throw new Error(`${kind}: the receiver counted ${run.bytes} bytes of ${SIZE}`);
       const heap = await heaps.stop();
-      return { kind, round, ms: run.ms, rttMs, cpuSeconds: cpuUsed.total, cpuByKind: cpuUsed.byKind, heaps: heap };
+      return { kind, round, ms: run.ms, rttMs, ...cpuUsed, heaps: heap };
     } finally {
       await heaps.stop();
       await from.evaluate(() => (window as unknown as P2pBenchWindow).p2pBench.close()).catch(() => undefined);
@@ -440,6 +511,20 @@ function report(rounds: readonly Round[], marks: Marks, label: string) {
   return { figures, medians, ratios, pairRttMs: pairRtt, rttMs: RTT_MS };
 }
 
+/** BENCH_PROFILE: a round's CPU per thread and its busiest functions, in seconds per GB. */
+function printProfile(result: Round): void {
+  const perGB = (seconds: number) => (seconds / (SIZE / 1e9)).toFixed(1);
+  const top = (entries: Record<string, number>, n: number) =>
+    Object.entries(entries)
+      .slice(0, n)
+      .map(([name, seconds]) => `    ${perGB(seconds).padStart(6)}  ${name}`)
+      .join('\n');
+  if (result.threads) console.log(`  CPU-s per GB by thread (${result.kind}):\n${top(result.threads, 24)}`);
+  for (const profile of result.profiles ?? []) {
+    console.log(`  JS self CPU-s per GB, ${profile.target} (${profile.context}):\n${top(profile.self, 20)}`);
+  }
+}
+
 // ---------------------------------------------------------------- main
 
 /**
@@ -470,7 +555,7 @@ async function main(): Promise<void> {
   log('building the app (bench/out/p2p-app) and the baseline page (bench/out/p2p-page)…');
   const appDir = join(OUT, 'p2p-app');
   const pageDir = join(OUT, 'p2p-page');
-  await buildApp(source.root, appDir);
+  await buildApp(source.root, appDir, !PROFILE);
   await buildBaselinePage(source.root, pageDir);
 
   const file = join(tmp, `ferry-p2p-${SIZE_MB}MiB.bin`);
@@ -504,6 +589,7 @@ async function main(): Promise<void> {
         rounds.push(result);
         const saved = result.savedMs ? `, saved ${mbps(SIZE, result.savedMs).toFixed(1)} MB/s` : '';
         log(`round ${round} ${kind}: ${mbps(SIZE, result.ms).toFixed(1)} MB/s${saved}`);
+        if (PROFILE) printProfile(result);
       }
     }
   } catch (error) {

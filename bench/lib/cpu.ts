@@ -6,7 +6,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 
-const TICKS_PER_SECOND = 100;
+export const TICKS_PER_SECOND = 100;
 
 /** A process of the browser: its CPU seconds so far and its kind (browser, renderer, gpu-process, network…). */
 export interface Proc {
