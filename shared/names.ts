@@ -50,6 +50,46 @@ export function repairRelativePath(path: string): string {
   return safeRelativePath(segments.length ? segments.join('/') : 'file');
 }
 
+/**
+ * Makes relative paths unique as a case-insensitive file system sees them (NTFS, and APFS
+ * by default): a path that repeats an earlier one up to case, or that names a folder another
+ * path needs ("x" beside "x/y"), gets " (2)", " (3)"… before its extension. The first holder
+ * of each path keeps it unchanged, a new name never takes one that a later path holds, and a
+ * suffixed name stays within MAX_NAME_LENGTH. Expects paths already checked as above.
+ */
+export function uniquePaths(paths: readonly string[]): string[] {
+  const key = (path: string) => path.toLowerCase();
+  const folders = new Set<string>();
+  for (const path of paths) {
+    for (let slash = path.indexOf('/'); slash !== -1; slash = path.indexOf('/', slash + 1)) {
+      folders.add(key(path.slice(0, slash)));
+    }
+  }
+  const held = new Set(paths.map(key));
+  const taken = new Set<string>();
+  return paths.map((path) => {
+    let name = path;
+    for (let n = 2; taken.has(key(name)) || folders.has(key(name)) || (name !== path && held.has(key(name))); n++) {
+      name = withSuffix(path, n);
+    }
+    taken.add(key(name));
+    return name;
+  });
+}
+
+/** `dir/name (n).ext`; the name is cut (never inside a surrogate pair) to keep MAX_NAME_LENGTH. */
+function withSuffix(path: string, n: number): string {
+  const slash = path.lastIndexOf('/');
+  const name = path.slice(slash + 1);
+  const suffix = ` (${n})`;
+  const dot = name.lastIndexOf('.');
+  // A leading dot (".env") is a name, not an extension; an extension too long to keep is part of the name.
+  const split = dot > 0 && name.length - dot + suffix.length < MAX_NAME_LENGTH ? dot : name.length;
+  let stem = name.slice(0, Math.min(split, MAX_NAME_LENGTH - suffix.length - (name.length - split)));
+  if (/[\uD800-\uDBFF]$/.test(stem)) stem = stem.slice(0, -1);
+  return `${path.slice(0, slash + 1)}${stem}${suffix}${name.slice(split)}`;
+}
+
 /** The last segment of a relative path. */
 export function baseName(path: string): string {
   return path.slice(path.lastIndexOf('/') + 1);
