@@ -1,19 +1,21 @@
 /**
  * Names inside a "Download all" ZIP. Entries keep the manifest's relative paths, which use
  * '/' between folders as the ZIP format requires (APPNOTE 6.3.10 §4.4.17.1), so unpacking
- * rebuilds the sender's folders. The paths were already checked by shared/names.ts: no
- * `..`, no absolute paths, nothing that escapes the folder the archive is unpacked into.
+ * rebuilds the sender's folders. The manifest was written by someone else: its paths were
+ * checked by shared/names.ts when it was opened (no `..`, no absolute paths, no backslashes
+ * or controls, no over-long names) and are checked again here, and repeats are renamed,
+ * because an archive with two "a.txt" (or "A.txt" beside "a.txt", or a file "x" beside a
+ * folder "x/") makes unzip ask to overwrite, or silently keeps one of them.
  */
-import { baseName } from '../../../../shared/names.ts';
+import { baseName, safeRelativePath, uniquePaths } from '../../../../shared/names.ts';
 import { safeDownloadName } from './content-disposition.ts';
 
-/** The entry name of a manifest file: its relative path, checked again defensively. */
-export function zipEntryName(path: string): string {
-  const segments = path.split('/');
-  if (path.startsWith('/') || segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('\\'))) {
-    throw new RangeError(`"${path}" cannot be a ZIP entry name`);
-  }
-  return path;
+/**
+ * The entry names of the manifest's files, in order: checked (INVALID_NAME otherwise) and
+ * unique up to case, folders included; a repeat gets " (2)" before its extension.
+ */
+export function zipEntryNames(paths: readonly string[]): string[] {
+  return uniquePaths(paths.map(safeRelativePath));
 }
 
 /**

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { readZip } from '../../../../e2e/support/zip.ts';
 import { FerryError } from '../../../../shared/errors.ts';
 import type { ManifestFile } from '../../../../shared/manifest.ts';
-import { zipLength, zipStream } from './zip.ts';
+import { zipDate, zipLength, zipStream } from './zip.ts';
 
 function manifestFile(name: string, size: number): ManifestFile {
   return { name, size, type: '', recordSize: 65536, nonce: '', blake3: null };
@@ -50,5 +51,30 @@ describe('zipStream', () => {
     );
     await expect(bytesOf(zip)).rejects.toThrow();
     expect(failed).toEqual([1]);
+  });
+
+  it('renames repeated names so unpacking keeps every file, and still matches the predicted length', async () => {
+    const same = [manifestFile('a.txt', 1), manifestFile('A.txt', 2), manifestFile('a', 3), manifestFile('a/a.txt', 4)];
+    const zip = await bytesOf(zipStream(same, async (i) => streamOf(new Uint8Array(i + 1).fill(i + 1)), noEvents));
+    expect(zip.length).toBe(zipLength(same));
+    expect(readZip(Buffer.from(zip)).map((e) => [e.name, [...e.bytes]])).toEqual([
+      ['a.txt', [1]],
+      ['A (2).txt', [2, 2]],
+      ['a (2)', [3, 3, 3]],
+      ['a/a.txt', [4, 4, 4, 4]],
+    ]);
+  });
+});
+
+describe('zipDate', () => {
+  it('keeps a modification time the ZIP format can hold, and uses now when there is none', () => {
+    const june = new Date(2024, 5, 1, 12, 30).getTime();
+    expect(zipDate(june).getTime()).toBe(june);
+    expect(zipDate(undefined, june).getTime()).toBe(june);
+  });
+
+  it('holds times outside MS-DOS dates (1980 to 2107) at the nearest end', () => {
+    expect(zipDate(0)).toEqual(new Date(1980, 0, 1));
+    expect(zipDate(Number.MAX_SAFE_INTEGER)).toEqual(new Date(2107, 11, 31, 23, 59, 58));
   });
 });

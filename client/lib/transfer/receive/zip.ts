@@ -9,7 +9,7 @@ import { makeZip, predictLength } from 'client-zip';
 import type { FerryError } from '../../../../shared/errors.ts';
 import type { ManifestFile } from '../../../../shared/manifest.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
-import { zipEntryName } from './zip-names.ts';
+import { zipEntryNames } from './zip-names.ts';
 
 /** What the archive tells its caller about each file as it goes. */
 export interface ZipEvents {
@@ -18,9 +18,25 @@ export interface ZipEvents {
   onFailed(index: number, error: FerryError): void;
 }
 
-/** Exact byte length of the archive (for Content-Length and the sink choice). */
+// MS-DOS dates (APPNOTE §4.4.6), which client-zip writes in local time, run from 1980 to
+// 2107. A manifest's `modified` outside that range would wrap into a wrong year (0, which
+// some systems report for "unknown", became 2098), and past year 275760 client-zip throws.
+const DOS_FIRST = new Date(1980, 0, 1).getTime();
+const DOS_LAST = new Date(2107, 11, 31, 23, 59, 58).getTime();
+
+/** The modification time an entry gets: the manifest's, held within the ZIP range. */
+export function zipDate(modified: number | undefined, now: number = Date.now()): Date {
+  return new Date(Math.min(Math.max(modified ?? now, DOS_FIRST), DOS_LAST));
+}
+
+/**
+ * Exact byte length of the archive (for Content-Length and the sink choice). Past 4 GiB in
+ * one file or in offsets, client-zip adds ZIP64 fields and records; `predictLength` counts
+ * them from the same names and sizes `zipStream` writes, so the two must stay in step.
+ */
 export function zipLength(files: readonly ManifestFile[]): number {
-  return Number(predictLength(files.map((f) => ({ name: zipEntryName(f.name), size: f.size }))));
+  const names = zipEntryNames(files.map((f) => f.name));
+  return Number(predictLength(files.map((f, i) => ({ name: names[i], size: f.size }))));
 }
 
 /** The archive as a stream; `open(i)` starts file i of `files`. */
@@ -29,6 +45,7 @@ export function zipStream(
   open: (index: number) => Promise<DecryptedFile>,
   events: ZipEvents,
 ): ReadableStream<Uint8Array> {
+  const names = zipEntryNames(files.map((f) => f.name));
   async function* entries() {
     for (const [index, file] of files.entries()) {
       events.onStart(index);
@@ -38,10 +55,10 @@ export function zipStream(
         (error: FerryError) => events.onFailed(index, error),
       );
       yield {
-        name: zipEntryName(file.name),
+        name: names[index],
         input: stream,
         size: file.size,
-        lastModified: file.modified === undefined ? new Date() : new Date(file.modified),
+        lastModified: zipDate(file.modified),
       };
     }
   }
