@@ -117,6 +117,7 @@ export class Pairings {
   start(hash = ''): void {
     this.#unsubscribe = [
       this.#signaling.on('welcome', () => this.#onWelcome()),
+      this.#signaling.on('hello', () => this.#rejoinAll()),
       this.#signaling.on('pair-code', ({ code, expiresAt }) => {
         this.#code = { code, expiresAt };
       }),
@@ -274,13 +275,23 @@ export class Pairings {
     this.#rejoins.clear();
     if (this.#pending) this.abandon('The connection to the server dropped during pairing; pair again.');
     if (!this.#loaded) return;
-    for (const pairing of this.#remembered) {
-      if (this.#signaling.rejoinPair(pairing.room, pairing.roomToken)) this.#rejoins.sent(pairing.room);
-    }
+    if (this.#signaling.greeted) this.#rejoinAll();
     if (this.#linkCode) {
       const code = this.#linkCode;
       this.#linkCode = null;
       this.join(code);
+    }
+  }
+
+  /**
+   * Back into every remembered pair room, once the server knows this device's id (`hello`
+   * came first on this connection), so what the other device left in a room's mailbox is
+   * handed over with it.
+   */
+  #rejoinAll(): void {
+    if (!this.#loaded) return;
+    for (const pairing of this.#remembered) {
+      if (this.#signaling.rejoinPair(pairing.room, pairing.roomToken)) this.#rejoins.sent(pairing.room);
     }
   }
 

@@ -32,6 +32,8 @@ const { Pairings } = await import('./pairings.svelte.ts');
 /** A signaling client that is open and whose pair rooms are set by the test. */
 class FakeSignaling {
   readonly status = 'open';
+  greeted = true;
+  readonly rejoined: string[] = [];
   readonly listeners = new Map<string, (message: unknown) => void>();
   readonly rooms = new Map<string, NearbyPeer[]>();
 
@@ -45,7 +47,8 @@ class FakeSignaling {
   createPairCode(): boolean {
     return true;
   }
-  rejoinPair(): boolean {
+  rejoinPair(room: string): boolean {
+    this.rejoined.push(room);
     return true;
   }
   leaveRoom(room: string): void {
@@ -80,6 +83,30 @@ describe('Pairings.authFor', () => {
     const plan = pairings.authFor(laptop.id);
     expect(plan.compare).toBe(true);
     expect(plan.pairing?.room).toBe('pair:new');
+    pairings.dispose();
+  });
+});
+
+describe('Pairings rejoin', () => {
+  it('rejoins remembered rooms only once the server knows this device (hello), so their mailbox is handed over', async () => {
+    const signaling = new FakeSignaling();
+    signaling.greeted = false;
+    const pairings = new Pairings(signaling as unknown as SignalingClient);
+    pairings.start();
+    await vi.waitFor(() => expect(pairings.remembered).toHaveLength(1));
+    expect(signaling.rejoined).toEqual([]);
+
+    signaling.greeted = true;
+    signaling.emit('hello', { deviceId: 'device-a' });
+    expect(signaling.rejoined).toEqual([remembered.room]);
+    pairings.dispose();
+  });
+
+  it('rejoins at once when hello was said before the pairings were read', async () => {
+    const signaling = new FakeSignaling();
+    const pairings = new Pairings(signaling as unknown as SignalingClient);
+    pairings.start();
+    await vi.waitFor(() => expect(signaling.rejoined).toEqual([remembered.room]));
     pairings.dispose();
   });
 });

@@ -56,6 +56,13 @@ export interface SignalingEvents {
   'pair-room': { room: string; peers: NearbyPeer[] };
   /** The connection (re)opened: peer ids from before are gone. */
   welcome: ServerMessageOf<'welcome'>;
+  /**
+   * This device said who it is (`hello`) only after `welcome` was handled, its id read from
+   * storage late; when it said it at once, `greeted` is already true for welcome's
+   * listeners. Pair rooms are rejoined after `hello`: the server hands a room's mailbox
+   * only to a device it knows by id.
+   */
+  hello: { deviceId: string };
   /** Who is in a share room now (after joining, and whenever someone comes or goes). */
   'share-room': { room: string; peers: SharePeer[] };
   /** Sealed boxes the other device of a pair room left for this one (offline-seal.ts). */
@@ -74,6 +81,7 @@ export class SignalingClient {
   #status = $state<SignalingStatus>('offline');
   #self = $state<{ peerId: string; name: string } | null>(null);
   #device = $state<DeviceIdentity | null>(null);
+  #greeted = false;
   #peers = $state<NearbyPeer[]>([]);
   /** Peers of each pair room this connection is in, by room id. */
   #pairRooms = $state<Record<string, NearbyPeer[]>>({});
@@ -104,6 +112,10 @@ export class SignalingClient {
   get device(): DeviceIdentity | null {
     return this.#device;
   }
+  /** Whether this device said `hello` on the current connection (the `hello` event). */
+  get greeted(): boolean {
+    return this.#greeted;
+  }
   /** Others on the same network, in the order they arrived. */
   get peers(): readonly NearbyPeer[] {
     return this.#peers;
@@ -123,7 +135,7 @@ export class SignalingClient {
     void deviceIdentity()
       .then((device) => {
         this.#device = device;
-        this.#sayHello();
+        if (this.#sayHello()) this.#emit('hello', { deviceId: device.id });
       })
       .catch(() => {});
     this.#connect();
@@ -223,10 +235,11 @@ export class SignalingClient {
     return true;
   }
 
-  #sayHello(): void {
-    if (this.#device && this.#self) {
-      this.#send({ type: 'hello', deviceId: this.#device.id, deviceName: this.#device.name });
-    }
+  /** Says `hello` once both this device's id and the connection are there; true when sent. */
+  #sayHello(): boolean {
+    if (!this.#device || !this.#self) return false;
+    this.#greeted = this.#send({ type: 'hello', deviceId: this.#device.id, deviceName: this.#device.name });
+    return this.#greeted;
   }
 
   #connect(): void {
@@ -244,6 +257,7 @@ export class SignalingClient {
       this.#stopTimers();
       this.#status = 'offline';
       this.#self = null;
+      this.#greeted = false;
       const gone = new Set([...this.#peers, ...Object.values(this.#pairRooms).flat()].map((p) => p.id));
       this.#peers = [];
       this.#pairRooms = {};

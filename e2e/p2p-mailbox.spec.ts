@@ -1,0 +1,111 @@
+/**
+ * Sending to a paired device that is not online at all: its Ferry tab is closed. Its tile
+ * stays, marked offline; the files go through Ferry's server and the sealed offer waits in
+ * the pair room's mailbox. When the device opens Ferry again (a new page in the same
+ * browser context, so the pairing is still in IndexedDB) it finds the offer; its answer
+ * comes back sealed to the sender's tile.
+ */
+import type { Page } from '@playwright/test';
+import { expect, type FerryFixtures, test } from './fixtures.ts';
+import { PairingPage } from './pages/pairing-page.ts';
+import { downloadHash } from './support/downloads.ts';
+import { MiB } from './support/files.ts';
+import { onNetwork, pair } from './support/pairing.ts';
+
+test.use({ ferryEnv: { FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' } });
+
+/** The name a pairing remembers for the other device, from "Paired with <name>. …". */
+async function pairedName(side: PairingPage): Promise<string> {
+  const notice = (await side.pairing.getByRole('status').textContent()) ?? '';
+  const name = /Paired with (.+?)\. /.exec(notice)?.[1];
+  if (!name) throw new Error(`no pairing notice: ${notice}`);
+  return name;
+}
+
+/**
+ * Two devices on different networks, paired; then the receiver closes its Ferry tab and
+ * the sender's tile for it says it is offline. Answers each side's name for the other.
+ */
+async function pairedThenReceiverGone(
+  sender: FerryFixtures['sender'],
+  receiver: FerryFixtures['receiver'],
+): Promise<{ from: PairingPage; senderName: string; receiverName: string }> {
+  await onNetwork(sender.page.context(), '203.0.113.10');
+  await onNetwork(receiver.page.context(), '198.51.100.20');
+  const from = new PairingPage(sender.page);
+  const to = new PairingPage(receiver.page);
+  await from.open();
+  await to.open();
+  await pair(from, to);
+  const receiverName = await pairedName(from);
+  const senderName = await pairedName(to);
+  await receiver.page.close();
+  const tile = from.tileItem(receiverName);
+  await expect(tile).toContainText('Paired · offline', { timeout: 30_000 });
+  await expect(tile).toContainText('Files you send wait on the server, end-to-end encrypted, for up to 1 day');
+  await expect(tile).toContainText('Texts go only to a device that is online');
+  await expect(from.section.getByRole('button', { name: `Send to ${receiverName}`, exact: true })).toHaveCount(1);
+  return { from, senderName, receiverName };
+}
+
+/** The receiver opens Ferry again in the same browser (its pairing kept) and sees the offer. */
+async function reopen(receiver: FerryFixtures['receiver']): Promise<{ page: Page; to: PairingPage }> {
+  const page = await receiver.page.context().newPage();
+  const to = new PairingPage(page);
+  await to.open();
+  return { page, to };
+}
+
+test.describe('paired device that is offline', () => {
+  test.describe.configure({ timeout: 240_000 });
+
+  test('files wait in its mailbox and arrive intact once it opens Ferry and accepts', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const doc = await files.file('mailbox/holiday.mov', 3 * MiB);
+    const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
+
+    // Straight to the server: no connection to an offline device is waited for.
+    await from.sendFiles(receiverName, doc.path);
+    const tile = from.tileItem(receiverName);
+    await expect(tile.getByText(`Sent to ${receiverName} through the server, end-to-end encrypted.`)).toBeVisible({
+      timeout: 60_000,
+    });
+    await expect(tile.getByText(`Waiting for ${receiverName} to accept.`)).toBeVisible();
+
+    const { page, to } = await reopen(receiver);
+    const offer = to.offer(senderName);
+    await expect(offer.getByText('holiday.mov')).toBeVisible({ timeout: 60_000 });
+    await expect(offer.getByText('Sent through the server')).toBeVisible();
+    const download = page.waitForEvent('download', { timeout: 150_000 });
+    await offer.getByRole('button', { name: 'Accept' }).click();
+    expect(await downloadHash(await download)).toBe(doc.sha256);
+    await expect(offer.getByText('Received and verified.')).toBeVisible();
+
+    // The sealed answer, then the server's download count, reach the sender's tab.
+    await expect(sender.page.getByText('accepted and received the files.')).toBeVisible({ timeout: 60_000 });
+    // Back online: one tile for the device, no longer marked offline.
+    await expect(from.section.getByText('Paired · offline')).toHaveCount(0);
+  });
+
+  test('declining after it opens Ferry again tells the sender', async ({ sender, receiver, files }) => {
+    const doc = await files.file('mailbox/minutes.txt', 3 * MiB);
+    const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
+
+    await from.sendFiles(receiverName, doc.path);
+    await expect(from.tileItem(receiverName).getByText(`Waiting for ${receiverName} to accept.`)).toBeVisible({
+      timeout: 60_000,
+    });
+
+    const { to } = await reopen(receiver);
+    const offer = to.offer(senderName);
+    await expect(offer.getByText('minutes.txt')).toBeVisible({ timeout: 60_000 });
+    await offer.getByRole('button', { name: 'Decline' }).click();
+    await expect(offer.getByText('Declined.')).toBeVisible();
+    await expect(sender.page.getByRole('alert').filter({ hasText: / declined\.$/ })).toBeVisible({
+      timeout: 30_000,
+    });
+  });
+});
