@@ -67,6 +67,10 @@ describe('service worker messages', () => {
       size: 3,
     });
     expect(parseSwDownload({ type: 'download', id: 'A'.repeat(22), name: 'a.zip', size: null, stream })).toBeDefined();
+    // A ZIP64 archive past 4 GiB keeps its exact length (the service worker's Content-Length).
+    expect(
+      parseSwDownload({ type: 'download', id: 'A'.repeat(22), name: 'a.zip', size: 4_299_713_889, stream })?.size,
+    ).toBe(4_299_713_889);
   });
 
   it('rejects ids that are not path-safe, missing streams and bad sizes', () => {
