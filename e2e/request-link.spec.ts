@@ -8,7 +8,7 @@ import type { Browser, BrowserContext } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { RequestPage, requestIdOf } from './pages/request-page.ts';
 import { SendPage } from './pages/send-page.ts';
-import { expectNoSeriousViolations } from './support/a11y.ts';
+import { checkAllSchemesAndSizes } from './support/a11y.ts';
 import { expireRequest } from './support/clock.ts';
 import { downloadHash } from './support/downloads.ts';
 import { KiB, MiB } from './support/files.ts';
@@ -76,6 +76,7 @@ test('a third person sends two files through a request link and the requester ge
   const note = 'Site survey photos and the signed contract, please';
   const link = await requester.create({ megabytes: 10, files: 3, openFor: 3600, note });
   expect(link).toMatch(/\/r\/[A-Za-z0-9_-]{16}#B[A-P][A-Za-z0-9_-]{85}\.[A-Za-z0-9_-]+$/);
+  await checkAllSchemesAndSizes(receiver.page, testInfo, 'request: link made');
 
   const third = await thirdContext(browser, baseURL);
   try {
@@ -84,7 +85,7 @@ test('a third person sends two files through a request link and the requester ge
     await expect(guest.page.getByText('This request takes 3 files and 10.0 MB more')).toBeVisible();
     await expect(guest.page.getByRole('blockquote', { name: 'Their note' })).toHaveText(note);
     await guest.addFiles([contract.path, photo.path]);
-    await expectNoSeriousViolations(guest.page, testInfo, 'request: sender form');
+    await checkAllSchemesAndSizes(guest.page, testInfo, 'request: sender form');
     await guest.send();
     await expect(guest.page.getByRole('status').filter({ hasText: 'Sent.' })).toBeVisible({ timeout: 120_000 });
     await expect(guest.page.getByText('This request takes 1 file and')).toBeVisible();
@@ -98,7 +99,7 @@ test('a third person sends two files through a request link and the requester ge
   await expect(upload).toBeVisible({ timeout: 30_000 });
   await expect(upload).toContainText(photo.name);
   await expect(upload).toContainText('2 files');
-  await expectNoSeriousViolations(receiver.page, testInfo, 'request: received uploads');
+  await checkAllSchemesAndSizes(receiver.page, testInfo, 'request: received uploads');
   await upload.getByRole('link', { name: 'Open these files' }).click();
 
   await expect(receiver.files).toBeVisible({ timeout: 30_000 });
