@@ -1,7 +1,7 @@
 /**
  * Hostile names: a file named like an HTML tag and a file under folders whose names are
  * markup too. Both sides show them as text (no element is created, no script runs) and the
- * browser saves them under safe names.
+ * browser saves them under safe names. Names that would collide on disk get unique ones.
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
@@ -83,4 +83,33 @@ test('names with markup and folders are shown as text and saved safely', async (
 
   expect(await injected(receiver.page)).toBe(0);
   expect(dialogs, 'no script ran from a name').toEqual([]);
+});
+
+test('names that one disk would merge are made unique, and the ZIP unpacks to every file', async ({
+  sender,
+  receiver,
+  files,
+}) => {
+  // "a.txt" and "A.txt" are one file on Windows and macOS; a file "docs" cannot sit beside a folder "docs".
+  const lower = await files.file('one/a.txt', 1 * KiB);
+  const upper = await files.file('two/A.txt', 2 * KiB);
+  const plain = await files.file('three/docs', 3 * KiB);
+  const folder = await files.folder('docs', { 'a.txt': 4 * KiB });
+
+  await sender.open();
+  await sender.addFiles([lower.path, upper.path, plain.path]);
+  await sender.addFolder(folder.path);
+  await sender.send();
+  await receiver.openShare(await sender.link());
+  await expect(receiver.files.getByRole('listitem')).toHaveCount(4);
+
+  const zip = readZip(await downloadBytes(await receiver.downloadAll()));
+  const byName = new Map(zip.map((e) => [e.name, e.bytes]));
+  expect([...byName.keys()].sort()).toEqual(['A (2).txt', 'a.txt', 'docs (2)', 'docs/a.txt']);
+  expect(byName.get('a.txt')?.equals(lower.bytes)).toBe(true);
+  expect(byName.get('A (2).txt')?.equals(upper.bytes)).toBe(true);
+  expect(byName.get('docs (2)')?.equals(plain.bytes)).toBe(true);
+  expect(byName.get('docs/a.txt')?.equals(folder.files[0]?.bytes ?? Buffer.alloc(0))).toBe(true);
+  const folded = [...byName.keys()].map((name) => name.toLowerCase());
+  expect(new Set(folded).size, 'unique up to case').toBe(4);
 });
