@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readZip } from '../../../../e2e/support/zip.ts';
 import { FerryError } from '../../../../shared/errors.ts';
+import { MAX_FILES } from '../../../../shared/limits.ts';
 import type { ManifestFile } from '../../../../shared/manifest.ts';
 import { zipDate, zipLength, zipStream } from './zip.ts';
 
@@ -63,6 +64,14 @@ describe('zipStream', () => {
       ['a (2)', [3, 3, 3]],
       ['a/a.txt', [4, 4, 4, 4]],
     ]);
+  });
+});
+
+describe('ZIP limits', () => {
+  it('keeps a share within the 65535 entries a plain end record counts', () => {
+    // client-zip writes the ZIP64 end record only for sizes and offsets past 4 GiB, so an
+    // archive of more entries would carry a wrong count in a small archive.
+    expect(MAX_FILES).toBeLessThan(0xffff);
   });
 });
 
