@@ -285,6 +285,31 @@ const pad = (s: string, n: number) => s.padEnd(n);
 const rpad = (s: string, n: number) => s.padStart(n);
 const yes = (ok: boolean) => (ok ? 'yes' : 'NO');
 
+/** CPU seconds per GiB of file moved, from CPU seconds for SIZE bytes. */
+const perGiB = (seconds: number) => (seconds * 1024 * MiB) / SIZE;
+
+/** A no-CDP run's CPU per GiB: browser (by process kind) and server. */
+function cpuLine(run: BareRun): string {
+  if (!run.cpu) return 'CPU not sampled';
+  const kinds = Object.entries(run.cpu.byKind)
+    .filter(([, seconds]) => perGiB(seconds) >= 0.05)
+    .sort((a, b) => b[1] - a[1])
+    .map(([kind, seconds]) => `${kind} ${perGiB(seconds).toFixed(1)}`)
+    .join(', ');
+  return `CPU-s per GiB: browser ${perGiB(run.cpu.browser).toFixed(1)} (${kinds}), server ${perGiB(run.cpu.server).toFixed(1)}`;
+}
+
+/** Median CPU-s per GiB of the no-CDP runs: browser + server, and each. */
+function cpuMedians(runs: readonly BareRun[]): { total: number; browser: number; server: number } {
+  const sampled = runs.flatMap((r) => (r.cpu ? [r.cpu] : []));
+  if (!sampled.length) return { total: Number.NaN, browser: Number.NaN, server: Number.NaN };
+  return {
+    total: perGiB(median(sampled.map((c) => c.browser + c.server))),
+    browser: perGiB(median(sampled.map((c) => c.browser))),
+    server: perGiB(median(sampled.map((c) => c.server))),
+  };
+}
+
 async function main(): Promise<void> {
   const started = new Date();
   mkdirSync(OUT, { recursive: true });
@@ -316,11 +341,11 @@ async function main(): Promise<void> {
     for (let i = 0; i < RUNS; i++) {
       for (const mode of ['put', 'send'] as const) {
         const url = `${bareServer.origin}/?mode=${mode}&mb=${SIZE_MB}&linger=2000`;
-        const run = await runBare(LAUNCH.executablePath, url, transferLimitMs(SIZE));
+        const run = await runBare(LAUNCH.executablePath, url, transferLimitMs(SIZE), [], bareServer.pid);
         if (!run.ok) throw new Error(`no-CDP ${mode}: ${run.error}`);
         bare[mode].push(run);
         log(
-          `upload, no CDP: ${mode === 'put' ? 'fetch(PUT) sink' : 'Ferry send     '} ${mbps(SIZE, run.ms).toFixed(0)} MB/s (browser PSS peak ${mib(run.peakPss)})`,
+          `upload, no CDP: ${mode === 'put' ? 'fetch(PUT) sink' : 'Ferry send     '} ${mbps(SIZE, run.ms).toFixed(0)} MB/s (browser PSS peak ${mib(run.peakPss)}; ${cpuLine(run)})`,
         );
       }
     }
@@ -391,6 +416,8 @@ async function main(): Promise<void> {
   const bareFerry = bare.send.length ? mbps(SIZE, median(bare.send.map((r) => r.ms))) : Number.NaN;
   const bareRatio = bareFerry / bareSink;
   const barePss = (runs: BareRun[]) => (runs.length ? Math.max(...runs.map((r) => r.peakPss)) : Number.NaN);
+  const sinkCpu = cpuMedians(bare.put);
+  const ferryCpu = cpuMedians(bare.send);
   const senderPeak = maxOf(senderHeaps, 'total');
   const recipientPeak = downloadResult?.heap.total ?? Number.NaN;
   const rssUp = uploadRssPeak - idleRss;
@@ -401,6 +428,8 @@ async function main(): Promise<void> {
     `Ferry bench ${started.toISOString()} at ${source.label} (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS})`,
     `${pad('throughput', 34)}${rpad('baseline MB/s', 14)}${rpad('ferry MB/s', 12)}${rpad('ratio', 8)}${rpad('goal', 8)}  ok`,
     `${pad('upload, no CDP: send vs fetch(PUT)', 34)}${rpad(f(bareSink), 14)}${rpad(f(bareFerry), 12)}${rpad(f(bareRatio, 2), 8)}${rpad('≥ 0.80', 8)}  ${yes(bareRatio >= GOALS.uploadRatio)}`,
+    `${pad('  CPU-s per GiB, browser + server', 34)}${rpad(f(sinkCpu.total, 1), 14)}${rpad(f(ferryCpu.total, 1), 12)}${rpad(f(sinkCpu.total / ferryCpu.total, 2), 8)}${rpad('—', 8)}`,
+    `${pad('  of which the server', 34)}${rpad(f(sinkCpu.server, 1), 14)}${rpad(f(ferryCpu.server, 1), 12)}`,
     `${pad('upload under CDP (Playwright)', 34)}${rpad(f(sink), 14)}${rpad(f(ferry), 12)}${rpad(f(uploadRatio, 2), 8)}${rpad('—', 8)}`,
     `${pad('hash: Hasher vs blake3() one-shot', 34)}${rpad(f(hashOne), 14)}${rpad(f(hashInc), 12)}${rpad(f(hashInc / hashOne, 2), 8)}${rpad('—', 8)}`,
     `${pad('download: SW stream, to disk', 34)}${rpad('—', 14)}${rpad(downloadResult ? f(mbps(SIZE, downloadResult.ms)) : '—', 12)}`,
@@ -433,6 +462,7 @@ async function main(): Promise<void> {
       sinkMBps: bareSink,
       ferryMBps: bareFerry,
       ratio: bareRatio,
+      cpuSecondsPerGiB: { sink: sinkCpu, ferry: ferryCpu },
       sinkRuns: bare.put,
       ferryRuns: bare.send,
       error: bare.error ?? null,

@@ -13,6 +13,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cpuBetween, descendants, type Proc, processSeconds } from './cpu.ts';
 import { sleep } from './stats.ts';
 
 const EVERY_MS = 200;
@@ -33,6 +34,27 @@ export interface BareRun {
   peakByKind: Record<string, number>;
   /** [seconds since launch, PSS MiB] every ~1 s, for the record. */
   curve: [number, number][];
+  /**
+   * CPU seconds used while the page's clock ran (between the samples just before its start
+   * and just after its end, so up to one sample period more): the browser's processes in
+   * all and per kind, and the server's.
+   */
+  cpu?: { browser: number; byKind: Record<string, number>; server: number };
+}
+
+interface CpuSample {
+  at: number;
+  browser: Map<number, Proc>;
+  server: number;
+}
+
+/** The CPU used between the last sample at or before `start` and the first at or after `end`. */
+function cpuOver(samples: readonly CpuSample[], start: number, end: number): BareRun['cpu'] {
+  const before = samples.findLast((s) => s.at <= start);
+  const after = samples.find((s) => s.at >= end);
+  if (!before || !after) return undefined;
+  const { total, byKind } = cpuBetween(before.browser, after.browser);
+  return { browser: total, byKind, server: after.server - before.server };
 }
 
 async function children(): Promise<Map<number, number[]>> {
@@ -109,13 +131,16 @@ async function dirBytes(dir: string): Promise<number> {
 /**
  * Opens `url` (plus `report=<report server>`) in a bare headless Chromium and waits for the
  * report. `extraArgs`, e.g. `--js-flags=--expose-gc` with the page's `gc=1` (a gc() every
- * 250 ms), tell garbage that is merely uncollected from memory that is held.
+ * 250 ms), tell garbage that is merely uncollected from memory that is held. The CPU of
+ * the browser (every descendant of this process but `serverPid`'s tree) and of `serverPid`
+ * is sampled too, for the span the page timed.
  */
 export async function runBare(
   executable: string,
   url: string,
   limitMs: number,
   extraArgs: string[] = [],
+  serverPid?: number,
 ): Promise<BareRun> {
   const profile = await mkdtemp(join(tmpdir(), 'ferry-bare-'));
   let answer: ((query: URLSearchParams) => void) | undefined;
@@ -165,7 +190,14 @@ export async function runBare(
       query = q;
     });
     let lastCurve = -1;
+    const cpuSamples: CpuSample[] = [];
+    const exclude = serverPid === undefined ? [] : [serverPid];
     while (!query) {
+      cpuSamples.push({
+        at: Date.now(),
+        browser: descendants(exclude),
+        server: serverPid === undefined ? 0 : processSeconds(serverPid),
+      });
       if (Date.now() - t0 > limitMs) {
         run.error = `no report within ${limitMs / 1000} s`;
         return run;
@@ -192,6 +224,8 @@ export async function runBare(
     run.ok = q.get('ok') === '1';
     run.ms = Number(q.get('ms') ?? 0);
     if (!run.ok) run.error = q.get('error') ?? 'unknown error';
+    const end = Number(q.get('end'));
+    if (run.ok && Number.isFinite(end)) run.cpu = cpuOver(cpuSamples, end - run.ms, end);
     return run;
   } finally {
     if (browser?.pid && browser.exitCode === null) {

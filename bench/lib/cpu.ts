@@ -14,6 +14,26 @@ export interface Proc {
   kind: string;
 }
 
+/** The fields of a /proc/<pid>/stat text after "pid (comm) ": field n (1-based, proc(5)) is at n - 3. */
+function statFields(stat: string): string[] {
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** CPU seconds (utime + stime) from a /proc/<pid>/stat text. */
+export function statSeconds(stat: string): number {
+  const fields = statFields(stat);
+  return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
+}
+
+/** CPU seconds a process used so far, or NaN when it is gone. */
+export function processSeconds(pid: number): number {
+  try {
+    return statSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return Number.NaN;
+  }
+}
+
 /** Chromium's process kind from its command line: --type, or the utility's service name. */
 function kindOf(pid: number): string {
   try {
@@ -35,10 +55,8 @@ export function descendants(exclude: readonly number[] = []): Map<number, Proc> 
     if (!/^\d+$/.test(name)) continue;
     try {
       const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
-      // After "pid (comm) " come state, ppid, …: field n (1-based, proc(5)) is at n - 3.
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      parents.set(Number(name), Number(fields[1]));
-      cpu.set(Number(name), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
+      parents.set(Number(name), Number(statFields(stat)[1]));
+      cpu.set(Number(name), statSeconds(stat));
     } catch {
       // The process ended while we looked.
     }
@@ -65,9 +83,17 @@ export function cpuSince(
   before: ReadonlyMap<number, Proc>,
   exclude: readonly number[] = [],
 ): { total: number; byKind: Record<string, number> } {
+  return cpuBetween(before, descendants(exclude));
+}
+
+/** CPU seconds used between two snapshots of `descendants`, in all and per process kind. */
+export function cpuBetween(
+  before: ReadonlyMap<number, Proc>,
+  after: ReadonlyMap<number, Proc>,
+): { total: number; byKind: Record<string, number> } {
   let total = 0;
   const byKind: Record<string, number> = {};
-  for (const [pid, { seconds, kind }] of descendants(exclude)) {
+  for (const [pid, { seconds, kind }] of after) {
     const used = seconds - (before.get(pid)?.seconds ?? 0);
     total += used;
     byKind[kind] = (byKind[kind] ?? 0) + used;

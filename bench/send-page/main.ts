@@ -6,7 +6,7 @@
  * either sends it with the app's own Picker (Uppy + tus) and Sender (hash + encrypt +
  * manifest), or PUTs it to the bench sink with fetch (`mode=put`, the baseline). It then
  * waits `linger` ms and reports by navigating to `report` (the page's CSP allows fetch to
- * its own origin only; a navigation is not a fetch): `?ok=1&ms=…` or `?ok=0&error=…`.
+ * its own origin only; a navigation is not a fetch): `?ok=1&ms=…&end=…` or `?ok=0&error=…`.
  */
 import { Picker } from '../../client/lib/transfer/send/picker.svelte.ts';
 import { Sender } from '../../client/lib/transfer/send/sender.svelte.ts';
@@ -65,8 +65,15 @@ async function run(): Promise<number> {
   return ms;
 }
 
+// `hold=1`: wait for window.ferryGo() first, so a profiler can attach to the page before the clock runs.
+if (params.get('hold')) {
+  status.textContent = 'holding';
+  await new Promise<void>((go) => Object.assign(window, { ferryGo: go }));
+}
+// The clock's end on the wall clock (epoch ms), so the runner can take the CPU the browser
+// and the server used between the samples around [end - ms, end] (bench/lib/bare.ts).
 const result = await run().then(
-  (ms) => `ok=1&ms=${ms.toFixed(0)}`,
+  (ms) => `ok=1&ms=${ms.toFixed(0)}&end=${(performance.timeOrigin + performance.now()).toFixed(0)}`,
   (error: unknown) => `ok=0&error=${encodeURIComponent(error instanceof Error ? error.message : String(error))}`,
 );
 status.textContent = `done ${result}`;
