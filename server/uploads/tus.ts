@@ -8,6 +8,7 @@ import { BASE_HEADERS } from '../http/respond.ts';
 import type { ShareStore } from '../shares/store.ts';
 import type { BlobStore } from './blob-store.ts';
 import { createHooks, newUploadId } from './hooks.ts';
+import { readBodiesUncopied } from './request-body.ts';
 import { tusErrorResponse } from './tus-errors.ts';
 
 export const TUS_PATH = '/files';
@@ -63,6 +64,8 @@ export function createTus(deps: TusDeps) {
     onUploadFinish: hooks.onUploadFinish,
     onResponseError: (_req, error) => tusErrorResponse(error, deps.log),
   });
+  if (!readBodiesUncopied(server))
+    deps.log('tus: request bodies are read through Readable.toWeb (a copy of every chunk).');
   return {
     handle: (req: IncomingMessage, res: ServerResponse): Promise<void> => server.handle(req, res),
     /** Removes unfinished uploads past the store's expiry. */
