@@ -3,7 +3,8 @@
  * database, so its schema versions move independently of the shares'. Synchronous calls in
  * one process make each `transaction()` atomic; `.immediate` takes the write lock first.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../sqlite.ts';
 import type { AddUploadResult, NewRequest, RequestRecord, RequestStore, UploadRecord } from './store.ts';
 
 /** Schema versions, applied in order; PRAGMA user_version records how far a file got. */
@@ -49,19 +50,7 @@ interface UploadRow {
 }
 
 export function openSqliteRequestStore(file: string): RequestStore {
-  const db = new Database(file);
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
-  return new SqliteRequestStore(db);
+  return new SqliteRequestStore(openDatabase(file, MIGRATIONS));
 }
 
 const toRequest = (row: RequestRow): RequestRecord => ({

@@ -3,7 +3,8 @@
  * `transaction()` below runs without interleaving; `.immediate` also takes the write lock
  * first, so a second process on the same file could not interleave either.
  */
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
+import { openDatabase } from '../sqlite.ts';
 import { addInterval, coversAll, type Interval, MAX_PIECES, parseIntervals } from './intervals.ts';
 import type {
   BlobRecord,
@@ -116,24 +117,7 @@ interface TicketRow {
 }
 
 export function openSqliteShareStore(file: string): ShareStore {
-  const db = new Database(file);
-  // WAL survives a killed process; NORMAL sync only risks the last commits on power loss.
-  db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = NORMAL');
-  db.pragma('foreign_keys = ON');
-  db.pragma('busy_timeout = 5000');
-  migrate(db);
-  return new SqliteShareStore(db);
-}
-
-function migrate(db: Database.Database): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  for (let v = version; v < MIGRATIONS.length; v++) {
-    db.transaction(() => {
-      db.exec(MIGRATIONS[v]!);
-      db.pragma(`user_version = ${v + 1}`);
-    })();
-  }
+  return new SqliteShareStore(openDatabase(file, MIGRATIONS));
 }
 
 class SqliteShareStore implements ShareStore {
