@@ -22,6 +22,7 @@ import { openSqliteShareStore } from './shares/sqlite-store.ts';
 import type { ShareStore } from './shares/store.ts';
 import { addIceRoute } from './signaling/ice.ts';
 import { attachSignaling, type Signaling } from './signaling/server.ts';
+import { openSqliteSignalingStores } from './signaling/sqlite-signaling.ts';
 import { Sweeper } from './sweeper.ts';
 import { type BlobStore, FileBlobStore } from './uploads/blob-store.ts';
 import { createTus, TUS_PATH } from './uploads/tus.ts';
@@ -69,6 +70,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const shares = openSqliteShareStore(path.join(config.dataDir, 'ferry.db'));
   const blobs = new FileBlobStore(filesDir, config.uploadExpiryMs);
   const requests = openSqliteRequestStore(path.join(config.dataDir, 'requests.db'));
+  const signalingStores = openSqliteSignalingStores(path.join(config.dataDir, 'signaling.db'));
   const sweeper = new Sweeper({
     shares,
     blobs,
@@ -123,7 +125,12 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   // Between requests keepAliveTimeout applies; headers must arrive within headersTimeout.
   server.requestTimeout = 0;
   server.timeout = config.socketIdleMs;
-  const signaling = attachSignaling(server, { config, shares });
+  const signaling = attachSignaling(server, {
+    config,
+    shares,
+    pairRooms: signalingStores.pairRooms,
+    mailbox: signalingStores.mailbox,
+  });
   const port = await listen(server, config.port, config.host);
   sweeper.start(config.sweepIntervalMs);
 
@@ -146,6 +153,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       });
       shares.close();
       requests.close();
+      signalingStores.close();
     },
   };
 }

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../test-support.ts';
 import { MAILBOX_MAX_ITEMS } from './mailbox.ts';
-import { SignalClient } from './test-client.ts';
+import { pairByCode, SignalClient } from './test-client.ts';
 
 const DEVICE_A = 'device-aaaaaaaaaaaaaaaa';
 const DEVICE_B = 'device-bbbbbbbbbbbbbbbb';
@@ -32,11 +32,7 @@ describe('the pair room mailbox over /signal', () => {
   async function paired(): Promise<{ a: SignalClient; b: SignalClient; room: string; roomToken: string }> {
     const a = await device(DEVICE_A, '198.51.100.1');
     const b = await device(DEVICE_B, '198.51.100.2');
-    a.send({ type: 'pair-create' });
-    b.send({ type: 'pair-join', code: (await a.next('pair-code')).code });
-    const { room, roomToken } = await b.next('paired');
-    await a.next('paired');
-    return { a, b, room, roomToken };
+    return { a, b, ...(await pairByCode(a, b)) };
   }
 
   it('keeps a box for a device that is away and hands it over once when it rejoins', async () => {

@@ -1,4 +1,11 @@
-import { describe, expect, it } from 'vitest';
+/**
+ * The PairMailbox contract, run against the memory store and the SQLite one (a fresh file
+ * per test, and one test reopens the file to show boxes outlive a restart).
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import {
   itemBytes,
   MAILBOX_MAX_BYTES,
@@ -6,7 +13,23 @@ import {
   MAILBOX_MAX_TTL_MS,
   type MailItem,
   MemoryPairMailbox,
+  type PairMailbox,
 } from './mailbox.ts';
+import { openSqliteSignalingStores, type SignalingStores } from './sqlite-signaling.ts';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'ferry-mailbox-'));
+const opened: SignalingStores[] = [];
+let files = 0;
+afterAll(() => {
+  for (const stores of opened) stores.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+/** A new SQLite file's stores, closed after the suite. */
+function sqliteStores(file = path.join(dir, `signaling-${files++}.db`)): SignalingStores {
+  const stores = openSqliteSignalingStores(file);
+  opened.push(stores);
+  return stores;
+}
 
 const ROOM = `pair:${'r'.repeat(16)}`;
 const A = 'A'.repeat(16);
@@ -19,9 +42,12 @@ const item = (from: string, to: string, n: number, expiresAt = 1000, extra = '')
   expiresAt,
 });
 
-describe('MemoryPairMailbox', () => {
+describe.each([
+  ['MemoryPairMailbox', (): PairMailbox => new MemoryPairMailbox()],
+  ['the SQLite mailbox', (): PairMailbox => sqliteStores().mailbox],
+])('%s', (_, open) => {
   it('hands each device only what was left for it, once, oldest first', async () => {
-    const mailbox = new MemoryPairMailbox();
+    const mailbox = open();
     await mailbox.put(ROOM, item(A, B, 1), 0);
     await mailbox.put(ROOM, item(B, A, 2), 0);
     await mailbox.put(ROOM, item(A, B, 3), 0);
@@ -32,7 +58,7 @@ describe('MemoryPairMailbox', () => {
   });
 
   it('forgets a box when it expires, and never keeps one longer than a relay share lives', async () => {
-    const mailbox = new MemoryPairMailbox();
+    const mailbox = open();
     await mailbox.put(ROOM, item(A, B, 1, 100), 0);
     await mailbox.put(ROOM, item(A, B, 2, 10 * MAILBOX_MAX_TTL_MS), 0);
     expect((await mailbox.take(ROOM, B, 99)).map((m) => m.expiresAt)).toEqual([100, MAILBOX_MAX_TTL_MS]);
@@ -43,7 +69,7 @@ describe('MemoryPairMailbox', () => {
   });
 
   it('refuses more than MAILBOX_MAX_ITEMS boxes per room with MAILBOX_FULL, and takes more once some are handed over', async () => {
-    const mailbox = new MemoryPairMailbox();
+    const mailbox = open();
     for (let n = 0; n < MAILBOX_MAX_ITEMS; n++) await mailbox.put(ROOM, item(A, B, n), 0);
     await expect(mailbox.put(ROOM, item(B, A, 99), 0)).rejects.toMatchObject({ code: 'MAILBOX_FULL' });
     await mailbox.put(`pair:${'o'.repeat(16)}`, item(A, B, 99), 0);
@@ -52,7 +78,7 @@ describe('MemoryPairMailbox', () => {
   });
 
   it('refuses boxes past MAILBOX_MAX_BYTES per room; expired ones no longer count', async () => {
-    const mailbox = new MemoryPairMailbox();
+    const mailbox = open();
     const half = 'x'.repeat(MAILBOX_MAX_BYTES / 2);
     const big = item(A, B, 1, 100, half);
     expect(itemBytes(big)).toBeGreaterThan(MAILBOX_MAX_BYTES / 2);
@@ -61,5 +87,18 @@ describe('MemoryPairMailbox', () => {
     await mailbox.put(ROOM, item(A, B, 2, 1000, half), 100);
     await mailbox.clear(ROOM);
     expect(await mailbox.take(ROOM, B, 100)).toEqual([]);
+  });
+});
+
+describe('the SQLite mailbox', () => {
+  it('keeps its boxes across a reopen of the file (a server restart)', async () => {
+    const file = path.join(dir, 'restart.db');
+    const first = openSqliteSignalingStores(file);
+    await first.mailbox.put(ROOM, item(A, B, 1), 0);
+    await first.mailbox.put(ROOM, item(A, B, 2), 0);
+    first.close();
+    const again = sqliteStores(file);
+    expect((await again.mailbox.take(ROOM, B, 1)).map((m) => m.data)).toEqual([box(1), box(2)]);
+    expect(await again.mailbox.take(ROOM, B, 1)).toEqual([]);
   });
 });

@@ -38,6 +38,13 @@ export interface PairMailbox {
   sweep(now: number): Promise<void>;
 }
 
+export function mailboxFull(): FerryError {
+  return new FerryError(
+    'MAILBOX_FULL',
+    'Too many messages are waiting for the paired device; they are delivered when it comes online.',
+  );
+}
+
 /** The size a box counts for against MAILBOX_MAX_BYTES. */
 export function itemBytes(item: MailItem): number {
   return Buffer.byteLength(JSON.stringify(item.data));
@@ -51,12 +58,7 @@ export class MemoryPairMailbox implements PairMailbox {
     if (item.expiresAt <= now) throw new FerryError('BAD_REQUEST', 'This message has already expired.');
     const items = this.#live(room, now);
     const bytes = items.reduce((sum, held) => sum + itemBytes(held), itemBytes(item));
-    if (items.length >= MAILBOX_MAX_ITEMS || bytes > MAILBOX_MAX_BYTES) {
-      throw new FerryError(
-        'MAILBOX_FULL',
-        'Too many messages are waiting for the paired device; they are delivered when it comes online.',
-      );
-    }
+    if (items.length >= MAILBOX_MAX_ITEMS || bytes > MAILBOX_MAX_BYTES) throw mailboxFull();
     const kept = { ...item, expiresAt: Math.min(item.expiresAt, now + MAILBOX_MAX_TTL_MS) };
     this.#rooms.set(room, [...items, kept]);
   }

@@ -1,7 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
 import { displayName } from './display-name.ts';
-import { hashToken, MemoryPairRoomStore, newPairRoom, PAIR_ROOM_TTL_MS, PairingCodes } from './pairing.ts';
+import {
+  hashToken,
+  MemoryPairRoomStore,
+  newPairRoom,
+  PAIR_ROOM_TTL_MS,
+  PairingCodes,
+  type PairRoomStore,
+} from './pairing.ts';
+import { openSqliteSignalingStores, type SignalingStores } from './sqlite-signaling.ts';
 import { KeyedBuckets } from './token-bucket.ts';
 
 describe('PairingCodes', () => {
@@ -32,9 +43,25 @@ describe('PairingCodes', () => {
   });
 });
 
-describe('MemoryPairRoomStore', () => {
+const roomsDir = mkdtempSync(path.join(tmpdir(), 'ferry-pair-rooms-'));
+const openedStores: SignalingStores[] = [];
+afterAll(() => {
+  for (const stores of openedStores) stores.close();
+  rmSync(roomsDir, { recursive: true, force: true });
+});
+let roomFiles = 0;
+function sqliteRooms(max?: number, file = path.join(roomsDir, `rooms-${roomFiles++}.db`)): PairRoomStore {
+  const stores = openSqliteSignalingStores(file, max);
+  openedStores.push(stores);
+  return stores.pairRooms;
+}
+
+describe.each([
+  ['MemoryPairRoomStore', (max?: number): PairRoomStore => new MemoryPairRoomStore(max)],
+  ['the SQLite pair room store', (max?: number): PairRoomStore => sqliteRooms(max)],
+])('%s', (_, open) => {
   it('opens a room only with its token, and forgets it after the TTL without use', async () => {
-    const store = new MemoryPairRoomStore();
+    const store = open();
     const { room, token, tokenHash } = newPairRoom();
     expect(room).toMatch(/^pair:[A-Za-z0-9_-]{16}$/);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -43,6 +70,43 @@ describe('MemoryPairRoomStore', () => {
     expect(await store.verify(room, hashToken(`${token.slice(1)}x`), 10)).toBe(false);
     expect(await store.verify(room, hashToken(token), 10 + PAIR_ROOM_TTL_MS - 1)).toBe(true);
     expect(await store.verify(room, hashToken(token), 10 + 2 * PAIR_ROOM_TTL_MS)).toBe(false);
+  });
+
+  it('when full, refuses new rooms with RATE_LIMITED instead of pushing out live ones; expired ones make room', async () => {
+    const store = open(3);
+    const rooms = [newPairRoom(), newPairRoom(), newPairRoom()];
+    for (const [i, r] of rooms.entries()) await store.create(r.room, r.tokenHash, i * 1000);
+    const late = newPairRoom();
+    await expect(store.create(late.room, late.tokenHash, 5000)).rejects.toMatchObject({ code: 'RATE_LIMITED' });
+    for (const r of rooms) expect(await store.verify(r.room, hashToken(r.token), 5000)).toBe(true);
+    // Room 0 is used again much later; rooms 1 and 2 expire, and their places are free.
+    const later = 5000 + PAIR_ROOM_TTL_MS - 1;
+    expect(await store.verify(rooms[0]!.room, hashToken(rooms[0]!.token), later)).toBe(true);
+    await store.create(late.room, late.tokenHash, later + 10);
+    expect(await store.verify(late.room, hashToken(late.token), later + 20)).toBe(true);
+    expect(await store.verify(rooms[0]!.room, hashToken(rooms[0]!.token), later + 20)).toBe(true);
+    expect(await store.verify(rooms[1]!.room, hashToken(rooms[1]!.token), later + 20)).toBe(false);
+  });
+
+  it('sweeps rooms unused for the TTL', async () => {
+    const store = open(1);
+    const old = newPairRoom();
+    await store.create(old.room, old.tokenHash, 0);
+    await store.sweep(PAIR_ROOM_TTL_MS);
+    expect(await store.verify(old.room, hashToken(old.token), 0)).toBe(false);
+    const next = newPairRoom();
+    await store.create(next.room, next.tokenHash, PAIR_ROOM_TTL_MS);
+  });
+});
+
+describe('the SQLite pair room store', () => {
+  it('keeps its rooms across a reopen of the file (a server restart), so devices stay paired', async () => {
+    const file = path.join(roomsDir, 'restart.db');
+    const first = openSqliteSignalingStores(file);
+    const { room, token, tokenHash } = newPairRoom();
+    await first.pairRooms.create(room, tokenHash, 0);
+    first.close();
+    expect(await sqliteRooms(undefined, file).verify(room, hashToken(token), 10)).toBe(true);
   });
 });
 

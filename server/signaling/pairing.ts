@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { timingSafeEqual } from '../../shared/encoding.ts';
+import { FerryError } from '../../shared/errors.ts';
 import { PAIR_CODE_DIGITS, PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
 
 /** Codes alive at once, server-wide: with 10^6 codes, keep guessing hard. */
@@ -72,33 +73,52 @@ export class PairingCodes {
   }
 }
 
-/** Pair rooms that can be rejoined: room id → hash of its token. Memory today, Redis later. */
+/**
+ * Pair rooms that can be rejoined: room id → hash of its token. In memory for tests, in
+ * SQLite for a server (sqlite-signaling.ts: pairings outlive a restart), Redis later.
+ */
 export interface PairRoomStore {
+  /**
+   * Keeps a new room. Throws RATE_LIMITED when MAX_PAIR_ROOMS live rooms exist: a flood of
+   * pairings must not push out the rooms people use, so new ones wait for old ones to expire.
+   */
   create(room: string, tokenHash: string, now: number): Promise<void>;
   /** Whether `tokenHash` opens `room`; a successful check extends the room's life. */
   verify(room: string, tokenHash: string, now: number): Promise<boolean>;
+  /** Forgets rooms unused for PAIR_ROOM_TTL_MS. */
+  sweep(now: number): Promise<void>;
 }
 
-const MAX_PAIR_ROOMS = 100_000;
+/** Live pair rooms a server keeps at once. */
+export const MAX_PAIR_ROOMS = 1_000_000;
+
+export function tooManyPairRooms(): FerryError {
+  return new FerryError('RATE_LIMITED', 'This server holds as many pairings as it can; try again later.');
+}
 
 export class MemoryPairRoomStore implements PairRoomStore {
   readonly #rooms = new Map<string, { tokenHash: string; expiresAt: number }>();
+  readonly #max: number;
+
+  constructor(max = MAX_PAIR_ROOMS) {
+    this.#max = max;
+  }
 
   async create(room: string, tokenHash: string, now: number): Promise<void> {
-    if (this.#rooms.size >= MAX_PAIR_ROOMS) {
-      for (const [id, entry] of this.#rooms) if (entry.expiresAt <= now) this.#rooms.delete(id);
-      // Still full: forget the least recently used (Map keeps insertion order; verify re-inserts).
-      while (this.#rooms.size >= MAX_PAIR_ROOMS) this.#rooms.delete(this.#rooms.keys().next().value!);
-    }
+    if (this.#rooms.size >= this.#max) await this.sweep(now);
+    if (this.#rooms.size >= this.#max) throw tooManyPairRooms();
     this.#rooms.set(room, { tokenHash, expiresAt: now + PAIR_ROOM_TTL_MS });
   }
 
   async verify(room: string, tokenHash: string, now: number): Promise<boolean> {
     const entry = this.#rooms.get(room);
     if (!entry || entry.expiresAt <= now || !timingSafeEqual(entry.tokenHash, tokenHash)) return false;
-    this.#rooms.delete(room);
-    this.#rooms.set(room, { tokenHash, expiresAt: now + PAIR_ROOM_TTL_MS });
+    entry.expiresAt = now + PAIR_ROOM_TTL_MS;
     return true;
+  }
+
+  async sweep(now: number): Promise<void> {
+    for (const [id, entry] of this.#rooms) if (entry.expiresAt <= now) this.#rooms.delete(id);
   }
 }
 

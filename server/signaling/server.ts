@@ -176,6 +176,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       ws.ping();
     }
     mailbox.sweep(config.now()).catch((error) => config.log(`signaling: mailbox sweep: ${String(error)}`));
+    pairRooms.sweep(config.now()).catch((error) => config.log(`signaling: pair room sweep: ${String(error)}`));
   }, limits.heartbeatMs);
   heartbeat.unref();
 

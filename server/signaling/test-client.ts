@@ -100,3 +100,12 @@ export function refusedStatus(base: string, path: string, headers: Record<string
     ws.on('error', () => undefined);
   });
 }
+
+/** Pairs two connected devices by code (`a` makes it, `b` enters it); answers their pair room and its token. */
+export async function pairByCode(a: SignalClient, b: SignalClient): Promise<{ room: string; roomToken: string }> {
+  a.send({ type: 'pair-create' });
+  b.send({ type: 'pair-join', code: (await a.next('pair-code')).code });
+  const { room, roomToken } = await b.next('paired');
+  await a.next('paired');
+  return { room, roomToken };
+}

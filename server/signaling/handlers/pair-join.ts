@@ -29,6 +29,8 @@ export const pairJoin: MessageHandler<'pair-join'> = async (ctx, message) => {
     throw new FerryError('PAIR_CODE_INVALID', 'This pairing code is wrong, expired or already used.');
   }
   const { room, token, tokenHash } = newPairRoom();
+  // Kept first: a server with no room left refuses before anyone is put in the room.
+  await pairRooms.create(room, tokenHash, at);
   if ((await bus.join(room, redeemed.creator)) !== 'joined') {
     throw new FerryError('PEER_NOT_REACHABLE', 'The device that made this code is no longer connected.');
   }
@@ -36,7 +38,6 @@ export const pairJoin: MessageHandler<'pair-join'> = async (ctx, message) => {
     await bus.leave(room, redeemed.creator);
     throw new FerryError('ROOM_FULL', 'This connection is in too many rooms; leave one.');
   }
-  await pairRooms.create(room, tokenHash, at);
   const members = await bus.members(room);
   for (const member of members) {
     const peers = members.filter((m) => m.id !== member.id).map((m) => peerView(room, m));
