@@ -244,7 +244,7 @@ test.describe('pairing by code', () => {
     await expectNeitherPaired(from, to);
   });
 
-  test('the pairing link pairs; a pairing the server no longer knows is forgotten with a notice', async ({
+  test('the pairing link pairs; a pairing outlives a server restart, and one the server no longer knows is forgotten with a notice', async ({
     ferry,
     sender,
     receiver,
@@ -257,8 +257,18 @@ test.describe('pairing by code', () => {
     // The link's code is not left in the address bar.
     expect(new URL(receiver.page.url()).hash).toBe('');
 
-    // The server keeps pair rooms in memory: after a restart the rejoin is refused.
+    // Pair rooms are kept on disk: after a restart both are still paired, and a text goes.
     await ferry.restart();
+    const senderName = await from.open();
+    const receiverName = await to.open();
+    await expect(from.tileItem(receiverName)).toContainText('Paired', { timeout: 30_000 });
+    await expect(to.tileItem(senderName)).toContainText('Paired', { timeout: 30_000 });
+    await from.sendText(receiverName, 'Still paired after a restart');
+    const message = receiver.page.getByRole('region', { name: `Text from ${senderName}` });
+    await expect(message.getByText('Still paired after a restart', { exact: true })).toBeVisible({ timeout: 30_000 });
+
+    // A server that lost its signaling database no longer knows the room: the rejoin is refused.
+    await ferry.restart({ forget: ['signaling.db', 'signaling.db-wal', 'signaling.db-shm'] });
     for (const side of [from, to]) {
       await expect(side.pairing.getByRole('status')).toContainText('has ended: the server no longer knows it', {
         timeout: 60_000,

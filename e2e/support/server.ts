@@ -65,9 +65,13 @@ export class FerryServer {
     await this.#exited;
   }
 
-  /** Stops the server if it runs and starts it again on the same port and data directory. */
-  async restart(): Promise<void> {
+  /**
+   * Stops the server if it runs and starts it again on the same port and data directory,
+   * without the files of that directory named in `forget` (a database lost, say).
+   */
+  async restart({ forget = [] }: { forget?: string[] } = {}): Promise<void> {
     await this.kill('SIGTERM');
+    for (const name of forget) await rm(join(this.dataDir, name), { force: true });
     await this.#spawn();
   }
 
