@@ -60,6 +60,10 @@ test('the records come directly from the sender’s open tab, identical, with no
   await expect(receiver.verified(file.name)).toBeVisible();
   await expect(receiver.file(file.name)).toContainText('Directly from the sender');
   expect(fromServer, 'ciphertext requests to the server').toEqual([]);
+  // The recipient's page is no device to send to: the sender's tab, on the same network, shows no tile for it.
+  const nearby = sender.page.getByRole('region', { name: 'Nearby devices' });
+  await expect(nearby.getByText('Open Ferry on another device on this network')).toBeVisible();
+  await expect(nearby.getByRole('listitem')).toHaveCount(0);
 });
 
 test('when the sender’s tab closes mid-file, the recipient finishes from the server, identical', async ({

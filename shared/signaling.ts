@@ -11,6 +11,12 @@ import { ERROR_CODES, type ErrorCode } from './errors.ts';
 
 /** The WebSocket path on the Ferry server. */
 export const SIGNAL_PATH = '/signal';
+/**
+ * Query of a connection that is not a device to send to (a page that only pulls a share
+ * link's records): the server keeps it out of its network room, so nobody nearby sees a
+ * tile for it.
+ */
+export const UNLISTED_QUERY = 'nearby=0';
 /** Largest frame either side sends; the server closes a connection that sends more (1009). */
 export const MAX_SIGNAL_MESSAGE_BYTES = 64 * 1024;
 export const MAX_DEVICE_NAME_LENGTH = 64;

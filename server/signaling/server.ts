@@ -11,7 +11,7 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { CLOSE_CODES, MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH } from '../../shared/signaling.ts';
+import { CLOSE_CODES, MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH, UNLISTED_QUERY } from '../../shared/signaling.ts';
 import type { FerryConfig } from '../config.ts';
 import type { ShareStore } from '../shares/store.ts';
 import { MemorySignalingBus, type SignalingBus } from './bus.ts';
@@ -88,10 +88,12 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     if ((perNetwork.get(network) ?? 0) >= limits.maxConnectionsPerIp) {
       return refuse(socket, 429, 'RATE_LIMITED', 'Too many signaling connections from this network.');
     }
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, network));
+    const listed = queryOf(req.url) !== UNLISTED_QUERY;
+    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, network, listed));
   });
 
-  function onConnection(ws: WebSocket, address: string, network: string): void {
+  /** `listed`: the peer goes into its network room (see UNLISTED_QUERY). */
+  function onConnection(ws: WebSocket, address: string, network: string, listed: boolean): void {
     const peer = new Peer(
       ws,
       { address, network, networkRoom: networkRoomId(network) },
@@ -111,7 +113,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       now: config.now,
     };
     // Handling is serialised per connection; `queue` is the tail of that chain.
-    let queue = greet(peer).catch((error) => fatal(ws, error));
+    let queue = greet(peer, listed).catch((error) => fatal(ws, error));
 
     ws.on('pong', () => {
       peer.alive = true;
@@ -145,7 +147,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     });
   }
 
-  async function greet(peer: Peer): Promise<void> {
+  async function greet(peer: Peer, listed: boolean): Promise<void> {
     await bus.attach(peer.record(), (message) => peer.send(message));
     peer.send({
       type: 'welcome',
@@ -154,7 +156,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       network: peer.networkRoom,
       ice: iceConfig(config.ice, config.now(), peer.id),
     });
-    await enterRoom(bus, peer.networkRoom, peer.id);
+    if (listed) await enterRoom(bus, peer.networkRoom, peer.id);
   }
 
   async function farewell(peer: Peer): Promise<void> {
@@ -193,6 +195,15 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };
+}
+
+/** The query of a request target, without its `?`; '' when there is none or it is malformed. */
+function queryOf(url: string | undefined): string {
+  try {
+    return new URL(`http://localhost${url ?? '/'}`).search.slice(1);
+  } catch {
+    return '';
+  }
 }
 
 function pathOf(url: string | undefined): string | undefined {

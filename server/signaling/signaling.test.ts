@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
+import { PAIR_CODE_TTL_MS, SIGNAL_PATH, UNLISTED_QUERY } from '../../shared/signaling.ts';
 import { api, createTestShare, startTestServer, type TestServer } from '../test-support.ts';
 import {
   PAIR_LIMIT_WINDOW_MS,
@@ -241,6 +241,26 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
     await api(server.url, 'DELETE', `/api/shares/${share.id}`, { token: share.ownerToken });
     intruder.send({ type: 'share-join', shareId: share.id, role: 'reader', token: share.readerToken });
     expect(await intruder.next('error')).toMatchObject({ code: 'SHARE_REVOKED' });
+  });
+
+  it('keeps an unlisted connection (a page pulling a share) out of its network room, and it still meets the share’s owner', async () => {
+    const share = await createTestShare(server.url, [{ size: 100 }]);
+    const owner = await connect(server);
+    expect((await owner.next('room')).kind).toBe('network');
+    const reader = await connect(server, { path: `${SIGNAL_PATH}?${UNLISTED_QUERY}` });
+    expect(reader.welcome.network).toBe(owner.welcome.network);
+    // Same address, so the same network; but nobody there hears of it, and it hears of nobody.
+    await expect(owner.next('peer-joined', () => true, 300)).rejects.toThrow();
+    await expect(reader.next('room', () => true, 300)).rejects.toThrow();
+    const listed = await connect(server);
+    expect((await listed.next('room')).peers.map((p) => p.id)).toEqual([owner.id]);
+
+    owner.send({ type: 'share-join', shareId: share.id, role: 'owner', token: share.ownerToken });
+    await owner.next('room', (m) => m.kind === 'share');
+    reader.send({ type: 'share-join', shareId: share.id, role: 'reader', token: share.readerToken });
+    expect((await reader.next('room', (m) => m.kind === 'share')).peers.map((p) => p.id)).toEqual([owner.id]);
+    reader.send({ type: 'relay', to: listed.id, kind: 'signal', data: {} });
+    expect(await reader.next('error')).toMatchObject({ code: 'PEER_NOT_REACHABLE', of: 'relay' });
   });
 
   it('relays only between peers in a common room', async () => {

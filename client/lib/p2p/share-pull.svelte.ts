@@ -16,7 +16,7 @@ import { fetchCiphertext as fetchFromServer } from '../api/share-client.ts';
 import { rewindRecord } from '../transfer/receive/resume.ts';
 import { PeerRecords, type RecordSource } from './peer-records.ts';
 import { ShareChannel } from './share-channel.ts';
-import { SignalingClient } from './signaling.svelte.ts';
+import { SignalingClient, signalingUrl } from './signaling.svelte.ts';
 
 export interface PullTarget {
   shareId: string;
@@ -37,7 +37,8 @@ export class SharePull {
   #records = new Map<number, PeerRecords>();
   #unsubscribe: (() => void)[] = [];
 
-  constructor(target: PullTarget, signaling = new SignalingClient()) {
+  /** The page is no device to send to: its connection is unlisted (no tile nearby). */
+  constructor(target: PullTarget, signaling = new SignalingClient(signalingUrl({ listed: false }))) {
     this.#target = target;
     this.#signaling = signaling;
   }

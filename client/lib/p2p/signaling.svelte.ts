@@ -17,6 +17,7 @@ import {
   type ServerMessageOf,
   type ShareRole,
   SIGNAL_PATH,
+  UNLISTED_QUERY,
 } from '../../../shared/signaling.ts';
 import { type DeviceIdentity, deviceIdentity } from './p2p-db.ts';
 
@@ -98,7 +99,7 @@ export class SignalingClient {
   #listeners = new Map<keyof SignalingEvents, Set<Listener<never>>>();
   readonly #url: string;
 
-  constructor(url = defaultUrl()) {
+  constructor(url = signalingUrl()) {
     this.#url = url;
   }
 
@@ -376,7 +377,12 @@ function sharePeer(peer: RoomPeer): SharePeer[] {
   return peer.role ? [{ id: peer.id, role: peer.role }] : [];
 }
 
-function defaultUrl(): string {
+/**
+ * This origin's signaling address. `listed: false` for a page that is not a device to send
+ * to (it only pulls a share link's records): the server keeps it out of the network room.
+ */
+export function signalingUrl({ listed = true }: { listed?: boolean } = {}): string {
   const { protocol, host } = window.location;
-  return `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}${SIGNAL_PATH}`;
+  const url = `${protocol === 'https:' ? 'wss:' : 'ws:'}//${host}${SIGNAL_PATH}`;
+  return listed ? url : `${url}?${UNLISTED_QUERY}`;
 }
