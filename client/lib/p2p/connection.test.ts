@@ -145,7 +145,11 @@ describe('Connection', () => {
     // there first. Refusing at once would close the link before our MAC went out, and the
     // other device would only time out instead of seeing that the keys differed.
     const link = new FakeLink(false, sdp('BB'), sdp('EE'));
-    const answerer = new Connection(link as unknown as PeerLink, { secret: codeSecret(), compare: false, pairing: null });
+    const answerer = new Connection(link as unknown as PeerLink, {
+      secret: codeSecret(),
+      compare: false,
+      pairing: null,
+    });
     const { deriveMacKey, fingerprintMac } = await import('./auth.ts');
     const forged = await fingerprintMac(await deriveMacKey(await codeSecret()), sdp('AA'), sdp('DD'), 'offerer');
     const refused = answerer.onAuth(forged);
