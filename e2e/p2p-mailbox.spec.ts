@@ -48,6 +48,17 @@ async function pairedThenReceiverGone(
   return { from, senderName, receiverName };
 }
 
+/** Sends `path` to the offline device; answers once the upload finished and the offer waits for it. */
+async function sendToOffline(from: PairingPage, receiverName: string, path: string): Promise<void> {
+  // Straight to the server: no connection to an offline device is waited for.
+  await from.sendFiles(receiverName, path);
+  const tile = from.tileItem(receiverName);
+  await expect(tile.getByText(`Sent to ${receiverName} through the server, end-to-end encrypted.`)).toBeVisible({
+    timeout: 60_000,
+  });
+  await expect(tile.getByText(`Waiting for ${receiverName} to accept.`)).toBeVisible();
+}
+
 /** The receiver opens Ferry again in the same browser (its pairing kept) and sees the offer. */
 async function reopen(receiver: FerryFixtures['receiver']): Promise<{ page: Page; to: PairingPage }> {
   const page = await receiver.page.context().newPage();
@@ -67,13 +78,7 @@ test.describe('paired device that is offline', () => {
     const doc = await files.file('mailbox/holiday.mov', 3 * MiB);
     const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
 
-    // Straight to the server: no connection to an offline device is waited for.
-    await from.sendFiles(receiverName, doc.path);
-    const tile = from.tileItem(receiverName);
-    await expect(tile.getByText(`Sent to ${receiverName} through the server, end-to-end encrypted.`)).toBeVisible({
-      timeout: 60_000,
-    });
-    await expect(tile.getByText(`Waiting for ${receiverName} to accept.`)).toBeVisible();
+    await sendToOffline(from, receiverName, doc.path);
 
     const { page, to } = await reopen(receiver);
     const offer = to.offer(senderName);
@@ -94,10 +99,7 @@ test.describe('paired device that is offline', () => {
     const doc = await files.file('mailbox/minutes.txt', 3 * MiB);
     const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
 
-    await from.sendFiles(receiverName, doc.path);
-    await expect(from.tileItem(receiverName).getByText(`Waiting for ${receiverName} to accept.`)).toBeVisible({
-      timeout: 60_000,
-    });
+    await sendToOffline(from, receiverName, doc.path);
 
     const { to } = await reopen(receiver);
     const offer = to.offer(senderName);
@@ -107,5 +109,34 @@ test.describe('paired device that is offline', () => {
     await expect(sender.page.getByRole('alert').filter({ hasText: / declined\.$/ })).toBeVisible({
       timeout: 30_000,
     });
+  });
+
+  test('a sender whose tab was closed hears the answer the next time it opens Ferry', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const doc = await files.file('mailbox/report.pdf', 3 * MiB);
+    const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
+    await sendToOffline(from, receiverName, doc.path);
+    const senderContext = sender.page.context();
+    await sender.page.close();
+
+    // Both tabs were closed; the receiver comes back first and accepts.
+    const { page, to } = await reopen(receiver);
+    const offer = to.offer(senderName);
+    await expect(offer.getByText('report.pdf')).toBeVisible({ timeout: 60_000 });
+    const download = page.waitForEvent('download', { timeout: 150_000 });
+    await offer.getByRole('button', { name: 'Accept' }).click();
+    expect(await downloadHash(await download)).toBe(doc.sha256);
+
+    // The sealed answer waited in the mailbox for the sender's next tab.
+    const again = new PairingPage(await senderContext.newPage());
+    await again.open();
+    await expect(
+      again.section
+        .getByRole('status')
+        .filter({ hasText: `${receiverName} accepted report.pdf, sent through the server on` }),
+    ).toBeVisible({ timeout: 30_000 });
   });
 });

@@ -26,6 +26,8 @@ import type { Pairing } from './p2p-db.ts';
 import { type AuthPlan, Pairings } from './pairings.svelte.ts';
 import { isIceFailure, PeerLink } from './peer-link.ts';
 import { RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
+import type { RelayShare } from './relay-upload.ts';
+import { SentOffers } from './sent-offers.svelte.ts';
 import { type NearbyPeer, SignalingClient } from './signaling.svelte.ts';
 
 /** First pause before connecting again (the other side notices the drop meanwhile), then doubling. */
@@ -43,6 +45,8 @@ export interface ReceivedText {
 export class Nearby {
   readonly signaling: SignalingClient;
   readonly pairings: Pairings;
+  /** Offers sent through the relay awaiting an answer, kept across tabs. */
+  readonly sentOffers = new SentOffers();
   #connections = $state<Record<string, Connection>>({});
   #outgoing = $state<Record<string, OutgoingTransfer>>({});
   #incoming = $state<IncomingTransfer[]>([]);
@@ -108,6 +112,7 @@ export class Nearby {
   /** Connects and listens; `hash` is the page's fragment (a pairing link's code). */
   start(hash = ''): void {
     this.pairings.start(hash);
+    void this.sentOffers.load();
     this.#unsubscribe = [
       // The device that made the code opens the pairing's first connection.
       this.signaling.on('paired', () => {
@@ -178,13 +183,34 @@ export class Nearby {
   #sendOffline(key: string, pairing: Pairing, name: string, files: File[]): void {
     const offline = new OutgoingTransfer(name, files);
     this.#outgoing = { ...this.#outgoing, [key]: offline };
-    void offline.runOffline((secret) => this.#sendOffer(pairing, offline.id, secret));
+    void offline.runOffline((secret, share) => this.#sendOffer(pairing, offline, secret, share));
   }
 
-  /** Seals the offer of a transfer going through the relay share for a paired device. */
-  async #sendOffer(pairing: Pairing, transfer: string, secret: Uint8Array<ArrayBuffer>): Promise<void> {
+  /**
+   * Seals the offer of a transfer going through the relay share for a paired device, and
+   * remembers it until answered: a later tab hears an answer this one is not there for.
+   */
+  async #sendOffer(
+    pairing: Pairing,
+    transfer: OutgoingTransfer,
+    secret: Uint8Array<ArrayBuffer>,
+    share: RelayShare,
+  ): Promise<void> {
     const senderName = this.signaling.device?.name ?? 'Another device';
-    await this.#deliverSealed(pairing, 'offer', transfer, { secret: toBase64Url(secret), senderName });
+    await this.#deliverSealed(pairing, 'offer', transfer.id, { secret: toBase64Url(secret), senderName });
+    const sentAt = Date.now();
+    await this.sentOffers
+      .remember({
+        transfer: transfer.id,
+        room: pairing.room,
+        peerName: pairing.name,
+        files: transfer.files.map(({ name, size }) => ({ name, size })),
+        sentAt,
+        expiresAt: sentAt + RELAY_EXPIRY_SECONDS * 1000,
+        shareId: share.id,
+        ownerToken: share.ownerToken,
+      })
+      .catch(() => {});
   }
 
   /** Sends a sealed message to a paired device: by relay when it is in the pair room, else to its mailbox. */
@@ -226,8 +252,9 @@ export class Nearby {
       const key = await offlineKey(fromBase64Url(pairing.secret));
       if (kind === 'answer') {
         const { transfer, payload } = await openOffline(key, 'answer', binding, data);
-        for (const outgoing of Object.values(this.#outgoing))
-          if (outgoing.id === transfer) outgoing.offlineAnswer(payload.accept);
+        const held = Object.values(this.#outgoing).filter((outgoing) => outgoing.id === transfer);
+        for (const outgoing of held) outgoing.offlineAnswer(payload.accept);
+        await this.sentOffers.answered(transfer, payload.accept, held.length > 0);
         return;
       }
       if (kind !== 'offer') return;

@@ -7,14 +7,17 @@
  *   both sides, so a later version can resume an interrupted transfer where it stopped;
  * - `pairings` (version 2): devices paired by code, one per pair room, with the room token
  *   that rejoins the room and the 256-bit secret that keys the MAC check (auth.ts) of every
- *   later connection between the two.
+ *   later connection between the two;
+ * - `sent` (version 3): offers of files sent through the relay to a paired device, until it
+ *   answers or the relay share expires, so a tab opened later still hears the answer
+ *   (sent-offers.svelte.ts).
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
 import { toBase64Url } from '../../../shared/encoding.ts';
 import { deviceNameSchema } from '../../../shared/signaling.ts';
 
 export const P2P_DB_NAME = 'ferry-p2p';
-const P2P_DB_VERSION = 2;
+const P2P_DB_VERSION = 3;
 
 export interface DeviceIdentity {
   id: string;
@@ -46,10 +49,27 @@ export interface Pairing {
   lastSeen: number;
 }
 
+/** An offer sent through the relay share to a paired device, not answered yet (sent-offers.svelte.ts). */
+export interface SentOffer {
+  /** The transfer id the sealed answer names; also the key. */
+  transfer: string;
+  /** The pair room of the device it went to, and the name shown for that device. */
+  room: string;
+  peerName: string;
+  files: { name: string; size: number }[];
+  sentAt: number;
+  /** When the relay share (and the mailbox box) expires, ms since the epoch. */
+  expiresAt: number;
+  /** The relay share and its owner token, to revoke it once answered. */
+  shareId: string;
+  ownerToken: string;
+}
+
 interface P2pSchema extends DBSchema {
   device: { key: 'self'; value: DeviceIdentity };
   progress: { key: [string, number]; value: FileProgress };
   pairings: { key: string; value: Pairing };
+  sent: { key: string; value: SentOffer };
 }
 
 let db: Promise<IDBPDatabase<P2pSchema>> | undefined;
@@ -63,6 +83,7 @@ function open(): Promise<IDBPDatabase<P2pSchema>> {
       }
       // Version 2 only adds a store: `device` and `progress` keep what they hold.
       if (oldVersion < 2) database.createObjectStore('pairings', { keyPath: 'room' });
+      if (oldVersion < 3) database.createObjectStore('sent', { keyPath: 'transfer' });
     },
   });
   return db;
@@ -119,6 +140,34 @@ export async function putProgress(progress: FileProgress): Promise<void> {
   await (await open()).put('progress', progress);
 }
 
+/** A file's progress is written at most this often, and always once the file is complete. */
+export const PROGRESS_EVERY_MS = 1000;
+
+/**
+ * Remembers how far each file of one transfer got without an IndexedDB write at every
+ * acknowledgement (one per 2 MiB on each side): a file's progress is written when
+ * PROGRESS_EVERY_MS passed since its last write, when it is the file's first, or when the
+ * file is complete. Failed writes are ignored (the progress is a hint for a later resume).
+ */
+export class ProgressLog {
+  readonly #written = new Map<number, number>();
+  readonly #put: (progress: FileProgress) => Promise<void>;
+  readonly #now: () => number;
+
+  constructor(put: (progress: FileProgress) => Promise<void> = putProgress, now: () => number = Date.now) {
+    this.#put = put;
+    this.#now = now;
+  }
+
+  note(progress: Omit<FileProgress, 'updatedAt'>): void {
+    const now = this.#now();
+    const last = this.#written.get(progress.file);
+    if (progress.verified < progress.records && last !== undefined && now - last < PROGRESS_EVERY_MS) return;
+    this.#written.set(progress.file, now);
+    this.#put({ ...progress, updatedAt: now }).catch(() => {});
+  }
+}
+
 /** How far a file of a transfer got, if anything was recorded. */
 export async function getProgress(transfer: string, file: number): Promise<FileProgress | undefined> {
   return (await open()).get('progress', [transfer, file]);
@@ -145,4 +194,19 @@ export async function putPairing(pairing: Pairing): Promise<void> {
 /** Forgets a pairing. */
 export async function deletePairing(room: string): Promise<void> {
   await (await open()).delete('pairings', room);
+}
+
+/** Every offer sent through the relay that is still waiting for its answer. */
+export async function listSentOffers(): Promise<SentOffer[]> {
+  return (await open()).getAll('sent');
+}
+
+/** Remembers an offer sent through the relay until it is answered or expires. */
+export async function putSentOffer(offer: SentOffer): Promise<void> {
+  await (await open()).put('sent', offer);
+}
+
+/** Forgets an answered or expired offer. */
+export async function deleteSentOffer(transfer: string): Promise<void> {
+  await (await open()).delete('sent', transfer);
 }

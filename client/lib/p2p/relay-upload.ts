@@ -33,6 +33,8 @@ export const RELAY_COLLECT_POLL_MS = 5000;
 const PASSING: ReadonlySet<ErrorCode> = new Set(['NETWORK_ERROR', 'INTERNAL', 'STORAGE_FAILED', 'RATE_LIMITED']);
 
 export type RelayShare = Pick<CreateShareResponse, 'id' | 'uploadToken' | 'ownerToken'>;
+/** What revoking or collecting a relay share needs: its id and owner token. */
+export type RelayOwner = Pick<RelayShare, 'id' | 'ownerToken'>;
 
 /** Creates the transfer's relay share: every file has a slot at its full ciphertext size. */
 export async function createRelayShare(
@@ -63,7 +65,7 @@ export async function createRelayShare(
  * Revokes the relay share of a transfer the sender cancelled or that failed: its bytes are
  * deleted, and the recipient reading it hears SHARE_REVOKED instead of waiting for more.
  */
-export async function withdrawRelayShare(share: RelayShare): Promise<void> {
+export async function withdrawRelayShare(share: RelayOwner): Promise<void> {
   await revokeShare(share.id, share.ownerToken).catch(() => undefined);
 }
 
@@ -75,7 +77,7 @@ export async function withdrawRelayShare(share: RelayShare): Promise<void> {
  * longer has it. Network errors are waited out; `downloads` reads the count (owner token).
  */
 export async function collectRelayShare(
-  share: RelayShare,
+  share: RelayOwner,
   stopped: () => boolean,
   downloads = async () => (await getOwnerView(share.id, share.ownerToken)).downloads,
   pollMs = RELAY_COLLECT_POLL_MS,
