@@ -212,7 +212,7 @@ export class PeerLink {
 
   /** Destroys the peer at once, or once `flushing`'s queue is empty (at most CLOSE_FLUSH_MS). */
   #tearDown(flushing: RTCDataChannel | null): void {
-    if (!flushing || flushing.readyState !== 'open' || flushing.bufferedAmount === 0) {
+    if (flushing?.readyState !== 'open' || flushing.bufferedAmount === 0) {
       this.#peer.destroy();
       return;
     }
