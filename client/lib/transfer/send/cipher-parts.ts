@@ -38,15 +38,22 @@ export async function encryptParts(
   if (plain.length !== plainEnd - plainStart) {
     throw new FerryError('CONTENT_CHANGED', `${file.name} changed size while it was being sent.`);
   }
-  const parts: Uint8Array<ArrayBuffer>[] = [];
-  for (let i = recordAtCipherOffset(file, start); i <= recordAtCipherOffset(file, end - 1); i++) {
+  const first = recordAtCipherOffset(file, start);
+  const last = recordAtCipherOffset(file, end - 1);
+  // Every record of the range is handed to WebCrypto at once, not one await after another:
+  // its thread pool seals them side by side, and this thread is woken once per range
+  // rather than once per record. Memory stays what the range needs (its plaintext and
+  // ciphertext); the parts keep record order.
+  const sealing: Promise<Uint8Array<ArrayBuffer>>[] = [];
+  for (let i = first; i <= last; i++) {
     const [ps, pe] = plainRange(file, i);
     // A view, not a copy: WebCrypto copies its input when called.
-    const sealed = await encryptRecord(file, i, plain.subarray(ps - plainStart, pe - plainStart));
-    const [cs] = cipherRange(file, i);
+    sealing.push(encryptRecord(file, i, plain.subarray(ps - plainStart, pe - plainStart)));
+  }
+  return (await Promise.all(sealing)).map((sealed, n) => {
+    const [cs] = cipherRange(file, first + n);
     const from = Math.max(start, cs);
     const to = Math.min(end, cs + sealed.length);
-    parts.push(from === cs && to === cs + sealed.length ? sealed : sealed.subarray(from - cs, to - cs));
-  }
-  return parts;
+    return from === cs && to === cs + sealed.length ? sealed : sealed.subarray(from - cs, to - cs);
+  });
 }
