@@ -25,12 +25,12 @@ import { zipLength, zipStream } from './zip.ts';
 const MiB = 1024 * 1024;
 const MAX32 = 0xffff_ffff;
 const CHUNK = 4 * MiB;
-/** Never written to: a chunk that is a view of it is zeros, and becomes a hole on disk. */
+/** Never written to: a chunk that is a view of it is zeros, and becomes a hole in the file. */
 const ZERO = new Uint8Array(CHUNK);
 
 interface Source {
   file: ManifestFile;
-  /** Content of the zero-filled middle (all chunks but the first and last) or patterned throughout. */
+  /** Zeros in every chunk but the first and last; otherwise patterned bytes throughout. */
   zeroMiddle: boolean;
 }
 
