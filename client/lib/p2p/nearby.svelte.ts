@@ -230,10 +230,21 @@ export class Nearby {
       payload,
     );
     const peer = this.signaling.pairRoomPeers(pairing.room).find((p) => p.deviceId === pairing.deviceId);
-    const sent = peer
-      ? this.signaling.relay(peer.id, 'offline', sealed)
-      : this.signaling.mailboxPut(pairing.room, pairing.deviceId, sealed, Date.now() + RELAY_EXPIRY_SECONDS * 1000);
-    if (!sent) throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
+    if (peer) {
+      if (!this.signaling.relay(peer.id, 'offline', sealed)) {
+        throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
+      }
+      return;
+    }
+    const expiresAt = Date.now() + RELAY_EXPIRY_SECONDS * 1000;
+    await this.signaling.mailboxPut(pairing.room, pairing.deviceId, sealed, expiresAt).catch((error: unknown) => {
+      if (!(error instanceof FerryError) || error.code !== 'MAILBOX_FULL') throw error;
+      throw new FerryError(
+        'MAILBOX_FULL',
+        `Too much is already waiting for ${pairing.name} on the server; send again once it has opened Ferry.`,
+        { cause: error },
+      );
+    });
   }
 
   /**

@@ -7,6 +7,7 @@
  * of its pair rooms as reactive state. Relayed messages and pairing answers reach
  * subscribers through typed events.
  */
+import { FerryError } from '../../../shared/errors.ts';
 import {
   type ClientMessage,
   type IceConfig,
@@ -83,6 +84,8 @@ export class SignalingClient {
   #self = $state<{ peerId: string; name: string } | null>(null);
   #device = $state<DeviceIdentity | null>(null);
   #greeted = false;
+  /** `mailbox-put`s not answered yet, oldest first (the server answers in order). */
+  #mailboxPuts: { resolve: (delivered: boolean) => void; reject: (error: FerryError) => void }[] = [];
   #peers = $state<NearbyPeer[]>([]);
   /** Peers of each pair room this connection is in, by room id. */
   #pairRooms = $state<Record<string, NearbyPeer[]>>({});
@@ -148,6 +151,7 @@ export class SignalingClient {
     this.#stopTimers();
     this.#socket?.close(1000);
     this.#socket = null;
+    this.#unanswered();
     this.#status = 'offline';
     this.#peers = [];
     this.#pairRooms = {};
@@ -166,9 +170,16 @@ export class SignalingClient {
     return this.#send({ type: 'relay', to, kind, data });
   }
 
-  /** Leaves a sealed box in pair room `room` for device `to` (handed over now or at its next rejoin). */
-  mailboxPut(room: string, to: string, data: Record<string, unknown>, expiresAt: number): boolean {
-    return this.#send({ type: 'mailbox-put', room, to, data, expiresAt });
+  /**
+   * Leaves a sealed box in pair room `room` for device `to` (handed over now or at its next
+   * rejoin). Resolves with whether it was handed over at once once the server answers
+   * `mailbox-stored`; rejects with the server's refusal (MAILBOX_FULL…) or NETWORK_ERROR.
+   */
+  mailboxPut(room: string, to: string, data: Record<string, unknown>, expiresAt: number): Promise<boolean> {
+    if (!this.#send({ type: 'mailbox-put', room, to, data, expiresAt })) {
+      return Promise.reject(new FerryError('NETWORK_ERROR', 'Not connected to the server.'));
+    }
+    return new Promise((resolve, reject) => this.#mailboxPuts.push({ resolve, reject }));
   }
 
   /** Asks the server for a pairing code (answered by `pair-code`, or `error`). */
@@ -236,6 +247,13 @@ export class SignalingClient {
     return true;
   }
 
+  /** The connection is gone: `mailbox-put`s it carried will not be answered. */
+  #unanswered(): void {
+    const waiting = this.#mailboxPuts;
+    this.#mailboxPuts = [];
+    for (const put of waiting) put.reject(new FerryError('NETWORK_ERROR', 'The connection to the server was lost.'));
+  }
+
   /** Says `hello` once both this device's id and the connection are there; true when sent. */
   #sayHello(): boolean {
     if (!this.#device || !this.#self) return false;
@@ -259,6 +277,7 @@ export class SignalingClient {
       this.#status = 'offline';
       this.#self = null;
       this.#greeted = false;
+      this.#unanswered();
       const gone = new Set([...this.#peers, ...Object.values(this.#pairRooms).flat()].map((p) => p.id));
       this.#peers = [];
       this.#pairRooms = {};
@@ -330,7 +349,12 @@ export class SignalingClient {
         this.#emit('mailbox', message);
         return;
       case 'error':
+        if (message.of === 'mailbox-put')
+          this.#mailboxPuts.shift()?.reject(new FerryError(message.code, message.message));
         this.#emit('error', message);
+        return;
+      case 'mailbox-stored':
+        this.#mailboxPuts.shift()?.resolve(message.delivered);
         return;
       case 'pair-code':
         this.#emit('pair-code', message);
