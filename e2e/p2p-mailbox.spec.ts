@@ -8,6 +8,7 @@
 import type { Page } from '@playwright/test';
 import { expect, type FerryFixtures, test } from './fixtures.ts';
 import { PairingPage } from './pages/pairing-page.ts';
+import { expireShare } from './support/clock.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 import { onNetwork, pair } from './support/pairing.ts';
@@ -57,6 +58,26 @@ async function sendToOffline(from: PairingPage, receiverName: string, path: stri
     timeout: 60_000,
   });
   await expect(tile.getByText(`Waiting for ${receiverName} to accept.`)).toBeVisible();
+}
+
+/** The relay share id of the one offer the sender's browser keeps waiting (IndexedDB `ferry-p2p`, store `sent`). */
+async function waitingShareId(page: Page): Promise<string> {
+  return await page.evaluate(
+    () =>
+      new Promise<string>((resolve, reject) => {
+        const request = indexedDB.open('ferry-p2p');
+        request.onerror = () => reject(request.error);
+        request.onsuccess = () => {
+          const all = request.result.transaction('sent').objectStore('sent').getAll();
+          all.onerror = () => reject(all.error);
+          all.onsuccess = () => {
+            const offers = all.result as { shareId: string }[];
+            if (offers.length === 1 && offers[0]) resolve(offers[0].shareId);
+            else reject(new Error(`expected one waiting offer, found ${offers.length}`));
+          };
+        };
+      }),
+  );
 }
 
 /** The receiver opens Ferry again in the same browser (its pairing kept) and sees the offer. */
@@ -138,5 +159,25 @@ test.describe('paired device that is offline', () => {
         .getByRole('status')
         .filter({ hasText: `${receiverName} accepted report.pdf, sent through the server on` }),
     ).toBeVisible({ timeout: 30_000 });
+  });
+
+  test('an offer whose files expired on the server meanwhile is not offered', async ({
+    ferry,
+    sender,
+    receiver,
+    files,
+  }) => {
+    const doc = await files.file('mailbox/late.bin', 3 * MiB);
+    const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
+    await sendToOffline(from, receiverName, doc.path);
+    expireShare(ferry.dataDir, await waitingShareId(sender.page));
+
+    const { to } = await reopen(receiver);
+    await expect(
+      to.section
+        .getByRole('alert')
+        .filter({ hasText: `Files ${senderName} sent through the server are no longer there` }),
+    ).toBeVisible({ timeout: 60_000 });
+    await expect(to.offer(senderName)).toHaveCount(0);
   });
 });
