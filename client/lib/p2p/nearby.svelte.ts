@@ -152,7 +152,7 @@ export class Nearby {
   sendFiles(peerId: string, files: File[]): void {
     const away = this.offline.find((p) => p.room === peerId);
     if (away) {
-      if (files.length > 0 && !this.#outgoing[peerId]?.active) this.#sendOffline(peerId, away, away.name, files);
+      if (files.length > 0 && !this.#outgoing[peerId]?.active) this.#sendOffline(peerId, away, away.name, files, true);
       return;
     }
     const peer = this.signaling.peer(peerId);
@@ -174,16 +174,19 @@ export class Nearby {
         }
         // A paired device gets the same files through the relay share, the offer sealed for it.
         const pairing = this.pairings.pairingWith(peerId);
-        if (pairing && this.#outgoing[peerId] === transfer) this.#sendOffline(peerId, pairing, peer.name, files);
+        if (pairing && this.#outgoing[peerId] === transfer) this.#sendOffline(peerId, pairing, peer.name, files, false);
       },
     );
   }
 
-  /** Files for a paired device through the relay share, the offer sealed for it; `key` names the tile. */
-  #sendOffline(key: string, pairing: Pairing, name: string, files: File[]): void {
+  /**
+   * Files for a paired device through the relay share, the offer sealed for it; `key` names
+   * the tile. `away`: the device is offline, so the offer leaves once every file is stored.
+   */
+  #sendOffline(key: string, pairing: Pairing, name: string, files: File[], away: boolean): void {
     const offline = new OutgoingTransfer(name, files);
     this.#outgoing = { ...this.#outgoing, [key]: offline };
-    void offline.runOffline((secret, share) => this.#sendOffer(pairing, offline, secret, share));
+    void offline.runOffline((secret, share) => this.#sendOffer(pairing, offline, secret, share), away);
   }
 
   /**

@@ -224,9 +224,15 @@ export class OutgoingTransfer {
   /**
    * No data channel to a paired device: every file goes through the relay share from
    * record 0, and once the share exists `sendOffer` hands the paired device the secret
-   * (sealed, nearby.svelte.ts). Its sealed answer comes back through `offlineAnswer`.
+   * (sealed, nearby.svelte.ts), so a device that is online reads while the upload runs.
+   * `whenStored`: only once every file is stored, for a device that is offline: its offer
+   * waits in a mailbox and must never point at files a closed tab did not finish. Its
+   * sealed answer comes back through `offlineAnswer`.
    */
-  async runOffline(sendOffer: (secret: Uint8Array<ArrayBuffer>, share: RelayShare) => Promise<void>): Promise<void> {
+  async runOffline(
+    sendOffer: (secret: Uint8Array<ArrayBuffer>, share: RelayShare) => Promise<void>,
+    whenStored = false,
+  ): Promise<void> {
     this.#offline = true;
     try {
       const { secret, keys, files } = await this.#prepare();
@@ -235,7 +241,7 @@ export class OutgoingTransfer {
       this.#phase = 'relaying';
       this.#relayed = true;
       attention.running(this, true);
-      await this.#relay((share) => sendOffer(secret, share));
+      await this.#relay((share) => sendOffer(secret, share), whenStored);
       this.#check();
       this.#phase = 'done';
     } catch (error) {
@@ -467,16 +473,19 @@ export class OutgoingTransfer {
   /**
    * The rest through the relay share: each file the recipient does not have whole, from
    * the first record it did not acknowledge. Progress is what the server has stored.
+   * `announce` runs once the share exists, or once every file is stored (`whenStored`).
    */
-  async #relay(announce?: (share: RelayShare) => Promise<void>): Promise<void> {
+  async #relay(announce?: (share: RelayShare) => Promise<void>, whenStored = false): Promise<void> {
     const secret = this.#secret;
     const manifest = this.#manifest;
     if (!secret || !manifest) throw lost();
     const share = await createRelayShare(secret, manifest, this.#ciphers);
     this.#relayShare = share;
     this.#check();
-    await announce?.(share);
-    this.#check();
+    if (!whenStored) {
+      await announce?.(share);
+      this.#check();
+    }
     const stored = [...this.#acked];
     for (const [i, cipher] of this.#ciphers.entries()) {
       const from = this.#ackedRecords[i]!;
@@ -490,6 +499,10 @@ export class OutgoingTransfer {
       this.#stopUpload = upload.abort;
       await upload.done;
       this.#stopUpload = null;
+      this.#check();
+    }
+    if (whenStored) {
+      await announce?.(share);
       this.#check();
     }
     // Once the recipient has read it (or its ticket lapsed, which counts too), the share is
