@@ -8,7 +8,7 @@
 import { expect, test } from './fixtures.ts';
 import { expectNoHorizontalScroll, NARROW } from './support/a11y.ts';
 import { KiB } from './support/files.ts';
-import { expectVisibleFocus, tabTo } from './support/keyboard.ts';
+import { expectVisibleFocus, openFileChooserByKeyboard, tabTo } from './support/keyboard.ts';
 
 test.use({ viewport: NARROW });
 
@@ -21,8 +21,7 @@ test('a whole send by keyboard', async ({ sender, senderContext, files }) => {
   await sender.open();
   await expectNoHorizontalScroll(page, 'send view');
   const browse = sender.dropzone.getByRole('button', { name: /browse files/i });
-  await tabTo(page, browse);
-  const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.keyboard.press('Enter')]);
+  const chooser = await openFileChooserByKeyboard(page, browse);
   await chooser.setFiles([a.path, b.path]);
   await expect(sender.sendButton).toBeEnabled();
   await expectNoHorizontalScroll(page, 'send view, 2 files');

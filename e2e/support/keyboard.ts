@@ -1,5 +1,5 @@
 /** Keyboard-only driving for the journeys: Tab to a control, and check that focus is visible. */
-import { expect, type Locator, type Page } from '@playwright/test';
+import { expect, type FileChooser, type Locator, type Page } from '@playwright/test';
 
 /** What has focus, for messages: tag, role, accessible-ish name. */
 async function describeFocus(page: Page): Promise<string> {
@@ -71,6 +71,28 @@ export async function tabTo(page: Page, target: Locator, { back = false, max = 4
   throw new Error(
     `${back ? 'Shift+Tab' : 'Tab'} did not reach ${target} in ${max} presses; focus: ${await describeFocus(page)}`,
   );
+}
+
+/**
+ * Tabs to `target`, presses Enter there and returns the file chooser that opens.
+ *
+ * Playwright answers a chooser only if Chromium intercepts it, and `waitForEvent('filechooser')`
+ * turns interception on by sending the renderer a DevTools command without waiting for the
+ * reply. Key presses reach the renderer on another channel, so under load an Enter sent at once
+ * can be handled first: the chooser then opens for real, headless Chromium cancels it, and no
+ * event ever comes. So the wait starts before tabbing: tabTo's checks are DevTools round trips
+ * to the same renderer, answered in order after that command, so interception is on by Enter.
+ */
+export async function openFileChooserByKeyboard(page: Page, target: Locator): Promise<FileChooser> {
+  const opened = page.waitForEvent('filechooser');
+  try {
+    await tabTo(page, target);
+    await page.keyboard.press('Enter');
+  } catch (error) {
+    opened.catch(() => {}); // it fails too once the page closes; the error to report is this one
+    throw error;
+  }
+  return await opened;
 }
 
 /** `target` has keyboard focus now. */
