@@ -78,6 +78,17 @@ describe('record frames', () => {
     expect([...(decoded?.bytes ?? [])]).toEqual([...sealed]);
   });
 
+  it('writes a frame into a reused buffer, the same bytes as a fresh one', () => {
+    const into = new Uint8Array(FRAME_HEADER_BYTES + 8).fill(0xee);
+    const first = encodeRecordFrame(3, 4, new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]), into);
+    expect(first.buffer).toBe(into.buffer);
+    const sealed = new Uint8Array([9, 9, 9]);
+    const second = encodeRecordFrame(5, 6, sealed, into);
+    expect([...second]).toEqual([...encodeRecordFrame(5, 6, sealed)]);
+    expect(decodeRecordFrame(second)).toMatchObject({ file: 5, record: 6 });
+    expect(() => encodeRecordFrame(0, 0, new Uint8Array(9), into)).toThrow(RangeError);
+  });
+
   it('reads a frame that is a view into a larger buffer', () => {
     const frame = encodeRecordFrame(1, 2, new Uint8Array([1]));
     const outer = new Uint8Array(frame.length + 4);

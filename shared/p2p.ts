@@ -165,13 +165,26 @@ export interface RecordFrame {
   bytes: Uint8Array<ArrayBuffer>;
 }
 
-/** The binary frame carrying record `record` of file `file`. */
-export function encodeRecordFrame(file: number, record: number, sealed: Uint8Array): Uint8Array<ArrayBuffer> {
+/**
+ * The binary frame carrying record `record` of file `file`. With `into`, the frame is
+ * written at its start and a view of it answered: a sender that hands each frame to
+ * RTCDataChannel.send (which copies it) before building the next reuses one buffer instead
+ * of allocating one per record.
+ */
+export function encodeRecordFrame(
+  file: number,
+  record: number,
+  sealed: Uint8Array,
+  into?: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
   if (!Number.isInteger(file) || file < 0 || file >= MAX_FILES) throw new RangeError(`bad file index ${file}`);
   if (!Number.isInteger(record) || record < 0 || record >= MAX_RECORDS) throw new RangeError(`bad record ${record}`);
-  const frame = new Uint8Array(FRAME_HEADER_BYTES + sealed.length);
-  const view = new DataView(frame.buffer);
+  const length = FRAME_HEADER_BYTES + sealed.length;
+  if (into && into.length < length) throw new RangeError(`a ${length}-byte frame does not fit ${into.length} bytes`);
+  const frame = into ? into.subarray(0, length) : new Uint8Array(length);
+  const view = new DataView(frame.buffer, frame.byteOffset, length);
   view.setUint8(0, FRAME_VERSION);
+  view.setUint8(1, 0);
   view.setUint16(2, file);
   view.setUint32(4, record);
   frame.set(sealed, FRAME_HEADER_BYTES);

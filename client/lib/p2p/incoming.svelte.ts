@@ -31,7 +31,7 @@ import { chooseTarget } from '../transfer/receive/sinks.ts';
 import { verifyingStream } from '../transfer/receive/verify-stream.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { OpfsWriter, receivedFile, removeReceived } from './opfs-files.ts';
-import { deleteProgress, putProgress } from './p2p-db.ts';
+import { deleteProgress, ProgressLog } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
 import { RELAY_WAIT_MS, relayShareId } from './relay.ts';
 import { readFromRelay, relayTicket, waitForRelayShare } from './relay-download.ts';
@@ -86,6 +86,7 @@ export class IncomingTransfer {
   /** Counts the drops, so that only the watch started by the latest one may act. */
   #drops = 0;
   readonly #meter = new SpeedMeter();
+  readonly #progress = new ProgressLog();
   #manifest: Manifest | null = null;
   #ciphers: FileCipher[] = [];
   #writer: OpfsWriter | null = null;
@@ -369,14 +370,13 @@ export class IncomingTransfer {
     if (last || bytes - this.#lastAck[index]! >= ACK_EVERY_BYTES) {
       this.#lastAck[index] = bytes;
       this.#send({ type: 'ack', transfer: this.id, file: index, verified: verifiedRecords });
-      void putProgress({
+      this.#progress.note({
         transfer: this.id,
         file: index,
         verified: verifiedRecords,
         records: recordCount(file),
         role: 'recipient',
-        updatedAt: Date.now(),
-      }).catch(() => {});
+      });
     }
   }
 

@@ -3,15 +3,23 @@
  * checked) and writes the plaintext at its offset into a file in the origin private file
  * system through a FileSystemSyncAccessHandle, which only dedicated workers may create
  * (File System Standard §"FileSystemSyncAccessHandle"). Records are handled one at a time,
- * in arrival order, so "verified" is always a prefix count. Memory: one record at a time,
- * plus what the page posted and the sender's unacknowledged window bounds.
+ * in arrival order, and written in batches of up to WRITE_BATCH_BYTES (write-batch.ts: each
+ * write costs a round trip to the browser process); a record counts as verified once it is
+ * written, so "verified" is always a prefix count of what is on disk. A batch that stops
+ * growing is written after IDLE_WRITE_MS, and a `sync` writes what is gathered first.
+ * Memory: one batch per open file, plus what the page posted and the sender's
+ * unacknowledged window bounds.
  */
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { FerryError } from '../../../shared/errors.ts';
 import { decryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { hashMismatch } from '../transfer/receive/verify-stream.ts';
 import { P2P_OPFS_DIR } from './opfs-files.ts';
+import { WriteBatch } from './write-batch.ts';
 import { parseWriterRequest, type WriterEvent, type WriterRequest } from './writer-messages.ts';
+
+/** A batch that has not grown for this long is written, so the page (and the sender) hear of it. */
+const IDLE_WRITE_MS = 50;
 
 interface SyncHandle {
   write(buffer: Uint8Array, options: { at: number }): number;
@@ -23,8 +31,12 @@ interface SyncHandle {
 interface OpenFile {
   cipher: FileCipher;
   handle: SyncHandle;
+  /** Records decrypted (the next one expected). */
   next: number;
-  /** BLAKE3 of the plaintext so far: records arrive in order, so the file is hashed as it lands. */
+  /** Records written: [0, written) are verified and on disk. */
+  written: number;
+  batch: WriteBatch;
+  /** BLAKE3 of the plaintext written so far: records arrive in order, so the file is hashed as it lands. */
   hasher: IHasher;
   blake3: string;
 }
@@ -34,6 +46,7 @@ const files = new Map<number, OpenFile>();
 let queue: Promise<void> = Promise.resolve();
 /** After a failure nothing more is written: one worker serves one transfer. */
 let broken = false;
+let idleWrite: ReturnType<typeof setTimeout> | undefined;
 
 function post(event: WriterEvent): void {
   scope.postMessage(event);
@@ -42,8 +55,14 @@ function post(event: WriterEvent): void {
 scope.onmessage = (message: MessageEvent<unknown>) => {
   const request = parseWriterRequest(message.data);
   if (!request) return;
-  queue = queue.then(() => handle(request)).catch((error: unknown) => fail(request, error));
+  const file = request.type === 'abort' || request.type === 'sync' ? 0 : request.file;
+  enqueue(file, () => handle(request));
 };
+
+/** Runs `work` after everything queued; a failure is reported against `file`. */
+function enqueue(file: number, work: () => Promise<void> | void): void {
+  queue = queue.then(work).catch((error: unknown) => fail(file, error));
+}
 
 async function handle(request: WriterRequest): Promise<void> {
   if (broken && request.type !== 'abort' && request.type !== 'sync') return;
@@ -57,7 +76,16 @@ async function handle(request: WriterRequest): Promise<void> {
       ).createSyncAccessHandle()) as SyncHandle;
       handle.truncate(0);
       const hasher = (await createBLAKE3()).init();
-      files.set(request.file, { cipher: request.cipher, handle, next: 0, hasher, blake3: request.blake3 });
+      const batch = new WriteBatch(request.cipher.size, request.cipher.recordSize);
+      files.set(request.file, {
+        cipher: request.cipher,
+        handle,
+        next: 0,
+        written: 0,
+        batch,
+        hasher,
+        blake3: request.blake3,
+      });
       return;
     }
     case 'record': {
@@ -69,27 +97,45 @@ async function handle(request: WriterRequest): Promise<void> {
       }
       const plain = await decryptRecord(open.cipher, request.record, new Uint8Array(request.bytes));
       const [start] = plainRange(open.cipher, request.record);
-      let written = 0;
-      while (written < plain.length) written += open.handle.write(plain.subarray(written), { at: start + written });
-      open.hasher.update(plain);
+      if (!open.batch.fits(plain.length)) write(request.file, open);
+      open.batch.add(start, plain);
       open.next++;
-      post({ type: 'verified', file: request.file, verified: open.next });
-      if (open.next === recordCount(open.cipher)) {
-        open.handle.flush();
-        open.handle.close();
-        files.delete(request.file);
-        if (open.hasher.digest('hex') !== open.blake3) throw hashMismatch(open.cipher.name);
-        post({ type: 'done', file: request.file });
+      if (open.batch.full || open.next === recordCount(open.cipher)) write(request.file, open);
+      else {
+        clearTimeout(idleWrite);
+        idleWrite = setTimeout(() => enqueue(request.file, writeAll), IDLE_WRITE_MS);
       }
       return;
     }
     case 'abort':
+      clearTimeout(idleWrite);
       closeAll();
       return;
     case 'sync':
+      if (!broken) writeAll();
       post({ type: 'synced', id: request.id });
       return;
   }
+}
+
+/** Writes `open`'s batch, reports the records in it verified, and finishes the file after its last. */
+function write(file: number, open: OpenFile): void {
+  if (open.written === open.next) return;
+  open.hasher.update(open.batch.writeTo(open.handle));
+  open.written = open.next;
+  post({ type: 'verified', file, verified: open.written });
+  if (open.written === recordCount(open.cipher)) {
+    open.handle.flush();
+    open.handle.close();
+    files.delete(file);
+    if (open.hasher.digest('hex') !== open.blake3) throw hashMismatch(open.cipher.name);
+    post({ type: 'done', file });
+  }
+}
+
+function writeAll(): void {
+  if (broken) return;
+  for (const [file, open] of [...files]) write(file, open);
 }
 
 function closeAll(): void {
@@ -103,8 +149,7 @@ function closeAll(): void {
   files.clear();
 }
 
-function fail(request: WriterRequest, error: unknown): void {
-  const file = request.type === 'abort' || request.type === 'sync' ? 0 : request.file;
+function fail(file: number, error: unknown): void {
   const code = error instanceof FerryError ? error.code : 'STORAGE_FAILED';
   const message =
     error instanceof FerryError
@@ -112,6 +157,7 @@ function fail(request: WriterRequest, error: unknown): void {
       : `The file could not be written to this device's storage (${String(error)}).`;
   if (broken) return;
   broken = true;
+  clearTimeout(idleWrite);
   closeAll();
   post({ type: 'failed', file, code, message });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { defaultDeviceName } from './p2p-db.ts';
+import { defaultDeviceName, type FileProgress, PROGRESS_EVERY_MS, ProgressLog } from './p2p-db.ts';
 import { RECONNECT_MAX_MS, RECONNECT_MIN_MS, reconnectDelay } from './signaling.svelte.ts';
 import { parseWriterEvent, parseWriterRequest } from './writer-messages.ts';
 
@@ -44,5 +44,41 @@ describe('writer messages', () => {
     expect(parseWriterEvent({ type: 'done', file: 3 })).toEqual({ type: 'done', file: 3 });
     expect(parseWriterRequest({ type: 'sync', id: 7 })).toEqual({ type: 'sync', id: 7 });
     expect(parseWriterEvent({ type: 'synced', id: 7 })).toEqual({ type: 'synced', id: 7 });
+  });
+});
+
+describe('ProgressLog', () => {
+  it('writes a file’s first progress, then at most once per PROGRESS_EVERY_MS, and always its end', () => {
+    const writes: FileProgress[] = [];
+    let now = 1_000;
+    const log = new ProgressLog(
+      async (progress) => {
+        writes.push(progress);
+      },
+      () => now,
+    );
+    const note = (file: number, verified: number) =>
+      log.note({ transfer: 'AAAAAAAAAAAAAAAAAAAAAA', file, verified, records: 10, role: 'recipient' });
+    note(0, 1);
+    now += PROGRESS_EVERY_MS - 1;
+    note(0, 2);
+    note(1, 1); // another file has its own clock
+    now += 1;
+    note(0, 3);
+    note(0, 10); // complete: written at once
+    expect(writes.map((w) => [w.file, w.verified, w.updatedAt])).toEqual([
+      [0, 1, 1_000],
+      [1, 1, 1_000 + PROGRESS_EVERY_MS - 1],
+      [0, 3, 1_000 + PROGRESS_EVERY_MS],
+      [0, 10, 1_000 + PROGRESS_EVERY_MS],
+    ]);
+  });
+
+  it('ignores a failed write', async () => {
+    const log = new ProgressLog(() => Promise.reject(new Error('quota')));
+    expect(() =>
+      log.note({ transfer: 'AAAAAAAAAAAAAAAAAAAAAA', file: 0, verified: 1, records: 2, role: 'sender' }),
+    ).not.toThrow();
+    await new Promise((resolve) => setTimeout(resolve, 0));
   });
 });
