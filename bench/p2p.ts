@@ -112,6 +112,8 @@ interface Round {
   heaps: Heaps;
   /** BENCH_PROFILE: CPU seconds per `<process>/<thread>` over the timed part. */
   threads?: Record<string, number>;
+  /** BENCH_PROFILE, ferry: the same until the file was verified in OPFS (the export not begun). */
+  threadsToVerified?: Record<string, number>;
   /** BENCH_PROFILE, ferry: JavaScript self time per function of each page and worker. */
   profiles?: TargetProfile[];
 }
@@ -190,7 +192,11 @@ function noteMoments(): void {
   );
   new MutationObserver(() => {
     const text = document.body?.textContent ?? '';
-    if (moments.saving === undefined && text.includes('Saving…')) moments.saving = performance.now();
+    if (moments.saving === undefined && text.includes('Saving…')) {
+      moments.saving = performance.now();
+      // BENCH_PROFILE: the CPU used so far is the transfer's, what follows the export's.
+      (window as unknown as { ferryBenchSaving?: () => void }).ferryBenchSaving?.();
+    }
     if (moments.done === undefined && text.includes('Received and verified.')) moments.done = performance.now();
   }).observe(document, { subtree: true, childList: true, characterData: true });
 }
@@ -258,7 +264,27 @@ interface CpuUsed {
   cpuSeconds: number;
   cpuByKind: Record<string, number>;
   threads?: Record<string, number>;
+  /** BENCH_PROFILE, ferry: the same until the file was verified in OPFS (the export not begun). */
+  threadsToVerified?: Record<string, number>;
   profiles?: TargetProfile[];
+}
+
+/** BENCH_PROFILE: called when the recipient's "Saving…" appears (exposed to its page). */
+let onSaving: (() => void) | null = null;
+
+/** The sender's and the recipient's renderer: of exactly two, the sender's page opened first. */
+function rendererLabels(exclude: readonly number[]): Map<number, string> {
+  const renderers = [...descendants(exclude)].filter(([, p]) => p.kind === 'renderer').map(([pid]) => pid);
+  renderers.sort((a, b) => a - b);
+  const [sender, recipient] = renderers;
+  return new Map(
+    renderers.length === 2
+      ? [
+          [sender!, 'sender'],
+          [recipient!, 'recipient'],
+        ]
+      : [],
+  );
 }
 
 /**
@@ -277,22 +303,18 @@ async function startCpu(setup: Setup, from: Page, to: Page): Promise<{ stop(): P
   const profiler = PROFILE ? await Profiler.start(setup.browser) : null;
   const threadsBefore: ReadonlyMap<string, ThreadTime> = PROFILE ? threadTimes(exclude) : new Map();
   const before = descendants(exclude);
+  let toVerified: Record<string, number> | undefined;
+  onSaving = () => {
+    toVerified ??= threadsSince(threadsBefore, rendererLabels(exclude), exclude);
+  };
   return {
     async stop() {
+      onSaving = null;
       const used = cpuSince(before, exclude);
       const result: CpuUsed = { cpuSeconds: used.total, cpuByKind: used.byKind };
       if (!PROFILE) return result;
-      const renderers = [...descendants(exclude)].filter(([, p]) => p.kind === 'renderer').map(([pid]) => pid);
-      renderers.sort((a, b) => a - b);
-      const labels = new Map<number, string>(
-        renderers.length === 2
-          ? [
-              [renderers[0]!, 'sender'],
-              [renderers[1]!, 'recipient'],
-            ]
-          : [],
-      );
-      result.threads = threadsSince(threadsBefore, labels, exclude);
+      result.threads = threadsSince(threadsBefore, rendererLabels(exclude), exclude);
+      if (toVerified) result.threadsToVerified = toVerified;
       const profiles = ((await profiler?.stop()) ?? []).map((p) => ({
         ...p,
         context: people?.get(p.context) ?? p.context,
@@ -309,6 +331,7 @@ async function withContexts<T>(setup: Setup, run: (from: Page, to: Page) => Prom
   try {
     await toContext.addInitScript(withoutSavePicker);
     await toContext.addInitScript(noteMoments);
+    if (PROFILE) await toContext.exposeFunction('ferryBenchSaving', () => onSaving?.());
     const from = await fromContext.newPage();
     const to = await toContext.newPage();
     record(from, setup.console, 'sender');
@@ -519,7 +542,15 @@ function printProfile(result: Round): void {
       .slice(0, n)
       .map(([name, seconds]) => `    ${perGB(seconds).padStart(6)}  ${name}`)
       .join('\n');
-  if (result.threads) console.log(`  CPU-s per GB by thread (${result.kind}):\n${top(result.threads, 24)}`);
+  const sum = (entries: Record<string, number>) => Object.values(entries).reduce((a, b) => a + b, 0);
+  if (result.threads) {
+    console.log(`  CPU-s per GB by thread (${result.kind}), ${perGB(sum(result.threads))} in all:`);
+    console.log(top(result.threads, 24));
+  }
+  if (result.threadsToVerified) {
+    console.log(`  of which until verified in OPFS, ${perGB(sum(result.threadsToVerified))} in all:`);
+    console.log(top(result.threadsToVerified, 24));
+  }
   for (const profile of result.profiles ?? []) {
     console.log(`  JS self CPU-s per GB, ${profile.target} (${profile.context}):\n${top(profile.self, 20)}`);
   }

@@ -4,20 +4,24 @@
  * (`BENCH_SRC=head`) the committed app is measured: a `git archive HEAD` snapshot of
  * client/, shared/, server/ and public/ in a temp dir, with the benchmark's own files as
  * they are now and the checkout's node_modules. `BENCH_SRC=worktree` measures the files as
- * they are.
+ * they are; any other value is a git revision to snapshot instead of HEAD (`HEAD~3`, a
+ * commit), for a before/after pair.
  */
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'vite';
 
-export type SourceKind = 'head' | 'worktree';
+/** `worktree`, or the git revision to snapshot. */
+export type SourceKind = 'worktree' | { revision: string };
 
-/** BENCH_SRC from the environment: `head` (default) or `worktree`. */
+/** BENCH_SRC from the environment: `head` (default), `worktree`, or a git revision. */
 export function sourceKind(): SourceKind {
   const src = process.env.BENCH_SRC ?? 'head';
-  if (src !== 'head' && src !== 'worktree') throw new Error(`BENCH_SRC must be "head" or "worktree", got "${src}"`);
-  return src;
+  if (src === 'worktree') return src;
+  if (!/^[\w./~^@{}-]+$/.test(src))
+    throw new Error(`BENCH_SRC must be "head", "worktree" or a git revision, got "${src}"`);
+  return { revision: src === 'head' ? 'HEAD' : src };
 }
 
 /**
@@ -31,7 +35,10 @@ export function sourceTree(
   benchPaths: readonly string[],
 ): { root: string; label: string } {
   if (kind === 'worktree') return { root: checkout, label: 'worktree' };
-  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: checkout, encoding: 'utf8' }).trim();
+  const commit = execFileSync('git', ['rev-parse', '--verify', `${kind.revision}^{commit}`], {
+    cwd: checkout,
+    encoding: 'utf8',
+  }).trim();
   const root = join(tmp, 'src');
   mkdirSync(root);
   const paths = ['client', 'shared', 'server', 'public', 'vite.config.ts', 'tsconfig.json', 'package.json'];
@@ -44,11 +51,14 @@ export function sourceTree(
 
 /**
  * Builds the web app of `root` into `outDir` with the app's own Vite config; `minify`
- * false keeps the functions' names for a CPU profile.
+ * false keeps the functions' names for a CPU profile. The config's `root: 'client'` is
+ * relative to the working directory, so it is given here: without it a snapshot's build
+ * compiled the checkout's client/ instead (its worktree, half-made edits and all).
  */
 export async function buildApp(root: string, outDir: string, minify = true): Promise<void> {
   await build({
     configFile: join(root, 'vite.config.ts'),
+    root: join(root, 'client'),
     logLevel: 'warn',
     build: { outDir, emptyOutDir: true, ...(minify ? {} : { minify: false }) },
   });
