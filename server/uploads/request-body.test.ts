@@ -79,12 +79,76 @@ describe('useNodeBody', () => {
     expect(useNodeBody(get).body).toBeNull();
   });
 
+  it('reads a Node request’s body only once the body is asked for', async () => {
+    const sent = randomBytes(200_000);
+    let listenersBefore = -1;
+    let got = Buffer.alloc(0);
+    const server = await serve(async (req, res) => {
+      const request = Object.assign(new Request('http://x/files/1', { method: 'PATCH', body: 'other' }), {
+        runtime: { node: { req } },
+      });
+      useNodeBody(request);
+      listenersBefore = req.listenerCount('data');
+      const body = request.body;
+      if (!body) throw new Error('no body');
+      got = Buffer.concat(await readAll(body));
+      res.end();
+    });
+    try {
+      expect((await fetch(server.url, { method: 'PATCH', body: sent })).status).toBe(200);
+      expect(listenersBefore).toBe(0);
+      expect(got.equals(sent)).toBe(true);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('is false for an object without tus’s handler', () => {
     expect(readBodiesUncopied({})).toBe(false);
   });
 });
 
+/** One request on `agent`: status and body text. */
+function send(agent: http.Agent, url: string, method: string, headers: Record<string, string>, body?: Buffer) {
+  return new Promise<{ status: number; text: string; socket: unknown }>((resolve, reject) => {
+    const req = http.request(url, { agent, method, headers }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString(), socket: req.socket }),
+      );
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
 describe('tus PATCH bodies', () => {
+  it('leave the connection usable when tus refuses a PATCH without reading its body', async () => {
+    const ferry = await startTestServer();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const refused = await send(
+        agent,
+        `${ferry.url}/files/nosuchupload`,
+        'PATCH',
+        {
+          'Tus-Resumable': '1.0.0',
+          Authorization: 'Bearer wrong',
+          'Upload-Offset': '0',
+          'Content-Type': 'application/offset+octet-stream',
+        },
+        randomBytes(1024 * 1024),
+      );
+      expect(refused.status).toBeGreaterThanOrEqual(400);
+      const health = await send(agent, `${ferry.url}/health`, 'GET', {});
+      expect(health.status).toBe(200);
+    } finally {
+      agent.destroy();
+      await ferry.stop();
+    }
+  });
+
   it('reach the file store uncopied and intact', async () => {
     const ferry = await startTestServer();
     try {

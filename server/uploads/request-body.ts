@@ -62,8 +62,17 @@ function nodeRequestOf(request: Request): IncomingMessage | undefined {
 export function useNodeBody(request: Request): Request {
   const req = nodeRequestOf(request);
   if (!req || request.method === 'GET' || request.method === 'HEAD') return request;
-  // An own property shadows NodeRequest's `body` getter, which has not run yet.
-  Object.defineProperty(request, 'body', { value: nodeBody(req), configurable: true });
+  // An own getter shadows NodeRequest's, which has not run yet. Lazy like srvx's: a request
+  // tus answers without reading its body is never read here, so Node drains it after the
+  // answer and the keep-alive connection stays usable.
+  let body: ReadableStream<Uint8Array> | undefined;
+  Object.defineProperty(request, 'body', {
+    get: () => {
+      body ??= nodeBody(req);
+      return body;
+    },
+    configurable: true,
+  });
   return request;
 }
 
