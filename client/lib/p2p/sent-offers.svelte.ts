@@ -104,6 +104,11 @@ export function filesInWords(files: readonly { name: string }[]): string {
   return files.length === 1 ? (files[0]?.name ?? '1 file') : `${files.length} files`;
 }
 
+/** "on 21 Nov 2026, 15:40": when an offer was sent, in the reader's locale. */
+export function sentOn(at: number): string {
+  return `on ${new Date(at).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })}`;
+}
+
 /** The sentence a person reads about an offer's outcome; `when` formats its send time. */
 export function outcomeSentence(outcome: OfferOutcome, when: (at: number) => string): string {
   const { offer, result } = outcome;
