@@ -55,7 +55,7 @@ export class Nearby {
   /** Why the last link to a peer was refused (a MAC that failed), shown on its tile. */
   #refusals = $state<Record<string, string>>({});
   #nextText = 0;
-  /** Why the last sealed message from a paired device was refused (offline-seal.ts). */
+  /** Why the last sealed message from a paired device was refused (offline-seal.ts), or an answer failed. */
   #offlineRefusal = $state<string | null>(null);
   #unsubscribe: (() => void)[] = [];
   /** Connections made to resume a transfer, keyed by its secret: the transfer each may resume. */
@@ -87,7 +87,7 @@ export class Nearby {
   get texts(): readonly ReceivedText[] {
     return this.#texts;
   }
-  /** Why the last sealed message from a paired device was refused, if one was. */
+  /** Why the last sealed message from a paired device was refused, or an answer to one failed. */
   get offlineRefusal(): string | null {
     return this.#offlineRefusal;
   }
@@ -276,8 +276,11 @@ export class Nearby {
       if (this.#incoming.some((t) => t.id === transfer)) return;
       const secret = fromBase64Url(payload.secret);
       const manifest = await relayManifest(secret, payload.senderName);
+      // An answer that cannot be left (no server, a full mailbox) is said: the sender would never hear it.
       const reply = (accept: boolean) =>
-        void this.#deliverSealed(pairing, 'answer', transfer, { accept }).catch(() => undefined);
+        void this.#deliverSealed(pairing, 'answer', transfer, { accept }).catch((error: unknown) => {
+          this.#offlineRefusal = `Your answer could not be sent to ${payload.senderName}: ${asFerryError(error).message}`;
+        });
       const offer = { type: 'offer', transfer, secret: payload.secret, manifest } as const;
       // Named as its tile names it when it is here (like an offer over a channel).
       const name = (peerId && this.signaling.peer(peerId)?.name) || payload.senderName;
