@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Upload } from 'tus-js-client';
+import { afterAll, beforeAll } from 'vitest';
 import type { CreateShareRequest, CreateShareResponse } from '../shared/api.ts';
 import { tokenHash } from '../shared/keys.ts';
 import { createFerryServer, type FerryServer } from './app.ts';
@@ -42,6 +43,24 @@ export async function startTestServer(overrides: Partial<FerryConfig> = {}, data
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/**
+ * One test server for the calling test file: started before its tests, stopped after them.
+ * Call the answer inside a test (or a hook) to get it.
+ */
+export function serverForFile(overrides: Partial<FerryConfig> = {}): () => TestServer {
+  let server: TestServer | undefined;
+  beforeAll(async () => {
+    server = await startTestServer(overrides);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  return () => {
+    if (!server) throw new Error('The test server runs only while the tests of this file do.');
+    return server;
+  };
 }
 
 export interface ApiAnswer {

@@ -4,26 +4,19 @@
  * that start at or past that offset (below it: 416 RANGE_NOT_STORED).
  */
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ShareOwnerView } from '../../shared/api.ts';
 import {
   api,
   createTestShare,
   errorCode,
   fetchFile,
-  startTestServer,
-  type TestServer,
+  serverForFile,
   type TestShare,
   ticketFor,
 } from '../test-support.ts';
 
-let ferry: TestServer;
-beforeAll(async () => {
-  ferry = await startTestServer();
-});
-afterAll(async () => {
-  await ferry.stop();
-});
+const ferry = serverForFile();
 
 const RECORD = 1024;
 /** Ten records of 1024 plaintext bytes, 16-byte tags: 1040 ciphertext bytes each. */
@@ -33,7 +26,7 @@ const b64 = (text: string) => Buffer.from(text).toString('base64');
 const newId = () => randomBytes(12).toString('base64url');
 
 function createUpload(share: TestShare, length: number, metadata: Record<string, string>): Promise<Response> {
-  return fetch(`${ferry.url}/files/`, {
+  return fetch(`${ferry().url}/files/`, {
     method: 'POST',
     headers: {
       'Tus-Resumable': '1.0.0',
@@ -47,7 +40,7 @@ function createUpload(share: TestShare, length: number, metadata: Record<string,
 }
 
 async function patch(share: TestShare, location: string, offset: number, bytes: Buffer): Promise<Response> {
-  return fetch(new URL(location, ferry.url), {
+  return fetch(new URL(location, ferry().url), {
     method: 'PATCH',
     headers: {
       'Tus-Resumable': '1.0.0',
@@ -66,16 +59,16 @@ async function codeOf(res: Response): Promise<string | undefined> {
 describe('a proposed share id', () => {
   it('is taken as given, refused with 409 SHARE_ID_TAKEN when in use, and 400 when malformed', async () => {
     const id = newId();
-    const share = await createTestShare(ferry.url, [{ size: SIZE }], { id });
+    const share = await createTestShare(ferry().url, [{ size: SIZE }], { id });
     expect(share.id).toBe(id);
-    await expect(createTestShare(ferry.url, [{ size: SIZE }], { id })).rejects.toThrow(/409.*SHARE_ID_TAKEN/);
-    await expect(createTestShare(ferry.url, [{ size: SIZE }], { id: 'short' })).rejects.toThrow(/400.*INVALID_BODY/);
+    await expect(createTestShare(ferry().url, [{ size: SIZE }], { id })).rejects.toThrow(/409.*SHARE_ID_TAKEN/);
+    await expect(createTestShare(ferry().url, [{ size: SIZE }], { id: 'short' })).rejects.toThrow(/400.*INVALID_BODY/);
   });
 });
 
 describe('an upload that starts mid-file', () => {
   it('refuses a base that is not record-aligned, outside the file, alone, or of the wrong length', async () => {
-    const share = await createTestShare(ferry.url, [{ size: SIZE }]);
+    const share = await createTestShare(ferry().url, [{ size: SIZE }]);
     const meta = (base: number, recordSize = RECORD) => ({
       share: share.id,
       index: '0',
@@ -102,7 +95,7 @@ describe('an upload that starts mid-file', () => {
 
   it('stores only the bytes past the base, serves Range reads from it on, and refuses below it', async () => {
     const cipher = randomBytes(SIZE);
-    const share = await createTestShare(ferry.url, [{ size: SIZE }], { id: newId() });
+    const share = await createTestShare(ferry().url, [{ size: SIZE }], { id: newId() });
     const created = await createUpload(share, SIZE - BASE, {
       share: share.id,
       index: '0',
@@ -111,48 +104,48 @@ describe('an upload that starts mid-file', () => {
     });
     expect(created.status).toBe(201);
     const location = created.headers.get('location')!;
-    const head = await fetch(new URL(location, ferry.url), {
+    const head = await fetch(new URL(location, ferry().url), {
       method: 'HEAD',
       headers: { 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${share.uploadToken}` },
     });
     expect(head.headers.get('upload-metadata')).toContain(`base ${b64(String(BASE))}`);
 
-    const ticket = (await ticketFor(ferry.url, share, [0])).json as { ticket: string };
-    expect((await fetchFile(ferry.url, share, 0, ticket.ticket, `bytes=${BASE}-`)).status).toBe(425);
+    const ticket = (await ticketFor(ferry().url, share, [0])).json as { ticket: string };
+    expect((await fetchFile(ferry().url, share, 0, ticket.ticket, `bytes=${BASE}-`)).status).toBe(425);
 
     // Half of what is left, then read while it grows.
     const half = BASE + 3 * (RECORD + 16);
     expect((await patch(share, location, 0, cipher.subarray(BASE, half))).status).toBe(204);
-    const owner = await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
+    const owner = await api(ferry().url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
     expect((owner.json as ShareOwnerView).files[0]).toMatchObject({ size: SIZE, uploaded: half, sealed: false });
-    const growing = await fetchFile(ferry.url, share, 0, ticket.ticket, `bytes=${BASE}-`);
+    const growing = await fetchFile(ferry().url, share, 0, ticket.ticket, `bytes=${BASE}-`);
     expect(growing.status).toBe(206);
     expect(growing.headers.get('content-range')).toBe(`bytes ${BASE}-${half - 1}/*`);
     expect(growing.bytes.equals(cipher.subarray(BASE, half))).toBe(true);
 
     expect((await patch(share, location, half - BASE, cipher.subarray(half))).status).toBe(204);
-    const tail = await fetchFile(ferry.url, share, 0, ticket.ticket, `bytes=${half}-`);
+    const tail = await fetchFile(ferry().url, share, 0, ticket.ticket, `bytes=${half}-`);
     expect(tail.status).toBe(206);
     expect(tail.headers.get('content-range')).toBe(`bytes ${half}-${SIZE - 1}/${SIZE}`);
     expect(tail.bytes.equals(cipher.subarray(half))).toBe(true);
 
     // Everything from the base on was read: the ticket completes (the bytes before it count as had).
-    const info = await api(ferry.url, 'GET', `/api/shares/${share.id}`);
+    const info = await api(ferry().url, 'GET', `/api/shares/${share.id}`);
     expect((info.json as { downloads: number }).downloads).toBe(1);
 
     for (const range of [undefined, 'bytes=0-', `bytes=${BASE - 1}-`, `bytes=-${SIZE}`]) {
-      const below = await fetchFile(ferry.url, share, 0, ticket.ticket, range);
+      const below = await fetchFile(ferry().url, share, 0, ticket.ticket, range);
       expect(below.status).toBe(416);
       expect(below.headers.get('content-range')).toBe(`bytes */${SIZE}`);
       expect(JSON.parse(below.bytes.toString()).error.code).toBe('RANGE_NOT_STORED');
     }
 
     // Sealed, it has a blob token, but it is not a whole file to reuse.
-    const view = (await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken }))
+    const view = (await api(ferry().url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken }))
       .json as ShareOwnerView;
     const slot = view.files[0]!;
     expect(slot.sealed).toBe(true);
-    const reuse = await api(ferry.url, 'POST', '/api/shares', {
+    const reuse = await api(ferry().url, 'POST', '/api/shares', {
       body: {
         readerHash: 'a'.repeat(64),
         expiresInSeconds: 3600,
