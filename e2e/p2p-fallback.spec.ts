@@ -12,11 +12,9 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from './fixtures.ts';
-import { NearbyPage } from './pages/nearby-page.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 import { offerNearby } from './support/nearby-offer.ts';
-import { PeerWatcher } from './support/peer-cut.ts';
 import { watchText } from './support/seen-text.ts';
 
 const RECORD = 64 * 1024;
@@ -36,11 +34,9 @@ test.describe('nearby transfer fallback to the relay', () => {
   }) => {
     const big = await files.file('p2p/fallback.mov', 20 * MiB);
     const records = (20 * MiB) / RECORD;
-    const sending = await PeerWatcher.on(sender.page);
-    const receiving = await PeerWatcher.on(receiver.page);
-    const { receiverName, offer } = await offerNearby(
-      new NearbyPage(sender.page),
-      new NearbyPage(receiver.page),
+    const { sending, receiving, receiverName, offer } = await offerNearby(
+      sender.page,
+      receiver.page,
       big.path,
       'fallback.mov',
     );

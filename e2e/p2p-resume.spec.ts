@@ -9,11 +9,10 @@
  * closed connection never delivered.
  */
 import { expect, test } from './fixtures.ts';
-import { NearbyPage } from './pages/nearby-page.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 import { offerNearby } from './support/nearby-offer.ts';
-import { frameKey, PeerWatcher } from './support/peer-cut.ts';
+import { frameKey } from './support/peer-cut.ts';
 import { watchText } from './support/seen-text.ts';
 
 test.describe('nearby transfer resume', () => {
@@ -26,11 +25,9 @@ test.describe('nearby transfer resume', () => {
       files,
     }) => {
       const big = await files.file('p2p/resume.mov', 20 * MiB);
-      const sending = await PeerWatcher.on(sender.page);
-      const receiving = await PeerWatcher.on(receiver.page);
-      const { receiverName, offer } = await offerNearby(
-        new NearbyPage(sender.page),
-        new NearbyPage(receiver.page),
+      const { sending, receiving, receiverName, offer } = await offerNearby(
+        sender.page,
+        receiver.page,
         big.path,
         'resume.mov',
       );

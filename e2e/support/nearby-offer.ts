@@ -1,8 +1,12 @@
 /** The start of a nearby journey, shared by specs that go on to disturb the transfer. */
-import { expect, type Locator } from '@playwright/test';
-import type { NearbyPage } from '../pages/nearby-page.ts';
+import { expect, type Locator, type Page } from '@playwright/test';
+import { NearbyPage } from '../pages/nearby-page.ts';
+import { PeerWatcher } from './peer-cut.ts';
 
 export interface NearbyOffer {
+  /** Each side's RTCPeerConnections, watched from before Ferry opened, to cut or refuse. */
+  sending: PeerWatcher;
+  receiving: PeerWatcher;
   senderName: string;
   receiverName: string;
   /** The recipient's dialog for the offer, not yet accepted. */
@@ -10,7 +14,11 @@ export interface NearbyOffer {
 }
 
 /** Both open Ferry; the sender offers the file at `path`, confirms the code, and the offer shows. */
-export async function offerNearby(from: NearbyPage, to: NearbyPage, path: string, name: string): Promise<NearbyOffer> {
+export async function offerNearby(sender: Page, receiver: Page, path: string, name: string): Promise<NearbyOffer> {
+  const sending = await PeerWatcher.on(sender);
+  const receiving = await PeerWatcher.on(receiver);
+  const from = new NearbyPage(sender);
+  const to = new NearbyPage(receiver);
   const senderName = await from.open();
   const receiverName = await to.open();
   await from.sendFiles(receiverName, path);
@@ -18,5 +26,5 @@ export async function offerNearby(from: NearbyPage, to: NearbyPage, path: string
   await from.confirmCode();
   const offer = to.offer(senderName);
   await expect(offer.getByText(name)).toBeVisible();
-  return { senderName, receiverName, offer };
+  return { sending, receiving, senderName, receiverName, offer };
 }
