@@ -66,15 +66,23 @@ function watchUploads(page: Page): { sent: Request[]; failed: Request[] } {
   return { sent, failed };
 }
 
-/** The notifications `page` asked for so far, once there are `count` and Chromium showed each. */
+/**
+ * The notifications `page` asked for so far, once there are `count` and Chromium answered
+ * each; none may have been refused (a refusal the app papered over with a second attempt
+ * would still have shown the user nothing, or two).
+ */
 async function notificationsOf(page: Page, count: number): Promise<ShownNotification[]> {
   let notifications: ShownNotification[] = [];
   await expect
     .poll(async () => {
       notifications = (await recorded(page)).notifications;
-      return notifications.length >= count && notifications.every((entry) => entry.shown);
-    }, `${count} notifications, each shown`)
+      return notifications.length >= count && notifications.every((entry) => entry.shown || entry.refused);
+    }, `${count} notifications, each answered`)
     .toBe(true);
+  expect(
+    notifications.filter((entry) => entry.refused),
+    'notifications Chromium refused',
+  ).toEqual([]);
   return notifications;
 }
 

@@ -20,6 +20,8 @@ export interface ShownNotification {
   via: 'page' | 'service-worker';
   /** The browser accepted it (the service worker's promise resolved, or the page's `show` fired). */
   shown: boolean;
+  /** The browser refused it: why (the service worker's promise rejected, or the page's `error` fired). */
+  refused?: string;
 }
 
 export interface WakeLockRecord {
@@ -73,6 +75,9 @@ function record(): void {
         this.addEventListener('show', () => {
           entry.shown = true;
         });
+        this.addEventListener('error', () => {
+          entry.refused = 'error event';
+        });
       }
     }
     window.Notification = RecordedNotification;
@@ -81,9 +86,15 @@ function record(): void {
     const show = ServiceWorkerRegistration.prototype.showNotification;
     ServiceWorkerRegistration.prototype.showNotification = function (title, options) {
       const entry = note(title, options, 'service-worker');
-      return show.call(this, title, options).then(() => {
-        entry.shown = true;
-      });
+      return show.call(this, title, options).then(
+        () => {
+          entry.shown = true;
+        },
+        (error: unknown) => {
+          entry.refused = String(error);
+          throw error;
+        },
+      );
     };
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { Attention, type AttentionEnv, type NotificationStatic } from './attention.ts';
+import { Attention, type AttentionEnv, activeRegistration, type NotificationStatic } from './attention.ts';
 
 const flush = () => new Promise((resolve) => setTimeout(resolve, 0));
 
@@ -264,5 +264,58 @@ describe('Attention: notifications', () => {
   it('builds from the node environment without browser APIs', async () => {
     const { browserEnv } = await import('./attention.ts');
     expect(browserEnv()).toEqual({});
+  });
+
+  describe('the service worker registration', () => {
+    /** A registration whose worker activates when `activate` is called (never, if it is not). */
+    function installing(active = false) {
+      const shown: string[] = [];
+      const registration = {
+        active: active ? {} : null,
+        showNotification: vi.fn(async (title: string) => {
+          if (!registration.active) throw new TypeError('No active registration available');
+          shown.push(title);
+        }),
+      };
+      let activate = () => {};
+      const ready = new Promise<ServiceWorkerRegistration>((resolve) => {
+        activate = () => {
+          registration.active = {};
+          resolve(registration as unknown as ServiceWorkerRegistration);
+        };
+      });
+      const container = {
+        getRegistration: async () => registration as unknown as ServiceWorkerRegistration,
+        ready,
+      };
+      return { container, registration, shown, activate };
+    }
+
+    it('is used at once when its worker is active', async () => {
+      const { container, shown } = installing(true);
+      const show = await activeRegistration(container, 50);
+      await show?.('Download complete');
+      expect(shown).toEqual(['Download complete']);
+    });
+
+    it('waits for a worker that is still installing (a first visit) instead of being refused', async () => {
+      const { container, registration, shown, activate } = installing();
+      const showing = activeRegistration(container, 5_000);
+      await flush();
+      activate();
+      const show = await showing;
+      expect(show).not.toBeNull();
+      await show?.('Download complete');
+      expect(shown).toEqual(['Download complete']);
+      expect(registration.showNotification).toHaveBeenCalledTimes(1);
+    });
+
+    it('gives up after the wait, so the page notification is used', async () => {
+      const { container, registration } = installing();
+      expect(await activeRegistration(container, 20)).toBeNull();
+      expect(registration.showNotification).not.toHaveBeenCalled();
+      const none = { getRegistration: async () => undefined, ready: new Promise<ServiceWorkerRegistration>(() => {}) };
+      expect(await activeRegistration(none, 20)).toBeNull();
+    });
   });
 });

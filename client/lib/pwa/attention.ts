@@ -52,14 +52,37 @@ export function browserEnv(): AttentionEnv {
     wakeLock: nav.wakeLock,
     document,
     Notification: typeof Notification === 'function' ? Notification : undefined,
-    showNotification: nav.serviceWorker
-      ? async () => {
-          const registration = await nav.serviceWorker.getRegistration();
-          return registration ? (title, options) => registration.showNotification(title, options) : null;
-        }
-      : undefined,
+    showNotification: nav.serviceWorker ? () => activeRegistration(nav.serviceWorker) : undefined,
     storage,
   };
+}
+
+/** How long a notification waits for a service worker that is still installing. */
+const READY_WAIT_MS = 10_000;
+
+/**
+ * The service worker's `showNotification`, once the registration has an active worker. On a
+ * first visit the worker is still installing (precaching the app) for a while, and
+ * `showNotification` on a registration without an active worker rejects, so this waits for
+ * it (bounded); null when there is no registration or it does not activate in time.
+ */
+export async function activeRegistration(
+  container: Pick<ServiceWorkerContainer, 'getRegistration' | 'ready'>,
+  waitMs = READY_WAIT_MS,
+): Promise<((title: string, options?: NotificationOptions) => Promise<void>) | null> {
+  const registration = await container.getRegistration();
+  if (!registration) return null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const ready = registration.active
+    ? registration
+    : await Promise.race([
+        container.ready,
+        new Promise<null>((resolve) => {
+          timer = setTimeout(() => resolve(null), waitMs);
+        }),
+      ]).finally(() => clearTimeout(timer));
+  if (!ready?.active) return null;
+  return (title, options) => ready.showNotification(title, options);
 }
 
 export class Attention {
