@@ -67,15 +67,20 @@ test('a video preview seeks near the end and plays, fetching only the records it
   const beforeSeek = await seekAndPlay(preview.video, 55, () => reads.length);
   await expect(preview.alert).toHaveCount(0);
 
-  // The seek was answered by Range reads far into the ciphertext, and the whole file was never fetched.
+  // The seek was answered by Range reads far into the ciphertext, and what lies between
+  // Chromium's read-ahead from the front (7–9 % here, up to 39 % seen under load) and the
+  // seek's landing point was never fetched: the middle of the file was skipped, not streamed.
   const size = encryptedSize(statSync(VIDEO).size);
   const fetched = reads.reduce((sum, r) => sum + r.bytes, 0);
+  const landing = Math.min(...reads.slice(beforeSeek).map((r) => (r.start > size * 0.7 ? r.start : size)));
+  const skipped = { from: Math.round(size * 0.5), to: landing };
+  const intoSkipped = reads.filter((r) => r.start < skipped.to && r.start + r.bytes > skipped.from);
   console.log(
-    `[preview] ${reads.length} ciphertext reads, ${fetched} of ${size} bytes (${((fetched / size) * 100).toFixed(1)}%)`,
+    `[preview] ${reads.length} ciphertext reads, ${fetched} of ${size} bytes (${((fetched / size) * 100).toFixed(1)}%); the seek landed at ${((landing / size) * 100).toFixed(1)}%`,
   );
-  expect(reads.slice(beforeSeek).some((r) => r.start > size * 0.7)).toBe(true);
+  expect(landing, 'a read after the seek starts past 70 % of the ciphertext').toBeLessThan(size);
   expect(reads.every((r) => r.bytes <= 4 * (64 * KiB + 16))).toBe(true);
-  expect(fetched).toBeLessThan(size * 0.4);
+  expect(intoSkipped, `reads between 50 % and the seek's landing at ${landing}`).toEqual([]);
 
   // Escape closes the preview and gives focus back to its button.
   await receiver.page.keyboard.press('Escape');
