@@ -15,6 +15,7 @@ describe('parseClientMessage', () => {
       { type: 'share-join', shareId: 'B'.repeat(16), role: 'reader', token: 'a'.repeat(43) },
       { type: 'leave', room: 'share:BBBBBBBBBBBBBBBB' },
       { type: 'relay', to: PEER, kind: 'signal', data: { sdp: 'v=0', type: 'offer' } },
+      { type: 'mailbox-withdraw', room: 'pair:AAAAAAAAAAAAAAAA', id: 'b0x_id-AAAAAAAAA' },
     ];
     for (const message of good) expect(parseClientMessage(JSON.stringify(message)).ok, message.type).toBe(true);
   });
@@ -39,6 +40,10 @@ describe('parseClientMessage', () => {
     expect(parseClientMessage(JSON.stringify({ type: 'relay', to: PEER, kind: 'signal', data: 'x' })).ok).toBe(false);
     expect(parseClientMessage(JSON.stringify({ type: 'relay', to: PEER, kind: 'signal', data: [1] })).ok).toBe(false);
     expect(parseClientMessage(JSON.stringify({ type: 'leave', room: 'other:AAAAAAAAAAAAAAAA' })).ok).toBe(false);
+    const room = 'pair:AAAAAAAAAAAAAAAA';
+    for (const id of ['short', 'x'.repeat(17), 'AAAAAAAAAAAAAAA/', 1]) {
+      expect(parseClientMessage(JSON.stringify({ type: 'mailbox-withdraw', room, id })).ok, String(id)).toBe(false);
+    }
   });
 });
 

@@ -61,6 +61,8 @@ export const peerIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a peer 
 export const deviceIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16,64}$/, 'not a device id');
 export const pairCodeSchema = z.string().regex(new RegExp(`^[0-9]{${PAIR_CODE_DIGITS}}$`), 'not a pairing code');
 export const roomIdSchema = z.string().regex(/^(network|pair|share):[A-Za-z0-9_-]{16,43}$/, 'not a room id');
+/** Names one box the server keeps in a pair room's mailbox (`mailbox-stored`), to withdraw it. */
+export const mailboxIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a mailbox id');
 export const roomKindSchema = z.enum(['network', 'pair', 'share']);
 export type RoomKind = z.infer<typeof roomKindSchema>;
 export const shareRoleSchema = z.enum(['owner', 'reader']);
@@ -114,6 +116,12 @@ export const clientMessageSchema = z.discriminatedUnion('type', [
     data: opaqueSchema,
     expiresAt: z.number().int().positive(),
   }),
+  /**
+   * Takes back box `id` (from `mailbox-stored`) that this device left in pair room `room`
+   * (this peer must be in it), unless the other device already took it. Answered with
+   * `mailbox-withdrawn`.
+   */
+  z.strictObject({ type: z.literal('mailbox-withdraw'), room: roomIdSchema, id: mailboxIdSchema }),
 ]);
 export type ClientMessage = z.infer<typeof clientMessageSchema>;
 export type ClientMessageType = ClientMessage['type'];
@@ -187,8 +195,21 @@ export const serverMessageSchema = z.discriminatedUnion('type', [
     room: roomIdSchema,
     items: z.array(z.object({ from: deviceIdSchema, data: opaqueSchema })),
   }),
-  /** The box of the last `mailbox-put` was kept (`delivered`: the device was there and got it at once). */
-  z.object({ type: z.literal('mailbox-stored'), room: roomIdSchema, delivered: z.boolean() }),
+  /**
+   * The box of the last `mailbox-put` was kept: `delivered`, the device was there and got it
+   * at once (`id` null); otherwise it waits as `id`, which `mailbox-withdraw` names.
+   */
+  z.object({
+    type: z.literal('mailbox-stored'),
+    room: roomIdSchema,
+    delivered: z.boolean(),
+    id: mailboxIdSchema.nullable(),
+  }),
+  /**
+   * Answer to `mailbox-withdraw`: `withdrawn` false when box `id` was no longer waiting (the
+   * other device took it, it expired, or this device did not leave it).
+   */
+  z.object({ type: z.literal('mailbox-withdrawn'), room: roomIdSchema, id: mailboxIdSchema, withdrawn: z.boolean() }),
   /** `of`: the type of the message refused, when it was readable. */
   z.object({ type: z.literal('error'), code: errorCodeSchema, message: z.string(), of: z.string().optional() }),
 ]);

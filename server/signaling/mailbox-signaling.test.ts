@@ -40,7 +40,12 @@ describe('the pair room mailbox over /signal', () => {
     b.close();
     await a.next('peer-left', (m) => m.room === room);
     a.send({ type: 'mailbox-put', room, to: DEVICE_B, data: BOX, expiresAt: server.clock.now + 60_000 });
-    expect(await a.next('mailbox-stored')).toEqual({ type: 'mailbox-stored', room, delivered: false });
+    expect(await a.next('mailbox-stored')).toEqual({
+      type: 'mailbox-stored',
+      room,
+      delivered: false,
+      id: expect.stringMatching(/^[A-Za-z0-9_-]{16}$/),
+    });
 
     const back = await device(DEVICE_B, '198.51.100.2');
     back.send({ type: 'pair-rejoin', room, roomToken });
@@ -57,7 +62,62 @@ describe('the pair room mailbox over /signal', () => {
     const { a, b, room } = await paired();
     a.send({ type: 'mailbox-put', room, to: DEVICE_B, data: BOX, expiresAt: server.clock.now + 60_000 });
     expect(await b.next('mailbox')).toEqual({ type: 'mailbox', room, items: [{ from: DEVICE_A, data: BOX }] });
-    expect((await a.next('mailbox-stored')).delivered).toBe(true);
+    expect(await a.next('mailbox-stored')).toMatchObject({ delivered: true, id: null });
+  });
+
+  /** A box A left for B while B was away: its id, and the pairing for B to come back with. */
+  async function waitingBox(): Promise<{ a: SignalClient; room: string; roomToken: string; id: string }> {
+    const { a, b, room, roomToken } = await paired();
+    b.close();
+    await a.next('peer-left', (m) => m.room === room);
+    a.send({ type: 'mailbox-put', room, to: DEVICE_B, data: BOX, expiresAt: server.clock.now + 60_000 });
+    const { id } = await a.next('mailbox-stored');
+    if (id === null) throw new Error('the box was handed over at once');
+    return { a, room, roomToken, id };
+  }
+
+  /** B comes back to the room; answers the boxes it is handed (none within 300 ms: []). */
+  async function rejoinB(room: string, roomToken: string): Promise<unknown[]> {
+    const back = await device(DEVICE_B, '198.51.100.2');
+    back.send({ type: 'pair-rejoin', room, roomToken });
+    await back.next('room', (m) => m.room === room);
+    return await back
+      .next('mailbox', () => true, 300)
+      .then(
+        (m) => m.items,
+        () => [],
+      );
+  }
+
+  it('lets the device that left a box withdraw it, so the other device never gets it', async () => {
+    const { a, room, roomToken, id } = await waitingBox();
+    a.send({ type: 'mailbox-withdraw', room, id });
+    expect(await a.next('mailbox-withdrawn')).toEqual({ type: 'mailbox-withdrawn', room, id, withdrawn: true });
+    a.send({ type: 'mailbox-withdraw', room, id });
+    expect(await a.next('mailbox-withdrawn')).toMatchObject({ withdrawn: false });
+    expect(await rejoinB(room, roomToken)).toEqual([]);
+  });
+
+  it('says a box already handed over cannot be withdrawn', async () => {
+    const { a, room, roomToken, id } = await waitingBox();
+    expect(await rejoinB(room, roomToken)).toEqual([{ from: DEVICE_A, data: BOX }]);
+    a.send({ type: 'mailbox-withdraw', room, id });
+    expect(await a.next('mailbox-withdrawn')).toMatchObject({ id, withdrawn: false });
+  });
+
+  it('lets no other member of the room, and no stranger, withdraw a box', async () => {
+    const { room, roomToken, id } = await waitingBox();
+    // A member that holds the room token but did not leave the box (B itself would be
+    // handed the box on rejoining, so this one rejoins under another device id).
+    const member = await device('device-dddddddddddddddd', '198.51.100.4');
+    member.send({ type: 'pair-rejoin', room, roomToken });
+    await member.next('room', (m) => m.room === room);
+    member.send({ type: 'mailbox-withdraw', room, id });
+    expect(await member.next('mailbox-withdrawn')).toMatchObject({ id, withdrawn: false });
+    const stranger = await device('device-cccccccccccccccc', '198.51.100.3');
+    stranger.send({ type: 'mailbox-withdraw', room, id });
+    expect(await stranger.next('error')).toMatchObject({ code: 'FORBIDDEN', of: 'mailbox-withdraw' });
+    expect(await rejoinB(room, roomToken)).toEqual([{ from: DEVICE_A, data: BOX }]);
   });
 
   it('lets only a device of the room leave a box, and only for the other device', async () => {

@@ -77,6 +77,35 @@ describe.each([
     await mailbox.put(ROOM, item(B, A, 99), 0);
   });
 
+  it('lets only the device that left a box withdraw it, and only while it waits', async () => {
+    const mailbox = open();
+    const first = await mailbox.put(ROOM, item(A, B, 1), 0);
+    const second = await mailbox.put(ROOM, item(A, B, 2), 0);
+    const other = await mailbox.put(`pair:${'o'.repeat(16)}`, item(A, B, 3), 0);
+    expect(new Set([first, second, other]).size).toBe(3);
+    for (const id of [first, second]) expect(id).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    // Not the device it is for, not from another room, not under another box's id.
+    expect(await mailbox.withdraw(ROOM, first, B, 1)).toBe(false);
+    expect(await mailbox.withdraw(`pair:${'o'.repeat(16)}`, first, A, 1)).toBe(false);
+    expect(await mailbox.withdraw(ROOM, other, A, 1)).toBe(false);
+    expect(await mailbox.withdraw(ROOM, first, A, 1)).toBe(true);
+    expect(await mailbox.withdraw(ROOM, first, A, 1)).toBe(false);
+    expect((await mailbox.take(ROOM, B, 1)).map((m) => m.data)).toEqual([box(2)]);
+    // Handed over already: nothing left to withdraw.
+    expect(await mailbox.withdraw(ROOM, second, A, 1)).toBe(false);
+  });
+
+  it('does not withdraw an expired box, and a withdrawn box frees its room', async () => {
+    const mailbox = open();
+    const late = await mailbox.put(ROOM, item(A, B, 1, 100), 0);
+    expect(await mailbox.withdraw(ROOM, late, A, 100)).toBe(false);
+    const ids = [];
+    for (let n = 0; n < MAILBOX_MAX_ITEMS; n++) ids.push(await mailbox.put(ROOM, item(A, B, n), 100));
+    await expect(mailbox.put(ROOM, item(A, B, 99), 100)).rejects.toMatchObject({ code: 'MAILBOX_FULL' });
+    expect(await mailbox.withdraw(ROOM, ids[3]!, A, 100)).toBe(true);
+    await mailbox.put(ROOM, item(A, B, 99), 100);
+  });
+
   it('refuses boxes past MAILBOX_MAX_BYTES per room; expired ones no longer count', async () => {
     const mailbox = open();
     const half = 'x'.repeat(MAILBOX_MAX_BYTES / 2);

@@ -7,6 +7,7 @@
  * and bytes, so a room cannot grow without limit. Behind an interface like the bus, so it
  * can move to Redis or SQLite for several server processes.
  */
+import { randomBytes } from 'node:crypto';
 import { FerryError } from '../../shared/errors.ts';
 
 /** Boxes one pair room may hold at once. */
@@ -28,10 +29,18 @@ export interface MailItem {
 }
 
 export interface PairMailbox {
-  /** Keeps `item` for `room`; throws MAILBOX_FULL when the room holds too many or too much. */
-  put(room: string, item: MailItem, now: number): Promise<void>;
+  /**
+   * Keeps `item` for `room` and answers the box's new id (mailboxIdSchema); throws
+   * MAILBOX_FULL when the room holds too many or too much.
+   */
+  put(room: string, item: MailItem, now: number): Promise<string>;
   /** Hands over (and forgets) the unexpired boxes of `room` for device `to`, oldest first. */
   take(room: string, to: string, now: number): Promise<MailItem[]>;
+  /**
+   * Forgets box `id` of `room` if device `from` left it and it still waits (not taken, not
+   * expired); answers whether it did. Nobody but the device that left a box can take it back.
+   */
+  withdraw(room: string, id: string, from: string, now: number): Promise<boolean>;
   /** Forgets every box of `room` (the pairing is gone). */
   clear(room: string): Promise<void>;
   /** Forgets expired boxes everywhere. */
@@ -45,6 +54,11 @@ export function mailboxFull(): FerryError {
   );
 }
 
+/** A new box id: 96 random bits, base64url (16 characters), so ids are neither guessed nor reused. */
+export function newMailboxId(): string {
+  return randomBytes(12).toString('base64url');
+}
+
 /** The size a box counts for against MAILBOX_MAX_BYTES. */
 export function itemBytes(item: MailItem): number {
   return Buffer.byteLength(JSON.stringify(item.data));
@@ -52,25 +66,33 @@ export function itemBytes(item: MailItem): number {
 
 /** The mailbox of a single server process. */
 export class MemoryPairMailbox implements PairMailbox {
-  readonly #rooms = new Map<string, MailItem[]>();
+  readonly #rooms = new Map<string, (MailItem & { id: string })[]>();
 
-  async put(room: string, item: MailItem, now: number): Promise<void> {
+  async put(room: string, item: MailItem, now: number): Promise<string> {
     if (item.expiresAt <= now) throw new FerryError('BAD_REQUEST', 'This message has already expired.');
     const items = this.#live(room, now);
     const bytes = items.reduce((sum, held) => sum + itemBytes(held), itemBytes(item));
     if (items.length >= MAILBOX_MAX_ITEMS || bytes > MAILBOX_MAX_BYTES) throw mailboxFull();
-    const kept = { ...item, expiresAt: Math.min(item.expiresAt, now + MAILBOX_MAX_TTL_MS) };
+    const id = newMailboxId();
+    const kept = { ...item, id, expiresAt: Math.min(item.expiresAt, now + MAILBOX_MAX_TTL_MS) };
     this.#rooms.set(room, [...items, kept]);
+    return id;
   }
 
   async take(room: string, to: string, now: number): Promise<MailItem[]> {
     const items = this.#live(room, now);
-    const mine = items.filter((item) => item.to === to);
     this.#store(
       room,
       items.filter((item) => item.to !== to),
     );
-    return mine;
+    return items.filter((item) => item.to === to).map(({ id: _, ...item }) => item);
+  }
+
+  async withdraw(room: string, id: string, from: string, now: number): Promise<boolean> {
+    const items = this.#live(room, now);
+    const rest = items.filter((item) => item.id !== id || item.from !== from);
+    this.#store(room, rest);
+    return rest.length < items.length;
   }
 
   async clear(room: string): Promise<void> {
@@ -81,11 +103,11 @@ export class MemoryPairMailbox implements PairMailbox {
     for (const room of [...this.#rooms.keys()]) this.#store(room, this.#live(room, now));
   }
 
-  #live(room: string, now: number): MailItem[] {
+  #live(room: string, now: number): (MailItem & { id: string })[] {
     return (this.#rooms.get(room) ?? []).filter((item) => item.expiresAt > now);
   }
 
-  #store(room: string, items: MailItem[]): void {
+  #store(room: string, items: (MailItem & { id: string })[]): void {
     if (items.length === 0) this.#rooms.delete(room);
     else this.#rooms.set(room, items);
   }

@@ -39,7 +39,7 @@ describe('a server restart', () => {
     b.close();
     await a.next('peer-left', (m) => m.room === room);
     a.send({ type: 'mailbox-put', room, to: DEVICE_B, data: BOX, expiresAt: server.clock.now + 60_000 });
-    expect(await a.next('mailbox-stored')).toEqual({ type: 'mailbox-stored', room, delivered: false });
+    expect(await a.next('mailbox-stored')).toMatchObject({ type: 'mailbox-stored', room, delivered: false });
     for (const client of clients.splice(0)) client.ws.terminate();
     const now = server.clock.now;
     await server.close();

@@ -16,6 +16,7 @@ import {
   MAILBOX_MAX_TTL_MS,
   type MailItem,
   mailboxFull,
+  newMailboxId,
   type PairMailbox,
 } from './mailbox.ts';
 import { MAX_PAIR_ROOMS, PAIR_ROOM_TTL_MS, type PairRoomStore, tooManyPairRooms } from './pairing.ts';
@@ -38,6 +39,9 @@ const MIGRATIONS: string[] = [
    );
    CREATE INDEX mail_room ON mail (room, id);
    CREATE INDEX mail_expiry ON mail (expires_at);`,
+  // Boxes get an id their sender can withdraw them by; boxes left before have none.
+  `ALTER TABLE mail ADD COLUMN box_id TEXT;
+   CREATE UNIQUE INDEX mail_box_id ON mail (box_id);`,
 ];
 
 export interface SignalingStores {
@@ -117,8 +121,11 @@ class SqlitePairMailbox implements PairMailbox {
       held: db.prepare<[string, number], { n: number; bytes: number | null }>(
         'SELECT COUNT(*) AS n, SUM(bytes) AS bytes FROM mail WHERE room = ? AND expires_at > ?',
       ),
-      insert: db.prepare<[string, string, string, string, number, number]>(
-        'INSERT INTO mail (room, from_device, to_device, data, bytes, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+      insert: db.prepare<[string, string, string, string, string, number, number]>(
+        'INSERT INTO mail (box_id, room, from_device, to_device, data, bytes, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      withdraw: db.prepare<[string, string, string, number]>(
+        'DELETE FROM mail WHERE room = ? AND box_id = ? AND from_device = ? AND expires_at > ?',
       ),
       mine: db.prepare<[string, string, number], MailRow>(
         'SELECT id, from_device, to_device, data, expires_at FROM mail WHERE room = ? AND to_device = ? AND expires_at > ? ORDER BY id',
@@ -129,17 +136,23 @@ class SqlitePairMailbox implements PairMailbox {
     };
   }
 
-  async put(room: string, item: MailItem, now: number): Promise<void> {
+  async put(room: string, item: MailItem, now: number): Promise<string> {
     if (item.expiresAt <= now) throw new FerryError('BAD_REQUEST', 'This message has already expired.');
     const bytes = itemBytes(item);
+    const id = newMailboxId();
     this.#db
       .transaction(() => {
         const held = this.#q.held.get(room, now)!;
         if (held.n >= MAILBOX_MAX_ITEMS || (held.bytes ?? 0) + bytes > MAILBOX_MAX_BYTES) throw mailboxFull();
         const expiresAt = Math.min(item.expiresAt, now + MAILBOX_MAX_TTL_MS);
-        this.#q.insert.run(room, item.from, item.to, JSON.stringify(item.data), bytes, expiresAt);
+        this.#q.insert.run(id, room, item.from, item.to, JSON.stringify(item.data), bytes, expiresAt);
       })
       .immediate();
+    return id;
+  }
+
+  async withdraw(room: string, id: string, from: string, now: number): Promise<boolean> {
+    return this.#q.withdraw.run(room, id, from, now).changes === 1;
   }
 
   async take(room: string, to: string, now: number): Promise<MailItem[]> {

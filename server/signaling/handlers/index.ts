@@ -4,6 +4,7 @@ import type { MessageHandler } from '../context.ts';
 import { hello } from './hello.ts';
 import { leave } from './leave.ts';
 import { mailboxPut } from './mailbox-put.ts';
+import { mailboxWithdraw } from './mailbox-withdraw.ts';
 import { pairCreate } from './pair-create.ts';
 import { pairJoin } from './pair-join.ts';
 import { pairRejoin } from './pair-rejoin.ts';
@@ -21,4 +22,5 @@ export const HANDLERS: { [T in ClientMessageType]: MessageHandler<T> } = {
   leave,
   relay,
   'mailbox-put': mailboxPut,
+  'mailbox-withdraw': mailboxWithdraw,
 };

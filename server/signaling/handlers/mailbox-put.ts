@@ -5,15 +5,12 @@
  * server never reads `data`.
  */
 import { FerryError } from '../../../shared/errors.ts';
-import { roomKind } from '../bus.ts';
+import { roomKind, type SignalingBus } from '../bus.ts';
 import type { MessageHandler } from '../context.ts';
 
 export const mailboxPut: MessageHandler<'mailbox-put'> = async ({ peer, bus, mailbox, now }, message) => {
   const { room, to, data, expiresAt } = message;
-  if (roomKind(room) !== 'pair') throw new FerryError('BAD_REQUEST', 'Messages can be left only in a pair room.');
-  if (!(await bus.roomsOf(peer.id)).includes(room)) {
-    throw new FerryError('FORBIDDEN', 'Only a device of this pairing can leave a message in it.');
-  }
+  await mustBeMember(bus, peer.id, room, 'leave a message in it');
   if (peer.deviceId === null || peer.deviceId === to) {
     throw new FerryError('BAD_REQUEST', 'A message is left by one paired device for the other.');
   }
@@ -24,6 +21,14 @@ export const mailboxPut: MessageHandler<'mailbox-put'> = async ({ peer, bus, mai
     delivered =
       (await bus.publish(member.id, { type: 'mailbox', room, items: [{ from: item.from, data }] })) || delivered;
   }
-  if (!delivered) await mailbox.put(room, item, now());
-  await bus.publish(peer.id, { type: 'mailbox-stored', room, delivered });
+  const id = delivered ? null : await mailbox.put(room, item, now());
+  await bus.publish(peer.id, { type: 'mailbox-stored', room, delivered, id });
 };
+
+/** Refuses `peerId` unless it is in pair room `room`; `what` ends the sentence. */
+export async function mustBeMember(bus: SignalingBus, peerId: string, room: string, what: string): Promise<void> {
+  if (roomKind(room) !== 'pair') throw new FerryError('BAD_REQUEST', 'Messages can be left only in a pair room.');
+  if (!(await bus.roomsOf(peerId)).includes(room)) {
+    throw new FerryError('FORBIDDEN', `Only a device of this pairing can ${what}.`);
+  }
+}
