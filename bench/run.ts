@@ -14,6 +14,8 @@
  * `head` (default) measures the committed app — a `git archive HEAD` snapshot of client/,
  * shared/, server/ and public/ in the temp dir, so half-made edits in a shared checkout
  * neither break nor skew the run — and `worktree` measures the files as they are now.
+ * BENCH_LINK_MBIT (e.g. 200) runs the whole bench over a loopback shaped to that rate
+ * (bench/lib/shaped-link.ts; root only) instead of bare loopback, where both sides are CPU-bound.
  * Prints a table and writes bench/out/result-<time>.json and bench/out/latest.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -30,6 +32,7 @@ import { onCleanUp, runMain } from './lib/cleanup.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer, PeakSampler } from './lib/server.ts';
+import { insideLink, linkLabel, linkMbit, rerunInLink } from './lib/shaped-link.ts';
 import { buildApp, sourceKind, sourceTree } from './lib/source.ts';
 import { serveStatic } from './lib/static.ts';
 import { intEnv, MiB, mbps, median, mib, within } from './lib/stats.ts';
@@ -425,7 +428,7 @@ async function main(): Promise<void> {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
   const lines = [
     '',
-    `Ferry bench ${started.toISOString()} at ${source.label} (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS})`,
+    `Ferry bench ${started.toISOString()} at ${source.label} (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS}${linkLabel()})`,
     `${pad('throughput', 34)}${rpad('baseline MB/s', 14)}${rpad('ferry MB/s', 12)}${rpad('ratio', 8)}${rpad('goal', 8)}  ok`,
     `${pad('upload, no CDP: send vs fetch(PUT)', 34)}${rpad(f(bareSink), 14)}${rpad(f(bareFerry), 12)}${rpad(f(bareRatio, 2), 8)}${rpad('≥ 0.80', 8)}  ${yes(bareRatio >= GOALS.uploadRatio)}`,
     `${pad('  CPU-s per GiB, browser + server', 34)}${rpad(f(sinkCpu.total, 1), 14)}${rpad(f(ferryCpu.total, 1), 12)}${rpad(f(sinkCpu.total / ferryCpu.total, 2), 8)}${rpad('—', 8)}`,
@@ -454,6 +457,7 @@ async function main(): Promise<void> {
     sizeBytes: SIZE,
     hashBytes: HASH_SIZE,
     runs: RUNS,
+    linkMbit: linkMbit(),
     goals: GOALS,
     uploadNoCdp: {
       measured: 'bare headless Chromium, no DevTools protocol attached (bench/lib/bare.ts)',
@@ -506,4 +510,5 @@ async function main(): Promise<void> {
   if (uploadError || downloadError || bare.error) process.exitCode = 1;
 }
 
-await runMain(main);
+if (insideLink()) await runMain(main);
+else process.exitCode = await rerunInLink(linkMbit() ?? 0);
