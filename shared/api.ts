@@ -32,7 +32,8 @@ export const createFileSchema = z.union([
   z.object({ reuse: reuseSchema }).strict(),
 ]);
 
-export const createShareRequestSchema = z
+/** The fields of a new share's body, before the rules between them (createShareRequestSchema). */
+export const createShareFieldsSchema = z
   .object({
     /**
      * An id the client proposes (a peer transfer's relay fallback derives it from the
@@ -41,6 +42,13 @@ export const createShareRequestSchema = z
     id: shareIdSchema.optional(),
     /** hex SHA-256 of the reader token; the server never sees the token at creation. */
     readerHash: hex64,
+    /**
+     * hex SHA-256 of an owner and an upload token the client made itself; only with a
+     * proposed `id`, both or neither. The answer then carries no tokens, and repeating the
+     * same body (after a lost answer) is answered with the same share instead of 409.
+     */
+    ownerHash: hex64.optional(),
+    uploadHash: hex64.optional(),
     expiresInSeconds: z.number().int().min(MIN_EXPIRY_SECONDS).max(MAX_EXPIRY_SECONDS),
     maxDownloads: z.number().int().min(MIN_DOWNLOADS).max(MAX_DOWNLOADS).nullable(),
     password: passwordWrapSchema.nullable(),
@@ -48,6 +56,21 @@ export const createShareRequestSchema = z
     files: z.array(createFileSchema).min(1).max(MAX_FILES),
   })
   .strict();
+
+/**
+ * A new share's body. Client-made token hashes come in pairs, only with a proposed id (a
+ * link share's tokens are always the server's), and differ from each other and from the
+ * reader hash: a reader token must never also be an owner or upload token.
+ */
+export const createShareRequestSchema = createShareFieldsSchema.superRefine((body, ctx) => {
+  if ((body.ownerHash === undefined) !== (body.uploadHash === undefined)) {
+    ctx.addIssue({ code: 'custom', path: ['uploadHash'], message: 'ownerHash and uploadHash come together' });
+  } else if (body.ownerHash !== undefined && body.id === undefined) {
+    ctx.addIssue({ code: 'custom', path: ['ownerHash'], message: 'token hashes need a proposed id' });
+  } else if (body.ownerHash !== undefined && new Set([body.readerHash, body.ownerHash, body.uploadHash]).size !== 3) {
+    ctx.addIssue({ code: 'custom', path: ['ownerHash'], message: 'the token hashes must all differ' });
+  }
+});
 export type CreateShareRequest = z.infer<typeof createShareRequestSchema>;
 
 export const shareFileStateSchema = z.object({
@@ -60,13 +83,18 @@ export const shareFileStateSchema = z.object({
 });
 export type ShareFileState = z.infer<typeof shareFileStateSchema>;
 
-export const createShareResponseSchema = z.object({
+/** The answer to a new share whose tokens the client made (ownerHash, uploadHash): no tokens. */
+export const createdShareSchema = z.object({
   id: shareIdSchema,
+  expiresAt: z.number().int(),
+  files: z.array(shareFileStateSchema),
+});
+export type CreatedShare = z.infer<typeof createdShareSchema>;
+
+export const createShareResponseSchema = createdShareSchema.extend({
   ownerToken: tokenSchema,
   /** Sent as `Authorization: Bearer` on every tus request of this share. */
   uploadToken: tokenSchema,
-  expiresAt: z.number().int(),
-  files: z.array(shareFileStateSchema),
 });
 export type CreateShareResponse = z.infer<typeof createShareResponseSchema>;
 

@@ -4,7 +4,7 @@
  * Routes are described in README.md; the key agreement in request-keys.ts.
  */
 import { z } from 'zod';
-import { createShareRequestSchema, shareIdSchema } from './api.ts';
+import { createShareFieldsSchema, shareIdSchema } from './api.ts';
 import { MAX_EXPIRY_SECONDS, MAX_FILES, MIN_EXPIRY_SECONDS, TAG_SIZE } from './limits.ts';
 
 /** Request ids have the same shape as share ids: 16 base64url characters. */
@@ -60,7 +60,7 @@ export type CreateRequestResponse = z.infer<typeof createRequestResponseSchema>;
  * sender's ephemeral key and the requester's key) whose expiry, download limit and
  * password the server sets; only new uploads, no reuse of other shares' blobs.
  */
-export const createUploadSchema = createShareRequestSchema
+export const createUploadSchema = createShareFieldsSchema
   .pick({ readerHash: true, manifest: true })
   .extend({
     /** The sender's ephemeral ECDH public key; the requester needs it to derive the secret. */

@@ -5,15 +5,18 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ShareOwnerView } from '../../shared/api.ts';
+import type { CreatedShare, ShareOwnerView } from '../../shared/api.ts';
+import { tokenHash } from '../../shared/keys.ts';
 import {
   api,
   createTestShare,
   errorCode,
+  FAKE_MANIFEST,
   fetchFile,
   serverForFile,
   type TestShare,
   ticketFor,
+  tusUpload,
 } from '../test-support.ts';
 
 const ferry = serverForFile();
@@ -63,6 +66,106 @@ describe('a proposed share id', () => {
     expect(share.id).toBe(id);
     await expect(createTestShare(ferry().url, [{ size: SIZE }], { id })).rejects.toThrow(/409.*SHARE_ID_TAKEN/);
     await expect(createTestShare(ferry().url, [{ size: SIZE }], { id: 'short' })).rejects.toThrow(/400.*INVALID_BODY/);
+  });
+});
+
+describe('a proposed share id with tokens the client made', () => {
+  const token = () => randomBytes(32).toString('base64url');
+
+  /** What a relay fallback sends: its id, and hashes of the reader, owner and upload tokens it holds. */
+  async function ownTokenShare() {
+    const tokens = { readerToken: token(), ownerToken: token(), uploadToken: token() };
+    const body = {
+      id: newId(),
+      readerHash: await tokenHash(tokens.readerToken),
+      ownerHash: await tokenHash(tokens.ownerToken),
+      uploadHash: await tokenHash(tokens.uploadToken),
+      expiresInSeconds: 3600,
+      maxDownloads: null,
+      password: null,
+      manifest: FAKE_MANIFEST,
+      files: [{ size: SIZE }],
+    };
+    return { body, tokens, share: { id: body.id, ...tokens } };
+  }
+  const post = (body: unknown) => api(ferry().url, 'POST', '/api/shares', { body });
+
+  it('answers the same body again with the same share, whose tokens work; another body at the id is 409', async () => {
+    const { body, share } = await ownTokenShare();
+    const first = await post(body);
+    expect(first.status).toBe(201);
+    expect(first.json).toEqual({
+      id: body.id,
+      expiresAt: expect.any(Number),
+      files: [{ index: 0, size: SIZE, uploaded: 0, sealed: false }],
+    });
+    // The answer was lost; the client sends the very same body.
+    const repeat = await post(body);
+    expect(repeat.status).toBe(200);
+    expect(repeat.json).toEqual(first.json);
+
+    const owner = await api(ferry().url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
+    expect(owner.status).toBe(200);
+    await tusUpload(ferry().url, share, 0, randomBytes(SIZE)).promise;
+    const complete = await api(ferry().url, 'PATCH', `/api/shares/${share.id}`, {
+      token: share.ownerToken,
+      body: { complete: true },
+    });
+    expect(complete.status).toBe(200);
+    const ticket = await api(ferry().url, 'POST', `/api/shares/${share.id}/downloads`, {
+      token: share.readerToken,
+      body: { files: [0] },
+    });
+    expect(ticket.status).toBe(201);
+    // A repeat after that still gets the share, as it now stands.
+    const later = await post(body);
+    expect(later.status).toBe(200);
+    expect((later.json as CreatedShare).files[0]).toMatchObject({ uploaded: SIZE, sealed: true });
+
+    const other = await ownTokenShare();
+    for (const taken of [
+      { ...other.body, id: body.id },
+      { ...body, ownerHash: other.body.ownerHash },
+      { ...body, uploadHash: other.body.uploadHash },
+      { ...body, readerHash: other.body.readerHash },
+      { ...body, files: [{ size: SIZE + 1 }] },
+      { ...body, files: [{ size: SIZE }, { size: SIZE }] },
+      { ...body, maxDownloads: 5 },
+      { ...body, ownerHash: undefined, uploadHash: undefined },
+    ]) {
+      const answer = await post(taken);
+      expect(answer.status).toBe(409);
+      expect(errorCode(answer)).toBe('SHARE_ID_TAKEN');
+    }
+    // Nothing of the share changed: the owner token still works, the other one does not.
+    expect((await api(ferry().url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken })).status).toBe(
+      200,
+    );
+    const stranger = await api(ferry().url, 'GET', `/api/shares/${share.id}/owner`, { token: other.tokens.ownerToken });
+    expect(stranger.status).toBe(401);
+
+    // Once revoked, the id is taken for good, even for the same body.
+    expect((await api(ferry().url, 'DELETE', `/api/shares/${share.id}`, { token: share.ownerToken })).status).toBe(204);
+    expect(errorCode(await post(body))).toBe('SHARE_ID_TAKEN');
+  });
+
+  it('refuses hashes without an id, one without the other, equal hashes and malformed ones', async () => {
+    const { body } = await ownTokenShare();
+    const { id: _, ...linkShare } = body;
+    for (const refused of [
+      linkShare,
+      { ...body, uploadHash: undefined },
+      { ...body, ownerHash: undefined },
+      { ...body, ownerHash: body.readerHash },
+      { ...body, uploadHash: body.ownerHash },
+      { ...body, ownerHash: body.ownerHash.toUpperCase() },
+      { ...body, uploadHash: 'ab' },
+    ]) {
+      const answer = await post(refused);
+      expect(answer.status).toBe(400);
+      expect(errorCode(answer)).toBe('INVALID_BODY');
+    }
+    expect((await post(body)).status).toBe(201);
   });
 });
 

@@ -83,6 +83,20 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
       expect(await s.createShare(newShare([{ reuseBlobId: 'part' }]))).toBe('blob-gone');
     });
 
+    it('keeps the token hashes it was given, and writes nothing of a share refused for its id', async () => {
+      // POST /api/shares answers a repeat with the same hashes as the same share: that holds
+      // only if a refused insert leaves the first one's hashes and slots as they were.
+      const s = await store();
+      const share = newShare([{ size: 100 }], { ownerHash: hash(1), uploadHash: hash(2), readerHash: hash(3) });
+      expect(await s.createShare(share)).toBe('created');
+      const first = await s.getShare(share.id);
+      expect(first).toMatchObject({ ownerHash: hash(1), uploadHash: hash(2), readerHash: hash(3) });
+      const rival = { ownerHash: hash(4), uploadHash: hash(5), readerHash: hash(6), maxDownloads: 3 };
+      expect(await s.createShare({ ...share, ...rival, slots: [{ size: 7 }, { size: 8 }] })).toBe('id-taken');
+      expect(await s.createShare(share)).toBe('id-taken');
+      expect(await s.getShare(share.id)).toEqual(first);
+    });
+
     it('claims a slot once, tells in-progress from sealed, and frees it on release', async () => {
       const s = await store();
       const share = newShare([{ size: 100 }]);

@@ -4,8 +4,10 @@
  */
 import type { z } from 'zod';
 import {
+  type CreatedShare,
   type CreateShareRequest,
   type CreateShareResponse,
+  createdShareSchema,
   createShareResponseSchema,
   type DownloadTicket,
   downloadTicketSchema,
@@ -68,6 +70,17 @@ export const json = { 'Content-Type': 'application/json' };
 
 export function createShare(body: CreateShareRequest): Promise<CreateShareResponse> {
   return call(createShareResponseSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });
+}
+
+/**
+ * A share at a proposed id whose owner and upload tokens the client made (it sends their
+ * hashes): the answer carries no tokens, and asking again with the same body after a lost
+ * answer gets the same share.
+ */
+export function createShareWithOwnTokens(
+  body: CreateShareRequest & Required<Pick<CreateShareRequest, 'id' | 'ownerHash' | 'uploadHash'>>,
+): Promise<CreatedShare> {
+  return call(createdShareSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });
 }
 
 export function getShareInfo(id: string): Promise<ShareInfo> {

@@ -6,10 +6,10 @@
  * index), encrypted as tus asks for each slice, so the recipient verifies them the same way.
  */
 import { type FileSource, Upload } from 'tus-js-client';
-import type { CreateShareResponse } from '../../../shared/api.ts';
+import { randomBytes, toBase64Url } from '../../../shared/encoding.ts';
 import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys, tokenHash } from '../../../shared/keys.ts';
-import { TAG_SIZE } from '../../../shared/limits.ts';
+import { TAG_SIZE, TOKEN_BYTES } from '../../../shared/limits.ts';
 import {
   cipherRange,
   encryptedSize,
@@ -19,7 +19,7 @@ import {
   recordAtCipherOffset,
   recordCount,
 } from '../../../shared/records.ts';
-import { createShare, getOwnerView, revokeShare } from '../api/share-client.ts';
+import { createShareWithOwnTokens, getOwnerView, revokeShare } from '../api/share-client.ts';
 import { RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
 
 /** Records per PATCH: about 1 MiB with 64 KiB records; every chunk starts on a record. */
@@ -27,37 +27,63 @@ const CHUNK_RECORDS = 16;
 /** tus-js-client retries a failed request after these pauses, then gives up. */
 const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10_000];
 const TUS_PATH = '/files/';
+/** Pauses before asking again to create the relay share, after a lost answer or a passing failure. */
+const CREATE_RETRY_DELAYS_MS = [1000, 3000, 5000];
 /** How often the sender asks the server whether the recipient has read the relay share. */
 export const RELAY_COLLECT_POLL_MS = 5000;
 /** Failures worth asking again after; any other answer means the server no longer keeps the share. */
 const PASSING: ReadonlySet<ErrorCode> = new Set(['NETWORK_ERROR', 'INTERNAL', 'STORAGE_FAILED', 'RATE_LIMITED']);
 
-export type RelayShare = Pick<CreateShareResponse, 'id' | 'uploadToken' | 'ownerToken'>;
+/** The relay share's id and the tokens this tab made for it. */
+export interface RelayShare {
+  id: string;
+  ownerToken: string;
+  uploadToken: string;
+}
 /** What revoking or collecting a relay share needs: its id and owner token. */
 export type RelayOwner = Pick<RelayShare, 'id' | 'ownerToken'>;
 
-/** Creates the transfer's relay share: every file has a slot at its full ciphertext size. */
+/**
+ * Creates the transfer's relay share: every file has a slot at its full ciphertext size.
+ * The owner and upload tokens are made here and only their hashes sent, so when the answer
+ * is lost (the request reached the server, the connection dropped) the same body is simply
+ * sent again, after `pauses`, and the server answers it with the share it made. They are
+ * random rather than derived from the secret: the recipient holds the secret too, and must
+ * not be able to act as the share's owner.
+ */
 export async function createRelayShare(
   secret: Uint8Array<ArrayBuffer>,
   manifest: string,
   files: readonly FileCipher[],
+  pauses: readonly number[] = CREATE_RETRY_DELAYS_MS,
 ): Promise<RelayShare> {
   const keys = await deriveShareKeys(secret);
-  try {
-    return await createShare({
-      id: await relayShareId(secret),
-      readerHash: await tokenHash(keys.readerToken),
-      expiresInSeconds: RELAY_EXPIRY_SECONDS,
-      maxDownloads: null,
-      password: null,
-      manifest,
-      files: files.map((file) => ({ size: encryptedSize(file) })),
-    });
-  } catch (error) {
-    if (error instanceof FerryError && error.code === 'SHARE_ID_TAKEN') {
-      throw new FerryError('SHARE_ID_TAKEN', 'This transfer was already handed to the server once.', { cause: error });
+  const ownerToken = toBase64Url(randomBytes(TOKEN_BYTES));
+  const uploadToken = toBase64Url(randomBytes(TOKEN_BYTES));
+  const body = {
+    id: await relayShareId(secret),
+    readerHash: await tokenHash(keys.readerToken),
+    ownerHash: await tokenHash(ownerToken),
+    uploadHash: await tokenHash(uploadToken),
+    expiresInSeconds: RELAY_EXPIRY_SECONDS,
+    maxDownloads: null,
+    password: null,
+    manifest,
+    files: files.map((file) => ({ size: encryptedSize(file) })),
+  };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await createShareWithOwnTokens(body);
+      return { id: body.id, ownerToken, uploadToken };
+    } catch (error) {
+      if (error instanceof FerryError && error.code === 'SHARE_ID_TAKEN') {
+        throw new FerryError('SHARE_ID_TAKEN', 'This transfer was already handed to the server once.', {
+          cause: error,
+        });
+      }
+      if (!(error instanceof FerryError) || !PASSING.has(error.code) || attempt >= pauses.length) throw error;
     }
-    throw error;
+    await new Promise((resolve) => setTimeout(resolve, pauses[attempt]));
   }
 }
 
