@@ -112,7 +112,7 @@ export class Nearby {
   /** Connects and listens; `hash` is the page's fragment (a pairing link's code). */
   start(hash = ''): void {
     this.pairings.start(hash);
-    void this.sentOffers.load();
+    this.sentOffers.start();
     this.#unsubscribe = [
       // The device that made the code opens the pairing's first connection.
       this.signaling.on('paired', () => {
@@ -139,6 +139,7 @@ export class Nearby {
   dispose(): void {
     for (const stop of this.#unsubscribe) stop();
     this.pairings.dispose();
+    this.sentOffers.dispose();
     for (const id of Object.keys(this.#connections)) this.#drop(id, null);
     for (const transfer of this.#incoming) transfer.dispose();
     this.signaling.stop();
@@ -200,7 +201,10 @@ export class Nearby {
     share: RelayShare,
   ): Promise<void> {
     const senderName = this.signaling.device?.name ?? 'Another device';
-    await this.#deliverSealed(pairing, 'offer', transfer.id, { secret: toBase64Url(secret), senderName });
+    const mailbox = await this.#deliverSealed(pairing, 'offer', transfer.id, {
+      secret: toBase64Url(secret),
+      senderName,
+    });
     const sentAt = Date.now();
     await this.sentOffers
       .remember({
@@ -212,17 +216,29 @@ export class Nearby {
         expiresAt: sentAt + RELAY_EXPIRY_SECONDS * 1000,
         shareId: share.id,
         ownerToken: share.ownerToken,
+        mailbox,
       })
       .catch(() => {});
   }
 
-  /** Sends a sealed message to a paired device: by relay when it is in the pair room, else to its mailbox. */
+  /**
+   * Withdraws an offer still waiting in a pair room's mailbox (sent-offers.svelte.ts): the
+   * server forgets its box, unless the device took it already, and its share is revoked.
+   */
+  withdrawOffer(transfer: string): Promise<void> {
+    return this.sentOffers.withdraw(transfer, (room, id) => this.signaling.mailboxWithdraw(room, id));
+  }
+
+  /**
+   * Sends a sealed message to a paired device: by relay when it is in the pair room, else to
+   * its mailbox. Answers the id the box waits under there, null when the device got it at once.
+   */
   async #deliverSealed<K extends OfflineKind>(
     pairing: Pairing,
     kind: K,
     transfer: string,
     payload: OfflinePayload<K>,
-  ): Promise<void> {
+  ): Promise<string | null> {
     const self = this.signaling.device?.id;
     if (!self) throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
     const key = await offlineKey(fromBase64Url(pairing.secret));
@@ -237,17 +253,19 @@ export class Nearby {
       if (!this.signaling.relay(peer.id, 'offline', sealed)) {
         throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
       }
-      return;
+      return null;
     }
     const expiresAt = Date.now() + RELAY_EXPIRY_SECONDS * 1000;
-    await this.signaling.mailboxPut(pairing.room, pairing.deviceId, sealed, expiresAt).catch((error: unknown) => {
-      if (!(error instanceof FerryError) || error.code !== 'MAILBOX_FULL') throw error;
-      throw new FerryError(
-        'MAILBOX_FULL',
-        `Too much is already waiting for ${pairing.name} on the server; send again once it has opened Ferry.`,
-        { cause: error },
-      );
-    });
+    return await this.signaling
+      .mailboxPut(pairing.room, pairing.deviceId, sealed, expiresAt)
+      .catch((error: unknown) => {
+        if (!(error instanceof FerryError) || error.code !== 'MAILBOX_FULL') throw error;
+        throw new FerryError(
+          'MAILBOX_FULL',
+          `Too much is already waiting for ${pairing.name} on the server; send again once it has opened Ferry.`,
+          { cause: error },
+        );
+      });
   }
 
   /**

@@ -63,6 +63,13 @@ export interface SentOffer {
   /** The relay share and its owner token, to revoke it once answered. */
   shareId: string;
   ownerToken: string;
+  /**
+   * The id its sealed box waits under in the pair room's mailbox, which withdraws it; null
+   * (or absent, from before) when the box went to the device at once, or it took it since.
+   */
+  mailbox?: string | null;
+  /** When the sender withdrew it (box taken back, share revoked); kept till `expiresAt` to say so. */
+  withdrawnAt?: number;
 }
 
 interface P2pSchema extends DBSchema {
@@ -206,7 +213,7 @@ export async function putSentOffer(offer: SentOffer): Promise<void> {
   await (await open()).put('sent', offer);
 }
 
-/** Forgets an answered or expired offer. */
+/** Forgets an answered, expired or withdrawn offer. */
 export async function deleteSentOffer(transfer: string): Promise<void> {
   await (await open()).delete('sent', transfer);
 }

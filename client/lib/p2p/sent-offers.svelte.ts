@@ -5,15 +5,35 @@
  * in the pair room's mailbox, and the next tab that opens here hears it, says it, and
  * settles the relay share (revoked on a decline, collected once read on an accept) with
  * the owner token kept here. A tab that still holds the transfer settles the share itself.
+ *
+ * While its box still waits in the mailbox, the sender may withdraw an offer: the server
+ * forgets the box (unless the device took it meanwhile), the share is revoked, and the
+ * offer is kept as withdrawn until it would have expired, so a later tab says so too. An
+ * open tab turns an offer that reached its expiry into the same outcome a later tab reads:
+ * a timer set for the next expiry, checked against the clock when it fires (timers stall
+ * while a computer sleeps) and whenever the page becomes visible again.
  */
+import { FerryError } from '../../../shared/errors.ts';
 import { deleteSentOffer, listSentOffers, putSentOffer, type SentOffer } from './p2p-db.ts';
 import { collectRelayShare, type RelayOwner, withdrawRelayShare } from './relay-upload.ts';
+
+/** Longest delay setTimeout keeps (2^31 − 1 ms); a later expiry is checked again after it. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** What became of an offer this tab no longer held: answered, or never answered in time. */
 export interface OfferOutcome {
   offer: SentOffer;
   result: 'accepted' | 'declined' | 'expired';
 }
+
+/** Something said on the tile about one offer: why it could not be withdrawn. `failed`: an error. */
+export interface OfferNotice {
+  sentence: string;
+  failed: boolean;
+}
+
+/** Takes box `id` back from pair room `room`'s mailbox: true once gone, false when it no longer waited. */
+export type TakeBack = (room: string, id: string) => Promise<boolean>;
 
 /** The store and the relay share calls, replaceable in tests. */
 export interface SentOfferStore {
@@ -34,12 +54,19 @@ const browserStore: SentOfferStore = {
 
 export class SentOffers {
   readonly #store: SentOfferStore;
+  readonly #now: () => number;
   #waiting = $state<SentOffer[]>([]);
+  #withdrawn = $state<SentOffer[]>([]);
   #outcomes = $state<OfferOutcome[]>([]);
+  #notices = $state<Record<string, OfferNotice>>({});
+  #withdrawing = $state<ReadonlySet<string>>(new Set());
   #loaded: Promise<void> | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #unwatch: (() => void) | null = null;
 
-  constructor(store: SentOfferStore = browserStore) {
+  constructor(store: SentOfferStore = browserStore, now: () => number = () => Date.now()) {
     this.#store = store;
+    this.#now = now;
   }
 
   /** Offers still waiting for an answer, oldest first. */
@@ -51,29 +78,118 @@ export class SentOffers {
     return this.#outcomes;
   }
 
+  /**
+   * Loads the remembered offers and keeps their expiry in step with the clock until
+   * dispose(); `events` hears `visibilitychange` (the page's document).
+   */
+  start(events: EventTarget | null = globalThis.document ?? null): void {
+    const check = () => void this.check();
+    events?.addEventListener('visibilitychange', check);
+    this.#unwatch = () => events?.removeEventListener('visibilitychange', check);
+    void this.load();
+  }
+
+  dispose(): void {
+    this.#unwatch?.();
+    this.#unwatch = null;
+    clearTimeout(this.#timer);
+  }
+
   /** Reads the remembered offers; those whose relay share expired unanswered become outcomes. */
-  load(now = Date.now()): Promise<void> {
+  load(): Promise<void> {
     this.#loaded ??= this.#store.list().then(
       async (offers) => {
-        const expired = offers.filter((offer) => offer.expiresAt <= now);
-        this.#waiting = offers.filter((offer) => offer.expiresAt > now).sort((a, b) => a.sentAt - b.sentAt);
-        this.#outcomes = [...this.#outcomes, ...expired.map((offer) => ({ offer, result: 'expired' as const }))];
-        for (const offer of expired) await this.#store.delete(offer.transfer).catch(() => {});
+        const byAge = offers.sort((a, b) => a.sentAt - b.sentAt);
+        this.#waiting = byAge.filter((offer) => offer.withdrawnAt === undefined);
+        this.#withdrawn = byAge.filter((offer) => offer.withdrawnAt !== undefined);
+        await this.check();
       },
       () => {},
     );
     return this.#loaded;
   }
 
+  /**
+   * Offers whose relay share expired by now leave: a waiting one becomes an `expired`
+   * outcome, a withdrawn one is forgotten. Then the timer is set for the next expiry.
+   */
+  async check(): Promise<void> {
+    clearTimeout(this.#timer);
+    const now = this.#now();
+    const expired = this.#waiting.filter((offer) => offer.expiresAt <= now);
+    const ended = [...expired, ...this.#withdrawn.filter((offer) => offer.expiresAt <= now)];
+    if (ended.length > 0) {
+      this.#waiting = this.#waiting.filter((offer) => offer.expiresAt > now);
+      this.#withdrawn = this.#withdrawn.filter((offer) => offer.expiresAt > now);
+      this.#outcomes = [...this.#outcomes, ...expired.map((offer) => ({ offer, result: 'expired' as const }))];
+    }
+    const next = Math.min(...[...this.#waiting, ...this.#withdrawn].map((offer) => offer.expiresAt));
+    if (Number.isFinite(next) && this.#unwatch) {
+      this.#timer = setTimeout(() => void this.check(), Math.min(next - now, MAX_TIMER_MS));
+    }
+    for (const offer of ended) await this.#store.delete(offer.transfer).catch(() => {});
+  }
+
   /** Remembers an offer once its sealed box left. */
   async remember(offer: SentOffer): Promise<void> {
     this.#waiting = [...this.#waiting.filter((o) => o.transfer !== offer.transfer), offer];
+    if (this.#unwatch) void this.check();
     await this.#store.put(offer);
   }
 
   /** Offers to the device of a pair room still waiting for an answer. */
   waitingIn(room: string): readonly SentOffer[] {
     return this.#waiting.filter((offer) => offer.room === room);
+  }
+  /** Whether `transfer` is still waiting for an answer (neither answered, withdrawn nor expired). */
+  isWaiting(transfer: string): boolean {
+    return this.#waiting.some((offer) => offer.transfer === transfer);
+  }
+  /** Offers to the device of a pair room that this device withdrew, until they would have expired. */
+  withdrawnIn(room: string): readonly SentOffer[] {
+    return this.#withdrawn.filter((offer) => offer.room === room);
+  }
+  /** Whether the Withdraw of `transfer` is under way. */
+  withdrawing(transfer: string): boolean {
+    return this.#withdrawing.has(transfer);
+  }
+  /** Why `transfer` could not be withdrawn, if it could not. */
+  noticeFor(transfer: string): OfferNotice | undefined {
+    return this.#notices[transfer];
+  }
+
+  /**
+   * Withdraws a waiting offer whose box is in the mailbox: `takeBack` asks the server for
+   * the box; once it is gone the offer is kept as withdrawn and the relay share revoked
+   * (its bytes deleted). A box the device took first cannot be withdrawn: the offer keeps
+   * waiting for its answer and the tile says why. A failure (no server) is said too.
+   */
+  async withdraw(transfer: string, takeBack: TakeBack): Promise<void> {
+    const offer = this.#waiting.find((o) => o.transfer === transfer);
+    if (!offer?.mailbox || this.#withdrawing.has(transfer)) return;
+    this.#withdrawing = new Set([...this.#withdrawing, transfer]);
+    const { [transfer]: _, ...others } = this.#notices;
+    this.#notices = others;
+    try {
+      if (!(await takeBack(offer.room, offer.mailbox))) {
+        this.#notices = { ...this.#notices, [transfer]: { sentence: alreadyDelivered(offer), failed: false } };
+        const kept = { ...offer, mailbox: null };
+        this.#waiting = this.#waiting.map((o) => (o === offer ? kept : o));
+        await this.#store.put(kept).catch(() => {});
+        return;
+      }
+      const withdrawn = { ...offer, mailbox: null, withdrawnAt: this.#now() };
+      this.#waiting = this.#waiting.filter((o) => o !== offer);
+      this.#withdrawn = [...this.#withdrawn, withdrawn];
+      await this.#store.put(withdrawn).catch(() => {});
+      await this.#store.withdraw({ id: offer.shareId, ownerToken: offer.ownerToken });
+    } catch (error) {
+      const reason = error instanceof FerryError ? error.message : 'Something went wrong.';
+      const sentence = `The offer could not be withdrawn: ${reason} Try again.`;
+      this.#notices = { ...this.#notices, [transfer]: { sentence, failed: true } };
+    } finally {
+      this.#withdrawing = new Set([...this.#withdrawing].filter((t) => t !== transfer));
+    }
   }
 
   /**
@@ -97,6 +213,11 @@ export class SentOffers {
   dismiss(outcome: OfferOutcome): void {
     this.#outcomes = this.#outcomes.filter((o) => o !== outcome);
   }
+}
+
+/** The tile's sentence when the device took an offer before it could be withdrawn. */
+function alreadyDelivered(offer: SentOffer): string {
+  return `${offer.peerName} already has this offer (it opened Ferry meanwhile), so it can no longer be withdrawn; it can still accept or decline.`;
 }
 
 /** "holiday.mov", or "3 files". */

@@ -4,7 +4,8 @@
  * expired unanswered is said as such. Vitest does not compile runes here, so `$state` is
  * stubbed as the identity.
  */
-import { describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { FerryError } from '../../../shared/errors.ts';
 import type { SentOffer } from './p2p-db.ts';
 
 vi.hoisted(() => {
@@ -15,7 +16,12 @@ const { SentOffers, outcomeSentence, filesInWords } = await import('./sent-offer
 
 const DAY = 24 * 60 * 60 * 1000;
 
-function offer(transfer: string, sentAt: number, files = [{ name: 'holiday.mov', size: 3 }]): SentOffer {
+function offer(
+  transfer: string,
+  sentAt: number,
+  files = [{ name: 'holiday.mov', size: 3 }],
+  more: Partial<SentOffer> = {},
+): SentOffer {
   return {
     transfer,
     room: 'pair:r',
@@ -25,8 +31,13 @@ function offer(transfer: string, sentAt: number, files = [{ name: 'holiday.mov',
     expiresAt: sentAt + DAY,
     shareId: `share-${transfer}`,
     ownerToken: `owner-${transfer}`,
+    ...more,
   };
 }
+
+/** An offer whose box waits in the mailbox as `box-<transfer>`. */
+const boxed = (transfer: string, sentAt: number, more: Partial<SentOffer> = {}): SentOffer =>
+  offer(transfer, sentAt, undefined, { mailbox: `box-${transfer}`, ...more });
 
 function fakeStore(stored: SentOffer[]) {
   return {
@@ -80,8 +91,8 @@ describe('SentOffers', () => {
 
   it('turns offers whose relay share expired unanswered into outcomes, and keeps the rest waiting by room', async () => {
     const store = fakeStore([offer('new', 5 * DAY), offer('old', 0)]);
-    const offers = new SentOffers(store);
-    await offers.load(5 * DAY + 1);
+    const offers = new SentOffers(store, () => 5 * DAY + 1);
+    await offers.load();
     expect(offers.outcomes.map((o) => [o.offer.transfer, o.result])).toEqual([['old', 'expired']]);
     expect(offers.waitingIn('pair:r').map((o) => o.transfer)).toEqual(['new']);
     expect(offers.waitingIn('pair:other')).toEqual([]);
@@ -94,6 +105,142 @@ describe('SentOffers', () => {
     await offers.remember(offer('t2', 10));
     expect(store.put).toHaveBeenCalledOnce();
     expect(offers.waiting.map((o) => o.transfer)).toEqual(['t2']);
+  });
+});
+
+describe('SentOffers.withdraw', () => {
+  it('takes the box back, revokes the share and keeps the offer as withdrawn, in the store too', async () => {
+    const store = fakeStore([boxed('t1', 0)]);
+    const offers = new SentOffers(store, () => 50);
+    await offers.load();
+    const takeBack = vi.fn(async () => true);
+    await offers.withdraw('t1', takeBack);
+    expect(takeBack).toHaveBeenCalledWith('pair:r', 'box-t1');
+    expect(store.withdraw).toHaveBeenCalledWith({ id: 'share-t1', ownerToken: 'owner-t1' });
+    expect(store.put).toHaveBeenCalledWith(expect.objectContaining({ transfer: 't1', withdrawnAt: 50, mailbox: null }));
+    expect(offers.isWaiting('t1')).toBe(false);
+    expect(offers.withdrawnIn('pair:r').map((o) => o.transfer)).toEqual(['t1']);
+    expect(offers.noticeFor('t1')).toBeUndefined();
+    expect(offers.outcomes).toEqual([]);
+  });
+
+  it('says so when the device took the offer first, and leaves it waiting for its answer', async () => {
+    const store = fakeStore([boxed('t1', 0)]);
+    const offers = new SentOffers(store, () => 50);
+    await offers.load();
+    const takeBack = vi.fn(async () => false);
+    await offers.withdraw('t1', takeBack);
+    expect(store.withdraw).not.toHaveBeenCalled();
+    expect(offers.isWaiting('t1')).toBe(true);
+    expect(offers.noticeFor('t1')).toEqual({
+      sentence:
+        'Laptop already has this offer (it opened Ferry meanwhile), so it can no longer be withdrawn; it can still accept or decline.',
+      failed: false,
+    });
+    // No box to take back any more: the button goes, and a second withdraw asks nothing.
+    expect(offers.waitingIn('pair:r')[0]?.mailbox).toBeNull();
+    expect(store.put).toHaveBeenCalledWith(expect.objectContaining({ transfer: 't1', mailbox: null }));
+    await offers.withdraw('t1', takeBack);
+    expect(takeBack).toHaveBeenCalledOnce();
+    // Its answer still settles it as before.
+    await offers.answered('t1', false, false);
+    expect(store.withdraw).toHaveBeenCalledOnce();
+  });
+
+  it('says why when the server cannot be asked, and can be tried again', async () => {
+    const store = fakeStore([boxed('t1', 0)]);
+    const offers = new SentOffers(store, () => 50);
+    await offers.load();
+    await offers.withdraw('t1', async () => {
+      throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
+    });
+    expect(offers.noticeFor('t1')).toEqual({
+      sentence: 'The offer could not be withdrawn: Not connected to the server. Try again.',
+      failed: true,
+    });
+    expect(offers.isWaiting('t1')).toBe(true);
+    expect(offers.withdrawing('t1')).toBe(false);
+    await offers.withdraw('t1', async () => true);
+    expect(offers.noticeFor('t1')).toBeUndefined();
+    expect(offers.withdrawnIn('pair:r')).toHaveLength(1);
+  });
+
+  it('withdraws nothing whose box went to the device at once, or that it does not know', async () => {
+    const store = fakeStore([offer('t1', 0, undefined, { mailbox: null }), offer('t2', 0)]);
+    const offers = new SentOffers(store, () => 50);
+    await offers.load();
+    const takeBack = vi.fn(async () => true);
+    for (const transfer of ['t1', 't2', 'unknown']) await offers.withdraw(transfer, takeBack);
+    expect(takeBack).not.toHaveBeenCalled();
+    expect(offers.waiting).toHaveLength(2);
+  });
+
+  it('shows a later tab what was withdrawn until it would have expired, then forgets it without an outcome', async () => {
+    const store = fakeStore([boxed('gone', 0, { withdrawnAt: 10 }), boxed('kept', DAY, { withdrawnAt: DAY + 10 })]);
+    const offers = new SentOffers(store, () => DAY + 20);
+    await offers.load();
+    expect(offers.withdrawnIn('pair:r').map((o) => o.transfer)).toEqual(['kept']);
+    expect(offers.waiting).toEqual([]);
+    expect(offers.outcomes).toEqual([]);
+    expect(store.delete).toHaveBeenCalledWith('gone');
+  });
+});
+
+describe('SentOffers expiry in an open tab', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('turns a waiting offer into the expired outcome when its expiry passes', async () => {
+    vi.useFakeTimers({ now: 1000 });
+    const store = fakeStore([offer('t1', 1000)]);
+    const offers = new SentOffers(store);
+    offers.start(new EventTarget());
+    await offers.load();
+    await vi.advanceTimersByTimeAsync(DAY - 1);
+    expect(offers.isWaiting('t1')).toBe(true);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(offers.isWaiting('t1')).toBe(false);
+    expect(offers.outcomes.map((o) => [o.offer.transfer, o.result])).toEqual([['t1', 'expired']]);
+    expect(store.delete).toHaveBeenCalledWith('t1');
+    offers.dispose();
+  });
+
+  it('notices the expiry when the page is shown again after the computer slept through it', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const events = new EventTarget();
+    const store = fakeStore([offer('t1', 0), offer('t2', DAY)]);
+    const offers = new SentOffers(store);
+    offers.start(events);
+    await offers.load();
+    // Asleep: the clock moves on but no timer runs.
+    vi.setSystemTime(DAY + 5);
+    expect(offers.isWaiting('t1')).toBe(true);
+    events.dispatchEvent(new Event('visibilitychange'));
+    await vi.waitFor(() => expect(offers.isWaiting('t1')).toBe(false));
+    expect(offers.outcomes.map((o) => o.offer.transfer)).toEqual(['t1']);
+    // The next expiry is timed from the clock as it is now.
+    await vi.advanceTimersByTimeAsync(DAY - 5);
+    expect(offers.outcomes.map((o) => o.offer.transfer)).toEqual(['t1', 't2']);
+    offers.dispose();
+  });
+
+  it('times an offer remembered after it started, and stops watching once disposed', async () => {
+    vi.useFakeTimers({ now: 0 });
+    const events = new EventTarget();
+    const store = fakeStore([]);
+    const offers = new SentOffers(store);
+    offers.start(events);
+    await offers.load();
+    await offers.remember(offer('t1', 0));
+    await vi.advanceTimersByTimeAsync(DAY + 60_000);
+    expect(offers.outcomes.map((o) => o.result)).toEqual(['expired']);
+    await offers.remember(offer('t2', DAY + 60_000));
+    offers.dispose();
+    vi.setSystemTime(3 * DAY);
+    events.dispatchEvent(new Event('visibilitychange'));
+    await vi.advanceTimersByTimeAsync(DAY);
+    expect(offers.isWaiting('t2')).toBe(true);
   });
 });
 

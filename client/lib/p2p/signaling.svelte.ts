@@ -84,8 +84,9 @@ export class SignalingClient {
   #self = $state<{ peerId: string; name: string } | null>(null);
   #device = $state<DeviceIdentity | null>(null);
   #greeted = false;
-  /** `mailbox-put`s not answered yet, oldest first (the server answers in order). */
-  #mailboxPuts: { resolve: (delivered: boolean) => void; reject: (error: FerryError) => void }[] = [];
+  /** `mailbox-put`s and `mailbox-withdraw`s not answered yet, oldest first (the server answers in order). */
+  #mailboxPuts = new Unanswered<string | null>();
+  #mailboxWithdraws = new Unanswered<boolean>();
   #peers = $state<NearbyPeer[]>([]);
   /** Peers of each pair room this connection is in, by room id. */
   #pairRooms = $state<Record<string, NearbyPeer[]>>({});
@@ -172,14 +173,21 @@ export class SignalingClient {
 
   /**
    * Leaves a sealed box in pair room `room` for device `to` (handed over now or at its next
-   * rejoin). Resolves with whether it was handed over at once once the server answers
-   * `mailbox-stored`; rejects with the server's refusal (MAILBOX_FULL…) or NETWORK_ERROR.
+   * rejoin). Once the server answers `mailbox-stored`, resolves with the id the box waits
+   * under, or null when it was handed over at once; rejects with the server's refusal
+   * (MAILBOX_FULL…) or NETWORK_ERROR.
    */
-  mailboxPut(room: string, to: string, data: Record<string, unknown>, expiresAt: number): Promise<boolean> {
-    if (!this.#send({ type: 'mailbox-put', room, to, data, expiresAt })) {
-      return Promise.reject(new FerryError('NETWORK_ERROR', 'Not connected to the server.'));
-    }
-    return new Promise((resolve, reject) => this.#mailboxPuts.push({ resolve, reject }));
+  mailboxPut(room: string, to: string, data: Record<string, unknown>, expiresAt: number): Promise<string | null> {
+    return this.#mailboxPuts.ask(this.#send({ type: 'mailbox-put', room, to, data, expiresAt }));
+  }
+
+  /**
+   * Takes back box `id` this device left in pair room `room`: resolves true once the server
+   * forgot it, false when it no longer waited (the other device took it, or it expired);
+   * rejects with the server's refusal or NETWORK_ERROR.
+   */
+  mailboxWithdraw(room: string, id: string): Promise<boolean> {
+    return this.#mailboxWithdraws.ask(this.#send({ type: 'mailbox-withdraw', room, id }));
   }
 
   /** Asks the server for a pairing code (answered by `pair-code`, or `error`). */
@@ -247,11 +255,11 @@ export class SignalingClient {
     return true;
   }
 
-  /** The connection is gone: `mailbox-put`s it carried will not be answered. */
+  /** The connection is gone: the mailbox requests it carried will not be answered. */
   #unanswered(): void {
-    const waiting = this.#mailboxPuts;
-    this.#mailboxPuts = [];
-    for (const put of waiting) put.reject(new FerryError('NETWORK_ERROR', 'The connection to the server was lost.'));
+    const lost = new FerryError('NETWORK_ERROR', 'The connection to the server was lost.');
+    this.#mailboxPuts.dropAll(lost);
+    this.#mailboxWithdraws.dropAll(lost);
   }
 
   /** Says `hello` once both this device's id and the connection are there; true when sent. */
@@ -349,12 +357,17 @@ export class SignalingClient {
         this.#emit('mailbox', message);
         return;
       case 'error':
-        if (message.of === 'mailbox-put')
-          this.#mailboxPuts.shift()?.reject(new FerryError(message.code, message.message));
+        if (message.of === 'mailbox-put') this.#mailboxPuts.refuse(new FerryError(message.code, message.message));
+        if (message.of === 'mailbox-withdraw') {
+          this.#mailboxWithdraws.refuse(new FerryError(message.code, message.message));
+        }
         this.#emit('error', message);
         return;
       case 'mailbox-stored':
-        this.#mailboxPuts.shift()?.resolve(message.delivered);
+        this.#mailboxPuts.answer(message.delivered ? null : message.id);
+        return;
+      case 'mailbox-withdrawn':
+        this.#mailboxWithdraws.answer(message.withdrawn);
         return;
       case 'pair-code':
         this.#emit('pair-code', message);
@@ -390,6 +403,29 @@ export class SignalingClient {
   #stopTimers(): void {
     clearInterval(this.#pingTimer);
     clearTimeout(this.#pongTimer);
+  }
+}
+
+/** Requests of one type the server answers in the order they were sent (or refuses with an `error` naming the type). */
+class Unanswered<T> {
+  #waiting: { resolve: (answer: T) => void; reject: (error: FerryError) => void }[] = [];
+
+  /** The answer to a request; `sent` false (the connection is down) rejects at once. */
+  ask(sent: boolean): Promise<T> {
+    if (!sent) return Promise.reject(new FerryError('NETWORK_ERROR', 'Not connected to the server.'));
+    return new Promise((resolve, reject) => this.#waiting.push({ resolve, reject }));
+  }
+
+  answer(answer: T): void {
+    this.#waiting.shift()?.resolve(answer);
+  }
+
+  refuse(error: FerryError): void {
+    this.#waiting.shift()?.reject(error);
+  }
+
+  dropAll(error: FerryError): void {
+    for (const request of this.#waiting.splice(0)) request.reject(error);
   }
 }
 
