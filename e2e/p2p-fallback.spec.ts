@@ -7,7 +7,9 @@
  * that share meanwhile, reads it as it grows into the same verifying writer. Both screens
  * say the transfer switched to the relay, the bytes are identical, and the server stored
  * only the records that were still missing. Once the recipient has read it, the sender
- * revokes the relay share instead of leaving it to expire.
+ * revokes the relay share instead of leaving it to expire. The answer to the sender's first
+ * request to create the relay share is lost (the server made the share, the connection
+ * dropped): it asks again with the same body and gets the same share.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -43,6 +45,14 @@ test.describe('nearby transfer fallback to the relay', () => {
     const continuing = 'Continuing through the server…';
     const senderSawRelay = await watchText(sender.page, continuing);
     const receiverSawRelay = await watchText(receiver.page, continuing);
+    // The server answers the first create (201), but the answer never reaches the page.
+    const createAnswers: number[] = [];
+    await sender.page.route('**/api/shares', async (route) => {
+      const response = await route.fetch();
+      createAnswers.push(response.status());
+      if (createAnswers.length === 1) await route.abort('connectionreset');
+      else await route.fulfill({ response });
+    });
     await sending.refuseNewConnections();
     await receiving.refuseNewConnections();
     await sending.cutAfterRecords(records / 2);
@@ -58,6 +68,7 @@ test.describe('nearby transfer fallback to the relay', () => {
     expect(await senderSawRelay()).toBe(true);
     expect(await receiverSawRelay()).toBe(true);
     expect(await sending.connectionCount()).toBe(1);
+    expect(createAnswers).toEqual([201, 200]);
 
     // The server holds one upload: the file's ciphertext from a record boundary on, no more.
     const dir = join(ferry.dataDir, 'files');
