@@ -161,6 +161,48 @@ test.describe('paired device that is offline', () => {
     ).toBeVisible({ timeout: 30_000 });
   });
 
+  test('a withdrawn offer is never offered, and its files are deleted from the server', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const first = await files.file('mailbox/draft.bin', 2 * MiB);
+    const second = await files.file('mailbox/final.bin', MiB);
+    const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
+    await sendToOffline(from, receiverName, first.path);
+    const shareId = await waitingShareId(sender.page);
+
+    const tile = from.tileItem(receiverName);
+    await tile.getByRole('button', { name: 'Withdraw draft.bin' }).click();
+    await expect(
+      tile.getByRole('status').filter({ hasText: 'You withdrew draft.bin, sent through the server on' }),
+    ).toContainText('the files were deleted from the server.');
+    await expect(tile.getByText(`Waiting for ${receiverName} to accept.`)).toHaveCount(0);
+    const revoked = await sender.page.request.get(`/api/shares/${shareId}`);
+    expect(revoked.status()).toBe(410);
+    expect((await revoked.json()).error.code).toBe('SHARE_REVOKED');
+
+    // A second offer after it shows that the device reads its mailbox: only that one arrives.
+    await sendToOffline(from, receiverName, second.path);
+    const { to } = await reopen(receiver);
+    const offer = to.offer(senderName);
+    await expect(offer.getByText('final.bin')).toBeVisible({ timeout: 60_000 });
+    await expect(offer).toHaveCount(1);
+    await expect(to.section.getByText('draft.bin')).toHaveCount(0);
+    await expect(to.section.getByRole('alert')).toHaveCount(0);
+
+    // A later tab of the sender says the withdrawal too (on each tile of the pairing: the
+    // first tab, in the pair room as well, is one).
+    const again = new PairingPage(await sender.page.context().newPage());
+    await again.open();
+    await expect(
+      again.section
+        .getByRole('status')
+        .filter({ hasText: 'You withdrew draft.bin, sent through the server on' })
+        .first(),
+    ).toBeVisible({ timeout: 30_000 });
+  });
+
   test('an offer whose files expired on the server meanwhile is not offered', async ({
     ferry,
     sender,

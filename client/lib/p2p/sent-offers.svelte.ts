@@ -55,8 +55,9 @@ const browserStore: SentOfferStore = {
 export class SentOffers {
   readonly #store: SentOfferStore;
   readonly #now: () => number;
-  #waiting = $state<SentOffer[]>([]);
-  #withdrawn = $state<SentOffer[]>([]);
+  // Raw (replaced, never mutated): the offers go back to IndexedDB, which cannot clone a proxy.
+  #waiting = $state.raw<SentOffer[]>([]);
+  #withdrawn = $state.raw<SentOffer[]>([]);
   #outcomes = $state<OfferOutcome[]>([]);
   #notices = $state<Record<string, OfferNotice>>({});
   #withdrawing = $state<ReadonlySet<string>>(new Set());

@@ -1,15 +1,16 @@
 /**
  * SentOffers with its store and relay calls replaced: an answer that reaches a tab which no
  * longer holds the transfer is said once and settles the relay share; an offer whose share
- * expired unanswered is said as such. Vitest does not compile runes here, so `$state` is
- * stubbed as the identity.
+ * expired unanswered is said as such. Vitest does not compile runes here, so `$state` (and
+ * `$state.raw`) is stubbed as the identity.
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FerryError } from '../../../shared/errors.ts';
 import type { SentOffer } from './p2p-db.ts';
 
 vi.hoisted(() => {
-  (globalThis as Record<string, unknown>).$state = <T>(value: T): T => value;
+  const identity = <T>(value: T): T => value;
+  (globalThis as Record<string, unknown>).$state = Object.assign(identity, { raw: identity });
 });
 
 const { SentOffers, outcomeSentence, filesInWords } = await import('./sent-offers.svelte.ts');
