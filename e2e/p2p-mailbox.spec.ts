@@ -203,6 +203,25 @@ test.describe('paired device that is offline', () => {
     ).toBeVisible({ timeout: 30_000 });
   });
 
+  test("a tab left open past the offer's life says that it expired", async ({ sender, receiver, files }) => {
+    const doc = await files.file('mailbox/slides.pdf', MiB);
+    // The sender's page runs on Playwright's clock (in step with real time until moved on).
+    await sender.page.clock.install();
+    const { from, receiverName } = await pairedThenReceiverGone(sender, receiver);
+    await sendToOffline(from, receiverName, doc.path);
+
+    // The computer sleeps through the offer's day: the clock jumps, timers due fire once.
+    await sender.page.clock.fastForward(24 * 60 * 60 * 1000 + 60_000);
+    await expect(
+      from.section
+        .getByRole('alert')
+        .filter({ hasText: `${receiverName} did not open Ferry in time for slides.pdf, sent through the server on` }),
+    ).toBeVisible({ timeout: 30_000 });
+    const tile = from.tileItem(receiverName);
+    await expect(tile.getByText(`Waiting for ${receiverName} to accept.`)).toHaveCount(0);
+    await expect(tile.getByRole('button', { name: 'Withdraw slides.pdf' })).toHaveCount(0);
+  });
+
   test('an offer whose files expired on the server meanwhile is not offered', async ({
     ferry,
     sender,
