@@ -203,6 +203,28 @@ test.describe('paired device that is offline', () => {
     ).toBeVisible({ timeout: 30_000 });
   });
 
+  test('an offer the device took before the sender withdrew it stays, and its answer still arrives', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const doc = await files.file('mailbox/notes.txt', MiB);
+    const { from, senderName, receiverName } = await pairedThenReceiverGone(sender, receiver);
+    await sendToOffline(from, receiverName, doc.path);
+
+    const { to } = await reopen(receiver);
+    const offer = to.offer(senderName);
+    await expect(offer.getByText('notes.txt')).toBeVisible({ timeout: 60_000 });
+    await from.section.getByRole('button', { name: 'Withdraw notes.txt' }).click();
+    await expect(
+      from.section.getByRole('status').filter({ hasText: 'already has this offer (it opened Ferry meanwhile)' }),
+    ).toBeVisible();
+    await expect(from.section.getByRole('button', { name: 'Withdraw notes.txt' })).toHaveCount(0);
+
+    await offer.getByRole('button', { name: 'Decline' }).click();
+    await expect(sender.page.getByRole('alert').filter({ hasText: / declined\.$/ })).toBeVisible({ timeout: 30_000 });
+  });
+
   test("a tab left open past the offer's life says that it expired", async ({ sender, receiver, files }) => {
     const doc = await files.file('mailbox/slides.pdf', MiB);
     // The sender's page runs on Playwright's clock (in step with real time until moved on).
