@@ -163,7 +163,9 @@ export class SentOffers {
    * Withdraws a waiting offer whose box is in the mailbox: `takeBack` asks the server for
    * the box; once it is gone the offer is kept as withdrawn and the relay share revoked
    * (its bytes deleted). A box the device took first cannot be withdrawn: the offer keeps
-   * waiting for its answer and the tile says why. A failure (no server) is said too.
+   * waiting for its answer and the tile says why. A failure (no server) is said too. An
+   * offer its answer or expiry settled meanwhile stays settled (its share is still revoked
+   * if the box was taken back).
    */
   async withdraw(transfer: string, takeBack: TakeBack): Promise<void> {
     const offer = this.#waiting.find((o) => o.transfer === transfer);
@@ -172,17 +174,24 @@ export class SentOffers {
     const { [transfer]: _, ...others } = this.#notices;
     this.#notices = others;
     try {
-      if (!(await takeBack(offer.room, offer.mailbox))) {
+      const taken = await takeBack(offer.room, offer.mailbox);
+      // The device's answer or the expiry may have settled the offer while the server was
+      // asked (and deleted it from the store): it stays settled, not stored again.
+      const current = this.#waiting.find((o) => o.transfer === transfer);
+      if (!taken) {
+        if (!current) return;
         this.#notices = { ...this.#notices, [transfer]: { sentence: alreadyDelivered(offer), failed: false } };
-        const kept = { ...offer, mailbox: null };
-        this.#waiting = this.#waiting.map((o) => (o === offer ? kept : o));
+        const kept = { ...current, mailbox: null };
+        this.#waiting = this.#waiting.map((o) => (o === current ? kept : o));
         await this.#store.put(kept).catch(() => {});
         return;
       }
-      const withdrawn = { ...offer, mailbox: null, withdrawnAt: this.#now() };
-      this.#waiting = this.#waiting.filter((o) => o !== offer);
-      this.#withdrawn = [...this.#withdrawn, withdrawn];
-      await this.#store.put(withdrawn).catch(() => {});
+      if (current) {
+        const withdrawn = { ...current, mailbox: null, withdrawnAt: this.#now() };
+        this.#waiting = this.#waiting.filter((o) => o !== current);
+        this.#withdrawn = [...this.#withdrawn, withdrawn];
+        await this.#store.put(withdrawn).catch(() => {});
+      }
       await this.#store.withdraw({ id: offer.shareId, ownerToken: offer.ownerToken });
     } catch (error) {
       const reason = error instanceof FerryError ? error.message : 'Something went wrong.';

@@ -166,6 +166,36 @@ describe('SentOffers.withdraw', () => {
     expect(offers.withdrawnIn('pair:r')).toHaveLength(1);
   });
 
+  it('leaves an offer answered or expired while the server was asked as it was settled, not back in the store', async () => {
+    // The device took the box and its decline arrived before the server's answer to Withdraw.
+    const store = fakeStore([boxed('t1', 0)]);
+    const offers = new SentOffers(store, () => 50);
+    await offers.load();
+    await offers.withdraw('t1', async () => {
+      await offers.answered('t1', false, false);
+      return false;
+    });
+    expect(offers.outcomes.map((o) => o.result)).toEqual(['declined']);
+    expect(offers.isWaiting('t1')).toBe(false);
+    expect(offers.noticeFor('t1')).toBeUndefined();
+    expect(store.put).not.toHaveBeenCalled();
+
+    // The offer's day ended while the server was asked: its expiry stands, the share still goes.
+    let now = 50;
+    const late = fakeStore([boxed('t2', 0)]);
+    const expiring = new SentOffers(late, () => now);
+    await expiring.load();
+    await expiring.withdraw('t2', async () => {
+      now = DAY;
+      await expiring.check();
+      return true;
+    });
+    expect(expiring.outcomes.map((o) => o.result)).toEqual(['expired']);
+    expect(expiring.withdrawnIn('pair:r')).toEqual([]);
+    expect(late.put).not.toHaveBeenCalled();
+    expect(late.withdraw).toHaveBeenCalledWith({ id: 'share-t2', ownerToken: 'owner-t2' });
+  });
+
   it('withdraws nothing whose box went to the device at once, or that it does not know', async () => {
     const store = fakeStore([offer('t1', 0, undefined, { mailbox: null }), offer('t2', 0)]);
     const offers = new SentOffers(store, () => 50);
