@@ -5,7 +5,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
+import { openDatabase } from '../sqlite.ts';
 import {
   itemBytes,
   MAILBOX_MAX_BYTES,
@@ -15,7 +17,7 @@ import {
   MemoryPairMailbox,
   type PairMailbox,
 } from './mailbox.ts';
-import { openSqliteSignalingStores, type SignalingStores } from './sqlite-signaling.ts';
+import { openSqliteSignalingStores, SIGNALING_MIGRATIONS, type SignalingStores } from './sqlite-signaling.ts';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'ferry-mailbox-'));
 const opened: SignalingStores[] = [];
@@ -129,5 +131,27 @@ describe('the SQLite mailbox', () => {
     const again = sqliteStores(file);
     expect((await again.mailbox.take(ROOM, B, 1)).map((m) => m.data)).toEqual([box(1), box(2)]);
     expect(await again.mailbox.take(ROOM, B, 1)).toEqual([]);
+  });
+
+  it('opens a file the version before box ids wrote: its boxes are handed over, new ones get ids', async () => {
+    // signaling.db as the version before box ids left it (migrations only ever append), two boxes waiting.
+    const file = path.join(dir, 'before-box-ids.db');
+    const old = openDatabase(file, SIGNALING_MIGRATIONS.slice(0, 1));
+    const insert = old.prepare(
+      'INSERT INTO mail (room, from_device, to_device, data, bytes, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    );
+    for (const n of [1, 2]) insert.run(ROOM, A, B, JSON.stringify(box(n)), itemBytes(item(A, B, n)), 1000);
+    old.close();
+
+    const stores = sqliteStores(file);
+    const added = await stores.mailbox.put(ROOM, item(A, B, 3), 0);
+    expect(added).toMatch(/^[A-Za-z0-9_-]{16}$/);
+    const again = await stores.mailbox.put(ROOM, item(A, B, 4), 0);
+    expect(await stores.mailbox.withdraw(ROOM, again, A, 1)).toBe(true);
+    expect((await stores.mailbox.take(ROOM, B, 1)).map((m) => m.data)).toEqual([box(1), box(2), box(3)]);
+    stores.close();
+    const reopened = new Database(file, { readonly: true });
+    expect(reopened.pragma('user_version', { simple: true })).toBe(SIGNALING_MIGRATIONS.length);
+    reopened.close();
   });
 });

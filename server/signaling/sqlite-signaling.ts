@@ -21,7 +21,8 @@ import {
 } from './mailbox.ts';
 import { MAX_PAIR_ROOMS, PAIR_ROOM_TTL_MS, type PairRoomStore, tooManyPairRooms } from './pairing.ts';
 
-const MIGRATIONS: string[] = [
+/** The file's schema, version by version (openDatabase); only ever appended to. */
+export const SIGNALING_MIGRATIONS: readonly string[] = [
   `CREATE TABLE pair_rooms (
      room TEXT PRIMARY KEY,
      token_hash TEXT NOT NULL,
@@ -52,7 +53,7 @@ export interface SignalingStores {
 
 /** Opens (or creates) the file; `maxPairRooms` is for tests. */
 export function openSqliteSignalingStores(file: string, maxPairRooms = MAX_PAIR_ROOMS): SignalingStores {
-  const db = openDatabase(file, MIGRATIONS);
+  const db = openDatabase(file, SIGNALING_MIGRATIONS);
   return {
     pairRooms: new SqlitePairRoomStore(db, maxPairRooms),
     mailbox: new SqlitePairMailbox(db),
