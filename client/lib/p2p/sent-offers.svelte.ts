@@ -165,7 +165,7 @@ export class SentOffers {
    * (its bytes deleted). A box the device took first cannot be withdrawn: the offer keeps
    * waiting for its answer and the tile says why. A failure (no server) is said too. An
    * offer its answer or expiry settled meanwhile stays settled (its share is still revoked
-   * if the box was taken back).
+   * if the box was taken back), and one another tab withdrew is shown as withdrawn.
    */
   async withdraw(transfer: string, takeBack: TakeBack): Promise<void> {
     const offer = this.#waiting.find((o) => o.transfer === transfer);
@@ -175,15 +175,29 @@ export class SentOffers {
     this.#notices = others;
     try {
       const taken = await takeBack(offer.room, offer.mailbox);
+      // A box that no longer waited may have been withdrawn by another tab of this device,
+      // or its answer heard there (the offer then left the store; null); unknown when the
+      // store cannot be read.
+      const known = taken
+        ? undefined
+        : await this.#store.list().then(
+            (offers) => offers.find((o) => o.transfer === transfer) ?? null,
+            () => undefined,
+          );
       // The device's answer or the expiry may have settled the offer while the server was
       // asked (and deleted it from the store): it stays settled, not stored again.
       const current = this.#waiting.find((o) => o.transfer === transfer);
       if (!taken) {
         if (!current) return;
+        if (known?.withdrawnAt !== undefined) {
+          this.#waiting = this.#waiting.filter((o) => o !== current);
+          this.#withdrawn = [...this.#withdrawn, known];
+          return;
+        }
         this.#notices = { ...this.#notices, [transfer]: { sentence: alreadyDelivered(offer), failed: false } };
         const kept = { ...current, mailbox: null };
         this.#waiting = this.#waiting.map((o) => (o === current ? kept : o));
-        await this.#store.put(kept).catch(() => {});
+        if (known !== null) await this.#store.put(kept).catch(() => {});
         return;
       }
       if (current) {

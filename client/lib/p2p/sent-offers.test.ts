@@ -196,6 +196,23 @@ describe('SentOffers.withdraw', () => {
     expect(late.withdraw).toHaveBeenCalledWith({ id: 'share-t2', ownerToken: 'owner-t2' });
   });
 
+  it('takes up what another tab of this device did with the offer instead of overwriting it', async () => {
+    const stored = [boxed('t1', 0), boxed('t2', 0)];
+    const store = fakeStore(stored);
+    const offers = new SentOffers(store, () => 50);
+    await offers.load();
+    // Meanwhile another tab withdrew t1 and heard t2's answer (so forgot it).
+    stored.splice(0, 2, { ...boxed('t1', 0), mailbox: null, withdrawnAt: 40 });
+    await offers.withdraw('t1', async () => false);
+    expect(offers.isWaiting('t1')).toBe(false);
+    expect(offers.withdrawnIn('pair:r').map((o) => [o.transfer, o.withdrawnAt])).toEqual([['t1', 40]]);
+    expect(offers.noticeFor('t1')).toBeUndefined();
+    await offers.withdraw('t2', async () => false);
+    expect(offers.isWaiting('t2')).toBe(true);
+    expect(offers.noticeFor('t2')?.failed).toBe(false);
+    expect(store.put).not.toHaveBeenCalled();
+  });
+
   it('withdraws nothing whose box went to the device at once, or that it does not know', async () => {
     const store = fakeStore([offer('t1', 0, undefined, { mailbox: null }), offer('t2', 0)]);
     const offers = new SentOffers(store, () => 50);
