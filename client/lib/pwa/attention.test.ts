@@ -242,6 +242,25 @@ describe('Attention: notifications', () => {
     expect(shown).toHaveLength(0);
   });
 
+  it('shows nothing when the user came back while the service worker was awaited', async () => {
+    const { env, shown } = setup('granted');
+    const viaWorker = vi.fn(async () => {});
+    let activate: (show: typeof viaWorker) => void = () => {};
+    const attention = new Attention({
+      ...env,
+      showNotification: () => new Promise((resolve) => (activate = resolve)),
+    });
+    await attention.setNotifying(true);
+    const document = env.document as ReturnType<typeof fakeDocument>;
+    document.set('hidden');
+    const notifying = attention.notify('t', 'b');
+    document.set('visible');
+    activate(viaWorker);
+    await notifying;
+    expect(viaWorker).not.toHaveBeenCalled();
+    expect(shown).toHaveLength(0);
+  });
+
   it('never throws where notifications are missing or refused by the constructor', async () => {
     const bare = new Attention({ document: fakeDocument('hidden') });
     expect(bare.canNotify).toBe(false);

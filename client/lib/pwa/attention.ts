@@ -174,6 +174,8 @@ export class Attention {
     const options: NotificationOptions = { body, tag: 'ferry', icon: '/icons/icon-192.png' };
     try {
       const show = await this.#env.showNotification?.();
+      // Waiting for the service worker can take seconds: the user may be back by now.
+      if (this.#env.document?.visibilityState !== 'hidden') return;
       if (show) {
         await show(title, options);
         return;
