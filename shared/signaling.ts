@@ -229,6 +229,21 @@ export function parseServerMessage(text: string): Parsed<ServerMessage> {
   return parseWith(serverMessageSchema, text);
 }
 
+/** The `type` a frame names (at most 32 characters), or undefined when it is not JSON or names none. */
+export function namedType(text: string): string | undefined {
+  try {
+    return typeOf(JSON.parse(text));
+  } catch {
+    return undefined;
+  }
+}
+
+function typeOf(json: unknown): string | undefined {
+  return typeof json === 'object' && json !== null && typeof (json as { type?: unknown }).type === 'string'
+    ? (json as { type: string }).type.slice(0, 32)
+    : undefined;
+}
+
 function parseWith<T>(schema: z.ZodType<T>, text: string): Parsed<T> {
   let json: unknown;
   try {
@@ -236,10 +251,7 @@ function parseWith<T>(schema: z.ZodType<T>, text: string): Parsed<T> {
   } catch {
     return { ok: false, error: 'not JSON' };
   }
-  const type =
-    typeof json === 'object' && json !== null && typeof (json as { type?: unknown }).type === 'string'
-      ? ((json as { type: string }).type.slice(0, 32) as string)
-      : undefined;
+  const type = typeOf(json);
   const result = schema.safeParse(json);
   if (result.success) return { ok: true, message: result.data };
   const issue = result.error.issues[0];

@@ -18,9 +18,7 @@ export async function dispatch(
     ctx.peer.fail('INVALID_MESSAGE', 'Binary frames are not part of the protocol; send JSON text frames.');
     return;
   }
-  // ws has checked that a text frame is UTF-8 (it closes with 1007 otherwise).
-  const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(toBuffers(data)).toString('utf8');
-  const parsed = parseClientMessage(text);
+  const parsed = parseClientMessage(frameText(data));
   if (!parsed.ok) {
     ctx.peer.fail('INVALID_MESSAGE', `Not a valid signaling message (${parsed.error}).`, parsed.type);
     return;
@@ -33,6 +31,11 @@ export async function dispatch(
     if (ferry.code === 'INTERNAL') log(`signaling: ${message.type}: ${String(ferry.cause)}`);
     ctx.peer.fail(ferry.code, ferry.message, message.type);
   }
+}
+
+/** A text frame's text (ws has checked that it is UTF-8; it closes with 1007 otherwise). */
+export function frameText(data: RawData): string {
+  return Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(toBuffers(data)).toString('utf8');
 }
 
 function toBuffers(data: ArrayBuffer | Buffer[]): Buffer[] {

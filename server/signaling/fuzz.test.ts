@@ -179,10 +179,14 @@ describe('signaling flood limit', () => {
     const flood = await SignalClient.connect(server.url);
     let pongs = 0;
     let limited = 0;
+    const refusedOf = new Set<string | undefined>();
     flood.ws.on('message', (data) => {
-      const message = JSON.parse(String(data)) as { type: string; code?: string };
+      const message = JSON.parse(String(data)) as { type: string; code?: string; of?: string };
       if (message.type === 'pong') pongs++;
-      if (message.type === 'error' && message.code === 'RATE_LIMITED') limited++;
+      if (message.type === 'error' && message.code === 'RATE_LIMITED') {
+        limited++;
+        refusedOf.add(message.of);
+      }
     });
     for (let i = 0; i < messageBurst * 3; i++) flood.send({ type: 'ping' });
     const { code } = await flood.closed;
@@ -191,6 +195,8 @@ describe('signaling flood limit', () => {
     expect(pongs).toBeLessThan(messageBurst + 10);
     expect(limited).toBeGreaterThan(0);
     expect(limited).toBeLessThanOrEqual(FLOOD_STRIKES);
+    // Each refusal names the refused message, so a page waiting for its answer hears why.
+    expect([...refusedOf]).toEqual(['ping']);
 
     expect(await calm.next('peer-left', (m) => m.peerId === flood.id)).toBeTruthy();
     calm.send({ type: 'ping' });

@@ -11,7 +11,13 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { CLOSE_CODES, MAX_SIGNAL_MESSAGE_BYTES, SIGNAL_PATH, UNLISTED_QUERY } from '../../shared/signaling.ts';
+import {
+  CLOSE_CODES,
+  MAX_SIGNAL_MESSAGE_BYTES,
+  namedType,
+  SIGNAL_PATH,
+  UNLISTED_QUERY,
+} from '../../shared/signaling.ts';
 import type { FerryConfig } from '../config.ts';
 import type { ShareStore } from '../shares/store.ts';
 import { MemorySignalingBus, type SignalingBus } from './bus.ts';
@@ -23,7 +29,7 @@ import {
   PAIR_WRONG_GUESSES_PER_WINDOW,
   type SignalingContext,
 } from './context.ts';
-import { dispatch } from './dispatch.ts';
+import { dispatch, frameText } from './dispatch.ts';
 import { iceConfig } from './ice.ts';
 import { MemoryPairMailbox, type PairMailbox } from './mailbox.ts';
 import { MemoryPairRoomStore, PairingCodes, type PairRoomStore } from './pairing.ts';
@@ -127,9 +133,12 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       if (!peer.bucket.take(performance.now())) {
         peer.strikes += 1;
         peer.cut = peer.strikes > FLOOD_STRIKES;
+        // The refusal names the refused message's type (at most FLOOD_STRIKES parses before
+        // the close), so a page waiting for that message's answer hears why it never comes.
+        const of = peer.cut || isBinary ? undefined : namedType(frameText(data));
         const answer = peer.cut
           ? () => peer.close(CLOSE_CODES.POLICY_VIOLATION, 'Too many messages')
-          : () => peer.fail('RATE_LIMITED', 'Too many messages; slow down or the connection will be closed.');
+          : () => peer.fail('RATE_LIMITED', 'Too many messages; slow down or the connection will be closed.', of);
         queue = queue.then(answer);
         return;
       }
