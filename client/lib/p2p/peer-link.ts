@@ -5,11 +5,24 @@
  * which fails once about 16 MiB are queued). `sendFrame` waits while more than
  * HIGH_WATER_MARK bytes are buffered and resumes on `bufferedamountlow`, fired when the
  * queue drains below LOW_WATER_MARK (WebRTC §6.2 bufferedAmountLowThreshold).
+ *
+ * Messages are read from the RTCDataChannel itself (its `message` event, binaryType
+ * 'arraybuffer'), not through simple-peer's Node stream (`data`), which wraps each
+ * ArrayBuffer in a Buffer and pushes it through readable-stream: the link takes the
+ * channel's `onmessage` as soon as the channel exists (the initiator's at once, the
+ * answerer's at the `datachannel` event), so no message ever reaches the stream and text
+ * and binary frames keep the channel's order. Sending already goes straight to
+ * RTCDataChannel.send (simple-peer's `send` only checks that it is not destroyed).
  */
 import './process-shim.ts';
 import SimplePeer from 'simple-peer';
 import { FerryError } from '../../../shared/errors.ts';
-import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../../shared/p2p.ts';
+import {
+  type ControlMessage,
+  encodeControlMessage,
+  type ParsedControl,
+  parseControlMessage,
+} from '../../../shared/p2p.ts';
 import type { Route } from './route.ts';
 
 /** Resume sending when the channel's queue drains below this. */
@@ -53,6 +66,8 @@ export class PeerLink {
   readonly #peer: SimplePeer.Instance;
   readonly #events: PeerLinkEvents;
   #channel: RTCDataChannel | null = null;
+  /** The channel whose messages this link reads (#takeMessages). */
+  #reading: RTCDataChannel | null = null;
   #drained: (() => void) | null = null;
   #closed = false;
   #timeout: ReturnType<typeof setTimeout>;
@@ -61,7 +76,7 @@ export class PeerLink {
     this.initiator = initiator;
     this.#events = events;
     const config: RTCConfiguration = { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy };
-    // objectMode keeps text frames as strings (a byte stream would turn them into Buffers).
+    // objectMode: simple-peer's stream is never read (messages come from the channel, below).
     this.#peer = new SimplePeer({ initiator, trickle: true, config, objectMode: true });
     this.#timeout = setTimeout(
       () => this.#fail(new FerryError('NETWORK_ERROR', 'The other device could not be reached directly.')),
@@ -69,7 +84,8 @@ export class PeerLink {
     );
     this.#peer.on('signal', (data) => events.signal(data as unknown as Record<string, unknown>));
     this.#peer.on('connect', () => this.#onConnect());
-    this.#peer.on('data', (data: unknown) => this.#onData(data));
+    this.#takeMessages();
+    this.#pc()?.addEventListener('datachannel', () => this.#takeMessages());
     this.#peer.on('error', (error: Error & { code?: string }) =>
       this.#fail(new FerryError('NETWORK_ERROR', describe(error), { cause: error })),
     );
@@ -166,8 +182,8 @@ export class PeerLink {
   #onConnect(): void {
     if (this.#closed) return;
     clearTimeout(this.#timeout);
-    const channel = (this.#peer as unknown as Internals)._channel;
-    if (!(channel instanceof RTCDataChannel)) {
+    const channel = this.#takeMessages();
+    if (!channel) {
       this.#fail(new FerryError('INTERNAL', 'The data channel is not available.'));
       return;
     }
@@ -177,22 +193,37 @@ export class PeerLink {
     this.#events.connect();
   }
 
-  #onData(data: unknown): void {
-    if (this.#closed) return;
-    if (typeof data === 'string') {
-      const parsed = parseControlMessage(data);
-      if (parsed.ok) this.#events.control(parsed.message);
-      else
-        this.#fail(
-          new FerryError(
-            'INVALID_MESSAGE',
-            `The other device sent a message Ferry does not understand (${parsed.error}).`,
-          ),
-        );
-    } else if (data instanceof Uint8Array) {
-      // simple-peer wraps the ArrayBuffer in a Buffer (a Uint8Array view); keep the view.
-      this.#events.binary(new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength));
+  /**
+   * Makes this link the reader of simple-peer's data channel, once it exists: its
+   * `onmessage` replaces simple-peer's (which would feed the stream). Answers the channel.
+   */
+  #takeMessages(): RTCDataChannel | null {
+    const channel = (this.#peer as unknown as Internals)._channel;
+    if (!(channel instanceof RTCDataChannel)) return null;
+    if (this.#reading !== channel) {
+      this.#reading = channel;
+      channel.binaryType = 'arraybuffer';
+      channel.onmessage = (event: MessageEvent<unknown>) => this.#onMessage(event.data);
     }
+    return channel;
+  }
+
+  #onMessage(data: unknown): void {
+    if (this.#closed) return;
+    if (data instanceof ArrayBuffer) {
+      this.#events.binary(new Uint8Array(data));
+      return;
+    }
+    const parsed: ParsedControl =
+      typeof data === 'string' ? parseControlMessage(data) : { ok: false, error: 'neither text nor binary' };
+    if (parsed.ok) this.#events.control(parsed.message);
+    else
+      this.#fail(
+        new FerryError(
+          'INVALID_MESSAGE',
+          `The other device sent a message Ferry does not understand (${parsed.error}).`,
+        ),
+      );
   }
 
   #wake(): void {
