@@ -5,12 +5,24 @@
  *
  * - text frames: one JSON control message, a discriminated union on `type`, parsed with
  *   `parseControlMessage` where it enters (never cast);
- * - binary frames: one encrypted record (shared/records.ts) behind an 8-byte header
+ * - binary frames: encrypted records (shared/records.ts, unchanged) behind a header, all
+ *   big-endian. Version 1 carries one record:
  *
- *     [u8 FRAME_VERSION][u8 0][u16 file index][u32 record index][record bytes…]  (big-endian)
+ *     [u8 1][u8 0][u16 file index][u32 record index][record bytes…]
  *
- *   so a frame is at most recordSize + 16 + 8 bytes, well under the channel's
- *   maxMessageSize (256 KiB in Chromium and Firefox, RTCSctpTransport.maxMessageSize).
+ *   version 2 carries `count` consecutive records of one file, each with its length:
+ *
+ *     [u8 2][u8 count][u16 file index][u32 first record index][u32 length × count][records…]
+ *
+ *   Every message on the channel costs a `message` event and a hand-off to the writer
+ *   worker on the recipient, so a nearby sender packs as many records as fit in
+ *   min(maxMessageSize, MAX_FRAME_BYTES) (`recordsPerFrame`: three of 64 KiB under
+ *   Chromium's 256 KiB, RTCSctpTransport.maxMessageSize). A recipient reads both versions;
+ *   a share link's host still sends version 1, one record per frame (so recipients from
+ *   before version 2 can still pull). There is no version negotiation: a frame of a version
+ *   this code does not know is refused with a sentence saying so (`frameRefusal`); a Ferry
+ *   from before version 2 refuses a nearby sender's v2 frames as data that does not belong
+ *   to the transfer.
  *
  * The order on the channel (reliable, ordered) is: `code-commit` → `code-nonce` both ways
  * (when people compare the verification code), `auth` both ways (MAC mode only) →
@@ -26,12 +38,20 @@
  * `auth` both ways → `pull` → records, `pull-ack`s → (`pull-stop` | `pull-refused`).
  */
 import { z } from 'zod';
-import { ERROR_CODES, type ErrorCode } from './errors.ts';
+import { ERROR_CODES, type ErrorCode, FerryError } from './errors.ts';
 import { MAX_FILES, MAX_MANIFEST_BYTES, MAX_RECORDS } from './limits.ts';
 
-export const FRAME_VERSION = 1;
-/** Bytes before the record in a binary frame. */
+/** The binary frame versions this code reads (see above). */
+export const FRAME_V1 = 1;
+export const FRAME_V2 = 2;
+/** Bytes of a binary frame's fixed header (both versions); v2 adds FRAME_LENGTH_BYTES per record. */
 export const FRAME_HEADER_BYTES = 8;
+/** Bytes of each record's length in a v2 frame. */
+export const FRAME_LENGTH_BYTES = 4;
+/** Records in one v2 frame, at most. */
+export const MAX_FRAME_RECORDS = 16;
+/** A sender's frames stay within this even when the channel takes larger messages. */
+export const MAX_FRAME_BYTES = 256 * 1024;
 /** Longest text message a device may send to another. */
 export const MAX_TEXT_LENGTH = 10_000;
 
@@ -157,7 +177,7 @@ export function encodeControlMessage(message: ControlMessage): string {
   return JSON.stringify(controlMessageSchema.parse(message));
 }
 
-/** One record in a binary frame. */
+/** One record of a binary frame. */
 export interface RecordFrame {
   file: number;
   record: number;
@@ -165,11 +185,28 @@ export interface RecordFrame {
   bytes: Uint8Array<ArrayBuffer>;
 }
 
+/** A binary frame read: `records` are views into it, records first, first + 1, … of `file`. */
+export type DecodedFrame =
+  | { ok: true; file: number; first: number; records: Uint8Array<ArrayBuffer>[] }
+  /** `version`: set when the frame is of a version this code does not read. */
+  | { ok: false; error: string; version: number | null };
+
+function checkIndices(file: number, first: number, count: number): void {
+  if (!Number.isInteger(file) || file < 0 || file >= MAX_FILES) throw new RangeError(`bad file index ${file}`);
+  if (!Number.isInteger(first) || first < 0 || first + count > MAX_RECORDS) throw new RangeError(`bad record ${first}`);
+}
+
+/** Where a frame is written: at the start of `into` when given (it must be large enough), else fresh. */
+function frameBuffer(length: number, into?: Uint8Array<ArrayBuffer>): Uint8Array<ArrayBuffer> {
+  if (into && into.length < length) throw new RangeError(`a ${length}-byte frame does not fit ${into.length} bytes`);
+  return into ? into.subarray(0, length) : new Uint8Array(length);
+}
+
 /**
- * The binary frame carrying record `record` of file `file`. With `into`, the frame is
- * written at its start and a view of it answered: a sender that hands each frame to
- * RTCDataChannel.send (which copies it) before building the next reuses one buffer instead
- * of allocating one per record.
+ * The version 1 frame carrying record `record` of file `file` (a share link's host sends
+ * these). With `into`, the frame is written at its start and a view of it answered: a
+ * sender that hands each frame to RTCDataChannel.send (which copies it) before building
+ * the next reuses one buffer instead of allocating one per frame.
  */
 export function encodeRecordFrame(
   file: number,
@@ -177,13 +214,10 @@ export function encodeRecordFrame(
   sealed: Uint8Array,
   into?: Uint8Array<ArrayBuffer>,
 ): Uint8Array<ArrayBuffer> {
-  if (!Number.isInteger(file) || file < 0 || file >= MAX_FILES) throw new RangeError(`bad file index ${file}`);
-  if (!Number.isInteger(record) || record < 0 || record >= MAX_RECORDS) throw new RangeError(`bad record ${record}`);
-  const length = FRAME_HEADER_BYTES + sealed.length;
-  if (into && into.length < length) throw new RangeError(`a ${length}-byte frame does not fit ${into.length} bytes`);
-  const frame = into ? into.subarray(0, length) : new Uint8Array(length);
-  const view = new DataView(frame.buffer, frame.byteOffset, length);
-  view.setUint8(0, FRAME_VERSION);
+  checkIndices(file, record, 1);
+  const frame = frameBuffer(FRAME_HEADER_BYTES + sealed.length, into);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  view.setUint8(0, FRAME_V1);
   view.setUint8(1, 0);
   view.setUint16(2, file);
   view.setUint32(4, record);
@@ -191,12 +225,88 @@ export function encodeRecordFrame(
   return frame;
 }
 
-/** Reads a binary frame's header; null when it is not one of ours (wrong version, too short). */
-export function decodeRecordFrame(frame: Uint8Array<ArrayBuffer>): RecordFrame | null {
-  if (frame.length <= FRAME_HEADER_BYTES) return null;
+/** The version 2 frame carrying records first, first + 1, … of file `file`; `into` as for encodeRecordFrame. */
+export function encodeRecordsFrame(
+  file: number,
+  first: number,
+  sealed: readonly Uint8Array[],
+  into?: Uint8Array<ArrayBuffer>,
+): Uint8Array<ArrayBuffer> {
+  const count = sealed.length;
+  if (count < 1 || count > MAX_FRAME_RECORDS) throw new RangeError(`${count} records do not make a frame`);
+  checkIndices(file, first, count);
+  if (sealed.some((record) => record.length === 0)) throw new RangeError('an empty record');
+  const head = FRAME_HEADER_BYTES + FRAME_LENGTH_BYTES * count;
+  const frame = frameBuffer(head + sealed.reduce((sum, record) => sum + record.length, 0), into);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
-  if (view.getUint8(0) !== FRAME_VERSION || view.getUint8(1) !== 0) return null;
+  view.setUint8(0, FRAME_V2);
+  view.setUint8(1, count);
+  view.setUint16(2, file);
+  view.setUint32(4, first);
+  let at = head;
+  for (const [i, record] of sealed.entries()) {
+    view.setUint32(FRAME_HEADER_BYTES + FRAME_LENGTH_BYTES * i, record.length);
+    frame.set(record, at);
+    at += record.length;
+  }
+  return frame;
+}
+
+/**
+ * How many sealed records of up to `sealedRecordBytes` a v2 frame holds within
+ * min(maxMessageSize, MAX_FRAME_BYTES); 0 when not even one fits.
+ */
+export function recordsPerFrame(sealedRecordBytes: number, maxMessageSize: number): number {
+  const room = Math.min(maxMessageSize, MAX_FRAME_BYTES) - FRAME_HEADER_BYTES;
+  const fit = Math.floor(room / (sealedRecordBytes + FRAME_LENGTH_BYTES));
+  return Math.max(0, Math.min(MAX_FRAME_RECORDS, fit));
+}
+
+/**
+ * Reads a binary frame of either version. Refused: a frame too short for its header, an
+ * unknown version, a nonzero reserved byte (v1), a count outside 1..MAX_FRAME_RECORDS, a
+ * file index of MAX_FILES or more, record indices past MAX_RECORDS, an empty record, and
+ * lengths that do not add up to exactly the bytes after the header (v2).
+ */
+export function decodeFrame(frame: Uint8Array<ArrayBuffer>): DecodedFrame {
+  const bad = (error: string): DecodedFrame => ({ ok: false, error, version: null });
+  if (frame.length < FRAME_HEADER_BYTES) return bad(`a ${frame.length}-byte frame`);
+  const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const version = view.getUint8(0);
+  if (version !== FRAME_V1 && version !== FRAME_V2) return { ok: false, error: `frame version ${version}`, version };
   const file = view.getUint16(2);
-  if (file >= MAX_FILES) return null;
-  return { file, record: view.getUint32(4), bytes: frame.subarray(FRAME_HEADER_BYTES) };
+  const first = view.getUint32(4);
+  if (file >= MAX_FILES) return bad(`file index ${file}`);
+  if (version === FRAME_V1) {
+    if (view.getUint8(1) !== 0) return bad('a reserved byte is set');
+    if (frame.length === FRAME_HEADER_BYTES) return bad('an empty record');
+    if (first >= MAX_RECORDS) return bad(`record ${first}`);
+    return { ok: true, file, first, records: [frame.subarray(FRAME_HEADER_BYTES)] };
+  }
+  const count = view.getUint8(1);
+  if (count < 1 || count > MAX_FRAME_RECORDS) return bad(`${count} records in a frame`);
+  if (first + count > MAX_RECORDS) return bad(`records ${first} to ${first + count - 1}`);
+  const head = FRAME_HEADER_BYTES + FRAME_LENGTH_BYTES * count;
+  if (frame.length < head) return bad(`a ${frame.length}-byte frame of ${count} records`);
+  const records: Uint8Array<ArrayBuffer>[] = [];
+  let at = head;
+  for (let i = 0; i < count; i++) {
+    const length = view.getUint32(FRAME_HEADER_BYTES + FRAME_LENGTH_BYTES * i);
+    if (length === 0) return bad('an empty record');
+    if (length > frame.length - at) return bad('record lengths past the end of the frame');
+    records.push(frame.subarray(at, at + length));
+    at += length;
+  }
+  if (at !== frame.length) return bad(`${frame.length - at} bytes after the last record`);
+  return { ok: true, file, first, records };
+}
+
+/** What a recipient says when it refuses a frame decodeFrame could not read. */
+export function frameRefusal(failure: Extract<DecodedFrame, { ok: false }>): FerryError {
+  return failure.version === null
+    ? new FerryError('INVALID_MESSAGE', `The other device sent data that is not valid (${failure.error}).`)
+    : new FerryError(
+        'INVALID_MESSAGE',
+        `The other device sends data in a format this version of Ferry does not read (${failure.error}). Reload Ferry on both devices.`,
+      );
 }

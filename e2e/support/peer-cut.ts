@@ -1,12 +1,13 @@
 /**
  * Watching and cutting WebRTC from a journey, with no hook in the app: an init script
  * wraps RTCPeerConnection (every instance is kept, in order; a flag makes new ones fail
- * to construct, as when the network allows no second connection) and records the header
- * (connection, file, record) of every binary frame a data channel sends or receives.
+ * to construct, as when the network allows no second connection) and records
+ * (connection, file, record) for every record in a binary frame a data channel sends or
+ * receives (a frame may carry several, shared/p2p.ts).
  */
 import { expect, type Page } from '@playwright/test';
 
-/** One record frame seen on a data channel: which connection of this page, which file and record. */
+/** One record seen in a frame on a data channel: which connection of this page, which file and record. */
 export interface SeenFrame {
   connection: number;
   file: number;
@@ -18,7 +19,7 @@ interface PeerWatch {
   sent: SeenFrame[];
   received: SeenFrame[];
   refuseNew: boolean;
-  /** Close the connection that carries the record frame this page sends or receives as this many-th (0: never). */
+  /** Close the connection that carries the record this page sends or receives as this many-th (0: never). */
   cutAfter: number;
 }
 
@@ -28,13 +29,24 @@ function watchPeers(): void {
   (window as unknown as { __peerWatch: PeerWatch }).__peerWatch = watch;
   const Native = window.RTCPeerConnection;
   const tags = new WeakMap<RTCDataChannel, number>();
-  const header = (data: unknown, connection: number): SeenFrame | null => {
+  // The records a binary frame carries (shared/p2p.ts): version 1 one, version 2 `count`
+  // from the first record index on.
+  const records = (data: unknown, connection: number): SeenFrame[] => {
     let view: DataView;
     if (data instanceof ArrayBuffer) view = new DataView(data);
     else if (ArrayBuffer.isView(data)) view = new DataView(data.buffer, data.byteOffset, data.byteLength);
-    else return null;
-    if (view.byteLength < 8) return null;
-    return { connection, file: view.getUint16(2), record: view.getUint32(4) };
+    else return [];
+    if (view.byteLength < 8) return [];
+    const count = view.getUint8(0) === 2 ? view.getUint8(1) : 1;
+    const file = view.getUint16(2);
+    const first = view.getUint32(4);
+    return Array.from({ length: count }, (_, i) => ({ connection, file, record: first + i }));
+  };
+  /** Adds `frames` to `seen`; whether the cutAfter-th record is among them. */
+  const note = (seen: SeenFrame[], frames: SeenFrame[]): boolean => {
+    const before = seen.length;
+    seen.push(...frames);
+    return watch.cutAfter > before && watch.cutAfter <= seen.length;
   };
   class Watched extends Native {
     constructor(config?: RTCConfiguration) {
@@ -44,10 +56,7 @@ function watchPeers(): void {
       this.addEventListener('datachannel', (event) => {
         tags.set(event.channel, index);
         event.channel.addEventListener('message', (message) => {
-          const frame = header(message.data, index);
-          if (!frame) return;
-          watch.received.push(frame);
-          if (watch.received.length === watch.cutAfter) setTimeout(() => this.close(), 0);
+          if (note(watch.received, records(message.data, index))) setTimeout(() => this.close(), 0);
         });
       });
     }
@@ -60,12 +69,11 @@ function watchPeers(): void {
   window.RTCPeerConnection = Watched;
   const send = RTCDataChannel.prototype.send as (this: RTCDataChannel, data: unknown) => void;
   RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
-    const frame = header(data, tags.get(this) ?? -1);
+    const index = tags.get(this) ?? -1;
+    const frames = records(data, index);
     send.call(this, data);
-    if (!frame) return;
-    watch.sent.push(frame);
-    if (watch.sent.length === watch.cutAfter) {
-      const connection = watch.connections[frame.connection];
+    if (note(watch.sent, frames)) {
+      const connection = watch.connections[index];
       setTimeout(() => connection?.close(), 0);
     }
   } as RTCDataChannel['send'];
@@ -92,8 +100,8 @@ export class PeerWatcher {
   }
 
   /**
-   * Closes the connection that carries the `count`-th record frame this page sends (or
-   * receives) right after it, the moment a network drop would strike at that point.
+   * Closes the connection that carries the `count`-th record this page sends (or receives)
+   * right after its frame, the moment a network drop would strike at that point.
    */
   async cutAfterRecords(count: number): Promise<void> {
     await this.page.evaluate((n) => {
@@ -120,7 +128,7 @@ export class PeerWatcher {
     return this.page.evaluate(() => (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.received);
   }
 
-  /** Waits until this page has received at least `count` record frames. */
+  /** Waits until this page has received at least `count` records. */
   async receivedAtLeast(count: number): Promise<void> {
     await expect
       .poll(

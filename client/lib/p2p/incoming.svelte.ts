@@ -22,7 +22,7 @@ import { fromBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys } from '../../../shared/keys.ts';
 import { fileCipher, type Manifest, openManifest } from '../../../shared/manifest.ts';
-import { type ControlMessage, type ControlMessageOf, decodeRecordFrame } from '../../../shared/p2p.ts';
+import { type ControlMessage, type ControlMessageOf, decodeFrame, frameRefusal } from '../../../shared/p2p.ts';
 import { type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
@@ -227,17 +227,20 @@ export class IncomingTransfer {
       this.fail(new FerryError(message.code, message.message));
   }
 
-  /** One binary frame from the link. */
+  /** One binary frame from the link (its buffer goes to the writer worker: this transfer owns it). */
   onBinary(bytes: Uint8Array<ArrayBuffer>): void {
     if (this.#phase !== 'receiving' || !this.#writer || !this.#manifest) return;
-    const frame = decodeRecordFrame(bytes);
-    const file = frame && this.#manifest.files[frame.file];
-    if (!frame || !file || frame.file < this.#opened) {
+    const frame = decodeFrame(bytes);
+    if (!frame.ok) {
+      this.#refuse(frameRefusal(frame));
+      return;
+    }
+    if (!this.#manifest.files[frame.file] || frame.file < this.#opened) {
       this.#refuse(new FerryError('INVALID_MESSAGE', 'The sender sent data that does not belong to this transfer.'));
       return;
     }
     while (this.#opened < frame.file) this.#openFile(++this.#opened);
-    this.#writer.write(frame.file, frame.record, bytes.slice(frame.bytes.byteOffset - bytes.byteOffset));
+    this.#writer.writeFrame(frame.file, frame.first, frame.records);
   }
 
   /**

@@ -53,12 +53,28 @@ export class OpfsWriter {
     return done;
   }
 
-  /** Hands one sealed record to the worker (the buffer is transferred, not copied). */
-  write(file: number, record: number, bytes: Uint8Array<ArrayBuffer>): void {
+  /** Hands one sealed record to the worker (its buffer is transferred when the record is all of it, else copied). */
+  write(file: number, record: number, sealed: Uint8Array<ArrayBuffer>): void {
+    const whole = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
+    this.writeFrame(file, record, [whole ? sealed : sealed.slice()]);
+  }
+
+  /**
+   * Hands sealed records first, first + 1, … of `file` to the worker: views back to back in
+   * one buffer (a decoded frame's), which is transferred, not copied, so the caller must not
+   * touch it afterwards.
+   */
+  writeFrame(file: number, first: number, records: readonly Uint8Array<ArrayBuffer>[]): void {
     if (this.#failure) return;
-    const buffer =
-      bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength ? bytes.buffer : bytes.slice().buffer;
-    this.#post({ type: 'record', file, record, bytes: buffer }, [buffer]);
+    const [head] = records;
+    if (!head) return;
+    let end = head.byteOffset;
+    for (const record of records) {
+      if (record.buffer !== head.buffer || record.byteOffset !== end) throw new RangeError('records not back to back');
+      end += record.byteLength;
+    }
+    const lengths = records.map((record) => record.byteLength);
+    this.#post({ type: 'records', file, first, bytes: head.buffer, at: head.byteOffset, lengths }, [head.buffer]);
   }
 
   /**

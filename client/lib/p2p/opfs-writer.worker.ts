@@ -88,22 +88,14 @@ async function handle(request: WriterRequest): Promise<void> {
       });
       return;
     }
-    case 'record': {
+    case 'records': {
       const open = files.get(request.file);
       if (!open)
         throw new FerryError('INVALID_MESSAGE', `A record arrived for file ${request.file}, which is not open.`);
-      if (request.record !== open.next) {
-        throw new FerryError('RECORD_TRUNCATED', `${open.cipher.name}: record ${request.record} arrived out of order.`);
-      }
-      const plain = await decryptRecord(open.cipher, request.record, new Uint8Array(request.bytes));
-      const [start] = plainRange(open.cipher, request.record);
-      if (!open.batch.fits(plain.length)) write(request.file, open);
-      open.batch.add(start, plain);
-      open.next++;
-      if (open.batch.full || open.next === recordCount(open.cipher)) write(request.file, open);
-      else {
-        clearTimeout(idleWrite);
-        idleWrite = setTimeout(() => enqueue(request.file, writeAll), IDLE_WRITE_MS);
+      let at = request.at;
+      for (const [i, length] of request.lengths.entries()) {
+        await addRecord(request.file, open, request.first + i, new Uint8Array(request.bytes, at, length));
+        at += length;
       }
       return;
     }
@@ -115,6 +107,23 @@ async function handle(request: WriterRequest): Promise<void> {
       if (!broken) writeAll();
       post({ type: 'synced', id: request.id });
       return;
+  }
+}
+
+/** Opens record `record` of `file`, which must be the next one, and adds it to the file's batch. */
+async function addRecord(file: number, open: OpenFile, record: number, sealed: Uint8Array<ArrayBuffer>): Promise<void> {
+  if (record !== open.next) {
+    throw new FerryError('RECORD_TRUNCATED', `${open.cipher.name}: record ${record} arrived out of order.`);
+  }
+  const plain = await decryptRecord(open.cipher, record, sealed);
+  const [start] = plainRange(open.cipher, record);
+  if (!open.batch.fits(plain.length)) write(file, open);
+  open.batch.add(start, plain);
+  open.next++;
+  if (open.batch.full || open.next === recordCount(open.cipher)) write(file, open);
+  else {
+    clearTimeout(idleWrite);
+    idleWrite = setTimeout(() => enqueue(file, writeAll), IDLE_WRITE_MS);
   }
 }
 

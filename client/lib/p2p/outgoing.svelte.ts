@@ -3,8 +3,8 @@
  * (send/share-plan.ts: fresh secret, keys, one nonce base per file, the same manifest and
  * record format), but nothing is created on the server and tus never starts: after the
  * files are hashed (BLAKE3, in the hash worker) the secret and the sealed manifest go to
- * the other device over the authenticated data channel, and the records follow, each in
- * its own frame (shared/p2p.ts).
+ * the other device over the authenticated data channel, and the records follow, as many
+ * per frame as the channel's maxMessageSize allows (shared/p2p.ts, version 2 frames).
  *
  * Flow control has two layers: the channel's buffer (PeerLink.sendFrame, 1/4 MiB marks),
  * and a window of SEND_WINDOW_BYTES of records sent but not yet acknowledged as verified
@@ -22,7 +22,13 @@ import { FerryError } from '../../../shared/errors.ts';
 import { deriveFileKey } from '../../../shared/keys.ts';
 import { DEFAULT_EXPIRY_SECONDS, TAG_SIZE } from '../../../shared/limits.ts';
 import { sealManifest } from '../../../shared/manifest.ts';
-import { type ControlMessage, encodeRecordFrame, FRAME_HEADER_BYTES } from '../../../shared/p2p.ts';
+import {
+  type ControlMessage,
+  encodeRecordsFrame,
+  FRAME_HEADER_BYTES,
+  FRAME_LENGTH_BYTES,
+  recordsPerFrame,
+} from '../../../shared/p2p.ts';
 import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import type { SentFile } from '../store/db.ts';
@@ -207,7 +213,7 @@ export class OutgoingTransfer {
         this.#complete = resolve;
       });
       await this.#setCiphers(files, keys.contentKey);
-      if (this.#ciphers.some((cipher) => cipher.recordSize + TAG_SIZE + FRAME_HEADER_BYTES > link.maxMessageSize)) {
+      if (this.#ciphers.some((cipher) => recordsPerFrame(cipher.recordSize + TAG_SIZE, link.maxMessageSize) === 0)) {
         throw new FerryError('TOO_LARGE', 'The other browser takes messages too small for Ferry’s records.');
       }
       await this.#deliver(completed);
@@ -539,9 +545,12 @@ export class OutgoingTransfer {
   async #sendFile(link: PeerLink, index: number, file: File, cipher: FileCipher): Promise<void> {
     const records = recordCount(cipher);
     let record = this.#next[index]!;
-    // One frame buffer for the whole file: sendFrame hands each frame to the channel, which
-    // copies it, before the next is built.
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + cipher.recordSize + TAG_SIZE);
+    // Up to `perFrame` records per frame (shared/p2p.ts v2), and one frame buffer for the
+    // whole file: sendFrame hands each frame to the channel, which copies it, before the
+    // next is built.
+    const sealedBytes = cipher.recordSize + TAG_SIZE;
+    const perFrame = recordsPerFrame(sealedBytes, link.maxMessageSize);
+    const frame = new Uint8Array(FRAME_HEADER_BYTES + perFrame * (FRAME_LENGTH_BYTES + sealedBytes));
     while (record < records) {
       const [start] = plainRange(cipher, record);
       const end = Math.min(cipher.size, start + Math.max(READ_BYTES, cipher.recordSize));
@@ -560,18 +569,20 @@ export class OutgoingTransfer {
         sealed.catch(() => {}); // awaited below unless the transfer stops first
         sealing.push(sealed);
       }
-      for (const [i, sealed] of sealing.entries()) {
+      for (let i = 0; i < sealing.length; i += perFrame) {
         while (this.#sent - this.#verified > SEND_WINDOW_BYTES) {
           await new Promise<void>((resolve) => {
             this.#ackWaiter = resolve;
           });
           this.#check();
         }
-        await link.sendFrame(encodeRecordFrame(index, first + i, await sealed, frame));
+        const sealed = await Promise.all(sealing.slice(i, i + perFrame));
+        await link.sendFrame(encodeRecordsFrame(index, first + i, sealed, frame));
         this.#check();
-        const [ps, pe] = plainRange(cipher, first + i);
+        const [ps] = plainRange(cipher, first + i);
+        const [, pe] = plainRange(cipher, first + i + sealed.length - 1);
         this.#sent += pe - ps;
-        record = first + i + 1;
+        record = first + i + sealed.length;
         this.#next[index] = record;
       }
     }

@@ -24,7 +24,18 @@ describe('defaultDeviceName', () => {
 describe('writer messages', () => {
   it('refuses what is not a request or an event', () => {
     expect(parseWriterRequest(null)).toBeNull();
-    expect(parseWriterRequest({ type: 'record', file: 0, record: -1, bytes: new ArrayBuffer(1) })).toBeNull();
+    const records = { type: 'records', file: 0, first: 0, bytes: new ArrayBuffer(8), at: 2, lengths: [3, 3] };
+    expect(parseWriterRequest(records)).not.toBeNull();
+    expect(parseWriterRequest({ ...records, first: -1 })).toBeNull();
+    expect(parseWriterRequest({ ...records, at: 1.5 })).toBeNull();
+    expect(parseWriterRequest({ ...records, lengths: [3, 4] }), 'past the end of the buffer').toBeNull();
+    expect(parseWriterRequest({ ...records, lengths: [] })).toBeNull();
+    expect(parseWriterRequest({ ...records, lengths: [3, 0] })).toBeNull();
+    expect(parseWriterRequest({ ...records, lengths: '33' })).toBeNull();
+    const many = { ...records, bytes: new ArrayBuffer(64) };
+    expect(parseWriterRequest({ ...many, lengths: Array.from({ length: 16 }, () => 1) })).not.toBeNull();
+    expect(parseWriterRequest({ ...many, lengths: Array.from({ length: 17 }, () => 1) })).toBeNull();
+    expect(parseWriterRequest({ ...records, bytes: new Uint8Array(8) })).toBeNull();
     expect(parseWriterRequest({ type: 'open', file: 0, path: 'x', cipher: {}, blake3: 'nope' })).toBeNull();
     expect(parseWriterEvent({ type: 'verified', file: 0, verified: 1.5 })).toBeNull();
     expect(parseWriterEvent({ type: 'failed', file: 0, code: 'X' })).toBeNull();
@@ -33,12 +44,14 @@ describe('writer messages', () => {
   });
 
   it('reads valid ones', () => {
-    const bytes = new ArrayBuffer(4);
-    expect(parseWriterRequest({ type: 'record', file: 1, record: 2, bytes })).toEqual({
-      type: 'record',
+    const bytes = new ArrayBuffer(12);
+    expect(parseWriterRequest({ type: 'records', file: 1, first: 2, bytes, at: 4, lengths: [5, 3] })).toEqual({
+      type: 'records',
       file: 1,
-      record: 2,
+      first: 2,
       bytes,
+      at: 4,
+      lengths: [5, 3],
     });
     expect(parseWriterRequest({ type: 'abort' })).toEqual({ type: 'abort' });
     expect(parseWriterEvent({ type: 'done', file: 3 })).toEqual({ type: 'done', file: 3 });

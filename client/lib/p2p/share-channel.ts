@@ -8,7 +8,7 @@
  * verified; a MAC that fails closes the channel.
  */
 import { FerryError } from '../../../shared/errors.ts';
-import { type ControlMessage, decodeRecordFrame, type RecordFrame } from '../../../shared/p2p.ts';
+import { type ControlMessage, decodeFrame, frameRefusal, type RecordFrame } from '../../../shared/p2p.ts';
 import { Connection } from './connection.svelte.ts';
 import { PeerLink } from './peer-link.ts';
 import type { SignalingClient } from './signaling.svelte.ts';
@@ -46,12 +46,19 @@ export class ShareChannel {
       },
       control: (message) => this.#onControl(message),
       binary: (bytes) => {
-        const frame = decodeRecordFrame(bytes);
-        if (!this.#verified || !frame) {
+        if (!this.#verified) {
           this.close(new FerryError('INVALID_MESSAGE', 'The other side sent records before it was verified.'));
           return;
         }
-        this.#events.frame(frame);
+        const frame = decodeFrame(bytes);
+        if (!frame.ok) {
+          this.close(frameRefusal(frame));
+          return;
+        }
+        for (const [i, record] of frame.records.entries()) {
+          if (this.#closed) return;
+          this.#events.frame({ file: frame.file, record: frame.first + i, bytes: record });
+        }
       },
       close: (error) => this.close(error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.')),
     });

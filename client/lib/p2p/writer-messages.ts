@@ -2,13 +2,17 @@
  * Messages between the page and the OPFS writer worker (opfs-writer.worker.ts), a
  * discriminated union each way, checked where they enter with the parsers below.
  */
+import { MAX_FRAME_RECORDS } from '../../../shared/p2p.ts';
 import type { FileCipher } from '../../../shared/records.ts';
 
 export type WriterRequest =
   /** Starts a file: its OPFS name, the cipher that opens its records, its whole-file BLAKE3 (hex). */
   | { type: 'open'; file: number; path: string; cipher: FileCipher; blake3: string }
-  /** One sealed record, in order; the buffer is transferred. */
-  | { type: 'record'; file: number; record: number; bytes: ArrayBuffer }
+  /**
+   * Sealed records first, first + 1, … of `file`, in order: back to back in `bytes` from
+   * offset `at`, `lengths[i]` bytes each (a binary frame's buffer, transferred whole).
+   */
+  | { type: 'records'; file: number; first: number; bytes: ArrayBuffer; at: number; lengths: number[] }
   /** Stops everything and closes open handles (the files stay for a later resume). */
   | { type: 'abort' }
   /** Answered with `synced` once every request posted before it is handled. */
@@ -44,9 +48,15 @@ export function parseWriterRequest(data: unknown): WriterRequest | null {
         cipher: { key: c.key, nonceBase: c.nonceBase, size: c.size, recordSize: c.recordSize, name: c.name },
       };
     }
-    case 'record':
-      if (!isIndex(data.file) || !isIndex(data.record) || !(data.bytes instanceof ArrayBuffer)) return null;
-      return { type: 'record', file: data.file, record: data.record, bytes: data.bytes };
+    case 'records': {
+      const { file, first, bytes, at, lengths } = data;
+      if (!isIndex(file) || !isIndex(first) || !isIndex(at) || !(bytes instanceof ArrayBuffer)) return null;
+      if (!Array.isArray(lengths) || lengths.length < 1 || lengths.length > MAX_FRAME_RECORDS) return null;
+      if (!lengths.every((length) => isIndex(length) && length > 0)) return null;
+      const end = lengths.reduce((sum: number, length: number) => sum + length, at);
+      if (end > bytes.byteLength) return null;
+      return { type: 'records', file, first, bytes, at, lengths: [...lengths] as number[] };
+    }
     case 'abort':
       return { type: 'abort' };
     case 'sync':
