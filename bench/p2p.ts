@@ -25,7 +25,8 @@
  *
  * Environment: BENCH_MB (MiB, default 1024), BENCH_RUNS (rounds, default 2), BENCH_SRC
  * (`head`, default: a snapshot of the committed app; `worktree`), CHROMIUM_PATH,
- * BENCH_KINDS (which of ferry,raw,pairdrop to run; default all), BENCH_PROFILE=1 (the app
+ * BENCH_KINDS (which of ferry,raw,pairdrop to run; default all), BENCH_RAW_KIB (the raw
+ * channel's message size, default 64), BENCH_PROFILE=1 (the app
  * built unminified; every round adds CPU seconds per thread of each process, and Ferry's
  * rounds a V8 CPU profile of every page and worker: JavaScript self time per function,
  * bench/lib/threads.ts and bench/lib/profiler.ts; printed and in the JSON), and
@@ -65,8 +66,12 @@ const SRC = sourceKind();
 const SIZE = SIZE_MB * MiB;
 /** Emulated round trip (ms), 0 for plain loopback. */
 const RTT_MS = process.env.BENCH_RTT_MS ? intEnv('BENCH_RTT_MS', 40) : 0;
-/** The raw channel's message size (Ferry's frames are one 64 KiB record + 24 bytes). */
-const RAW_MESSAGE_BYTES = 64 * 1024;
+/**
+ * The raw channel's message size, BENCH_RAW_KIB (default 64, at most Chromium's
+ * maxMessageSize of 256 KiB). Ferry's frames hold three 64 KiB records (196,676 bytes).
+ */
+const RAW_MESSAGE_BYTES = intEnv('BENCH_RAW_KIB', 64) * 1024;
+if (RAW_MESSAGE_BYTES > 256 * 1024) throw new Error('BENCH_RAW_KIB must be at most 256 (the channel’s maxMessageSize)');
 /** PairDrop's FileChunker: 64,000-byte chunks, an acknowledged partition per 1e6 bytes. */
 const PAIRDROP_CHUNK_BYTES = 64_000;
 const PAIRDROP_PARTITION_BYTES = 1_000_000;
