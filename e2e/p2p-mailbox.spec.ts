@@ -203,6 +203,38 @@ test.describe('paired device that is offline', () => {
     ).toBeVisible({ timeout: 30_000 });
   });
 
+  test('a send cancelled while its relay share is being made leaves no share behind', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const doc = await files.file('mailbox/cancelled.bin', MiB);
+    const { from, receiverName } = await pairedThenReceiverGone(sender, receiver);
+    // The server makes the share, but its answer is held until the user has pressed Cancel.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await sender.page.route('**/api/shares', async (route) => {
+      if (route.request().method() !== 'POST') return route.fallback();
+      const response = await route.fetch();
+      await held;
+      await route.fulfill({ response });
+    });
+    const created = sender.page.waitForResponse(
+      (response) => response.request().method() === 'POST' && new URL(response.url()).pathname === '/api/shares',
+    );
+    const revoking = sender.page.waitForRequest((request) => request.method() === 'DELETE');
+
+    await from.sendFiles(receiverName, doc.path);
+    const tile = from.tileItem(receiverName);
+    await tile.getByRole('button', { name: 'Cancel', exact: true }).click();
+    release();
+    const { id } = (await (await created).json()) as { id: string };
+    expect(new URL((await revoking).url()).pathname).toBe(`/api/shares/${id}`);
+    await expect.poll(async () => (await sender.page.request.get(`/api/shares/${id}`)).status()).toBe(410);
+  });
+
   test('an offer the device took before the sender withdrew it stays, and its answer still arrives', async ({
     sender,
     receiver,

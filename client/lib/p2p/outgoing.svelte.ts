@@ -487,6 +487,9 @@ export class OutgoingTransfer {
     if (!secret || !manifest) throw lost();
     const share = await createRelayShare(secret, manifest, this.#ciphers);
     this.#relayShare = share;
+    // Cancelled while the share was being made (its retries take seconds): nothing else
+    // would revoke it, since a cancelled transfer does not fail.
+    if (this.#abort) this.#withdraw();
     this.#check();
     if (!whenStored) {
       await announce?.(share);
