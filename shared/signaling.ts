@@ -83,12 +83,20 @@ const opaqueSchema = z.record(z.string(), z.unknown());
 
 // ── client → server ────────────────────────────────────────────────────────────────────────
 
+/**
+ * The highest binary frame version of the data channel (shared/p2p.ts) a page reads. Pages
+ * from before version 2 do not say it, so a sender treats its absence as 1 and sends them
+ * version 1 frames, which every version reads.
+ */
+const frameVersionSchema = z.number().int().min(1).max(255);
+
 export const clientMessageSchema = z.discriminatedUnion('type', [
   /** Names this device; may be sent again to rename. Peers in shared rooms get `peer-updated`. */
   z.strictObject({
     type: z.literal('hello'),
     deviceName: deviceNameSchema.optional(),
     deviceId: deviceIdSchema.optional(),
+    frames: frameVersionSchema.optional(),
   }),
   /** Application-level keep-alive; answered with `pong`. */
   z.strictObject({ type: z.literal('ping') }),
@@ -157,6 +165,8 @@ export const roomPeerSchema = z.object({
   deviceName: z.string().nullable(),
   deviceId: deviceIdSchema.nullable().optional(),
   role: shareRoleSchema.optional(),
+  /** The highest data-channel frame version it reads, as its `hello` said; absent: 1. */
+  frames: frameVersionSchema.optional(),
 });
 export type RoomPeer = z.infer<typeof roomPeerSchema>;
 

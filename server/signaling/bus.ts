@@ -13,6 +13,8 @@ export interface PeerRecord {
   name: string;
   deviceName: string | null;
   deviceId: string | null;
+  /** The highest data-channel frame version it reads (`hello`); null: it did not say. */
+  frames: number | null;
 }
 
 export interface RoomMember extends PeerRecord {
@@ -51,6 +53,7 @@ export function peerView(room: string, member: RoomMember): RoomPeer {
     name: member.name,
     deviceName: member.deviceName,
     ...(kind === 'pair' && { deviceId: member.deviceId }),
+    ...(member.frames !== null && kind !== 'share' && { frames: member.frames }),
     ...(kind === 'share' && member.role && { role: member.role }),
   };
 }

@@ -51,6 +51,7 @@ function badFrame(random: () => number): { frame: string | Buffer; binary: boole
     { type: 'hello', deviceName: { toString: 'x' } },
     { type: 'hello', deviceName: 'a\u0007b' },
     { type: 'hello', deviceId: '../../etc/passwd' },
+    { type: 'hello', frames: pick([0, 256, 2.5, '2', -1, null]) },
     { type: 'pair-join', code: 123456 },
     { type: 'pair-join', code: '12345a' },
     { type: 'relay', to: nobody, kind: pick(['exec', '', 'SIGNAL']), data: {} },

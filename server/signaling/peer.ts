@@ -27,6 +27,7 @@ export class Peer {
   readonly bucket: TokenBucket;
   deviceName: string | null = null;
   deviceId: string | null = null;
+  frames: number | null = null;
   /** Cleared at each heartbeat ping; set again by a pong or any message. */
   alive = true;
   /** Over-limit messages since the last accepted one. */
@@ -52,7 +53,13 @@ export class Peer {
   }
 
   record(): PeerRecord {
-    return { id: this.id, name: this.name, deviceName: this.deviceName, deviceId: this.deviceId };
+    return {
+      id: this.id,
+      name: this.name,
+      deviceName: this.deviceName,
+      deviceId: this.deviceId,
+      frames: this.frames,
+    };
   }
 
   /** Sends one message if the socket is open; cuts a peer that has stopped reading. */

@@ -46,12 +46,26 @@ describe('Rooms', () => {
 });
 
 describe('peerView', () => {
-  const member = { id: 'p', name: 'Amber Otter', deviceName: 'Desk', deviceId: 'dev', role: 'owner' as const };
+  const member = {
+    id: 'p',
+    name: 'Amber Otter',
+    deviceName: 'Desk',
+    deviceId: 'dev',
+    frames: null,
+    role: 'owner' as const,
+  };
   it('shows device ids only in pair rooms and roles only in share rooms', () => {
     expect(peerView('network:n', member)).toEqual({ id: 'p', name: 'Amber Otter', deviceName: 'Desk' });
     expect(peerView('pair:n', member)).toMatchObject({ deviceId: 'dev' });
     expect(peerView('pair:n', member)).not.toHaveProperty('role');
     expect(peerView('share:n', member)).toMatchObject({ role: 'owner' });
     expect(peerView('share:n', member)).not.toHaveProperty('deviceId');
+  });
+  it('shows the frame version a device reads to nearby and paired devices, absent when it did not say', () => {
+    const reads2 = { ...member, frames: 2 };
+    expect(peerView('network:n', reads2)).toMatchObject({ frames: 2 });
+    expect(peerView('pair:n', reads2)).toMatchObject({ frames: 2 });
+    expect(peerView('share:n', reads2)).not.toHaveProperty('frames');
+    expect(peerView('pair:n', member)).not.toHaveProperty('frames');
   });
 });

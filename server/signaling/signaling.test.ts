@@ -75,6 +75,14 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
     b.send({ type: 'hello', deviceName: 'Work laptop', deviceId: DEVICE_B });
     const updated = await a.next('peer-updated');
     expect(updated.peer).toEqual({ id: b.id, name: b.welcome.name, deviceName: 'Work laptop' });
+    // The frame version a page reads reaches the others; a page that does not say has none.
+    b.send({ type: 'hello', deviceName: 'Work laptop', deviceId: DEVICE_B, frames: 2 });
+    expect((await a.next('peer-updated')).peer).toEqual({
+      id: b.id,
+      name: b.welcome.name,
+      deviceName: 'Work laptop',
+      frames: 2,
+    });
     b.close();
     expect(await a.next('peer-left')).toMatchObject({ room: a.welcome.network, peerId: b.id });
   });
