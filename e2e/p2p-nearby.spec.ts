@@ -8,12 +8,14 @@ import { expect, test } from './fixtures.ts';
 import { NearbyPage } from './pages/nearby-page.ts';
 import { downloadHash, sizePattern } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
+import { PeerWatcher } from './support/peer-cut.ts';
 
 test.describe('nearby devices', () => {
   test.describe.configure({ timeout: 180_000 });
 
   test('a 20 MiB file goes to a nearby device after the codes match', async ({ sender, receiver, files }) => {
     const big = await files.file('p2p/holiday.mov', 20 * MiB);
+    const watch = await PeerWatcher.on(sender.page);
     const from = new NearbyPage(sender.page);
     const to = new NearbyPage(receiver.page);
     const senderName = await from.open();
@@ -41,6 +43,42 @@ test.describe('nearby devices', () => {
     expect(await downloadHash(download)).toBe(big.sha256);
     await expect(offer.getByText('Received and verified.')).toBeVisible();
     await expect(sender.page.getByText(`Sent to ${receiverName}.`)).toBeVisible();
+    // A current device says it reads version 2 frames: several records go in each.
+    expect(new Set((await watch.sent()).map((frame) => frame.version))).toEqual(new Set([2]));
+  });
+
+  test('a device whose Ferry predates version 2 frames gets one record per version 1 frame', async ({
+    sender,
+    receiver,
+    files,
+  }) => {
+    const doc = await files.file('p2p/older-device.bin', 6 * MiB);
+    // The recipient's hello says nothing of the frames it reads, as a page from before
+    // version 2 frames does (it would refuse a version 2 frame).
+    await receiver.page.routeWebSocket(/\/signal/, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((message) => {
+        const parsed = typeof message === 'string' ? (JSON.parse(message) as { type?: string }) : null;
+        if (parsed?.type === 'hello') server.send(JSON.stringify({ ...parsed, frames: undefined }));
+        else server.send(message);
+      });
+    });
+    const watch = await PeerWatcher.on(sender.page);
+    const from = new NearbyPage(sender.page);
+    const to = new NearbyPage(receiver.page);
+    const senderName = await from.open();
+    const receiverName = await to.open();
+    await from.sendFiles(receiverName, doc.path);
+    await from.confirmCode();
+    const offer = to.offer(senderName);
+    const [download] = await Promise.all([
+      receiver.page.waitForEvent('download', { timeout: 120_000 }),
+      offer.getByRole('button', { name: 'Accept' }).click(),
+    ]);
+    expect(await downloadHash(download)).toBe(doc.sha256);
+    const sent = await watch.sent();
+    expect(sent).toHaveLength(96);
+    expect(new Set(sent.map((frame) => frame.version))).toEqual(new Set([1]));
   });
 
   test('a declined offer is reported to the sender', async ({ sender, receiver, files }) => {

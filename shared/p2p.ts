@@ -19,10 +19,11 @@
  *   min(maxMessageSize, MAX_FRAME_BYTES) (`recordsPerFrame`: three of 64 KiB under
  *   Chromium's 256 KiB, RTCSctpTransport.maxMessageSize). A recipient reads both versions;
  *   a share link's host still sends version 1, one record per frame (so recipients from
- *   before version 2 can still pull). There is no version negotiation: a frame of a version
- *   this code does not know is refused with a sentence saying so (`frameRefusal`); a Ferry
- *   from before version 2 refuses a nearby sender's v2 frames as data that does not belong
- *   to the transfer.
+ *   before version 2 can still pull). Each page tells the signaling server the highest
+ *   version it reads (`hello.frames`, FRAME_VERSION_READ), which nearby and paired devices
+ *   see; a sender sends version 2 only to a peer that said so, and version 1 to a page from
+ *   before version 2 (which says nothing, and would refuse version 2). A frame of a version
+ *   this code does not know is refused with a sentence saying so (`frameRefusal`).
  *
  * The order on the channel (reliable, ordered) is: `code-commit` → `code-nonce` both ways
  * (when people compare the verification code), `auth` both ways (MAC mode only) →
@@ -44,6 +45,8 @@ import { MAX_FILES, MAX_MANIFEST_BYTES, MAX_RECORDS } from './limits.ts';
 /** The binary frame versions this code reads (see above). */
 export const FRAME_V1 = 1;
 export const FRAME_V2 = 2;
+/** The highest of them: what a page tells the signaling server it reads (`hello.frames`). */
+export const FRAME_VERSION_READ = FRAME_V2;
 /** Bytes of a binary frame's fixed header (both versions); v2 adds FRAME_LENGTH_BYTES per record. */
 export const FRAME_HEADER_BYTES = 8;
 /** Bytes of each record's length in a v2 frame. */

@@ -12,6 +12,8 @@ export interface SeenFrame {
   connection: number;
   file: number;
   record: number;
+  /** The version of the frame that carried it (shared/p2p.ts). */
+  version: number;
 }
 
 interface PeerWatch {
@@ -37,10 +39,11 @@ function watchPeers(): void {
     else if (ArrayBuffer.isView(data)) view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     else return [];
     if (view.byteLength < 8) return [];
-    const count = view.getUint8(0) === 2 ? view.getUint8(1) : 1;
+    const version = view.getUint8(0);
+    const count = version === 2 ? view.getUint8(1) : 1;
     const file = view.getUint16(2);
     const first = view.getUint32(4);
-    return Array.from({ length: count }, (_, i) => ({ connection, file, record: first + i }));
+    return Array.from({ length: count }, (_, i) => ({ connection, file, record: first + i, version }));
   };
   /** Adds `frames` to `seen`; whether the cutAfter-th record is among them. */
   const note = (seen: SeenFrame[], frames: SeenFrame[]): boolean => {

@@ -158,7 +158,7 @@ export class Nearby {
     }
     const peer = this.signaling.peer(peerId);
     if (!peer || files.length === 0 || this.#outgoing[peerId]?.active) return;
-    const transfer = new OutgoingTransfer(peer.name, files);
+    const transfer = new OutgoingTransfer(peer.name, files, peer.frames);
     this.#outgoing = { ...this.#outgoing, [peerId]: transfer };
     const connection = this.#connection(peerId, true);
     if (!connection) {

@@ -24,9 +24,12 @@ import { DEFAULT_EXPIRY_SECONDS, TAG_SIZE } from '../../../shared/limits.ts';
 import { sealManifest } from '../../../shared/manifest.ts';
 import {
   type ControlMessage,
+  encodeRecordFrame,
   encodeRecordsFrame,
   FRAME_HEADER_BYTES,
   FRAME_LENGTH_BYTES,
+  FRAME_V1,
+  FRAME_V2,
   recordsPerFrame,
 } from '../../../shared/p2p.ts';
 import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
@@ -98,6 +101,7 @@ export class OutgoingTransfer {
   #offline = $state(false);
   #offlineReply = $state<OfflineReply | null>(null);
   readonly #source: File[];
+  readonly #frames: number;
   readonly #meter = new SpeedMeter();
   readonly #progress = new ProgressLog();
   #acked: number[];
@@ -124,8 +128,14 @@ export class OutgoingTransfer {
   #stopUpload: (() => void) | null = null;
   #relayShare: RelayShare | null = null;
 
-  constructor(peerName: string, files: File[]) {
+  /**
+   * `frames`: the highest data-channel frame version the recipient reads (its `hello`); a
+   * page from before version 2 frames does not say it, and gets one record per version 1
+   * frame, which every version reads.
+   */
+  constructor(peerName: string, files: File[], frames: number = FRAME_V1) {
     this.peerName = peerName;
+    this.#frames = frames;
     this.#source = files;
     const names = shareNames(files.map((f) => ({ name: f.name })));
     this.files = files.map((f, i) => ({ name: names[i]!, size: f.size }));
@@ -552,7 +562,8 @@ export class OutgoingTransfer {
     // whole file: sendFrame hands each frame to the channel, which copies it, before the
     // next is built.
     const sealedBytes = cipher.recordSize + TAG_SIZE;
-    const perFrame = recordsPerFrame(sealedBytes, link.maxMessageSize);
+    const v2 = this.#frames >= FRAME_V2;
+    const perFrame = v2 ? recordsPerFrame(sealedBytes, link.maxMessageSize) : 1;
     const frame = new Uint8Array(FRAME_HEADER_BYTES + perFrame * (FRAME_LENGTH_BYTES + sealedBytes));
     while (record < records) {
       const [start] = plainRange(cipher, record);
@@ -580,7 +591,11 @@ export class OutgoingTransfer {
           this.#check();
         }
         const sealed = await Promise.all(sealing.slice(i, i + perFrame));
-        await link.sendFrame(encodeRecordsFrame(index, first + i, sealed, frame));
+        await link.sendFrame(
+          v2
+            ? encodeRecordsFrame(index, first + i, sealed, frame)
+            : encodeRecordFrame(index, first + i, sealed[0]!, frame),
+        );
         this.#check();
         const [ps] = plainRange(cipher, first + i);
         const [, pe] = plainRange(cipher, first + i + sealed.length - 1);

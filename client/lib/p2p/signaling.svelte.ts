@@ -8,6 +8,7 @@
  * subscribers through typed events.
  */
 import { FerryError } from '../../../shared/errors.ts';
+import { FRAME_VERSION_READ } from '../../../shared/p2p.ts';
 import {
   type ClientMessage,
   type IceConfig,
@@ -37,6 +38,11 @@ export interface NearbyPeer {
   deviceName: string | null;
   /** The device id another device announced in `hello`: known only in pair rooms. */
   deviceId: string | null;
+  /**
+   * The highest data-channel frame version it reads, as its `hello` said; absent for a page
+   * from before version 2 frames (and for an offline device's tile), which reads version 1.
+   */
+  frames?: number;
 }
 
 /** Someone in a share room (`share:<id>`): the share's sender or one of its recipients. */
@@ -265,7 +271,12 @@ export class SignalingClient {
   /** Says `hello` once both this device's id and the connection are there; true when sent. */
   #sayHello(): boolean {
     if (!this.#device || !this.#self) return false;
-    this.#greeted = this.#send({ type: 'hello', deviceId: this.#device.id, deviceName: this.#device.name });
+    this.#greeted = this.#send({
+      type: 'hello',
+      deviceId: this.#device.id,
+      deviceName: this.#device.name,
+      frames: FRAME_VERSION_READ,
+    });
     return this.#greeted;
   }
 
@@ -430,7 +441,13 @@ class Unanswered<T> {
 }
 
 function nearby(peer: RoomPeer): NearbyPeer {
-  return { id: peer.id, name: peer.name, deviceName: peer.deviceName, deviceId: peer.deviceId ?? null };
+  return {
+    id: peer.id,
+    name: peer.name,
+    deviceName: peer.deviceName,
+    deviceId: peer.deviceId ?? null,
+    ...(peer.frames !== undefined && { frames: peer.frames }),
+  };
 }
 
 function sharePeer(peer: RoomPeer): SharePeer[] {
