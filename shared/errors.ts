@@ -31,8 +31,24 @@ export const ERROR_CODES = {
   FILE_NOT_READY: 425,
   TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  /** A quota (per upload key or per client network) would be exceeded; see Retry-After. */
+  QUOTA_EXCEEDED: 429,
+  /** An upload key is needed to create shares or request links on this server. */
+  UPLOAD_KEY_REQUIRED: 401,
+  /** The upload key given is unknown, revoked or expired. */
+  UPLOAD_KEY_INVALID: 403,
+  /** A cross-site "simple" request (a body that is not application/json, say). */
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  /** A request body that did not arrive in time. */
+  REQUEST_TIMEOUT: 408,
   INTERNAL: 500,
   STORAGE_FAILED: 500,
+  /** Storage is full (or over the operator's cap or reserve): nothing was stored. */
+  STORAGE_FULL: 507,
+  /** The server is at a concurrency or load limit; try again after Retry-After. */
+  OVERLOADED: 503,
+  /** A storage or coordination engine (database, Redis, S3) cannot be reached right now. */
+  ENGINE_UNAVAILABLE: 503,
   // Client-side only: integrity and crypto failures on the recipient.
   RECORD_AUTH_FAILED: 0,
   RECORD_TRUNCATED: 0,
@@ -43,6 +59,8 @@ export const ERROR_CODES = {
   CONTENT_CHANGED: 0,
   NETWORK_ERROR: 0,
   ABORTED: 0,
+  /** A download stopped before its last byte (the browser or its service worker cut it). */
+  DOWNLOAD_INCOMPLETE: 0,
   // Signaling (WebSocket /signal), answered as { type: 'error', code, message }.
   INVALID_MESSAGE: 400,
   PEER_NOT_REACHABLE: 404,
