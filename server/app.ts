@@ -8,6 +8,13 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { FerryError } from '../shared/errors.ts';
+import { releaseDeadShares } from './access/release.ts';
+import { addConfigRoute } from './access/routes.ts';
+import { openSqliteAccessStore } from './access/sqlite-store.ts';
+import type { AccessStore } from './access/store.ts';
+import { UploadAccessControl } from './access/upload-access.ts';
+import { adminTokenHash } from './admin/admin-token.ts';
+import { addAdminRoutes } from './admin/routes.ts';
 import { type FerryConfig, resolveConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { RateLimiter } from './http/rate-limit.ts';
@@ -36,6 +43,8 @@ export interface FerryServer {
   shares: ShareStore;
   blobs: BlobStore;
   requests: RequestStore;
+  /** Upload keys, quota reservations, the admin token's hash. */
+  access: AccessStore;
   sweeper: Sweeper;
   /** WebSocket signaling at /signal. */
   signaling: Signaling;
@@ -45,7 +54,7 @@ export interface FerryServer {
 /** How many following ports to try when the configured one is busy. */
 const PORT_ATTEMPTS = 20;
 
-function buildRouter(deps: AppDeps): Router {
+function buildRouter(deps: AppDeps, adminHash: string): Router {
   const { config } = deps;
   const health = ({ res }: RequestContext) => sendJson(res, 200, { ok: true, version: config.version });
   const router = new Router().add('/health', { GET: health, HEAD: health });
@@ -59,6 +68,8 @@ function buildRouter(deps: AppDeps): Router {
     });
   }
   addIceRoute(router, config);
+  addConfigRoute(router, config);
+  addAdminRoutes(router, deps, adminHash);
   addRequestRoutes(router, deps);
   return addShareRoutes(router, deps);
 }
@@ -71,6 +82,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const blobs = new FileBlobStore(filesDir, config.uploadExpiryMs);
   const requests = openSqliteRequestStore(path.join(config.dataDir, 'requests.db'));
   const signalingStores = openSqliteSignalingStores(path.join(config.dataDir, 'signaling.db'));
+  const access = openSqliteAccessStore(path.join(config.dataDir, 'access.db'));
   const sweeper = new Sweeper({
     shares,
     blobs,
@@ -78,18 +90,21 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     now: config.now,
     ticketIdleMs: config.ticketIdleMs,
     log: config.log,
+    afterCollect: (now) => releaseDeadShares({ access, shares, requests }, now),
   });
   const deps: AppDeps = {
     config,
     shares,
     blobs,
     requests,
+    access,
+    uploadAccess: new UploadAccessControl(config, access),
     createLimiter: new RateLimiter(config.createRate.burst, config.createRate.perMinute),
     collect: async () => {
       await sweeper.collect();
     },
   };
-  const router = buildRouter(deps);
+  const router = buildRouter(deps, await adminTokenHash(config.adminToken, access, config.log));
   const tus = createTus({ shares, blobs, maxUploadBytes: config.maxUploadBytes, now: config.now, log: config.log });
 
   async function dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -142,6 +157,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     shares,
     blobs,
     requests,
+    access,
     sweeper,
     signaling,
     async close() {
@@ -154,6 +170,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       shares.close();
       requests.close();
       signalingStores.close();
+      access.close();
     },
   };
 }

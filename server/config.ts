@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { UPLOAD_ACCESS, type UploadAccess } from '../shared/access-api.ts';
 import { ICE_TRANSPORT_POLICIES, type IceTransportPolicy } from '../shared/signaling.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +50,14 @@ export interface FerryConfig {
   };
   /** WebSocket signaling at /signal: keep-alive ping interval, connections per client network, flood limit. */
   signaling: { heartbeatMs: number; maxConnectionsPerIp: number; messageBurst: number; messagesPerSecond: number };
+  /** Who may create shares and request links: anyone (`open`) or upload key holders (`key`). */
+  uploadAccess: UploadAccess;
+  /** Ciphertext all live shares may reserve together (FERRY_MAX_STORAGE_BYTES); null: no cap. */
+  maxStorageBytes: number | null;
+  /** In `open` mode, ciphertext one client network may reserve per 24 hours; null: no limit. */
+  openDailyBytes: number | null;
+  /** FERRY_ADMIN_TOKEN; when null, a token is made at first start and only its hash kept. */
+  adminToken: string | null;
   version: string;
   /** Milliseconds since the epoch; injected by tests to move time. */
   now: () => number;
@@ -81,6 +90,10 @@ export function defaultConfig(): FerryConfig {
     trustedProxies: [],
     ice: { stunUrls: [], turnUrls: [], turnSecret: null, turnTtlS: 3600, transportPolicy: 'all' },
     signaling: { heartbeatMs: 25_000, maxConnectionsPerIp: 50, messageBurst: 100, messagesPerSecond: 50 },
+    uploadAccess: 'open',
+    maxStorageBytes: null,
+    openDailyBytes: null,
+    adminToken: null,
     version: packageVersion(),
     now: Date.now,
     log: (line) => console.log(line),
@@ -104,6 +117,14 @@ export function iceTransportPolicy(text: string | undefined): IceTransportPolicy
   const policy = ICE_TRANSPORT_POLICIES.find((p) => p === text.trim().toLowerCase());
   if (!policy) throw new Error(`FERRY_ICE_TRANSPORT_POLICY must be "all" or "relay", got "${text}"`);
   return policy;
+}
+
+/** FERRY_UPLOAD_ACCESS: `open` (default) or `key`. */
+export function uploadAccess(text: string | undefined): UploadAccess | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const access = UPLOAD_ACCESS.find((a) => a === text.trim().toLowerCase());
+  if (!access) throw new Error(`FERRY_UPLOAD_ACCESS must be "open" or "key", got "${text}"`);
+  return access;
 }
 
 function list(text: string | undefined): string[] {
@@ -144,6 +165,10 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
       turnTtlS: positiveInt('FERRY_TURN_TTL_S', env.FERRY_TURN_TTL_S) ?? base.ice.turnTtlS,
       transportPolicy: iceTransportPolicy(env.FERRY_ICE_TRANSPORT_POLICY) ?? base.ice.transportPolicy,
     },
+    uploadAccess: uploadAccess(env.FERRY_UPLOAD_ACCESS) ?? base.uploadAccess,
+    maxStorageBytes: positiveInt('FERRY_MAX_STORAGE_BYTES', env.FERRY_MAX_STORAGE_BYTES) ?? base.maxStorageBytes,
+    openDailyBytes: positiveInt('FERRY_OPEN_DAILY_BYTES', env.FERRY_OPEN_DAILY_BYTES) ?? base.openDailyBytes,
+    adminToken: env.FERRY_ADMIN_TOKEN?.trim() || null,
     signaling: {
       ...base.signaling,
       maxConnectionsPerIp:

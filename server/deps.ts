@@ -1,4 +1,6 @@
 /** What handlers are given: configuration and the storage interfaces, nothing global. */
+import type { AccessStore } from './access/store.ts';
+import type { UploadAccessControl } from './access/upload-access.ts';
 import type { FerryConfig } from './config.ts';
 import type { RateLimiter } from './http/rate-limit.ts';
 import type { RequestContext } from './http/router.ts';
@@ -12,6 +14,10 @@ export interface AppDeps {
   blobs: BlobStore;
   /** Request links (reverse shares) and the uploads made into them. */
   requests: RequestStore;
+  /** Upload keys, quota reservations, request links' keys, the admin token's hash. */
+  access: AccessStore;
+  /** Who may create shares and whether their bytes fit (access/upload-access.ts). */
+  uploadAccess: UploadAccessControl;
   /** Share creations per client address. */
   createLimiter: RateLimiter;
   /** Removes dead shares' records and the blobs no live share points at (the sweeper's core). */

@@ -22,6 +22,8 @@ export interface SweeperDeps {
   now: () => number;
   ticketIdleMs: number;
   log: (line: string) => void;
+  /** Runs after every collection: releases the quota reservations of dead shares (access/release.ts). */
+  afterCollect?: (now: number) => Promise<void>;
 }
 
 export class Sweeper {
@@ -37,6 +39,7 @@ export class Sweeper {
   async collect(now = this.#deps.now()): Promise<number> {
     const orphans = await this.#deps.shares.purgeDead(now, TOMBSTONE_MS);
     for (const id of orphans) await this.#deps.blobs.remove(id);
+    await this.#deps.afterCollect?.(now);
     return orphans.length;
   }
 

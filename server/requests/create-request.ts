@@ -11,6 +11,7 @@ export const createRequest: AppHandler = async ({ req, res }, deps) => {
   const { config, requests } = deps;
   const now = config.now();
   deps.createLimiter.take(req.socket.remoteAddress ?? 'unknown', now);
+  const creator = await deps.uploadAccess.admit(req, now);
   const body = await readJson(req, config.maxJsonBytes, createRequestSchema);
   const ownerToken = randomBytes(32).toString('base64url');
   const id = randomBytes(12).toString('base64url');
@@ -22,6 +23,8 @@ export const createRequest: AppHandler = async ({ req, res }, deps) => {
     maxBytes: body.maxBytes,
     maxFiles: body.maxFiles,
   });
+  // Uploads into the request count against the key that made it (access/upload-access.ts).
+  await deps.access.addRequestLink({ id, keyId: creator.key?.id ?? null, createdAt: now });
   const answer: CreateRequestResponse = { ...requestInfo((await requests.getRequest(id))!), ownerToken };
   sendJson(res, 201, answer);
 };

@@ -35,12 +35,28 @@ export const createUpload: AppHandler = async ({ req, res, params }, deps) => {
 
   const shareId = token(12);
   const upload = { shareId, senderKey: body.senderKey, bytes, files: body.files.length, createdAt: now };
-  refuse(await requests.addUpload(request.id, upload, now), request, upload);
+  const expiresAt = now + UPLOAD_KEEP_MS;
+  // Senders need no upload key: the bytes count against the key that made the request.
+  const creator = await deps.uploadAccess.requestUploader(req, request.id);
+  const reservation = {
+    shareId,
+    kind: 'request-upload' as const,
+    requestId: request.id,
+    bytes,
+    files: upload.files,
+    expiresAt,
+  };
+  await deps.uploadAccess.reserve(creator, reservation, now);
+  let result: Awaited<ReturnType<typeof shares.createShare>> | undefined;
+  try {
+    refuse(await requests.addUpload(request.id, upload, now), request, upload);
+  } catch (error) {
+    await deps.uploadAccess.unreserve(shareId);
+    throw error;
+  }
   const ownerToken = token(32);
   const uploadToken = token(32);
-  const expiresAt = now + UPLOAD_KEEP_MS;
   // The upload is counted from here; if its share cannot be stored, it must not stay counted.
-  let result: Awaited<ReturnType<typeof shares.createShare>> | undefined;
   try {
     result = await shares.createShare({
       id: shareId,
@@ -55,7 +71,10 @@ export const createUpload: AppHandler = async ({ req, res, params }, deps) => {
       slots: body.files.map((file) => ({ size: file.size })),
     });
   } finally {
-    if (result !== 'created') await requests.removeUpload(request.id, shareId);
+    if (result !== 'created') {
+      await requests.removeUpload(request.id, shareId);
+      await deps.uploadAccess.unreserve(shareId);
+    }
   }
   if (result !== 'created') throw new FerryError('INTERNAL', `The upload's share could not be stored (${result}).`);
   const answer: CreateShareResponse = {

@@ -26,6 +26,7 @@ export const createShare: AppHandler = async ({ req, res }, deps) => {
   const { config, shares, blobs } = deps;
   const now = config.now();
   deps.createLimiter.take(req.socket.remoteAddress ?? 'unknown', now);
+  const creator = await deps.uploadAccess.admit(req, now);
   const body = await readJson(req, config.maxJsonBytes, createShareRequestSchema);
 
   // Reused blobs: the blobToken proves the caller once held this ciphertext's share.
@@ -61,7 +62,19 @@ export const createShare: AppHandler = async ({ req, res }, deps) => {
     password: body.password,
     slots,
   };
-  const created = await shares.createShare(share);
+  // The new bytes are reserved under every quota before the share exists, and taken back
+  // if it is then not created (a repeat of the same create finds its reservation made).
+  const reserved = await deps.uploadAccess.reserve(
+    creator,
+    { shareId: share.id, kind: 'share', bytes: total, files: slots.length, expiresAt: share.expiresAt },
+    now,
+  );
+  let created: Awaited<ReturnType<typeof shares.createShare>> | undefined;
+  try {
+    created = await shares.createShare(share);
+  } finally {
+    if (reserved && created !== 'created') await deps.uploadAccess.unreserve(share.id);
+  }
   if (created === 'blob-gone') {
     // The blob was swept between the check above and the insert.
     throw new FerryError('FORBIDDEN', 'That upload cannot be reused: it is gone.');
