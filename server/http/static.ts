@@ -4,9 +4,11 @@
  * index.html so the single-page app can route it. Nothing outside dist/ is ever opened.
  */
 import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import path from 'node:path';
+import { promisify } from 'node:util';
+import { brotliCompress, gzip, constants as zlibConstants } from 'node:zlib';
 import { FerryError } from '../../shared/errors.ts';
 import { BASE_HEADERS } from './respond.ts';
 
@@ -65,6 +67,55 @@ export function resolveInside(root: string, pathname: string): string | undefine
   return file === base || file.startsWith(base + path.sep) ? file : undefined;
 }
 
+/** Types worth compressing: text, and WebAssembly (hash-wasm's modules shrink by half). */
+const COMPRESSIBLE = /^(text\/|application\/(json|manifest\+json|wasm)|image\/svg)/;
+/** Larger files are streamed as they are (the app has none; a stray one costs no memory). */
+const MAX_COMPRESSED_SOURCE = 8 * 1024 * 1024;
+
+type Encoding = 'br' | 'gzip';
+const compressors: Record<Encoding, (data: Buffer) => Promise<Buffer>> = {
+  br: (data) =>
+    promisify(brotliCompress)(data, {
+      params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 5, [zlibConstants.BROTLI_PARAM_SIZE_HINT]: data.length },
+    }),
+  gzip: (data) => promisify(gzip)(data, { level: 6 }),
+};
+
+/**
+ * Compressed copies of dist/'s files, made once per file version (path, size, mtime) and
+ * kept in memory (the built app is a few MiB). Brotli at quality 5: the 839 KB entry module
+ * takes ~0.1 s and comes out at 240 KB, against 214 KB and ~4 s at quality 11, which a
+ * server that compresses on first request cannot afford. A rebuilt file gets a new entry.
+ */
+const compressed = new Map<string, Promise<Buffer>>();
+
+function compressedCopy(file: string, info: { size: number; mtime: Date }, encoding: Encoding): Promise<Buffer> {
+  const key = `${encoding}:${info.size}:${info.mtime.getTime()}:${file}`;
+  let copy = compressed.get(key);
+  if (!copy) {
+    copy = readFile(file).then(compressors[encoding]);
+    copy.catch(() => compressed.delete(key));
+    compressed.set(key, copy);
+  }
+  return copy;
+}
+
+/** The best encoding the request accepts (RFC 9110 §12.5.3; q=0 refuses one), or none. */
+export function chooseEncoding(acceptEncoding: string | undefined): Encoding | undefined {
+  if (!acceptEncoding) return undefined;
+  const accepted = new Map<string, number>();
+  for (const part of acceptEncoding.split(',')) {
+    const [name = '', ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => /^\s*q=([\d.]+)\s*$/.exec(p)?.[1]).find((v) => v !== undefined);
+    accepted.set(name.trim(), q === undefined ? 1 : Number(q));
+  }
+  const weight = (name: Encoding) => accepted.get(name) ?? (accepted.has('*') ? (accepted.get('*') ?? 0) : 0);
+  const br = weight('br');
+  const gz = weight('gzip');
+  if (br > 0 && br >= gz) return 'br';
+  return gz > 0 ? 'gzip' : undefined;
+}
+
 function cacheControl(relative: string): string {
   // Vite fingerprints everything under assets/; the rest (index.html, sw.js, manifest) must revalidate.
   return relative.startsWith(`assets${path.sep}`) ? 'public, max-age=31536000, immutable' : 'no-cache';
@@ -102,6 +153,17 @@ export async function serveStatic(root: string, req: IncomingMessage, res: Serve
     headers['Content-Security-Policy'] = CONTENT_SECURITY_POLICY;
     headers['X-Frame-Options'] = 'DENY';
     headers['Cross-Origin-Opener-Policy'] = 'same-origin';
+  }
+  const encoding =
+    COMPRESSIBLE.test(type) && info.size <= MAX_COMPRESSED_SOURCE
+      ? chooseEncoding(req.headers['accept-encoding'])
+      : undefined;
+  if (COMPRESSIBLE.test(type)) headers.Vary = 'Accept-Encoding';
+  if (encoding) {
+    const body = await compressedCopy(file, info, encoding);
+    res.writeHead(200, { ...headers, 'Content-Encoding': encoding, 'Content-Length': body.length });
+    res.end(req.method === 'HEAD' ? undefined : body);
+    return;
   }
   res.writeHead(200, headers);
   if (req.method === 'HEAD') {
