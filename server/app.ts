@@ -24,9 +24,11 @@ import { serveStatic } from './http/static.ts';
 import { addRequestRoutes } from './requests/routes.ts';
 import { openSqliteRequestStore } from './requests/sqlite-store.ts';
 import type { RequestStore } from './requests/store.ts';
+import { ticketLimiters } from './shares/create-download.ts';
 import { addShareRoutes } from './shares/routes.ts';
 import { openSqliteShareStore } from './shares/sqlite-store.ts';
 import type { ShareStore } from './shares/store.ts';
+import { clientAddress, networkKey, trustedProxyList } from './signaling/client-address.ts';
 import { addIceRoute } from './signaling/ice.ts';
 import { attachSignaling, type Signaling } from './signaling/server.ts';
 import { openSqliteSignalingStores } from './signaling/sqlite-signaling.ts';
@@ -76,6 +78,7 @@ function buildRouter(deps: AppDeps, adminHash: string): Router {
 
 export async function createFerryServer(overrides: Partial<FerryConfig> = {}): Promise<FerryServer> {
   const config = resolveConfig(overrides);
+  const trusted = trustedProxyList(config.trustedProxies);
   const filesDir = path.join(config.dataDir, 'files');
   mkdirSync(filesDir, { recursive: true });
   const shares = openSqliteShareStore(path.join(config.dataDir, 'ferry.db'));
@@ -100,6 +103,8 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     access,
     uploadAccess: new UploadAccessControl(config, access),
     createLimiter: new RateLimiter(config.createRate.burst, config.createRate.perMinute),
+    ticketLimiters: ticketLimiters(config),
+    clientKey: (req) => networkKey(clientAddress(req, trusted)),
     collect: async () => {
       await sweeper.collect();
     },

@@ -31,6 +31,15 @@ export interface FerryConfig {
   socketIdleMs: number;
   /** Share creation per client IP: a token bucket. */
   createRate: { burst: number; perMinute: number };
+  /**
+   * Download tickets: token buckets per client network and per share, and how many open,
+   * non-idle tickets one share may have at once (FERRY_MAX_OPEN_TICKETS_PER_SHARE).
+   */
+  tickets: {
+    perClient: { burst: number; perMinute: number };
+    perShare: { burst: number; perMinute: number };
+    maxOpenPerShare: number;
+  };
   /** Largest JSON request body. A manifest may be 1 MiB, so base64url ~1.4 MB. */
   maxJsonBytes: number;
   /** Enables PUT /api/bench/sink (a baseline for the benchmark). */
@@ -85,6 +94,13 @@ export function defaultConfig(): FerryConfig {
     ticketIdleMs: 10 * 60 * 1000,
     socketIdleMs: 2 * 60 * 1000,
     createRate: { burst: 30, perMinute: 30 },
+    tickets: {
+      // A visit asks for one ticket naming every file (visit-ticket.ts) and a new one only
+      // after 10 minutes idle: these leave room for a household behind one address.
+      perClient: { burst: 30, perMinute: 10 },
+      perShare: { burst: 60, perMinute: 30 },
+      maxOpenPerShare: 100,
+    },
     maxJsonBytes: 2 * 1024 * 1024,
     benchSink: false,
     trustedProxies: [],
@@ -157,6 +173,12 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,
     socketIdleMs: positiveInt('FERRY_SOCKET_IDLE_MS', env.FERRY_SOCKET_IDLE_MS) ?? base.socketIdleMs,
     benchSink: env.FERRY_BENCH_SINK === '1',
+    tickets: {
+      ...base.tickets,
+      maxOpenPerShare:
+        positiveInt('FERRY_MAX_OPEN_TICKETS_PER_SHARE', env.FERRY_MAX_OPEN_TICKETS_PER_SHARE) ??
+        base.tickets.maxOpenPerShare,
+    },
     trustedProxies: list(env.FERRY_TRUSTED_PROXIES),
     ice: {
       stunUrls: list(env.FERRY_STUN_URLS),

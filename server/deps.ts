@@ -1,4 +1,6 @@
 /** What handlers are given: configuration and the storage interfaces, nothing global. */
+
+import type { IncomingMessage } from 'node:http';
 import type { AccessStore } from './access/store.ts';
 import type { UploadAccessControl } from './access/upload-access.ts';
 import type { FerryConfig } from './config.ts';
@@ -20,6 +22,10 @@ export interface AppDeps {
   uploadAccess: UploadAccessControl;
   /** Share creations per client address. */
   createLimiter: RateLimiter;
+  /** Download tickets granted per client network, and per share. */
+  ticketLimiters: { perClient: RateLimiter; perShare: RateLimiter };
+  /** The client's network (its address behind trusted proxies; an IPv6 /64), for limits. */
+  clientKey: (req: IncomingMessage) => string;
   /** Removes dead shares' records and the blobs no live share points at (the sweeper's core). */
   collect: () => Promise<void>;
 }

@@ -1,7 +1,7 @@
 /**
  * The sweeper: expired and revoked shares become tombstones, blobs no live share points at
  * are removed, unfinished uploads past the tus expiry are removed (and their slots freed),
- * uploads no record knows are removed, idle tickets lapse, request links a week past their
+ * uploads no record knows are removed, idle tickets lapse and ended ones are forgotten, request links a week past their
  * end are forgotten. Runs on an unref'd timer and can
  * be called directly (tests pass their own clock through config.now).
  */
@@ -54,6 +54,9 @@ export class Sweeper {
   async #pass(now: number): Promise<void> {
     const { shares, blobs, requests, ticketIdleMs } = this.#deps;
     await shares.lapseTickets(now - ticketIdleMs);
+    // Two idle periods: bytes still in flight when a ticket lapsed can still count it
+    // (ShareStore.recordCoverage), and a done ticket's grace (get-file.ts) has passed.
+    await shares.forgetEndedTickets(now - 2 * ticketIdleMs);
     await this.collect(now);
     await blobs.removeExpired();
     // Uploads tus expired (or that vanished) free their slot so the file can be sent again.

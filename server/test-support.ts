@@ -31,6 +31,11 @@ export async function startTestServer(overrides: Partial<FerryConfig> = {}, data
     distDir: path.join(dir, 'dist'),
     sweepIntervalMs: 3_600_000,
     createRate: { burst: 1000, perMinute: 1000 },
+    tickets: {
+      perClient: { burst: 1000, perMinute: 1000 },
+      perShare: { burst: 1000, perMinute: 1000 },
+      maxOpenPerShare: 1000,
+    },
     now: () => clock.now,
     log: () => undefined,
     ...overrides,

@@ -5,23 +5,26 @@
  */
 import type Database from 'better-sqlite3';
 import { openDatabase } from '../sqlite.ts';
+import { decodeFileSet, encodeFileSet, fileSetHas } from './file-set.ts';
 import { addInterval, coversAll, type Interval, MAX_PIECES, parseIntervals } from './intervals.ts';
 import type {
   BlobRecord,
   ClaimResult,
   CoverageResult,
   CreateResult,
+  GrantResult,
   NewShare,
   ShareRecord,
   ShareState,
   ShareStore,
   SlotRecord,
+  TicketGrant,
   TicketRecord,
   TicketState,
 } from './store.ts';
 
 /** Schema versions, applied in order; PRAGMA user_version records how far a file got. */
-const MIGRATIONS: string[] = [
+export const SHARE_MIGRATIONS: readonly string[] = [
   `CREATE TABLE shares (
      id TEXT PRIMARY KEY,
      owner_hash TEXT NOT NULL,
@@ -71,10 +74,30 @@ const MIGRATIONS: string[] = [
    );`,
   // A relay fallback uploads a file from a record-aligned offset: the bytes before it are not stored.
   'ALTER TABLE blobs ADD COLUMN base INTEGER NOT NULL DEFAULT 0;',
+  // A ticket names its files in one column (file-set.ts) and keeps a row of coverage only
+  // for a file it has sent bytes of: a row per named file made a ticket of 1,000 files
+  // cost ~160 KiB (issue 9). `pending` counts named files of any size not yet sent whole,
+  // `served` whether any ciphertext was sent. A full cover of [0, size) is stored as
+  // exactly [[0,size]] (addInterval clamps to the file), which the migration relies on.
+  `CREATE TABLE ticket_pieces (
+     ticket_hash TEXT NOT NULL REFERENCES tickets(hash) ON DELETE CASCADE,
+     idx INTEGER NOT NULL,
+     covered TEXT NOT NULL,
+     PRIMARY KEY (ticket_hash, idx)
+   ) WITHOUT ROWID;
+   INSERT INTO ticket_pieces SELECT ticket_hash, idx, covered FROM ticket_files WHERE covered != '[]';
+   ALTER TABLE tickets ADD COLUMN files TEXT NOT NULL DEFAULT '';
+   ALTER TABLE tickets ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tickets ADD COLUMN served INTEGER NOT NULL DEFAULT 0;
+   UPDATE tickets SET
+     files = coalesce((SELECT group_concat(idx, ',') FROM
+       (SELECT idx FROM ticket_files f WHERE f.ticket_hash = tickets.hash ORDER BY idx)), ''),
+     pending = (SELECT count(*) FROM ticket_files f WHERE f.ticket_hash = tickets.hash
+       AND f.size > 0 AND f.covered != '[[0,' || f.size || ']]'),
+     served = EXISTS (SELECT 1 FROM ticket_files f WHERE f.ticket_hash = tickets.hash AND f.covered != '[]');
+   DROP TABLE ticket_files;
+   CREATE INDEX tickets_state ON tickets(state, last_active_at);`,
 ];
-
-/** Whether ticket `t` has had any ciphertext recorded as sent. */
-const SERVED = `EXISTS (SELECT 1 FROM ticket_files f WHERE f.ticket_hash = t.hash AND f.covered != '[]')`;
 
 interface ShareRow {
   id: string;
@@ -114,10 +137,13 @@ interface TicketRow {
   state: TicketState;
   last_active_at: number;
   completed_at: number | null;
+  files: string;
+  pending: number;
+  served: number;
 }
 
 export function openSqliteShareStore(file: string): ShareStore {
-  return new SqliteShareStore(openDatabase(file, MIGRATIONS));
+  return new SqliteShareStore(openDatabase(file, SHARE_MIGRATIONS));
 }
 
 class SqliteShareStore implements ShareStore {
@@ -159,20 +185,19 @@ class SqliteShareStore implements ShareStore {
       countBusy: db.prepare<[string, number], { n: number }>(
         `SELECT count(*) AS n FROM tickets WHERE share_id = ? AND state = 'open' AND last_active_at >= ?`,
       ),
-      insertTicket: db.prepare(`INSERT INTO tickets (hash, share_id, state, last_active_at) VALUES (?, ?, 'open', ?)`),
-      insertTicketFile: db.prepare('INSERT INTO ticket_files (ticket_hash, idx, size) VALUES (?, ?, ?)'),
-      ticket: db.prepare<[string], TicketRow>('SELECT * FROM tickets WHERE hash = ?'),
-      ticketFiles: db.prepare<[string], { idx: number; size: number; covered: string }>(
-        'SELECT idx, size, covered FROM ticket_files WHERE ticket_hash = ? ORDER BY idx',
+      insertTicket: db.prepare(
+        `INSERT INTO tickets (hash, share_id, state, last_active_at, files, pending) VALUES (?, ?, 'open', ?, ?, ?)`,
       ),
+      ticket: db.prepare<[string], TicketRow>('SELECT * FROM tickets WHERE hash = ?'),
       touchTicket: db.prepare(`UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open'`),
       touchLiveTicket: db.prepare(
         `UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open' AND last_active_at >= ?`,
       ),
-      ticketFile: db.prepare<[string, number], { covered: string }>(
-        'SELECT covered FROM ticket_files WHERE ticket_hash = ? AND idx = ?',
+      piece: db.prepare<[string, number], { covered: string }>(
+        'SELECT covered FROM ticket_pieces WHERE ticket_hash = ? AND idx = ?',
       ),
-      setCovered: db.prepare('UPDATE ticket_files SET covered = ? WHERE ticket_hash = ? AND idx = ?'),
+      setPiece: db.prepare('INSERT OR REPLACE INTO ticket_pieces (ticket_hash, idx, covered) VALUES (?, ?, ?)'),
+      setProgress: db.prepare('UPDATE tickets SET pending = ?, served = ? WHERE hash = ?'),
       completeTicket: db.prepare(
         `UPDATE tickets SET state = 'done', completed_at = ? WHERE hash = ? AND state = 'open'`,
       ),
@@ -191,12 +216,12 @@ class SqliteShareStore implements ShareStore {
       ),
       deleteBlob: db.prepare('DELETE FROM blobs WHERE id = ?'),
       idleTickets: db.prepare<[number], { hash: string; share_id: string; served: number }>(
-        `SELECT hash, share_id, ${SERVED} AS served FROM tickets t WHERE state = 'open' AND last_active_at < ?`,
+        `SELECT hash, share_id, served FROM tickets WHERE state = 'open' AND last_active_at < ?`,
       ),
       idleTicketsOf: db.prepare<[string, number], { hash: string; share_id: string; served: number }>(
-        `SELECT hash, share_id, ${SERVED} AS served FROM tickets t
-         WHERE share_id = ? AND state = 'open' AND last_active_at < ?`,
+        `SELECT hash, share_id, served FROM tickets WHERE share_id = ? AND state = 'open' AND last_active_at < ?`,
       ),
+      forgetEnded: db.prepare(`DELETE FROM tickets WHERE state != 'open' AND last_active_at < ?`),
       lapseTicket: db.prepare(`UPDATE tickets SET state = 'lapsed' WHERE hash = ? AND state = 'open'`),
       unsealedBefore: db.prepare<[number], { id: string }>('SELECT id FROM blobs WHERE sealed = 0 AND created_at < ?'),
       hasBlob: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
@@ -321,23 +346,23 @@ class SqliteShareStore implements ShareStore {
     })();
   }
 
-  async grantTicket(t: { hash: string; shareId: string; files: number[]; now: number; idleMs: number }) {
+  async grantTicket(t: TicketGrant) {
     return this.#db
-      .transaction(() => {
-        if (!this.#q.share.get(t.shareId)) return false;
+      .transaction((): GrantResult => {
+        if (!this.#q.share.get(t.shareId)) return 'gone';
         this.#lapse(this.#q.idleTicketsOf.all(t.shareId, t.now - t.idleMs));
         const share = this.#q.share.get(t.shareId)!;
-        if (share.max_downloads !== null) {
-          const busy = this.#q.countBusy.get(t.shareId, t.now - t.idleMs)!.n;
-          if (share.downloads + busy >= share.max_downloads) return false;
-        }
-        this.#q.insertTicket.run(t.hash, t.shareId, t.now);
-        for (const index of t.files) {
+        const busy = this.#q.countBusy.get(t.shareId, t.now - t.idleMs)!.n;
+        if (share.max_downloads !== null && share.downloads + busy >= share.max_downloads) return 'limit-reached';
+        if (busy >= t.maxOpen) return 'too-many-open';
+        let pending = 0;
+        for (const index of new Set(t.files)) {
           const slot = this.#q.slot.get(t.shareId, index);
           if (!slot) throw new RangeError(`share has no file ${index}`);
-          this.#q.insertTicketFile.run(t.hash, index, slot.size);
+          if (slot.size > 0) pending++;
         }
-        return true;
+        this.#q.insertTicket.run(t.hash, t.shareId, t.now, encodeFileSet(t.files), pending);
+        return 'granted';
       })
       .immediate();
   }
@@ -348,7 +373,7 @@ class SqliteShareStore implements ShareStore {
     return {
       hash: row.hash,
       shareId: row.share_id,
-      files: this.#q.ticketFiles.all(hash).map((f) => f.idx),
+      files: decodeFileSet(row.files),
       state: row.state,
       lastActiveAt: row.last_active_at,
       completedAt: row.completed_at,
@@ -360,7 +385,7 @@ class SqliteShareStore implements ShareStore {
   }
 
   async coverage(hash: string, index: number): Promise<Interval[]> {
-    const row = this.#q.ticketFile.get(hash, index);
+    const row = this.#q.piece.get(hash, index);
     return row ? parseIntervals(row.covered) : [];
   }
 
@@ -368,32 +393,30 @@ class SqliteShareStore implements ShareStore {
     return this.#db
       .transaction((): CoverageResult => {
         const ticket = this.#q.ticket.get(hash);
-        if (ticket?.state === 'lapsed' && end > start) {
+        if (!ticket || !fileSetHas(ticket.files, index)) return 'ignored';
+        const size = this.#q.slot.get(ticket.share_id, index)?.size ?? 0;
+        if (ticket.state === 'lapsed' && end > start) {
           // Bytes of a response still in flight when its ticket lapsed with nothing recorded
           // (so it was not counted then): they were sent, so the ticket counts now.
-          const files = this.#q.ticketFiles.all(hash);
-          if (files.some((f) => f.idx === index) && files.every((f) => f.covered === '[]')) {
-            this.#q.setCovered.run(JSON.stringify([[start, end]]), hash, index);
+          if (!ticket.served) {
+            this.#q.setPiece.run(hash, index, JSON.stringify([[start, end]]));
+            this.#q.setProgress.run(ticket.pending, 1, hash);
             this.#q.countDownload.run(ticket.share_id);
           }
           return 'ignored';
         }
-        if (ticket?.state !== 'open') return 'ignored';
-        const files = this.#q.ticketFiles.all(hash);
-        let all = true;
-        for (const file of files) {
-          let covered: Interval[] = parseIntervals(file.covered);
-          if (file.idx === index) {
-            const added = addInterval(covered, Math.max(0, start), Math.min(end, file.size));
-            if (added.length <= MAX_PIECES) {
-              covered = added;
-              this.#q.setCovered.run(JSON.stringify(covered), hash, index);
-            }
-          }
-          if (!coversAll(covered, file.size)) all = false;
+        if (ticket.state !== 'open') return 'ignored';
+        const before: Interval[] = parseIntervals(this.#q.piece.get(hash, index)?.covered ?? '[]');
+        const after = addInterval(before, Math.max(0, start), Math.min(end, size));
+        let { pending, served } = ticket;
+        if (after.length <= MAX_PIECES && after.length > 0) {
+          this.#q.setPiece.run(hash, index, JSON.stringify(after));
+          served = 1;
+          if (!coversAll(before, size) && coversAll(after, size)) pending--;
+          this.#q.setProgress.run(pending, served, hash);
         }
         this.#q.touchTicket.run(now, hash);
-        if (!all) return 'partial';
+        if (pending > 0) return 'partial';
         this.#q.completeTicket.run(now, hash);
         this.#q.countDownload.run(ticket.share_id);
         return 'completed';
@@ -419,6 +442,10 @@ class SqliteShareStore implements ShareStore {
 
   async lapseTickets(before: number): Promise<number> {
     return this.#db.transaction(() => this.#lapse(this.#q.idleTickets.all(before))).immediate();
+  }
+
+  async forgetEndedTickets(before: number): Promise<number> {
+    return this.#q.forgetEnded.run(before).changes;
   }
 
   /** Lapses idle open tickets; each that had sent any ciphertext counts as a download. */

@@ -46,8 +46,8 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
       expect(await s.markReady(share.id)).toBe(true);
       return share;
     }
-    const grant = (s: ShareStore, shareId: string, n: number, now = T0) =>
-      s.grantTicket({ hash: hash(n), shareId, files: [0], now, idleMs: IDLE });
+    const grant = async (s: ShareStore, shareId: string, n: number, now = T0) =>
+      (await s.grantTicket({ hash: hash(n), shareId, files: [0], now, idleMs: IDLE, maxOpen: 1000 })) === 'granted';
     const downloads = async (s: ShareStore, id: string) => (await s.getShare(id))!.downloads;
 
     it('creates and reads shares; reuse needs a sealed blob', async () => {
@@ -189,6 +189,56 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
       expect(await s.recordCoverage(hash(1), 0, 0, 1000, T0)).toBe('completed');
       expect(await s.coverage(hash(1), 0)).toEqual([[0, 1000]]);
       expect(await s.coverage(hash(2), 0)).toEqual([]);
+    });
+
+    it('completes a ticket of many files, some empty, only when each was sent whole', async () => {
+      const s = await store();
+      const share = newShare([{ size: 10 }, { size: 0 }, { size: 20 }, { size: 5 }]);
+      await s.createShare(share);
+      const ticket = { hash: hash(7), shareId: share.id, now: T0, idleMs: IDLE, maxOpen: 10 };
+      expect(await s.grantTicket({ ...ticket, files: [2, 0, 1, 2] })).toBe('granted');
+      expect((await s.getTicket(hash(7)))!.files).toEqual([0, 1, 2]);
+      expect(await s.recordCoverage(hash(7), 3, 0, 5, T0)).toBe('ignored'); // not named
+      expect(await s.recordCoverage(hash(7), 0, 0, 10, T0)).toBe('partial');
+      expect(await s.recordCoverage(hash(7), 0, 0, 10, T0)).toBe('partial'); // again: still one file
+      expect(await s.recordCoverage(hash(7), 2, 5, 20, T0)).toBe('partial');
+      expect(await s.coverage(hash(7), 2)).toEqual([[5, 20]]);
+      expect(await s.recordCoverage(hash(7), 2, 0, 5, T0)).toBe('completed');
+      expect(await downloads(s, share.id)).toBe(1);
+    });
+
+    it(`grants at most maxOpen open tickets per share; idle ones make room`, async () => {
+      const s = await store();
+      const share = await readyShare(s, 10, null);
+      const ask = (n: number, now = T0) =>
+        s.grantTicket({ hash: hash(200 + n), shareId: share.id, files: [0], now, idleMs: IDLE, maxOpen: 3 });
+      const answers = await Promise.all([0, 1, 2, 3, 4].map((n) => ask(n)));
+      expect(answers.filter((a) => a === 'granted')).toHaveLength(3);
+      expect(answers.filter((a) => a === 'too-many-open')).toHaveLength(2);
+      await s.recordCoverage(hash(200), 0, 0, 10, T0); // done: no longer open
+      expect(await ask(5)).toBe('granted');
+      expect(await ask(6)).toBe('too-many-open');
+      expect(await ask(7, T0 + IDLE + 1)).toBe('granted');
+      expect(
+        await s.grantTicket({ hash: hash(9), shareId: 'nope', files: [0], now: T0, idleMs: IDLE, maxOpen: 3 }),
+      ).toBe('gone');
+    });
+
+    it('forgets ended tickets last active before a time, with their coverage', async () => {
+      const s = await store();
+      const share = await readyShare(s, 10, null);
+      for (const n of [1, 2, 3]) expect(await grant(s, share.id, n)).toBe(true);
+      await s.recordCoverage(hash(1), 0, 0, 10, T0 + 5); // done at T0 + 5
+      await s.recordCoverage(hash(2), 0, 0, 4, T0); // open, then lapsed
+      expect(await s.lapseTickets(T0 + 1)).toBe(2); // 2 and 3
+      expect(await s.forgetEndedTickets(T0 + 5)).toBe(2);
+      expect(await s.getTicket(hash(2))).toBeUndefined();
+      expect(await s.getTicket(hash(3))).toBeUndefined();
+      expect(await s.coverage(hash(2), 0)).toEqual([]);
+      expect((await s.getTicket(hash(1)))!.state).toBe('done');
+      expect(await s.forgetEndedTickets(T0 + 6)).toBe(1);
+      expect(await s.getTicket(hash(1))).toBeUndefined();
+      expect(await downloads(s, share.id)).toBe(2); // forgetting keeps what was counted
     });
 
     it('purges dead shares to tombstones and forgets blobs nothing points at', async () => {

@@ -81,6 +81,21 @@ export interface NewShare {
 export type CreateResult = 'created' | 'blob-gone' | 'id-taken';
 export type ClaimResult = 'claimed' | 'no-slot' | 'in-progress' | 'sealed' | 'length-mismatch';
 export type CoverageResult = 'completed' | 'partial' | 'ignored';
+/**
+ * `limit-reached`: downloads plus open tickets have reached maxDownloads; `too-many-open`:
+ * the share has `maxOpen` open, non-idle tickets already; `gone`: no such share.
+ */
+/** A ticket to grant: its token's hash, the files it names, and the share's limits at `now`. */
+export interface TicketGrant {
+  hash: string;
+  shareId: string;
+  files: number[];
+  now: number;
+  idleMs: number;
+  /** Open, non-idle tickets the share may have. */
+  maxOpen: number;
+}
+export type GrantResult = 'granted' | 'limit-reached' | 'too-many-open' | 'gone';
 
 export interface ShareStore {
   /**
@@ -113,17 +128,12 @@ export interface ShareStore {
   releaseBlob(blobId: string): Promise<void>;
 
   /**
-   * Grants a ticket only while downloads + open, non-idle tickets < maxDownloads, in one
-   * transaction: racing recipients can never exceed the limit. Idle tickets of the share
-   * lapse first, in the same transaction, as in lapseTickets.
+   * Grants a ticket only while downloads + open, non-idle tickets < maxDownloads and open,
+   * non-idle tickets < maxOpen, in one transaction: racing recipients can never exceed
+   * either. Idle tickets of the share lapse first, in the same transaction, as in
+   * lapseTickets. A ticket's record stays small however many files it names.
    */
-  grantTicket(ticket: {
-    hash: string;
-    shareId: string;
-    files: number[];
-    now: number;
-    idleMs: number;
-  }): Promise<boolean>;
+  grantTicket(ticket: TicketGrant): Promise<GrantResult>;
   getTicket(hash: string): Promise<TicketRecord | undefined>;
   /**
    * Marks an open ticket used at `now`, only if it is not idle at `now` (last active at or
@@ -149,6 +159,11 @@ export interface ShareStore {
    * one that sent nothing just frees its place. Returns how many lapsed.
    */
   lapseTickets(before: number): Promise<number>;
+  /**
+   * Forgets tickets that ended (done or lapsed) and were last active before `before`, with
+   * their coverage; returns how many. A forgotten ticket answers as an unknown one.
+   */
+  forgetEndedTickets(before: number): Promise<number>;
   /** Unsealed blobs created before `before` (to check that their upload still exists). */
   unsealedBlobsBefore(before: number): Promise<string[]>;
   /** The ids among `ids` that no blob record knows. */
