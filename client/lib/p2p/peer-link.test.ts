@@ -30,6 +30,7 @@ const made = vi.hoisted(
       handlers: Map<string, (...args: unknown[]) => void>;
       streamed: unknown[];
       sent: unknown[];
+      signalled: unknown[];
       attach(channel: unknown): void;
     }>,
 );
@@ -42,6 +43,7 @@ vi.mock('simple-peer', () => ({
     handlers = new Map<string, (...args: unknown[]) => void>();
     streamed: unknown[] = [];
     sent: unknown[] = [];
+    signalled: unknown[] = [];
     constructor(options: Record<string, unknown>) {
       this.options = options;
       this._pc = new (globalThis as unknown as { RTCPeerConnection: new () => EventTarget }).RTCPeerConnection();
@@ -66,6 +68,9 @@ vi.mock('simple-peer', () => ({
     send(data: unknown): void {
       this.sent.push(data);
     }
+    signal(data: unknown): void {
+      this.signalled.push(data);
+    }
     destroy(): void {}
   },
 }));
@@ -76,7 +81,7 @@ const quiet = { signal() {}, connect() {}, control() {}, binary() {}, close() {}
 const ice = { iceServers: [], iceTransportPolicy: 'all' as const };
 
 /** A link whose events are written down in order. */
-function recordedLink(initiator: boolean) {
+async function recordedLink(initiator: boolean) {
   const seen: Array<['control', ControlMessage] | ['binary', Uint8Array<ArrayBuffer>] | ['close', FerryError | null]> =
     [];
   const link = new PeerLink(initiator, ice, {
@@ -85,6 +90,7 @@ function recordedLink(initiator: boolean) {
     binary: (bytes) => seen.push(['binary', bytes]),
     close: (error) => seen.push(['close', error]),
   });
+  await link.ready;
   const peer = made.at(-1)!;
   return { link, peer, seen };
 }
@@ -99,9 +105,10 @@ describe('PeerLink', () => {
     vi.unstubAllGlobals();
   });
 
-  it('passes the ICE servers and the transport policy to simple-peer’s RTCConfiguration', () => {
+  it('passes the ICE servers and the transport policy to simple-peer’s RTCConfiguration', async () => {
     const iceServers = [{ urls: ['turn:127.0.0.1:3478?transport=udp'], username: '1:x', credential: 'c' }];
     const link = new PeerLink(true, { iceServers, iceTransportPolicy: 'relay' }, quiet);
+    await link.ready;
     link.destroy();
     expect(made).toHaveLength(1);
     expect(made[0]!.options).toMatchObject({
@@ -111,13 +118,15 @@ describe('PeerLink', () => {
     });
   });
 
-  it('passes `all` through as well', () => {
-    new PeerLink(false, ice, quiet).destroy();
+  it('passes `all` through as well', async () => {
+    const link = new PeerLink(false, ice, quiet);
+    await link.ready;
+    link.destroy();
     expect(made[0]!.options).toMatchObject({ initiator: false, config: { iceServers: [], iceTransportPolicy: 'all' } });
   });
 
-  it('reads text and binary frames from the channel itself, in the channel’s order', () => {
-    const { peer, seen } = recordedLink(true);
+  it('reads text and binary frames from the channel itself, in the channel’s order', async () => {
+    const { peer, seen } = await recordedLink(true);
     const channel = peer._channel as FakeChannel;
     const first = new Uint8Array([1, 0, 0, 0, 0, 0, 0, 0, 9]).buffer;
     const second = new ArrayBuffer(16);
@@ -135,8 +144,8 @@ describe('PeerLink', () => {
     expect(peer.streamed).toEqual([]);
   });
 
-  it('takes the answerer’s channel when the peer connection announces it', () => {
-    const { peer, seen } = recordedLink(false);
+  it('takes the answerer’s channel when the peer connection announces it', async () => {
+    const { peer, seen } = await recordedLink(false);
     const channel = new FakeChannel();
     peer.attach(channel);
     peer._pc.dispatchEvent(new Event('datachannel'));
@@ -146,8 +155,8 @@ describe('PeerLink', () => {
     expect(peer.streamed).toEqual([]);
   });
 
-  it('closes with INVALID_MESSAGE on a text frame that is not a control message, and hears nothing after', () => {
-    const { peer, seen } = recordedLink(true);
+  it('closes with INVALID_MESSAGE on a text frame that is not a control message, and hears nothing after', async () => {
+    const { peer, seen } = await recordedLink(true);
     const channel = peer._channel as FakeChannel;
     channel.deliver('{"type":"launch"}');
     channel.deliver(JSON.stringify({ type: 'pair-saved' }));
@@ -159,15 +168,15 @@ describe('PeerLink', () => {
     expect((error as FerryError).message).toMatch(/does not understand/);
   });
 
-  it('closes with INVALID_MESSAGE on a message that is neither text nor an ArrayBuffer', () => {
-    const { peer, seen } = recordedLink(true);
+  it('closes with INVALID_MESSAGE on a message that is neither text nor an ArrayBuffer', async () => {
+    const { peer, seen } = await recordedLink(true);
     (peer._channel as FakeChannel).deliver(new Blob(['x']));
     expect(seen).toHaveLength(1);
     expect((seen[0]![1] as FerryError).code).toBe('INVALID_MESSAGE');
   });
 
   it('holds a frame while the channel’s queue is above the high mark and sends it once it drains', async () => {
-    const { link, peer } = recordedLink(true);
+    const { link, peer } = await recordedLink(true);
     const channel = peer._channel as FakeChannel;
     peer.handlers.get('connect')!();
     expect(link.connected).toBe(true);
@@ -182,5 +191,25 @@ describe('PeerLink', () => {
     await sending;
     expect(peer.sent).toEqual([frame]);
     await expect(link.sendFrame(new Uint8Array(262_145))).rejects.toMatchObject({ code: 'TOO_LARGE' });
+  });
+
+  it('loads simple-peer with the first link and feeds it the signals that came before it, in order', async () => {
+    const link = new PeerLink(false, ice, quiet);
+    link.signal({ type: 'offer', sdp: 'v=0' });
+    link.signal({ candidate: { candidate: 'a' } });
+    expect(made).toHaveLength(0);
+    await link.ready;
+    expect(made[0]!.signalled).toEqual([{ type: 'offer', sdp: 'v=0' }, { candidate: { candidate: 'a' } }]);
+    link.destroy();
+  });
+
+  it('makes no peer for a link closed before simple-peer loaded', async () => {
+    const closed: Array<FerryError | null> = [];
+    const link = new PeerLink(true, ice, { ...quiet, close: (error) => closed.push(error) });
+    link.signal({ type: 'answer', sdp: 'v=0' });
+    link.destroy();
+    await link.ready;
+    expect(made).toHaveLength(0);
+    expect(closed).toEqual([null]);
   });
 });

@@ -14,8 +14,7 @@
  * and binary frames keep the channel's order. Sending already goes straight to
  * RTCDataChannel.send (simple-peer's `send` only checks that it is not destroyed).
  */
-import './process-shim.ts';
-import SimplePeer from 'simple-peer';
+import type SimplePeer from 'simple-peer';
 import { FerryError } from '../../../shared/errors.ts';
 import {
   type ControlMessage,
@@ -37,6 +36,25 @@ export const CLOSE_FLUSH_MS = 1_000;
 const DEFAULT_MAX_MESSAGE_SIZE = 65_536;
 
 export type { Route } from './route.ts';
+
+type SimplePeerClass = typeof SimplePeer;
+let simplePeer: Promise<SimplePeerClass> | undefined;
+
+/**
+ * simple-peer and the Node stream shims it pulls in (readable-stream, buffer, events: about
+ * 110 KB of the bundle) load with the first connection, not with the start screen. The
+ * process shim must run before simple-peer's modules evaluate.
+ */
+function loadSimplePeer(): Promise<SimplePeerClass> {
+  simplePeer ??= import('./process-shim.ts')
+    .then(() => import('simple-peer'))
+    .then((module) => module.default)
+    .catch((error: unknown) => {
+      simplePeer = undefined;
+      throw error;
+    });
+  return simplePeer;
+}
 
 /** From the signaling server's `welcome` (shared/signaling.ts IceConfig). */
 export interface IceSettings {
@@ -63,7 +81,11 @@ interface Internals {
 
 export class PeerLink {
   readonly initiator: boolean;
-  readonly #peer: SimplePeer.Instance;
+  /** Settles once simple-peer is loaded and the peer made (or the link closed first). */
+  readonly ready: Promise<void>;
+  #peer: SimplePeer.Instance | null = null;
+  /** Signals that arrived before the peer existed, fed to it in order once it does. */
+  #early: Record<string, unknown>[] = [];
   readonly #events: PeerLinkEvents;
   #channel: RTCDataChannel | null = null;
   /** The channel whose messages this link reads (#takeMessages). */
@@ -75,26 +97,49 @@ export class PeerLink {
   constructor(initiator: boolean, ice: IceSettings, events: PeerLinkEvents) {
     this.initiator = initiator;
     this.#events = events;
-    const config: RTCConfiguration = { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy };
-    // objectMode: simple-peer's stream is never read (messages come from the channel, below).
-    this.#peer = new SimplePeer({ initiator, trickle: true, config, objectMode: true });
     this.#timeout = setTimeout(
       () => this.#fail(new FerryError('NETWORK_ERROR', 'The other device could not be reached directly.')),
       CONNECT_TIMEOUT_MS,
     );
-    this.#peer.on('signal', (data) => events.signal(data as unknown as Record<string, unknown>));
-    this.#peer.on('connect', () => this.#onConnect());
+    this.ready = loadSimplePeer().then(
+      (Peer) => this.#start(Peer, ice),
+      (error: unknown) =>
+        this.#fail(new FerryError('NETWORK_ERROR', 'Ferry could not load its connection code.', { cause: error })),
+    );
+  }
+
+  #start(Peer: SimplePeerClass, ice: IceSettings): void {
+    if (this.#closed) return;
+    const config: RTCConfiguration = { iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy };
+    let peer: SimplePeer.Instance;
+    try {
+      // objectMode: simple-peer's stream is never read (messages come from the channel, below).
+      peer = new Peer({ initiator: this.initiator, trickle: true, config, objectMode: true });
+    } catch (error) {
+      this.#fail(new FerryError('NETWORK_ERROR', describe(error as Error & { code?: string }), { cause: error }));
+      return;
+    }
+    this.#peer = peer;
+    peer.on('signal', (data) => this.#events.signal(data as unknown as Record<string, unknown>));
+    peer.on('connect', () => this.#onConnect());
     this.#takeMessages();
     this.#pc()?.addEventListener('datachannel', () => this.#takeMessages());
-    this.#peer.on('error', (error: Error & { code?: string }) =>
+    peer.on('error', (error: Error & { code?: string }) =>
       this.#fail(new FerryError('NETWORK_ERROR', describe(error), { cause: error })),
     );
-    this.#peer.on('close', () => this.#fail(null));
+    peer.on('close', () => this.#fail(null));
+    const early = this.#early;
+    this.#early = [];
+    for (const data of early) this.signal(data);
   }
 
   /** Feeds a `signal` relayed from the other side (SDP or ICE candidate). */
   signal(data: Record<string, unknown>): void {
     if (this.#closed) return;
+    if (!this.#peer) {
+      this.#early.push(data);
+      return;
+    }
     try {
       this.#peer.signal(data as unknown as SimplePeer.SignalData);
     } catch (error) {
@@ -125,14 +170,17 @@ export class PeerLink {
   }
 
   sendControl(message: ControlMessage): void {
-    if (!this.connected) throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
+    if (!this.connected || !this.#peer)
+      throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
     this.#peer.send(encodeControlMessage(message));
   }
 
   /** Sends a binary frame once the queue has room; rejects when the connection is gone. */
   async sendFrame(frame: Uint8Array<ArrayBuffer>): Promise<void> {
     const channel = this.#channel;
-    if (!channel || this.#closed) throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
+    const peer = this.#peer;
+    if (!channel || !peer || this.#closed)
+      throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
     if (frame.length > this.maxMessageSize) {
       throw new FerryError('TOO_LARGE', `A ${frame.length}-byte message is larger than this connection allows.`);
     }
@@ -142,7 +190,7 @@ export class PeerLink {
       });
       if (this.#closed) throw new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
     }
-    this.#peer.send(frame);
+    peer.send(frame);
   }
 
   /**
@@ -175,7 +223,7 @@ export class PeerLink {
   }
 
   #pc(): RTCPeerConnection | null {
-    const pc = (this.#peer as unknown as Internals)._pc;
+    const pc = (this.#peer as unknown as Internals | null)?._pc;
     return pc instanceof RTCPeerConnection ? pc : null;
   }
 
@@ -198,7 +246,7 @@ export class PeerLink {
    * `onmessage` replaces simple-peer's (which would feed the stream). Answers the channel.
    */
   #takeMessages(): RTCDataChannel | null {
-    const channel = (this.#peer as unknown as Internals)._channel;
+    const channel = (this.#peer as unknown as Internals | null)?._channel;
     if (!(channel instanceof RTCDataChannel)) return null;
     if (this.#reading !== channel) {
       this.#reading = channel;
@@ -243,14 +291,17 @@ export class PeerLink {
 
   /** Destroys the peer at once, or once `flushing`'s queue is empty (at most CLOSE_FLUSH_MS). */
   #tearDown(flushing: RTCDataChannel | null): void {
+    const peer = this.#peer;
+    this.#early = [];
+    if (!peer) return;
     if (flushing?.readyState !== 'open' || flushing.bufferedAmount === 0) {
-      this.#peer.destroy();
+      peer.destroy();
       return;
     }
     const done = () => {
       clearTimeout(timer);
       flushing.removeEventListener('bufferedamountlow', drained);
-      this.#peer.destroy();
+      peer.destroy();
     };
     const drained = () => {
       if (flushing.bufferedAmount === 0) done();
