@@ -18,14 +18,17 @@ import { addAdminRoutes } from './admin/routes.ts';
 import { type FerryConfig, resolveConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { RateLimiter } from './http/rate-limit.ts';
-import { AllowError, sendError, sendJson } from './http/respond.ts';
+import { type RequestTrace, traceRequest } from './http/request-log.ts';
+import { AllowError, type ErrorReport, sendError, sendJson } from './http/respond.ts';
 import { type RequestContext, Router } from './http/router.ts';
 import { serveStatic } from './http/static.ts';
+import { announce } from './log.ts';
+import { FerryMetrics, metricsHandler } from './metrics.ts';
 import { addRequestRoutes } from './requests/routes.ts';
 import { openSqliteRequestStore } from './requests/sqlite-store.ts';
 import type { RequestStore } from './requests/store.ts';
 import { ticketLimiters } from './shares/create-download.ts';
-import { addShareRoutes } from './shares/routes.ts';
+import { addShareRoutes, FILE_ROUTE } from './shares/routes.ts';
 import { openSqliteShareStore } from './shares/sqlite-store.ts';
 import type { ShareStore } from './shares/store.ts';
 import { clientAddress, networkKey, trustedProxyList } from './signaling/client-address.ts';
@@ -50,8 +53,13 @@ export interface FerryServer {
   sweeper: Sweeper;
   /** WebSocket signaling at /signal. */
   signaling: Signaling;
+  /** What GET /metrics reports. */
+  metrics: FerryMetrics;
   close(): Promise<void>;
 }
+
+/** tus requests that carry ciphertext (creation-with-upload and PATCH): uploads in the metrics. */
+const UPLOAD_METHODS = new Set(['POST', 'PATCH']);
 
 /** How many following ports to try when the configured one is busy. */
 const PORT_ATTEMPTS = 20;
@@ -59,7 +67,9 @@ const PORT_ATTEMPTS = 20;
 function buildRouter(deps: AppDeps, adminHash: string): Router {
   const { config } = deps;
   const health = ({ res }: RequestContext) => sendJson(res, 200, { ok: true, version: config.version });
-  const router = new Router().add('/health', { GET: health, HEAD: health });
+  const router = new Router()
+    .add('/health', { GET: health, HEAD: health })
+    .add('/metrics', { GET: metricsHandler(deps.metrics, config.metricsToken) });
   if (config.benchSink) {
     router.add('/api/bench/sink', {
       PUT: async ({ req, res }) => {
@@ -86,13 +96,19 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const requests = openSqliteRequestStore(path.join(config.dataDir, 'requests.db'));
   const signalingStores = openSqliteSignalingStores(path.join(config.dataDir, 'signaling.db'));
   const access = openSqliteAccessStore(path.join(config.dataDir, 'access.db'));
+  const metrics = new FerryMetrics();
+  const report: ErrorReport = { logger: config.logger, refused: (code) => metrics.refused(code) };
   const sweeper = new Sweeper({
     shares,
     blobs,
     requests,
     now: config.now,
     ticketIdleMs: config.ticketIdleMs,
-    log: config.log,
+    logger: config.logger,
+    onPass: (failed) => {
+      metrics.sweeperRuns.inc();
+      if (failed) metrics.sweeperFailures.inc();
+    },
     afterCollect: (now) => releaseDeadShares({ access, shares, requests }, now),
   });
   const deps: AppDeps = {
@@ -102,6 +118,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     requests,
     access,
     uploadAccess: new UploadAccessControl(config, access),
+    metrics,
     createLimiter: new RateLimiter(config.createRate.burst, config.createRate.perMinute),
     ticketLimiters: ticketLimiters(config),
     clientKey: (req) => networkKey(clientAddress(req, trusted)),
@@ -109,10 +126,13 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       await sweeper.collect();
     },
   };
-  const router = buildRouter(deps, await adminTokenHash(config.adminToken, access, config.log));
-  const tus = createTus({ shares, blobs, maxUploadBytes: config.maxUploadBytes, now: config.now, log: config.log });
+  const router = buildRouter(
+    deps,
+    await adminTokenHash(config.adminToken, access, (line) => announce(config.logger, line)),
+  );
+  const tus = createTus({ shares, blobs, maxUploadBytes: config.maxUploadBytes, now: config.now, report });
 
-  async function dispatch(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, trace: RequestTrace): Promise<void> {
     const raw = req.url ?? '';
     if (!raw.startsWith('/')) throw new FerryError('BAD_REQUEST', 'Malformed request target.');
     // Concatenate rather than resolve: "//host/x" must stay a path, not become an authority.
@@ -120,23 +140,31 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     const method = req.method ?? 'GET';
     if (url.pathname === TUS_PATH || url.pathname.startsWith(`${TUS_PATH}/`)) {
       // Ciphertext leaves only through ticketed GETs of the share API, never tus GET.
+      trace.route(
+        url.pathname === TUS_PATH ? TUS_PATH : `${TUS_PATH}/:id`,
+        UPLOAD_METHODS.has(method) ? 'upload' : 'other',
+      );
       if (method === 'GET') throw new AllowError(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
       return tus.handle(req, res);
     }
-    if (url.pathname.startsWith('/api/') || url.pathname === '/health') {
-      const { handler, params } = router.match(method, url.pathname);
+    if (url.pathname.startsWith('/api/') || url.pathname === '/health' || url.pathname === '/metrics') {
+      const { handler, params, route } = router.match(method, url.pathname);
+      trace.route(route, route === FILE_ROUTE && method === 'GET' ? 'download' : 'other');
       return handler({ req, res, params, url });
     }
+    // App routes carry share ids (/s/<id>): logged as one pattern.
+    trace.route('static');
     if (method !== 'GET' && method !== 'HEAD') throw new AllowError(['GET', 'HEAD']);
     return serveStatic(config.distDir, req, res, url);
   }
 
   const server = http.createServer((req, res) => {
     req.on('error', () => res.destroy());
-    dispatch(req, res).catch((error: unknown) => {
+    const trace = traceRequest(req, res, { logger: config.logger, metrics, logIp: config.logIp });
+    dispatch(req, res, trace).catch((error: unknown) => {
       // Leave unread request bodies behind without reading them (e.g. a 413 upload).
       if (!req.complete) res.setHeader('Connection', 'close');
-      sendError(res, error, config.log);
+      sendError(res, error, report);
     });
   });
   // Node's default 5-minute requestTimeout would cut a long tus PATCH, so there is no limit
@@ -150,7 +178,9 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     shares,
     pairRooms: signalingStores.pairRooms,
     mailbox: signalingStores.mailbox,
+    observer: { refused: report.refused, relayed: () => metrics.relayedMessages.inc() },
   });
+  metrics.observe({ shares, dataDir: config.dataDir, signaling, now: config.now });
   const port = await listen(server, config.port, config.host);
   sweeper.start(config.sweepIntervalMs);
 
@@ -165,6 +195,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     access,
     sweeper,
     signaling,
+    metrics,
     async close() {
       await sweeper.stop();
       await signaling.close();

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UPLOAD_ACCESS, type UploadAccess } from '../shared/access-api.ts';
 import { ICE_TRANSPORT_POLICIES, type IceTransportPolicy } from '../shared/signaling.ts';
+import { createLogger, type Logger, logLevel } from './log.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -70,7 +71,12 @@ export interface FerryConfig {
   version: string;
   /** Milliseconds since the epoch; injected by tests to move time. */
   now: () => number;
-  log: (line: string) => void;
+  /** Structured logs (pino): one line per request plus the server's own events (log.ts). */
+  logger: Logger;
+  /** Whether request lines carry the client address (FERRY_LOG_IP=1); off by default. */
+  logIp: boolean;
+  /** When set, GET /metrics needs `Authorization: Bearer <this>`; open otherwise. */
+  metricsToken: string | null;
 }
 
 function packageVersion(): string {
@@ -80,6 +86,13 @@ function packageVersion(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+let processLogger: Logger | undefined;
+/** One logger to stdout per process for configs that bring none (each has its own stdout stream). */
+function defaultLogger(): Logger {
+  processLogger ??= createLogger({ level: 'info' });
+  return processLogger;
 }
 
 export function defaultConfig(): FerryConfig {
@@ -112,7 +125,9 @@ export function defaultConfig(): FerryConfig {
     adminToken: null,
     version: packageVersion(),
     now: Date.now,
-    log: (line) => console.log(line),
+    logger: defaultLogger(),
+    logIp: false,
+    metricsToken: null,
   };
 }
 
@@ -196,5 +211,8 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
       maxConnectionsPerIp:
         positiveInt('FERRY_SIGNAL_MAX_PER_IP', env.FERRY_SIGNAL_MAX_PER_IP) ?? base.signaling.maxConnectionsPerIp,
     },
+    logger: createLogger({ level: logLevel(env.FERRY_LOG_LEVEL) }),
+    logIp: env.FERRY_LOG_IP === '1',
+    metricsToken: env.FERRY_METRICS_TOKEN || null,
   };
 }

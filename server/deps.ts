@@ -6,6 +6,7 @@ import type { UploadAccessControl } from './access/upload-access.ts';
 import type { FerryConfig } from './config.ts';
 import type { RateLimiter } from './http/rate-limit.ts';
 import type { RequestContext } from './http/router.ts';
+import type { FerryMetrics } from './metrics.ts';
 import type { RequestStore } from './requests/store.ts';
 import type { ShareStore } from './shares/store.ts';
 import type { BlobStore } from './uploads/blob-store.ts';
@@ -20,6 +21,8 @@ export interface AppDeps {
   access: AccessStore;
   /** Who may create shares and whether their bytes fit (access/upload-access.ts). */
   uploadAccess: UploadAccessControl;
+  /** Counters that handlers move (relay fallbacks); see metrics.ts. */
+  metrics: FerryMetrics;
   /** Share creations per client address. */
   createLimiter: RateLimiter;
   /** Download tickets granted per client network, and per share. */

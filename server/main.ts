@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createFerryServer } from './app.ts';
 import { configFromProcess } from './config.ts';
+import { announce, type Logger } from './log.ts';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SOURCES = ['client', 'shared', 'public', 'vite.config.ts'];
@@ -23,30 +24,33 @@ function newestMtime(entry: string): number {
   return newest;
 }
 
-async function buildClientIfStale(distDir: string): Promise<void> {
+async function buildClientIfStale(distDir: string, logger: Logger): Promise<void> {
   const index = path.join(distDir, 'index.html');
   const built = existsSync(index) ? statSync(index).mtimeMs : 0;
   const sources = Math.max(...SOURCES.map((s) => newestMtime(path.join(ROOT, s))));
   if (built > 0 && built >= sources) return;
   const configFile = path.join(ROOT, 'vite.config.ts');
   if (!existsSync(configFile)) {
-    console.error('Ferry: vite.config.ts is missing, so the web app cannot be built; serving the API only.');
+    logger.error('vite.config.ts is missing, so the web app cannot be built; serving the API only.');
     return;
   }
-  console.log('Ferry: building the web app…');
+  logger.info('building the web app…');
   try {
     const vite = await import('vite');
     await vite.build({ configFile, root: undefined, logLevel: 'warn' });
   } catch (error) {
-    console.error(`Ferry: building the web app failed; serving the API only.\n${String(error)}`);
+    logger.error({ err: error }, 'building the web app failed; serving the API only.');
   }
 }
 
 const config = configFromProcess(process.argv.slice(2), process.env);
 // A client served from FERRY_DIST_DIR was built elsewhere (`vite build --outDir …`): leave it be.
-if (process.env.FERRY_SKIP_BUILD !== '1' && !process.env.FERRY_DIST_DIR) await buildClientIfStale(config.distDir);
+if (process.env.FERRY_SKIP_BUILD !== '1' && !process.env.FERRY_DIST_DIR) {
+  await buildClientIfStale(config.distDir, config.logger);
+}
 const ferry = await createFerryServer(config);
-console.log(`Ferry is running at ${ferry.url}`);
+// Scripts (and the e2e and restart tests) wait for this text on stdout, whatever the log level.
+announce(config.logger, `Ferry is running at ${ferry.url}`, { url: ferry.url });
 
 let stopping = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

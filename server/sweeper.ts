@@ -6,6 +6,7 @@
  * be called directly (tests pass their own clock through config.now).
  */
 import { UPLOAD_KEEP_MS } from '../shared/request-api.ts';
+import type { Logger } from './log.ts';
 import type { RequestStore } from './requests/store.ts';
 import type { ShareStore } from './shares/store.ts';
 import type { BlobStore } from './uploads/blob-store.ts';
@@ -21,7 +22,9 @@ export interface SweeperDeps {
   requests: RequestStore;
   now: () => number;
   ticketIdleMs: number;
-  log: (line: string) => void;
+  logger: Logger;
+  /** Told when a pass ends, whether it failed (the sweeper metrics). */
+  onPass?: (failed: boolean) => void;
   /** Runs after every collection: releases the quota reservations of dead shares (access/release.ts). */
   afterCollect?: (now: number) => Promise<void>;
 }
@@ -45,9 +48,17 @@ export class Sweeper {
 
   /** One full pass. Concurrent calls share the pass in progress. */
   sweep(now = this.#deps.now()): Promise<void> {
-    this.#running ??= this.#pass(now).finally(() => {
-      this.#running = undefined;
-    });
+    this.#running ??= this.#pass(now)
+      .then(
+        () => this.#deps.onPass?.(false),
+        (error: unknown) => {
+          this.#deps.onPass?.(true);
+          throw error;
+        },
+      )
+      .finally(() => {
+        this.#running = undefined;
+      });
     return this.#running;
   }
 
@@ -71,7 +82,7 @@ export class Sweeper {
 
   start(intervalMs: number): void {
     this.#timer = setInterval(() => {
-      this.sweep().catch((error: unknown) => this.#deps.log(`sweeper: ${String(error)}`));
+      this.sweep().catch((error: unknown) => this.#deps.logger.error({ err: error }, 'sweeper pass failed'));
     }, intervalMs);
     this.#timer.unref();
   }

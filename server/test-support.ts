@@ -9,6 +9,7 @@ import type { CreateShareRequest, CreateShareResponse } from '../shared/api.ts';
 import { tokenHash } from '../shared/keys.ts';
 import { createFerryServer, type FerryServer } from './app.ts';
 import type { FerryConfig } from './config.ts';
+import { createLogger, type LogLevel } from './log.ts';
 
 export interface TestServer extends FerryServer {
   dataDir: string;
@@ -37,7 +38,7 @@ export async function startTestServer(overrides: Partial<FerryConfig> = {}, data
       maxOpenPerShare: 1000,
     },
     now: () => clock.now,
-    log: () => undefined,
+    logger: createLogger({ level: 'silent' }),
     ...overrides,
   });
   return Object.assign(ferry, {
@@ -48,6 +49,28 @@ export async function startTestServer(overrides: Partial<FerryConfig> = {}, data
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+/** One parsed log line: pino's fields plus whatever the call added. */
+export interface LogEntry {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** A logger (for a test server's `logger`) that keeps every line it writes, parsed. */
+export function capturedLogger(level: LogLevel = 'info') {
+  const lines: string[] = [];
+  const logger = createLogger({ level, destination: { write: (line: string) => void lines.push(line) } });
+  const entries = () => lines.map((line) => JSON.parse(line) as LogEntry);
+  return {
+    logger,
+    /** The raw text written so far. */
+    text: () => lines.join(''),
+    entries,
+    /** The `msg` of every line so far. */
+    messages: () => entries().map((entry) => entry.msg),
+  };
 }
 
 /**

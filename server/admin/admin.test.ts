@@ -16,6 +16,7 @@ import type { CreateRequestResponse } from '../../shared/request-api.ts';
 import { exportPublicKey, newRequesterKeys } from '../../shared/request-keys.ts';
 import {
   api,
+  capturedLogger,
   createTestShare,
   errorCode,
   FAKE_MANIFEST,
@@ -28,9 +29,9 @@ const ADMIN = 'a-long-admin-token-of-the-operators-choice';
 
 describe('admin API', () => {
   let ferry: TestServer;
-  const lines: string[] = [];
+  const log = capturedLogger();
   beforeAll(async () => {
-    ferry = await startTestServer({ adminToken: ADMIN, maxStorageBytes: 1_000_000, log: (l) => lines.push(l) });
+    ferry = await startTestServer({ adminToken: ADMIN, maxStorageBytes: 1_000_000, logger: log.logger });
   });
   afterAll(() => ferry.stop());
   const overview = async () => {
@@ -53,7 +54,7 @@ describe('admin API', () => {
         expect([answer.status, errorCode(answer)]).toEqual([401, 'UNAUTHORIZED']);
       }
     }
-    expect(lines.filter((l) => l.startsWith('admin:'))).toEqual([]);
+    expect(log.messages().filter((l) => l.startsWith('admin:'))).toEqual([]);
   });
 
   it('shows storage and live shares without names, and revokes one: 410 for its recipient, bytes freed', async () => {
@@ -75,7 +76,7 @@ describe('admin API', () => {
     });
     const revoked = await api(ferry.url, 'DELETE', `/api/admin/shares/${share.id}`, { token: ADMIN });
     expect(revoked.status).toBe(204);
-    expect(lines).toContain(`admin: action=revoke-share target=${share.id}`);
+    expect(log.messages()).toContain(`admin: action=revoke-share target=${share.id}`);
     const ticket = await ticketFor(ferry.url, share, [0]);
     expect([ticket.status, errorCode(ticket)]).toEqual([410, 'SHARE_REVOKED']);
     const after = await overview();
@@ -93,7 +94,7 @@ describe('admin API', () => {
     expect(made.status).toBe(201);
     const { key, view } = made.json as CreatedKey;
     expect(key).toMatch(/^fk_[A-Za-z0-9_-]{43}$/);
-    expect(lines).toContain(`admin: action=create-key target=${view.id}`);
+    expect(log.messages()).toContain(`admin: action=create-key target=${view.id}`);
     const keyed = await api(ferry.url, 'POST', '/api/shares', {
       body: {
         readerHash: await tokenHash(randomBytes(32).toString('base64url')),
@@ -118,7 +119,7 @@ describe('admin API', () => {
     expect((await overview()).shares.find((s) => s.id === (keyed.json as CreateShareResponse).id)?.keyId).toBe(view.id);
 
     expect((await api(ferry.url, 'DELETE', `/api/admin/keys/${view.id}`, { token: ADMIN })).status).toBe(204);
-    expect(lines).toContain(`admin: action=revoke-key target=${view.id}`);
+    expect(log.messages()).toContain(`admin: action=revoke-key target=${view.id}`);
     expect((await overview()).keys.find((k) => k.id === view.id)?.state).toBe('revoked');
     const unknown = await api(ferry.url, 'DELETE', '/api/admin/keys/nope', { token: ADMIN });
     expect([unknown.status, errorCode(unknown)]).toEqual([404, 'NOT_FOUND']);
@@ -152,7 +153,7 @@ describe('admin API', () => {
     });
     expect(view.shares.find((s) => s.id === uploaded.id)).toMatchObject({ kind: 'request-upload', bytes: 700 });
     expect((await api(ferry.url, 'DELETE', `/api/admin/requests/${request.id}`, { token: ADMIN })).status).toBe(204);
-    expect(lines).toContain(`admin: action=close-request target=${request.id}`);
+    expect(log.messages()).toContain(`admin: action=close-request target=${request.id}`);
     const info = await api(ferry.url, 'GET', `/api/requests/${request.id}`);
     expect(errorCode(info)).toBe('REQUEST_CLOSED');
     const share = await api(ferry.url, 'GET', `/api/shares/${uploaded.id}`);
@@ -166,9 +167,9 @@ describe('admin token made at first start', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('is printed once, kept only as a hash, and still works after a restart', async () => {
-    const first: string[] = [];
-    let ferry = await startTestServer({ log: (l) => first.push(l) }, dir);
-    const printed = first.filter((l) => l.includes('admin token'));
+    const first = capturedLogger();
+    let ferry = await startTestServer({ logger: first.logger }, dir);
+    const printed = first.messages().filter((l) => l.includes('admin token'));
     expect(printed).toHaveLength(1);
     const token = /: (\S+)$/.exec(printed[0]!)![1]!;
     expect((await api(ferry.url, 'GET', '/api/admin/overview', { token })).status).toBe(200);
@@ -176,10 +177,10 @@ describe('admin token made at first start', () => {
     const database = await readFile(path.join(dir, 'access.db'));
     expect(database.includes(Buffer.from(token))).toBe(false);
 
-    const second: string[] = [];
-    ferry = await startTestServer({ log: (l) => second.push(l) }, dir);
+    const second = capturedLogger();
+    ferry = await startTestServer({ logger: second.logger }, dir);
     try {
-      expect(second.filter((l) => l.includes('admin token'))).toEqual([]);
+      expect(second.messages().filter((l) => l.includes('admin token'))).toEqual([]);
       expect((await api(ferry.url, 'GET', '/api/admin/overview', { token })).status).toBe(200);
       expect((await api(ferry.url, 'GET', '/api/admin/overview', { token: `${token}x` })).status).toBe(401);
     } finally {

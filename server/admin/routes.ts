@@ -39,7 +39,7 @@ export function addAdminRoutes(router: Router, deps: AppDeps, adminHash: string)
 }
 
 const logAction = (deps: AppDeps, action: string, target: string) =>
-  deps.config.log(`admin: action=${action} target=${target}`);
+  deps.config.logger.info({ admin: { action, target } }, `admin: action=${action} target=${target}`);
 
 const overview: AdminHandler = async ({ res }, deps) => {
   const { access, shares, requests, config } = deps;

@@ -1,6 +1,22 @@
 /** Writing answers: JSON bodies, errors in the one `{ error: { code, message } }` shape. */
 import type { ServerResponse } from 'node:http';
 import { type ErrorCode, FerryError, httpStatusOf } from '../../shared/errors.ts';
+import type { Logger } from '../log.ts';
+
+/** Where an answered error is reported: the log (for server faults) and the refusal count. */
+export interface ErrorReport {
+  logger: Logger;
+  refused(code: ErrorCode): void;
+}
+
+/** Reports an error that is about to be answered; server faults are logged with their cause. */
+export function reportError(ferry: FerryError, report: ErrorReport, what: string): void {
+  report.refused(ferry.code);
+  if (ferry.code === 'INTERNAL' || ferry.code === 'STORAGE_FAILED') {
+    // Causes are our own or library errors; they never contain tokens or file contents.
+    report.logger.error({ code: ferry.code, err: ferry.cause ?? ferry }, what);
+  }
+}
 
 /** Headers on every answer: no sniffing, and never a Referer (a link's #key must not leak). */
 export const BASE_HEADERS: Record<string, string> = {
@@ -37,12 +53,9 @@ export function toFerryError(error: unknown): FerryError {
 }
 
 /** The one place an error becomes an HTTP answer (tus errors: see uploads/tus-errors.ts). */
-export function sendError(res: ServerResponse, error: unknown, log: (line: string) => void): void {
+export function sendError(res: ServerResponse, error: unknown, report: ErrorReport): void {
   const ferry = toFerryError(error);
-  if (ferry.code === 'INTERNAL' || ferry.code === 'STORAGE_FAILED') {
-    // Causes are our own or library errors; they never contain tokens or file contents.
-    log(`error: ${ferry.code}: ${describeCause(ferry.cause)}`);
-  }
+  reportError(ferry, report, 'request failed');
   if (res.headersSent) {
     // Mid-stream: the only honest signal left is to cut the connection.
     res.destroy();
@@ -70,9 +83,4 @@ export class AllowError extends HeaderedError {
 
 export function fail(code: ErrorCode, message: string): never {
   throw new FerryError(code, message);
-}
-
-function describeCause(cause: unknown): string {
-  if (cause instanceof Error) return `${cause.name}: ${cause.message}${cause.stack ? `\n${cause.stack}` : ''}`;
-  return String(cause);
 }

@@ -18,6 +18,7 @@ export type Handler = (ctx: RequestContext) => Promise<void> | void;
 export type MethodHandlers = Partial<Record<'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', Handler>>;
 
 interface Route {
+  template: string;
   segments: string[];
   methods: MethodHandlers;
 }
@@ -26,18 +27,21 @@ export class Router {
   readonly #routes: Route[] = [];
 
   add(template: string, methods: MethodHandlers): this {
-    this.#routes.push({ segments: template.split('/').filter(Boolean), methods });
+    this.#routes.push({ template, segments: template.split('/').filter(Boolean), methods });
     return this;
   }
 
-  /** The handler for a request, or a NOT_FOUND / METHOD_NOT_ALLOWED error to answer with. */
-  match(method: string, pathname: string): { handler: Handler; params: Record<string, string> } {
+  /**
+   * The handler for a request and its route's template, or a NOT_FOUND /
+   * METHOD_NOT_ALLOWED error to answer with.
+   */
+  match(method: string, pathname: string): { handler: Handler; params: Record<string, string>; route: string } {
     const parts = pathname.split('/').filter(Boolean);
     for (const route of this.#routes) {
       const params = matchSegments(route.segments, parts);
       if (!params) continue;
       const handler = route.methods[method as keyof MethodHandlers];
-      if (handler) return { handler, params };
+      if (handler) return { handler, params, route: route.template };
       throw new AllowError(Object.keys(route.methods));
     }
     throw new FerryError('NOT_FOUND', 'There is nothing at this address.');

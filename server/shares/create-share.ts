@@ -85,6 +85,8 @@ export const createShare: AppHandler = async ({ req, res }, deps) => {
   if (!stored || (created === 'id-taken' && (tokens || !sameRequest(stored, share, body, now)))) {
     throw new FerryError('SHARE_ID_TAKEN', 'A share with this id exists already.');
   }
+  // Only a peer transfer's relay fallback makes its own tokens (client/lib/p2p/relay-upload.ts).
+  if (created === 'created' && !tokens) deps.metrics.relayFallbacks.inc();
   const answer: CreatedShare = { id: stored.id, expiresAt: stored.expiresAt, files: await fileStates(stored, blobs) };
   sendJson(
     res,

@@ -8,6 +8,9 @@ import { recordPeerCoverage } from './peer-coverage.ts';
 import { getManifest, getOwnerView, getShareInfo } from './read-share.ts';
 import { revokeShare, updateShare } from './update-share.ts';
 
+/** The ciphertext download route (counted as a download in the metrics). */
+export const FILE_ROUTE = '/api/shares/:id/files/:index';
+
 export function addShareRoutes(router: Router, deps: AppDeps): Router {
   const bind =
     (handler: AppHandler): Handler =>
@@ -20,5 +23,5 @@ export function addShareRoutes(router: Router, deps: AppDeps): Router {
     .add('/api/shares/:id/owner', { GET: bind(getOwnerView) })
     .add('/api/shares/:id/downloads', { POST: bind(createDownload) })
     .add('/api/shares/:id/peer-coverage', { POST: bind(recordPeerCoverage) })
-    .add('/api/shares/:id/files/:index', { GET: bind(getFile), HEAD: bind(getFile) });
+    .add(FILE_ROUTE, { GET: bind(getFile), HEAD: bind(getFile) });
 }

@@ -16,6 +16,7 @@ import type {
   NewShare,
   ShareRecord,
   ShareState,
+  ShareStats,
   ShareStore,
   SlotRecord,
   TicketGrant,
@@ -225,6 +226,13 @@ class SqliteShareStore implements ShareStore {
       lapseTicket: db.prepare(`UPDATE tickets SET state = 'lapsed' WHERE hash = ? AND state = 'open'`),
       unsealedBefore: db.prepare<[number], { id: string }>('SELECT id FROM blobs WHERE sealed = 0 AND created_at < ?'),
       hasBlob: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM blobs WHERE id = ?'),
+      liveShares: db.prepare<[number], { n: number }>(
+        `SELECT count(*) AS n FROM shares WHERE purged = 0 AND state != 'revoked' AND expires_at > ?`,
+      ),
+      storedBytes: db.prepare<[], { n: number }>('SELECT coalesce(sum(size), 0) AS n FROM blobs'),
+      ticketsByState: db.prepare<[], { state: TicketState; n: number }>(
+        'SELECT state, count(*) AS n FROM tickets GROUP BY state',
+      ),
     };
   }
 
@@ -465,6 +473,16 @@ class SqliteShareStore implements ShareStore {
 
   async unknownBlobs(ids: string[]): Promise<string[]> {
     return ids.filter((id) => !this.#q.hasBlob.get(id));
+  }
+
+  async stats(now: number): Promise<ShareStats> {
+    const tickets: Record<TicketState, number> = { open: 0, done: 0, lapsed: 0 };
+    for (const { state, n } of this.#q.ticketsByState.all()) tickets[state] = n;
+    return {
+      liveShares: this.#q.liveShares.get(now)?.n ?? 0,
+      storedBytes: this.#q.storedBytes.get()?.n ?? 0,
+      tickets,
+    };
   }
 
   close(): void {

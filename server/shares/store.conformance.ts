@@ -256,5 +256,28 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
       await s.purgeDead(T0 + 8 * 24 * 3_600_000, 7 * 24 * 3_600_000);
       expect(await s.getShare(dead.id)).toBeUndefined();
     });
+
+    it('counts live shares, stored bytes and tickets by state for /metrics', async () => {
+      const s = await store();
+      expect(await s.stats(T0)).toEqual({ liveShares: 0, storedBytes: 0, tickets: { open: 0, done: 0, lapsed: 0 } });
+      const ready = await readyShare(s, 100, null);
+      const unfinished = newShare([{ size: 30 }, { size: 40 }], { expiresAt: T0 + 1000 });
+      await s.createShare(unfinished);
+      await s.claimSlot(unfinished.id, 1, 'unfinished', 40, T0);
+      const revoked = newShare([{ size: 5 }]);
+      await s.createShare(revoked);
+      await s.revokeShare(revoked.id, T0);
+      await grant(s, ready.id, 1);
+      await grant(s, ready.id, 2);
+      await s.recordCoverage(hash(2), 0, 0, 100, T0);
+      await grant(s, ready.id, 3);
+      await s.lapseTickets(T0 + IDLE + 1);
+      // Open: none left (1 and 3 were idle); done: 2; lapsed: 1 and 3.
+      expect(await s.stats(T0)).toEqual({ liveShares: 2, storedBytes: 140, tickets: { open: 0, done: 1, lapsed: 2 } });
+      // The unfinished share expires at T0 + 1000; its blob record stays until the sweep.
+      expect(await s.stats(T0 + 1000)).toMatchObject({ liveShares: 1, storedBytes: 140 });
+      await s.purgeDead(T0 + 1000, 7 * 24 * 3_600_000);
+      expect(await s.stats(T0 + 1000)).toMatchObject({ liveShares: 1, storedBytes: 100 });
+    });
   });
 }

@@ -168,5 +168,16 @@ export interface ShareStore {
   unsealedBlobsBefore(before: number): Promise<string[]>;
   /** The ids among `ids` that no blob record knows. */
   unknownBlobs(ids: string[]): Promise<string[]>;
+  /** Counts for /metrics, read at scrape time. */
+  stats(now: number): Promise<ShareStats>;
   close(): void;
+}
+
+export interface ShareStats {
+  /** Shares neither revoked, expired nor swept at `now`. */
+  liveShares: number;
+  /** Ciphertext bytes of every blob record: sealed ones as stored, unfinished ones at their declared size. */
+  storedBytes: number;
+  /** Download tickets the records still hold, by state (ended ones are forgotten after a while). */
+  tickets: Record<TicketState, number>;
 }

@@ -39,6 +39,8 @@ export interface SignalingBus {
   together(a: string, b: string): Promise<boolean>;
   /** Delivers to one peer; false when it is not connected. */
   publish(peerId: string, message: ServerMessage): Promise<boolean>;
+  /** How many rooms of each kind have members (for /metrics). */
+  roomCounts(): Promise<Record<RoomKind, number>>;
 }
 
 export function roomKind(room: string): RoomKind {
@@ -109,5 +111,11 @@ export class MemorySignalingBus implements SignalingBus {
     if (!entry) return false;
     entry.deliver(message);
     return true;
+  }
+
+  async roomCounts(): Promise<Record<RoomKind, number>> {
+    const counts: Record<RoomKind, number> = { network: 0, pair: 0, share: 0 };
+    for (const room of this.#rooms.names()) counts[roomKind(room)] += 1;
+    return counts;
   }
 }

@@ -5,14 +5,21 @@
 import type { RawData } from 'ws';
 import { parseClientMessage } from '../../shared/signaling.ts';
 import { toFerryError } from '../http/respond.ts';
+import type { Logger } from '../log.ts';
 import type { MessageHandler, SignalingContext } from './context.ts';
 import { HANDLERS } from './handlers/index.ts';
+
+/** What the dispatcher reports to: the log, and the count of relayed messages. */
+export interface DispatchObserver {
+  logger: Logger;
+  relayed(): void;
+}
 
 export async function dispatch(
   ctx: SignalingContext,
   data: RawData,
   isBinary: boolean,
-  log: (line: string) => void,
+  observer: DispatchObserver,
 ): Promise<void> {
   if (isBinary) {
     ctx.peer.fail('INVALID_MESSAGE', 'Binary frames are not part of the protocol; send JSON text frames.');
@@ -26,9 +33,11 @@ export async function dispatch(
   const { message } = parsed;
   try {
     await (HANDLERS[message.type] as MessageHandler<typeof message.type>)(ctx, message as never);
+    if (message.type === 'relay') observer.relayed();
   } catch (error) {
     const ferry = toFerryError(error);
-    if (ferry.code === 'INTERNAL') log(`signaling: ${message.type}: ${String(ferry.cause)}`);
+    if (ferry.code === 'INTERNAL')
+      observer.logger.error({ err: ferry.cause, type: message.type }, 'signaling: handler failed');
     ctx.peer.fail(ferry.code, ferry.message, message.type);
   }
 }

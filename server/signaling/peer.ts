@@ -35,12 +35,15 @@ export class Peer {
   /** Set once the peer has flooded past FLOOD_STRIKES: nothing more is read. */
   cut = false;
   readonly #ws: WebSocket;
+  readonly #refused: (code: ErrorCode) => void;
 
+  /** `refused` is told the code of every refusal sent (the refusal metric). */
   constructor(
     ws: WebSocket,
     where: { address: string; network: string; networkRoom: string },
     rate: { burst: number; perSecond: number },
     now: number,
+    refused: (code: ErrorCode) => void = () => undefined,
   ) {
     const seed = randomBytes(12);
     this.id = seed.toString('base64url');
@@ -50,6 +53,7 @@ export class Peer {
     this.networkRoom = where.networkRoom;
     this.bucket = new TokenBucket(rate.burst, rate.perSecond / 1000, now);
     this.#ws = ws;
+    this.#refused = refused;
   }
 
   record(): PeerRecord {
@@ -74,6 +78,7 @@ export class Peer {
 
   /** The one shape of every refusal: `{ type: 'error', code, message, of? }`. */
   fail(code: ErrorCode, message: string, of?: string): void {
+    this.#refused(code);
     this.send({ type: 'error', code, message, ...(of && { of }) });
   }
 

@@ -81,4 +81,9 @@ export class Rooms {
   get size(): number {
     return this.#rooms.size;
   }
+
+  /** The rooms that have members. */
+  names(): IterableIterator<string> {
+    return this.#rooms.keys();
+  }
 }

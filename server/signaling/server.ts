@@ -11,10 +11,12 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
+import type { ErrorCode } from '../../shared/errors.ts';
 import {
   CLOSE_CODES,
   MAX_SIGNAL_MESSAGE_BYTES,
   namedType,
+  type RoomKind,
   SIGNAL_PATH,
   UNLISTED_QUERY,
 } from '../../shared/signaling.ts';
@@ -45,6 +47,8 @@ const CLOSE_GRACE_MS = 1000;
 export interface Signaling {
   /** Open signaling connections. */
   readonly connections: number;
+  /** Rooms with members, by kind. */
+  roomCounts(): Promise<Record<RoomKind, number>>;
   /** Says goodbye (1001) to every peer and stops the keep-alive timer. */
   close(): Promise<void>;
 }
@@ -55,11 +59,24 @@ export interface SignalingDeps {
   bus?: SignalingBus;
   pairRooms?: PairRoomStore;
   mailbox?: PairMailbox;
+  observer?: SignalingObserver;
+}
+
+/** What signaling reports for /metrics: every refusal by code, and relayed messages. */
+export interface SignalingObserver {
+  refused(code: ErrorCode): void;
+  relayed(): void;
 }
 
 /** Attaches /signal to `server`. */
 export function attachSignaling(server: http.Server, deps: SignalingDeps): Signaling {
   const { config, shares } = deps;
+  const { logger } = config;
+  const observer = {
+    logger,
+    refused: deps.observer?.refused ?? (() => undefined),
+    relayed: deps.observer?.relayed ?? (() => undefined),
+  };
   const limits = config.signaling;
   const bus = deps.bus ?? new MemorySignalingBus();
   const pairRooms = deps.pairRooms ?? new MemoryPairRoomStore();
@@ -79,20 +96,26 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   const sockets = new Map<WebSocket, Peer>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
   if (config.ice.turnUrls.length > 0 && !config.ice.turnSecret) {
-    config.log('signaling: FERRY_TURN_URLS is set without FERRY_TURN_SECRET, so TURN is left out.');
+    logger.warn('signaling: FERRY_TURN_URLS is set without FERRY_TURN_SECRET, so TURN is left out.');
   }
   if (config.ice.transportPolicy === 'relay' && (config.ice.turnUrls.length === 0 || !config.ice.turnSecret)) {
-    config.log('signaling: FERRY_ICE_TRANSPORT_POLICY is relay but no TURN is configured, so browsers cannot connect.');
+    logger.warn(
+      'signaling: FERRY_ICE_TRANSPORT_POLICY is relay but no TURN is configured, so browsers cannot connect.',
+    );
   }
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
-    if (pathOf(req.url) !== SIGNAL_PATH) return refuse(socket, 404, 'NOT_FOUND', 'There is nothing at this address.');
-    if (!sameOrigin(req)) return refuse(socket, 403, 'FORBIDDEN', 'Signaling is only for pages of this server.');
+    const refuse = (status: number, code: ErrorCode, message: string) => {
+      observer.refused(code);
+      refuseUpgrade(socket, status, code, message);
+    };
+    if (pathOf(req.url) !== SIGNAL_PATH) return refuse(404, 'NOT_FOUND', 'There is nothing at this address.');
+    if (!sameOrigin(req)) return refuse(403, 'FORBIDDEN', 'Signaling is only for pages of this server.');
     const address = clientAddress(req, trusted);
     const network = networkKey(address);
     if ((perNetwork.get(network) ?? 0) >= limits.maxConnectionsPerIp) {
-      return refuse(socket, 429, 'RATE_LIMITED', 'Too many signaling connections from this network.');
+      return refuse(429, 'RATE_LIMITED', 'Too many signaling connections from this network.');
     }
     const listed = queryOf(req.url) !== UNLISTED_QUERY;
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, network, listed));
@@ -105,6 +128,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       { address, network, networkRoom: networkRoomId(network) },
       { burst: limits.messageBurst, perSecond: limits.messagesPerSecond },
       performance.now(),
+      observer.refused,
     );
     sockets.set(ws, peer);
     perNetwork.set(network, (perNetwork.get(network) ?? 0) + 1);
@@ -143,7 +167,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
         return;
       }
       peer.strikes = 0;
-      queue = queue.then(() => dispatch(ctx, data, isBinary, config.log)).catch((error) => fatal(ws, error));
+      queue = queue.then(() => dispatch(ctx, data, isBinary, observer)).catch((error) => fatal(ws, error));
     });
     ws.on('error', () => undefined); // 1007/1009 and socket errors: ws closes the connection itself
     ws.on('close', () => {
@@ -152,7 +176,9 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       if (left > 0) perNetwork.set(network, left);
       else perNetwork.delete(network);
       pairing.drop(peer.id);
-      queue = queue.then(() => farewell(peer)).catch((error) => config.log(`signaling: ${String(error)}`));
+      queue = queue
+        .then(() => farewell(peer))
+        .catch((error) => logger.error({ err: error }, 'signaling: farewell failed'));
     });
   }
 
@@ -173,7 +199,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   }
 
   function fatal(ws: WebSocket, error: unknown): void {
-    config.log(`signaling: ${String(error)}`);
+    logger.error({ err: error }, 'signaling: connection failed');
     ws.terminate();
   }
 
@@ -186,8 +212,8 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       peer.alive = false;
       ws.ping();
     }
-    mailbox.sweep(config.now()).catch((error) => config.log(`signaling: mailbox sweep: ${String(error)}`));
-    pairRooms.sweep(config.now()).catch((error) => config.log(`signaling: pair room sweep: ${String(error)}`));
+    mailbox.sweep(config.now()).catch((error) => logger.error({ err: error }, 'signaling: mailbox sweep failed'));
+    pairRooms.sweep(config.now()).catch((error) => logger.error({ err: error }, 'signaling: pair room sweep failed'));
   }, limits.heartbeatMs);
   heartbeat.unref();
 
@@ -195,6 +221,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     get connections() {
       return sockets.size;
     },
+    roomCounts: () => bus.roomCounts(),
     async close() {
       clearInterval(heartbeat);
       const closed = [...sockets.keys()].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));
@@ -240,7 +267,7 @@ function sameOrigin(req: http.IncomingMessage): boolean {
 }
 
 /** Answers an upgrade request with an HTTP error in the API's error shape, then closes. */
-function refuse(socket: Duplex, status: number, code: string, message: string): void {
+function refuseUpgrade(socket: Duplex, status: number, code: ErrorCode, message: string): void {
   const body = JSON.stringify({ error: { code, message } });
   socket.once('finish', () => socket.destroy());
   socket.end(

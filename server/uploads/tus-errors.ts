@@ -6,6 +6,7 @@
  */
 import { ERRORS } from '@tus/server';
 import { type ErrorCode, FerryError, httpStatusOf } from '../../shared/errors.ts';
+import { type ErrorReport, reportError } from '../http/respond.ts';
 
 type TusError = { status_code: number; body: string };
 
@@ -54,10 +55,8 @@ export function ferryErrorFromTus(error: unknown): FerryError {
 }
 
 /** The `{ status_code, body }` @tus/server writes for an error. */
-export function tusErrorResponse(error: unknown, log: (line: string) => void): TusError {
+export function tusErrorResponse(error: unknown, report: ErrorReport): TusError {
   const ferry = ferryErrorFromTus(error);
-  if (ferry.code === 'INTERNAL' || ferry.code === 'STORAGE_FAILED') {
-    log(`tus error: ${ferry.code}: ${ferry.cause instanceof Error ? ferry.cause.stack : ferry.message}`);
-  }
+  reportError(ferry, report, 'upload request failed');
   return { status_code: httpStatusOf(ferry.code), body: JSON.stringify(ferry.toBody()) };
 }

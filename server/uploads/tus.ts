@@ -4,7 +4,8 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { type CancellationContext, Server } from '@tus/server';
-import { BASE_HEADERS } from '../http/respond.ts';
+import type { ErrorCode } from '../../shared/errors.ts';
+import { BASE_HEADERS, type ErrorReport } from '../http/respond.ts';
 import type { ShareStore } from '../shares/store.ts';
 import type { BlobStore } from './blob-store.ts';
 import { createHooks, newUploadId } from './hooks.ts';
@@ -18,6 +19,9 @@ export const TUS_PATH = '/files';
  * are plain text; this rewrites them into Ferry's JSON error shape and labels JSON bodies.
  */
 class FerryTusServer extends Server {
+  /** Counts the refusals rewritten here (the others pass through onResponseError). */
+  refused: (code: ErrorCode) => void = () => undefined;
+
   override write(context: CancellationContext, headers: Headers, status: number, body = '') {
     if (status >= 400 && !body.startsWith('{')) {
       const invalid = /^Invalid (.*)$/.exec(body.trim());
@@ -27,6 +31,7 @@ class FerryTusServer extends Server {
         headers.set('Tus-Version', '1.0.0');
       }
       const code = status === 404 ? 'NOT_FOUND' : 'BAD_REQUEST';
+      this.refused(code);
       const message = invalid ? `Invalid tus header: ${invalid[1]}.` : body.trim();
       body = JSON.stringify({ error: { code, message } });
     }
@@ -41,7 +46,8 @@ export interface TusDeps {
   blobs: BlobStore;
   maxUploadBytes: number;
   now: () => number;
-  log: (line: string) => void;
+  /** Where refusals and server faults are reported. */
+  report: ErrorReport;
 }
 
 export function createTus(deps: TusDeps) {
@@ -62,10 +68,11 @@ export function createTus(deps: TusDeps) {
     onIncomingRequest: hooks.onIncomingRequest,
     onUploadCreate: hooks.onUploadCreate,
     onUploadFinish: hooks.onUploadFinish,
-    onResponseError: (_req, error) => tusErrorResponse(error, deps.log),
+    onResponseError: (_req, error) => tusErrorResponse(error, deps.report),
   });
+  server.refused = (code) => deps.report.refused(code);
   if (!readBodiesUncopied(server))
-    deps.log('tus: request bodies are read through Readable.toWeb (a copy of every chunk).');
+    deps.report.logger.warn('tus: request bodies are read through Readable.toWeb (a copy of every chunk).');
   return {
     handle: (req: IncomingMessage, res: ServerResponse): Promise<void> => server.handle(req, res),
     /** Removes unfinished uploads past the store's expiry. */
