@@ -8,7 +8,6 @@
  * The server stores salt, parameters and `wrapped`; it never sees the password or the link
  * key, and anyone holding only one of link and server data cannot try passwords offline.
  */
-import { argon2id } from 'hash-wasm';
 import { z } from 'zod';
 import { fromBase64Url, randomBytes, toBase64Url } from './encoding.ts';
 import { FerryError } from './errors.ts';
@@ -32,6 +31,8 @@ export const passwordWrapSchema = z.object({
 export type PasswordWrap = z.infer<typeof passwordWrapSchema>;
 
 async function wrapKey(password: string, linkKey: Uint8Array<ArrayBuffer>, params: PasswordWrap): Promise<CryptoKey> {
+  // Loaded when a password is first used: the app's start screen does not carry argon2's WASM.
+  const { argon2id } = await import('hash-wasm');
   const stretched = await argon2id({
     password: password.normalize('NFC'),
     salt: fromBase64Url(params.salt),

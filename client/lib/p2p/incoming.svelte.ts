@@ -17,7 +17,6 @@
  * (relay-download.ts), from the first record lacking, into the same writer. The secret is
  * held in memory only, for as long as the transfer is unfinished.
  */
-import { createBLAKE3 } from 'hash-wasm';
 import { fromBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys } from '../../../shared/keys.ts';
@@ -26,6 +25,7 @@ import { type ControlMessage, type ControlMessageOf, decodeFrame, frameRefusal }
 import { type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
+import { createBlake3 } from '../transfer/blake3.ts';
 import { fileFailure } from '../transfer/receive/receive-errors.ts';
 import { chooseTarget } from '../transfer/receive/sinks.ts';
 import { verifyingStream } from '../transfer/receive/verify-stream.ts';
@@ -339,7 +339,7 @@ export class IncomingTransfer {
       if (!target) return;
       this.#setSave(index, 'saving');
       const source = await receivedFile(this.#path(index));
-      await target.save(source.stream().pipeThrough(verifyingStream(createBLAKE3(), file.blake3, file.name)));
+      await target.save(source.stream().pipeThrough(verifyingStream(createBlake3(), file.blake3, file.name)));
       this.#setSave(index, 'saved');
       await removeReceived(this.#path(index));
       if (clicked && this.#files.every((f) => f.save === 'saved')) this.#phase = 'done';

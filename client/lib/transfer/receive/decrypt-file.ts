@@ -16,10 +16,10 @@
  * (resume.ts), with the same ticket, so the server counts the bytes once
  * (ARCHITECTURE.md "Download limits").
  */
-import { createBLAKE3 } from 'hash-wasm';
 import { FerryError } from '../../../../shared/errors.ts';
 import { decryptRecord, type FileCipher } from '../../../../shared/records.ts';
 import { fetchCiphertext } from '../../api/share-client.ts';
+import { createBlake3 } from '../blake3.ts';
 import { RecordChunker } from './record-chunker.ts';
 import { backoffDelay, isRetryable, MAX_RESUME_ATTEMPTS, resumeOffset, rewindRecord } from './resume.ts';
 import { type IncrementalHasher, verifyingStream } from './verify-stream.ts';
@@ -54,7 +54,7 @@ export const STALL_MS = 10 * 60 * 1000;
 export const DECRYPT_DEPS: DecryptDeps = {
   fetchCiphertext,
   sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  createHasher: createBLAKE3,
+  createHasher: createBlake3,
 };
 
 /** The plaintext stream and a promise that settles when the file is verified or has failed. */
