@@ -32,9 +32,12 @@ export class NearbyPage {
     await this.page.getByLabel(`Files for ${peer}`).setInputFiles(paths);
   }
 
+  /** Opens the tile's text form (its Text button) when closed, and sends `text`. */
   async sendText(peer: string, text: string): Promise<void> {
-    await this.page.getByLabel(`Message to ${peer}`).fill(text);
-    await this.page.getByRole('button', { name: 'Send text' }).click();
+    const form = this.page.getByRole('form', { name: `Text to ${peer}` });
+    if (!(await form.isVisible())) await this.page.getByRole('button', { name: `Send a text to ${peer}` }).click();
+    await form.getByLabel(`Message to ${peer}`).fill(text);
+    await form.getByRole('button', { name: 'Send text', exact: true }).click();
   }
 
   confirmCode(): Promise<void> {

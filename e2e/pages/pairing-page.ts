@@ -19,8 +19,11 @@ export class PairingPage extends NearbyPage {
     return this.pairing.getByLabel('Pairing link');
   }
 
+  /** Enters another device's code; the one pairing control opens first when it is closed. */
   async enterCode(code: string): Promise<void> {
-    await this.pairing.getByLabel('Enter a pairing code').fill(code);
+    const field = this.pairing.getByLabel('Enter a pairing code');
+    if (!(await field.isVisible())) await this.pairing.getByRole('button', { name: 'Pair a device' }).click();
+    await field.fill(code);
     await this.pairing.getByRole('button', { name: 'Pair', exact: true }).click();
   }
 

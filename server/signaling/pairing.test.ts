@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { displayName } from '../../shared/display-name.ts';
 import { PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
-import { displayName } from './display-name.ts';
 import {
   hashToken,
   MemoryPairRoomStore,

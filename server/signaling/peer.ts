@@ -4,10 +4,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type WebSocket from 'ws';
+import { displayName } from '../../shared/display-name.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import type { ServerMessage } from '../../shared/signaling.ts';
 import type { PeerRecord } from './bus.ts';
-import { displayName } from './display-name.ts';
 import { TokenBucket } from './token-bucket.ts';
 
 /**
@@ -18,7 +18,10 @@ export const MAX_BUFFERED_BYTES = 1024 * 1024;
 
 export class Peer {
   readonly id: string;
-  readonly name: string;
+  /** Generated from the peer id: the name until `hello` says the device's own. */
+  readonly generatedName: string;
+  /** What others see: the device's own name once `hello` said it (display-name.ts `peerName`). */
+  name: string;
   /** The client address (after trusted-proxy handling). */
   readonly address: string;
   /** Its network key (IPv4 address or IPv6 /64): the unit of per-client limits. */
@@ -47,7 +50,8 @@ export class Peer {
   ) {
     const seed = randomBytes(12);
     this.id = seed.toString('base64url');
-    this.name = displayName(seed.readUInt32BE(0));
+    this.generatedName = displayName(seed.readUInt32BE(0));
+    this.name = this.generatedName;
     this.address = where.address;
     this.network = where.network;
     this.networkRoom = where.networkRoom;

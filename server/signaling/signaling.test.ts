@@ -74,15 +74,21 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
 
     b.send({ type: 'hello', deviceName: 'Work laptop', deviceId: DEVICE_B });
     const updated = await a.next('peer-updated');
-    expect(updated.peer).toEqual({ id: b.id, name: b.welcome.name, deviceName: 'Work laptop' });
+    // The name the device keeps replaces the generated one: it is called the same on every visit.
+    expect(updated.peer).toEqual({ id: b.id, name: 'Work laptop', deviceName: 'Work laptop' });
     // The frame version a page reads reaches the others; a page that does not say has none.
     b.send({ type: 'hello', deviceName: 'Work laptop', deviceId: DEVICE_B, frames: 2 });
     expect((await a.next('peer-updated')).peer).toEqual({
       id: b.id,
-      name: b.welcome.name,
+      name: 'Work laptop',
       deviceName: 'Work laptop',
       frames: 2,
     });
+    // A rename is one more hello; a hello without a name falls back to the generated one.
+    b.send({ type: 'hello', deviceName: 'Desk', deviceId: DEVICE_B, frames: 2 });
+    expect((await a.next('peer-updated')).peer).toMatchObject({ name: 'Desk', deviceName: 'Desk' });
+    b.send({ type: 'hello', deviceId: DEVICE_B, frames: 2 });
+    expect((await a.next('peer-updated')).peer).toMatchObject({ name: b.welcome.name, deviceName: null });
     b.close();
     expect(await a.next('peer-left')).toMatchObject({ room: a.welcome.network, peerId: b.id });
   });
@@ -96,7 +102,7 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
     expect(paired.a.room).toBe(paired.b.room);
     expect(paired.a.roomToken).toBe(paired.b.roomToken);
     expect(paired.a.peers).toEqual([{ id: c.id, name: c.welcome.name, deviceName: null, deviceId: DEVICE_B }]);
-    expect(paired.b.peers).toEqual([{ id: a.id, name: a.welcome.name, deviceName: 'Phone', deviceId: DEVICE_A }]);
+    expect(paired.b.peers).toEqual([{ id: a.id, name: 'Phone', deviceName: 'Phone', deviceId: DEVICE_A }]);
 
     // Relay now works across the two networks, through the pair room only.
     c.send({ type: 'relay', to: a.id, kind: 'pair-auth', data: { mac: 'x' } });

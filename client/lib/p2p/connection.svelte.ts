@@ -68,6 +68,7 @@ export class Connection {
   /** The other side's nonce arrived (set before any await, so a second one is out of turn). */
   #theirNonce = false;
   readonly #codeReady: Promise<void>;
+  #vouched = $state(false);
   #codeDone!: () => void;
   #codeFail!: (error: FerryError) => void;
 
@@ -203,7 +204,23 @@ export class Connection {
    * back its nonce) must not let a secret leave once some code appears.
    */
   confirm(): void {
-    if (this.code) this.#people();
+    if (!this.code) return;
+    this.#vouched = true;
+    this.#people();
+  }
+
+  /**
+   * This side's person has compared the code on this connection: confirmed it, or accepted
+   * an offer that showed it (`vouch`). A code is compared once per connection, so later
+   * offers over it do not ask again.
+   */
+  get vouched(): boolean {
+    return this.#vouched;
+  }
+
+  /** This side's person accepted an offer that showed the code. */
+  vouch(): void {
+    if (this.code) this.#vouched = true;
   }
 
   fail(error: FerryError): void {

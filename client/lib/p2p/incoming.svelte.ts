@@ -96,11 +96,15 @@ export class IncomingTransfer {
   #exports: Promise<void> = Promise.resolve();
   /** For an offer that came sealed through the server (no data channel): sends the sealed answer. */
   readonly #reply: ((accept: boolean) => void) | null;
+  /** Told when the person accepts (they compared the code shown, if any). */
+  readonly #onAccept: () => void;
 
   /**
    * `link` null: the offer came sealed through the server from a paired device with no
    * data channel (nearby.svelte.ts), the manifest read from the relay share, and `reply`
-   * carries the answer back; the records then come from the relay share alone.
+   * carries the answer back; the records then come from the relay share alone. `code`:
+   * the verification code the person compares before accepting, null when nothing is to be
+   * compared (MAC mode, or already compared on this connection).
    */
   constructor(
     link: PeerLink | null,
@@ -109,7 +113,9 @@ export class IncomingTransfer {
     code: string | null,
     offer: ControlMessageOf<'offer'>,
     reply: ((accept: boolean) => void) | null = null,
+    onAccept: () => void = () => {},
   ) {
+    this.#onAccept = onAccept;
     this.id = offer.transfer;
     this.peerId = peerId;
     this.#link = link;
@@ -196,6 +202,7 @@ export class IncomingTransfer {
       (error) => this.#refuse(error),
     );
     attention.running(this, true);
+    this.#onAccept();
     if (this.#reply) {
       this.#phase = 'relaying';
       this.#relayed = true;

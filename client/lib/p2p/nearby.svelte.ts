@@ -66,13 +66,19 @@ export class Nearby {
     this.pairings = new Pairings(signaling);
   }
 
-  /** Devices on this network, then paired devices on other networks. */
+  /**
+   * Devices on this network, then paired devices on other networks: one entry per
+   * connection. A paired device on this network is its pair room's entry, which carries its
+   * device id (the network room does not), so it is known as the paired device and never
+   * also shown as away. This device's own other tabs in a pair room are left out.
+   */
   get peers(): readonly NearbyPeer[] {
-    const nearby = this.signaling.peers;
+    const self = this.signaling.device?.id;
     const paired = this.pairings.remembered
       .flatMap((p) => this.signaling.pairRoomPeers(p.room))
-      .filter((peer, i, all) => !nearby.some((n) => n.id === peer.id) && all.findIndex((o) => o.id === peer.id) === i);
-    return [...nearby, ...paired];
+      .filter((peer, i, all) => peer.deviceId !== self && all.findIndex((o) => o.id === peer.id) === i);
+    const nearby = this.signaling.peers.map((peer) => paired.find((p) => p.id === peer.id) ?? peer);
+    return [...nearby, ...paired.filter((peer) => !nearby.includes(peer))];
   }
   /**
    * Paired devices online in none of this page's rooms: their tiles send through the relay
@@ -100,6 +106,11 @@ export class Nearby {
   /** The verification code of the link to a peer, once connected. */
   codeWith(peerId: string): string | null {
     return this.#connections[peerId]?.code ?? null;
+  }
+  /** The code of the link to a peer while this side's person still has to compare it (once per connection). */
+  codeToCompare(peerId: string): string | null {
+    const connection = this.#connections[peerId];
+    return connection && !connection.vouched ? connection.code : null;
   }
   textNotice(peerId: string): string | undefined {
     return this.#textNotice[peerId];
@@ -187,6 +198,17 @@ export class Nearby {
   #sendOffline(key: string, pairing: Pairing, name: string, files: File[], away: boolean): void {
     const offline = new OutgoingTransfer(name, files);
     this.#outgoing = { ...this.#outgoing, [key]: offline };
+    if (!pairing.deviceId) {
+      // A pairing stored before device ids were read from the pair room learns it when the
+      // device is next online (pairings.svelte.ts); until then no box can be addressed.
+      offline.fail(
+        new FerryError(
+          'PEER_NOT_REACHABLE',
+          `${name} has not been online since the pairing; send once it opens Ferry.`,
+        ),
+      );
+      return;
+    }
     void offline.runOffline((secret, share) => this.#sendOffer(pairing, offline, secret, share), away);
   }
 
@@ -436,12 +458,16 @@ export class Nearby {
       case 'offer': {
         if (this.#incoming.some((t) => t.active && t.id === message.transfer)) return;
         const peer = this.signaling.peer(peerId);
+        // The code is compared once per connection: not again once this person vouched for it
+        // (confirmed it while pairing, or accepted an earlier offer that showed it).
         const transfer = new IncomingTransfer(
           connection.link,
           peerId,
           peer?.name ?? 'Another device',
-          connection.code,
+          connection.vouched ? null : connection.code,
           message,
+          null,
+          () => connection.vouch(),
         );
         this.#incoming = [...this.#incoming, transfer];
         return;

@@ -2,7 +2,8 @@
  * The browser-to-browser side's own small IndexedDB (`ferry-p2p`), apart from the send
  * side's `ferry` database so neither schema waits on the other:
  *
- * - `device`: this device's random id and the name others see (sent in `hello`);
+ * - `device`: this device's random id and the name others see (sent in `hello`), picked
+ *   once ("Azure Crane") and kept until the person renames it;
  * - `progress`: per transfer and file, how many records the recipient has verified, on
  *   both sides, so a later version can resume an interrupted transfer where it stopped;
  * - `pairings` (version 2): devices paired by code, one per pair room, with the room token
@@ -13,8 +14,10 @@
  *   (sent-offers.svelte.ts).
  */
 import { type DBSchema, type IDBPDatabase, openDB } from 'idb';
+import { randomDisplayName } from '../../../shared/display-name.ts';
 import { toBase64Url } from '../../../shared/encoding.ts';
-import { deviceNameSchema } from '../../../shared/signaling.ts';
+import { FerryError } from '../../../shared/errors.ts';
+import { deviceNameSchema, MAX_DEVICE_NAME_LENGTH } from '../../../shared/signaling.ts';
 
 export const P2P_DB_NAME = 'ferry-p2p';
 const P2P_DB_VERSION = 3;
@@ -96,7 +99,11 @@ function open(): Promise<IDBPDatabase<P2pSchema>> {
   return db;
 }
 
-/** "Chrome on Linux": a first name for this device until the user picks one. */
+/**
+ * "Chrome on Linux": the name pages before kept names gave every device until the user
+ * picked one; two Chromes on Linux were indistinguishable, so a device still called that
+ * gets a name of its own once (`deviceIdentity`).
+ */
 export function defaultDeviceName(userAgent: string): string {
   const browser = /Edg\//.test(userAgent)
     ? 'Edge'
@@ -121,23 +128,33 @@ export function defaultDeviceName(userAgent: string): string {
   return `${browser} on ${os}`;
 }
 
-/** This device's id and name, created on first use. */
+/**
+ * This device's id and name, created on first use: a random name ("Azure Crane") it keeps
+ * on every visit, so the tiles other devices show for it (and their pairings) keep it too.
+ */
 export async function deviceIdentity(): Promise<DeviceIdentity> {
   const database = await open();
   const stored = await database.get('device', 'self');
-  if (stored) return stored;
+  if (stored && stored.name !== defaultDeviceName(navigator.userAgent)) return stored;
   const identity = {
-    id: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
-    name: deviceNameSchema.parse(defaultDeviceName(navigator.userAgent)),
+    id: stored?.id ?? toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+    name: randomDisplayName(),
   };
   await database.put('device', identity, 'self');
   return identity;
 }
 
-/** Renames this device; throws when the name would be refused by the server. */
+/** Renames this device; a name the server would refuse throws BAD_REQUEST with a sentence. */
 export async function renameDevice(name: string): Promise<DeviceIdentity> {
+  const parsed = deviceNameSchema.safeParse(name);
+  if (!parsed.success) {
+    throw new FerryError(
+      'BAD_REQUEST',
+      `A device name is 1 to ${MAX_DEVICE_NAME_LENGTH} characters, without control characters.`,
+    );
+  }
   const database = await open();
-  const identity = { ...(await deviceIdentity()), name: deviceNameSchema.parse(name) };
+  const identity = { ...(await deviceIdentity()), name: parsed.data };
   await database.put('device', identity, 'self');
   return identity;
 }

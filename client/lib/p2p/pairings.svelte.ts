@@ -126,6 +126,7 @@ export class Pairings {
         this.#rejoins.joined(room);
         for (const peer of peers) void this.#seen(room, peer);
       }),
+      this.#signaling.on('pair-peer', ({ room, peer }) => void this.#seen(room, peer)),
       this.#signaling.on('error', (message) => this.#onError(message)),
     ];
     void listPairings()
@@ -171,6 +172,11 @@ export class Pairings {
     this.#joinedCode = code;
     if (this.#signaling.joinPair(code)) this.#joining = true;
     else this.#error = 'Not connected to the server; try again in a moment.';
+  }
+
+  /** The person closed the pairing controls: the last error is read. */
+  dismiss(): void {
+    this.#error = null;
   }
 
   /** Forgets a remembered device: its secret is deleted and its room left. */
@@ -244,7 +250,7 @@ export class Pairings {
         channel.send({ type: 'pair-saved' });
       }
       this.#pending = null;
-      this.#notice = `Paired with ${displayName(pending.peer)}. Files and texts to it need no code from now on.`;
+      this.#notice = `Paired with ${pending.peer.name}. Files and texts to it need no code from now on.`;
     } catch (error) {
       if (this.#pending?.room !== pending.room) return;
       this.abandon(error instanceof FerryError ? error.message : 'Pairing failed.');
@@ -260,7 +266,7 @@ export class Pairings {
       room: pending.room,
       roomToken: pending.roomToken,
       deviceId: pending.peer.deviceId ?? '',
-      name: displayName(pending.peer),
+      name: pending.peer.name,
       secret,
       createdAt: now,
       lastSeen: now,
@@ -298,7 +304,10 @@ export class Pairings {
   #onPaired(message: ServerMessageOf<'paired'>): void {
     const peer = message.peers[0];
     if (!peer) return;
-    const other = this.#signaling.peer(peer.id);
+    // As the pair room sees it: only there does it carry its device id (a device on this
+    // network is also in the network room, where it has none), which the pairing must keep
+    // to know the device again (one tile for it, its mailbox when it is away).
+    const other = this.#signaling.pairRoomPeers(message.room).find((p) => p.id === peer.id);
     if (!other) return;
     // Answers come in order: while a `pair-join` of ours is unanswered, this is its answer.
     const role = this.#joining ? 'joiner' : 'creator';
@@ -336,17 +345,18 @@ export class Pairings {
     }
   }
 
-  /** Keeps the name and last-seen time of a remembered device current. */
+  /**
+   * Keeps the name and last-seen time of a remembered device current, and its device id when
+   * the pairing lacks it (pairings made before it was read from the pair room stored none).
+   * This device's own other tabs rejoin the room too: they are not the paired device.
+   */
   async #seen(room: string, peer: NearbyPeer): Promise<void> {
     const pairing = this.#remembered.find((p) => p.room === room);
-    if (!pairing) return;
-    const updated = { ...pairing, name: displayName(peer), lastSeen: Date.now() };
+    // Before its `hello` a connection has only the server's generated name and no device id.
+    if (!pairing || !peer.deviceId || peer.deviceId === this.#signaling.device?.id) return;
+    if (pairing.deviceId && peer.deviceId !== pairing.deviceId) return;
+    const updated = { ...pairing, name: peer.name, deviceId: peer.deviceId, lastSeen: Date.now() };
     this.#remembered = this.#remembered.map((p) => (p.room === room ? updated : p));
     await putPairing(updated).catch(() => {});
   }
-}
-
-/** What to call another device: the name its owner chose, or the one the server gave it. */
-export function displayName(peer: NearbyPeer): string {
-  return peer.deviceName ?? peer.name;
 }

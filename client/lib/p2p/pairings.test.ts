@@ -59,8 +59,14 @@ class FakeSignaling {
     for (const [room, peers] of this.rooms) if (peers.some((p) => p.id === peerId)) return room;
     return null;
   }
+  /** Peers of this network (no device id there), found first, as by the real one. */
+  network: NearbyPeer[] = [];
+  device = { id: 'device-a', name: 'Quiet Owl' };
   peer(id: string): NearbyPeer | undefined {
-    return [...this.rooms.values()].flat().find((p) => p.id === id);
+    return this.network.find((p) => p.id === id) ?? [...this.rooms.values()].flat().find((p) => p.id === id);
+  }
+  pairRoomPeers(room: string): readonly NearbyPeer[] {
+    return this.rooms.get(room) ?? [];
   }
 }
 
@@ -83,6 +89,40 @@ describe('Pairings.authFor', () => {
     const plan = pairings.authFor(laptop.id);
     expect(plan.compare).toBe(true);
     expect(plan.pairing?.room).toBe('pair:new');
+    pairings.dispose();
+  });
+});
+
+describe('Pairings on one network', () => {
+  it('keeps the device id the pair room carries, not the network entry’s (none), so the device is known again', async () => {
+    const signaling = new FakeSignaling();
+    const pairings = new Pairings(signaling as unknown as SignalingClient);
+    pairings.start();
+    await vi.waitFor(() => expect(pairings.remembered).toHaveLength(1));
+    signaling.network = [{ ...laptop, deviceId: null }];
+    pairings.create();
+    signaling.emit('pair-code', { type: 'pair-code', code: '123456', expiresAt: Date.now() + 60_000 });
+    signaling.rooms.set('pair:new', [laptop]);
+    signaling.emit('paired', { type: 'paired', room: 'pair:new', roomToken: 'N'.repeat(43), peers: [laptop] });
+    expect(pairings.pending?.peer.deviceId).toBe('device-b');
+    pairings.dispose();
+  });
+
+  it('learns a missing device id and a new name from the pair room, never from this device’s own other tab', async () => {
+    const signaling = new FakeSignaling();
+    const pairings = new Pairings(signaling as unknown as SignalingClient);
+    pairings.start();
+    await vi.waitFor(() => expect(pairings.remembered).toHaveLength(1));
+    const old = pairings.remembered[0] as Pairing;
+    Object.assign(old, { deviceId: '' });
+    const ownTab: NearbyPeer = { id: 'peer-a2', name: 'Quiet Owl', deviceName: 'Quiet Owl', deviceId: 'device-a' };
+    signaling.emit('pair-peer', { room: old.room, peer: ownTab });
+    expect(pairings.remembered[0]).toMatchObject({ deviceId: '', name: 'Laptop' });
+    signaling.emit('pair-peer', { room: old.room, peer: { ...laptop, name: 'Desk' } });
+    expect(pairings.remembered[0]).toMatchObject({ deviceId: 'device-b', name: 'Desk' });
+    // Someone else with the room's token is not taken for the paired device.
+    signaling.emit('pair-peer', { room: old.room, peer: { ...laptop, name: 'Intruder', deviceId: 'device-c' } });
+    expect(pairings.remembered[0]).toMatchObject({ deviceId: 'device-b', name: 'Desk' });
     pairings.dispose();
   });
 });

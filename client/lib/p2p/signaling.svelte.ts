@@ -21,7 +21,7 @@ import {
   SIGNAL_PATH,
   UNLISTED_QUERY,
 } from '../../../shared/signaling.ts';
-import { type DeviceIdentity, deviceIdentity } from './p2p-db.ts';
+import { type DeviceIdentity, deviceIdentity, renameDevice } from './p2p-db.ts';
 
 export const PING_INTERVAL_MS = 20_000;
 export const PONG_TIMEOUT_MS = 10_000;
@@ -62,6 +62,8 @@ export interface SignalingEvents {
   paired: ServerMessageOf<'paired'>;
   /** This device is back in a pair room (`rejoinPair` succeeded). */
   'pair-room': { room: string; peers: NearbyPeer[] };
+  /** Someone in a pair room came, or said who it is again (a rename): its name and device id as now. */
+  'pair-peer': { room: string; peer: NearbyPeer };
   /** The connection (re)opened: peer ids from before are gone. */
   welcome: ServerMessageOf<'welcome'>;
   /**
@@ -162,6 +164,16 @@ export class SignalingClient {
     this.#status = 'offline';
     this.#peers = [];
     this.#pairRooms = {};
+  }
+
+  /**
+   * Renames this device: kept in IndexedDB and said again in `hello`, so the devices that
+   * see it (nearby and paired) get the new name at once. Throws BAD_REQUEST for a name the
+   * server would refuse.
+   */
+  async rename(name: string): Promise<void> {
+    this.#device = await renameDevice(name);
+    this.#sayHello();
   }
 
   /** Subscribes to one event; returns the unsubscribe function. */
@@ -334,9 +346,10 @@ export class SignalingClient {
       case 'peer-updated': {
         const peer = nearby(message.peer);
         if (message.room === this.#network) this.#peers = [...this.#peers.filter((p) => p.id !== peer.id), peer];
-        else if (this.#pairRooms[message.room])
+        else if (this.#pairRooms[message.room]) {
           this.#setPairRoom(message.room, [...this.pairRoomPeers(message.room).filter((p) => p.id !== peer.id), peer]);
-        else if (this.#shareRooms[message.room])
+          this.#emit('pair-peer', { room: message.room, peer });
+        } else if (this.#shareRooms[message.room])
           this.#setShareRoom(message.room, [
             ...(this.#shareRooms[message.room] ?? []).filter((p) => p.id !== peer.id),
             ...sharePeer(message.peer),

@@ -1,7 +1,9 @@
 /**
- * Display names for peers ("Amber Otter"): deterministic from a seed, so a peer id made from
- * random bytes always reads the same. 32 × 32 names; collisions in one room are harmless
- * because peers are addressed by id, and the device name (if sent) tells them apart.
+ * Names for devices ("Amber Otter"), deterministic from a seed. A page picks one for its
+ * device on first use and keeps it (client/lib/p2p/p2p-db.ts; the person may rename it); the
+ * server names a connection with one from its peer id only until that connection's `hello`
+ * says the device's own name (`peerName`). 32 × 32 names; collisions in one room are
+ * harmless because peers are addressed by id.
  */
 const ADJECTIVES = [
   'Amber',
@@ -79,4 +81,17 @@ export function displayName(seed: number): string {
   const adjective = ADJECTIVES[n % ADJECTIVES.length]!;
   const animal = ANIMALS[Math.floor(n / ADJECTIVES.length) % ANIMALS.length]!;
   return `${adjective} ${animal}`;
+}
+
+/** A fresh random name, for a device that has none yet. */
+export function randomDisplayName(): string {
+  return displayName(crypto.getRandomValues(new Uint32Array(1))[0] ?? 0);
+}
+
+/**
+ * The name others see for a connection: the one its device keeps and said in `hello`, or
+ * until then (or from a page that says none) the one the server generated for it.
+ */
+export function peerName(deviceName: string | null, generated: string): string {
+  return deviceName ?? generated;
 }
