@@ -86,6 +86,12 @@ export class SignalingMitm {
       this.#routes.set(side, ws);
       const server = ws.connectToServer();
       ws.onMessage((message) => {
+        // The code a device enters is the one the server redeems (both devices may have
+        // asked for a code: the pairing control makes one when it opens).
+        if (typeof message === 'string') {
+          const entered = JSON.parse(message) as { type?: string; code?: string };
+          if (entered.type === 'pair-join' && entered.code) this.#code = entered.code;
+        }
         if (this.active && typeof message === 'string') {
           const frame = JSON.parse(message) as { type?: string; kind?: string; to?: string; data?: Signal };
           if (frame.type === 'relay' && frame.kind === 'signal' && frame.to === this.#peerIds.get(other(side))) {
@@ -110,7 +116,6 @@ export class SignalingMitm {
             this.#peerIds.set(side, frame.peerId);
             this.#note(`${side} is ${frame.peerId}`);
           }
-          if (frame.type === 'pair-code' && frame.code) this.#code = frame.code;
           const { room } = frame;
           const code = this.#code;
           if (frame.type === 'paired' && room && code && this.knowsPairingCode && this.active) {
