@@ -1,6 +1,6 @@
 import { requestIdOfPath } from '../../shared/request-link.ts';
 
-/** The app's places: the send view at `/`, a share at `/s/<id>`, a request link at `/r/<id>`. */
+/** The app's places: the send view at `/`, a share at `/s/<id>`, a request link at `/r/<id>`, the admin page at `/admin`. */
 class Route {
   #path = $state(location.pathname);
 
@@ -18,6 +18,11 @@ class Route {
   /** The request id when the page is a request link, else null. */
   get requestId(): string | null {
     return requestIdOfPath(this.#path);
+  }
+
+  /** The admin page (`/admin`). */
+  get isAdmin(): boolean {
+    return /^\/admin\/?$/.test(this.#path);
   }
 
   go(path: string): void {

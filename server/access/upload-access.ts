@@ -44,14 +44,20 @@ export class UploadAccessControl {
     const raw = Array.isArray(header) ? header[0] : header;
     if (raw === undefined || raw.trim() === '') {
       if (this.#config.uploadAccess === 'key') {
-        throw new FerryError('UPLOAD_KEY_REQUIRED', 'This server takes new shares only from holders of an upload key.');
+        throw new FerryError(
+          'UPLOAD_KEY_REQUIRED',
+          'This server takes files only from people with an upload key: enter yours to send.',
+        );
       }
       return { key: null, holder: this.#networkHolder(req) };
     }
     const parsed = uploadKeySchema.safeParse(raw.trim());
     const key = parsed.success ? await this.#store.keyByHash(await tokenHash(parsed.data)) : undefined;
     if (!key || key.revokedAt !== null || (key.expiresAt !== null && key.expiresAt <= now)) {
-      throw new FerryError('UPLOAD_KEY_INVALID', 'This upload key is unknown, revoked or expired.');
+      throw new FerryError(
+        'UPLOAD_KEY_INVALID',
+        "The server did not accept this upload key: it is unknown, revoked or expired. Ask the server's admin for a new one.",
+      );
     }
     return { key, holder: { keyId: key.id } };
   }
@@ -102,7 +108,8 @@ export class UploadAccessControl {
       },
       now,
     );
-    const who = key ? 'this upload key' : 'your network';
+    const who = key ? 'Your upload key' : 'Your network';
+    const size = bytesText(share.bytes);
     switch (result.outcome) {
       case 'reserved':
         return true;
@@ -111,19 +118,21 @@ export class UploadAccessControl {
       case 'storage-full':
         throw new FerryError(
           'STORAGE_FULL',
-          `The server's storage is full: ${share.bytes} more bytes do not fit (${result.used} of ${this.#config.maxStorageBytes} in use).`,
+          `The server is full: it has no room for ${size} more right now. Try again later, or send less.`,
         );
       case 'stored':
         throw new FerryError(
           'QUOTA_EXCEEDED',
-          `${capital(who)} may keep ${key?.maxStoredBytes} bytes in live shares; ${result.used} are in use, so ${share.bytes} more do not fit.`,
+          `${who} may keep ${bytesText(key?.maxStoredBytes ?? 0)} in live links at once and ${bytesText(result.used)} are in use, so these ${size} do not fit. Revoke a link you sent, or ask the server's admin for more.`,
         );
       case 'daily': {
-        const limit = key ? key.maxDailyBytes : this.#config.openDailyBytes;
-        const message = `${capital(who)} may send ${limit} bytes per 24 hours; ${result.used} were sent, so ${share.bytes} more do not fit`;
-        if (result.retryAt === null) throw new FerryError('QUOTA_EXCEEDED', `${message}.`);
+        const limit = (key ? key.maxDailyBytes : this.#config.openDailyBytes) ?? 0;
+        const message = `${who} may send ${bytesText(limit)} a day and ${bytesText(result.used)} were sent in the last 24 hours, so these ${size} do not fit.`;
+        if (result.retryAt === null) {
+          throw new FerryError('QUOTA_EXCEEDED', `${message} They are more than a day's allowance.`);
+        }
         const seconds = Math.max(1, Math.ceil((result.retryAt - now) / 1000));
-        throw new HeaderedError('QUOTA_EXCEEDED', `${message} before ${new Date(result.retryAt).toISOString()}.`, {
+        throw new HeaderedError('QUOTA_EXCEEDED', `${message} Try again in ${durationText(seconds)}.`, {
           'Retry-After': String(seconds),
         });
       }
@@ -136,4 +145,18 @@ export class UploadAccessControl {
   }
 }
 
-const capital = (text: string) => text[0]!.toUpperCase() + text.slice(1);
+const UNITS = ['bytes', 'KB', 'MB', 'GB', 'TB'];
+
+/** Decimal units, as the app shows sizes ("4.1 MB"). */
+export function bytesText(bytes: number): string {
+  let value = bytes;
+  let unit = 0;
+  for (; value >= 1000 && unit < UNITS.length - 1; unit++) value /= 1000;
+  return `${unit === 0 || value >= 100 ? Math.round(value) : value.toFixed(1)} ${UNITS[unit]}`;
+}
+
+/** "23 hours", "5 minutes": rounded up, so trying again then succeeds. */
+function durationText(seconds: number): string {
+  const [n, unit] = seconds > 3600 ? [Math.ceil(seconds / 3600), 'hour'] : [Math.ceil(seconds / 60), 'minute'];
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}

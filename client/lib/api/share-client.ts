@@ -24,6 +24,7 @@ import {
   type UpdateShareRequest,
 } from '../../../shared/api.ts';
 import { FerryError, parseErrorBody } from '../../../shared/errors.ts';
+import { uploadKeyHeaders } from '../access/upload-key-db.ts';
 
 const base = '/api/shares';
 
@@ -68,8 +69,10 @@ export function bearer(token: string, extra: Record<string, string> = {}): Recor
 
 export const json = { 'Content-Type': 'application/json' };
 
-export function createShare(body: CreateShareRequest): Promise<CreateShareResponse> {
-  return call(createShareResponseSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });
+/** Creates a share, with this browser's upload key when it has one (a key-only server needs it). */
+export async function createShare(body: CreateShareRequest): Promise<CreateShareResponse> {
+  const headers = { ...json, ...(await uploadKeyHeaders()) };
+  return call(createShareResponseSchema, base, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 /**
@@ -77,10 +80,11 @@ export function createShare(body: CreateShareRequest): Promise<CreateShareRespon
  * hashes): the answer carries no tokens, and asking again with the same body after a lost
  * answer gets the same share.
  */
-export function createShareWithOwnTokens(
+export async function createShareWithOwnTokens(
   body: CreateShareRequest & Required<Pick<CreateShareRequest, 'id' | 'ownerHash' | 'uploadHash'>>,
 ): Promise<CreatedShare> {
-  return call(createdShareSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });
+  const headers = { ...json, ...(await uploadKeyHeaders()) };
+  return call(createdShareSchema, base, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 export function getShareInfo(id: string): Promise<ShareInfo> {

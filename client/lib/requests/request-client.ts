@@ -13,12 +13,15 @@ import {
   requestInfoSchema,
   requestOwnerViewSchema,
 } from '../../../shared/request-api.ts';
+import { uploadKeyHeaders } from '../access/upload-key-db.ts';
 import { bearer, call, errorFromResponse, json, request } from '../api/share-client.ts';
 
 const base = '/api/requests';
 
-export function createRequest(body: CreateRequestBody): Promise<CreateRequestResponse> {
-  return call(createRequestResponseSchema, base, { method: 'POST', headers: json, body: JSON.stringify(body) });
+/** Creates a request link, with this browser's upload key when it has one. */
+export async function createRequest(body: CreateRequestBody): Promise<CreateRequestResponse> {
+  const headers = { ...json, ...(await uploadKeyHeaders()) };
+  return call(createRequestResponseSchema, base, { method: 'POST', headers, body: JSON.stringify(body) });
 }
 
 export function getRequestInfo(id: string): Promise<RequestInfo> {
