@@ -17,10 +17,12 @@ import { adminTokenHash } from './admin/admin-token.ts';
 import { addAdminRoutes } from './admin/routes.ts';
 import { type FerryConfig, resolveConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
+import { assertJsonType, hasBody } from './http/body.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { type RequestTrace, traceRequest } from './http/request-log.ts';
 import { AllowError, type ErrorReport, sendError, sendJson } from './http/respond.ts';
 import { type RequestContext, Router } from './http/router.ts';
+import { assertSameOrigin } from './http/same-origin.ts';
 import { serveStatic } from './http/static.ts';
 import { announce } from './log.ts';
 import { FerryMetrics, metricsHandler } from './metrics.ts';
@@ -138,6 +140,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     // Concatenate rather than resolve: "//host/x" must stay a path, not become an authority.
     const url = new URL(`http://localhost${raw}`);
     const method = req.method ?? 'GET';
+    assertSameOrigin(req, trusted);
     if (url.pathname === TUS_PATH || url.pathname.startsWith(`${TUS_PATH}/`)) {
       // Ciphertext leaves only through ticketed GETs of the share API, never tus GET.
       trace.route(
@@ -150,6 +153,8 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     if (url.pathname.startsWith('/api/') || url.pathname === '/health' || url.pathname === '/metrics') {
       const { handler, params, route } = router.match(method, url.pathname);
       trace.route(route, route === FILE_ROUTE && method === 'GET' ? 'download' : 'other');
+      // Every API body sent with POST or PATCH is JSON: refuse others before a handler spends a limit.
+      if ((method === 'POST' || method === 'PATCH') && hasBody(req)) assertJsonType(req);
       return handler({ req, res, params, url });
     }
     // App routes carry share ids (/s/<id>): logged as one pattern.

@@ -134,11 +134,11 @@ export interface TestShare extends CreateShareResponse {
 /** A manifest-shaped opaque string: the server only stores it. */
 export const FAKE_MANIFEST = randomBytes(48).toString('base64url');
 
-export async function createTestShare(
-  base: string,
+/** A share creation body for `files`, with a fresh reader token (returned beside it). */
+export async function newShareBody(
   files: CreateShareRequest['files'],
   extra: Partial<CreateShareRequest> = {},
-): Promise<TestShare> {
+): Promise<{ body: CreateShareRequest; readerToken: string }> {
   const readerToken = randomBytes(32).toString('base64url');
   const body: CreateShareRequest = {
     readerHash: await tokenHash(readerToken),
@@ -149,6 +149,15 @@ export async function createTestShare(
     files,
     ...extra,
   };
+  return { body, readerToken };
+}
+
+export async function createTestShare(
+  base: string,
+  files: CreateShareRequest['files'],
+  extra: Partial<CreateShareRequest> = {},
+): Promise<TestShare> {
+  const { body, readerToken } = await newShareBody(files, extra);
   const answer = await api(base, 'POST', '/api/shares', { body });
   if (answer.status !== 201) throw new Error(`create share: ${answer.status} ${answer.text}`);
   return { ...(answer.json as CreateShareResponse), readerToken };

@@ -21,12 +21,17 @@ export async function readBody(req: IncomingMessage, maxBytes: number): Promise<
   return Buffer.concat(chunks);
 }
 
-/** Parses a JSON body against `schema`; INVALID_BODY names the first failing field. */
+/**
+ * Parses a JSON body against `schema`; INVALID_BODY names the first failing field. The body
+ * must say `Content-Type: application/json` (415 otherwise): a browser sends that only
+ * after a CORS preflight, which another site cannot pass (http/same-origin.ts).
+ */
 export async function readJson<S extends z.ZodType>(
   req: IncomingMessage,
   maxBytes: number,
   schema: S,
 ): Promise<z.infer<S>> {
+  assertJsonType(req);
   const raw = await readBody(req, maxBytes);
   let json: unknown;
   try {
@@ -35,6 +40,19 @@ export async function readJson<S extends z.ZodType>(
     throw new FerryError('INVALID_BODY', 'The request body is not valid JSON.', { cause });
   }
   return parseWith(schema, json, 'INVALID_BODY');
+}
+
+/** Throws UNSUPPORTED_MEDIA_TYPE (415) unless the request says its body is JSON. */
+export function assertJsonType(req: IncomingMessage): void {
+  const type = req.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new FerryError('UNSUPPORTED_MEDIA_TYPE', 'The request body must be JSON (Content-Type: application/json).');
+  }
+}
+
+/** Whether a request carries a body (RFC 9112 §6.3: Content-Length above 0, or Transfer-Encoding). */
+export function hasBody(req: IncomingMessage): boolean {
+  return req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
 }
 
 /** Validates any input (body, path parameter, header) with a schema, or throws `code`. */
