@@ -5,7 +5,7 @@
  * records are the very ones the data channel would have carried (same key, nonce base and
  * index), encrypted as tus asks for each slice, so the recipient verifies them the same way.
  */
-import { type FileSource, Upload } from 'tus-js-client';
+import type { FileSource, Upload } from 'tus-js-client';
 import { randomBytes, toBase64Url } from '../../../shared/encoding.ts';
 import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys, tokenHash } from '../../../shared/keys.ts';
@@ -168,10 +168,11 @@ export function uploadRest(
   // The server takes a base only past byte 0 (an upload from record 0 is an ordinary one).
   if (base > 0) Object.assign(metadata, { base: String(base), recordSize: String(cipher.recordSize) });
   let upload: Upload | null = null;
+  let aborted = false;
   let stop: (error: FerryError) => void = () => undefined;
   const done = new Promise<void>((resolve, reject) => {
     stop = reject;
-    upload = new Upload(file, {
+    const options = {
       endpoint: new URL(TUS_PATH, location.href).href,
       headers: { Authorization: `Bearer ${share.uploadToken}` },
       metadata,
@@ -179,25 +180,35 @@ export function uploadRest(
       retryDelays: RETRY_DELAYS_MS,
       storeFingerprintForResuming: false,
       fileReader: { openFile: async () => restOfFile(file, cipher, from) },
-      onProgress: (sent) => {
+      onProgress: (sent: number) => {
         const stored = base + sent;
         const records = stored >= encryptedSize(cipher) ? recordCount(cipher) : recordAtCipherOffset(cipher, stored);
         onProgress(records === 0 ? 0 : plainRange(cipher, records - 1)[1]);
       },
-      onError: (error) =>
+      onError: (error: Error) =>
         reject(
           error instanceof FerryError
             ? error
             : new FerryError('NETWORK_ERROR', 'The upload to Ferry’s server failed.', { cause: error }),
         ),
       onSuccess: () => resolve(),
-    });
-    upload.start();
+    };
+    // tus-js-client loads with the first relay upload (the start screen does not need it).
+    import('tus-js-client').then(
+      ({ Upload }) => {
+        if (aborted) return;
+        upload = new Upload(file, options);
+        upload.start();
+      },
+      (error: unknown) =>
+        reject(new FerryError('NETWORK_ERROR', 'Ferry could not load its upload code.', { cause: error })),
+    );
   });
   return {
     done,
     abort: () => {
       // tus-js-client reports no error for an abort it was asked for: settle `done` here.
+      aborted = true;
       stop(new FerryError('ABORTED', 'Cancelled.'));
       void (upload as Upload | null)?.abort(true).catch(() => undefined);
     },
