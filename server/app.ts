@@ -1,6 +1,6 @@
 /**
  * createFerryServer: the whole server on one http.Server — tus at /files/, the share API
- * under /api/, /health, and the built client for everything else. Used by main.ts and by
+ * under /api/, /health and /ready, and the built client for everything else. Used by main.ts and by
  * the tests (which pass port 0, a temp data dir and their own clock).
  */
 import { mkdirSync } from 'node:fs';
@@ -26,6 +26,7 @@ import { assertSameOrigin } from './http/same-origin.ts';
 import { serveStatic } from './http/static.ts';
 import { announce } from './log.ts';
 import { FerryMetrics, metricsHandler } from './metrics.ts';
+import { readyRoute } from './ready.ts';
 import { addRequestRoutes } from './requests/routes.ts';
 import { openSqliteRequestStore } from './requests/sqlite-store.ts';
 import type { RequestStore } from './requests/store.ts';
@@ -69,8 +70,10 @@ const PORT_ATTEMPTS = 20;
 function buildRouter(deps: AppDeps, adminHash: string): Router {
   const { config } = deps;
   const health = ({ res }: RequestContext) => sendJson(res, 200, { ok: true, version: config.version });
+  const ready = readyRoute(deps);
   const router = new Router()
     .add('/health', { GET: health, HEAD: health })
+    .add('/ready', { GET: ready, HEAD: ready })
     .add('/metrics', { GET: metricsHandler(deps.metrics, config.metricsToken) });
   if (config.benchSink) {
     router.add('/api/bench/sink', {
@@ -132,7 +135,14 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     deps,
     await adminTokenHash(config.adminToken, access, (line) => announce(config.logger, line)),
   );
-  const tus = createTus({ shares, blobs, maxUploadBytes: config.maxUploadBytes, now: config.now, report });
+  const tus = createTus({
+    shares,
+    blobs,
+    maxUploadBytes: config.maxUploadBytes,
+    minFreeBytes: config.minFreeBytes,
+    now: config.now,
+    report,
+  });
 
   async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, trace: RequestTrace): Promise<void> {
     const raw = req.url ?? '';
@@ -150,7 +160,12 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       if (method === 'GET') throw new AllowError(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
       return tus.handle(req, res);
     }
-    if (url.pathname.startsWith('/api/') || url.pathname === '/health' || url.pathname === '/metrics') {
+    if (
+      url.pathname.startsWith('/api/') ||
+      url.pathname === '/health' ||
+      url.pathname === '/ready' ||
+      url.pathname === '/metrics'
+    ) {
       const { handler, params, route } = router.match(method, url.pathname);
       trace.route(route, route === FILE_ROUTE && method === 'GET' ? 'download' : 'other');
       // Every API body sent with POST or PATCH is JSON: refuse others before a handler spends a limit.

@@ -20,6 +20,12 @@ export interface FerryConfig {
   distDir: string;
   /** Largest single upload and largest total of a share, in ciphertext bytes. */
   maxUploadBytes: number;
+  /**
+   * Free bytes kept in reserve on the storage (so the databases always have room): an
+   * upload or PATCH that would leave less is refused with 507 STORAGE_FULL. Undefined: 256
+   * MiB, or 5 % of the file system when that is smaller (server/storage-full.ts).
+   */
+  minFreeBytes: number | undefined;
   sweepIntervalMs: number;
   /** Unfinished tus uploads older than this are removed (@tus/file-store counts from creation). */
   uploadExpiryMs: number;
@@ -102,6 +108,7 @@ export function defaultConfig(): FerryConfig {
     dataDir: path.resolve('data'),
     distDir: path.join(ROOT, 'dist'),
     maxUploadBytes: 10 * 1024 ** 3,
+    minFreeBytes: undefined,
     sweepIntervalMs: 60_000,
     uploadExpiryMs: 24 * 60 * 60 * 1000,
     ticketIdleMs: 10 * 60 * 1000,
@@ -184,6 +191,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     dataDir: dataDir ? path.resolve(dataDir) : base.dataDir,
     distDir: env.FERRY_DIST_DIR ? path.resolve(env.FERRY_DIST_DIR) : base.distDir,
     maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,
+    minFreeBytes: positiveInt('FERRY_MIN_FREE_BYTES', env.FERRY_MIN_FREE_BYTES) ?? base.minFreeBytes,
     sweepIntervalMs: positiveInt('FERRY_SWEEP_INTERVAL_MS', env.FERRY_SWEEP_INTERVAL_MS) ?? base.sweepIntervalMs,
     uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,
     socketIdleMs: positiveInt('FERRY_SOCKET_IDLE_MS', env.FERRY_SOCKET_IDLE_MS) ?? base.socketIdleMs,

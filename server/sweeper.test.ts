@@ -5,6 +5,9 @@ import http from 'node:http';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShareOwnerView } from '../shared/api.ts';
+import { createLogger } from './log.ts';
+import type { ShareStore } from './shares/store.ts';
+import { Sweeper } from './sweeper.ts';
 import {
   api,
   createTestShare,
@@ -57,6 +60,40 @@ function createEmptyUpload(share: { id: string; uploadToken: string }, size: num
     req.end();
   });
 }
+
+describe('a pass with a failing step', () => {
+  it('runs every other step, logs the failure and names it', async () => {
+    const full = () => Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    // The real store, with two of its writes refused as on a full disk.
+    const failing = new Proxy<ShareStore>(ferry.shares, {
+      get(target, property) {
+        if (property === 'lapseTickets' || property === 'purgeDead') return () => Promise.reject(full());
+        const value: unknown = Reflect.get(target, property, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const logged: Array<{ step: string; msg: string; err: { message: string } }> = [];
+    const sweeper = new Sweeper({
+      shares: failing,
+      blobs: ferry.blobs,
+      requests: ferry.requests,
+      now: () => ferry.clock.now,
+      ticketIdleMs: 60_000,
+      logger: createLogger({ level: 'info', destination: { write: (line) => logged.push(JSON.parse(line)) } }),
+    });
+    const share = await createTestShare(ferry.url, [{ size: 4096 }]);
+    const uploadId = await createEmptyUpload(share, 4096);
+    await new Promise((r) => setTimeout(r, UPLOAD_EXPIRY_MS + 100));
+
+    expect(await sweeper.sweep()).toEqual(['lapse idle tickets', 'collect dead shares']);
+    expect(logged.map((line) => [line.msg, line.step, line.err.message])).toEqual([
+      ['sweeper step failed', 'lapse idle tickets', 'database or disk is full'],
+      ['sweeper step failed', 'collect dead shares', 'database or disk is full'],
+    ]);
+    // The steps after the failures ran: the abandoned upload is gone.
+    expect(readdirSync(filesDir())).not.toContain(uploadId);
+  });
+});
 
 describe('expiry and revocation', () => {
   it('answers 410 SHARE_EXPIRED after expiry, and an extension keeps a share alive', async () => {

@@ -32,52 +32,77 @@ export interface SweeperDeps {
 export class Sweeper {
   readonly #deps: SweeperDeps;
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #running: Promise<string[]> | undefined;
 
   constructor(deps: SweeperDeps) {
     this.#deps = deps;
   }
 
-  /** Dead shares to tombstones, then every blob no remaining slot points at is removed. */
+  /**
+   * Blobs no live share points at are removed, then dead shares become tombstones and the
+   * records of those blobs are forgotten. Files go first: removing one needs no space, and
+   * on a full disk it is what lets the record writes succeed.
+   */
   async collect(now = this.#deps.now()): Promise<number> {
-    const orphans = await this.#deps.shares.purgeDead(now, TOMBSTONE_MS);
-    for (const id of orphans) await this.#deps.blobs.remove(id);
+    const { shares, blobs } = this.#deps;
+    const dead = await shares.deadBlobs(now);
+    for (const id of dead) await blobs.remove(id);
+    const orphans = await shares.purgeDead(now, TOMBSTONE_MS);
+    // Normally the same ids (removing again is no error); one that died in between too.
+    for (const id of orphans) if (!dead.includes(id)) await blobs.remove(id);
     await this.#deps.afterCollect?.(now);
     return orphans.length;
   }
 
-  /** One full pass. Concurrent calls share the pass in progress. */
-  sweep(now = this.#deps.now()): Promise<void> {
+  /**
+   * One full pass. Concurrent calls share the pass in progress. Each step runs even when
+   * an earlier one failed (a full disk refuses record writes, not file removals); each
+   * failure is logged, the pass counts as failed, and the names of failed steps are returned.
+   */
+  sweep(now = this.#deps.now()): Promise<string[]> {
     this.#running ??= this.#pass(now)
-      .then(
-        () => this.#deps.onPass?.(false),
-        (error: unknown) => {
-          this.#deps.onPass?.(true);
-          throw error;
-        },
-      )
+      .then((failed) => {
+        this.#deps.onPass?.(failed.length > 0);
+        return failed;
+      })
       .finally(() => {
         this.#running = undefined;
       });
     return this.#running;
   }
 
-  async #pass(now: number): Promise<void> {
+  async #pass(now: number): Promise<string[]> {
     const { shares, blobs, requests, ticketIdleMs } = this.#deps;
-    await shares.lapseTickets(now - ticketIdleMs);
-    // Two idle periods: bytes still in flight when a ticket lapsed can still count it
-    // (ShareStore.recordCoverage), and a done ticket's grace (get-file.ts) has passed.
-    await shares.forgetEndedTickets(now - 2 * ticketIdleMs);
-    await this.collect(now);
-    await blobs.removeExpired();
-    // Uploads tus expired (or that vanished) free their slot so the file can be sent again.
-    for (const id of await shares.unsealedBlobsBefore(now - CREATION_GRACE_MS)) {
-      if ((await blobs.size(id)) === undefined) await shares.releaseBlob(id);
+    const steps: Record<string, () => Promise<unknown>> = {
+      'lapse idle tickets': () => shares.lapseTickets(now - ticketIdleMs),
+      // Two idle periods: bytes still in flight when a ticket lapsed can still count it
+      // (ShareStore.recordCoverage), and a done ticket's grace (get-file.ts) has passed.
+      'forget ended tickets': () => shares.forgetEndedTickets(now - 2 * ticketIdleMs),
+      'collect dead shares': () => this.collect(now),
+      'remove expired uploads': () => blobs.removeExpired(),
+      // Uploads tus expired (or that vanished) free their slot so the file can be sent again.
+      'free slots of vanished uploads': async () => {
+        for (const id of await shares.unsealedBlobsBefore(now - CREATION_GRACE_MS)) {
+          if ((await blobs.size(id)) === undefined) await shares.releaseBlob(id);
+        }
+      },
+      'remove unknown uploads': async () => {
+        for (const id of await shares.unknownBlobs(await blobs.list())) await blobs.remove(id);
+      },
+      // A request's uploads live at most UPLOAD_KEEP_MS, and none starts after it ended: its
+      // record (which the requester needs to find them) can go once that time has passed too.
+      'forget old requests': () => requests.purgeBefore(now - UPLOAD_KEEP_MS),
+    };
+    const failed: string[] = [];
+    for (const [name, step] of Object.entries(steps)) {
+      try {
+        await step();
+      } catch (error) {
+        failed.push(name);
+        this.#deps.logger.error({ err: error, step: name }, 'sweeper step failed');
+      }
     }
-    for (const id of await shares.unknownBlobs(await blobs.list())) await blobs.remove(id);
-    // A request's uploads live at most UPLOAD_KEEP_MS, and none starts after it ended: its
-    // record (which the requester needs to find them) can go once that time has passed too.
-    await requests.purgeBefore(now - UPLOAD_KEEP_MS);
+    return failed;
   }
 
   start(intervalMs: number): void {

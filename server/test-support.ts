@@ -1,6 +1,7 @@
 /** Helpers for the server tests: a real server on port 0 with a temp data dir and a fake clock. */
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Upload } from 'tus-js-client';
@@ -214,4 +215,57 @@ export async function fetchFile(
   if (range) headers.Range = range;
   const res = await fetch(`${base}/api/shares/${share.id}/files/${index}`, { headers });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** A tmpfs mounted for a test (mounting needs root, as in CI); `unmount()` in the teardown. */
+export interface Tmpfs {
+  dir: string;
+  /** Makes the file system read-only (`true`) or writable again. */
+  setReadOnly(readOnly: boolean): void;
+  unmount(): void;
+}
+
+/** Mounts a tmpfs of `bytes` at `dir` (a new temp dir when omitted). */
+export function mountTmpfs(bytes: number, dir = mkdtempSync(path.join(tmpdir(), 'ferry-tmpfs-'))): Tmpfs {
+  mkdirSync(dir, { recursive: true });
+  execFileSync('mount', ['-t', 'tmpfs', '-o', `size=${bytes}`, 'tmpfs', dir], { stdio: 'pipe' });
+  return {
+    dir,
+    setReadOnly(readOnly) {
+      execFileSync('mount', ['-o', `remount,${readOnly ? 'ro' : 'rw'}`, dir], { stdio: 'pipe' });
+    },
+    unmount() {
+      execFileSync('umount', ['-l', dir], { stdio: 'pipe' });
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Why a tmpfs cannot be mounted here (not root, no mount permission), or undefined when it can. */
+export function tmpfsUnavailable(): string | undefined {
+  try {
+    mountTmpfs(1024 * 1024).unmount();
+    return undefined;
+  } catch (error) {
+    return `mounting a tmpfs is not permitted here (${String(error).split('\n')[0]}); these tests need root`;
+  }
+}
+
+/** Writes zeros to `file` until its file system refuses (ENOSPC); returns the bytes written. */
+export function fillDisk(file: string): number {
+  const fd = openSync(file, 'a');
+  let written = 0;
+  try {
+    for (let chunk = 1024 * 1024; chunk >= 512; ) {
+      try {
+        written += writeSync(fd, Buffer.alloc(chunk));
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ENOSPC') throw error;
+        chunk /= 2;
+      }
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return written;
 }

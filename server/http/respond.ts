@@ -15,8 +15,13 @@ export function reportError(ferry: FerryError, report: ErrorReport, what: string
   if (ferry.code === 'INTERNAL' || ferry.code === 'STORAGE_FAILED') {
     // Causes are our own or library errors; they never contain tokens or file contents.
     report.logger.error({ code: ferry.code, err: ferry.cause ?? ferry }, what);
+  } else if (ferry.code === 'STORAGE_FULL') {
+    // The operator's to fix (or the sweeper's); the cause says which disk error it was.
+    report.logger.warn({ code: ferry.code, err: ferry.cause ?? ferry }, what);
   }
 }
+
+import { isOutOfSpace, storageFull } from '../storage-full.ts';
 
 /** Headers on every answer: no sniffing, and never a Referer (a link's #key must not leak). */
 export const BASE_HEADERS: Record<string, string> = {
@@ -46,9 +51,13 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
   res.end();
 }
 
-/** Turns anything thrown into a FerryError; unknown errors become INTERNAL and keep their cause. */
+/**
+ * Turns anything thrown into a FerryError: a full or read-only disk (or SQLite's
+ * "database or disk is full") becomes STORAGE_FULL, other unknown errors INTERNAL; both keep their cause.
+ */
 export function toFerryError(error: unknown): FerryError {
   if (error instanceof FerryError) return error;
+  if (isOutOfSpace(error)) return storageFull(error);
   return new FerryError('INTERNAL', 'Something went wrong on the server.', { cause: error });
 }
 

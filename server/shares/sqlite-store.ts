@@ -98,7 +98,13 @@ export const SHARE_MIGRATIONS: readonly string[] = [
      served = EXISTS (SELECT 1 FROM ticket_files f WHERE f.ticket_hash = tickets.hash AND f.covered != '[]');
    DROP TABLE ticket_files;
    CREATE INDEX tickets_state ON tickets(state, last_active_at);`,
+  // One row the readiness probe rewrites: a write that fails when the disk is full.
+  'CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);',
 ];
+
+/** Blobs that a slot of a live (unexpired, unrevoked) share points at. */
+const LIVE_REF = `EXISTS (SELECT 1 FROM slots s JOIN shares sh ON sh.id = s.share_id
+  WHERE s.blob_id = b.id AND sh.state != 'revoked' AND sh.expires_at > ?)`;
 
 interface ShareRow {
   id: string;
@@ -233,6 +239,11 @@ class SqliteShareStore implements ShareStore {
       ticketsByState: db.prepare<[], { state: TicketState; n: number }>(
         'SELECT state, count(*) AS n FROM tickets GROUP BY state',
       ),
+      liveBlob: db.prepare<[string, number], { one: number }>(
+        `SELECT 1 AS one FROM blobs b WHERE id = ? AND ${LIVE_REF}`,
+      ),
+      deadBlobs: db.prepare<[number], { id: string }>(`SELECT id FROM blobs b WHERE NOT ${LIVE_REF}`),
+      probe: db.prepare('INSERT INTO probe (id, at) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET at = excluded.at'),
     };
   }
 
@@ -248,6 +259,8 @@ class SqliteShareStore implements ShareStore {
           }
           const blob = this.#q.blob.get(slot.reuseBlobId);
           if (!blob?.sealed || blob.base !== 0) return 'blob-gone';
+          // Its shares all died: the sweeper may already have removed its bytes.
+          if (!this.#q.liveBlob.get(blob.id, share.createdAt)) return 'blob-gone';
           resolved.push({ size: blob.size, blobId: blob.id });
         }
         this.#q.insertShare.run({ ...share, password: share.password ? JSON.stringify(share.password) : null });
@@ -483,6 +496,14 @@ class SqliteShareStore implements ShareStore {
       storedBytes: this.#q.storedBytes.get()?.n ?? 0,
       tickets,
     };
+  }
+
+  async deadBlobs(now: number): Promise<string[]> {
+    return this.#q.deadBlobs.all(now).map((b) => b.id);
+  }
+
+  async checkWritable(): Promise<void> {
+    this.#q.probe.run(Date.now());
   }
 
   close(): void {

@@ -279,5 +279,29 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
       await s.purgeDead(T0 + 1000, 7 * 24 * 3_600_000);
       expect(await s.stats(T0 + 1000)).toMatchObject({ liveShares: 1, storedBytes: 100 });
     });
+
+    it('names the blobs no live share points at, and never reuses them', async () => {
+      const s = await store();
+      const first = await readyShare(s, 10, null);
+      const blobId = `blob${serial}`;
+      const second = newShare([{ reuseBlobId: blobId }], { expiresAt: T0 + 1000 });
+      expect(await s.createShare(second)).toBe('created');
+      const partial = newShare([{ size: 10 }], { expiresAt: T0 + 1000 });
+      await s.createShare(partial);
+      await s.claimSlot(partial.id, 0, 'partialblob', 10, T0);
+      await s.revokeShare(first.id, T0);
+      // Still live through the second share until it expires.
+      expect(await s.deadBlobs(T0 + 500)).toEqual([]);
+      expect((await s.deadBlobs(T0 + 1000)).sort()).toEqual([blobId, 'partialblob'].sort());
+      const late = newShare([{ reuseBlobId: blobId }], { createdAt: T0 + 1000, expiresAt: T0 + 9000 });
+      expect(await s.createShare(late)).toBe('blob-gone');
+      expect(await s.getShare(late.id)).toBeUndefined();
+    });
+
+    it('accepts the readiness probe’s write', async () => {
+      const s = await store();
+      await expect(s.checkWritable()).resolves.toBeUndefined();
+      await expect(s.checkWritable()).resolves.toBeUndefined();
+    });
   });
 }

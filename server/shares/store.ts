@@ -99,8 +99,8 @@ export type GrantResult = 'granted' | 'limit-reached' | 'too-many-open' | 'gone'
 
 export interface ShareStore {
   /**
-   * Inserts a share; `blob-gone` when a reused blob is gone, not sealed or partial (starts
-   * past byte 0), `id-taken` when a share (or its tombstone) has the id: nothing is written then.
+   * Inserts a share; `blob-gone` when a reused blob is gone, not sealed, partial (starts
+   * past byte 0) or dead (no live share points at it, see deadBlobs), `id-taken` when a share (or its tombstone) has the id: nothing is written then.
    */
   createShare(share: NewShare): Promise<CreateResult>;
   getShare(id: string): Promise<ShareRecord | undefined>;
@@ -151,6 +151,13 @@ export interface ShareStore {
    */
   recordCoverage(hash: string, index: number, start: number, end: number, now: number): Promise<CoverageResult>;
 
+  /**
+   * Blobs no live share points at (every share pointing at them is expired or revoked, or
+   * none is): their ciphertext may be removed before purgeDead forgets them, which is what
+   * frees space on a full disk where the records cannot be written yet. createShare never
+   * reuses such a blob.
+   */
+  deadBlobs(now: number): Promise<string[]>;
   /** Sweeps expired/revoked shares to tombstones and drops old tombstones; returns unreferenced blob ids, forgotten. */
   purgeDead(now: number, tombstoneMs: number): Promise<string[]>;
   /**
@@ -170,6 +177,8 @@ export interface ShareStore {
   unknownBlobs(ids: string[]): Promise<string[]>;
   /** Counts for /metrics, read at scrape time. */
   stats(now: number): Promise<ShareStats>;
+  /** Resolves when the store accepts a write (a readiness probe); rejects with why not. */
+  checkWritable(): Promise<void>;
   close(): void;
 }
 

@@ -71,5 +71,17 @@ export function blobStoreConformance(name: string, makeStore: (expiryMs: number)
       await expect(store.remove(id)).resolves.toBeUndefined();
       await expect(store.remove('neverCreated')).resolves.toBeUndefined();
     });
+
+    it('tells its free space (or that it cannot) and takes a probe write without keeping it', async () => {
+      const store = makeStore(EXPIRY_MS);
+      const before = await store.list();
+      const space = await store.space();
+      if (space) {
+        expect(space.free).toBeGreaterThan(0);
+        expect(space.total).toBeGreaterThanOrEqual(space.free);
+      }
+      await expect(store.checkWritable()).resolves.toBeUndefined();
+      expect(await store.list()).toEqual(before);
+    });
   });
 }

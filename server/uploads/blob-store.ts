@@ -3,12 +3,14 @@
  * back by byte range. Today @tus/file-store under data/files (one file plus one .json info
  * file per upload, which is what lets an upload resume after a restart); later @tus/s3-store.
  */
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
-import type { DataStore, Upload } from '@tus/server';
+import { type DataStore, ERRORS, type Upload } from '@tus/server';
+import { isOutOfSpace, type Space, spaceOf, storageFull } from '../storage-full.ts';
 
 export interface BlobStore {
   /** What @tus/server writes uploads into. */
@@ -28,6 +30,45 @@ export interface BlobStore {
   list(): Promise<string[]>;
   /** Removes unfinished uploads past their expiry (tus expiration extension). */
   removeExpired(): Promise<number>;
+  /** Free and total bytes where uploads are stored; undefined where the store cannot tell. */
+  space(): Promise<Space | undefined>;
+  /** Resolves when a new object can be written (and is removed again); rejects with why not. */
+  checkWritable(): Promise<void>;
+}
+
+/** The file of upload `id` in `directory`. */
+function fileOf(directory: string, id: string): string {
+  // Ids come from our naming function (base64url), but never trust a path built from input.
+  if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new RangeError('not a blob id');
+  return path.join(directory, id);
+}
+
+/** Written and removed by checkWritable (not an upload id: those never contain a dot). */
+const PROBE_NAME = '.write-probe';
+
+/**
+ * @tus/file-store, except that a failed write keeps its reason: FileStore.write turns every
+ * error into FILE_WRITE_ERROR (500), so a full disk could not be told from a fault (unless
+ * the raw error happened to win the race out of tus's own pipeline). This is the same
+ * pipeline, with "no room" errors answered as STORAGE_FULL.
+ */
+class FerryFileStore extends FileStore {
+  override async write(readable: Readable, id: string, offset: number): Promise<number> {
+    let received = 0;
+    const counter = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        received += chunk.length;
+        callback(null, chunk);
+      },
+    });
+    try {
+      await pipeline(readable, counter, createWriteStream(fileOf(this.directory, id), { flags: 'r+', start: offset }));
+    } catch (error) {
+      if (isOutOfSpace(error)) throw storageFull(error);
+      throw ERRORS.FILE_WRITE_ERROR;
+    }
+    return offset + received;
+  }
 }
 
 export class FileBlobStore implements BlobStore {
@@ -36,13 +77,11 @@ export class FileBlobStore implements BlobStore {
 
   constructor(directory: string, expiryMs: number) {
     this.#directory = path.resolve(directory);
-    this.datastore = new FileStore({ directory: this.#directory, expirationPeriodInMilliseconds: expiryMs });
+    this.datastore = new FerryFileStore({ directory: this.#directory, expirationPeriodInMilliseconds: expiryMs });
   }
 
   #file(id: string): string {
-    // Ids come from our naming function (base64url), but never trust a path built from input.
-    if (!/^[A-Za-z0-9_-]{1,100}$/.test(id)) throw new RangeError('not a blob id');
-    return path.join(this.#directory, id);
+    return fileOf(this.#directory, id);
   }
 
   read(id: string, start: number, end: number): Readable {
@@ -84,5 +123,15 @@ export class FileBlobStore implements BlobStore {
 
   removeExpired(): Promise<number> {
     return this.datastore.deleteExpired();
+  }
+
+  space(): Promise<Space> {
+    return spaceOf(this.#directory);
+  }
+
+  async checkWritable(): Promise<void> {
+    const probe = path.join(this.#directory, PROBE_NAME);
+    await writeFile(probe, 'x');
+    await unlink(probe);
   }
 }

@@ -12,6 +12,7 @@ import { plaintextSize } from '../../shared/records.ts';
 import { requireBearer } from '../http/auth.ts';
 import { loadLiveShare } from '../shares/access.ts';
 import type { ShareStore } from '../shares/store.ts';
+import { assertRoom, reserveFor } from '../storage-full.ts';
 import type { BlobStore } from './blob-store.ts';
 
 type Request = Parameters<NonNullable<ServerOptions['onIncomingRequest']>>[0];
@@ -19,6 +20,8 @@ type Request = Parameters<NonNullable<ServerOptions['onIncomingRequest']>>[0];
 export interface HookDeps {
   shares: ShareStore;
   blobs: BlobStore;
+  /** FERRY_MIN_FREE_BYTES (undefined: the default reserve, see storage-full.ts). */
+  minFreeBytes: number | undefined;
   now: () => number;
 }
 
@@ -29,6 +32,22 @@ export function newUploadId(): string {
 
 export function createHooks(deps: HookDeps) {
   const { shares, blobs, now } = deps;
+
+  /** Refuses (507) `bytes` more when they would leave less than the reserve free. */
+  async function assertRoomFor(bytes: number, committed = 0): Promise<void> {
+    const space = await blobs.space();
+    if (space) assertRoom(space, reserveFor(space.total, deps.minFreeBytes), bytes, committed);
+  }
+
+  /** Bytes that admitted, unfinished uploads have still to write. */
+  async function committedBytes(): Promise<number> {
+    let committed = 0;
+    for (const id of await shares.unsealedBlobsBefore(Number.MAX_SAFE_INTEGER)) {
+      const blob = await shares.getBlob(id);
+      if (blob) committed += Math.max(0, blob.size - ((await blobs.size(id)) ?? 0));
+    }
+    return committed;
+  }
 
   /** The blob behind an upload URL, with its share checked live and the upload token verified. */
   async function authorizedBlob(req: Request, uploadId: string) {
@@ -55,20 +74,25 @@ export function createHooks(deps: HookDeps) {
     async onIncomingRequest(req: Request, uploadId: string): Promise<void> {
       if (req.method === 'POST') return;
       const blob = await authorizedBlob(req, uploadId);
-      if (!blob.sealed && req.method !== 'DELETE' && (await blobs.size(blob.id)) === blob.size) {
+      const stored = await blobs.size(blob.id);
+      // Complete: sealed on any request, DELETE too (a PATCH that just wrote the last byte
+      // and has not sealed yet), so a DELETE then answers 409 and the slot stays.
+      if (!blob.sealed && stored === blob.size) {
         await seal(blob.id);
         blob.sealed = true;
       } else if (blob.sealed && req.method === 'HEAD') {
         // Idempotent; completes a seal interrupted between the store and the records.
         await blobs.seal(blob.id);
       }
-      if (req.method === 'PATCH' && blob.sealed) {
-        throw new FerryError('UPLOAD_SEALED', 'This upload is complete and can no longer change.');
+      if (req.method === 'PATCH') {
+        if (blob.sealed) throw new FerryError('UPLOAD_SEALED', 'This upload is complete and can no longer change.');
+        const length = Number(req.headers.get('content-length') ?? Number.NaN);
+        await assertRoomFor(Number.isSafeInteger(length) ? length : blob.size - (stored ?? 0));
       }
-      if (req.method === 'DELETE') {
-        // tus termination: only unfinished uploads; a sealed blob may be shared by other shares.
-        if (blob.sealed) throw new FerryError('UPLOAD_SEALED', 'A complete upload is removed with its share.');
-        await shares.releaseBlob(blob.id);
+      // tus termination: only unfinished uploads; a sealed blob may be shared by other shares.
+      // tus removes the bytes under its lock, and only then is the slot freed (tus.ts).
+      if (req.method === 'DELETE' && blob.sealed) {
+        throw new FerryError('UPLOAD_SEALED', 'A complete upload is removed with its share.');
       }
     },
 
@@ -92,6 +116,8 @@ export function createHooks(deps: HookDeps) {
       if (meta.data.recordSize !== undefined && slotSize !== undefined) {
         checkBase(base, Number(meta.data.recordSize), slotSize);
       }
+      // Before a byte is stored, and before the slot is claimed: room for all of it.
+      await assertRoomFor(upload.size, await committedBytes());
       const claim = await shares.claimSlot(share.id, index, upload.id, upload.size, now(), base);
       if (claim === 'no-slot') throw new FerryError('FILE_NOT_FOUND', `The share has no file ${index}.`);
       if (claim === 'in-progress') {

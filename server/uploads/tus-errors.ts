@@ -7,6 +7,7 @@
 import { ERRORS } from '@tus/server';
 import { type ErrorCode, FerryError, httpStatusOf } from '../../shared/errors.ts';
 import { type ErrorReport, reportError } from '../http/respond.ts';
+import { isOutOfSpace, storageFull } from '../storage-full.ts';
 
 type TusError = { status_code: number; body: string };
 
@@ -47,6 +48,7 @@ function codeForStatus(status: number): ErrorCode {
 /** Any error a tus request produced, as a FerryError. */
 export function ferryErrorFromTus(error: unknown): FerryError {
   if (error instanceof FerryError) return error;
+  if (isOutOfSpace(error)) return storageFull(error);
   if (isTusError(error)) {
     const code = TUS_CODES.get(error) ?? codeForStatus(error.status_code);
     return new FerryError(code, error.body.trim() || 'The upload request was refused.');

@@ -3,7 +3,7 @@
  * configured rather than forked: @tus/server does the protocol, hooks.ts ties it to shares.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CancellationContext, Server } from '@tus/server';
+import { type CancellationContext, type DataStore, Server, type Upload } from '@tus/server';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { BASE_HEADERS, type ErrorReport } from '../http/respond.ts';
 import type { ShareStore } from '../shares/store.ts';
@@ -41,10 +41,46 @@ class FerryTusServer extends Server {
   }
 }
 
+/**
+ * The DataStore tus writes through, tied to the slots: a creation the storage refused frees
+ * the slot onUploadCreate claimed (else a retry would hear "resume it" about an upload that
+ * does not exist), and a terminated upload frees its slot only once its bytes are gone
+ * (tus calls remove under the upload's lock, after its checks).
+ */
+function slotFreeingStore(store: DataStore, deps: TusDeps): DataStore {
+  const release = async (id: string) => {
+    await deps.blobs.remove(id);
+    await deps.shares.releaseBlob(id);
+  };
+  const create = async (upload: Upload): Promise<Upload> => {
+    try {
+      return await store.create(upload);
+    } catch (error) {
+      await release(upload.id).catch((why: unknown) =>
+        deps.report.logger.error({ err: why }, 'tus: freeing the slot of a failed creation'),
+      );
+      throw error;
+    }
+  };
+  const remove = async (id: string): Promise<void> => {
+    await store.remove(id);
+    await deps.shares.releaseBlob(id);
+  };
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === 'create') return create;
+      if (property === 'remove') return remove;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}
+
 export interface TusDeps {
   shares: ShareStore;
   blobs: BlobStore;
   maxUploadBytes: number;
+  minFreeBytes: number | undefined;
   now: () => number;
   /** Where refusals and server faults are reported. */
   report: ErrorReport;
@@ -54,7 +90,7 @@ export function createTus(deps: TusDeps) {
   const hooks = createHooks(deps);
   const server = new FerryTusServer({
     path: TUS_PATH,
-    datastore: deps.blobs.datastore,
+    datastore: slotFreeingStore(deps.blobs.datastore, deps),
     // Refused at creation from Upload-Length, before a byte is stored (413).
     maxSize: deps.maxUploadBytes,
     namingFunction: () => newUploadId(),
