@@ -135,6 +135,10 @@ describe('quotas', () => {
     expect([over.status, errorCode(over)]).toEqual([429, 'QUOTA_EXCEEDED']);
     // The first 12,000 bytes leave the window 23 hours from now.
     expect(Number(over.headers.get('retry-after'))).toBe(23 * 3600);
+    // The app shows this sentence as it is.
+    expect((over.json as { error: { message: string } }).error.message).toBe(
+      'Your network may send 20.0 KB a day and 12.0 KB were sent in the last 24 hours, so these 8.0 KB do not fit. Try again in 23 hours.',
+    );
     expect((await postShare(ferry, [8_000], from('203.0.113.7'))).status).toBe(201);
     // Revoking does not give back bytes sent today.
     const share = first.json as CreateShareResponse;
