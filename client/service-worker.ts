@@ -8,8 +8,10 @@
  * Streamed downloads: the page transfers a ReadableStream of verified plaintext with a
  * `download` message (receive/messages.ts, validated here) and then navigates a hidden
  * iframe to /__download/<id>; this worker answers that navigation with the stream as an
- * attachment. The stream errors if the file fails verification, and the browser then marks
- * the download failed instead of keeping a bad file.
+ * attachment. The stream errors if the file fails verification or ends short of its size,
+ * and the browser then marks the download failed instead of keeping a bad file. While it
+ * streams, the page sends `download-alive` every second: a streamed response does not keep
+ * a service worker alive in Firefox, which stops it when idle (30 s) and keeps the cut file.
  *
  * Previews: the page opens a session with a `preview-open` message (preview/preview-messages.ts)
  * and this worker answers /__preview/<session>/<name>, Range requests included, by fetching
@@ -29,6 +31,7 @@ import {
   DOWNLOAD_PREFIX,
   downloadIdOf,
   parseSwDownload,
+  parseSwDownloadAlive,
   type SwDownload,
   type SwReply,
 } from './lib/transfer/receive/messages.ts';
@@ -39,7 +42,7 @@ declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: str
 const UNCLAIMED_MS = 60_000;
 const NETWORK_ONLY = /^\/(api|files|health|signal)(\/|$)/;
 
-const downloads = new Map<string, SwDownload>();
+const downloads = new Map<string, SwDownload & { port: MessagePort | null }>();
 /** Open previews: keys in memory only, forgotten when their page stops renewing them. */
 const previews = new PreviewSessions();
 
@@ -57,13 +60,17 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
     else previews.close(preview.session);
     return;
   }
+  if (parseSwDownloadAlive(event.data)) {
+    // Nothing to do: the message event itself renewed this worker's lifetime.
+    return;
+  }
   const download = parseSwDownload(event.data);
   if (!download) {
     const reply: SwReply = { type: 'rejected', message: 'Malformed download message.' };
     port?.postMessage(reply);
     return;
   }
-  downloads.set(download.id, download);
+  downloads.set(download.id, { ...download, port: port ?? null });
   setTimeout(() => {
     if (downloads.delete(download.id)) download.stream.cancel('unclaimed').catch(() => {});
   }, UNCLAIMED_MS);
@@ -100,7 +107,37 @@ function answerDownload(pathname: string): Response {
     'Cache-Control': 'no-store',
   });
   if (download.size !== null) headers.set('Content-Length', String(download.size));
-  return new Response(download.stream, { headers });
+  return new Response(exactly(download.stream, download.size, download.port), { headers });
+}
+
+/**
+ * `stream`, read only as fast as the browser asks (high-water mark 0), erroring instead of
+ * ending when it ends short of `size` bytes or runs past it: a body that just ended would
+ * leave a cut file under the real name, as if complete. Once the browser has asked for the
+ * end, `port` hears `delivered` with the byte count.
+ */
+function exactly(stream: ReadableStream<Uint8Array>, size: number | null, port: MessagePort | null) {
+  const reader = stream.getReader();
+  let sent = 0;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        const { done, value } = await reader.read();
+        if (done) {
+          if (size !== null && sent !== size) throw new Error(`The download ended after ${sent} of ${size} bytes.`);
+          controller.close();
+          const reply: SwReply = { type: 'delivered', bytes: sent };
+          port?.postMessage(reply);
+          return;
+        }
+        sent += value.byteLength;
+        if (size !== null && sent > size) throw new Error(`The download ran past its ${size} bytes.`);
+        controller.enqueue(value);
+      },
+      cancel: (reason) => reader.cancel(reason),
+    },
+    { highWaterMark: 0 },
+  );
 }
 
 // Takes over pages opened before the first install at once, so Ferry works offline after one

@@ -42,8 +42,24 @@ export interface SwDownload {
   stream: ReadableStream<Uint8Array>;
 }
 
-/** Service worker → page, through the MessagePort sent with the download. */
-export type SwReply = { type: 'ready'; url: string } | { type: 'rejected'; message: string };
+/**
+ * Page → service worker, about once a second while a download streams: a message event
+ * renews a service worker's lifetime; a response body it streams does not in Firefox
+ * (stopped after `dom.serviceWorkers.idle_timeout`, 30 s), nor do messages on a MessagePort.
+ */
+export interface SwDownloadAlive {
+  type: 'download-alive';
+  id: string;
+}
+
+/**
+ * Service worker → page, through the MessagePort sent with the download: `delivered` once
+ * the browser has read the last of exactly `bytes` bytes.
+ */
+export type SwReply =
+  | { type: 'ready'; url: string }
+  | { type: 'rejected'; message: string }
+  | { type: 'delivered'; bytes: number };
 
 /** Path prefix the service worker answers streamed downloads under. */
 export const DOWNLOAD_PREFIX = '/__download/';
@@ -107,6 +123,12 @@ export function parseSwDownload(data: unknown): SwDownload | undefined {
   return { type: 'download', id, name, size, stream };
 }
 
+/** Parses a page → service worker keep-alive. */
+export function parseSwDownloadAlive(data: unknown): SwDownloadAlive | undefined {
+  if (!isObject(data) || data.type !== 'download-alive') return undefined;
+  return typeof data.id === 'string' && DOWNLOAD_ID.test(data.id) ? { type: 'download-alive', id: data.id } : undefined;
+}
+
 /** Parses a service worker → page reply. */
 export function parseSwReply(data: unknown): SwReply | undefined {
   if (!isObject(data)) return undefined;
@@ -114,6 +136,7 @@ export function parseSwReply(data: unknown): SwReply | undefined {
     return { type: 'ready', url: data.url };
   }
   if (data.type === 'rejected' && typeof data.message === 'string') return { type: 'rejected', message: data.message };
+  if (data.type === 'delivered' && isCount(data.bytes)) return { type: 'delivered', bytes: data.bytes };
   return undefined;
 }
 
