@@ -4,7 +4,7 @@
  * network emulation), and can cut every connection at once. WebSocket upgrades (signaling)
  * pass through untouched.
  */
-import { createServer, request, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { freePort } from '../../support/server.ts';
 

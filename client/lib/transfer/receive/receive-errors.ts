@@ -73,5 +73,8 @@ export function fileFailure(name: string, error: unknown): string {
     return `${name} failed verification: its content does not match the sender’s BLAKE3 hash. The file was not saved.`;
   }
   if (error.code === 'ABORTED') return `${name} was not downloaded: the download was cancelled.`;
+  if (error.code === 'DOWNLOAD_INCOMPLETE') {
+    return `${name} was not saved completely: the browser stopped taking the download before its last byte. If a file with this name was saved, delete it and download again.`;
+  }
   return `${name} could not be downloaded: ${error.message}`;
 }

@@ -95,7 +95,9 @@ export async function streamToServiceWorker(
     // The service worker says so once the browser has read the end of its response too.
     const delivered = await next(STALL_MS);
     if (delivered?.type !== 'delivered' || delivered.bytes !== bytes) {
-      throw incomplete(`the browser read ${delivered?.type === 'delivered' ? delivered.bytes : 'not all'} of ${bytes} bytes`);
+      throw incomplete(
+        `the browser read ${delivered?.type === 'delivered' ? delivered.bytes : 'not all'} of ${bytes} bytes`,
+      );
     }
   } finally {
     port1.close();
