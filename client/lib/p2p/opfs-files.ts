@@ -124,12 +124,36 @@ export async function receivedFile(path: string): Promise<File> {
   return (await (await directory()).getFileHandle(path)).getFile();
 }
 
-/** Deletes the OPFS copy of a file once it is on the user's disk (or abandoned). */
+/** Deletes the OPFS copy of a file once it is on the user's disk (or abandoned); never rejects. */
 export async function removeReceived(path: string): Promise<void> {
-  await (await directory()).removeEntry(path).catch(() => {});
+  try {
+    await (await directory()).removeEntry(path);
+  } catch {
+    // Already gone, or no OPFS here (a private window): there is nothing to delete.
+  }
 }
 
-/** Whether this browser can receive: OPFS with sync access handles in workers. */
-export function canReceive(): boolean {
-  return typeof navigator !== 'undefined' && typeof navigator.storage?.getDirectory === 'function';
+const PROBE_NAME = '.probe';
+
+/**
+ * Whether this browser can store a nearby transfer, found by trying: open OPFS, write a
+ * probe file and remove it. `getDirectory` exists in a Firefox private window but rejects
+ * there (SecurityError), so its presence says nothing.
+ */
+export async function canStoreTransfers(): Promise<boolean> {
+  try {
+    const dir = await directory();
+    const probe = await dir.getFileHandle(PROBE_NAME, { create: true });
+    // createWritable is missing from some Safari versions; sync access handles (what the
+    // writer worker uses) exist only in workers, so a handle that opened is the test there.
+    if (typeof probe.createWritable === 'function') {
+      const writable = await probe.createWritable();
+      await writable.write(new Uint8Array([1]));
+      await writable.close();
+    }
+    await dir.removeEntry(PROBE_NAME);
+    return true;
+  } catch {
+    return false;
+  }
 }

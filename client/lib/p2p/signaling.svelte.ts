@@ -109,9 +109,10 @@ export class SignalingClient {
   #pingTimer: ReturnType<typeof setInterval> | undefined;
   #pongTimer: ReturnType<typeof setTimeout> | undefined;
   #listeners = new Map<keyof SignalingEvents, Set<Listener<never>>>();
-  readonly #url: string;
+  /** Where to connect; a promise while the page still decides (page-signaling.ts). */
+  #url: string | Promise<string>;
 
-  constructor(url = signalingUrl()) {
+  constructor(url: string | Promise<string> = signalingUrl()) {
     this.#url = url;
   }
 
@@ -294,7 +295,15 @@ export class SignalingClient {
 
   #connect(): void {
     this.#status = 'connecting';
-    const socket = new WebSocket(this.#url);
+    const url = this.#url;
+    if (typeof url !== 'string') {
+      void url.then((decided) => {
+        this.#url = decided;
+        if (!this.#stopped && this.#socket === null) this.#connect();
+      });
+      return;
+    }
+    const socket = new WebSocket(url);
     this.#socket = socket;
     socket.onmessage = (event) => {
       if (socket !== this.#socket || typeof event.data !== 'string') return;

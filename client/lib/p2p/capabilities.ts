@@ -1,0 +1,34 @@
+/**
+ * Whether this browser can take part in direct (nearby) transfers, found by trying once per
+ * page: a browser without WebRTC, or one that cannot store a received file (OPFS refused,
+ * as in a Firefox private window), must not show itself to other devices as one they can
+ * send to. It joins signaling unlisted instead (page-signaling.ts), so links it serves and
+ * opens still work, and says why on its page.
+ */
+import { canStoreTransfers } from './opfs-files.ts';
+
+export const NO_WEBRTC =
+  "This browser can't connect to other devices directly (it has no WebRTC), so it is not shown to them. Send and receive with a link instead.";
+export const NO_STORAGE =
+  "This browser can't store files received from other devices (a private window, or storage turned off), so it is not shown to them. Send and receive with a link instead.";
+
+let probe: Promise<string | null> | undefined;
+
+/** Why direct transfers cannot work here (a sentence), or null when they can. */
+export function directTransfersBlocked(): Promise<string | null> {
+  probe ??= (async () => {
+    if (!canMakePeerConnection()) return NO_WEBRTC;
+    return (await canStoreTransfers()) ? null : NO_STORAGE;
+  })();
+  return probe;
+}
+
+/** Constructs and closes an RTCPeerConnection: a missing or disabled WebRTC throws here. */
+function canMakePeerConnection(): boolean {
+  try {
+    new RTCPeerConnection().close();
+    return true;
+  } catch {
+    return false;
+  }
+}
