@@ -17,7 +17,8 @@ import { adminTokenHash } from './admin/admin-token.ts';
 import { addAdminRoutes } from './admin/routes.ts';
 import { type FerryConfig, resolveConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
-import { assertJsonType, hasBody } from './http/body.ts';
+import { assertJsonType, hasBody, setBodyDeadline } from './http/body.ts';
+import { capConnectionsPerAddress } from './http/connection-cap.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { type RequestTrace, traceRequest } from './http/request-log.ts';
 import { AllowError, type ErrorReport, sendError, sendJson } from './http/respond.ts';
@@ -170,6 +171,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       trace.route(route, route === FILE_ROUTE && method === 'GET' ? 'download' : 'other');
       // Every API body sent with POST or PATCH is JSON: refuse others before a handler spends a limit.
       if ((method === 'POST' || method === 'PATCH') && hasBody(req)) assertJsonType(req);
+      setBodyDeadline(req, config.bodyTimeoutMs);
       return handler({ req, res, params, url });
     }
     // App routes carry share ids (/s/<id>): logged as one pattern.
@@ -178,7 +180,9 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     return serveStatic(config.distDir, req, res, url);
   }
 
-  const server = http.createServer((req, res) => {
+  // Node checks headersTimeout on this interval (default 30 s).
+  const connectionsCheckingInterval = Math.min(5000, Math.max(250, config.headersTimeoutMs / 4));
+  const server = http.createServer({ connectionsCheckingInterval }, (req, res) => {
     req.on('error', () => res.destroy());
     const trace = traceRequest(req, res, { logger: config.logger, metrics, logIp: config.logIp });
     dispatch(req, res, trace).catch((error: unknown) => {
@@ -189,10 +193,13 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   });
   // Node's default 5-minute requestTimeout would cut a long tus PATCH, so there is no limit
   // on a whole request; instead a socket without a byte in either direction for
-  // socketIdleMs is destroyed (a stalled body, or a download the client stopped reading).
-  // Between requests keepAliveTimeout applies; headers must arrive within headersTimeout.
+  // socketIdleMs is destroyed (a stalled body, or a download the client stopped reading),
+  // an API body has a deadline (setBodyDeadline), and headers must arrive within
+  // headersTimeout. Between requests keepAliveTimeout applies.
   server.requestTimeout = 0;
+  server.headersTimeout = config.headersTimeoutMs;
   server.timeout = config.socketIdleMs;
+  capConnectionsPerAddress(server, config.maxConnectionsPerIp, trusted);
   const signaling = attachSignaling(server, {
     config,
     shares,

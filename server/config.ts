@@ -36,6 +36,12 @@ export interface FerryConfig {
    * download or request body. A long upload or download that keeps moving is unaffected.
    */
   socketIdleMs: number;
+  /** An API request's JSON body must arrive whole within this long of its headers (408 after). */
+  bodyTimeoutMs: number;
+  /** A request's headers must arrive whole within this long (Node's headersTimeout). */
+  headersTimeoutMs: number;
+  /** Open HTTP connections (WebSockets included) per client address; 0: no cap. Trusted proxies are not counted. */
+  maxConnectionsPerIp: number;
   /** Share creation per client IP: a token bucket. */
   createRate: { burst: number; perMinute: number };
   /**
@@ -113,6 +119,12 @@ export function defaultConfig(): FerryConfig {
     uploadExpiryMs: 24 * 60 * 60 * 1000,
     ticketIdleMs: 10 * 60 * 1000,
     socketIdleMs: 2 * 60 * 1000,
+    // 2 MiB of JSON (a large manifest) over a slow mobile link still fits.
+    bodyTimeoutMs: 60_000,
+    headersTimeoutMs: 20_000,
+    // Browsers open up to 6 connections per host and tab group, plus signaling: room for a
+    // busy office behind one address, and for the e2e suite's many pages on 127.0.0.1.
+    maxConnectionsPerIp: 256,
     createRate: { burst: 30, perMinute: 30 },
     tickets: {
       // A visit asks for one ticket naming every file (visit-ticket.ts) and a new one only
@@ -195,6 +207,10 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     sweepIntervalMs: positiveInt('FERRY_SWEEP_INTERVAL_MS', env.FERRY_SWEEP_INTERVAL_MS) ?? base.sweepIntervalMs,
     uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,
     socketIdleMs: positiveInt('FERRY_SOCKET_IDLE_MS', env.FERRY_SOCKET_IDLE_MS) ?? base.socketIdleMs,
+    bodyTimeoutMs: positiveInt('FERRY_BODY_TIMEOUT_MS', env.FERRY_BODY_TIMEOUT_MS) ?? base.bodyTimeoutMs,
+    headersTimeoutMs: positiveInt('FERRY_HEADERS_TIMEOUT_MS', env.FERRY_HEADERS_TIMEOUT_MS) ?? base.headersTimeoutMs,
+    maxConnectionsPerIp:
+      positiveInt('FERRY_MAX_CONNECTIONS_PER_IP', env.FERRY_MAX_CONNECTIONS_PER_IP) ?? base.maxConnectionsPerIp,
     benchSink: env.FERRY_BENCH_SINK === '1',
     tickets: {
       ...base.tickets,

@@ -3,22 +3,56 @@ import type { IncomingMessage } from 'node:http';
 import type { z } from 'zod';
 import { FerryError } from '../../shared/errors.ts';
 
-/** Reads the whole body, refusing (413) as soon as it passes `maxBytes`. */
-export async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** When each request's body must have arrived whole (performance.now() time), if it must. */
+const deadlines = new WeakMap<IncomingMessage, number>();
+
+/**
+ * Gives `req`'s body `ms` from now to arrive whole; readBody answers REQUEST_TIMEOUT (408)
+ * after that. The socket's idle timeout cannot catch a body that trickles (one byte every
+ * few seconds keeps a socket busy forever, issue 9), so small bodies get a deadline;
+ * large tus PATCH bodies have none and rely on the idle timeout.
+ */
+export function setBodyDeadline(req: IncomingMessage, ms: number): void {
+  deadlines.set(req, performance.now() + ms);
+}
+
+/**
+ * Reads the whole body, refusing (413) as soon as it passes `maxBytes`, and (408) when its
+ * deadline passes first. A refused body is left unread: the error answer closes the connection.
+ */
+export function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > maxBytes) {
-    throw new FerryError('TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
+    return Promise.reject(new FerryError('TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`));
   }
-  const chunks: Buffer[] = [];
-  let total = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    total += chunk.length;
-    if (total > maxBytes) {
-      throw new FerryError('TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const deadline = deadlines.get(req);
+    const timer =
+      deadline === undefined
+        ? undefined
+        : setTimeout(
+            () => settle(new FerryError('REQUEST_TIMEOUT', 'The request body took too long to arrive.')),
+            Math.max(0, deadline - performance.now()),
+          );
+    const onData = (chunk: Buffer) => {
+      total += chunk.length;
+      if (total > maxBytes) settle(new FerryError('TOO_LARGE', `The request body is larger than ${maxBytes} bytes.`));
+      else chunks.push(chunk);
+    };
+    const onEnd = () => settle();
+    const onClose = () => settle(new FerryError('BAD_REQUEST', 'The request body was cut off.'));
+    function settle(error?: unknown): void {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', onEnd).off('error', settle).off('close', onClose);
+      if (error) {
+        req.pause();
+        reject(error);
+      } else resolve(Buffer.concat(chunks));
     }
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks);
+    req.on('data', onData).on('end', onEnd).on('error', settle).on('close', onClose);
+  });
 }
 
 /**
