@@ -23,7 +23,7 @@ export interface AppDeps {
   uploadAccess: UploadAccessControl;
   /** Counters that handlers move (relay fallbacks); see metrics.ts. */
   metrics: FerryMetrics;
-  /** Share creations per client address. */
+  /** Share, request-link and request-upload creations per client network (clientKey). */
   createLimiter: RateLimiter;
   /** Download tickets granted per client network, and per share. */
   ticketLimiters: { perClient: RateLimiter; perShare: RateLimiter };

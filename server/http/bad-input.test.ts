@@ -9,6 +9,7 @@ import {
   createTestShare,
   errorCode,
   FAKE_MANIFEST,
+  newShareBody,
   startTestServer,
   type TestServer,
   type TestShare,
@@ -223,6 +224,28 @@ describe('share API input', () => {
       await expect(createTestShare(limited.url, [{ size: 16 }])).rejects.toThrow(/429.*RATE_LIMITED/);
     } finally {
       await limited.stop();
+    }
+  });
+
+  it('behind a trusted proxy, limits each forwarded client network, not the proxy', async () => {
+    const create = async (base: string, forwardedFor: string) => {
+      const { body } = await newShareBody([{ size: 16 }]);
+      return (await api(base, 'POST', '/api/shares', { body, headers: { 'X-Forwarded-For': forwardedFor } })).status;
+    };
+    const proxied = await startTestServer({ createRate: { burst: 2, perMinute: 1 }, trustedProxies: ['127.0.0.1'] });
+    const direct = await startTestServer({ createRate: { burst: 2, perMinute: 1 } });
+    try {
+      // Two clients behind the proxy: each has its own burst (one /64 is one network).
+      const a = [await create(proxied.url, '2001:db8:1:1::1'), await create(proxied.url, '2001:db8:1:1::2')];
+      const b = [await create(proxied.url, '2001:db8:2:2::1'), await create(proxied.url, '198.51.100.7')];
+      expect([...a, ...b]).toEqual([201, 201, 201, 201]);
+      expect(await create(proxied.url, '2001:db8:1:1::3')).toBe(429);
+      // A socket that is not a trusted proxy cannot pick its own key with the header.
+      expect([await create(direct.url, '203.0.113.1'), await create(direct.url, '203.0.113.2')]).toEqual([201, 201]);
+      expect(await create(direct.url, '203.0.113.3')).toBe(429);
+    } finally {
+      await proxied.stop();
+      await direct.stop();
     }
   });
 });
