@@ -25,6 +25,7 @@ import {
 } from '../../../shared/api.ts';
 import { FerryError, parseErrorBody } from '../../../shared/errors.ts';
 import { uploadKeyHeaders } from '../access/upload-key-db.ts';
+import { STORAGE_FULL_SENTENCE, serverError } from './server-errors.ts';
 
 const base = '/api/shares';
 
@@ -37,7 +38,8 @@ export async function errorFromResponse(response: Response): Promise<FerryError>
     body = undefined;
   }
   const parsed = parseErrorBody(body);
-  if (parsed) return new FerryError(parsed.code, parsed.message);
+  if (parsed) return serverError(parsed.code, parsed.message);
+  if (response.status === 507) return serverError('STORAGE_FULL', STORAGE_FULL_SENTENCE);
   return new FerryError(
     response.status === 404 ? 'NOT_FOUND' : response.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
     `The server answered ${response.status} ${response.statusText}.`,

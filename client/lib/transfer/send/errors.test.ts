@@ -17,6 +17,13 @@ describe('toFerryError', () => {
     expect(toFerryError(tusError(413, '')).code).toBe('TOO_LARGE');
   });
 
+  it('says the server is out of space on 507, with or without a body', () => {
+    const body = JSON.stringify({ error: { code: 'STORAGE_FULL', message: 'It keeps 268435456 bytes free.' } });
+    for (const e of [toFerryError(tusError(507, body)), toFerryError(tusError(507, ''))]) {
+      expect([e.code, e.message]).toEqual(['STORAGE_FULL', 'The server is out of space; try again later.']);
+    }
+  });
+
   it('calls a request without an answer a network error', () => {
     expect(toFerryError({ originalRequest: {}, originalResponse: null }).code).toBe('NETWORK_ERROR');
   });

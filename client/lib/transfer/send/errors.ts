@@ -1,5 +1,6 @@
 /** One clear sentence for any failure of a send, whatever layer it came from. */
-import { FerryError, parseErrorBody } from '../../../../shared/errors.ts';
+import { type ErrorCode, FerryError, parseErrorBody } from '../../../../shared/errors.ts';
+import { STORAGE_FULL_SENTENCE, serverError } from '../../api/server-errors.ts';
 
 interface TusLikeError {
   originalResponse?: { getStatus(): number; getBody(): string } | null;
@@ -13,7 +14,10 @@ const STATUS_TEXT: Record<number, string> = {
   410: 'The share has expired or was revoked.',
   413: 'That file is larger than the server accepts.',
   429: 'The server is busy. Try again in a minute.',
+  507: STORAGE_FULL_SENTENCE,
 };
+
+const STATUS_CODE: Partial<Record<number, ErrorCode>> = { 413: 'TOO_LARGE', 507: 'STORAGE_FULL' };
 
 /** A FerryError for anything thrown while sending (tus errors carry the server's JSON body). */
 export function toFerryError(error: unknown): FerryError {
@@ -28,10 +32,10 @@ export function toFerryError(error: unknown): FerryError {
       body = undefined;
     }
     const parsed = parseErrorBody(body);
-    if (parsed) return new FerryError(parsed.code, parsed.message, { cause: error });
+    if (parsed) return serverError(parsed.code, parsed.message, error);
     const status = response.getStatus();
     const text = STATUS_TEXT[status];
-    if (text) return new FerryError(status === 413 ? 'TOO_LARGE' : 'BAD_REQUEST', text, { cause: error });
+    if (text) return new FerryError(STATUS_CODE[status] ?? 'BAD_REQUEST', text, { cause: error });
     return new FerryError('INTERNAL', `The server answered ${status}. Your upload is kept: resume it later.`, {
       cause: error,
     });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { RETRY_DELAYS, shouldNudgeOnOnline, shouldRetryStatus } from './retry.ts';
+import { RETRY_DELAYS, STORAGE_FULL_RETRIES, shouldNudgeOnOnline, shouldRetryStatus } from './retry.ts';
 
 describe('shouldRetryStatus', () => {
   it('retries the network, 5xx, 409, 423 and 429', () => {
@@ -8,6 +8,21 @@ describe('shouldRetryStatus', () => {
   it('gives up on final 4xx answers', () => {
     for (const s of [400, 401, 403, 404, 410, 413]) expect(shouldRetryStatus(s)).toBe(false);
     expect(shouldRetryStatus(409, 'POST')).toBe(false);
+  });
+});
+
+describe('a 507 (the server is out of space)', () => {
+  it('is retried a few times, then given up', () => {
+    for (let attempt = 0; attempt < STORAGE_FULL_RETRIES; attempt++) {
+      expect(shouldRetryStatus(507, 'PATCH', attempt)).toBe(true);
+      expect(shouldRetryStatus(507, 'POST', attempt)).toBe(true);
+    }
+    expect(shouldRetryStatus(507, 'PATCH', STORAGE_FULL_RETRIES)).toBe(false);
+    expect(shouldRetryStatus(507, 'POST', RETRY_DELAYS.length - 1)).toBe(false);
+    const waited = RETRY_DELAYS.slice(0, STORAGE_FULL_RETRIES).reduce((a, b) => a + b, 0);
+    expect(waited).toBeLessThan(60_000);
+    // Other 5xx keep the long schedule.
+    expect(shouldRetryStatus(503, 'PATCH', RETRY_DELAYS.length - 1)).toBe(true);
   });
 });
 

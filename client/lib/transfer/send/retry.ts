@@ -2,7 +2,8 @@
  * When a tus request fails, whether to try again (tus-js-client `onShouldRetry`).
  * Network failures and 5xx are transient (a restarting server answers nothing, then 503);
  * 409 to a PATCH (offset mismatch) and 423 (locked) resolve themselves after a HEAD; 429 asks us to
- * slow down; any other 4xx is an answer that will not change (revoked, expired, too large).
+ * slow down; any other 4xx is an answer that will not change (revoked, expired, too large);
+ * 507 (out of space) is retried a few times only.
  */
 
 /**
@@ -24,8 +25,17 @@ export const RETRY_DELAYS: number[] = [
   ...Array.from({ length: 30 }, () => 60_000),
 ];
 
-export function shouldRetryStatus(status: number | undefined, method = 'PATCH'): boolean {
+/**
+ * A 507 (the server is out of space) is asked again this many times, about 20 s of
+ * RETRY_DELAYS (the sweeper may free space meanwhile), not for half an hour: then the send
+ * fails with "The server is out of space; try again later." and stays resumable.
+ */
+export const STORAGE_FULL_RETRIES = 5;
+
+/** Whether to try again after an answer of `status` to `method`; `attempt` counts from 0. */
+export function shouldRetryStatus(status: number | undefined, method = 'PATCH', attempt = 0): boolean {
   if (status === undefined || status === 0) return true;
+  if (status === 507) return attempt < STORAGE_FULL_RETRIES;
   // A 409 to a creation means the slot already has an upload: asking again cannot help
   // (the sender continues that upload instead, see lost-creation.ts).
   if (status === 409 && method === 'POST') return false;

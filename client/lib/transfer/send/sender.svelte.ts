@@ -107,9 +107,9 @@ export class Sender {
     });
     uppy.getPlugin('Tus')?.setOptions({
       // Our policy first (retry.ts), then Uppy's own rule, which also pauses its queue on 429.
-      onShouldRetry: (error, _attempt, _options, next) => {
+      onShouldRetry: (error, attempt, _options, next) => {
         const status = error.originalResponse?.getStatus();
-        if (!shouldRetryStatus(status, error.originalRequest?.getMethod()) || !next(error)) return false;
+        if (!shouldRetryStatus(status, error.originalRequest?.getMethod(), attempt) || !next(error)) return false;
         // "Reconnecting…" until bytes flow again (upload-progress).
         this.#reconnecting = true;
         // Offline now: Uppy has paused its queue and resumes it on `online` by itself.
