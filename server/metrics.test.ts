@@ -176,6 +176,31 @@ describe('GET /metrics', () => {
     await expect.poll(async () => (await scrape()).value('ferry_uploads_in_flight')).toBe(0);
   });
 
+  it('counts a download in flight until it is cut, and only the bytes handed out', async () => {
+    const base = ferry().url;
+    // Larger than loopback socket buffers can hold, so a reader that stops leaves the rest unsent.
+    const bytes = randomBytes(32 * 1024 * 1024);
+    const share = await createTestShare(base, [{ size: bytes.length }]);
+    await uploadAndComplete(base, share, [bytes]);
+    const ticket = (await ticketFor(base, share, [0])).json as { ticket: string };
+    const before = (await scrape()).value('ferry_downloaded_bytes_total');
+    const abort = new AbortController();
+    const res = await fetch(`${base}/api/shares/${share.id}/files/0`, {
+      headers: { Authorization: `Bearer ${share.readerToken}`, 'Ferry-Ticket': ticket.ticket },
+      signal: abort.signal,
+    });
+    const reader = res.body!.getReader();
+    await reader.read();
+    // The client stops reading: the server's writes stall on a full socket, still in flight.
+    expect((await scrape()).value('ferry_downloads_in_flight')).toBe(1);
+    abort.abort();
+    await reader.cancel().catch(() => undefined);
+    await expect.poll(async () => (await scrape()).value('ferry_downloads_in_flight')).toBe(0);
+    const sent = (await scrape()).value('ferry_downloaded_bytes_total') - before;
+    expect(sent).toBeGreaterThan(0);
+    expect(sent).toBeLessThan(bytes.length);
+  });
+
   it('counts refusals by error code: a 404, and a tus request without its token', async () => {
     const base = ferry().url;
     const before = await scrape();

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { refusedStatus, SignalClient } from '../signaling/test-client.ts';
 import {
   api,
   capturedLogger,
@@ -121,6 +122,43 @@ describe('request log', () => {
       expect(log, `the log holds ${secret}`).not.toContain(secret);
     }
     expect(plain.requests().every((line) => line.ip === undefined)).toBe(true);
+  });
+
+  it('marks a response the client cut off as aborted', async () => {
+    const base = ferry().url;
+    // Larger than loopback socket buffers hold: the server is still writing when the client goes.
+    const bytes = randomBytes(32 * 1024 * 1024);
+    const share = await createTestShare(base, [{ size: bytes.length }]);
+    await uploadAndComplete(base, share, [bytes]);
+    const ticket = (await ticketFor(base, share, [0])).json as { ticket: string };
+    const abort = new AbortController();
+    const res = await fetch(`${base}/api/shares/${share.id}/files/0`, {
+      headers: { Authorization: `Bearer ${share.readerToken}`, 'Ferry-Ticket': ticket.ticket },
+      signal: abort.signal,
+    });
+    await res.body!.getReader().read();
+    abort.abort();
+    const line = await lineOf(plain, res);
+    expect(line).toMatchObject({ route: '/api/shares/:id/files/:index', status: 200, aborted: true });
+    expect(line.bytesOut).toBeLessThan(bytes.length);
+  });
+
+  it('writes one line per signaling connection when it ends, and one per refused upgrade', async () => {
+    const base = ferry().url;
+    const before = plain.requests().length;
+    const client = await SignalClient.connect(base);
+    client.close();
+    await client.closed;
+    expect(await refusedStatus(base, '/signal/elsewhere')).toBe(404);
+    await expect.poll(() => plain.requests().length).toBe(before + 2);
+    const [accepted, refused] = plain
+      .requests()
+      .slice(before)
+      .sort((a, b) => a.status - b.status);
+    expect(accepted).toMatchObject({ method: 'GET', route: '/signal', status: 101 });
+    expect(accepted!.bytesIn).toBeGreaterThan(0);
+    expect(accepted!.bytesOut).toBeGreaterThan(0);
+    expect(refused).toMatchObject({ method: 'GET', route: null, status: 404 });
   });
 
   it('logs the client address only when the operator enabled it', async () => {

@@ -46,21 +46,16 @@ export function traceRequest(req: IncomingMessage, res: ServerResponse, deps: Re
     if (kind === 'upload') deps.metrics.uploadedBytes.inc(bytes.in);
     if (kind === 'download') deps.metrics.downloadedBytes.inc(bytes.out);
     if (kind !== 'other') inFlight().dec();
-    deps.logger.info(
-      {
-        reqId: id,
-        method: req.method,
-        route,
-        status: res.statusCode,
-        // A response cut before its end (a stopped download, a destroyed socket).
-        ...(!res.writableFinished && { aborted: true }),
-        bytesIn: bytes.in,
-        bytesOut: bytes.out,
-        ms: Math.round(performance.now() - started),
-        ...(deps.logIp && { ip: req.socket.remoteAddress }),
-      },
-      'request',
-    );
+    logRequest(deps, req, {
+      id,
+      route,
+      status: res.statusCode,
+      // A response cut before its end (a stopped download, a destroyed socket).
+      aborted: !res.writableFinished,
+      bytesIn: bytes.in,
+      bytesOut: bytes.out,
+      started,
+    });
   });
 
   return {
@@ -72,6 +67,36 @@ export function traceRequest(req: IncomingMessage, res: ServerResponse, deps: Re
       inFlight().inc();
     },
   };
+}
+
+/** What one request's line says (see the header for what it never says). */
+export interface RequestLine {
+  id: string;
+  route: string | null;
+  status: number;
+  aborted: boolean;
+  bytesIn: number;
+  bytesOut: number;
+  /** performance.now() when the request arrived. */
+  started: number;
+}
+
+/** Writes the one line of a request (also used for signaling's WebSocket upgrades). */
+export function logRequest(deps: Pick<RequestLogDeps, 'logger' | 'logIp'>, req: IncomingMessage, line: RequestLine) {
+  deps.logger.info(
+    {
+      reqId: line.id,
+      method: req.method,
+      route: line.route,
+      status: line.status,
+      ...(line.aborted && { aborted: true }),
+      bytesIn: line.bytesIn,
+      bytesOut: line.bytesOut,
+      ms: Math.round(performance.now() - line.started),
+      ...(deps.logIp && { ip: req.socket.remoteAddress }),
+    },
+    'request',
+  );
 }
 
 /**

@@ -8,7 +8,9 @@
  * cut), and frames of at most MAX_SIGNAL_MESSAGE_BYTES (ws closes with 1009 beyond that
  * before buffering more). Messages of one connection are handled one at a time, in order.
  */
+import { randomUUID } from 'node:crypto';
 import type http from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { ErrorCode } from '../../shared/errors.ts';
@@ -21,6 +23,7 @@ import {
   UNLISTED_QUERY,
 } from '../../shared/signaling.ts';
 import type { FerryConfig } from '../config.ts';
+import { logRequest } from '../http/request-log.ts';
 import type { ShareStore } from '../shares/store.ts';
 import { MemorySignalingBus, type SignalingBus } from './bus.ts';
 import { clientAddress, networkKey, networkRoomId, trustedProxyList } from './client-address.ts';
@@ -106,11 +109,24 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
 
   server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
+    // One request-log line per upgrade, written when the connection ends (its whole life).
+    const line = { id: randomUUID(), route: null as string | null, status: 101, started: performance.now() };
+    socket.once('close', () => {
+      const counted = socket as Partial<Socket>;
+      logRequest(config, req, {
+        ...line,
+        aborted: false,
+        bytesIn: counted.bytesRead ?? 0,
+        bytesOut: counted.bytesWritten ?? 0,
+      });
+    });
     const refuse = (status: number, code: ErrorCode, message: string) => {
+      line.status = status;
       observer.refused(code);
       refuseUpgrade(socket, status, code, message);
     };
     if (pathOf(req.url) !== SIGNAL_PATH) return refuse(404, 'NOT_FOUND', 'There is nothing at this address.');
+    line.route = SIGNAL_PATH;
     if (!sameOrigin(req)) return refuse(403, 'FORBIDDEN', 'Signaling is only for pages of this server.');
     const address = clientAddress(req, trusted);
     const network = networkKey(address);
