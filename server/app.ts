@@ -130,6 +130,8 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     clientKey: (req) => networkKey(clientAddress(req, trusted)),
     collect: async () => {
       await sweeper.collect();
+      // A revoke collects at once: its share's signaling room empties now too.
+      await signaling.closeDeadShareRooms();
     },
   };
   const router = buildRouter(

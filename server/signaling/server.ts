@@ -25,7 +25,7 @@ import {
 import type { FerryConfig } from '../config.ts';
 import { logRequest } from '../http/request-log.ts';
 import type { ShareStore } from '../shares/store.ts';
-import { MemorySignalingBus, type SignalingBus } from './bus.ts';
+import { MemorySignalingBus, roomKind, type SignalingBus } from './bus.ts';
 import { clientAddress, networkKey, networkRoomId, trustedProxyList } from './client-address.ts';
 import {
   PAIR_CREATES_PER_WINDOW,
@@ -40,6 +40,7 @@ import { MemoryPairMailbox, type PairMailbox } from './mailbox.ts';
 import { MemoryPairRoomStore, PairingCodes, type PairRoomStore } from './pairing.ts';
 import { Peer } from './peer.ts';
 import { announceLeft, enterRoom } from './room-events.ts';
+import { closeShareRoomIfDead } from './share-rooms.ts';
 import { KeyedBuckets, TokenBucket } from './token-bucket.ts';
 
 /** Over-limit messages in a row answered with RATE_LIMITED before the connection is closed. */
@@ -52,6 +53,11 @@ export interface Signaling {
   readonly connections: number;
   /** Rooms with members, by kind. */
   roomCounts(): Promise<Record<RoomKind, number>>;
+  /**
+   * Empties the share rooms of this process's peers whose share is no longer live (after a
+   * revoke; expiry is also caught on every keep-alive tick). See share-rooms.ts.
+   */
+  closeDeadShareRooms(): Promise<void>;
   /** Says goodbye (1001) to every peer and stops the keep-alive timer. */
   close(): Promise<void>;
 }
@@ -230,14 +236,24 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     }
     mailbox.sweep(config.now()).catch((error) => logger.error({ err: error }, 'signaling: mailbox sweep failed'));
     pairRooms.sweep(config.now()).catch((error) => logger.error({ err: error }, 'signaling: pair room sweep failed'));
+    closeDeadShareRooms().catch((error) => logger.error({ err: error }, 'signaling: share room check failed'));
   }, limits.heartbeatMs);
   heartbeat.unref();
+
+  async function closeDeadShareRooms(): Promise<void> {
+    const rooms = new Set<string>();
+    for (const peer of sockets.values()) {
+      for (const room of await bus.roomsOf(peer.id)) if (roomKind(room) === 'share') rooms.add(room);
+    }
+    for (const room of rooms) await closeShareRoomIfDead(bus, shares, room, config.now());
+  }
 
   return {
     get connections() {
       return sockets.size;
     },
     roomCounts: () => bus.roomCounts(),
+    closeDeadShareRooms,
     async close() {
       clearInterval(heartbeat);
       const closed = [...sockets.keys()].map((ws) => new Promise<void>((resolve) => ws.once('close', () => resolve())));

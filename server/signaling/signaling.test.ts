@@ -234,8 +234,8 @@ describe('signaling with a trusted proxy at 127.0.0.1', () => {
       id: reader.id,
       role: 'reader',
     });
-    owner.send({ type: 'relay', to: reader.id, kind: 'offer-files', data: { files: 1 } });
-    expect(await reader.next('relay')).toMatchObject({ from: owner.id, kind: 'offer-files' });
+    owner.send({ type: 'relay', to: reader.id, kind: 'share-signal', data: { type: 'offer' } });
+    expect(await reader.next('relay')).toMatchObject({ from: owner.id, kind: 'share-signal' });
 
     const intruder = await connect(server);
     intruder.send({

@@ -133,7 +133,8 @@ export class Nearby {
       this.signaling.on('relay', (message) => {
         const room = this.signaling.pairRoomOf(message.from);
         if (message.kind === 'offline' && room) void this.#onSealed(room, message.from, message.data);
-        if (message.kind !== 'signal') return;
+        // Only a device nearby or paired (not, say, a share's reader) may open a link here.
+        if (message.kind !== 'signal' || !this.signaling.peer(message.from)) return;
         this.#dropStale(message.from, message.data);
         this.#connection(message.from, false)?.link.signal(message.data);
       }),
