@@ -111,7 +111,7 @@ test.describe('devices', () => {
     await expect(from.section.getByRole('listitem')).toHaveCount(1);
   });
 
-  test('an offer opens a focused modal dialog on a phone scrolled to the top, and names the sender in the tab title', async ({
+  test('an offer opens a focused modal dialog on a phone scrolled to the top, names the sender in the tab title, and the code is compared once per connection', async ({
     sender,
     receiver,
     files,
@@ -149,5 +149,19 @@ test.describe('devices', () => {
     // Closed, it leaves the section.
     await offer.getByRole('button', { name: 'Close' }).click();
     await expect(offer).toHaveCount(0);
+
+    // A second offer over the same connection: the code was compared once, so none is asked for.
+    await from.sendFiles(receiverName, doc.path);
+    const second = to.offer(senderName);
+    await expect(second.getByRole('button', { name: 'Accept' })).toBeVisible({ timeout: 30_000 });
+    await expect(to.offerCode(senderName)).toHaveCount(0);
+    await expect(sender.page.getByRole('button', { name: 'Codes match' })).toHaveCount(0);
+    // Escape puts it aside: no longer over the page, still waiting in the section.
+    await receiver.page.keyboard.press('Escape');
+    await expect.poll(() => second.evaluate((dialog) => dialog.matches(':modal'))).toBe(false);
+    await expect(second.getByRole('button', { name: 'Decline' })).toBeVisible();
+    await second.getByRole('button', { name: 'Decline' }).click();
+    await expect(receiver.page).toHaveTitle(ownTitle);
+    await expect(from.tileItem(receiverName).getByRole('alert')).toHaveText(`${receiverName} declined.`);
   });
 });
