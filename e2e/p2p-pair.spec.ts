@@ -104,6 +104,10 @@ test.describe('pairing by code', () => {
     const wrong = code === '000000' ? '000001' : '000000';
     await to.enterCode(wrong);
     await expect(to.pairing.getByRole('alert')).toHaveText('This pairing code is wrong, expired or already used.');
+    // The refusal belongs to the field: a screen reader says it with the field.
+    const field = to.pairing.getByLabel('Enter a pairing code');
+    await expect(field).toHaveAccessibleDescription('This pairing code is wrong, expired or already used.');
+    await expect(field).toHaveAttribute('aria-invalid', 'true');
     await to.enterCode('12');
     await expect(to.pairing.getByRole('alert')).toHaveText('A pairing code is 6 digits, shown on the other device.');
     // A pairing link opened in a tab where Ferry already runs (only the fragment changes).
