@@ -133,7 +133,13 @@ async function createShare(origin: string, client: number, size: number, errors:
 const b64 = (text: string) => Buffer.from(text).toString('base64');
 
 /** One client: create a share, upload its file through tus, complete it. */
-async function ferryUpload(origin: string, client: number, bytes: Uint8Array<ArrayBuffer>, errors: Errors, lat: Latencies) {
+async function ferryUpload(
+  origin: string,
+  client: number,
+  bytes: Uint8Array<ArrayBuffer>,
+  errors: Errors,
+  lat: Latencies,
+) {
   const share = await createShare(origin, client, bytes.length, errors, lat.api);
   const forwarded = { 'X-Forwarded-For': clientAddress(client) };
   await timed(lat.upload, async () => {
@@ -187,7 +193,13 @@ async function ferryUpload(origin: string, client: number, bytes: Uint8Array<Arr
   );
 }
 
-async function sinkUpload(origin: string, client: number, bytes: Uint8Array<ArrayBuffer>, errors: Errors, lat: Latencies) {
+async function sinkUpload(
+  origin: string,
+  client: number,
+  bytes: Uint8Array<ArrayBuffer>,
+  errors: Errors,
+  lat: Latencies,
+) {
   await timed(lat.upload, () =>
     request(
       `${origin}/api/bench/sink`,
