@@ -153,6 +153,20 @@ describe.skipIf(unavailable)('a full disk', () => {
     expect((await fetchFile(ferry.url, share, 0, ticket)).bytes.equals(fits)).toBe(true);
   });
 
+  it('counts what unfinished uploads still have to write against a new upload', async () => {
+    const { ferry } = await serverOnTmpfs(20 * MiB, MiB);
+    const first = await createTestShare(ferry.url, [{ size: 12 * MiB }]);
+    const created = await createUpload(ferry, first, 12 * MiB);
+    // 10 of its 12 MiB stored: 2 MiB still to come, about 9.7 MiB free.
+    const stored = await patchInTwoParts(ferry, first, uploadIdOf(created), randomBytes(10 * MiB), 0, async () => {});
+    expect(stored.status).toBe(204);
+    const tooBig = await createTestShare(ferry.url, [{ size: 7 * MiB }]);
+    const refused = await createUpload(ferry, tooBig, 7 * MiB);
+    expect([refused.status, errorCode(refused)]).toEqual([507, 'STORAGE_FULL']);
+    const fits = await createTestShare(ferry.url, [{ size: 4 * MiB }]);
+    expect((await createUpload(ferry, fits, 4 * MiB)).status).toBe(201);
+  });
+
   it('refuses a PATCH that would cross the reserve, and takes it once space returns', async () => {
     const { ferry, disk } = await serverOnTmpfs(20 * MiB, MiB);
     const bytes = randomBytes(10 * MiB);

@@ -39,14 +39,26 @@ export function createHooks(deps: HookDeps) {
     if (space) assertRoom(space, reserveFor(space.total, deps.minFreeBytes), bytes, committed);
   }
 
-  /** Bytes that admitted, unfinished uploads have still to write. */
-  async function committedBytes(): Promise<number> {
-    let committed = 0;
+  /**
+   * Refuses (507) a new upload of `bytes` when it and what admitted, unfinished uploads still
+   * have to write would leave less than the reserve free. Their full sizes bound what they
+   * still need (one query); only when that bound does not fit are their stored bytes read.
+   */
+  async function assertRoomForUpload(bytes: number): Promise<void> {
+    const unfinished: Array<{ id: string; size: number }> = [];
     for (const id of await shares.unsealedBlobsBefore(Number.MAX_SAFE_INTEGER)) {
       const blob = await shares.getBlob(id);
-      if (blob) committed += Math.max(0, blob.size - ((await blobs.size(id)) ?? 0));
+      if (blob) unfinished.push(blob);
     }
-    return committed;
+    const bound = unfinished.reduce((sum, blob) => sum + blob.size, 0);
+    try {
+      await assertRoomFor(bytes, bound);
+    } catch (error) {
+      if (bound === 0) throw error;
+      let committed = 0;
+      for (const blob of unfinished) committed += Math.max(0, blob.size - ((await blobs.size(blob.id)) ?? 0));
+      await assertRoomFor(bytes, committed);
+    }
   }
 
   /** The blob behind an upload URL, with its share checked live and the upload token verified. */
@@ -117,7 +129,7 @@ export function createHooks(deps: HookDeps) {
         checkBase(base, Number(meta.data.recordSize), slotSize);
       }
       // Before a byte is stored, and before the slot is claimed: room for all of it.
-      await assertRoomFor(upload.size, await committedBytes());
+      await assertRoomForUpload(upload.size);
       const claim = await shares.claimSlot(share.id, index, upload.id, upload.size, now(), base);
       if (claim === 'no-slot') throw new FerryError('FILE_NOT_FOUND', `The share has no file ${index}.`);
       if (claim === 'in-progress') {
