@@ -56,7 +56,10 @@ export class FerryMetrics {
       'Signaling relay messages delivered from one peer to another.',
     );
     this.sweeperRuns = counter('ferry_sweeper_runs_total', 'Sweeper passes finished, failed ones included.');
-    this.sweeperFailures = counter('ferry_sweeper_failures_total', 'Sweeper passes that ended with an error.');
+    this.sweeperFailures = counter(
+      'ferry_sweeper_failures_total',
+      'Sweeper passes in which a step failed (each failed step is logged).',
+    );
     this.#refusals = new Counter({
       name: 'ferry_refusals_total',
       help: 'Requests, uploads and signaling messages answered with an error, by error code.',
