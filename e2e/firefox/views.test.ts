@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { Page } from 'puppeteer-core';
 import { FerryServer } from '../support/server.ts';
+import { appearsAs } from './support/app.ts';
 import { type Driven, launch } from './support/browsers.ts';
 
 let ferry: FerryServer;
@@ -22,14 +23,6 @@ after(async () => {
   await Promise.all([firefox?.stop(), chromium?.stop()]);
   await ferry?.dispose();
 });
-
-/** The name this page says it appears as to nearby devices, once connected. */
-async function appearsAs(page: Page): Promise<string> {
-  const handle = await page.waitForFunction(() => /This device appears as (.+)\./.exec(document.body.innerText)?.[1], {
-    timeout: 30_000,
-  });
-  return (await handle.jsonValue()) as string;
-}
 
 /** Awaits `doing`, naming the step when it fails. */
 async function step<T>(what: string, doing: Promise<T>): Promise<T> {

@@ -126,3 +126,11 @@ export async function saved(dir: string, name: string, size: number, timeout = L
     await new Promise((r) => setTimeout(r, 250));
   }
 }
+
+/** The name this page says it appears as to nearby devices, once connected. */
+export async function appearsAs(page: Page): Promise<string> {
+  const handle = await page.waitForFunction(() => /This device appears as (.+)\./.exec(document.body.innerText)?.[1], {
+    timeout: 30_000,
+  });
+  return (await handle.jsonValue()) as string;
+}
