@@ -19,6 +19,7 @@ import { type FerryConfig, resolveConfig } from './config.ts';
 import type { AppDeps } from './deps.ts';
 import { assertJsonType, hasBody, setBodyDeadline } from './http/body.ts';
 import { capConnectionsPerAddress } from './http/connection-cap.ts';
+import { Overload } from './http/overload.ts';
 import { RateLimiter } from './http/rate-limit.ts';
 import { type RequestTrace, traceRequest } from './http/request-log.ts';
 import { AllowError, type ErrorReport, sendError, sendJson } from './http/respond.ts';
@@ -57,6 +58,8 @@ export interface FerryServer {
   sweeper: Sweeper;
   /** WebSocket signaling at /signal. */
   signaling: Signaling;
+  /** Transfers in flight and event-loop lag (503 OVERLOADED past the limits). */
+  overload: Overload;
   /** What GET /metrics reports. */
   metrics: FerryMetrics;
   close(): Promise<void>;
@@ -147,6 +150,8 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     report,
   });
 
+  const overload = new Overload(config.overload);
+
   async function dispatch(req: http.IncomingMessage, res: http.ServerResponse, trace: RequestTrace): Promise<void> {
     const raw = req.url ?? '';
     if (!raw.startsWith('/')) throw new FerryError('BAD_REQUEST', 'Malformed request target.');
@@ -160,6 +165,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
         url.pathname === TUS_PATH ? TUS_PATH : `${TUS_PATH}/:id`,
         UPLOAD_METHODS.has(method) ? 'upload' : 'other',
       );
+      if (UPLOAD_METHODS.has(method)) overload.admit('upload', res);
       if (method === 'GET') throw new AllowError(['POST', 'HEAD', 'PATCH', 'DELETE', 'OPTIONS']);
       return tus.handle(req, res);
     }
@@ -171,6 +177,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     ) {
       const { handler, params, route } = router.match(method, url.pathname);
       trace.route(route, route === FILE_ROUTE && method === 'GET' ? 'download' : 'other');
+      if (route === FILE_ROUTE && method === 'GET') overload.admit('download', res);
       // Every API body sent with POST or PATCH is JSON: refuse others before a handler spends a limit.
       if ((method === 'POST' || method === 'PATCH') && hasBody(req)) assertJsonType(req);
       setBodyDeadline(req, config.bodyTimeoutMs);
@@ -225,7 +232,9 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     sweeper,
     signaling,
     metrics,
+    overload,
     async close() {
+      overload.stop();
       await sweeper.stop();
       await signaling.close();
       await new Promise<void>((resolve) => {

@@ -42,6 +42,8 @@ export interface FerryConfig {
   headersTimeoutMs: number;
   /** Open HTTP connections (WebSockets included) per client address; 0: no cap. Trusted proxies are not counted. */
   maxConnectionsPerIp: number;
+  /** Backpressure (http/overload.ts): transfers in flight and event-loop lag past which new ones get 503. */
+  overload: { maxUploads: number; maxDownloads: number; maxLagMs: number };
   /** Share creation per client IP: a token bucket. */
   createRate: { burst: number; perMinute: number };
   /**
@@ -125,6 +127,7 @@ export function defaultConfig(): FerryConfig {
     // Browsers open up to 6 connections per host and tab group, plus signaling: room for a
     // busy office behind one address, and for the e2e suite's many pages on 127.0.0.1.
     maxConnectionsPerIp: 256,
+    overload: { maxUploads: 1000, maxDownloads: 1000, maxLagMs: 1000 },
     createRate: { burst: 30, perMinute: 30 },
     tickets: {
       // A visit asks for one ticket naming every file (visit-ticket.ts) and a new one only
@@ -211,6 +214,11 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     headersTimeoutMs: positiveInt('FERRY_HEADERS_TIMEOUT_MS', env.FERRY_HEADERS_TIMEOUT_MS) ?? base.headersTimeoutMs,
     maxConnectionsPerIp:
       positiveInt('FERRY_MAX_CONNECTIONS_PER_IP', env.FERRY_MAX_CONNECTIONS_PER_IP) ?? base.maxConnectionsPerIp,
+    overload: {
+      maxUploads: positiveInt('FERRY_MAX_UPLOADS', env.FERRY_MAX_UPLOADS) ?? base.overload.maxUploads,
+      maxDownloads: positiveInt('FERRY_MAX_DOWNLOADS', env.FERRY_MAX_DOWNLOADS) ?? base.overload.maxDownloads,
+      maxLagMs: positiveInt('FERRY_MAX_LAG_MS', env.FERRY_MAX_LAG_MS) ?? base.overload.maxLagMs,
+    },
     benchSink: env.FERRY_BENCH_SINK === '1',
     tickets: {
       ...base.tickets,

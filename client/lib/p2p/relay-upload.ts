@@ -32,7 +32,13 @@ const CREATE_RETRY_DELAYS_MS = [1000, 3000, 5000];
 /** How often the sender asks the server whether the recipient has read the relay share. */
 export const RELAY_COLLECT_POLL_MS = 5000;
 /** Failures worth asking again after; any other answer means the server no longer keeps the share. */
-const PASSING: ReadonlySet<ErrorCode> = new Set(['NETWORK_ERROR', 'INTERNAL', 'STORAGE_FAILED', 'RATE_LIMITED']);
+const PASSING: ReadonlySet<ErrorCode> = new Set([
+  'NETWORK_ERROR',
+  'INTERNAL',
+  'STORAGE_FAILED',
+  'RATE_LIMITED',
+  'OVERLOADED',
+]);
 
 /** The relay share's id and the tokens this tab made for it. */
 export interface RelayShare {

@@ -34,6 +34,7 @@ describe('isRetryable', () => {
   it('retries the network and 5xx, not the share being gone', () => {
     expect(isRetryable(new FerryError('NETWORK_ERROR', 'x'))).toBe(true);
     expect(isRetryable(new TypeError('network error'))).toBe(true);
+    expect(isRetryable(new FerryError('OVERLOADED', 'x'))).toBe(true);
     expect(isRetryable(new FerryError('SHARE_EXPIRED', 'x'))).toBe(false);
     expect(isRetryable(new FerryError('RECORD_AUTH_FAILED', 'x'))).toBe(false);
   });

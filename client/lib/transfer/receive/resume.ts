@@ -45,7 +45,7 @@ export function backoffDelay(attempt: number, random: () => number = Math.random
 /** Failures worth another try: the connection, or the server being briefly unwell. */
 export function isRetryable(error: unknown): boolean {
   if (error instanceof FerryError) {
-    return ['NETWORK_ERROR', 'INTERNAL', 'STORAGE_FAILED', 'RATE_LIMITED'].includes(error.code);
+    return ['NETWORK_ERROR', 'INTERNAL', 'STORAGE_FAILED', 'RATE_LIMITED', 'OVERLOADED'].includes(error.code);
   }
   // A body read that breaks mid-stream rejects with a TypeError (Fetch §4.6 "network error").
   return error instanceof TypeError;
