@@ -6,5 +6,7 @@ export default defineConfig({
     environment: 'node',
     testTimeout: 30_000,
     hookTimeout: 30_000,
+    // Postgres and Redis on loopback for the stores' suites (installed when missing).
+    globalSetup: ['server/test-engines/global-setup.ts'],
   },
 });
