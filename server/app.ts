@@ -241,10 +241,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      shares.close();
-      requests.close();
-      signalingStores.close();
-      access.close();
+      await Promise.all([shares.close(), requests.close(), signalingStores.close(), access.close()]);
     },
   };
 }

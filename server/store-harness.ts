@@ -2,10 +2,10 @@
 import { afterEach } from 'vitest';
 
 /** Returns an opener to call inside tests; every store it opened is closed after each test. */
-export function closedAfterEach<S extends { close(): void }>(make: () => S | Promise<S>): () => Promise<S> {
+export function closedAfterEach<S extends { close(): Promise<void> }>(make: () => S | Promise<S>): () => Promise<S> {
   let open: S[] = [];
-  afterEach(() => {
-    for (const s of open) s.close();
+  afterEach(async () => {
+    for (const s of open) await s.close();
     open = [];
   });
   return async () => {

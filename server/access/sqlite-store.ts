@@ -287,7 +287,7 @@ class SqliteAccessStore implements AccessStore {
     return this.#q.setAdminHash.run(hash).changes > 0;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#db.close();
   }
 }

@@ -119,7 +119,8 @@ export interface AccessStore {
   adminHash(): Promise<string | null>;
   /** Stores the admin token's hash unless one is stored; false when one already was. */
   setAdminHash(hash: string): Promise<boolean>;
-  close(): void;
+  /** Closes the store's connections (a database handle or a pool). */
+  close(): Promise<void>;
 }
 
 /**

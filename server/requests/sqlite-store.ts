@@ -139,7 +139,7 @@ class SqliteRequestStore implements RequestStore {
     return this.#q.purge.run({ before }).changes;
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#db.close();
   }
 }

@@ -47,5 +47,6 @@ export interface RequestStore {
   closeRequest(id: string, now: number): Promise<void>;
   /** Deletes requests (and their upload records) that expired or were closed before `before`; returns how many. */
   purgeBefore(before: number): Promise<number>;
-  close(): void;
+  /** Closes the store's connections (a database handle or a pool). */
+  close(): Promise<void>;
 }

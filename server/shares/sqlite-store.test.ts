@@ -45,6 +45,6 @@ describe('SQLite share store migrations', () => {
     // The fresh ticket, which sent nothing, lapses without counting.
     expect(await store.lapseTickets(150)).toBe(1);
     expect((await store.getShare('s1'))!.downloads).toBe(1);
-    store.close();
+    await store.close();
   });
 });

@@ -506,7 +506,7 @@ class SqliteShareStore implements ShareStore {
     this.#q.probe.run(Date.now());
   }
 
-  close(): void {
+  async close(): Promise<void> {
     this.#db.close();
   }
 }

@@ -179,7 +179,8 @@ export interface ShareStore {
   stats(now: number): Promise<ShareStats>;
   /** Resolves when the store accepts a write (a readiness probe); rejects with why not. */
   checkWritable(): Promise<void>;
-  close(): void;
+  /** Closes the store's connections (a database handle or a pool). */
+  close(): Promise<void>;
 }
 
 export interface ShareStats {

@@ -1,6 +1,7 @@
 /**
- * The PairMailbox contract, run against the memory store and the SQLite one (a fresh file
- * per test, and one test reopens the file to show boxes outlive a restart).
+ * The PairMailbox contract, run against the memory store, the SQLite one (a fresh file
+ * per test, and one test reopens the file to show boxes outlive a restart) and the Postgres
+ * one (a fresh database per test, and racing writers on several pools).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,6 +9,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../sqlite.ts';
+import { postgresDatabases } from '../test-engines/databases.ts';
 import {
   itemBytes,
   MAILBOX_MAX_BYTES,
@@ -17,18 +19,27 @@ import {
   MemoryPairMailbox,
   type PairMailbox,
 } from './mailbox.ts';
+import { openPostgresSignalingStores } from './postgres-signaling.ts';
 import { openSqliteSignalingStores, SIGNALING_MIGRATIONS, type SignalingStores } from './sqlite-signaling.ts';
 
+// Registered first, so its databases are dropped after the stores below are closed.
+const newDatabase = postgresDatabases();
 const dir = mkdtempSync(path.join(tmpdir(), 'ferry-mailbox-'));
 const opened: SignalingStores[] = [];
 let files = 0;
-afterAll(() => {
-  for (const stores of opened) stores.close();
+afterAll(async () => {
+  for (const stores of opened) await stores.close();
   rmSync(dir, { recursive: true, force: true });
 });
 /** A new SQLite file's stores, closed after the suite. */
 function sqliteStores(file = path.join(dir, `signaling-${files++}.db`)): SignalingStores {
   const stores = openSqliteSignalingStores(file);
+  opened.push(stores);
+  return stores;
+}
+/** A new Postgres database's stores, closed after the suite. */
+async function postgresStores(url?: string): Promise<SignalingStores> {
+  const stores = await openPostgresSignalingStores(url ?? (await newDatabase()));
   opened.push(stores);
   return stores;
 }
@@ -45,11 +56,12 @@ const item = (from: string, to: string, n: number, expiresAt = 1000, extra = '')
 });
 
 describe.each([
-  ['MemoryPairMailbox', (): PairMailbox => new MemoryPairMailbox()],
-  ['the SQLite mailbox', (): PairMailbox => sqliteStores().mailbox],
+  ['MemoryPairMailbox', async (): Promise<PairMailbox> => new MemoryPairMailbox()],
+  ['the SQLite mailbox', async (): Promise<PairMailbox> => sqliteStores().mailbox],
+  ['the Postgres mailbox', async (): Promise<PairMailbox> => (await postgresStores()).mailbox],
 ])('%s', (_, open) => {
   it('hands each device only what was left for it, once, oldest first', async () => {
-    const mailbox = open();
+    const mailbox = await open();
     await mailbox.put(ROOM, item(A, B, 1), 0);
     await mailbox.put(ROOM, item(B, A, 2), 0);
     await mailbox.put(ROOM, item(A, B, 3), 0);
@@ -60,7 +72,7 @@ describe.each([
   });
 
   it('forgets a box when it expires, and never keeps one longer than a relay share lives', async () => {
-    const mailbox = open();
+    const mailbox = await open();
     await mailbox.put(ROOM, item(A, B, 1, 100), 0);
     await mailbox.put(ROOM, item(A, B, 2, 10 * MAILBOX_MAX_TTL_MS), 0);
     expect((await mailbox.take(ROOM, B, 99)).map((m) => m.expiresAt)).toEqual([100, MAILBOX_MAX_TTL_MS]);
@@ -71,7 +83,7 @@ describe.each([
   });
 
   it('refuses more than MAILBOX_MAX_ITEMS boxes per room with MAILBOX_FULL, and takes more once some are handed over', async () => {
-    const mailbox = open();
+    const mailbox = await open();
     for (let n = 0; n < MAILBOX_MAX_ITEMS; n++) await mailbox.put(ROOM, item(A, B, n), 0);
     await expect(mailbox.put(ROOM, item(B, A, 99), 0)).rejects.toMatchObject({ code: 'MAILBOX_FULL' });
     await mailbox.put(`pair:${'o'.repeat(16)}`, item(A, B, 99), 0);
@@ -80,7 +92,7 @@ describe.each([
   });
 
   it('lets only the device that left a box withdraw it, and only while it waits', async () => {
-    const mailbox = open();
+    const mailbox = await open();
     const first = await mailbox.put(ROOM, item(A, B, 1), 0);
     const second = await mailbox.put(ROOM, item(A, B, 2), 0);
     const other = await mailbox.put(`pair:${'o'.repeat(16)}`, item(A, B, 3), 0);
@@ -98,7 +110,7 @@ describe.each([
   });
 
   it('does not withdraw an expired box, and a withdrawn box frees its room', async () => {
-    const mailbox = open();
+    const mailbox = await open();
     const late = await mailbox.put(ROOM, item(A, B, 1, 100), 0);
     expect(await mailbox.withdraw(ROOM, late, A, 100)).toBe(false);
     const ids = [];
@@ -109,7 +121,7 @@ describe.each([
   });
 
   it('refuses boxes past MAILBOX_MAX_BYTES per room; expired ones no longer count', async () => {
-    const mailbox = open();
+    const mailbox = await open();
     const half = 'x'.repeat(MAILBOX_MAX_BYTES / 2);
     const big = item(A, B, 1, 100, half);
     expect(itemBytes(big)).toBeGreaterThan(MAILBOX_MAX_BYTES / 2);
@@ -127,7 +139,7 @@ describe('the SQLite mailbox', () => {
     const first = openSqliteSignalingStores(file);
     await first.mailbox.put(ROOM, item(A, B, 1), 0);
     await first.mailbox.put(ROOM, item(A, B, 2), 0);
-    first.close();
+    await first.close();
     const again = sqliteStores(file);
     expect((await again.mailbox.take(ROOM, B, 1)).map((m) => m.data)).toEqual([box(1), box(2)]);
     expect(await again.mailbox.take(ROOM, B, 1)).toEqual([]);
@@ -149,9 +161,32 @@ describe('the SQLite mailbox', () => {
     const again = await stores.mailbox.put(ROOM, item(A, B, 4), 0);
     expect(await stores.mailbox.withdraw(ROOM, again, A, 1)).toBe(true);
     expect((await stores.mailbox.take(ROOM, B, 1)).map((m) => m.data)).toEqual([box(1), box(2), box(3)]);
-    stores.close();
+    await stores.close();
     const reopened = new Database(file, { readonly: true });
     expect(reopened.pragma('user_version', { simple: true })).toBe(SIGNALING_MIGRATIONS.length);
     reopened.close();
+  });
+});
+
+describe('the Postgres mailbox', () => {
+  it('keeps its boxes for another node: what one pool left, another hands over, once', async () => {
+    const url = await newDatabase();
+    const [a, b] = [await postgresStores(url), await postgresStores(url)];
+    await a.mailbox.put(ROOM, item(A, B, 1), 0);
+    await b.mailbox.put(ROOM, item(A, B, 2), 0);
+    const [first, second] = await Promise.all([a.mailbox.take(ROOM, B, 1), b.mailbox.take(ROOM, B, 1)]);
+    expect([...first, ...second].map((m) => m.data).sort()).toEqual([box(1), box(2)].sort());
+    expect(await a.mailbox.take(ROOM, B, 1)).toEqual([]);
+  });
+
+  it(`never holds more than MAILBOX_MAX_ITEMS boxes when nodes put into one room at once`, async () => {
+    const url = await newDatabase();
+    const nodes = [await postgresStores(url), await postgresStores(url), await postgresStores(url)];
+    const puts = await Promise.allSettled(
+      Array.from({ length: 40 }, (_, n) => nodes[n % nodes.length]!.mailbox.put(ROOM, item(A, B, n), 0)),
+    );
+    expect(puts.filter((p) => p.status === 'fulfilled')).toHaveLength(MAILBOX_MAX_ITEMS);
+    for (const p of puts) if (p.status === 'rejected') expect(p.reason).toMatchObject({ code: 'MAILBOX_FULL' });
+    expect(await nodes[2]!.mailbox.take(ROOM, B, 1)).toHaveLength(MAILBOX_MAX_ITEMS);
   });
 });

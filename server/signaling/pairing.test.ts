@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { displayName } from '../../shared/display-name.ts';
 import { PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
+import { postgresDatabases } from '../test-engines/databases.ts';
 import {
   hashToken,
   MemoryPairRoomStore,
@@ -12,6 +13,7 @@ import {
   PairingCodes,
   type PairRoomStore,
 } from './pairing.ts';
+import { openPostgresSignalingStores } from './postgres-signaling.ts';
 import { openSqliteSignalingStores, type SignalingStores } from './sqlite-signaling.ts';
 import { KeyedBuckets } from './token-bucket.ts';
 
@@ -43,10 +45,12 @@ describe('PairingCodes', () => {
   });
 });
 
+// Registered first, so its databases are dropped after the stores below are closed.
+const newDatabase = postgresDatabases();
 const roomsDir = mkdtempSync(path.join(tmpdir(), 'ferry-pair-rooms-'));
 const openedStores: SignalingStores[] = [];
-afterAll(() => {
-  for (const stores of openedStores) stores.close();
+afterAll(async () => {
+  for (const stores of openedStores) await stores.close();
   rmSync(roomsDir, { recursive: true, force: true });
 });
 let roomFiles = 0;
@@ -55,13 +59,19 @@ function sqliteRooms(max?: number, file = path.join(roomsDir, `rooms-${roomFiles
   openedStores.push(stores);
   return stores.pairRooms;
 }
+async function postgresRooms(max?: number, url?: string): Promise<PairRoomStore> {
+  const stores = await openPostgresSignalingStores(url ?? (await newDatabase()), max);
+  openedStores.push(stores);
+  return stores.pairRooms;
+}
 
 describe.each([
-  ['MemoryPairRoomStore', (max?: number): PairRoomStore => new MemoryPairRoomStore(max)],
-  ['the SQLite pair room store', (max?: number): PairRoomStore => sqliteRooms(max)],
+  ['MemoryPairRoomStore', async (max?: number): Promise<PairRoomStore> => new MemoryPairRoomStore(max)],
+  ['the SQLite pair room store', async (max?: number): Promise<PairRoomStore> => sqliteRooms(max)],
+  ['the Postgres pair room store', (max?: number): Promise<PairRoomStore> => postgresRooms(max)],
 ])('%s', (_, open) => {
   it('opens a room only with its token, and forgets it after the TTL without use', async () => {
-    const store = open();
+    const store = await open();
     const { room, token, tokenHash } = newPairRoom();
     expect(room).toMatch(/^pair:[A-Za-z0-9_-]{16}$/);
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
@@ -73,7 +83,7 @@ describe.each([
   });
 
   it('when full, refuses new rooms with RATE_LIMITED instead of pushing out live ones; expired ones make room', async () => {
-    const store = open(3);
+    const store = await open(3);
     const rooms = [newPairRoom(), newPairRoom(), newPairRoom()];
     for (const [i, r] of rooms.entries()) await store.create(r.room, r.tokenHash, i * 1000);
     const late = newPairRoom();
@@ -89,7 +99,7 @@ describe.each([
   });
 
   it('sweeps rooms unused for the TTL', async () => {
-    const store = open(1);
+    const store = await open(1);
     const old = newPairRoom();
     await store.create(old.room, old.tokenHash, 0);
     await store.sweep(PAIR_ROOM_TTL_MS);
@@ -105,8 +115,23 @@ describe('the SQLite pair room store', () => {
     const first = openSqliteSignalingStores(file);
     const { room, token, tokenHash } = newPairRoom();
     await first.pairRooms.create(room, tokenHash, 0);
-    first.close();
+    await first.close();
     expect(await sqliteRooms(undefined, file).verify(room, hashToken(token), 10)).toBe(true);
+  });
+});
+
+describe('the Postgres pair room store', () => {
+  it('opens a room made on another node, and lets racing nodes fill it to its limit only', async () => {
+    const url = await newDatabase();
+    const nodes = [await postgresRooms(5, url), await postgresRooms(5, url), await postgresRooms(5, url)];
+    const { room, token, tokenHash } = newPairRoom();
+    await nodes[0]!.create(room, tokenHash, 0);
+    expect(await nodes[1]!.verify(room, hashToken(token), 10)).toBe(true);
+    const made = await Promise.allSettled(
+      Array.from({ length: 12 }, (_, n) => nodes[n % nodes.length]!.create(newPairRoom().room, 'h', 20)),
+    );
+    expect(made.filter((m) => m.status === 'fulfilled')).toHaveLength(4);
+    for (const m of made) if (m.status === 'rejected') expect(m.reason).toMatchObject({ code: 'RATE_LIMITED' });
   });
 });
 

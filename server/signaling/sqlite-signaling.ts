@@ -48,7 +48,7 @@ export const SIGNALING_MIGRATIONS: readonly string[] = [
 export interface SignalingStores {
   pairRooms: PairRoomStore;
   mailbox: PairMailbox;
-  close(): void;
+  close(): Promise<void>;
 }
 
 /** Opens (or creates) the file; `maxPairRooms` is for tests. */
@@ -57,7 +57,9 @@ export function openSqliteSignalingStores(file: string, maxPairRooms = MAX_PAIR_
   return {
     pairRooms: new SqlitePairRoomStore(db, maxPairRooms),
     mailbox: new SqlitePairMailbox(db),
-    close: () => db.close(),
+    close: async () => {
+      db.close();
+    },
   };
 }
 
