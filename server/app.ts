@@ -10,7 +10,6 @@ import path from 'node:path';
 import { FerryError } from '../shared/errors.ts';
 import { releaseDeadShares } from './access/release.ts';
 import { addConfigRoute } from './access/routes.ts';
-import { openSqliteAccessStore } from './access/sqlite-store.ts';
 import type { AccessStore } from './access/store.ts';
 import { UploadAccessControl } from './access/upload-access.ts';
 import { adminTokenHash } from './admin/admin-token.ts';
@@ -29,17 +28,15 @@ import { serveStatic } from './http/static.ts';
 import { announce } from './log.ts';
 import { FerryMetrics, metricsHandler } from './metrics.ts';
 import { readyRoute } from './ready.ts';
+import { openRecords } from './records.ts';
 import { addRequestRoutes } from './requests/routes.ts';
-import { openSqliteRequestStore } from './requests/sqlite-store.ts';
 import type { RequestStore } from './requests/store.ts';
 import { ticketLimiters } from './shares/create-download.ts';
 import { addShareRoutes, FILE_ROUTE } from './shares/routes.ts';
-import { openSqliteShareStore } from './shares/sqlite-store.ts';
 import type { ShareStore } from './shares/store.ts';
 import { clientAddress, networkKey, trustedProxyList } from './signaling/client-address.ts';
 import { addIceRoute } from './signaling/ice.ts';
 import { attachSignaling, type Signaling } from './signaling/server.ts';
-import { openSqliteSignalingStores } from './signaling/sqlite-signaling.ts';
 import { Sweeper } from './sweeper.ts';
 import { type BlobStore, FileBlobStore } from './uploads/blob-store.ts';
 import { createTus, TUS_PATH } from './uploads/tus.ts';
@@ -100,11 +97,9 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const trusted = trustedProxyList(config.trustedProxies);
   const filesDir = path.join(config.dataDir, 'files');
   mkdirSync(filesDir, { recursive: true });
-  const shares = openSqliteShareStore(path.join(config.dataDir, 'ferry.db'));
+  const records = await openRecords(config);
+  const { shares, requests, access } = records;
   const blobs = new FileBlobStore(filesDir, config.uploadExpiryMs);
-  const requests = openSqliteRequestStore(path.join(config.dataDir, 'requests.db'));
-  const signalingStores = openSqliteSignalingStores(path.join(config.dataDir, 'signaling.db'));
-  const access = openSqliteAccessStore(path.join(config.dataDir, 'access.db'));
   const metrics = new FerryMetrics();
   const report: ErrorReport = { logger: config.logger, refused: (code) => metrics.refused(code) };
   const sweeper = new Sweeper({
@@ -212,12 +207,19 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const signaling = attachSignaling(server, {
     config,
     shares,
-    pairRooms: signalingStores.pairRooms,
-    mailbox: signalingStores.mailbox,
+    pairRooms: records.signaling.pairRooms,
+    mailbox: records.signaling.mailbox,
     observer: { refused: report.refused, relayed: () => metrics.relayedMessages.inc() },
   });
   metrics.observe({ shares, dataDir: config.dataDir, signaling, now: config.now });
-  const port = await listen(server, config.port, config.host);
+  let port: number;
+  try {
+    port = await listen(server, config.port, config.host);
+  } catch (error) {
+    await signaling.close();
+    await records.close();
+    throw error;
+  }
   sweeper.start(config.sweepIntervalMs);
 
   return {
@@ -241,7 +243,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
         server.close(() => resolve());
         server.closeAllConnections();
       });
-      await Promise.all([shares.close(), requests.close(), signalingStores.close(), access.close()]);
+      await records.close();
     },
   };
 }

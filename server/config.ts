@@ -14,8 +14,13 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export interface FerryConfig {
   port: number;
   host: string;
-  /** data/files holds tus uploads, data/ferry.db the share records. */
+  /** data/files holds tus uploads; data/ferry.db, requests.db and signaling.db the records (without databaseUrl). */
   dataDir: string;
+  /**
+   * postgres://… (FERRY_DATABASE_URL): shares, requests, pair rooms and mailboxes live in
+   * that database instead of the SQLite files, so several nodes can share them (records.ts).
+   */
+  databaseUrl: string | null;
   /** The built client (Vite's outDir). */
   distDir: string;
   /** Largest single upload and largest total of a share, in ciphertext bytes. */
@@ -114,6 +119,7 @@ export function defaultConfig(): FerryConfig {
     port: 8080,
     host: '::',
     dataDir: path.resolve('data'),
+    databaseUrl: null,
     distDir: path.join(ROOT, 'dist'),
     maxUploadBytes: 10 * 1024 ** 3,
     minFreeBytes: undefined,
@@ -180,6 +186,22 @@ export function uploadAccess(text: string | undefined): UploadAccess | undefined
   return access;
 }
 
+/** FERRY_DATABASE_URL: a postgres:// (or postgresql://) URL; anything else stops start-up. */
+export function databaseUrl(text: string | undefined): string | null {
+  if (text === undefined || text.trim() === '') return null;
+  const url = text.trim();
+  let scheme = '';
+  try {
+    scheme = new URL(url).protocol;
+  } catch {
+    // not a URL at all: the message below
+  }
+  if (scheme !== 'postgres:' && scheme !== 'postgresql:') {
+    throw new Error('FERRY_DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database)');
+  }
+  return url;
+}
+
 function list(text: string | undefined): string[] {
   return (text ?? '')
     .split(',')
@@ -204,6 +226,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     port: positiveInt('port', flags.get('port') ?? env.PORT) ?? base.port,
     host: flags.get('host') ?? env.HOST ?? base.host,
     dataDir: dataDir ? path.resolve(dataDir) : base.dataDir,
+    databaseUrl: databaseUrl(env.FERRY_DATABASE_URL),
     distDir: env.FERRY_DIST_DIR ? path.resolve(env.FERRY_DIST_DIR) : base.distDir,
     maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,
     minFreeBytes: positiveInt('FERRY_MIN_FREE_BYTES', env.FERRY_MIN_FREE_BYTES) ?? base.minFreeBytes,

@@ -43,12 +43,23 @@ async function buildClientIfStale(distDir: string, logger: Logger): Promise<void
   }
 }
 
-const config = configFromProcess(process.argv.slice(2), process.env);
+/** A bad setting or an engine that is missing or unreachable stops start-up with its sentence, not a stack. */
+function cannotStart(error: unknown): never {
+  console.error(`Ferry could not start. ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+}
+
+let config: ReturnType<typeof configFromProcess>;
+try {
+  config = configFromProcess(process.argv.slice(2), process.env);
+} catch (error) {
+  cannotStart(error);
+}
 // A client served from FERRY_DIST_DIR was built elsewhere (`vite build --outDir …`): leave it be.
 if (process.env.FERRY_SKIP_BUILD !== '1' && !process.env.FERRY_DIST_DIR) {
   await buildClientIfStale(config.distDir, config.logger);
 }
-const ferry = await createFerryServer(config);
+const ferry = await createFerryServer(config).catch(cannotStart);
 // Scripts (and the e2e and restart tests) wait for this text on stdout, whatever the log level.
 announce(config.logger, `Ferry is running at ${ferry.url}`, { url: ferry.url });
 

@@ -8,6 +8,7 @@
  */
 import pg from 'pg';
 import { FerryError } from '../shared/errors.ts';
+import type { Logger } from './log.ts';
 
 const INT8_OID = 20;
 
@@ -36,11 +37,18 @@ export function redactUrl(url: string): string {
   }
 }
 
+/** What went wrong, in words: a connection to "localhost" fails once per address (an AggregateError without a message). */
+function describeError(error: unknown): string {
+  if (error instanceof AggregateError && !error.message)
+    return [...new Set(error.errors.map(describeError))].join('; ');
+  return error instanceof Error ? error.message || error.name : String(error);
+}
+
 export interface OpenOptions {
   /** Connections in this store's pool. */
   max?: number;
-  /** Where a connection's errors go (the pool outlives them: it reconnects). */
-  log?: (line: string) => void;
+  /** Where a lost connection is told (the pool outlives it: it connects again). */
+  logger?: Logger;
 }
 
 /**
@@ -60,13 +68,16 @@ export async function openPostgres(
     connectionTimeoutMillis: 10_000,
     application_name: `ferry ${store}`,
   });
-  const log = options.log ?? ((line: string) => console.error(line));
-  pool.on('error', (error) => log(`Postgres (${store}): idle connection lost: ${error.message}`));
+  pool.on('error', (error) => {
+    const message = `Postgres (${store}): idle connection lost`;
+    if (options.logger) options.logger.warn({ err: error }, message);
+    else console.error(`${message}: ${error.message}`);
+  });
   try {
     await migrate(pool, store, migrations);
   } catch (error) {
     await pool.end().catch(() => undefined);
-    const reason = error instanceof Error ? error.message || error.name : String(error);
+    const reason = describeError(error);
     throw new FerryError(
       'ENGINE_UNAVAILABLE',
       `Ferry cannot use the Postgres database ${redactUrl(url)} (FERRY_DATABASE_URL) for its ${store} records: ${reason}`,
