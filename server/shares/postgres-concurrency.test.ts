@@ -3,6 +3,7 @@
  * each, as several nodes have) on one database, racing. Each rule here is one SQLite
  * transaction; on Postgres it must hold across connections.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, describe, expect, it } from 'vitest';
 import { postgresDatabases } from '../test-engines/databases.ts';
 import { openPostgresShareStore } from './postgres-store.ts';
@@ -127,14 +128,15 @@ describe('Postgres ShareStore under concurrency across pools', () => {
   it('never forgets or removes a blob that a share created on another node at the same moment reuses', async () => {
     const stores = await cluster();
     let created = 0;
-    for (let round = 0; round < 20; round++) {
+    for (let round = 0; round < 24; round++) {
       const source = await readyShare(stores[0]!, 10, null);
       const blobId = `blob-${source.id}`;
       const reuse = newShare([{ reuseBlobId: blobId }]);
       // The owner revokes the source on one node while a share reusing its blob is made on
       // another and a third sweeps: lists dead blobs (their files go), then purges.
+      // The revoke starts 0-3 ms late, so that both orders occur.
       const [, result, swept] = await Promise.all([
-        stores[0]!.revokeShare(source.id, T0),
+        sleep(round % 4).then(() => stores[0]!.revokeShare(source.id, T0)),
         stores[1]!.createShare(reuse),
         (async () => [...(await stores[2]!.deadBlobs(T0 + 1)), ...(await stores[3]!.purgeDead(T0 + 1, 3_600_000))])(),
       ]);
