@@ -17,6 +17,9 @@
  * per-network limits apply to each client as they would in the open. No traffic leaves
  * loopback: the addresses are only header values.
  *
+ * A 503 OVERLOADED (the server's backpressure) is waited out as its Retry-After says and
+ * tried again, up to 10 times, as the app's tus client does; the count is printed.
+ *
  * Printed: errors by kind (goal 0), p50/p99 latency of the API calls, of whole uploads and
  * of relay round trips, throughput against the sink (ratio), and the server's RSS before,
  * at its peak and after. The load generator runs on the same 2 cores as the server: the
@@ -83,21 +86,31 @@ async function timed<T>(samples: number[], run: () => Promise<T>): Promise<T> {
   return value;
 }
 
+/** 503 OVERLOADED answers the server gave (each retried after its Retry-After, as the app's clients do). */
+let overloaded = 0;
+const MAX_TRIES = 10;
+
 async function request(url: string, init: RequestInit, expect: number, errors: Errors, what: string) {
-  let res: Response;
-  try {
-    res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
-  } catch (error) {
-    errors.add(`${what}: ${(error as Error).name}`);
-    throw error;
-  }
-  const text = await res.text();
-  if (res.status !== expect) {
+  for (let attempt = 1; ; attempt++) {
+    let res: Response;
+    try {
+      res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    } catch (error) {
+      errors.add(`${what}: ${(error as Error).name}`);
+      throw error;
+    }
+    const text = await res.text();
+    if (res.status === expect) return { res, text };
     const code = /"code":"([A-Z_]+)"/.exec(text)?.[1] ?? '';
+    if (res.status === 503 && code === 'OVERLOADED' && attempt < MAX_TRIES) {
+      overloaded++;
+      const wait = Math.min(Number(res.headers.get('retry-after') ?? 1), 5);
+      await new Promise((r) => setTimeout(r, wait * 1000));
+      continue;
+    }
     errors.add(`${what}: ${res.status} ${code}`.trim());
     throw new Error(`${what}: ${res.status}`);
   }
-  return { res, text };
 }
 
 interface Share extends CreateShareResponse {
@@ -379,6 +392,7 @@ async function main(): Promise<void> {
       `\nserver RSS: before ${mib(rssBefore)}, after uploads ${mib(rssAfterUploads)}, peak ${mib(rss.peak)}, after all ${mib(rssAfter)} (growth ${mib(rssAfter - rssBefore)})`,
     );
   }
+  console.log(`503 OVERLOADED answers retried after Retry-After: ${overloaded}`);
   const errors = sink.errors.total + ferry.errors.total + signaling.errors.total;
   console.log(`\nerrors in all: ${errors} (goal 0)`);
   if (errors > 0) process.exitCode = 1;
