@@ -5,17 +5,23 @@
  */
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
+import { checkAllSchemesAndSizes } from './support/a11y.ts';
 
 const ADMIN_TOKEN = 'e2e-admin-token-7Qm2vXk9';
 
 test.use({ ferryEnv: { FERRY_UPLOAD_ACCESS: 'key', FERRY_ADMIN_TOKEN: ADMIN_TOKEN } });
 
-/** Screenshots at a phone's and a desktop's width, for a person to look at. */
-async function screenshots(page: Page, name: string): Promise<void> {
+/**
+ * Screenshots at a phone's and a desktop's width, for a person to look at, and axe in both
+ * colour schemes and sizes (no serious or critical violation).
+ */
+async function screenshots(page: Page, name: string, axe = true): Promise<void> {
   for (const width of [390, 1280]) {
     await page.setViewportSize({ width, height: 900 });
     await page.screenshot({ path: test.info().outputPath(`${name}-${width}.png`), fullPage: true });
   }
+  if (axe) await checkAllSchemesAndSizes(page, test.info(), name);
+  await page.setViewportSize({ width: 1280, height: 900 });
 }
 
 test('an admin makes an upload key, a person sends with it, the admin revokes the share', async ({
@@ -57,7 +63,6 @@ test('an admin makes an upload key, a person sends with it, the admin revokes th
     expect(loaded.filter((url) => /AdminView|KeyForm/.test(url))).toEqual([]);
     await expect(sender.page.getByRole('heading', { name: 'Upload key' })).toBeVisible();
     await screenshots(sender.page, 'send-view-key-entry');
-    await sender.page.setViewportSize({ width: 1280, height: 900 });
     await sender.addFiles(file.path);
     await sender.send();
     await expect(sender.alert.filter({ hasText: 'only from people with an upload key' })).toBeVisible();
@@ -68,8 +73,9 @@ test('an admin makes an upload key, a person sends with it, the admin revokes th
     await sender.page.getByRole('textbox', { name: 'Upload key', exact: true }).fill(key);
     await sender.page.getByRole('button', { name: 'Save key' }).click();
     await expect(sender.page.getByText('This browser sends with an upload key.')).toBeVisible();
-    await screenshots(sender.page, 'send-view-key-saved');
-    await sender.page.setViewportSize({ width: 1280, height: 900 });
+    // Not checked with axe here: after the refused send, Uppy's file item is a listitem
+    // outside a list (its own markup; the send view's own checks are in a11y-views.spec.ts).
+    await screenshots(sender.page, 'send-view-key-saved', false);
     await sender.send();
     const link = await sender.link();
     const shareId = new URL(link).pathname.split('/')[2]!;
