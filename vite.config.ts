@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
@@ -13,6 +14,16 @@ export default defineConfig({
   // simple-peer and its stream dependencies expect Node's `global`.
   define: { global: 'globalThis' },
   worker: { format: 'es' },
+  resolve: {
+    // Uppy prints sizes with prettier-bytes (1024s called "MB"); Ferry's views use decimal
+    // units. One convention everywhere: Uppy gets Ferry's formatter (uppy-bytes.ts).
+    alias: [
+      {
+        find: /^@transloadit\/prettier-bytes$/,
+        replacement: fileURLToPath(new URL('./client/lib/transfer/send/uppy-bytes.ts', import.meta.url)),
+      },
+    ],
+  },
   plugins: [
     svelte(),
     VitePWA({

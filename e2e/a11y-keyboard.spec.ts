@@ -60,7 +60,12 @@ test('a whole send by keyboard', async ({ sender, senderContext, files }) => {
   await expect(page.getByRole('button', { name: 'Hide QR code' })).toBeFocused();
   await expectNoHorizontalScroll(page, 'send view, QR code open');
 
+  // Revoke asks first, with focus on the answer that keeps the link.
   await tabTo(page, page.getByRole('button', { name: 'Revoke link' }));
+  await page.keyboard.press('Space');
+  await expect(page.getByRole('button', { name: 'Keep the link' })).toBeFocused();
+  await expectVisibleFocus(page);
+  await tabTo(page, page.getByRole('button', { name: 'Revoke now' }), { back: true });
   await page.keyboard.press('Space');
   await expect(page.getByText('Revoked: this link no longer works.')).toBeVisible();
   // The button is gone; focus is on the card's title, not lost on the page.

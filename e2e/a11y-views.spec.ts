@@ -54,6 +54,8 @@ test('history view: sent shares and an unfinished upload', async ({ sender, file
 
   // One revoked share among them.
   await sender.page.getByRole('button', { name: 'Revoke link' }).first().click();
+  await checkAllSchemesAndSizes(sender.page, testInfo, 'history, Revoke asks first');
+  await sender.page.getByRole('button', { name: 'Revoke now' }).click();
   await expect(sender.page.getByText('Revoked: this link no longer works.')).toBeVisible();
   await checkAllSchemesAndSizes(sender.page, testInfo, 'history, with a revoked share');
 });

@@ -23,6 +23,9 @@ test('an upload resumes after going offline and back online', async ({ sender, s
   const whileOffline = await sender.percent();
   await sender.page.waitForTimeout(3_000);
   expect(await sender.percent(), 'no progress while offline').toBe(whileOffline);
+  // Offline, the card says so and drops the last speed and time left, which are stale.
+  await expect(sender.page.getByRole('status').filter({ hasText: 'Reconnecting…' })).toBeVisible();
+  await expect(sender.currentCard.getByText(/MB\/s|left/)).toHaveCount(0);
   expect(whileOffline).toBeLessThan(100);
   const patchesOffline = patches.offsets.length;
   await setNetworkOffline(senderContext, network, false);

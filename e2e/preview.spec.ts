@@ -209,7 +209,7 @@ test('an image and a text preview show what was sent; text is never HTML', async
   await expect(notes.text.locator('b, script')).toHaveCount(0);
   expect(await receiver.page.title()).not.toBe('ran');
   // Only the first 256 KiB: the end of the file is not there.
-  await expect(notes.dialog).toContainText('The first 262 KB of 307 KB, as plain text.');
+  await expect(notes.dialog).toContainText('The first 262 kB of 307 kB, as plain text.');
   await expect(notes.text).not.toContainText('END-MARKER');
   await checkAllSchemesAndSizes(receiver.page, testInfo, 'receive view, text preview open');
   await receiver.page.keyboard.press('Escape');

@@ -16,6 +16,7 @@ export class SendPage {
   readonly shareLink: Locator;
   readonly unfinished: Locator;
   readonly alert: Locator;
+  readonly sendMoreButton: Locator;
 
   constructor(page: Page) {
     this.page = page;
@@ -27,6 +28,12 @@ export class SendPage {
       .locator('section')
       .filter({ has: page.getByRole('heading', { name: 'Unfinished uploads' }) });
     this.alert = page.getByRole('alert');
+    this.sendMoreButton = page.getByRole('button', { name: 'Send more' });
+  }
+
+  /** After a send the link's card takes the form's place; "Send more" brings the form back. */
+  async #toForm(): Promise<void> {
+    if (await this.sendMoreButton.isVisible()) await this.sendMoreButton.click();
   }
 
   async open(): Promise<void> {
@@ -48,15 +55,18 @@ export class SendPage {
 
   /** Picks files through the Dashboard's file input. */
   async addFiles(paths: string | string[]): Promise<void> {
+    await this.#toForm();
     await (await this.#input(false)).setInputFiles(paths);
   }
 
   /** Picks a whole folder through the Dashboard's folder input. */
   async addFolder(path: string): Promise<void> {
+    await this.#toForm();
     await (await this.#input(true)).setInputFiles(path);
   }
 
   async setOptions(options: SendOptions): Promise<void> {
+    await this.#toForm();
     if (options.expiresAfter !== undefined) {
       await this.page.getByLabel('Expires after').selectOption(String(options.expiresAfter));
     }
@@ -95,8 +105,9 @@ export class SendPage {
     await expect
       .poll(
         async () => {
-          if ((await this.#links()).some((value) => !this.#linksBefore.has(value))) return 100;
           seen = await this.percent();
+          // The link shows while the upload runs; the progress bar goes when it is done.
+          if (seen === -1 && (await this.#links()).some((value) => !this.#linksBefore.has(value))) return 100;
           return seen;
         },
         { timeout, intervals: [50] },
@@ -107,6 +118,16 @@ export class SendPage {
 
   /** Waits for the upload to finish and returns the new share link. */
   async link(timeout = 120_000): Promise<string> {
+    const link = await this.linkNow(timeout);
+    await expect(this.progress, 'the upload finishes').toHaveCount(0, { timeout });
+    return link;
+  }
+
+  /**
+   * The new share link as soon as the page shows it, while the upload may still run (a
+   * recipient can open it at once). Read from the visible Share link field.
+   */
+  async linkNow(timeout = 30_000): Promise<string> {
     let link = '';
     await expect
       .poll(
@@ -128,8 +149,15 @@ export class SendPage {
     return await this.link();
   }
 
+  /** Revokes the shown link: Revoke link, then Revoke now in the confirmation. */
   async revoke(): Promise<void> {
     await this.page.getByRole('button', { name: 'Revoke link' }).click();
+    await this.page.getByRole('button', { name: 'Revoke now' }).click();
+  }
+
+  /** The card of the current send (the one with "Send more" or the upload's progress). */
+  get currentCard(): Locator {
+    return this.page.getByRole('article').first();
   }
 
   async extend(): Promise<void> {

@@ -37,6 +37,10 @@ export class ShareHistory {
   #error = $state<FerryError | null>(null);
   #busy = $state<string | null>(null);
 
+  /** Every share this browser sent that is still stored, pending or not. */
+  get all(): ShareRecord[] {
+    return this.#records;
+  }
   get pending(): ShareRecord[] {
     return this.#records.filter((r) => r.state === 'uploading');
   }

@@ -1,8 +1,12 @@
-/** Human-readable sizes for the receive view. */
+/**
+ * Sizes as people read them, one convention everywhere (send view, Uppy's Dashboard through
+ * uppy-bytes.ts, receive view, nearby, requests): decimal SI units, 1 kB = 1000 B, as file
+ * managers on macOS, GNOME and phones show them. One decimal below 100 of a unit.
+ */
 
-const UNITS = ['B', 'KB', 'MB', 'GB', 'TB'];
+const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
 
-/** Decimal units (1 KB = 1000 B), as file managers on most systems show them. */
+/** `31457280` → `31.5 MB`. */
 export function formatBytes(bytes: number): string {
   let value = bytes;
   let unit = 0;

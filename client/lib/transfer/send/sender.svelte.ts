@@ -166,9 +166,20 @@ export class Sender {
   get reconnecting(): boolean {
     return this.#reconnecting;
   }
-  /** The share of the last finished send. */
+  /**
+   * The share of the current send from the moment the server created it (its link works
+   * at once: recipients download while the upload runs), then of the last finished send.
+   */
   get shareId(): string | null {
     return this.#shareId;
+  }
+  /** The share this page is uploading now, or null. */
+  get activeShareId(): string | null {
+    return this.busy ? this.#shareId : null;
+  }
+  /** True when this page still holds file `index` of pending share `shareId` (no need to choose it again). */
+  holds(shareId: string, index: number): boolean {
+    return this.#live.get(shareId)?.has(index) ?? false;
   }
   /** The files this tab still holds for a share it sent, by index (share-host.svelte.ts serves them). */
   heldFiles(shareId: string): ReadonlyMap<number, File> | undefined {
@@ -236,6 +247,7 @@ export class Sender {
       await withShareLock(record.id, async () => {
         await putShare(record);
         this.#live.set(record.id, new Map(planned.map((p, i) => [i, p.file])));
+        this.#shareId = record.id;
         this.#onChange();
         const items = picked.map((f, index) => ({ index, file: planned[index]!.file, uppyId: f.id }));
         await this.#run(record, items, plan.keys.contentKey, plan.keys.metaKey);
@@ -264,6 +276,7 @@ export class Sender {
   async #resume(shareId: string, chosen: ReadonlyMap<number, File>): Promise<void> {
     const record = await getShare(shareId);
     if (!record) throw new FerryError('SHARE_NOT_FOUND', 'That upload is no longer stored in this browser.');
+    this.#shareId = shareId;
     const live = this.#live.get(shareId) ?? new Map<number, File>();
     const files = new Map<number, File>();
     for (const [index, sent] of record.files.entries()) {
