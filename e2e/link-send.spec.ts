@@ -119,6 +119,7 @@ test('a second send starts from the settings the form shows; sizes agree with th
   await sender.open();
   await sender.addFiles(first.path);
   await expect(sender.dropzone.getByText('3.0 MB', { exact: true })).toBeVisible();
+  await expect(sender.dropzone.getByText('3.0 MB', { exact: true })).toHaveCSS('text-transform', 'none');
   await sender.setOptions({ expiresAfter: 300, downloadLimit: 1, password: 'north' });
   await sender.send();
   const link = await sender.link();

@@ -31,6 +31,8 @@ describe('linkStatus', () => {
     const revoked = linkStatus(record, null, stateOfRefusal(new FerryError('SHARE_REVOKED', 'x')), NOW);
     expect(revoked).toMatchObject({ state: 'revoked', text: 'Revoked: this link no longer works.', canRevoke: false });
     expect(linkStatus({ ...record, state: 'revoked' }, null, null, NOW).state).toBe('revoked');
+    expect(stateOfRefusal(new FerryError('SHARE_NOT_FOUND', 'x'))).toBeNull();
+    expect(stateOfRefusal(new FerryError('NETWORK_ERROR', 'x'))).toBeNull();
   });
 
   it('before the server answered, states the limit with the right plural', () => {

@@ -25,9 +25,13 @@ export interface LinkStatus {
   canRevoke: boolean;
 }
 
-/** The state the server's refusal of the owner view means, if any. */
+/**
+ * The state the server's refusal of the owner view means, if any. SHARE_NOT_FOUND is not
+ * taken as gone: a stored share outlives the server's record only if that server lost its
+ * data, and the card then keeps what it knew rather than guess.
+ */
 export function stateOfRefusal(error: FerryError): LinkState | null {
-  if (error.code === 'SHARE_REVOKED' || error.code === 'SHARE_NOT_FOUND') return 'revoked';
+  if (error.code === 'SHARE_REVOKED') return 'revoked';
   if (error.code === 'SHARE_EXPIRED') return 'expired';
   return null;
 }

@@ -23,6 +23,7 @@ import { attention } from '../../pwa/attention.ts';
 import { linkSource, noteReceived, receivedRecord } from '../../store/received.ts';
 import type { PreviewSource } from '../preview/file-preview.svelte.ts';
 import { type PreviewKind, previewKind } from '../preview/preview-kind.ts';
+import { SpeedMeter, secondsLeft } from '../send/progress.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
 import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
@@ -54,6 +55,9 @@ export interface FileState {
   failure: string | null;
   /** Where the file's records come from in this download (the sender's tab or the server); null before. */
   source: RecordSource | null;
+  /** While it downloads: plaintext bytes per second over the last seconds, and the time left (null: unknown). */
+  bytesPerSecond: number;
+  secondsLeft: number | null;
 }
 
 export class ReceiveSession {
@@ -126,6 +130,15 @@ export class ReceiveSession {
   /** The share's download limit, or null when it has none. */
   get downloadLimit(): number | null {
     return this.#info?.maxDownloads ?? null;
+  }
+  /** Downloads the link has left when it was opened (this visit's included), or null without a limit. */
+  get downloadsLeft(): number | null {
+    const info = this.#info;
+    return info?.maxDownloads == null ? null : Math.max(0, info.maxDownloads - info.downloads);
+  }
+  /** When the link expires (ms since the epoch), once known. */
+  get expiresAt(): number | null {
+    return this.#info?.expiresAt ?? null;
   }
   /** How file `index` can be previewed (by its manifest type, else its extension), or null. */
   previewKind(index: number): PreviewKind | null {
@@ -336,6 +349,8 @@ export class ReceiveSession {
       uploaded: null,
       failure: null,
       source: null,
+      bytesPerSecond: 0,
+      secondsLeft: null,
     }));
     this.#phase = 'ready';
     this.#startPull(link.id, keys, secret, manifest);
@@ -427,16 +442,21 @@ export class ReceiveSession {
     return opening.then((d) => ({ ...d, stream: d.stream.pipeThrough(this.#counter(index)) }));
   }
 
-  /** Counts plaintext bytes for the progress display. */
+  /** Counts plaintext bytes for the progress display, with the speed and time left. */
   #counter(index: number): TransformStream<Uint8Array, Uint8Array> {
     let seen = 0;
     let shown = 0;
+    const meter = new SpeedMeter();
+    meter.sample(performance.now(), 0);
     return new TransformStream({
       transform: (chunk, controller) => {
         seen += chunk.length;
         const file = this.#files[index];
         if (file && (seen - shown >= PROGRESS_STEP || seen === file.size)) {
+          meter.sample(performance.now(), seen);
           file.received = seen;
+          file.bytesPerSecond = meter.bytesPerSecond();
+          file.secondsLeft = secondsLeft(file.size - seen, file.bytesPerSecond);
           shown = seen;
         }
         controller.enqueue(chunk);
@@ -447,7 +467,10 @@ export class ReceiveSession {
   #reset(indices: number[]): void {
     for (const i of indices) {
       const file = this.#files[i];
-      if (file) Object.assign(file, { status: 'idle', received: 0, failure: null, source: null });
+      if (file) {
+        Object.assign(file, { status: 'idle', received: 0, failure: null, source: null });
+        Object.assign(file, { bytesPerSecond: 0, secondsLeft: null });
+      }
     }
   }
 
