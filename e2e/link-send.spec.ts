@@ -42,6 +42,8 @@ for (const { name, viewport } of SIZES) {
     await expect(copy).toBeInViewport();
     await expect(sender.page.getByRole('button', { name: 'Show QR code' })).toBeInViewport();
     await sender.page.screenshot({ path: testInfo.outputPath(`link-while-uploading-${name}.png`) });
+    // The upload this page runs is its card, not also an "Unfinished upload" of itself.
+    await expect(sender.page.getByRole('heading', { name: 'Unfinished uploads' })).toHaveCount(0);
 
     // The recipient gets the link the way a person would: Copy, then paste.
     await copy.click();
@@ -53,7 +55,13 @@ for (const { name, viewport } of SIZES) {
       receiver.page.getByRole('status').filter({ hasText: 'Receiving while the sender uploads' }),
     ).toBeVisible();
     expect(await sender.percent(), 'the recipient opened the link while the upload ran').toBeLessThan(100);
-    const download = await receiver.download(file.name);
+    const downloading = receiver.download(file.name);
+    // The recipient's page shows how far, how fast and how long, and what the link has left.
+    const meter = receiver.page.getByRole('progressbar', { name: `Download progress of ${file.name}` });
+    await expect(meter).toBeVisible();
+    await expect(receiver.file(file.name)).toContainText(/of 41\.9 MB · [\d.]+ MB\/s · /);
+    await expect(receiver.page.getByText(/^41\.9 MB · expires in 23 h$/)).toBeVisible();
+    const download = await downloading;
     expect(await downloadHash(download), 'byte for byte the file').toBe(file.sha256);
     await expect(receiver.verified(file.name)).toBeVisible();
 

@@ -10,7 +10,6 @@ import { shareIdOf } from './support/clock.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 import { throttleUploads } from './support/network.ts';
-import { pendingShareLink } from './support/pending-share.ts';
 
 async function shareState(base: string, id: string): Promise<string> {
   const response = await fetch(`${base}/api/shares/${id}`);
@@ -32,7 +31,8 @@ test('the receiver downloads while the sender is still uploading', async ({
   await throttleUploads(sender.page, 4 * MiB);
   await sender.addFiles(file.path);
   await sender.send();
-  const link = await pendingShareLink(sender.page);
+  // The link shows as soon as the share exists, while the upload runs.
+  const link = await sender.linkNow();
   const id = shareIdOf(link);
 
   // Pieces of ciphertext served while the upload ran carry an unknown total (`/*`).
