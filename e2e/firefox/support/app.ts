@@ -29,8 +29,9 @@ export async function press(page: Page, name: string): Promise<void> {
 }
 
 /**
- * Sends `paths` from the send view at `origin` and returns the new share link: the one in
- * the share card (an `article`) headed by the file's name (earlier sends stay listed).
+ * Sends `paths` from the send view at `origin` and returns the new share link once the
+ * upload is done: the one in the share card (an `article`) headed by the file's name
+ * (earlier sends stay listed).
  */
 export async function sendLink(page: Page, origin: string, paths: string[], password?: string): Promise<string> {
   await page.goto(`${origin}/`);
@@ -57,6 +58,10 @@ export async function sendLink(page: Page, origin: string, paths: string[], pass
     { timeout: LONG },
     title,
   );
+  // The link shows as soon as the share exists; the upload is done when its progress bar goes.
+  await page.waitForFunction(() => !document.querySelector('[role="progressbar"][aria-label="Upload progress"]'), {
+    timeout: LONG,
+  });
   return (await link.jsonValue()) as string;
 }
 
