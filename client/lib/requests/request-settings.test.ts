@@ -40,7 +40,7 @@ describe('request settings', () => {
 describe('limits a sender meets', () => {
   it('accepts files that fit and says what is left', () => {
     expect(limitProblem(info(), [{ size: 500_000 }, { size: 400_000 }], DEFAULT_RECORD_SIZE)).toBeNull();
-    expect(remainingText(info({ usedFiles: 2, usedBytes: 500_000 }))).toBe('1 file and 500 KB');
+    expect(remainingText(info({ usedFiles: 2, usedBytes: 500_000 }))).toBe('1 file and 500 kB');
   });
 
   it('refuses too many files and too many bytes with a sentence that says how much is left', () => {
@@ -48,7 +48,7 @@ describe('limits a sender meets', () => {
       'This request takes 1 more file; you chose 2. Remove some and send again.',
     );
     expect(limitProblem(info({ usedBytes: 600_000 }), [{ size: 500_000 }], DEFAULT_RECORD_SIZE)).toBe(
-      'These files are too large for this request: 500 KB chosen, 400 KB left. Remove some and send again.',
+      'These files are too large for this request: 500 kB chosen, 400 kB left. Remove some and send again.',
     );
     expect(limitProblem(info({ usedFiles: 3 }), [{ size: 1 }], DEFAULT_RECORD_SIZE)).toBe(
       'This request is full: it takes no more files.',
