@@ -1,7 +1,7 @@
 /**
  * Watching and cutting WebRTC from a journey, with no hook in the app: an init script
- * wraps RTCPeerConnection (every instance is kept, in order; a flag makes new ones fail
- * to construct, as when the network allows no second connection) and records
+ * wraps RTCPeerConnection (every instance that starts to connect is kept, in order; a flag
+ * makes new ones fail to construct, as when the network allows no second connection) and records
  * (connection, file, record) for every record in a binary frame a data channel sends or
  * receives (a frame may carry several, shared/p2p.ts).
  */
@@ -51,12 +51,20 @@ function watchPeers(): void {
     seen.push(...frames);
     return watch.cutAfter > before && watch.cutAfter <= seen.length;
   };
+  // A connection is listed once it starts to connect (a data channel, or an offer or answer
+  // set): a page that only constructs one to see whether WebRTC works (the app's capability
+  // probe, client/lib/p2p/capabilities.ts) must not shift the indices journeys cut by.
+  const indexOf = (pc: RTCPeerConnection): number => {
+    const known = watch.connections.indexOf(pc);
+    return known >= 0 ? known : watch.connections.push(pc) - 1;
+  };
   class Watched extends Native {
     constructor(config?: RTCConfiguration) {
       if (watch.refuseNew) throw new DOMException('New connections are blocked by the test.', 'OperationError');
       super(config);
-      const index = watch.connections.push(this) - 1;
+      this.addEventListener('signalingstatechange', () => indexOf(this), { once: true });
       this.addEventListener('datachannel', (event) => {
+        const index = indexOf(this);
         tags.set(event.channel, index);
         event.channel.addEventListener('message', (message) => {
           if (note(watch.received, records(message.data, index))) setTimeout(() => this.close(), 0);
@@ -65,7 +73,7 @@ function watchPeers(): void {
     }
     override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
       const channel = super.createDataChannel(label, init);
-      tags.set(channel, watch.connections.indexOf(this));
+      tags.set(channel, indexOf(this));
       return channel;
     }
   }
