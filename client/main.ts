@@ -1,4 +1,3 @@
-import './lib/zod-jitless.ts';
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';

@@ -3,7 +3,7 @@
  * requests, the client parses answers). README.md "Upload access, quotas, admin" describes
  * the routes; this file is their types. Never a name: the server has none.
  */
-import { z } from 'zod';
+import { z } from './zod.ts';
 
 /** `open`: anyone creates shares and request links; `key`: only holders of an upload key. */
 export const UPLOAD_ACCESS = ['open', 'key'] as const;

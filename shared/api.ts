@@ -3,7 +3,7 @@
  * a body enters (the server parses requests, the client parses answers). ARCHITECTURE.md
  * and README.md describe the routes; this file is their types.
  */
-import { z } from 'zod';
+
 import {
   MAX_DOWNLOADS,
   MAX_EXPIRY_SECONDS,
@@ -14,6 +14,7 @@ import {
   TAG_SIZE,
 } from './limits.ts';
 import { passwordWrapSchema } from './password.ts';
+import { z } from './zod.ts';
 
 export const shareIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a share id');
 export const tokenSchema = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'not a token');

@@ -3,7 +3,7 @@
  * sees only its length. The recipient trusts nothing in it until it decrypts, parses and
  * validates it here.
  */
-import { z } from 'zod';
+
 import { fromBase64Url, randomBytes, toBase64Url } from './encoding.ts';
 import { FerryError } from './errors.ts';
 import { deriveFileKey, importAesKey } from './keys.ts';
@@ -18,6 +18,7 @@ import {
 } from './limits.ts';
 import { safeRelativePath } from './names.ts';
 import { type FileCipher, recordCount } from './records.ts';
+import { z } from './zod.ts';
 
 const MANIFEST_IV_BYTES = 12;
 const MANIFEST_AAD = new TextEncoder().encode('ferry/v1 manifest');

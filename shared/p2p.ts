@@ -38,9 +38,10 @@
  * A share link's recipient and the sender's open tab (MAC mode keyed by the link secret):
  * `auth` both ways → `pull` → records, `pull-ack`s → (`pull-stop` | `pull-refused`).
  */
-import { z } from 'zod';
+
 import { ERROR_CODES, type ErrorCode, FerryError } from './errors.ts';
 import { MAX_FILES, MAX_MANIFEST_BYTES, MAX_RECORDS } from './limits.ts';
+import { z } from './zod.ts';
 
 /** The binary frame versions this code reads (see above). */
 export const FRAME_V1 = 1;

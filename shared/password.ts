@@ -8,11 +8,12 @@
  * The server stores salt, parameters and `wrapped`; it never sees the password or the link
  * key, and anyone holding only one of link and server data cannot try passwords offline.
  */
-import { z } from 'zod';
+
 import { fromBase64Url, randomBytes, toBase64Url } from './encoding.ts';
 import { FerryError } from './errors.ts';
 import { hkdfBytes, importAesKey } from './keys.ts';
 import { ARGON2_PARAMS, KEY_BYTES, SALT_BYTES, SECRET_BYTES } from './limits.ts';
+import { z } from './zod.ts';
 
 const IV_BYTES = 12;
 

@@ -3,9 +3,10 @@
  * One zod schema per body, parsed where it enters (server: requests; client: answers).
  * Routes are described in README.md; the key agreement in request-keys.ts.
  */
-import { z } from 'zod';
+
 import { createShareFieldsSchema, shareIdSchema } from './api.ts';
 import { MAX_EXPIRY_SECONDS, MAX_FILES, MIN_EXPIRY_SECONDS, TAG_SIZE } from './limits.ts';
+import { z } from './zod.ts';
 
 /** Request ids have the same shape as share ids: 16 base64url characters. */
 export const requestIdSchema = z.string().regex(/^[A-Za-z0-9_-]{16}$/, 'not a request id');

@@ -5,9 +5,10 @@
  * message with `serverMessageSchema`. The server never reads `relay` data: SDP, ICE
  * candidates and app messages pass through it opaque, only between peers sharing a room.
  */
-import { z } from 'zod';
+
 import { shareIdSchema, tokenSchema } from './api.ts';
 import { ERROR_CODES, type ErrorCode } from './errors.ts';
+import { z } from './zod.ts';
 
 /** The WebSocket path on the Ferry server. */
 export const SIGNAL_PATH = '/signal';

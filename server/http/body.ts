@@ -1,7 +1,7 @@
 /** Reading request bodies: JSON with a size cap, validated by a zod schema where it enters. */
 import type { IncomingMessage } from 'node:http';
-import type { z } from 'zod';
 import { FerryError } from '../../shared/errors.ts';
+import type { z } from '../../shared/zod.ts';
 
 /** When each request's body must have arrived whole (performance.now() time), if it must. */
 const deadlines = new WeakMap<IncomingMessage, number>();

@@ -2,7 +2,7 @@
  * The browser's side of the share API. Every answer is parsed with the schema from
  * shared/api.ts; every failure becomes a FerryError with the server's stable code.
  */
-import type { z } from 'zod';
+
 import {
   type CreatedShare,
   type CreateShareRequest,
@@ -24,6 +24,7 @@ import {
   type UpdateShareRequest,
 } from '../../../shared/api.ts';
 import { FerryError, parseErrorBody } from '../../../shared/errors.ts';
+import type { z } from '../../../shared/zod.ts';
 import { uploadKeyHeaders } from '../access/upload-key-db.ts';
 import { STORAGE_FULL_SENTENCE, serverError } from './server-errors.ts';
 

@@ -18,13 +18,14 @@
  * sealed manifest on the relay share (whose id, reader token and metadata key follow from
  * that secret), so the box stays small enough for one signaling frame.
  */
-import { z } from 'zod';
+
 import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
 import { hkdfBytes, importAesKey } from '../../../shared/keys.ts';
 import { KEY_BYTES } from '../../../shared/limits.ts';
 import { transferIdSchema } from '../../../shared/p2p.ts';
 import { deviceIdSchema, deviceNameSchema, roomIdSchema } from '../../../shared/signaling.ts';
+import { z } from '../../../shared/zod.ts';
 
 const KEY_LABEL = 'ferry/v1 p2p offline';
 const IV_BYTES = 12;

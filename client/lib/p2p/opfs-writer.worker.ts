@@ -10,7 +10,6 @@
  * Memory: one batch per open file, plus what the page posted and the sender's
  * unacknowledged window bounds.
  */
-import '../zod-jitless.ts';
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { FerryError } from '../../../shared/errors.ts';
 import { decryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';

@@ -4,7 +4,7 @@
  * nearby device's name) and never keeps a key, a link fragment or a token, so it may
  * outlive the share it came from.
  */
-import { z } from 'zod';
+import { z } from '../../../shared/zod.ts';
 import { db, type ReceivedRecord, type ReceivedSource } from './db.ts';
 
 /** Longest failure sentence kept; the receive view shows the whole one while it is open. */

@@ -6,7 +6,6 @@
  */
 /// <reference lib="webworker" />
 
-import '../../zod-jitless.ts';
 import { toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
 import { decryptFile } from './decrypt-file.ts';
