@@ -29,6 +29,7 @@ import { announce } from './log.ts';
 import { FerryMetrics, metricsHandler } from './metrics.ts';
 import { readyRoute } from './ready.ts';
 import { openRecords } from './records.ts';
+import { openRedis } from './redis.ts';
 import { addRequestRoutes } from './requests/routes.ts';
 import type { RequestStore } from './requests/store.ts';
 import { ticketLimiters } from './shares/create-download.ts';
@@ -39,6 +40,7 @@ import { addIceRoute } from './signaling/ice.ts';
 import { attachSignaling, type Signaling } from './signaling/server.ts';
 import { Sweeper } from './sweeper.ts';
 import { type BlobStore, FileBlobStore } from './uploads/blob-store.ts';
+import { RedisLocker } from './uploads/redis-locker.ts';
 import { createTus, TUS_PATH } from './uploads/tus.ts';
 
 export interface FerryServer {
@@ -97,7 +99,17 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const trusted = trustedProxyList(config.trustedProxies);
   const filesDir = path.join(config.dataDir, 'files');
   mkdirSync(filesDir, { recursive: true });
-  const records = await openRecords(config);
+  const redis = config.redisUrl ? await openRedis(config.redisUrl, config.logger) : undefined;
+  const locker = redis ? new RedisLocker({ redis, subscriber: redis.duplicate(), logger: config.logger }) : undefined;
+  const closeRedis = async () => {
+    await locker?.close();
+    redis?.disconnect();
+  };
+  const records = await openRecords(config).catch(async (error: unknown) => {
+    await closeRedis();
+    throw error;
+  });
+  await locker?.ready();
   const { shares, requests, access } = records;
   const blobs = new FileBlobStore(filesDir, config.uploadExpiryMs);
   const metrics = new FerryMetrics();
@@ -143,6 +155,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     minFreeBytes: config.minFreeBytes,
     now: config.now,
     report,
+    ...(locker ? { locker } : {}),
   });
 
   const overload = new Overload(config.overload);
@@ -218,6 +231,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   } catch (error) {
     await signaling.close();
     await records.close();
+    await closeRedis();
     throw error;
   }
   sweeper.start(config.sweepIntervalMs);
@@ -244,6 +258,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
         server.closeAllConnections();
       });
       await records.close();
+      await closeRedis();
     },
   };
 }

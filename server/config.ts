@@ -21,6 +21,11 @@ export interface FerryConfig {
    * that database instead of the SQLite files, so several nodes can share them (records.ts).
    */
   databaseUrl: string | null;
+  /**
+   * redis://… (FERRY_REDIS_URL): tus upload locks live there, so any node can continue any
+   * upload (uploads/redis-locker.ts).
+   */
+  redisUrl: string | null;
   /** The built client (Vite's outDir). */
   distDir: string;
   /** Largest single upload and largest total of a share, in ciphertext bytes. */
@@ -120,6 +125,7 @@ export function defaultConfig(): FerryConfig {
     host: '::',
     dataDir: path.resolve('data'),
     databaseUrl: null,
+    redisUrl: null,
     distDir: path.join(ROOT, 'dist'),
     maxUploadBytes: 10 * 1024 ** 3,
     minFreeBytes: undefined,
@@ -186,20 +192,36 @@ export function uploadAccess(text: string | undefined): UploadAccess | undefined
   return access;
 }
 
-/** FERRY_DATABASE_URL: a postgres:// (or postgresql://) URL; anything else stops start-up. */
-export function databaseUrl(text: string | undefined): string | null {
+/** An engine's URL from the environment: null when unset; one of `schemes`, or start-up stops with `usage`. */
+function engineUrl(text: string | undefined, schemes: readonly string[], usage: string): string | null {
   if (text === undefined || text.trim() === '') return null;
   const url = text.trim();
   let scheme = '';
   try {
     scheme = new URL(url).protocol;
   } catch {
-    // not a URL at all: the message below
+    // not a URL at all: the usage below
   }
-  if (scheme !== 'postgres:' && scheme !== 'postgresql:') {
-    throw new Error('FERRY_DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database)');
-  }
+  if (!schemes.includes(scheme)) throw new Error(usage);
   return url;
+}
+
+/** FERRY_DATABASE_URL: a postgres:// (or postgresql://) URL; anything else stops start-up. */
+export function databaseUrl(text: string | undefined): string | null {
+  return engineUrl(
+    text,
+    ['postgres:', 'postgresql:'],
+    'FERRY_DATABASE_URL must be a postgres:// URL (postgres://user:password@host:5432/database)',
+  );
+}
+
+/** FERRY_REDIS_URL: a redis:// or rediss:// URL; anything else stops start-up. */
+export function redisUrl(text: string | undefined): string | null {
+  return engineUrl(
+    text,
+    ['redis:', 'rediss:'],
+    'FERRY_REDIS_URL must be a redis:// or rediss:// URL (redis://:password@host:6379/0)',
+  );
 }
 
 function list(text: string | undefined): string[] {
@@ -227,6 +249,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     host: flags.get('host') ?? env.HOST ?? base.host,
     dataDir: dataDir ? path.resolve(dataDir) : base.dataDir,
     databaseUrl: databaseUrl(env.FERRY_DATABASE_URL),
+    redisUrl: redisUrl(env.FERRY_REDIS_URL),
     distDir: env.FERRY_DIST_DIR ? path.resolve(env.FERRY_DIST_DIR) : base.distDir,
     maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,
     minFreeBytes: positiveInt('FERRY_MIN_FREE_BYTES', env.FERRY_MIN_FREE_BYTES) ?? base.minFreeBytes,

@@ -3,7 +3,7 @@
  * configured rather than forked: @tus/server does the protocol, hooks.ts ties it to shares.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type CancellationContext, type DataStore, Server, type Upload } from '@tus/server';
+import { type CancellationContext, type DataStore, type Locker, Server, type Upload } from '@tus/server';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { BASE_HEADERS, type ErrorReport } from '../http/respond.ts';
 import type { ShareStore } from '../shares/store.ts';
@@ -84,6 +84,8 @@ export interface TusDeps {
   now: () => number;
   /** Where refusals and server faults are reported. */
   report: ErrorReport;
+  /** Upload locks shared by every node (Redis); tus's MemoryLocker (this process only) when absent. */
+  locker?: Locker;
 }
 
 export function createTus(deps: TusDeps) {
@@ -101,6 +103,7 @@ export function createTus(deps: TusDeps) {
     // Same origin only: no Access-Control-Allow-Origin.
     allowedOrigins: [],
     disableTerminationForFinishedUploads: true,
+    ...(deps.locker ? { locker: deps.locker } : {}),
     onIncomingRequest: hooks.onIncomingRequest,
     onUploadCreate: hooks.onUploadCreate,
     onUploadFinish: hooks.onUploadFinish,
