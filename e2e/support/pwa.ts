@@ -1,15 +1,40 @@
 /** Helpers for the PWA journeys: service-worker control and PNG dimensions. */
 import type { Page } from '@playwright/test';
+import { test } from '@playwright/test';
 
-/** Waits until a service worker is active and controls `page` (the app's worker claims open pages). */
+/** How long one page load may take to be controlled by Ferry's service worker. */
+const CONTROL_TIMEOUT_MS = 45_000;
+
+/**
+ * Resolves once the page is controlled by Ferry's service worker. Once in CI a page stayed
+ * uncontrolled until the test's timeout, cause not found: now what the browser reports
+ * about its registrations is kept as a test annotation, and the page is reloaded once (a
+ * load registers the worker again, as a person's next visit would).
+ */
 export async function waitForServiceWorker(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    await navigator.serviceWorker.ready;
-    if (navigator.serviceWorker.controller) return;
-    await new Promise((resolve) =>
-      navigator.serviceWorker.addEventListener('controllerchange', resolve, { once: true }),
-    );
-  });
+  for (let attempt = 1; ; attempt++) {
+    const state = await page.evaluate(async (timeoutMs) => {
+      const controlled = new Promise<true>((resolve) => {
+        if (navigator.serviceWorker.controller) resolve(true);
+        navigator.serviceWorker.addEventListener('controllerchange', () => resolve(true), { once: true });
+      });
+      const late = new Promise<false>((resolve) => setTimeout(() => resolve(false), timeoutMs));
+      if (await Promise.race([navigator.serviceWorker.ready.then(() => controlled), late])) return null;
+      const registrations = await navigator.serviceWorker.getRegistrations();
+      return JSON.stringify(
+        registrations.map((r) => ({
+          scope: r.scope,
+          installing: r.installing?.state ?? null,
+          waiting: r.waiting?.state ?? null,
+          active: r.active?.state ?? null,
+        })),
+      );
+    }, CONTROL_TIMEOUT_MS);
+    if (state === null) return;
+    test.info().annotations.push({ type: 'service worker not in control', description: state });
+    if (attempt === 2) throw new Error(`the page was not controlled by the service worker: ${state}`);
+    await page.reload();
+  }
 }
 
 /** Width and height from a PNG's IHDR chunk (PNG §11.2.2), or undefined when it is not a PNG. */
