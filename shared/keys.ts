@@ -11,6 +11,7 @@
  */
 import { randomBytes, sha256Hex, toBase64Url } from './encoding.ts';
 import { KEY_BYTES, SECRET_BYTES, TOKEN_BYTES } from './limits.ts';
+import type { FileCipher, RecordLayout } from './records.ts';
 
 const HKDF_SALT = new TextEncoder().encode('ferry/v1');
 
@@ -86,4 +87,14 @@ export async function deriveFileKey(contentKey: CryptoKey, nonceBase: Uint8Array
 /** What the server keeps of a token: the hex SHA-256 of its base64url text. */
 export function tokenHash(token: string): Promise<string> {
   return sha256Hex(new TextEncoder().encode(token));
+}
+
+/** Everything needed to seal or open one file's records: its key, nonce base and layout. */
+export async function fileCipherOf(
+  contentKey: CryptoKey,
+  nonceBase: Uint8Array,
+  layout: RecordLayout,
+  name: string,
+): Promise<FileCipher> {
+  return { key: await deriveFileKey(contentKey, nonceBase), nonceBase, ...layout, name };
 }

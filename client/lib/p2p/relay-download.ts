@@ -7,9 +7,9 @@
  */
 import { TICKET_HEADER } from '../../../shared/api.ts';
 import { FerryError } from '../../../shared/errors.ts';
+import { RecordChunker } from '../../../shared/record-chunker.ts';
 import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../../../shared/records.ts';
 import { bearer, fetchCiphertext, getShareInfo, request, requestTicket } from '../api/share-client.ts';
-import { RecordChunker } from '../transfer/receive/record-chunker.ts';
 import { RELAY_POLL_MS } from './relay.ts';
 
 /** Give up on a file when no new record arrived for this long (the sender stopped). */

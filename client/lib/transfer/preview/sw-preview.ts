@@ -15,7 +15,8 @@
  * no further download: see ARCHITECTURE.md "Previews" for how previews count.
  */
 import { type ErrorCode, FerryError, parseErrorBody } from '../../../../shared/errors.ts';
-import { cipherRange, decryptRecord, type FileCipher } from '../../../../shared/records.ts';
+import { openRecords } from '../../../../shared/record-stream.ts';
+import type { FileCipher } from '../../../../shared/records.ts';
 import { previewFormat } from './preview-kind.ts';
 import {
   PREVIEW_ERROR_HEADER,
@@ -148,16 +149,9 @@ export class PreviewSessions {
       const window = windowOf(session.cipher, next, last, windowRecords);
       windowRecords = Math.min(WINDOW_RECORDS, windowRecords * 2);
       const sealed = await this.#fetchCiphertext(session, window.cipher, abort.signal);
-      const chunks: Uint8Array[] = [];
-      let offset = 0;
-      for (let index = window.first; index <= window.last; index++) {
-        const length = recordLength(session.cipher, index);
-        const record = await decryptRecord(session.cipher, index, sealed.slice(offset, offset + length));
-        offset += length;
-        chunks.push(clipRecord(session.cipher, index, record, span));
-      }
+      const opened = await openRecords(session.cipher, window.first, sealed);
       next = window.last + 1;
-      return chunks;
+      return opened.map(({ index, plain }) => clipRecord(session.cipher, index, plain, span));
     };
     let pending = await readWindow();
     return new ReadableStream<Uint8Array>(
@@ -227,11 +221,6 @@ export class PreviewSessions {
     };
     session.port?.postMessage(event);
   }
-}
-
-function recordLength(cipher: FileCipher, index: number): number {
-  const [start, end] = cipherRange(cipher, index);
-  return end - start;
 }
 
 async function errorOf(response: Response, name: string): Promise<FerryError> {

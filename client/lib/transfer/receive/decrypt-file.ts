@@ -1,7 +1,7 @@
 /**
  * One file of a share, from the server's ciphertext to verified plaintext:
  *
- *   GET (Range on resume) → RecordChunker → decryptRecord → verifyingStream → consumer
+ *   GET (Range on resume) → RecordOpener (shared/record-stream.ts) → verifyingStream → consumer
  *
  * Download while uploading: while the sender is still uploading, the server answers only
  * the bytes it has stored (206, `Content-Range: bytes a-b/*`) or 425 when nothing new is
@@ -17,10 +17,10 @@
  * (ARCHITECTURE.md "Download limits").
  */
 import { FerryError } from '../../../../shared/errors.ts';
-import { decryptRecord, type FileCipher } from '../../../../shared/records.ts';
+import { RecordOpener } from '../../../../shared/record-stream.ts';
+import type { FileCipher } from '../../../../shared/records.ts';
 import { fetchCiphertext } from '../../api/share-client.ts';
 import { createBlake3 } from '../blake3.ts';
-import { RecordChunker } from './record-chunker.ts';
 import { backoffDelay, isRetryable, MAX_RESUME_ATTEMPTS, resumeOffset, rewindRecord } from './resume.ts';
 import { type IncrementalHasher, verifyingStream } from './verify-stream.ts';
 
@@ -66,7 +66,7 @@ export interface DecryptedFile {
 /** Starts nothing until the stream is first read; then fetches, decrypts and verifies. */
 export function decryptFile(job: FileJob, deps: DecryptDeps = DECRYPT_DEPS): DecryptedFile {
   const { cipher } = job;
-  const chunker = new RecordChunker(cipher, 0, cipher.name);
+  const opener = new RecordOpener(cipher);
   const abort = new AbortController();
   let reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   let failures = 0;
@@ -89,10 +89,10 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = DECRYPT_DEPS): Dec
 
   /** Opens (or reopens, record-aligned) the ciphertext response. */
   async function connect(): Promise<ReadableStreamDefaultReader<Uint8Array>> {
-    chunker.restart(rewind ? rewindRecord(cipher, delivered) : delivered);
+    opener.restart(rewind ? rewindRecord(cipher, delivered) : delivered);
     rewind = false;
     deliveredAtStart = delivered;
-    const start = resumeOffset(cipher, chunker.nextIndex);
+    const start = resumeOffset(cipher, opener.nextIndex);
     const auth = { readerToken: job.readerToken, ticket: job.ticket };
     const response = await deps.fetchCiphertext(job.shareId, job.index, auth, start, undefined, abort.signal);
     growing = response.headers.get('Content-Range')?.endsWith('/*') ?? false;
@@ -144,12 +144,12 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = DECRYPT_DEPS): Dec
     {
       async pull(controller) {
         try {
-          while (!chunker.done) {
-            const sealed = chunker.push(await readSome());
+          while (!opener.done) {
+            const opened = await opener.push(await readSome());
             let handed = false;
-            for (const { index, sealed: bytes } of sealed) {
+            for (const { index, plain } of opened) {
               if (index < delivered) continue; // re-fetched after a rewind: already handed on
-              controller.enqueue(await decryptRecord(cipher, index, bytes));
+              controller.enqueue(plain);
               delivered = index + 1;
               handed = true;
               failures = 0;
@@ -157,7 +157,7 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = DECRYPT_DEPS): Dec
             }
             if (handed) break;
           }
-          if (chunker.done) {
+          if (opener.done) {
             await reader?.cancel().catch(() => {});
             controller.close();
           }

@@ -1,6 +1,6 @@
 /**
  * Encrypts ciphertext ranges of the files being sent, off the main thread. Each range is
- * exactly what shared/records.ts `encryptRange` gives: only the records the range touches
+ * exactly what shared/record-stream.ts `sealParts` gives: only the records the range touches
  * are read and sealed, so a tus chunk of 8 MiB costs 8 MiB of memory, not a whole file
  * (plus, while a send hashes here, at most one checkpoint span read ahead: plain-reader.ts).
  * Each range goes back as a Blob built here, so the page never copies ciphertext.
@@ -8,8 +8,8 @@
 /// <reference lib="webworker" />
 import { createBLAKE3 } from 'hash-wasm';
 import { FerryError } from '../../../../shared/errors.ts';
+import { plainSpan, sealParts } from '../../../../shared/record-stream.ts';
 import type { FileCipher } from '../../../../shared/records.ts';
-import { encryptParts, plainSpan } from './cipher-parts.ts';
 import { type EncryptEvent, parseEncryptRequest } from './encrypt-messages.ts';
 import { type HashNews, PlainReader } from './plain-reader.ts';
 
@@ -83,7 +83,7 @@ scope.onmessage = async (message: MessageEvent<unknown>) => {
         if (!go) return;
         // The Blob is built here, from the sealed records themselves: the page gets it by
         // reference (a Blob is structured-cloned as a handle), with no copy on its thread.
-        post({ type: 'range', job, blob: new Blob(await encryptParts(entry.cipher, plain, start, end)) });
+        post({ type: 'range', job, blob: new Blob(await sealParts(entry.cipher, plain, start, end)) });
       } catch (error) {
         const code = error instanceof FerryError ? error.code : 'CONTENT_CHANGED';
         const text = error instanceof Error ? error.message : String(error);

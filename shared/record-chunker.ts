@@ -4,8 +4,8 @@
  * (its length is known from the layout), so a download never holds more than one record
  * of ciphertext.
  */
-import { FerryError } from '../../../../shared/errors.ts';
-import { cipherRange, type RecordLayout, recordCount } from '../../../../shared/records.ts';
+import { FerryError } from './errors.ts';
+import { cipherRange, type RecordLayout, recordCount } from './records.ts';
 
 /** One whole sealed record and its index in the file. */
 export interface SealedRecord {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../../../shared/errors.ts';
-import { cipherRange, encryptedSize, recordCount } from '../../../../shared/records.ts';
+import { FerryError } from './errors.ts';
 import { RecordChunker } from './record-chunker.ts';
+import { cipherRange, encryptedSize, recordCount } from './records.ts';
 
 const layout = { size: 10_000, recordSize: 1024 };
 
