@@ -51,9 +51,9 @@ async function openAsGuest(context: BrowserContext, link: string): Promise<SendP
   return guest;
 }
 
-/** The form shows once the page has read the request: wait for the Dashboard's input before picking files. */
+/** The form shows once the page has read the request: wait for its file input before picking files. */
 async function formReady(guest: SendPage): Promise<void> {
-  await expect(guest.dropzone.locator('input.uppy-Dashboard-input').first()).toBeAttached();
+  await expect(guest.page.getByLabel('Files to send', { exact: true })).toBeAttached();
 }
 
 async function reloadAsGuest(guest: SendPage): Promise<void> {

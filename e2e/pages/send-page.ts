@@ -42,27 +42,23 @@ export class SendPage {
   }
 
   /**
-   * The Dashboard's file or folder input. Once files are listed, the Dashboard shows them
-   * instead of its inputs; its "Add more files" button brings the inputs back.
+   * The pick area's file or folder input (FilePicker.svelte). It works before Uppy has
+   * loaded and stays in the page while the Dashboard lists the picked files.
    */
-  async #input(folder: boolean): Promise<Locator> {
-    const input = this.dropzone
-      .locator(`input.uppy-Dashboard-input${folder ? '[webkitdirectory]' : ':not([webkitdirectory])'}`)
-      .first();
-    if ((await input.count()) === 0) await this.dropzone.getByRole('button', { name: 'Add more files' }).click();
-    return input;
+  #input(folder: boolean): Locator {
+    return this.page.getByLabel(folder ? 'Folder to send' : 'Files to send', { exact: true });
   }
 
-  /** Picks files through the Dashboard's file input. */
+  /** Picks files through the pick area's file input. */
   async addFiles(paths: string | string[]): Promise<void> {
     await this.#toForm();
-    await (await this.#input(false)).setInputFiles(paths);
+    await this.#input(false).setInputFiles(paths);
   }
 
-  /** Picks a whole folder through the Dashboard's folder input. */
+  /** Picks a whole folder through the pick area's folder input. */
   async addFolder(path: string): Promise<void> {
     await this.#toForm();
-    await (await this.#input(true)).setInputFiles(path);
+    await this.#input(true).setInputFiles(path);
   }
 
   async setOptions(options: SendOptions): Promise<void> {

@@ -35,9 +35,7 @@ export async function press(page: Page, name: string): Promise<void> {
  */
 export async function sendLink(page: Page, origin: string, paths: string[], password?: string): Promise<string> {
   await page.goto(`${origin}/`);
-  const input = await page.waitForSelector(
-    '[data-testid="dropzone"] input.uppy-Dashboard-input:not([webkitdirectory])',
-  );
+  const input = await page.waitForSelector('[data-testid="dropzone"] input[type=file][aria-label="Files to send"]');
   if (!input) throw new Error('the file input is missing');
   await input.uploadFile(...paths);
   if (password !== undefined) await (await field(page, 'Password (optional)')).type(password);

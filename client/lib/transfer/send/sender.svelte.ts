@@ -23,7 +23,7 @@ import { toFerryError } from './errors.ts';
 import { fileFromHandle } from './file-handles.ts';
 import { isLostCreation, uploadUrlOfSlot } from './lost-creation.ts';
 import { shareNames } from './names.ts';
-import { type Picker, TUS_ENDPOINT } from './picker.svelte.ts';
+import { type FerryUppy, type Picker, TUS_ENDPOINT } from './picker.svelte.ts';
 import { SpeedMeter, secondsLeft } from './progress.ts';
 import { shouldNudgeOnOnline, shouldRetryStatus } from './retry.ts';
 import { type SettingsErrors, type SettingsInput, validateSettings } from './settings.ts';
@@ -89,7 +89,14 @@ export class Sender {
   constructor(picker: Picker, onChange: () => void) {
     this.#picker = picker;
     this.#onChange = onChange;
-    const uppy = picker.uppy;
+    // Uppy loads on the first pick (picker.svelte.ts); its events are wired once it runs.
+    picker.onLoad((uppy) => this.#listen(uppy));
+    window.addEventListener('online', this.#onOnline);
+    // Back from the background: a stalled upload retries at once, as when back online.
+    this.#offResume = attention.onResume(this.#onOnline);
+  }
+
+  #listen(uppy: FerryUppy): void {
     uppy.on('upload-progress', (file, progress) => {
       if (!file || !this.#sizes.has(file.id)) return;
       this.#perFile.set(file.id, progress.bytesUploaded);
@@ -117,9 +124,6 @@ export class Sender {
         return true;
       },
     });
-    window.addEventListener('online', this.#onOnline);
-    // Back from the background: a stalled upload retries at once, as when back online.
-    this.#offResume = attention.onResume(this.#onOnline);
   }
 
   /** Stops listening to the window. */
@@ -196,7 +200,7 @@ export class Sender {
     const checked = validateSettings(input);
     this.#settingsErrors = checked.ok ? {} : checked.errors;
     if (!checked.ok) return;
-    const picked = this.#picker.uppy.getFiles();
+    const picked = this.#picker.picked();
     if (picked.length === 0) return;
     this.#begin('checking');
     try {
@@ -292,6 +296,7 @@ export class Sender {
     }
     this.#live.set(shareId, files);
     this.#notes = record.files.map((f) => ({ name: f.name, reused: f.reused }));
+    await this.#picker.load();
     this.#picker.clear();
     const items: RunItem[] = [];
     for (const [index, file] of files) {
