@@ -41,6 +41,7 @@ import { attachSignaling, type Signaling } from './signaling/server.ts';
 import { Sweeper } from './sweeper.ts';
 import { type BlobStore, FileBlobStore } from './uploads/blob-store.ts';
 import { RedisLocker } from './uploads/redis-locker.ts';
+import { S3BlobStore } from './uploads/s3-blob-store.ts';
 import { createTus, TUS_PATH } from './uploads/tus.ts';
 
 export interface FerryServer {
@@ -99,19 +100,25 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const trusted = trustedProxyList(config.trustedProxies);
   const filesDir = path.join(config.dataDir, 'files');
   mkdirSync(filesDir, { recursive: true });
-  const redis = config.redisUrl ? await openRedis(config.redisUrl, config.logger) : undefined;
+  const blobs = await openBlobs(config, filesDir);
+  const redis = config.redisUrl
+    ? await openRedis(config.redisUrl, config.logger).catch((error: unknown) => {
+        blobs.close?.();
+        throw error;
+      })
+    : undefined;
   const locker = redis ? new RedisLocker({ redis, subscriber: redis.duplicate(), logger: config.logger }) : undefined;
-  const closeRedis = async () => {
+  const closeEngines = async () => {
     await locker?.close();
     redis?.disconnect();
+    blobs.close?.();
   };
   const records = await openRecords(config).catch(async (error: unknown) => {
-    await closeRedis();
+    await closeEngines();
     throw error;
   });
   await locker?.ready();
   const { shares, requests, access } = records;
-  const blobs = new FileBlobStore(filesDir, config.uploadExpiryMs);
   const metrics = new FerryMetrics();
   const report: ErrorReport = { logger: config.logger, refused: (code) => metrics.refused(code) };
   const sweeper = new Sweeper({
@@ -231,7 +238,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   } catch (error) {
     await signaling.close();
     await records.close();
-    await closeRedis();
+    await closeEngines();
     throw error;
   }
   sweeper.start(config.sweepIntervalMs);
@@ -258,9 +265,15 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
         server.closeAllConnections();
       });
       await records.close();
-      await closeRedis();
+      await closeEngines();
     },
   };
+}
+
+/** Where ciphertext lives: the S3 bucket when one is configured (checked now), else data/files. */
+async function openBlobs(config: FerryConfig, filesDir: string): Promise<BlobStore> {
+  if (!config.s3) return new FileBlobStore(filesDir, config.uploadExpiryMs);
+  return S3BlobStore.open({ ...config.s3, expiryMs: config.uploadExpiryMs });
 }
 
 /** Listens on `port`, or the next free one; falls back from '::' to IPv4 where IPv6 is off. */

@@ -26,6 +26,13 @@ export interface FerryConfig {
    * upload (uploads/redis-locker.ts).
    */
   redisUrl: string | null;
+  /**
+   * FERRY_S3_BUCKET (and FERRY_S3_ENDPOINT for S3-compatible stores, path-style): uploads
+   * live in that bucket instead of data/files (uploads/s3-blob-store.ts). Credentials and
+   * region come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   * AWS_REGION, profiles, roles); tests pass `credentials`.
+   */
+  s3: S3Config | null;
   /** The built client (Vite's outDir). */
   distDir: string;
   /** Largest single upload and largest total of a share, in ciphertext bytes. */
@@ -103,6 +110,13 @@ export interface FerryConfig {
   metricsToken: string | null;
 }
 
+export interface S3Config {
+  bucket: string;
+  endpoint?: string;
+  region?: string;
+  credentials?: { accessKeyId: string; secretAccessKey: string };
+}
+
 function packageVersion(): string {
   try {
     const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version?: string };
@@ -126,6 +140,7 @@ export function defaultConfig(): FerryConfig {
     dataDir: path.resolve('data'),
     databaseUrl: null,
     redisUrl: null,
+    s3: null,
     distDir: path.join(ROOT, 'dist'),
     maxUploadBytes: 10 * 1024 ** 3,
     minFreeBytes: undefined,
@@ -224,6 +239,26 @@ export function redisUrl(text: string | undefined): string | null {
   );
 }
 
+/** FERRY_S3_BUCKET and FERRY_S3_ENDPOINT (an http(s) URL, only with a bucket); nothing set: no S3. */
+export function s3Config(bucketText: string | undefined, endpointText: string | undefined): S3Config | null {
+  const bucket = bucketText?.trim() ?? '';
+  const endpoint = endpointText?.trim() ?? '';
+  if (!bucket) {
+    if (endpoint) throw new Error('FERRY_S3_ENDPOINT is set but FERRY_S3_BUCKET is not: name the bucket for uploads');
+    return null;
+  }
+  // S3's rule for bucket names (3-63 characters of a-z, 0-9, dots and hyphens).
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) {
+    throw new Error(`FERRY_S3_BUCKET must be an S3 bucket name (3-63 of a-z, 0-9, "." and "-"), got "${bucket}"`);
+  }
+  const url = engineUrl(
+    endpoint,
+    ['http:', 'https:'],
+    `FERRY_S3_ENDPOINT must be an http:// or https:// URL (https://s3.example.net), got "${endpoint}"`,
+  );
+  return url ? { bucket, endpoint: url } : { bucket };
+}
+
 function list(text: string | undefined): string[] {
   return (text ?? '')
     .split(',')
@@ -250,6 +285,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     dataDir: dataDir ? path.resolve(dataDir) : base.dataDir,
     databaseUrl: databaseUrl(env.FERRY_DATABASE_URL),
     redisUrl: redisUrl(env.FERRY_REDIS_URL),
+    s3: s3Config(env.FERRY_S3_BUCKET, env.FERRY_S3_ENDPOINT),
     distDir: env.FERRY_DIST_DIR ? path.resolve(env.FERRY_DIST_DIR) : base.distDir,
     maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,
     minFreeBytes: positiveInt('FERRY_MIN_FREE_BYTES', env.FERRY_MIN_FREE_BYTES) ?? base.minFreeBytes,

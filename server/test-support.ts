@@ -11,6 +11,7 @@ import { tokenHash } from '../shared/keys.ts';
 import { createFerryServer, type FerryServer } from './app.ts';
 import type { FerryConfig } from './config.ts';
 import { createLogger, type LogLevel } from './log.ts';
+import { S3_START_TIMEOUT_MS, s3Buckets } from './test-engines/s3-buckets.ts';
 
 export interface TestServer extends FerryServer {
   dataDir: string;
@@ -74,15 +75,31 @@ export function capturedLogger(level: LogLevel = 'info') {
   };
 }
 
+/** Where a test server keeps ciphertext: data/files, or a new bucket on the run's S3 engine. */
+export type BlobBackend = 'file' | 's3';
+/** Both, for suites that read running uploads: `describe.each(BLOB_BACKENDS)`. */
+export const BLOB_BACKENDS: readonly BlobBackend[] = ['file', 's3'];
+
 /**
- * One test server for the calling test file: started before its tests, stopped after them.
- * Call the answer inside a test (or a hook) to get it.
+ * One test server for the calling test file (or describe block): started before its tests,
+ * stopped after them. Call the answer inside a test (or a hook) to get it. With `s3`, its
+ * uploads go to a new bucket (deleted after the file).
  */
-export function serverForFile(overrides: Partial<FerryConfig> = {}): () => TestServer {
+export function serverForFile(overrides: Partial<FerryConfig> = {}, blobs: BlobBackend = 'file'): () => TestServer {
   let server: TestServer | undefined;
-  beforeAll(async () => {
-    server = await startTestServer(overrides);
-  });
+  const newBucket = blobs === 's3' ? s3Buckets() : undefined;
+  beforeAll(
+    async () => {
+      let s3: FerryConfig['s3'] = null;
+      if (newBucket) {
+        const { bucket, s3: engine } = await newBucket();
+        const { endpoint, region, accessKeyId, secretAccessKey } = engine;
+        s3 = { bucket, endpoint, region, credentials: { accessKeyId, secretAccessKey } };
+      }
+      server = await startTestServer({ s3, ...overrides });
+    },
+    newBucket ? S3_START_TIMEOUT_MS : undefined,
+  );
   afterAll(async () => {
     await server?.stop();
   });
@@ -162,6 +179,26 @@ export async function createTestShare(
   const answer = await api(base, 'POST', '/api/shares', { body });
   if (answer.status !== 201) throw new Error(`create share: ${answer.status} ${answer.text}`);
   return { ...(answer.json as CreateShareResponse), readerToken };
+}
+
+/** One tus PATCH of `bytes` at `offset` to `location` (/files/<id>), as the share's uploader. */
+export function tusPatch(
+  base: string,
+  share: TestShare,
+  location: string,
+  offset: number,
+  bytes: Buffer,
+): Promise<Response> {
+  return fetch(new URL(location, base), {
+    method: 'PATCH',
+    headers: {
+      'Tus-Resumable': '1.0.0',
+      Authorization: `Bearer ${share.uploadToken}`,
+      'Upload-Offset': String(offset),
+      'Content-Type': 'application/offset+octet-stream',
+    },
+    body: new Uint8Array(bytes),
+  });
 }
 
 /** Uploads `bytes` as file `index` with tus-js-client; resolves with the upload URL. */

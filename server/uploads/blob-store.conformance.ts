@@ -1,10 +1,16 @@
 /**
  * What every BlobStore must do, as a suite any implementation runs:
- * `blobStoreConformance('file', (expiryMs) => new FileBlobStore(dir, expiryMs))`. A later
- * S3 store passes this before it replaces @tus/file-store.
+ * `blobStoreConformance('file', (expiryMs) => new FileBlobStore(dir, expiryMs))`. Every call
+ * of `makeStore` must give a store on the same storage (as two nodes would have). A store
+ * that cuts uploads into pieces should be made with pieces of a few KiB, so that the reads
+ * here cross their boundaries.
+ *
+ * Download while uploading and the relay fallback read an upload that is still running, so
+ * the suite requires it: every byte counted by `size` (the tus offset) is readable at once,
+ * by any store on the same storage, while the upload continues.
  */
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { Upload } from '@tus/server';
 import { describe, expect, it } from 'vitest';
 import type { BlobStore } from './blob-store.ts';
@@ -27,6 +33,32 @@ async function upload(store: BlobStore, size: number, bytes: Buffer): Promise<st
   return id;
 }
 
+/** Waits until the store holds more than `than` bytes of `id`; answers how many. */
+async function grownPast(store: BlobStore, id: string, than: number): Promise<number> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const size = (await store.size(id)) ?? 0;
+    if (size > than) return size;
+    if (Date.now() > deadline) throw new Error(`upload ${id} stayed at ${size} bytes`);
+    await sleep(20);
+  }
+}
+
+/** A body that sends `bytes` and then fails, as a connection cut mid-PATCH does. */
+function cutBody(bytes: Buffer): Readable {
+  let sent = false;
+  return new Readable({
+    read() {
+      if (!sent) {
+        sent = true;
+        this.push(bytes);
+      } else {
+        setTimeout(() => this.destroy(new Error('connection reset')), 20);
+      }
+    },
+  });
+}
+
 export function blobStoreConformance(name: string, makeStore: (expiryMs: number) => BlobStore): void {
   describe(`BlobStore conformance: ${name}`, () => {
     it('stores what tus writes and reads any byte range back', async () => {
@@ -40,6 +72,49 @@ export function blobStoreConformance(name: string, makeStore: (expiryMs: number)
       expect((await readAll(store.read(id, 123, 123))).equals(bytes.subarray(123, 124))).toBe(true);
       expect(await store.list()).toContain(id);
       expect(await store.size('neverCreated')).toBeUndefined();
+    });
+
+    it('serves every stored byte of a running upload at once, to another store on the same storage too', async () => {
+      const writer = makeStore(EXPIRY_MS);
+      const reader = makeStore(EXPIRY_MS);
+      const bytes = randomBytes(40_000);
+      const id = await upload(writer, bytes.length, Buffer.alloc(0));
+      const body = new PassThrough();
+      const writing = writer.datastore.write(body, id, 0);
+      let seen = 0;
+      for (let at = 0; at < 30_000; at += 10_000) {
+        body.write(bytes.subarray(at, at + 10_000));
+        // The PATCH is still open: whatever size() counts must already be readable.
+        seen = await grownPast(reader, id, seen);
+        expect(seen).toBeLessThanOrEqual(at + 10_000);
+        expect((await readAll(reader.read(id, 0, seen - 1))).equals(bytes.subarray(0, seen))).toBe(true);
+        const from = Math.floor(seen / 3);
+        expect((await readAll(reader.read(id, from, seen - 1))).equals(bytes.subarray(from, seen))).toBe(true);
+        expect((await reader.datastore.getUpload(id)).offset).toBe(seen);
+      }
+      body.end(bytes.subarray(30_000));
+      expect(await writing).toBe(bytes.length);
+      expect(await reader.size(id)).toBe(bytes.length);
+      for (let i = 0; i < 20; i++) {
+        const a = Math.floor(Math.random() * bytes.length);
+        const b = a + Math.floor(Math.random() * (bytes.length - a));
+        expect((await readAll(reader.read(id, a, b))).equals(bytes.subarray(a, b + 1))).toBe(true);
+      }
+    });
+
+    it('resumes an interrupted PATCH at the offset it reports, with every byte in place', async () => {
+      const store = makeStore(EXPIRY_MS);
+      const bytes = randomBytes(30_000);
+      const id = await upload(store, bytes.length, bytes.subarray(0, 5000));
+      await expect(store.datastore.write(cutBody(bytes.subarray(5000, 17_000)), id, 5000)).rejects.toBeTruthy();
+      const stored = (await store.size(id)) ?? -1;
+      expect(stored).toBeGreaterThanOrEqual(5000);
+      expect(stored).toBeLessThanOrEqual(17_000);
+      // tus HEAD answers this offset, and the client sends the rest from there.
+      expect((await makeStore(EXPIRY_MS).datastore.getUpload(id)).offset).toBe(stored);
+      expect((await readAll(store.read(id, 0, stored - 1))).equals(bytes.subarray(0, stored))).toBe(true);
+      expect(await store.datastore.write(Readable.from([bytes.subarray(stored)]), id, stored)).toBe(bytes.length);
+      expect((await readAll(store.read(id, 0, bytes.length - 1))).equals(bytes)).toBe(true);
     });
 
     it('expires unfinished uploads but never sealed ones, and tus sees a sealed one as current', async () => {

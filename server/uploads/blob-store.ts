@@ -1,7 +1,8 @@
 /**
- * BlobStore: where ciphertext lives. It hands tus its DataStore and reads sealed uploads
- * back by byte range. Today @tus/file-store under data/files (one file plus one .json info
- * file per upload, which is what lets an upload resume after a restart); later @tus/s3-store.
+ * BlobStore: where ciphertext lives. It hands tus its DataStore and reads uploads back by
+ * byte range, finished or still running. FileBlobStore: @tus/file-store under data/files
+ * (one file plus one .json info file per upload, which is what lets an upload resume after
+ * a restart). S3BlobStore (s3-blob-store.ts): an S3 bucket, for any number of nodes.
  */
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, unlink, writeFile } from 'node:fs/promises';
@@ -15,7 +16,11 @@ import { isOutOfSpace, type Space, spaceOf, storageFull } from '../storage-full.
 export interface BlobStore {
   /** What @tus/server writes uploads into. */
   readonly datastore: DataStore;
-  /** Bytes [start, end] (inclusive, as in HTTP ranges) of a blob. */
+  /**
+   * Bytes [start, end] (inclusive, as in HTTP ranges) of a blob. Every byte `size` counts is
+   * readable at once, while the upload continues and from any node (download while
+   * uploading and the relay fallback read running uploads).
+   */
   read(id: string, start: number, end: number): Readable;
   /** Bytes stored so far (the tus offset); undefined when the upload does not exist. */
   size(id: string): Promise<number | undefined>;
@@ -34,6 +39,8 @@ export interface BlobStore {
   space(): Promise<Space | undefined>;
   /** Resolves when a new object can be written (and is removed again); rejects with why not. */
   checkWritable(): Promise<void>;
+  /** Releases what the store holds open (S3 connections); none for files. */
+  close?(): void;
 }
 
 /** The file of upload `id` in `directory`. */
