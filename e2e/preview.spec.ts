@@ -7,10 +7,11 @@ import { readFileSync, statSync } from 'node:fs';
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Locator } from '@playwright/test';
+import type { Locator } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { PreviewDialog } from './pages/preview-dialog.ts';
 import { checkAllSchemesAndSizes } from './support/a11y.ts';
+import { watchCiphertext } from './support/ciphertext-reads.ts';
 import { KiB } from './support/files.ts';
 import { encryptedSize, flipStoredByte } from './support/tamper.ts';
 
@@ -26,29 +27,6 @@ const VIDEO_NAME = 'preview-seek.webm';
 /** A 1280×720 PNG (`ffmpeg -f lavfi -i testsrc2=size=1280x720:rate=1 -frames:v 1 preview-image.png`). */
 const IMAGE = fileURLToPath(new URL('./fixtures/preview-image.png', import.meta.url));
 const IMAGE_NAME = 'preview-image.png';
-
-interface CiphertextRead {
-  start: number;
-  bytes: number;
-}
-
-/**
- * Every ciphertext GET of the context (the service worker's included), by its answer's
- * Content-Range; a 200 counts the whole body.
- */
-function watchCiphertext(context: BrowserContext): CiphertextRead[] {
-  const reads: CiphertextRead[] = [];
-  context.on('response', (response) => {
-    const request = response.request();
-    if (request.method() !== 'GET' || !/\/api\/shares\/[^/]+\/files\/\d+$/.test(request.url())) return;
-    const range = /^bytes (\d+)-(\d+)\//.exec(response.headers()['content-range'] ?? '');
-    const length = Number(response.headers()['content-length'] ?? 0);
-    reads.push(
-      range ? { start: Number(range[1]), bytes: Number(range[2]) - Number(range[1]) + 1 } : { start: 0, bytes: length },
-    );
-  });
-  return reads;
-}
 
 test('a video preview seeks near the end and plays, fetching only the records it needs', async ({
   sender,

@@ -7,19 +7,10 @@
  * the URL themselves.
  */
 import { toBase64Url } from '../../../../shared/encoding.ts';
-import { FerryError, isErrorCode } from '../../../../shared/errors.ts';
+import { FerryError } from '../../../../shared/errors.ts';
 import { isShareGone } from '../receive/receive-errors.ts';
-import { activeServiceWorker } from '../receive/sw-download.ts';
 import type { PreviewKind } from './preview-kind.ts';
-import {
-  PREVIEW_ERROR_HEADER,
-  parseSwPreviewEvent,
-  type SwPreviewClose,
-  type SwPreviewOpen,
-} from './preview-messages.ts';
-
-/** Everything the service worker needs for one file: its cipher and how to read its ciphertext. */
-export type PreviewSource = Omit<SwPreviewOpen, 'type' | 'session'>;
+import { closeSession, controllingWorker, openSession, type PreviewSource, readPlain } from './preview-session.ts';
 
 export type PreviewPhase = 'opening' | 'ready' | 'failed';
 
@@ -27,7 +18,6 @@ export type PreviewPhase = 'opening' | 'ready' | 'failed';
 export const TEXT_LIMIT = 256 * 1024;
 /** How often an open preview renews its session (the worker forgets it after SESSION_IDLE_MS). */
 const RENEW_MS = 20_000;
-const WORKER_WAIT_MS = 10_000;
 
 export class FilePreview {
   readonly name: string;
@@ -113,36 +103,15 @@ export class FilePreview {
   /** The worker forgets the key and answers 404 from now on; what is shown stays. */
   #endSession(): void {
     clearInterval(this.#renew);
-    this.#port?.close();
-    const message: SwPreviewClose = { type: 'preview-close', session: this.#session };
-    navigator.serviceWorker?.controller?.postMessage(message);
+    closeSession(this.#session, this.#port);
   }
 
   /** Sends (or renews) the session and waits for the worker's `preview-ready`. */
   #open(worker: ServiceWorker, source: PreviewSource): Promise<string> {
-    const { port1, port2 } = new MessageChannel();
     this.#port?.close();
-    this.#port = port1;
-    const message: SwPreviewOpen = { type: 'preview-open', session: this.#session, ...source };
-    return new Promise<string>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new FerryError('INTERNAL', 'The preview could not be started.')),
-        WORKER_WAIT_MS,
-      );
-      port1.onmessage = (event: MessageEvent<unknown>) => {
-        const reply = parseSwPreviewEvent(event.data);
-        clearTimeout(timer);
-        if (reply?.session !== this.#session) {
-          reject(new FerryError('INTERNAL', 'The preview could not be started.'));
-        } else if (reply.type === 'preview-ready') {
-          resolve(reply.url);
-        } else {
-          // Reported after the response began (a record deep in a video failed, say).
-          this.#fail(new FerryError(reply.code, reply.message));
-        }
-      };
-      worker.postMessage(message, [port2]);
-    });
+    const { port, ready } = openSession(worker, this.#session, source, (error) => this.#fail(error));
+    this.#port = port;
+    return ready;
   }
 
   async #readText(url: string, size: number): Promise<void> {
@@ -151,13 +120,7 @@ export class FilePreview {
       this.#text = '';
       return;
     }
-    const response = await fetch(url, { headers: { Range: `bytes=0-${TEXT_LIMIT - 1}` } });
-    if (!response.ok) {
-      // The worker's code, validated: its preview-failed event may come after this answer.
-      const code = response.headers.get(PREVIEW_ERROR_HEADER);
-      throw new FerryError(isErrorCode(code) ? code : 'NETWORK_ERROR', await response.text());
-    }
-    const bytes = await response.arrayBuffer();
+    const bytes = await readPlain(url, 0, TEXT_LIMIT);
     // stream: true leaves out a character cut in half at the limit.
     this.#text = new TextDecoder('utf-8').decode(bytes, { stream: size > TEXT_LIMIT });
     this.#truncated = size > TEXT_LIMIT;
@@ -170,32 +133,6 @@ export class FilePreview {
     this.#failure = previewFailure(this.name, error);
     this.#phase = 'failed';
   }
-}
-
-/** The worker that handles this page's fetches; previews cannot work without one. */
-async function controllingWorker(): Promise<ServiceWorker> {
-  const unavailable = new FerryError(
-    'INTERNAL',
-    'Previews need Ferry’s service worker, which this browser has not started. Download the file instead.',
-  );
-  if (!(await activeServiceWorker())) throw unavailable;
-  const container = navigator.serviceWorker;
-  // The worker claims the page when it activates (service-worker.ts), so this comes quickly.
-  const controller =
-    container.controller ??
-    (await new Promise<ServiceWorker | null>((resolve) => {
-      const timer = setTimeout(() => resolve(null), WORKER_WAIT_MS);
-      container.addEventListener(
-        'controllerchange',
-        () => {
-          clearTimeout(timer);
-          resolve(container.controller);
-        },
-        { once: true },
-      );
-    }));
-  if (!controller) throw unavailable;
-  return controller;
 }
 
 /** One sentence for a failed preview, naming the file. */

@@ -5,8 +5,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FerryError } from '../../../../shared/errors.ts';
 import { importAesKey } from '../../../../shared/keys.ts';
-import type { PreviewSource } from './file-preview.svelte.ts';
 import { parseSwPreviewMessage } from './preview-messages.ts';
+import type { PreviewSource } from './preview-session.ts';
 import { PreviewSessions } from './sw-preview.ts';
 
 vi.hoisted(() => {

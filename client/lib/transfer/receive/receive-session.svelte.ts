@@ -21,8 +21,9 @@ import type { RecordSource } from '../../p2p/peer-records.ts';
 import { SharePull } from '../../p2p/share-pull.svelte.ts';
 import { attention } from '../../pwa/attention.ts';
 import { linkSource, noteReceived, receivedRecord } from '../../store/received.ts';
-import type { PreviewSource } from '../preview/file-preview.svelte.ts';
 import { type PreviewKind, previewKind } from '../preview/preview-kind.ts';
+import type { PreviewSource } from '../preview/preview-session.ts';
+import { type ThumbnailPlan, thumbnailPlan } from '../preview/thumbnail.ts';
 import { SpeedMeter, secondsLeft } from '../send/progress.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
@@ -144,6 +145,16 @@ export class ReceiveSession {
   previewKind(index: number): PreviewKind | null {
     const file = this.#manifest?.files[index];
     return file ? previewKind(file.name, file.type) : null;
+  }
+
+  /**
+   * How file `index` gets a thumbnail (thumbnail.ts), or null. None on a link with a download
+   * limit: reading even one record takes the visit's counted place (ARCHITECTURE.md "Previews").
+   */
+  thumbnailPlan(index: number): ThumbnailPlan {
+    const file = this.#manifest?.files[index];
+    if (!file || this.downloadLimit !== null) return null;
+    return thumbnailPlan(file.name, file.type, file.size, file.recordSize);
   }
 
   /**

@@ -93,4 +93,16 @@ describe('VisitTicket', () => {
     await expect(visit.for(0)).rejects.toMatchObject({ code: 'DOWNLOAD_LIMIT_REACHED' });
     expect(server.requests).toHaveLength(3);
   });
+
+  it('asks once when several files start at the same moment (thumbnails of a page)', async () => {
+    const server = new FakeServer(5);
+    const visit = new VisitTicket(3, server);
+    const tickets = await Promise.all([visit.for(0), visit.for(1), visit.for(2)]);
+    expect(new Set(tickets).size).toBe(1);
+    expect(server.requests).toHaveLength(1);
+    server.lapse(tickets[0] ?? '');
+    const renewed = await Promise.all([visit.for(0), visit.for(1)]);
+    expect(renewed[0]).toBe(renewed[1]);
+    expect(server.requests).toHaveLength(2);
+  });
 });

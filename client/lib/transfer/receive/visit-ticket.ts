@@ -32,7 +32,8 @@ export interface TicketDeps {
 export class VisitTicket {
   readonly #files: number[];
   readonly #deps: TicketDeps;
-  #ticket: string | null = null;
+  /** The visit's ticket, or the request for it: callers at the same moment share one request. */
+  #ticket: Promise<string> | null = null;
 
   constructor(fileCount: number, deps: TicketDeps) {
     this.#files = Array.from({ length: fileCount }, (_, i) => i);
@@ -41,11 +42,16 @@ export class VisitTicket {
 
   /** A ticket that names every file of the share, for an action that starts with file `index`. */
   async for(index: number): Promise<string> {
-    if (this.#ticket !== null && (await this.#deps.accepts(this.#ticket, index))) return this.#ticket;
-    this.#ticket = null;
-    const { ticket } = await this.#deps.request(this.#files);
-    this.#ticket = ticket;
-    return ticket;
+    const held = this.#ticket;
+    if (held !== null) {
+      const ticket = await held.catch(() => null);
+      if (ticket !== null && (await this.#deps.accepts(ticket, index))) return ticket;
+      // Another caller may have replaced it meanwhile: its request is the one to share.
+      if (this.#ticket !== held && this.#ticket !== null) return this.#ticket;
+    }
+    const requested = this.#deps.request(this.#files).then(({ ticket }) => ticket);
+    this.#ticket = requested;
+    return requested;
   }
 }
 
