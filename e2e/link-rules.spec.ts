@@ -31,15 +31,31 @@ test('a password link refuses a wrong password and opens with the right one', as
   await expect(receiver.verified(file.name)).toBeVisible();
 });
 
-test('a revoked link says so', async ({ sender, receiver, files }) => {
+test('revoke asks first: "Keep the link" keeps it working; "Revoke now" gives the recipient the revoked page', async ({
+  sender,
+  receiver,
+  files,
+}) => {
   const file = await files.file('withdrawn-offer.txt', 10 * KiB);
   await sender.open();
   const link = await sender.sendFiles(file.path);
+  const card = sender.currentCard;
+
+  // Changing one's mind in the confirmation leaves the link as it was: the recipient downloads.
+  await card.getByRole('button', { name: 'Revoke link' }).click();
+  await expect(card.getByRole('group')).toContainText('this cannot be undone');
+  await card.getByRole('button', { name: 'Keep the link' }).click();
+  await expect(card.getByRole('button', { name: 'Revoke now' })).toHaveCount(0);
+  await receiver.openShare(link);
+  expect(await downloadHash(await receiver.download(file.name))).toBe(file.sha256);
 
   await sender.revoke();
   await expect(sender.alert).toHaveCount(0);
-  await receiver.open(link);
+  await expect(card.getByText('Revoked: this link no longer works.')).toBeVisible();
+  // The recipient comes back to the same page (the same URL and #key: a reload).
+  await receiver.page.reload();
   await expect(receiver.errorHeading('This link was revoked')).toBeVisible();
+  await expect(receiver.files).toHaveCount(0);
 });
 
 test('a link with a download limit of 1 works once', async ({ sender, receiver, receiverContext, files }) => {

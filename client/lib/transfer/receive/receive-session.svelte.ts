@@ -149,11 +149,15 @@ export class ReceiveSession {
 
   /**
    * How file `index` gets a thumbnail (thumbnail.ts), or null. None on a link with a download
-   * limit: reading even one record takes the visit's counted place (ARCHITECTURE.md "Previews").
+   * limit: reading even one record takes the visit's counted place (ARCHITECTURE.md "Previews");
+   * none while the file is still being uploaded.
    */
   thumbnailPlan(index: number): ThumbnailPlan {
     const file = this.#manifest?.files[index];
     if (!file || this.downloadLimit !== null) return null;
+    // While the sender uploads it, not yet: the plan changes once the file is whole on the server.
+    const uploaded = this.#files[index]?.uploaded ?? null;
+    if (uploaded !== null && uploaded < 1) return null;
     return thumbnailPlan(file.name, file.type, file.size, file.recordSize);
   }
 
