@@ -6,7 +6,7 @@
  * FERRY_TEST_REDIS_URL. An engine that cannot start fails the tests that need it, with the
  * reason, and no others.
  *
- * S3 (Ceph radosgw, ~12 s and ~500 MiB) starts only when a test first asks for it, so a run
+ * S3 (Ceph radosgw, ~3-5 s, ~150 MiB plus what is stored) starts only when a test first asks for it, so a run
  * without S3 tests pays nothing: `inject('s3Broker')` is a loopback URL whose GET starts the
  * engine once and answers how to reach it (s3-buckets.ts). FERRY_TEST_S3_ENDPOINT, with
  * AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, names a server of your own instead.
