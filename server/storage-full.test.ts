@@ -5,7 +5,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync, unlinkSync } from 'node:fs';
-import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -18,12 +17,14 @@ import {
   fetchFile,
   fillDisk,
   mountTmpfs,
+  patchInTwoParts,
   startTestServer,
   type TestServer,
   type TestShare,
   type Tmpfs,
   ticketFor,
   tmpfsUnavailable,
+  tusHeaders,
   tusUpload,
   uploadAndComplete,
 } from './test-support.ts';
@@ -48,8 +49,6 @@ async function serverOnTmpfs(bytes: number, minFreeBytes: number): Promise<{ fer
 }
 
 const b64 = (text: string) => Buffer.from(text).toString('base64');
-const tusHeaders = (share: TestShare) => ({ 'Tus-Resumable': '1.0.0', Authorization: `Bearer ${share.uploadToken}` });
-
 /** tus POST for file `index` without a body. */
 async function createUpload(ferry: TestServer, share: TestShare, size: number, index = 0): Promise<ApiAnswer> {
   return api(ferry.url, 'POST', '/files/', {
@@ -66,56 +65,6 @@ const uploadIdOf = (answer: ApiAnswer) => answer.headers.get('location')!.split(
 async function ownerSlot(ferry: TestServer, share: TestShare) {
   const owner = await api(ferry.url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
   return (owner.json as ShareOwnerView).files[0]!;
-}
-
-/**
- * A PATCH of `bytes` from offset 0 that sends `first` bytes, then calls `between` (which
- * fills the disk, say), then sends the rest. Resolves with the answer's status and code.
- */
-function patchInTwoParts(
-  ferry: TestServer,
-  share: TestShare,
-  uploadId: string,
-  bytes: Buffer,
-  first: number,
-  between: () => Promise<void>,
-): Promise<{ status: number; code: string | undefined }> {
-  return new Promise((resolve, reject) => {
-    const req = http.request(`${ferry.url}/files/${uploadId}`, {
-      method: 'PATCH',
-      headers: {
-        ...tusHeaders(share),
-        'Upload-Offset': '0',
-        'Content-Type': 'application/offset+octet-stream',
-        'Content-Length': String(bytes.length),
-      },
-    });
-    req.on('response', (res) => {
-      let text = '';
-      res.on('data', (chunk: Buffer) => {
-        text += chunk.toString();
-      });
-      res.on('end', () => {
-        let code: string | undefined;
-        try {
-          code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
-        } catch {
-          code = undefined;
-        }
-        resolve({ status: res.statusCode ?? 0, code });
-      });
-    });
-    // The server may answer (and close) before the whole body is written.
-    req.on('error', (error) => {
-      if (!req.writableEnded) return;
-      reject(error);
-    });
-    req.write(bytes.subarray(0, first));
-    between().then(
-      () => req.end(bytes.subarray(first)),
-      (error: unknown) => reject(error),
-    );
-  });
 }
 
 async function waitFor(check: () => boolean, what: string): Promise<void> {
@@ -158,7 +107,14 @@ describe.skipIf(unavailable)('a full disk', () => {
     const first = await createTestShare(ferry.url, [{ size: 12 * MiB }]);
     const created = await createUpload(ferry, first, 12 * MiB);
     // 10 of its 12 MiB stored: 2 MiB still to come, about 9.7 MiB free.
-    const stored = await patchInTwoParts(ferry, first, uploadIdOf(created), randomBytes(10 * MiB), 0, async () => {});
+    const stored = await patchInTwoParts(
+      `${ferry.url}/files/${uploadIdOf(created)}`,
+      first,
+      0,
+      randomBytes(10 * MiB),
+      0,
+      async () => {},
+    );
     expect(stored.status).toBe(204);
     const tooBig = await createTestShare(ferry.url, [{ size: 7 * MiB }]);
     const refused = await createUpload(ferry, tooBig, 7 * MiB);
@@ -176,7 +132,14 @@ describe.skipIf(unavailable)('a full disk', () => {
     // Another process takes 12 MiB after the upload was admitted.
     const filler = path.join(disk.dir, 'other-process.log');
     appendFileSync(filler, Buffer.alloc(12 * MiB));
-    const refused = await patchInTwoParts(ferry, share, uploadIdOf(created), bytes, bytes.length, async () => {});
+    const refused = await patchInTwoParts(
+      `${ferry.url}/files/${uploadIdOf(created)}`,
+      share,
+      0,
+      bytes,
+      bytes.length,
+      async () => {},
+    );
     expect(refused).toEqual({ status: 507, code: 'STORAGE_FULL' });
     expect(statSync(path.join(ferry.dataDir, 'files', uploadIdOf(created))).size).toBe(0);
     unlinkSync(filler);
@@ -201,7 +164,7 @@ describe.skipIf(unavailable)('a full disk', () => {
     const stuckId = uploadIdOf(created);
     // Another process fills the disk while the upload runs.
     const filler = path.join(disk.dir, 'other-process.log');
-    const answer = await patchInTwoParts(ferry, stuck, stuckId, partial, MiB, async () => {
+    const answer = await patchInTwoParts(`${ferry.url}/files/${stuckId}`, stuck, 0, partial, MiB, async () => {
       await waitFor(() => statSync(path.join(filesDir, stuckId)).size >= MiB, 'the first MiB to be stored');
       fillDisk(filler);
     });

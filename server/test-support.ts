@@ -2,6 +2,7 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Upload } from 'tus-js-client';
@@ -252,6 +253,64 @@ export async function fetchFile(
   if (range) headers.Range = range;
   const res = await fetch(`${base}/api/shares/${share.id}/files/${index}`, { headers });
   return { status: res.status, headers: res.headers, bytes: Buffer.from(await res.arrayBuffer()) };
+}
+
+/** tus headers for `share`'s uploads. */
+export const tusHeaders = (share: { uploadToken: string }) => ({
+  'Tus-Resumable': '1.0.0',
+  Authorization: `Bearer ${share.uploadToken}`,
+});
+
+/**
+ * A tus PATCH of `bytes` at `offset` to `uploadUrl` on a connection of its own that sends
+ * `first` bytes, then awaits `between` (which fills the disk, or lets another PATCH start),
+ * then sends the rest. Resolves with the answer's status and error code.
+ */
+export function patchInTwoParts(
+  uploadUrl: string,
+  share: { uploadToken: string },
+  offset: number,
+  bytes: Buffer,
+  first: number,
+  between: () => Promise<unknown>,
+): Promise<{ status: number; code: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    const req = http.request(uploadUrl, {
+      method: 'PATCH',
+      agent: false,
+      headers: {
+        ...tusHeaders(share),
+        'Upload-Offset': String(offset),
+        'Content-Type': 'application/offset+octet-stream',
+        'Content-Length': String(bytes.length),
+      },
+    });
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => {
+        text += chunk.toString();
+      });
+      res.on('end', () => {
+        let code: string | undefined;
+        try {
+          code = (JSON.parse(text) as { error?: { code?: string } }).error?.code;
+        } catch {
+          code = undefined;
+        }
+        resolve({ status: res.statusCode ?? 0, code });
+      });
+    });
+    // The server may answer (and close) before the whole body is written.
+    req.on('error', (error) => {
+      if (!req.writableEnded) return;
+      reject(error);
+    });
+    req.write(bytes.subarray(0, first));
+    between().then(
+      () => req.end(bytes.subarray(first)),
+      (error: unknown) => reject(error),
+    );
+  });
 }
 
 /** A tmpfs mounted for a test (mounting needs root, as in CI); `unmount()` in the teardown. */

@@ -3,7 +3,7 @@
  * written by one request at a time whichever node it reaches. @tus/server ships only
  * MemoryLocker (one process); this keeps its behaviour across processes:
  *
- * - A lock is the key `ferry:tus-lock:<upload id>` holding its owner's random token,
+ * - A lock is the key `ferry:tus-lock:<upload id>` holding its owner's token (host/pid/random),
  *   taken with SET NX PX (an expiry, so a node that dies frees its uploads after `ttlMs`)
  *   and renewed every ttl/3 while held. Renewal and release run as scripts that act only
  *   when the key still holds the owner's token: no node removes or extends another's lock.
@@ -20,6 +20,7 @@
  * signal aborts, as MemoryLocker does.
  */
 import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { ERRORS, type Lock, type Locker, type RequestRelease } from '@tus/server';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
@@ -174,6 +175,8 @@ export class RedisLocker implements Locker {
   }
 }
 
+const HOLDER = `${hostname()}/${process.pid}`;
+
 /** How often a waiter repeats its release request: the holder may have changed meanwhile. */
 const REASK_MS = 1000;
 
@@ -190,7 +193,9 @@ class RedisLock implements Lock {
 
   async lock(signal: AbortSignal, requestRelease: RequestRelease): Promise<void> {
     const locker = this.#locker;
-    const token = randomBytes(16).toString('hex');
+    // Names the holder (host/pid) so an operator (and the multi-node test) can tell which
+    // node has an upload; the random part makes it unguessable and unique per request.
+    const token = `${HOLDER}/${randomBytes(16).toString('hex')}`;
     const deadline = Date.now() + locker.acquireTimeoutMs;
     let askedAt = 0;
     while (!signal.aborted && Date.now() < deadline) {

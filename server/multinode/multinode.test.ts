@@ -1,0 +1,291 @@
+/**
+ * Two Ferry nodes behind HAProxy (deploy/haproxy.cfg), real processes sharing one Postgres
+ * database, one Redis and one storage directory: what a client sees must not depend on
+ * which node answers, and losing a node mid-upload loses nothing.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Redis } from 'ioredis';
+import { Upload } from 'tus-js-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ShareInfo } from '../../shared/api.ts';
+import { postgresDatabases, redisUrl } from '../test-engines/databases.ts';
+import {
+  api,
+  createTestShare,
+  errorCode,
+  fetchFile,
+  patchInTwoParts,
+  type TestShare,
+  ticketFor,
+  tusHeaders,
+  uploadAndComplete,
+} from '../test-support.ts';
+import { type Cluster, type FerryNode, startCluster } from './cluster.ts';
+
+const MiB = 1024 * 1024;
+const newDatabase = postgresDatabases();
+let cluster: Cluster;
+let redis: Redis;
+
+beforeAll(async () => {
+  cluster = await startCluster({ databaseUrl: await newDatabase(), redisUrl: redisUrl() });
+  redis = new Redis(redisUrl());
+}, 120_000);
+
+afterAll(async () => {
+  redis?.disconnect();
+  await cluster?.stop();
+}, 30_000);
+
+const node = (i: 0 | 1): FerryNode => cluster.nodes[i]!;
+const sha256 = (bytes: Buffer) => createHash('sha256').update(bytes).digest('hex');
+
+/** Creates file `index`'s tus upload on `base`; answers its path (/files/<id>). */
+async function createUpload(base: string, share: TestShare, size: number, index = 0): Promise<string> {
+  const b64 = (text: string) => Buffer.from(text).toString('base64');
+  const res = await fetch(`${base}/files/`, {
+    method: 'POST',
+    headers: {
+      ...tusHeaders(share),
+      'Upload-Length': String(size),
+      'Upload-Metadata': `share ${b64(share.id)},index ${b64(String(index))}`,
+    },
+  });
+  expect(res.status).toBe(201);
+  return res.headers.get('location') ?? '';
+}
+
+async function uploadOffset(base: string, share: TestShare, location: string): Promise<number> {
+  const res = await fetch(base + location, { method: 'HEAD', headers: tusHeaders(share) });
+  expect(res.status).toBe(200);
+  return Number(res.headers.get('upload-offset'));
+}
+
+/** A PATCH whose body is written in two halves `pauseMs` apart, so two of them overlap on the nodes. */
+function slowPatch(base: string, share: TestShare, location: string, offset: number, body: Buffer, pauseMs: number) {
+  return patchInTwoParts(base + location, share, offset, body, Math.floor(body.length / 2), () => sleep(pauseMs));
+}
+
+async function completeShare(base: string, share: TestShare): Promise<void> {
+  const done = await api(base, 'PATCH', `/api/shares/${share.id}`, {
+    token: share.ownerToken,
+    body: { complete: true },
+  });
+  expect(done.status).toBe(200);
+}
+
+async function downloadWhole(base: string, share: TestShare, index = 0): Promise<Buffer> {
+  const ticket = await ticketFor(base, share, [index]);
+  expect(ticket.status).toBe(201);
+  const got = await fetchFile(base, share, index, (ticket.json as { ticket: string }).ticket);
+  expect(got.status).toBe(200);
+  return got.bytes;
+}
+
+/**
+ * tus-js-client's file reader over `bytes`, each chunk's body streamed at `bytesPerSecond`:
+ * a PATCH lasts long enough that a node can be killed while it holds the upload.
+ */
+function pacedReader(bytes: Buffer, bytesPerSecond: number) {
+  const piece = 256 * 1024;
+  return {
+    openFile: async () => ({
+      size: bytes.length,
+      close: () => undefined,
+      slice: async (start: number, end: number) => {
+        const slice = bytes.subarray(start, Math.min(end, bytes.length));
+        async function* paced() {
+          for (let at = 0; at < slice.length; at += piece) {
+            await sleep((piece / bytesPerSecond) * 1000);
+            yield slice.subarray(at, at + piece);
+          }
+        }
+        // tus-js-client reads a stream's length from its `size`.
+        const value = Object.assign(Readable.from(paced()), { size: slice.length });
+        return { value, done: end >= bytes.length };
+      },
+    }),
+  };
+}
+
+/** Request log lines of `node` since `from` for `route` and `method`. */
+function requests(node: FerryNode, from: number, route: string, method: string) {
+  return node
+    .logs()
+    .slice(from)
+    .filter((entry) => entry.msg === 'request' && entry.route === route && entry.method === method);
+}
+
+describe('two nodes behind HAProxy', () => {
+  it('a revoke on one node is answered 410 by the other at once', async () => {
+    const bytes = randomBytes(4096);
+    const share = await createTestShare(cluster.url, [{ size: bytes.length }]);
+    await uploadAndComplete(cluster.url, share, [bytes]);
+    expect((await ticketFor(node(1).url, share, [0])).status).toBe(201);
+
+    const revoke = await api(node(0).url, 'DELETE', `/api/shares/${share.id}`, { token: share.ownerToken });
+    expect(revoke.status).toBeLessThan(300);
+    const [info, ticket] = await Promise.all([
+      api(node(1).url, 'GET', `/api/shares/${share.id}`, { token: share.readerToken }),
+      ticketFor(node(1).url, share, [0]),
+    ]);
+    expect([info.status, errorCode(info)]).toEqual([410, 'SHARE_REVOKED']);
+    expect([ticket.status, errorCode(ticket)]).toEqual([410, 'SHARE_REVOKED']);
+  });
+
+  it('a download limit of 3 holds for 50 concurrent downloads spread over both nodes', async () => {
+    const bytes = randomBytes(256 * 1024);
+    const share = await createTestShare(cluster.url, [{ size: bytes.length }], { maxDownloads: 3 });
+    await uploadAndComplete(cluster.url, share, [bytes]);
+    const marks = cluster.nodes.map((n) => n.logs().length);
+
+    // 50 recipients on 50 networks (the balancer's X-Forwarded-For names each).
+    const outcomes = await Promise.all(
+      Array.from({ length: 50 }, async (_, i) => {
+        const from = { 'X-Forwarded-For': `10.${i}.0.1` };
+        const ticket = await api(cluster.url, 'POST', `/api/shares/${share.id}/downloads`, {
+          token: share.readerToken,
+          body: { files: [0] },
+          headers: from,
+        });
+        if (ticket.status !== 201) return { kind: 'refused', code: errorCode(ticket) } as const;
+        const res = await fetch(`${cluster.url}/api/shares/${share.id}/files/0`, {
+          headers: {
+            ...from,
+            Authorization: `Bearer ${share.readerToken}`,
+            'Ferry-Ticket': (ticket.json as { ticket: string }).ticket,
+          },
+        });
+        const got = Buffer.from(await res.arrayBuffer());
+        return { kind: 'downloaded', whole: res.status === 200 && got.equals(bytes) } as const;
+      }),
+    );
+    const downloaded = outcomes.filter((o) => o.kind === 'downloaded');
+    expect(downloaded).toHaveLength(3);
+    expect(downloaded.every((o) => o.whole)).toBe(true);
+    const refusals = new Set(outcomes.filter((o) => o.kind === 'refused').map((o) => o.code));
+    expect([...refusals]).toEqual(['DOWNLOAD_LIMIT_REACHED']);
+    // Both nodes answered ticket requests.
+    for (const [i, n] of cluster.nodes.entries()) {
+      expect(requests(n, marks[i]!, '/api/shares/:id/downloads', 'POST').length).toBeGreaterThan(5);
+    }
+    await sleep(200); // a download is counted as its response closes
+    const owner = await api(node(1).url, 'GET', `/api/shares/${share.id}/owner`, { token: share.ownerToken });
+    expect((owner.json as ShareInfo).downloads).toBe(3);
+  });
+
+  it('two PATCHes at one offset on different nodes: one wins, the other is refused, the bytes are one of them', async () => {
+    const size = 4 * MiB;
+    const share = await createTestShare(cluster.url, [{ size }]);
+    const location = await createUpload(node(0).url, share, size);
+    const first = randomBytes(2 * MiB);
+    const second = randomBytes(2 * MiB);
+    const answers = await Promise.all([
+      slowPatch(node(0).url, share, location, 0, first, 300),
+      slowPatch(node(1).url, share, location, 0, second, 300),
+    ]);
+    const statuses = answers.map((a) => a.status).sort();
+    expect(statuses).toEqual([204, 409]);
+    expect(answers.find((a) => a.status === 409)?.code).toBe('CONFLICT');
+    const winner = answers[0]!.status === 204 ? first : second;
+    expect(await uploadOffset(cluster.url, share, location)).toBe(2 * MiB);
+
+    const rest = randomBytes(2 * MiB);
+    expect((await slowPatch(node(1).url, share, location, 2 * MiB, rest, 0)).status).toBe(204);
+    await completeShare(cluster.url, share);
+    const stored = await downloadWhole(cluster.url, share);
+    expect(sha256(stored)).toBe(sha256(Buffer.concat([winner, rest])));
+  });
+
+  it('a recipient on the other node downloads while the upload runs', async () => {
+    const piece = MiB;
+    const bytes = randomBytes(8 * piece);
+    const share = await createTestShare(cluster.url, [{ size: bytes.length }]);
+    const location = await createUpload(node(0).url, share, bytes.length);
+    const ticket = await ticketFor(node(1).url, share, [0]);
+    expect(ticket.status).toBe(201);
+    const ticketId = (ticket.json as { ticket: string }).ticket;
+
+    const received: Buffer[] = [];
+    let have = 0;
+    let readWhileUploading = 0;
+    for (let offset = 0; offset < bytes.length; offset += piece) {
+      // The sender stores one more piece through node 1…
+      const sent = await slowPatch(node(0).url, share, location, offset, bytes.subarray(offset, offset + piece), 0);
+      expect(sent.status).toBe(204);
+      // …and the recipient, on node 2, reads what is stored so far.
+      const got = await fetchFile(node(1).url, share, 0, ticketId, `bytes=${have}-`);
+      expect(got.status).toBe(206);
+      if (offset + piece < bytes.length) {
+        expect(got.headers.get('content-range')).toBe(`bytes ${have}-${offset + piece - 1}/*`);
+        readWhileUploading += got.bytes.length;
+      }
+      received.push(got.bytes);
+      have += got.bytes.length;
+    }
+    expect(readWhileUploading).toBe(7 * piece);
+    expect(sha256(Buffer.concat(received))).toBe(sha256(bytes));
+  });
+
+  it('a 64 MiB upload whose chunks alternate nodes completes through the other node when the one holding it is killed', async () => {
+    const bytes = randomBytes(64 * MiB);
+    const share = await createTestShare(cluster.url, [{ size: bytes.length }]);
+    const marks = cluster.nodes.map((n) => n.logs().length);
+    let killed: FerryNode | undefined;
+    let looking = false;
+    let retries = 0;
+    let upload!: Upload;
+
+    /** Kills the node whose process holds the upload's lock in Redis (its PATCH is running). */
+    const killHolder = async () => {
+      const id = new URL(upload.url ?? '', cluster.url).pathname.split('/').pop() ?? '';
+      const holder = await redis.get(`ferry:tus-lock:${id}`);
+      const pid = Number(holder?.split('/')[1]);
+      const target = cluster.nodes.find((n) => n.pid === pid);
+      if (!target || killed) return;
+      target.kill();
+      killed = target;
+    };
+
+    await new Promise<void>((resolve, reject) => {
+      upload = new Upload(bytes, {
+        endpoint: `${cluster.url}/files/`,
+        headers: { Authorization: `Bearer ${share.uploadToken}` },
+        metadata: { share: share.id, index: '0' },
+        chunkSize: 8 * MiB,
+        // ~2 s in all: each 8 MiB PATCH runs for ~250 ms.
+        fileReader: pacedReader(bytes, 32 * MiB),
+        // A dead node's lock is taken over when it expires (10 s); the resuming HEAD waits for it.
+        retryDelays: [0, 500, 1000, 2000, 4000],
+        storeFingerprintForResuming: false,
+        onShouldRetry: () => {
+          retries++;
+          return true;
+        },
+        onProgress: (sent) => {
+          if (killed || looking || sent < 24 * MiB) return;
+          looking = true;
+          killHolder().then(() => {
+            looking = false;
+          }, reject);
+        },
+        onError: reject,
+        onSuccess: () => resolve(),
+      });
+      upload.start();
+    });
+    expect(killed).toBeDefined();
+    expect(retries).toBeGreaterThanOrEqual(1);
+    // Before the kill both nodes stored chunks; after it the survivor stored the rest.
+    for (const [i, n] of cluster.nodes.entries()) {
+      const patches = requests(n, marks[i]!, '/files/:id', 'PATCH').filter((entry) => entry.status === 204);
+      expect(patches.length, `${n.name} stored chunks`).toBeGreaterThanOrEqual(1);
+    }
+    await completeShare(cluster.url, share);
+    const stored = await downloadWhole(cluster.url, share);
+    expect(stored.length).toBe(bytes.length);
+    expect(sha256(stored)).toBe(sha256(bytes));
+  }, 120_000);
+});
