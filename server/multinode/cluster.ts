@@ -1,6 +1,7 @@
 /**
  * For the multi-node tests: real Ferry node processes (`npm start`'s entry point) sharing
- * one Postgres database, the test engines' Redis and one storage directory, behind HAProxy
+ * one Postgres database, the test engines' Redis and one S3 bucket (or one storage
+ * directory), behind HAProxy
  * running the repository's own deploy/haproxy.cfg. Everything listens on 127.0.0.1 on free
  * ports and is stopped by `stop()` (and killed if the test process exits first). HAProxy
  * is installed from Debian when missing, as the other engines are.
@@ -13,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { ensureEngine } from '../test-engines/install.ts';
 import { freePort } from '../test-engines/process.ts';
+import type { S3Engine } from '../test-engines/s3.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'server', 'main.ts');
@@ -124,6 +126,8 @@ export interface Cluster {
 export interface ClusterOptions {
   databaseUrl: string;
   redisUrl: string;
+  /** Where the ciphertext goes: a bucket on the test S3 engine; unset, the shared directory's files/. */
+  s3?: { bucket: string; engine: S3Engine };
   /** The built client to serve (FERRY_DIST_DIR); an empty directory for API-only tests. */
   distDir?: string;
   /** More environment for every node. */
@@ -157,6 +161,13 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     FERRY_TRUSTED_PROXIES: '127.0.0.1',
     FERRY_ADMIN_TOKEN: 'multinode-test-admin-token-0123456789',
     FERRY_LOG_LEVEL: 'info',
+    ...(options.s3 && {
+      FERRY_S3_BUCKET: options.s3.bucket,
+      FERRY_S3_ENDPOINT: options.s3.engine.endpoint,
+      AWS_REGION: options.s3.engine.region,
+      AWS_ACCESS_KEY_ID: options.s3.engine.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: options.s3.engine.secretAccessKey,
+    }),
     ...options.env,
   };
   const nodes = [new FerryNode('node1', await freePort(), env), new FerryNode('node2', await freePort(), env)];

@@ -1,6 +1,6 @@
 /**
  * Two Ferry nodes behind HAProxy (deploy/haproxy.cfg), real processes sharing one Postgres
- * database, one Redis and one storage directory: what a client sees must not depend on
+ * database, one Redis and one S3 bucket (Ceph radosgw): what a client sees must not depend on
  * which node answers, and losing a node mid-upload loses nothing.
  */
 import { createHash, randomBytes } from 'node:crypto';
@@ -11,6 +11,7 @@ import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ShareInfo } from '../../shared/api.ts';
 import { postgresDatabases, redisUrl } from '../test-engines/databases.ts';
+import { S3_START_TIMEOUT_MS, s3Buckets } from '../test-engines/s3-buckets.ts';
 import {
   api,
   createTestShare,
@@ -26,13 +27,15 @@ import { type Cluster, type FerryNode, startCluster } from './cluster.ts';
 
 const MiB = 1024 * 1024;
 const newDatabase = postgresDatabases();
+const newBucket = s3Buckets();
 let cluster: Cluster;
 let redis: Redis;
 
 beforeAll(async () => {
-  cluster = await startCluster({ databaseUrl: await newDatabase(), redisUrl: redisUrl() });
+  const { bucket, s3 } = await newBucket();
+  cluster = await startCluster({ databaseUrl: await newDatabase(), redisUrl: redisUrl(), s3: { bucket, engine: s3 } });
   redis = new Redis(redisUrl());
-}, 120_000);
+}, S3_START_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
   redis?.disconnect();
