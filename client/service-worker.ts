@@ -12,6 +12,9 @@
  * and the browser then marks the download failed instead of keeping a bad file. While it
  * streams, the page sends `download-alive` every second: a streamed response does not keep
  * a service worker alive in Firefox, which stops it when idle (30 s) and keeps the cut file.
+ * Where the page cannot transfer a stream (Safari), it sends `download-fetch` instead and
+ * this worker fetches, decrypts and verifies the file itself (receive/sw-fetch.ts), served
+ * the same way.
  *
  * Previews: the page opens a session with a `preview-open` message (preview/preview-messages.ts)
  * and this worker answers /__preview/<session>/<name>, Range requests included, by fetching
@@ -32,9 +35,11 @@ import {
   downloadIdOf,
   parseSwDownload,
   parseSwDownloadAlive,
+  parseSwFetch,
   type SwDownload,
   type SwReply,
 } from './lib/transfer/receive/messages.ts';
+import { fetchedDownload } from './lib/transfer/receive/sw-fetch.ts';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -64,19 +69,33 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
     // Nothing to do: the message event itself renewed this worker's lifetime.
     return;
   }
+  const fetched = parseSwFetch(event.data);
+  if (fetched) {
+    const started = fetchedDownload(fetched, port ?? null).then(
+      (download) => hold(download, port ?? null),
+      () => port?.postMessage({ type: 'rejected', message: 'The download could not be started.' } satisfies SwReply),
+    );
+    event.waitUntil(started);
+    return;
+  }
   const download = parseSwDownload(event.data);
   if (!download) {
     const reply: SwReply = { type: 'rejected', message: 'Malformed download message.' };
     port?.postMessage(reply);
     return;
   }
-  downloads.set(download.id, { ...download, port: port ?? null });
+  hold(download, port ?? null);
+});
+
+/** Keeps `download` for its iframe's navigation and tells the page where to navigate. */
+function hold(download: SwDownload, port: MessagePort | null): void {
+  downloads.set(download.id, { ...download, port });
   setTimeout(() => {
     if (downloads.delete(download.id)) download.stream.cancel('unclaimed').catch(() => {});
   }, UNCLAIMED_MS);
   const reply: SwReply = { type: 'ready', url: `${DOWNLOAD_PREFIX}${download.id}` };
   port?.postMessage(reply);
-});
+}
 
 // Registered before workbox's routes so it sees downloads and shares first.
 self.addEventListener('fetch', (event: FetchEvent) => {

@@ -166,8 +166,7 @@ export type PeerCoverageRequest = z.infer<typeof peerCoverageRequestSchema>;
 export const peerCoverageResponseSchema = z.object({ ticket: z.enum(['open', 'done']) });
 export type PeerCoverageResponse = z.infer<typeof peerCoverageResponseSchema>;
 
-/** Header that carries a download ticket on GET /api/shares/:id/files/:index. */
-export const TICKET_HEADER = 'Ferry-Ticket';
+export { TICKET_HEADER } from './headers.ts';
 
 const decimal = z.string().regex(/^(0|[1-9][0-9]{0,15})$/);
 

@@ -6,7 +6,7 @@
 
 import { fromBase64Url, randomBytes, toBase64Url } from './encoding.ts';
 import { FerryError } from './errors.ts';
-import { deriveFileKey, importAesKey } from './keys.ts';
+import { deriveFileKey, deriveFileKeyBytes, importAesKey } from './keys.ts';
 import {
   KEY_BYTES,
   MAX_FILES,
@@ -138,4 +138,13 @@ export async function fileCipher(file: ManifestFile, contentKey: CryptoKey): Pro
     nonceBase,
     key: file.key ? await importAesKey(fromBase64Url(file.key)) : await deriveFileKey(contentKey, nonceBase),
   };
+}
+
+/**
+ * The raw AES-256-GCM key of one file (its own, or derived from the content key), for the
+ * service worker that fetches a download itself: plain bytes clone to it in every browser,
+ * and the worker imports them as a non-extractable key kept for that download only.
+ */
+export async function fileKeyBytes(file: ManifestFile, contentKey: CryptoKey): Promise<Uint8Array<ArrayBuffer>> {
+  return file.key ? fromBase64Url(file.key) : await deriveFileKeyBytes(contentKey, fromBase64Url(file.nonce));
 }

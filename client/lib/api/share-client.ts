@@ -20,42 +20,17 @@ import {
   shareInfoSchema,
   shareManifestResponseSchema,
   shareOwnerViewSchema,
-  TICKET_HEADER,
   type UpdateShareRequest,
 } from '../../../shared/api.ts';
-import { FerryError, parseErrorBody } from '../../../shared/errors.ts';
+import { FerryError } from '../../../shared/errors.ts';
 import type { z } from '../../../shared/zod.ts';
 import { uploadKeyHeaders } from '../access/upload-key-db.ts';
-import { STORAGE_FULL_SENTENCE, serverError } from './server-errors.ts';
+import { bearer, errorFromResponse, request } from './ciphertext.ts';
+
+// The zod-free part of this client lives in ciphertext.ts (the service worker bundles it).
+export { bearer, errorFromResponse, fetchCiphertext, request } from './ciphertext.ts';
 
 const base = '/api/shares';
-
-/** Turns a non-2xx answer into a FerryError carrying the server's code. */
-export async function errorFromResponse(response: Response): Promise<FerryError> {
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch {
-    body = undefined;
-  }
-  const parsed = parseErrorBody(body);
-  if (parsed) return serverError(parsed.code, parsed.message);
-  if (response.status === 507) return serverError('STORAGE_FULL', STORAGE_FULL_SENTENCE);
-  return new FerryError(
-    response.status === 404 ? 'NOT_FOUND' : response.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
-    `The server answered ${response.status} ${response.statusText}.`,
-  );
-}
-
-/** fetch() that turns network failures into NETWORK_ERROR and aborts into ABORTED. */
-export async function request(input: string, init: RequestInit = {}): Promise<Response> {
-  try {
-    return await fetch(input, init);
-  } catch (cause) {
-    if (init.signal?.aborted) throw new FerryError('ABORTED', 'Cancelled.', { cause });
-    throw new FerryError('NETWORK_ERROR', 'Ferry’s server could not be reached. Check your connection.', { cause });
-  }
-}
 
 /** A fetch whose answer is parsed with `schema`; any failure is a FerryError. */
 export async function call<S extends z.ZodType>(schema: S, path: string, init: RequestInit = {}): Promise<z.output<S>> {
@@ -64,10 +39,6 @@ export async function call<S extends z.ZodType>(schema: S, path: string, init: R
   const parsed = schema.safeParse(await response.json().catch(() => undefined));
   if (!parsed.success) throw new FerryError('INTERNAL', 'The server sent an answer Ferry does not understand.');
   return parsed.data;
-}
-
-export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { Authorization: `Bearer ${token}`, ...extra };
 }
 
 export const json = { 'Content-Type': 'application/json' };
@@ -134,26 +105,4 @@ export function reportPeerCoverage(
     headers: bearer(ownerToken, json),
     body: JSON.stringify(body),
   });
-}
-
-/**
- * Ciphertext of one file from byte `start` (to the end, or to `end` exclusive) under a
- * ticket. Answers the Response so the caller can stream its body.
- */
-export async function fetchCiphertext(
-  id: string,
-  index: number,
-  auth: { readerToken: string; ticket: string },
-  start = 0,
-  end?: number,
-  signal?: AbortSignal,
-): Promise<Response> {
-  const headers = bearer(auth.readerToken, { [TICKET_HEADER]: auth.ticket });
-  if (start > 0 || end !== undefined) headers.Range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
-  const response = await request(`${base}/${id}/files/${index}`, { headers, signal: signal ?? null });
-  if (!response.ok) throw await errorFromResponse(response);
-  if (start > 0 && response.status !== 206) {
-    throw new FerryError('INVALID_RANGE', 'The server did not resume the download where it stopped.');
-  }
-  return response;
 }

@@ -27,7 +27,7 @@ import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
 import { createBlake3 } from '../transfer/blake3.ts';
 import { fileFailure } from '../transfer/receive/receive-errors.ts';
-import { chooseTarget } from '../transfer/receive/sinks.ts';
+import { chooseTarget, StreamingUnavailable } from '../transfer/receive/sinks.ts';
 import { verifyingStream } from '../transfer/receive/verify-stream.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { OpfsWriter, receivedFile, removeReceived } from './opfs-files.ts';
@@ -344,6 +344,8 @@ export class IncomingTransfer {
       // With the save picker this runs straight from the click (user activation).
       const target = await chooseTarget(file.name, file.size, 'file');
       if (!target) return;
+      // The service worker can fetch only a link's file from the server, not one stored here.
+      if (target.kind === 'service-worker-fetch') throw new StreamingUnavailable('file');
       this.#setSave(index, 'saving');
       const source = await receivedFile(this.#path(index));
       await target.save(source.stream().pipeThrough(verifyingStream(createBlake3(), file.blake3, file.name)));

@@ -15,6 +15,7 @@
  * no further download: see ARCHITECTURE.md "Previews" for how previews count.
  */
 import { type ErrorCode, FerryError, parseErrorBody } from '../../../../shared/errors.ts';
+import { TICKET_HEADER } from '../../../../shared/headers.ts';
 import { openRecords } from '../../../../shared/record-stream.ts';
 import type { FileCipher } from '../../../../shared/records.ts';
 import { previewFormat } from './preview-kind.ts';
@@ -38,8 +39,6 @@ export const WINDOW_RECORDS = 4;
  * a hidden page's timers may run only once a minute.
  */
 export const SESSION_IDLE_MS = 3 * 60_000;
-/** The ticket header of shared/api.ts, repeated so the worker does not bundle the API's schemas. */
-const TICKET_HEADER = 'Ferry-Ticket';
 /** Never sniffed, and opened as a page an opaque origin that runs nothing. */
 const NO_SNIFF = { 'X-Content-Type-Options': 'nosniff' };
 const SANDBOX = { 'Content-Security-Policy': "sandbox; default-src 'none'" };

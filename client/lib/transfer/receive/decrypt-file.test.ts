@@ -1,77 +1,9 @@
 import { createBLAKE3 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
-import { randomBytes } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
-import { deriveFileKey, deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
-import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
-import { type DecryptDeps, decryptFile, type FileJob } from './decrypt-file.ts';
+import { type DecryptDeps, decryptFile } from './decrypt-file.ts';
 import { REWIND_BYTES, rewindRecord } from './resume.ts';
-
-const R = 1024;
-
-async function setup(size: number) {
-  const { contentKey } = await deriveShareKeys(newSecret());
-  const nonceBase = randomBytes(12);
-  const cipher: FileCipher = {
-    key: await deriveFileKey(contentKey, nonceBase),
-    nonceBase,
-    size,
-    recordSize: R,
-    name: 'dir/a.bin',
-  };
-  const plain = randomBytes(size);
-  const sealed = await encryptRange(cipher, async (s, e) => plain.slice(s, e), 0, encryptedSize(cipher));
-  const h = await createBLAKE3();
-  h.update(plain);
-  const job: FileJob = {
-    shareId: 'x'.repeat(16),
-    index: 0,
-    readerToken: 't',
-    ticket: 'k',
-    cipher,
-    blake3: h.digest('hex'),
-  };
-  return { cipher, plain, sealed, job };
-}
-
-/** A fake server: answers from `start`, in 700-byte chunks, optionally dropping after `dropAfter` bytes. */
-function fakeServer(sealed: Uint8Array, drops: number[] = []) {
-  const starts: number[] = [];
-  const fetchCiphertext: DecryptDeps['fetchCiphertext'] = async (_id, _i, _auth, start = 0) => {
-    starts.push(start);
-    const dropAfter = drops.shift();
-    let at = start;
-    const body = new ReadableStream<Uint8Array>({
-      pull(c) {
-        if (dropAfter !== undefined && at - start >= dropAfter) return c.error(new TypeError('network error'));
-        if (at >= sealed.length) return c.close();
-        c.enqueue(sealed.slice(at, at + 700));
-        at += 700;
-      },
-    });
-    return new Response(body, { status: start > 0 ? 206 : 200 });
-  };
-  return { starts, deps: { fetchCiphertext, sleep: async () => {}, createHasher: createBLAKE3 } satisfies DecryptDeps };
-}
-
-async function collect(stream: ReadableStream<Uint8Array>): Promise<Uint8Array> {
-  const parts: Uint8Array[] = [];
-  for await (const part of stream) parts.push(part);
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
-/** Where two byte arrays first differ, -1 when equal (toEqual walks megabytes element by element, for seconds). */
-function firstDifference(a: Uint8Array, b: Uint8Array): number {
-  const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return i;
-  return a.length === b.length ? -1 : n;
-}
+import { collect, fakeServer, firstDifference, setup } from './test-records.ts';
 
 describe('decryptFile', () => {
   it('decrypts and verifies a whole file', async () => {

@@ -19,8 +19,9 @@
 import { FerryError } from '../../../../shared/errors.ts';
 import { RecordOpener } from '../../../../shared/record-stream.ts';
 import type { FileCipher } from '../../../../shared/records.ts';
-import { fetchCiphertext } from '../../api/share-client.ts';
+import { fetchCiphertext } from '../../api/ciphertext.ts';
 import { createBlake3 } from '../blake3.ts';
+import type { FileFields } from './messages.ts';
 import { backoffDelay, isRetryable, MAX_RESUME_ATTEMPTS, resumeOffset, rewindRecord } from './resume.ts';
 import { type IncrementalHasher, verifyingStream } from './verify-stream.ts';
 
@@ -35,6 +36,15 @@ export interface FileJob {
   blake3: string | null;
   /** When `blake3` is null (the share was still uploading): reads it from the final manifest. */
   finalHash?: (() => Promise<string>) | undefined;
+}
+
+/**
+ * The job for a file described by a worker message (receive worker or service worker):
+ * both open records with this one pipeline. `finalHash` is needed when `blake3` is null.
+ */
+export function jobOf(file: FileFields, key: CryptoKey, finalHash?: () => Promise<string>): FileJob {
+  const { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase, blake3 } = file;
+  return { shareId, index, readerToken, ticket, blake3, finalHash, cipher: { name, size, recordSize, nonceBase, key } };
 }
 
 /** Seams for tests: the network, the clock and the hasher. */

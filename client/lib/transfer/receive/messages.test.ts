@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
-import { downloadIdOf, parseReceiveEvent, parseReceiveRequest, parseSwDownload, parseSwReply } from './messages.ts';
+import {
+  downloadIdOf,
+  parseReceiveEvent,
+  parseReceiveRequest,
+  parseSwDownload,
+  parseSwFetch,
+  parseSwHash,
+  parseSwReply,
+} from './messages.ts';
 
 const id = 'abcdefghijklmnop';
 
@@ -83,6 +91,38 @@ describe('service worker messages', () => {
     ]) {
       expect(parseSwDownload(bad)).toBeUndefined();
     }
+  });
+
+  it('accepts a download the service worker fetches itself, with a 32-byte key', async () => {
+    const { key: _key, metaKey: _metaKey, ...fields } = await goodFile();
+    const file = { ...fields, keyBytes: new Uint8Array(32).fill(7) };
+    const parsed = parseSwFetch({ type: 'download-fetch', id: 'A'.repeat(22), file });
+    expect(parsed?.file.keyBytes).toEqual(file.keyBytes);
+    // Its own copy: zeroing it after the key's import leaves the message's bytes alone.
+    expect(parsed?.file.keyBytes).not.toBe(file.keyBytes);
+    expect(parseSwFetch({ type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, blake3: null } })).toBeDefined();
+    for (const bad of [
+      { type: 'download-fetch', id: '../x', file },
+      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, keyBytes: new Uint8Array(16) } },
+      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, keyBytes: 'secret' } },
+      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, nonceBase: new Uint8Array(11) } },
+      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, ticket: '' } },
+      { type: 'download', id: 'A'.repeat(22), file },
+    ]) {
+      expect(parseSwFetch(bad)).toBeUndefined();
+    }
+  });
+
+  it('parses progress, failures and the final-hash exchange', () => {
+    expect(parseSwReply({ type: 'progress', bytes: 5 })).toEqual({ type: 'progress', bytes: 5 });
+    expect(parseSwReply({ type: 'progress', bytes: -5 })).toBeUndefined();
+    expect(parseSwReply({ type: 'need-hash' })).toEqual({ type: 'need-hash' });
+    expect(parseSwReply({ type: 'failed', code: 'RECORD_AUTH_FAILED', message: 'x' })?.type).toBe('failed');
+    expect(parseSwReply({ type: 'failed', code: 'NOPE', message: 'x' })).toBeUndefined();
+    expect(parseSwHash({ type: 'hash', blake3: 'a'.repeat(64) })).toEqual({ type: 'hash', blake3: 'a'.repeat(64) });
+    expect(parseSwHash({ type: 'hash', blake3: 'A'.repeat(64) })).toBeUndefined();
+    expect(parseSwHash({ type: 'hash-failed', code: 'FILE_NOT_READY', message: 'x' })?.type).toBe('hash-failed');
+    expect(parseSwHash({ type: 'hash-failed', code: 'NOPE', message: 'x' })).toBeUndefined();
   });
 
   it('parses replies and download paths', () => {

@@ -6,10 +6,10 @@
  * only the browser speaks them.
  */
 import { type ErrorCode, isErrorCode } from '../../../../shared/errors.ts';
-import { MAX_RECORD_SIZE, MIN_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
+import { KEY_BYTES, MAX_RECORD_SIZE, MIN_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
 
-/** One file for the worker to fetch, decrypt and verify. */
-export interface WorkerFile {
+/** Where one file's ciphertext is and how its records are laid out. */
+export interface FileFields {
   shareId: string;
   index: number;
   readerToken: string;
@@ -18,10 +18,21 @@ export interface WorkerFile {
   size: number;
   recordSize: number;
   nonceBase: Uint8Array<ArrayBuffer>;
-  key: CryptoKey;
+  /** The manifest's hex BLAKE3 of the plaintext; null while the sender still uploads. */
   blake3: string | null;
+}
+
+/** One file for the worker to fetch, decrypt and verify. */
+export interface WorkerFile extends FileFields {
+  key: CryptoKey;
   /** With `blake3` null (share still uploading): opens the final manifest for the hash. */
   metaKey: CryptoKey | null;
+}
+
+/** One file for the service worker to fetch, decrypt, verify and serve itself. */
+export interface SwFetchFile extends FileFields {
+  /** The file's raw AES-256-GCM key (manifest.ts `fileKeyBytes`). */
+  keyBytes: Uint8Array<ArrayBuffer>;
 }
 
 /** Cancelling needs no message: the page cancels its end of the transferred stream. */
@@ -43,6 +54,21 @@ export interface SwDownload {
 }
 
 /**
+ * Page → service worker, where the page cannot transfer a stream (Safari): fetch, decrypt
+ * and verify `file` yourself and serve it at /__download/<id>. Replies as for `download`,
+ * plus `progress` and `failed`; with `file.blake3` null the worker asks the page for the
+ * final hash (`need-hash`) once every byte has passed, and the page answers `SwHash`.
+ */
+export interface SwFetch {
+  type: 'download-fetch';
+  id: string;
+  file: SwFetchFile;
+}
+
+/** Page → service worker on the download's port: the file's final hash, or why there is none. */
+export type SwHash = { type: 'hash'; blake3: string } | { type: 'hash-failed'; code: ErrorCode; message: string };
+
+/**
  * Page → service worker, about once a second while a download streams: a message event
  * renews a service worker's lifetime; a response body it streams does not in Firefox
  * (stopped after `dom.serviceWorkers.idle_timeout`, 30 s), nor do messages on a MessagePort.
@@ -59,7 +85,10 @@ export interface SwDownloadAlive {
 export type SwReply =
   | { type: 'ready'; url: string }
   | { type: 'rejected'; message: string }
-  | { type: 'delivered'; bytes: number };
+  | { type: 'delivered'; bytes: number }
+  | { type: 'progress'; bytes: number }
+  | { type: 'need-hash' }
+  | { type: 'failed'; code: ErrorCode; message: string };
 
 /** Path prefix the service worker answers streamed downloads under. */
 export const DOWNLOAD_PREFIX = '/__download/';
@@ -72,19 +101,34 @@ export const isCount = (v: unknown): v is number => typeof v === 'number' && Num
 export const isText = (v: unknown, max: number): v is string =>
   typeof v === 'string' && v.length > 0 && v.length <= max;
 
-function parseWorkerFile(v: unknown): WorkerFile | undefined {
-  if (!isObject(v)) return undefined;
-  const { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase, key, blake3, metaKey } = v;
+const isBlake3 = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
+
+function parseFileFields(v: Fields): FileFields | undefined {
+  const { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase, blake3 } = v;
   if (!isText(shareId, 64) || !isCount(index) || !isText(readerToken, 200) || !isText(ticket, 200)) return undefined;
   if (!isText(name, 1024) || !isCount(size) || !isCount(recordSize)) return undefined;
   if (recordSize < MIN_RECORD_SIZE || recordSize > MAX_RECORD_SIZE) return undefined;
-  if (!(nonceBase instanceof Uint8Array) || nonceBase.length !== NONCE_BYTES || !(key instanceof CryptoKey)) {
-    return undefined;
-  }
-  if (blake3 !== null && !(typeof blake3 === 'string' && /^[0-9a-f]{64}$/.test(blake3))) return undefined;
-  if (metaKey !== null && !(metaKey instanceof CryptoKey)) return undefined;
+  if (!(nonceBase instanceof Uint8Array) || nonceBase.length !== NONCE_BYTES) return undefined;
+  if (blake3 !== null && !isBlake3(blake3)) return undefined;
   const nonce = new Uint8Array(nonceBase);
-  return { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase: nonce, key, blake3, metaKey };
+  return { shareId, index, readerToken, ticket, name, size, recordSize, nonceBase: nonce, blake3 };
+}
+
+function parseWorkerFile(v: unknown): WorkerFile | undefined {
+  if (!isObject(v)) return undefined;
+  const fields = parseFileFields(v);
+  const { key, metaKey } = v;
+  if (!fields || !(key instanceof CryptoKey)) return undefined;
+  if (metaKey !== null && !(metaKey instanceof CryptoKey)) return undefined;
+  return { ...fields, key, metaKey };
+}
+
+function parseSwFetchFile(v: unknown): SwFetchFile | undefined {
+  if (!isObject(v)) return undefined;
+  const fields = parseFileFields(v);
+  const { keyBytes } = v;
+  if (!fields || !(keyBytes instanceof Uint8Array) || keyBytes.length !== KEY_BYTES) return undefined;
+  return { ...fields, keyBytes: new Uint8Array(keyBytes) };
 }
 
 /** Parses a page → worker message. */
@@ -123,6 +167,25 @@ export function parseSwDownload(data: unknown): SwDownload | undefined {
   return { type: 'download', id, name, size, stream };
 }
 
+/** Parses a page → service worker request to fetch a download itself. */
+export function parseSwFetch(data: unknown): SwFetch | undefined {
+  if (!isObject(data) || data.type !== 'download-fetch') return undefined;
+  const { id } = data;
+  if (typeof id !== 'string' || !DOWNLOAD_ID.test(id)) return undefined;
+  const file = parseSwFetchFile(data.file);
+  return file && { type: 'download-fetch', id, file };
+}
+
+/** Parses the page's answer to `need-hash`. */
+export function parseSwHash(data: unknown): SwHash | undefined {
+  if (!isObject(data)) return undefined;
+  if (data.type === 'hash') return isBlake3(data.blake3) ? { type: 'hash', blake3: data.blake3 } : undefined;
+  if (data.type === 'hash-failed' && isErrorCode(data.code) && typeof data.message === 'string') {
+    return { type: 'hash-failed', code: data.code, message: data.message.slice(0, 2000) };
+  }
+  return undefined;
+}
+
 /** Parses a page → service worker keep-alive. */
 export function parseSwDownloadAlive(data: unknown): SwDownloadAlive | undefined {
   if (!isObject(data) || data.type !== 'download-alive') return undefined;
@@ -137,6 +200,11 @@ export function parseSwReply(data: unknown): SwReply | undefined {
   }
   if (data.type === 'rejected' && typeof data.message === 'string') return { type: 'rejected', message: data.message };
   if (data.type === 'delivered' && isCount(data.bytes)) return { type: 'delivered', bytes: data.bytes };
+  if (data.type === 'progress' && isCount(data.bytes)) return { type: 'progress', bytes: data.bytes };
+  if (data.type === 'need-hash') return { type: 'need-hash' };
+  if (data.type === 'failed' && isErrorCode(data.code) && typeof data.message === 'string') {
+    return { type: 'failed', code: data.code, message: data.message.slice(0, 2000) };
+  }
   return undefined;
 }
 

@@ -11,10 +11,11 @@
  */
 
 import type { ShareInfo, ShareManifestResponse } from '../../../../shared/api.ts';
+import { fromBase64Url } from '../../../../shared/encoding.ts';
 import { type ErrorCode, FerryError } from '../../../../shared/errors.ts';
 import { deriveShareKeys, type ShareKeys } from '../../../../shared/keys.ts';
 import { parseShareLink, type ShareLink } from '../../../../shared/link.ts';
-import { fileCipher, type Manifest, openManifest } from '../../../../shared/manifest.ts';
+import { fileCipher, fileKeyBytes, type Manifest, openManifest } from '../../../../shared/manifest.ts';
 import { unwrapSecret } from '../../../../shared/password.ts';
 import { getManifest, getShareInfo, requestTicket } from '../../api/share-client.ts';
 import type { RecordSource } from '../../p2p/peer-records.ts';
@@ -27,6 +28,8 @@ import { type ThumbnailPlan, thumbnailPlan } from '../preview/thumbnail.ts';
 import { SpeedMeter, secondsLeft } from '../send/progress.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
+import { waitForFinalHash } from './final-hash.ts';
+import type { SwFetchFile } from './messages.ts';
 import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
 import { chooseTarget, StreamingUnavailable } from './sinks.ts';
 import { activeServiceWorker } from './sw-download.ts';
@@ -236,10 +239,17 @@ export class ReceiveSession {
       attention.running(this, true);
       this.#reset([index]);
       const ticket = await this.#ticket(index);
-      const decrypted = await this.#openFile(index, ticket);
-      file.status = 'downloading';
-      const saving = target.save(decrypted.stream.pipeThrough(this.#counter(index)));
-      throwFirstFailure(await Promise.allSettled([decrypted.result, saving]));
+      if (target.kind === 'service-worker-fetch') {
+        const swFile = await this.#swFetchFile(index, ticket);
+        file.status = 'downloading';
+        this.#setSource(index, 'server');
+        await target.fetch(swFile, { progress: this.#progress(index), finalHash: this.#finalHash(index) });
+      } else {
+        const decrypted = await this.#openFile(index, ticket);
+        file.status = 'downloading';
+        const saving = target.save(decrypted.stream.pipeThrough(this.#counter(index)));
+        throwFirstFailure(await Promise.allSettled([decrypted.result, saving]));
+      }
       file.status = 'verified';
       this.#note(index);
       void attention.notify('Download complete', 'Your file was saved and verified.');
@@ -275,6 +285,8 @@ export class ReceiveSession {
       );
       const target = await chooseTarget(name, zipLength(manifest.files), 'archive');
       if (!target) return;
+      // chooseTarget never answers the one-file service-worker fetch for an archive.
+      if (target.kind === 'service-worker-fetch') throw new StreamingUnavailable('archive');
       attention.running(this, true);
       this.#reset(indices);
       for (const f of this.#files) f.status = 'waiting';
@@ -460,23 +472,70 @@ export class ReceiveSession {
   /** Counts plaintext bytes for the progress display, with the speed and time left. */
   #counter(index: number): TransformStream<Uint8Array, Uint8Array> {
     let seen = 0;
-    let shown = 0;
-    const meter = new SpeedMeter();
-    meter.sample(performance.now(), 0);
+    const progress = this.#progress(index);
     return new TransformStream({
       transform: (chunk, controller) => {
         seen += chunk.length;
-        const file = this.#files[index];
-        if (file && (seen - shown >= PROGRESS_STEP || seen === file.size)) {
-          meter.sample(performance.now(), seen);
-          file.received = seen;
-          file.bytesPerSecond = meter.bytesPerSecond();
-          file.secondsLeft = secondsLeft(file.size - seen, file.bytesPerSecond);
-          shown = seen;
-        }
+        progress(seen);
         controller.enqueue(chunk);
       },
     });
+  }
+
+  /** Shows `seen` plaintext bytes of file `index` (at most every PROGRESS_STEP), with the speed and time left. */
+  #progress(index: number): (seen: number) => void {
+    let shown = 0;
+    const meter = new SpeedMeter();
+    meter.sample(performance.now(), 0);
+    return (seen) => {
+      const file = this.#files[index];
+      if (file && (seen - shown >= PROGRESS_STEP || seen === file.size)) {
+        meter.sample(performance.now(), seen);
+        file.received = seen;
+        file.bytesPerSecond = meter.bytesPerSecond();
+        file.secondsLeft = secondsLeft(file.size - seen, file.bytesPerSecond);
+        shown = seen;
+      }
+    };
+  }
+
+  /**
+   * What the service worker needs to fetch file `index` itself (sw-fetch.ts): where it is,
+   * its record layout and hash, and its raw key, from the link's fragment, never the server.
+   */
+  async #swFetchFile(index: number, ticket: string): Promise<SwFetchFile> {
+    const file = this.#manifest?.files[index];
+    if (!file || !this.#link || !this.#keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
+    const { name, size, recordSize, blake3 } = file;
+    return {
+      shareId: this.#link.id,
+      index,
+      readerToken: this.#keys.readerToken,
+      ticket,
+      name,
+      size,
+      recordSize,
+      nonceBase: fromBase64Url(file.nonce),
+      blake3,
+      keyBytes: await fileKeyBytes(file, this.#keys.contentKey),
+    };
+  }
+
+  /** For a file without a hash yet (sender still uploading): its hash from the final manifest. */
+  #finalHash(index: number): (() => Promise<string>) | undefined {
+    const file = this.#manifest?.files[index];
+    const link = this.#link;
+    const keys = this.#keys;
+    if (!file || file.blake3 !== null || !link || !keys) return undefined;
+    const { name, size, recordSize, nonce } = file;
+    return () =>
+      waitForFinalHash({
+        shareId: link.id,
+        index,
+        readerToken: keys.readerToken,
+        metaKey: keys.metaKey,
+        file: { name, size, recordSize, nonce },
+      });
   }
 
   #reset(indices: number[]): void {

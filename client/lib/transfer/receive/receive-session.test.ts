@@ -35,8 +35,13 @@ vi.mock('./sinks.ts', async (importOriginal) => {
   return {
     ...real,
     chooseTarget: vi.fn(async (name: string, size: number, what: 'file' | 'archive') => {
-      const target = await real.chooseTarget(name, size, what, async () => false);
-      return target && { ...target, save: (stream: ReadableStream<Uint8Array>) => stream.pipeTo(new WritableStream()) };
+      const target = await real.chooseTarget(name, size, what, async () => null);
+      return (
+        target && {
+          kind: 'blob' as const,
+          save: (stream: ReadableStream<Uint8Array>) => stream.pipeTo(new WritableStream()),
+        }
+      );
     }),
   };
 });

@@ -8,7 +8,7 @@
 
 import { toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
-import { decryptFile } from './decrypt-file.ts';
+import { decryptFile, jobOf } from './decrypt-file.ts';
 import { waitForFinalHash } from './final-hash.ts';
 import { parseReceiveRequest, type ReceiveEvent } from './messages.ts';
 
@@ -23,30 +23,18 @@ self.onmessage = (message: MessageEvent<unknown>) => {
   if (!request) return;
   const { job, file } = request;
   const { metaKey } = file;
-  const { stream, result } = decryptFile({
-    shareId: file.shareId,
-    index: file.index,
-    readerToken: file.readerToken,
-    ticket: file.ticket,
-    blake3: file.blake3,
-    finalHash:
-      metaKey === null
-        ? undefined
-        : () =>
-            waitForFinalHash({
-              shareId: file.shareId,
-              index: file.index,
-              readerToken: file.readerToken,
-              metaKey,
-              file: {
-                name: file.name,
-                size: file.size,
-                recordSize: file.recordSize,
-                nonce: toBase64Url(file.nonceBase),
-              },
-            }),
-    cipher: { name: file.name, size: file.size, recordSize: file.recordSize, nonceBase: file.nonceBase, key: file.key },
-  });
+  const finalHash =
+    metaKey === null
+      ? undefined
+      : () =>
+          waitForFinalHash({
+            shareId: file.shareId,
+            index: file.index,
+            readerToken: file.readerToken,
+            metaKey,
+            file: { name: file.name, size: file.size, recordSize: file.recordSize, nonce: toBase64Url(file.nonceBase) },
+          });
+  const { stream, result } = decryptFile(jobOf(file, file.key, finalHash));
   result.then(
     () => post({ type: 'verified', job }),
     (error: unknown) => {

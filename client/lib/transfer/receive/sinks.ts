@@ -5,11 +5,15 @@
  *    A FileSystemWritableFileStream writes to a swap file that replaces the target only on
  *    close(); abort() discards it (File System Standard §"FileSystemWritableFileStream"),
  *    so a failed file never appears on disk.
- * 2. The service worker stream (sw-download.ts) for anything larger than BLOB_LIMIT.
+ * 2. The service worker stream (sw-download.ts) for anything larger than BLOB_LIMIT:
+ *    the page transfers the verified plaintext stream to the worker, which serves it. Where
+ *    the page cannot transfer a stream (Safari: DataCloneError), a single file is fetched,
+ *    decrypted and verified by the service worker itself instead (sw-fetch.ts).
  * 3. A Blob assembled in memory after the stream has closed, that is after verification,
  *    and saved through an object URL: only up to BLOB_LIMIT. Anything larger with neither
  *    1 nor 2 is refused with a sentence (StreamingUnavailable), never buffered: a 4 GB
- *    file or ZIP in memory would take the tab (or the machine) down.
+ *    file or ZIP in memory would take the tab (or the machine) down. (A ZIP of several
+ *    files has no service-worker-fetch form: it is refused where streams do not transfer.)
  *
  * Every sink consumes a stream that errors instead of closing when the file fails
  * (verify-stream.ts), and each one turns that error into "no file" or "failed download".
@@ -17,21 +21,30 @@
 import { FerryError } from '../../../../shared/errors.ts';
 import { safeDownloadName } from './content-disposition.ts';
 import { canTransferStreams } from './decryptor.ts';
-import { activeServiceWorker, streamToServiceWorker } from './sw-download.ts';
+import type { SwFetchFile } from './messages.ts';
+import { activeServiceWorker, type FetchWatch, fetchInServiceWorker, streamToServiceWorker } from './sw-download.ts';
 
 /** Files up to this size may be assembled in memory when nothing better exists. */
 export const BLOB_LIMIT = 8 * 1024 * 1024;
 
-export type SinkKind = 'picker' | 'service-worker' | 'blob';
+export type SinkKind = 'picker' | 'service-worker' | 'service-worker-fetch' | 'blob';
+
+/** How a service worker can take a download: a transferred stream, or fetching the file itself. */
+export type SwMode = 'transfer' | 'fetch';
 
 /**
  * The sink for a download of `size` bytes given what this browser offers, or null when
  * the only thing left would be buffering more than BLOB_LIMIT in memory.
  */
-export function chooseSink(size: number, has: { picker: boolean; serviceWorker: boolean }): SinkKind | null {
+export function chooseSink(
+  size: number,
+  has: { picker: boolean; serviceWorker: SwMode | null },
+  what: SaveWhat = 'file',
+): SinkKind | null {
   if (has.picker) return 'picker';
   if (size <= BLOB_LIMIT) return 'blob';
-  return has.serviceWorker ? 'service-worker' : null;
+  if (has.serviceWorker === 'transfer') return 'service-worker';
+  return has.serviceWorker === 'fetch' && what === 'file' ? 'service-worker-fetch' : null;
 }
 
 /** What is being saved: the sentence of a refusal differs. */
@@ -51,20 +64,21 @@ export class StreamingUnavailable extends FerryError {
 }
 
 /**
- * True when a service worker can take a streamed download now: one is active (waiting,
- * at most a few seconds, for a first visit's registration to activate) and this browser
- * can transfer a ReadableStream to it.
+ * How a service worker can take a download now, or null when none is active (waiting, at
+ * most a few seconds, for a first visit's registration to activate). Tried, not assumed:
+ * a ReadableStream that cannot be transferred (DataCloneError) means 'fetch'.
  */
-export async function canStreamToServiceWorker(): Promise<boolean> {
+export async function serviceWorkerMode(): Promise<SwMode | null> {
   const worker = await activeServiceWorker().catch(() => null);
-  return worker !== null && canTransferStreams();
+  if (worker === null) return null;
+  return canTransferStreams() ? 'transfer' : 'fetch';
 }
 
-/** A place to save one download; `save` resolves once the bytes are all written. */
-export interface SaveTarget {
-  kind: SinkKind;
-  save(stream: ReadableStream<Uint8Array>): Promise<void>;
-}
+/** A place to save one download; resolves once the bytes are all written. */
+export type SaveTarget =
+  | { kind: 'picker' | 'service-worker' | 'blob'; save(stream: ReadableStream<Uint8Array>): Promise<void> }
+  /** The service worker fetches and decrypts the file itself (sw-fetch.ts). */
+  | { kind: 'service-worker-fetch'; fetch(file: SwFetchFile, watch: FetchWatch): Promise<void> };
 
 interface FileHandle {
   createWritable(): Promise<WritableStream<Uint8Array> & { abort(reason?: unknown): Promise<void> }>;
@@ -87,12 +101,12 @@ export async function chooseTarget(
   name: string,
   size: number,
   what: SaveWhat,
-  serviceWorker: () => Promise<boolean> = canStreamToServiceWorker,
+  serviceWorker: () => Promise<SwMode | null> = serviceWorkerMode,
 ): Promise<SaveTarget | null> {
   const savePicker = picker();
   const hasPicker = savePicker !== undefined;
-  const streams = !hasPicker && size > BLOB_LIMIT && (await serviceWorker());
-  const kind = chooseSink(size, { picker: hasPicker, serviceWorker: streams });
+  const mode = !hasPicker && size > BLOB_LIMIT ? await serviceWorker() : null;
+  const kind = chooseSink(size, { picker: hasPicker, serviceWorker: mode }, what);
   if (kind === null) throw new StreamingUnavailable(what);
   const fileName = safeDownloadName(name);
   if (kind === 'picker' && savePicker) {
@@ -106,6 +120,9 @@ export async function chooseTarget(
     return { kind, save: (stream) => saveToHandle(handle, stream) };
   }
   if (kind === 'service-worker') return { kind, save: (stream) => streamToServiceWorker(stream, fileName, size) };
+  if (kind === 'service-worker-fetch') {
+    return { kind, fetch: (file, watch) => fetchInServiceWorker({ ...file, name: fileName }, watch) };
+  }
   return { kind, save: (stream) => saveAsBlob(stream, fileName) };
 }
 

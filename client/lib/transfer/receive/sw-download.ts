@@ -5,11 +5,22 @@
  * attachment. A hidden iframe makes that navigation: a navigation is handled by the
  * service worker whose scope contains the URL even when this page itself is not yet
  * controlled (Service Workers §"Handle Fetch").
+ *
+ * Where streams cannot be transferred (Safari), `fetchInServiceWorker` hands the worker
+ * what it needs to fetch and decrypt the file itself (sw-fetch.ts) and follows it there.
  */
 import { toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
-import { parseSwReply, type SwDownload, type SwDownloadAlive, type SwReply } from './messages.ts';
-import { incomplete, watched } from './watched-stream.ts';
+import {
+  parseSwReply,
+  type SwDownload,
+  type SwDownloadAlive,
+  type SwFetch,
+  type SwFetchFile,
+  type SwHash,
+  type SwReply,
+} from './messages.ts';
+import { BEAT_MS, incomplete, READER_STALL_MS, watched } from './watched-stream.ts';
 
 const SW_URL = '/service-worker.js';
 const READY_TIMEOUT_MS = 10_000;
@@ -38,14 +49,68 @@ export async function activeServiceWorker(): Promise<ServiceWorker | null> {
   return Promise.race([ready, timeout(READY_TIMEOUT_MS).then(() => null)]);
 }
 
-/** How often the page renews the service worker's lifetime while a download streams. */
-const KEEPALIVE_MS = 1_000;
 /**
- * The browser not reading the next chunk for this long means the download stopped (its
- * service worker was stopped, or the download was cancelled in the browser): a browser
- * reads a download's body as fast as its disk takes it, also while a Save dialog is open.
+ * One download handed to the service worker: its id, the replies on its port (in order),
+ * and the hidden iframe whose navigation the worker answers with the file.
  */
-export const STALL_MS = 30_000;
+class SwChannel {
+  readonly id = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
+  readonly #ports = new MessageChannel();
+  readonly #replies: SwReply[] = [];
+  #wake: () => void = () => {};
+
+  constructor(readonly worker: ServiceWorker) {
+    this.#ports.port1.onmessage = (event) => {
+      const reply = parseSwReply(event.data);
+      if (reply) this.#replies.push(reply);
+      this.#wake();
+    };
+  }
+
+  /** Posts `message` to the worker with the channel's far port (and `transfer`). */
+  post(message: SwDownload | SwFetch, transfer: Transferable[] = []): void {
+    this.worker.postMessage(message, [...transfer, this.#ports.port2]);
+  }
+
+  /** Answers the worker on the download's port. */
+  answer(message: SwHash): void {
+    this.#ports.port1.postMessage(message);
+  }
+
+  /** The next reply, or undefined when none comes within `ms`. */
+  async next(ms: number): Promise<SwReply | undefined> {
+    if (this.#replies.length === 0) await Promise.race([new Promise<void>((r) => (this.#wake = r)), timeout(ms)]);
+    return this.#replies.shift();
+  }
+
+  /** Waits for `ready` and navigates a hidden iframe to the download. */
+  async start(): Promise<boolean> {
+    let answer = await this.next(READY_TIMEOUT_MS);
+    // A fetching worker may report progress (0 bytes) before it says where to navigate.
+    while (answer?.type === 'progress') answer = await this.next(READY_TIMEOUT_MS);
+    if (answer?.type !== 'ready') return false;
+    const frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.title = 'download';
+    frame.src = answer.url;
+    document.body.append(frame);
+    // Leave the frame until the browser has taken the response over.
+    setTimeout(() => frame.remove(), 30_000);
+    return true;
+  }
+
+  close(): void {
+    this.#ports.port1.close();
+  }
+}
+
+async function channel(): Promise<SwChannel> {
+  const worker = await activeServiceWorker();
+  if (!worker) throw new FerryError('INTERNAL', 'This browser cannot save large files here.');
+  return new SwChannel(worker);
+}
+
+const notStarted = () => new FerryError('INTERNAL', 'The download could not be started.');
 
 /**
  * Streams `stream` to a download named `name`; resolves once the browser has read all
@@ -58,49 +123,92 @@ export async function streamToServiceWorker(
   name: string,
   size: number | null,
 ): Promise<void> {
-  const worker = await activeServiceWorker();
-  if (!worker) throw new FerryError('INTERNAL', 'This browser cannot save large files here.');
-  const id = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
-  const alive: SwDownloadAlive = { type: 'download-alive', id };
+  const sw = await channel();
+  const alive: SwDownloadAlive = { type: 'download-alive', id: sw.id };
   // The page keeps the source, so it learns when the source ends or fails, or the reader stops.
-  const copy = watched(stream, { stallMs: STALL_MS, beatMs: KEEPALIVE_MS, beat: () => worker.postMessage(alive) });
-  const { port1, port2 } = new MessageChannel();
-  const message: SwDownload = { type: 'download', id, name, size, stream: copy.readable };
-  const replies: SwReply[] = [];
-  let wake: () => void = () => {};
-  port1.onmessage = (event) => {
-    const reply = parseSwReply(event.data);
-    if (reply) replies.push(reply);
-    wake();
-  };
-  const next = async (ms: number): Promise<SwReply | undefined> => {
-    if (replies.length === 0) await Promise.race([new Promise<void>((r) => (wake = r)), timeout(ms)]);
-    return replies.shift();
-  };
+  const copy = watched(stream, { stallMs: READER_STALL_MS, beatMs: BEAT_MS, beat: () => sw.worker.postMessage(alive) });
   try {
-    worker.postMessage(message, [copy.readable as unknown as Transferable, port2]);
-    const answer = await next(READY_TIMEOUT_MS);
-    if (answer?.type !== 'ready') {
+    sw.post({ type: 'download', id: sw.id, name, size, stream: copy.readable }, [
+      copy.readable as unknown as Transferable,
+    ]);
+    if (!(await sw.start())) {
       await copy.readable.cancel().catch(() => {});
-      throw new FerryError('INTERNAL', 'The download could not be started.');
+      throw notStarted();
     }
-    const frame = document.createElement('iframe');
-    frame.hidden = true;
-    frame.title = 'download';
-    frame.src = answer.url;
-    document.body.append(frame);
-    // Leave the frame until the browser has taken the response over.
-    setTimeout(() => frame.remove(), 30_000);
     const bytes = await copy.done;
     // The service worker says so once the browser has read the end of its response too.
-    const delivered = await next(STALL_MS);
+    const delivered = await sw.next(READER_STALL_MS);
     if (delivered?.type !== 'delivered' || delivered.bytes !== bytes) {
       throw incomplete(
         `the browser read ${delivered?.type === 'delivered' ? delivered.bytes : 'not all'} of ${bytes} bytes`,
       );
     }
   } finally {
-    port1.close();
+    sw.close();
+  }
+}
+
+/** What the page does while the service worker fetches a download itself. */
+export interface FetchWatch {
+  /** Plaintext bytes the service worker has handed to the browser so far. */
+  progress(bytes: number): void;
+  /** The file's final hash, for a file whose sender was still uploading (`blake3` null). */
+  finalHash?: (() => Promise<string>) | undefined;
+}
+
+/**
+ * Has the service worker fetch, decrypt, verify and save `file` itself (sw-fetch.ts), for a
+ * browser that cannot transfer it a stream. Resolves once the browser has read all of the
+ * verified file; rejects with the file's own error code when the worker reports a failure,
+ * and with DOWNLOAD_INCOMPLETE when the worker falls silent (stopped) for READER_STALL_MS.
+ * The page renews the worker's lifetime every BEAT_MS meanwhile, as for a streamed download.
+ */
+export async function fetchInServiceWorker(file: SwFetchFile, watch: FetchWatch): Promise<void> {
+  const sw = await channel();
+  const alive: SwDownloadAlive = { type: 'download-alive', id: sw.id };
+  const beat = setInterval(() => sw.worker.postMessage(alive), BEAT_MS);
+  try {
+    sw.post({ type: 'download-fetch', id: sw.id, file });
+    // The worker has its copy: this page's key bytes are no longer needed.
+    file.keyBytes.fill(0);
+    if (!(await sw.start())) throw notStarted();
+    let received = 0;
+    for (;;) {
+      const reply = await sw.next(READER_STALL_MS);
+      if (reply === undefined) {
+        throw incomplete(`${received} bytes received, then nothing from the service worker for 30 s`);
+      }
+      switch (reply.type) {
+        case 'progress':
+          received = reply.bytes;
+          watch.progress(received);
+          break;
+        case 'need-hash':
+          void answerHash(sw, watch.finalHash);
+          break;
+        case 'failed':
+          throw new FerryError(reply.code, reply.message);
+        case 'delivered':
+          if (reply.bytes !== file.size) throw incomplete(`the browser read ${reply.bytes} of ${file.size} bytes`);
+          watch.progress(reply.bytes);
+          return;
+        default:
+          break;
+      }
+    }
+  } finally {
+    clearInterval(beat);
+    sw.close();
+  }
+}
+
+async function answerHash(sw: SwChannel, finalHash: FetchWatch['finalHash']): Promise<void> {
+  try {
+    if (!finalHash) throw new FerryError('FILE_HASH_MISMATCH', 'The file has no hash to verify against.');
+    sw.answer({ type: 'hash', blake3: await finalHash() });
+  } catch (error) {
+    const failure = error instanceof FerryError ? error : new FerryError('FILE_HASH_MISMATCH', String(error));
+    sw.answer({ type: 'hash-failed', code: failure.code, message: failure.message });
   }
 }
 

@@ -13,6 +13,15 @@
  */
 import { FerryError } from '../../../../shared/errors.ts';
 
+/** How often the page renews the service worker's lifetime, and hears from it, while a download streams. */
+export const BEAT_MS = 1_000;
+/**
+ * The browser not reading the next chunk for this long means the download stopped (its
+ * service worker was stopped, or the download was cancelled in the browser): a browser
+ * reads a download's body as fast as its disk takes it, also while a Save dialog is open.
+ */
+export const READER_STALL_MS = 30_000;
+
 export interface Watch {
   /** The reader not asking for the next chunk for this long means it stopped. */
   stallMs: number;

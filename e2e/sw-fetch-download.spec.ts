@@ -1,0 +1,138 @@
+/**
+ * Safari cannot hand a ReadableStream to the service worker (DataCloneError) and has no
+ * save picker. There, a link's file larger than the in-memory limit (8 MiB) is fetched,
+ * decrypted and verified by the service worker itself. This page is made to refuse stream
+ * transfers as Safari does (support/no-stream-transfer.ts); the app finds that out by
+ * trying and takes the service-worker-fetch path, which these journeys drive as a user would.
+ */
+import type { Download, Request } from '@playwright/test';
+import { test as base, expect } from './fixtures.ts';
+import type { ReceivePage } from './pages/receive-page.ts';
+import type { SendPage } from './pages/send-page.ts';
+import { downloadHash } from './support/downloads.ts';
+import { MiB, type Workspace } from './support/files.ts';
+import { withoutStreamTransfer } from './support/no-stream-transfer.ts';
+import { encryptedSize, flipStoredByte } from './support/tamper.ts';
+import { type ThrottleProxy, throttleProxy } from './support/throttle-proxy.ts';
+
+const FILE_GET = /^\/api\/shares\/[^/]+\/files\/\d+$/;
+
+/** `throttled(bytesPerSecond)`: the origin of a throttling proxy in front of the server (closed after the test). */
+const test = base.extend<{ throttled: (bytesPerSecond: number) => Promise<string> }>({
+  throttled: async ({ ferry }, use) => {
+    const proxies: ThrottleProxy[] = [];
+    await use(async (bytesPerSecond) => {
+      const proxy = await throttleProxy(ferry.port, bytesPerSecond);
+      proxies.push(proxy);
+      return proxy.url;
+    });
+    for (const proxy of proxies) await proxy.close();
+  },
+});
+
+test.beforeEach(async ({ receiverContext }) => {
+  await receiverContext.addInitScript(withoutStreamTransfer);
+});
+
+/** Sends a 20 MiB file by link and closes the sender's tab: the server's copy is the one downloaded. */
+async function sentByLink(sender: SendPage, files: Workspace, name: string) {
+  const file = await files.file(name, 20 * MiB);
+  await sender.open();
+  const link = await sender.sendFiles(file.path);
+  await sender.page.close();
+  return { file, link };
+}
+
+/** Clicks Download and collects what the browser starts. */
+async function startDownload(receiver: ReceivePage, name: string): Promise<Download[]> {
+  const downloads: Download[] = [];
+  receiver.page.on('download', (download) => downloads.push(download));
+  await receiver.downloadButton(name).click();
+  return downloads;
+}
+
+/** The page states the failure, the file is not Verified, and the browser's download failed. */
+async function expectStatedFailure(receiver: ReceivePage, name: string, downloads: Download[]): Promise<void> {
+  // Up to five attempts with backoff (resume.ts) before a download without a server gives up.
+  await expect(receiver.alert.filter({ hasText: name })).toBeVisible({ timeout: 90_000 });
+  await expect(receiver.file(name).getByText('Failed', { exact: true })).toBeVisible();
+  await expect(receiver.verified(name)).toHaveCount(0);
+  expect(downloads.length, 'the browser had started the download').toBe(1);
+  for (const download of downloads) {
+    expect(await download.failure(), 'the browser marks the download failed, not complete').not.toBeNull();
+  }
+}
+
+test('a 20 MiB link arrives identical and verified, fetched by the service worker, resuming a drop', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+  ferry,
+  throttled,
+}) => {
+  test.setTimeout(180_000);
+  const { file, link } = await sentByLink(sender, files, 'harbour-survey-safari.bin');
+
+  const gets: Request[] = [];
+  receiverContext.on('request', (request) => {
+    if (FILE_GET.test(new URL(request.url()).pathname)) gets.push(request);
+  });
+  // Slow enough to cut the server off in the middle (the service worker's fetches too).
+  await receiver.openShare(link.replace(ferry.url, await throttled(4 * MiB)));
+  const download = await receiver.download(file.name);
+  expect(download.suggestedFilename()).toBe(file.name);
+  // A dropped connection: the server dies mid-download and comes back; the worker resumes.
+  const at = await receiver.waitForPercent(file.name, 25);
+  await ferry.kill('SIGKILL');
+  expect(at, 'the server was killed in the middle of the download').toBeLessThan(80);
+  const before = gets.length;
+  await ferry.restart();
+  expect(await downloadHash(download), 'the download is byte for byte the file').toBe(file.sha256);
+  await expect(receiver.verified(file.name)).toBeVisible();
+  await expect(receiver.alert).toHaveCount(0);
+  const resumed = gets.slice(before).map((request) => request.headers().range ?? '');
+  expect(resumed.length, 'a GET was made after the drop').toBeGreaterThan(0);
+  expect(
+    resumed.some((range) => /^bytes=[1-9]\d*-$/.test(range)),
+    `resumed with a Range (${resumed})`,
+  ).toBe(true);
+  expect(
+    gets.every((request) => request.serviceWorker() !== null),
+    'every ciphertext GET came from the service worker, none from the page',
+  ).toBe(true);
+});
+
+test('a tampered 20 MiB file fails as a stated failure and nothing complete is saved', async ({
+  sender,
+  receiver,
+  files,
+  ferry,
+}) => {
+  test.setTimeout(180_000);
+  const { file, link } = await sentByLink(sender, files, 'tampered-ledger-safari.bin');
+  await flipStoredByte(ferry.dataDir, encryptedSize(file.size));
+
+  await receiver.openShare(link);
+  const downloads = await startDownload(receiver, file.name);
+  await expectStatedFailure(receiver, file.name, downloads);
+  await expect(receiver.alert).toContainText('failed verification');
+});
+
+test('a download cut off for good ends as a stated failure, not a complete-looking file', async ({
+  sender,
+  receiver,
+  files,
+  ferry,
+  throttled,
+}) => {
+  test.setTimeout(180_000);
+  const { file, link } = await sentByLink(sender, files, 'cut-recording-safari.bin');
+  await receiver.openShare(link.replace(ferry.url, await throttled(2 * MiB)));
+  const downloads = await startDownload(receiver, file.name);
+  const at = await receiver.waitForPercent(file.name, 15);
+  // The server goes away for good in the middle of the download.
+  await ferry.kill('SIGKILL');
+  expect(at, 'the server was killed in the middle of the download').toBeLessThan(80);
+  await expectStatedFailure(receiver, file.name, downloads);
+});
