@@ -132,6 +132,8 @@ export interface ClusterOptions {
   distDir?: string;
   /** More environment for every node. */
   env?: NodeJS.ProcessEnv;
+  /** 1: one node behind the same balancer (both of its `server` lines name it), for comparisons. Default 2. */
+  nodeCount?: 1 | 2;
 }
 
 /** Whether the balancer answers /health through a node. */
@@ -144,7 +146,7 @@ async function balancerAnswers(url: string): Promise<boolean> {
   }
 }
 
-/** Starts two nodes and HAProxy in front of them. */
+/** Starts two nodes (or one) and HAProxy in front of them. */
 export async function startCluster(options: ClusterOptions): Promise<Cluster> {
   const haproxyBinary = ensureEngine({ debianPackage: 'haproxy', candidates: ['/usr/sbin/haproxy', 'haproxy'] });
   const scratch = mkdtempSync(path.join(tmpdir(), 'ferry-cluster-'));
@@ -170,7 +172,8 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     }),
     ...options.env,
   };
-  const nodes = [new FerryNode('node1', await freePort(), env), new FerryNode('node2', await freePort(), env)];
+  const nodes = [new FerryNode('node1', await freePort(), env)];
+  if (options.nodeCount !== 1) nodes.push(new FerryNode('node2', await freePort(), env));
   const lbPort = await freePort();
   let haproxy: ChildProcess | undefined;
   let haproxyOutput = '';
@@ -196,7 +199,7 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
         ...process.env,
         FERRY_LB_BIND: `127.0.0.1:${lbPort}`,
         FERRY_NODE_1: `127.0.0.1:${nodes[0]!.port}`,
-        FERRY_NODE_2: `127.0.0.1:${nodes[1]!.port}`,
+        FERRY_NODE_2: `127.0.0.1:${(nodes[1] ?? nodes[0]!).port}`,
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
