@@ -15,6 +15,7 @@ import { UploadAccessControl } from './access/upload-access.ts';
 import { adminTokenHash } from './admin/admin-token.ts';
 import { addAdminRoutes } from './admin/routes.ts';
 import { type FerryConfig, resolveConfig } from './config.ts';
+import { openCoordination } from './coordination.ts';
 import type { AppDeps } from './deps.ts';
 import { assertJsonType, hasBody, setBodyDeadline } from './http/body.ts';
 import { capConnectionsPerAddress } from './http/connection-cap.ts';
@@ -101,16 +102,20 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const filesDir = path.join(config.dataDir, 'files');
   mkdirSync(filesDir, { recursive: true });
   const blobs = await openBlobs(config, filesDir);
-  const redis = config.redisUrl
-    ? await openRedis(config.redisUrl, config.logger).catch((error: unknown) => {
-        blobs.close?.();
-        throw error;
+  const coordination = await openCoordination(config).catch((error: unknown) => {
+    blobs.close?.();
+    throw error;
+  });
+  const locker = coordination.redis
+    ? new RedisLocker({
+        redis: coordination.redis,
+        subscriber: await openRedis(config.redisUrl!, config.logger, 'upload locks'),
+        logger: config.logger,
       })
     : undefined;
-  const locker = redis ? new RedisLocker({ redis, subscriber: redis.duplicate(), logger: config.logger }) : undefined;
   const closeEngines = async () => {
     await locker?.close();
-    redis?.disconnect();
+    await coordination.close();
     blobs.close?.();
   };
   const records = await openRecords(config).catch(async (error: unknown) => {
@@ -227,6 +232,8 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   const signaling = attachSignaling(server, {
     config,
     shares,
+    bus: coordination.bus,
+    networkSalt: coordination.networkSalt,
     pairRooms: records.signaling.pairRooms,
     mailbox: records.signaling.mailbox,
     observer: { refused: report.refused, relayed: () => metrics.relayedMessages.inc() },

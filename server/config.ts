@@ -22,8 +22,9 @@ export interface FerryConfig {
    */
   databaseUrl: string | null;
   /**
-   * redis://… (FERRY_REDIS_URL): tus upload locks live there, so any node can continue any
-   * upload (uploads/redis-locker.ts).
+   * redis://… (FERRY_REDIS_URL): tus upload locks (uploads/redis-locker.ts), signaling rooms
+   * and delivery, pairing codes, rate limits, the network-room salt and the sweeper's lease
+   * live there, so several nodes share them (coordination.ts). Null: in this process's memory.
    */
   redisUrl: string | null;
   /**

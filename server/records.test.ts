@@ -4,12 +4,10 @@
  * two nodes on one database (and one files directory) serve the same shares with one
  * download limit.
  */
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFerryServer } from './app.ts';
 import { configFromProcess } from './config.ts';
@@ -19,6 +17,7 @@ import {
   api,
   createTestShare,
   errorCode,
+  failedStart,
   fetchFile,
   startTestServer,
   type TestServer,
@@ -26,7 +25,6 @@ import {
   uploadAndComplete,
 } from './test-support.ts';
 
-const ROOT = path.resolve(import.meta.dirname, '..');
 const newDatabase = postgresDatabases();
 const scratch = mkdtempSync(path.join(tmpdir(), 'ferry-records-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -69,20 +67,10 @@ describe('FERRY_DATABASE_URL', () => {
 
   it('makes `npm start` exit 1 with that sentence, and no stack', async () => {
     const port = await freePort();
-    const run = promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/main.ts', '--port', '0'], {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        FERRY_DATABASE_URL: `postgres://ferry@127.0.0.1:${port}/ferry`,
-        FERRY_DATA_DIR: scratch,
-        FERRY_SKIP_BUILD: '1',
-      },
-      timeout: 60_000,
+    const failure = await failedStart({
+      FERRY_DATABASE_URL: `postgres://ferry@127.0.0.1:${port}/ferry`,
+      FERRY_DATA_DIR: scratch,
     });
-    const failure = await run.then(
-      () => undefined,
-      (error: { code?: number; stderr?: string }) => error,
-    );
     expect(failure?.code).toBe(1);
     expect(failure?.stderr?.trim()).toMatch(
       new RegExp(

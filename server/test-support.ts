@@ -1,10 +1,12 @@
 /** Helpers for the server tests: a real server on port 0 with a temp data dir and a fake clock. */
-import { execFileSync } from 'node:child_process';
+import { type ChildProcess, execFile, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Upload } from 'tus-js-client';
 import { afterAll, beforeAll } from 'vitest';
 import type { CreateShareRequest, CreateShareResponse } from '../shared/api.ts';
@@ -52,6 +54,57 @@ export async function startTestServer(overrides: Partial<FerryConfig> = {}, data
       if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   });
+}
+
+export interface FerryProcess {
+  child: ChildProcess;
+  url: string;
+  /** stdout and stderr so far. */
+  output(): string;
+}
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/**
+ * Runs `npm start`'s entry point as a real process on a free loopback port (`env` added to
+ * this process's) and waits for its URL; rejects with its output when it exits first.
+ * The caller kills it.
+ */
+export function spawnFerry(dataDir: string, env: Record<string, string> = {}): Promise<FerryProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', MAIN, '--port', '0', '--host', '127.0.0.1', '--data', dataDir],
+    { env: { ...process.env, FERRY_SKIP_BUILD: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let out = '';
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /Ferry is running at (http:\/\/localhost:\d+)/.exec(out);
+      if (match) resolve({ child, url: match[1]!, output: () => out });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${out}`)));
+  });
+}
+
+/**
+ * Runs `npm start`'s entry point with `env` added, expecting it to fail; answers its exit
+ * code and stderr (undefined when it started after all).
+ */
+export async function failedStart(
+  env: Record<string, string>,
+): Promise<{ code?: number; stderr?: string } | undefined> {
+  const run = promisify(execFile)(process.execPath, ['--import', 'tsx', MAIN, '--port', '0'], {
+    env: { ...process.env, FERRY_SKIP_BUILD: '1', ...env },
+    timeout: 60_000,
+  });
+  return run.then(
+    () => undefined,
+    (error: { code?: number; stderr?: string }) => error,
+  );
 }
 
 /** One parsed log line: pino's fields plus whatever the call added. */

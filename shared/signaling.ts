@@ -35,6 +35,8 @@ export const CLOSE_CODES = {
   POLICY_VIOLATION: 1008,
   /** A frame larger than MAX_SIGNAL_MESSAGE_BYTES (ws closes on its own). */
   MESSAGE_TOO_BIG: 1009,
+  /** An engine the server needs (Redis, Postgres) is away: reconnect later. */
+  TRY_AGAIN_LATER: 1013,
 } as const;
 
 /**

@@ -1,8 +1,8 @@
 /**
  * SignalingBus: where peers live and how messages reach them. Handlers use only this
- * interface, so the in-memory bus below can be replaced by one over Redis (pub/sub channel
- * per peer, room sets in Redis) to run several server processes, without touching a
- * handler. Every method is async for that reason.
+ * interface: the in-memory bus below serves one process, RedisSignalingBus (redis-bus.ts)
+ * several, without touching a handler. Every method is async for that reason. Both pass
+ * one suite (bus.conformance.ts).
  */
 import type { RoomKind, RoomPeer, ServerMessage, ShareRole } from '../../shared/signaling.ts';
 import { type JoinResult, MAX_ROOM_MEMBERS, Rooms } from './rooms.ts';
@@ -41,6 +41,24 @@ export interface SignalingBus {
   publish(peerId: string, message: ServerMessage): Promise<boolean>;
   /** How many rooms of each kind have members (for /metrics). */
   roomCounts(): Promise<Record<RoomKind, number>>;
+  /**
+   * Forgets the peers of server processes that stopped without detaching them; answers
+   * each with the rooms it was taken out of (their members are told by the caller).
+   */
+  reap(): Promise<ReapedPeer[]>;
+  /**
+   * `listener` is called when the shared state forgot this process's peers (the engine came
+   * back empty, or thought this process dead): their connections must be closed, so that
+   * they come back and join again.
+   */
+  onLost(listener: () => void): void;
+  /** Stops timers and connections of the bus itself (peers are detached before). */
+  close(): Promise<void>;
+}
+
+export interface ReapedPeer {
+  peerId: string;
+  rooms: string[];
 }
 
 export function roomKind(room: string): RoomKind {
@@ -118,4 +136,14 @@ export class MemorySignalingBus implements SignalingBus {
     for (const room of this.#rooms.names()) counts[roomKind(room)] += 1;
     return counts;
   }
+
+  /** One process: no other process's peers to forget. */
+  async reap(): Promise<ReapedPeer[]> {
+    return [];
+  }
+
+  /** The memory lives and dies with the process: it never forgets its peers. */
+  onLost(): void {}
+
+  async close(): Promise<void> {}
 }

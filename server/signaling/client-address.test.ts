@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
-import { clientAddress, networkKey, networkRoomId, trustedProxyList } from './client-address.ts';
+import { clientAddress, networkKey, networkRoomId, newNetworkSalt, trustedProxyList } from './client-address.ts';
 
 function req(remoteAddress: string, forwarded?: string): IncomingMessage {
   return {
@@ -44,10 +44,12 @@ describe('networkKey', () => {
     expect(networkKey('::1')).toBe('0:0:0:0::/64');
   });
 
-  it('hides the address in the room id', () => {
-    const id = networkRoomId('198.51.100.7');
+  it('hides the address in the room id, which depends on the salt', () => {
+    const salt = newNetworkSalt();
+    const id = networkRoomId('198.51.100.7', salt);
     expect(id).toMatch(/^network:[A-Za-z0-9_-]{22}$/);
     expect(id).not.toContain('198');
-    expect(networkRoomId('198.51.100.7')).toBe(id);
+    expect(networkRoomId('198.51.100.7', Buffer.from(salt))).toBe(id);
+    expect(networkRoomId('198.51.100.7', newNetworkSalt())).not.toBe(id);
   });
 });

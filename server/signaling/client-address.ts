@@ -77,9 +77,15 @@ export function networkKey(address: string): string {
     .join(':')}::/64`;
 }
 
-const SALT = randomBytes(16);
+/** A new salt for network room ids (one per process, or one shared in Redis: coordination.ts). */
+export function newNetworkSalt(): Buffer {
+  return randomBytes(16);
+}
 
-/** The id of a network's room: a salted hash, so room ids do not show addresses. */
-export function networkRoomId(key: string): string {
-  return `network:${createHash('sha256').update(SALT).update(key).digest('base64url').slice(0, 22)}`;
+/**
+ * The id of a network's room: a salted hash, so room ids do not show addresses. Nodes that
+ * must put one network's devices in one room use the same salt.
+ */
+export function networkRoomId(key: string, salt: Buffer): string {
+  return `network:${createHash('sha256').update(salt).update(key).digest('base64url').slice(0, 22)}`;
 }

@@ -13,7 +13,7 @@ import type http from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { ErrorCode } from '../../shared/errors.ts';
+import { type ErrorCode, FerryError } from '../../shared/errors.ts';
 import {
   CLOSE_CODES,
   MAX_SIGNAL_MESSAGE_BYTES,
@@ -26,7 +26,7 @@ import type { FerryConfig } from '../config.ts';
 import { logRequest } from '../http/request-log.ts';
 import type { ShareStore } from '../shares/store.ts';
 import { MemorySignalingBus, roomKind, type SignalingBus } from './bus.ts';
-import { clientAddress, networkKey, networkRoomId, trustedProxyList } from './client-address.ts';
+import { clientAddress, networkKey, networkRoomId, newNetworkSalt, trustedProxyList } from './client-address.ts';
 import {
   PAIR_CREATES_PER_WINDOW,
   PAIR_LIMIT_WINDOW_MS,
@@ -66,6 +66,8 @@ export interface SignalingDeps {
   config: FerryConfig;
   shares: ShareStore;
   bus?: SignalingBus;
+  /** The salt of network room ids now (coordination.ts); a new one per process by default. */
+  networkSalt?: () => Buffer;
   pairRooms?: PairRoomStore;
   mailbox?: PairMailbox;
   observer?: SignalingObserver;
@@ -88,6 +90,8 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   };
   const limits = config.signaling;
   const bus = deps.bus ?? new MemorySignalingBus();
+  const ownSalt = newNetworkSalt();
+  const networkSalt = deps.networkSalt ?? (() => ownSalt);
   const pairRooms = deps.pairRooms ?? new MemoryPairRoomStore();
   const mailbox = deps.mailbox ?? new MemoryPairMailbox();
   const pairing = new PairingCodes();
@@ -103,6 +107,9 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   const trusted = trustedProxyList(config.trustedProxies);
   const perNetwork = new Map<string, number>();
   const sockets = new Map<WebSocket, Peer>();
+  const farewells = new Set<Promise<void>>();
+  /** Peers whose farewell failed (their engine was away). */
+  const unfinished = new Set<Peer>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_SIGNAL_MESSAGE_BYTES, perMessageDeflate: false });
   if (config.ice.turnUrls.length > 0 && !config.ice.turnSecret) {
     logger.warn('signaling: FERRY_TURN_URLS is set without FERRY_TURN_SECRET, so TURN is left out.');
@@ -147,7 +154,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   function onConnection(ws: WebSocket, address: string, network: string, listed: boolean): void {
     const peer = new Peer(
       ws,
-      { address, network, networkRoom: networkRoomId(network) },
+      { address, network, networkRoom: networkRoomId(network, networkSalt()) },
       { burst: limits.messageBurst, perSecond: limits.messagesPerSecond },
       performance.now(),
       observer.refused,
@@ -200,7 +207,14 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       pairing.drop(peer.id);
       queue = queue
         .then(() => farewell(peer))
-        .catch((error) => logger.error({ err: error }, 'signaling: farewell failed'));
+        .catch((error) => {
+          // Tried again on each keep-alive tick: an engine that was away must not keep the peer in rooms.
+          unfinished.add(peer);
+          logger.error({ err: error }, 'signaling: farewell failed');
+        });
+      // Closing waits for it: on a shared bus, the other nodes' peers must see this one leave.
+      const done = queue.finally(() => farewells.delete(done));
+      farewells.add(done);
     });
   }
 
@@ -220,9 +234,32 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     for (const room of await bus.detach(peer.id)) await announceLeft(bus, room, peer.id);
   }
 
+  /** A connection that cannot go on: told why when an engine is away (it may come back), cut otherwise. */
   function fatal(ws: WebSocket, error: unknown): void {
+    const peer = sockets.get(ws);
+    if (peer && error instanceof FerryError && error.code === 'ENGINE_UNAVAILABLE') {
+      peer.fail(error.code, error.message);
+      peer.close(CLOSE_CODES.TRY_AGAIN_LATER, 'Try again later');
+      return;
+    }
     logger.error({ err: error }, 'signaling: connection failed');
     ws.terminate();
+  }
+
+  // The shared state forgot this node's peers (Redis came back empty): they reconnect and rejoin.
+  bus.onLost(() => {
+    for (const ws of sockets.keys()) ws.close(CLOSE_CODES.GOING_AWAY, 'Signaling state was lost; reconnect');
+  });
+
+  /** Peers of nodes that died without saying goodbye leave their rooms (redis-bus.ts); so do this node's own whose farewell failed. */
+  async function reapDeadNodes(): Promise<void> {
+    for (const peer of unfinished) {
+      await farewell(peer);
+      unfinished.delete(peer);
+    }
+    for (const { peerId, rooms } of await bus.reap()) {
+      for (const room of rooms) await announceLeft(bus, room, peerId);
+    }
   }
 
   const heartbeat = setInterval(() => {
@@ -237,6 +274,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     mailbox.sweep(config.now()).catch((error) => logger.error({ err: error }, 'signaling: mailbox sweep failed'));
     pairRooms.sweep(config.now()).catch((error) => logger.error({ err: error }, 'signaling: pair room sweep failed'));
     closeDeadShareRooms().catch((error) => logger.error({ err: error }, 'signaling: share room check failed'));
+    reapDeadNodes().catch((error) => logger.error({ err: error }, 'signaling: reaping dead nodes failed'));
   }, limits.heartbeatMs);
   heartbeat.unref();
 
@@ -261,6 +299,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       await Promise.race([Promise.all(closed), new Promise((resolve) => setTimeout(resolve, CLOSE_GRACE_MS))]);
       for (const ws of sockets.keys()) ws.terminate();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
+      await Promise.all(farewells);
     },
   };
 }

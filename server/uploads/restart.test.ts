@@ -2,50 +2,31 @@
  * Crash safety: the server is SIGKILLed in the middle of an upload; a new process on the
  * same data dir reports the stored offset and tus-js-client resumes to identical bytes.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   api,
   createTestShare,
   fetchFile,
+  spawnFerry,
   startTestServer,
   ticketFor,
   tusUpload,
   uploadAndComplete,
 } from '../test-support.ts';
 
-const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 const dataDir = mkdtempSync(path.join(tmpdir(), 'ferry-restart-'));
 const children: ChildProcess[] = [];
 
 /** Runs `npm start`'s entry point as a real process and waits for its URL. */
-function startProcess(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', MAIN, '--port', '0', '--host', '127.0.0.1', '--data', dataDir],
-    {
-      env: { ...process.env, FERRY_SKIP_BUILD: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
-  children.push(child);
-  return new Promise((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /Ferry is running at (http:\/\/localhost:\d+)/.exec(out);
-      if (match) resolve({ child, url: match[1]! });
-    });
-    child.stderr!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-    });
-    child.on('exit', (code) => reject(new Error(`server exited (${code}) before listening:\n${out}`)));
-  });
+async function startProcess(): Promise<{ child: ChildProcess; url: string }> {
+  const started = await spawnFerry(dataDir);
+  children.push(started.child);
+  return started;
 }
 
 afterAll(() => {
