@@ -1,9 +1,10 @@
 /**
  * axe (WCAG 2.0/2.1 A and AA) finds no serious or critical violation on the send, receive
- * and history views, in light and dark colour schemes, at desktop size and at 360×740 —
+ * (with thumbnails) and history views, in light and dark colour schemes, at desktop size and at 360×740 —
  * including the nearby-devices section on the send view with a peer, its verification code,
  * an incoming offer and a received text, and the history's received files and a QR code.
  */
+import { fileURLToPath } from 'node:url';
 import { expect, test } from './fixtures.ts';
 import { HistoryPage } from './pages/history-page.ts';
 import { NearbyPage } from './pages/nearby-page.ts';
@@ -12,6 +13,8 @@ import { checkAllSchemesAndSizes } from './support/a11y.ts';
 import { MiB } from './support/files.ts';
 import { throttleUploads } from './support/network.ts';
 import { encryptedSize, flipStoredByte } from './support/tamper.ts';
+
+const IMAGE = fileURLToPath(new URL('./fixtures/preview-image.png', import.meta.url));
 
 test('send view: empty, with files picked, and while uploading', async ({ sender, files }, testInfo) => {
   const a = await files.file('a11y-report.pdf', 40_000);
@@ -60,7 +63,7 @@ test('history view: sent shares and an unfinished upload', async ({ sender, file
   await checkAllSchemesAndSizes(sender.page, testInfo, 'history, with a revoked share');
 });
 
-test('receive view: a share of 2 files, downloaded, and the password prompt', async ({
+test('receive view: a share of 3 files with a thumbnail, downloaded, and the password prompt', async ({
   sender,
   receiver,
   files,
@@ -69,10 +72,12 @@ test('receive view: a share of 2 files, downloaded, and the password prompt', as
   const b = await files.file('a11y-receive/budget.csv', 70_000);
 
   await sender.open();
-  const link = await sender.sendFiles([a.path, b.path]);
+  const link = await sender.sendFiles([a.path, b.path, IMAGE]);
   await receiver.openShare(link);
-  await expect(receiver.page.getByRole('heading', { name: '2 files' })).toBeVisible();
-  await checkAllSchemesAndSizes(receiver.page, testInfo, 'receive view, 2 files');
+  await expect(receiver.page.getByRole('heading', { name: '3 files' })).toBeVisible();
+  // Type icons for the text files, a thumbnail for the image.
+  await expect(receiver.page.getByRole('img', { name: 'Thumbnail of preview-image.png' })).toBeVisible();
+  await checkAllSchemesAndSizes(receiver.page, testInfo, 'receive view, 3 files with a thumbnail');
 
   await receiver.download(a.name);
   await expect(receiver.verified(a.name)).toBeVisible();

@@ -6,7 +6,7 @@
  * own network events, as a person's browser makes them.
  */
 import { statSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
@@ -103,4 +103,37 @@ test('the recipient sees image thumbnails made from a few records, and a type ic
   const png = served.find((list) => list.length !== 1 || list[0]?.bytes !== RECORD) ?? [];
   expect(png.reduce((sum, r) => sum + r.bytes, 0)).toBe(encryptedSize(statSync(PNG).size));
   expect(png.every((r, i) => i === 0 || r.start === (png[i - 1]?.start ?? 0) + (png[i - 1]?.bytes ?? 0))).toBe(true);
+});
+
+test('thumbnails load as their rows come into view, not before', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+}) => {
+  const names = Array.from({ length: 12 }, (_, i) => `chart-${String(i + 1).padStart(2, '0')}.png`);
+  const paths = await Promise.all(
+    names.map(async (name) => {
+      const path = join(files.dir, name);
+      await copyFile(PNG, path);
+      return path;
+    }),
+  );
+  await sender.open();
+  const link = await sender.sendFiles(paths);
+  const reads = watchCiphertext(receiverContext);
+  await receiver.page.setViewportSize({ width: 390, height: 844 });
+  await receiver.openShare(link);
+
+  const first = receiver.file(names[0] ?? '').getByRole('img', { name: /^Thumbnail of / });
+  await expect(first).toBeVisible({ timeout: 30_000 });
+  await receiver.page.waitForTimeout(1_000);
+  const seen = new Set(reads.map((r) => r.file)).size;
+  console.log(`[thumbnails] files read with the top of the list in view: ${seen} of ${names.length}`);
+  expect(seen, 'rows far below the fold are not read').toBeLessThan(names.length);
+  const last = receiver.file(names.at(-1) ?? '');
+  await expect(last.getByRole('img')).toHaveCount(0);
+
+  await last.scrollIntoViewIfNeeded();
+  await expect(last.getByRole('img', { name: /^Thumbnail of / })).toBeVisible({ timeout: 30_000 });
 });
