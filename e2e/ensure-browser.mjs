@@ -9,50 +9,21 @@
  *
  * e2e/playwright.config.ts makes the same choice, so what is printed here is what runs.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { aptInstall, canInstall, executable, run } from './debian-packages.mjs';
 
 const systemPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-function executable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function run(command, args) {
-  console.log(`ensure-browser: $ ${command} ${args.join(' ')}`);
-  execFileSync(command, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-}
-
-function onPath(command) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const started = Date.now();
 if (executable(systemPath)) {
   console.log(`ensure-browser: using ${systemPath}`);
-} else if (process.getuid?.() === 0 && onPath('apt-get') && !process.env.CHROMIUM_PATH) {
+} else if (canInstall() && !process.env.CHROMIUM_PATH) {
   console.log('ensure-browser: no system Chromium; installing Debian package "chromium" with apt-get');
-  run('apt-get', ['update', '-q']);
-  run('apt-get', ['install', '-y', '-q', 'chromium']);
+  const seconds = aptInstall('ensure-browser', ['chromium']);
   if (!executable(systemPath)) {
     console.error(`ensure-browser: apt-get finished but ${systemPath} is still missing`);
     process.exit(1);
   }
-  console.log(`ensure-browser: installed ${systemPath} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`ensure-browser: installed ${systemPath} in ${seconds.toFixed(1)} s`);
 } else {
   console.log(`ensure-browser: ${systemPath} not found and apt-get not usable; using Playwright's Chromium download`);
-  run('npx', ['playwright', 'install', 'chromium']);
+  run('ensure-browser', 'npx', ['playwright', 'install', 'chromium']);
 }

@@ -8,43 +8,20 @@
  *    loopback peers only with `--allow-loopback-peers`, which the spec passes);
  * 3. else nothing: the spec fails and says how to install it.
  */
-import { execFileSync } from 'node:child_process';
+import { aptInstall, canInstall, which } from './debian-packages.mjs';
 
-function run(command, args) {
-  console.log(`ensure-coturn: $ ${command} ${args.join(' ')}`);
-  execFileSync(command, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-}
-
-function which(command) {
-  try {
-    return execFileSync('sh', ['-c', `command -v ${command}`], { encoding: 'utf8' }).trim() || null;
-  } catch {
-    return null;
-  }
-}
-
-const started = Date.now();
 const found = process.env.TURNSERVER_PATH ?? which('turnserver');
 if (found) {
   console.log(`ensure-coturn: using ${found}`);
-} else if (process.getuid?.() === 0 && which('apt-get')) {
+} else if (canInstall()) {
   console.log('ensure-coturn: no turnserver; installing Debian package "coturn" with apt-get');
-  try {
-    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'coturn']);
-  } catch {
-    // A fresh machine may have no package lists yet.
-    run('apt-get', ['update', '-q']);
-    run('apt-get', ['install', '-y', '-q', '--no-install-recommends', 'coturn']);
-  }
+  const seconds = aptInstall('ensure-coturn', ['coturn'], { recommends: false });
   const installed = which('turnserver');
   if (!installed) {
     console.error('ensure-coturn: apt-get finished but turnserver is still not on the PATH');
     process.exit(1);
   }
-  console.log(`ensure-coturn: installed ${installed} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`ensure-coturn: installed ${installed} in ${seconds.toFixed(1)} s`);
 } else {
   console.warn(
     'ensure-coturn: turnserver not found and apt-get not usable (needs root); install coturn ' +

@@ -6,49 +6,20 @@
  * puppeteer-core cannot drive over WebDriver BiDi, so there is no download fallback:
  * without root and apt-get this fails and says what to install.
  */
-import { execFileSync } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { aptInstall, canInstall, executable } from './debian-packages.mjs';
 
 const systemPath = process.env.FIREFOX_PATH ?? '/usr/bin/firefox-esr';
 
-function executable(path) {
-  try {
-    accessSync(path, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function run(command, args) {
-  console.log(`ensure-firefox: $ ${command} ${args.join(' ')}`);
-  execFileSync(command, args, {
-    stdio: ['ignore', 'inherit', 'inherit'],
-    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
-  });
-}
-
-function onPath(command) {
-  try {
-    execFileSync('sh', ['-c', `command -v ${command}`], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-const started = Date.now();
 if (executable(systemPath)) {
   console.log(`ensure-firefox: using ${systemPath}`);
-} else if (process.getuid?.() === 0 && onPath('apt-get') && !process.env.FIREFOX_PATH) {
+} else if (canInstall() && !process.env.FIREFOX_PATH) {
   console.log('ensure-firefox: no Firefox; installing Debian package "firefox-esr" with apt-get');
-  run('apt-get', ['update', '-q']);
-  run('apt-get', ['install', '-y', '-q', 'firefox-esr']);
+  const seconds = aptInstall('ensure-firefox', ['firefox-esr']);
   if (!executable(systemPath)) {
     console.error(`ensure-firefox: apt-get finished but ${systemPath} is still missing`);
     process.exit(1);
   }
-  console.log(`ensure-firefox: installed ${systemPath} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  console.log(`ensure-firefox: installed ${systemPath} in ${seconds.toFixed(1)} s`);
 } else {
   console.error(
     `ensure-firefox: ${systemPath} not found and apt-get is not usable (run as root, or install firefox-esr, or set FIREFOX_PATH)`,
