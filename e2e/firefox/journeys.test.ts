@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { MiB, sha256File, Workspace } from '../support/files.ts';
 import { FerryServer } from '../support/server.ts';
-import { listing, openShare, outcome, reaches, saved, sendLink } from './support/app.ts';
+import { failsLeavingNothing, fileStatus, openShare, outcome, reaches, saved, sendLink } from './support/app.ts';
 import { type Driven, launch } from './support/browsers.ts';
 import { SlowProxy } from './support/slow-proxy.ts';
 
@@ -101,16 +101,7 @@ describe('Firefox and Chromium', () => {
       await ferry.kill('SIGKILL');
       proxy.cut();
       try {
-        const text = await outcome(page, file.name);
-        assert.match(text, /Failed/, `the page says the download failed: "${text}"`);
-        assert.doesNotMatch(text, /Verified/);
-        // Let the browser settle its download, then look under the file's name.
-        await new Promise((r) => setTimeout(r, 3_000));
-        const left = await listing(browser.downloads);
-        assert.ok(
-          (left.get(file.name) ?? 0) === 0,
-          `nothing complete-looking under ${file.name}: ${JSON.stringify([...left])}`,
-        );
+        await failsLeavingNothing(() => fileStatus(page, file.name), browser.downloads, file.name);
       } finally {
         proxy.rate = 0;
         await page.close();

@@ -3,11 +3,13 @@
  * e2e/ui-contract.md, found by accessible role and name (`::-p-aria`), and form fields by
  * their label (Firefox's accessibility locator answers a field's name with its <label>).
  */
+import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ElementHandle, Page } from 'puppeteer-core';
+import { cardTitle, FILE_INPUT, fileItemText, shareLinkIn, uploadsDone } from '../../support/in-page.ts';
 
-const LONG = 120_000;
+export const LONG = 120_000;
 
 /** The form field labelled exactly `text`. */
 export async function field(page: Page, text: string): Promise<ElementHandle<HTMLInputElement>> {
@@ -35,31 +37,14 @@ export async function press(page: Page, name: string): Promise<void> {
  */
 export async function sendLink(page: Page, origin: string, paths: string[], password?: string): Promise<string> {
   await page.goto(`${origin}/`);
-  const input = await page.waitForSelector('[data-testid="dropzone"] input[type=file][aria-label="Files to send"]');
+  const input = await page.waitForSelector(FILE_INPUT);
   if (!input) throw new Error('the file input is missing');
   await input.uploadFile(...paths);
   if (password !== undefined) await (await field(page, 'Password (optional)')).type(password);
   await press(page, 'Send');
-  const title = paths.length === 1 ? (paths[0]?.split('/').at(-1) ?? '') : `${paths.length} files`;
-  const link = await page.waitForFunction(
-    (heading: string) => {
-      for (const card of document.querySelectorAll('article')) {
-        if (card.querySelector('h1,h2,h3,h4')?.textContent?.trim() !== heading) continue;
-        for (const label of card.querySelectorAll('label')) {
-          const value =
-            label.textContent?.trim() === 'Share link' ? (label.control as HTMLInputElement | null)?.value : '';
-          if (value && /\/s\/[A-Za-z0-9_-]{16}#/.test(value)) return value;
-        }
-      }
-      return undefined;
-    },
-    { timeout: LONG },
-    title,
-  );
+  const link = await page.waitForFunction(shareLinkIn, { timeout: LONG }, cardTitle(paths));
   // The link shows as soon as the share exists; the upload is done when its progress bar goes.
-  await page.waitForFunction(() => !document.querySelector('[role="progressbar"][aria-label="Upload progress"]'), {
-    timeout: LONG,
-  });
+  await page.waitForFunction(uploadsDone, { timeout: LONG });
   return (await link.jsonValue()) as string;
 }
 
@@ -80,28 +65,40 @@ export async function openShare(page: Page, link: string, password?: string): Pr
 
 /** The text of the file's item in the Files list ('' while it is not shown). */
 export async function fileStatus(page: Page, name: string): Promise<string> {
-  return await page.evaluate((n: string) => {
-    const items = [...document.querySelectorAll('li')].filter((li) => li.textContent?.includes(n));
-    return items.at(-1)?.textContent?.replace(/\s+/g, ' ').trim() ?? '';
-  }, name);
+  return await page.evaluate(fileItemText, name);
 }
 
 /** Waits until the file reads Verified or Failed; returns its item's text. */
 export async function outcome(page: Page, name: string, timeout = LONG): Promise<string> {
+  return await settles(() => fileStatus(page, name), name, timeout);
+}
+
+/** Waits until the file shows at least `percent` % (or an outcome). */
+export async function reaches(page: Page, name: string, percent: number, timeout = LONG): Promise<number> {
+  return await passes(() => fileStatus(page, name), name, percent, timeout);
+}
+
+/** Polls `status` (a file's item text) until it reads Verified or Failed; returns it. */
+export async function settles(status: () => Promise<string>, name: string, timeout = LONG): Promise<string> {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const text = await fileStatus(page, name);
+    const text = await status();
     if (/\bVerified\b|\bFailed\b/.test(text)) return text;
     if (Date.now() > deadline) throw new Error(`${name} neither verified nor failed within ${timeout} ms: "${text}"`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-/** Waits until the file shows at least `percent` % (or an outcome). */
-export async function reaches(page: Page, name: string, percent: number, timeout = LONG): Promise<number> {
+/** Polls `status` until the file shows at least `percent` %; fails if it ends first. */
+export async function passes(
+  status: () => Promise<string>,
+  name: string,
+  percent: number,
+  timeout = LONG,
+): Promise<number> {
   const deadline = Date.now() + timeout;
   for (;;) {
-    const text = await fileStatus(page, name);
+    const text = await status();
     const seen = /\b(\d{1,3})%/.exec(text);
     if (seen && Number(seen[1]) >= percent) return Number(seen[1]);
     if (/\bVerified\b|\bFailed\b/.test(text)) throw new Error(`${name} ended before ${percent} %: "${text}"`);
@@ -113,7 +110,14 @@ export async function reaches(page: Page, name: string, percent: number, timeout
 /** Names and sizes in a download directory. */
 export async function listing(dir: string): Promise<Map<string, number>> {
   const sizes = new Map<string, number>();
-  for (const name of await readdir(dir)) sizes.set(name, (await stat(join(dir, name))).size);
+  for (const name of await readdir(dir)) {
+    // A browser may rename a file (its .part or .crdownload) between the two calls.
+    const size = await stat(join(dir, name)).then(
+      (found) => found.size,
+      () => undefined,
+    );
+    if (size !== undefined) sizes.set(name, size);
+  }
   return sizes;
 }
 
@@ -128,6 +132,24 @@ export async function saved(dir: string, name: string, size: number, timeout = L
     if (Date.now() > deadline) throw new Error(`${name} (${size} bytes) not saved: ${JSON.stringify([...files])}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/**
+ * After a download was cut: the file (whose item text `status` reads) must end as Failed,
+ * and once the browser has had time to settle its download, nothing may be left in
+ * `downloads` under its name (an empty file is a browser's placeholder, not a complete-looking one).
+ */
+export async function failsLeavingNothing(
+  status: () => Promise<string>,
+  downloads: string,
+  name: string,
+): Promise<void> {
+  const text = await settles(status, name);
+  assert.match(text, /Failed/, `the page says the download failed: "${text}"`);
+  assert.doesNotMatch(text, /Verified/);
+  await new Promise((r) => setTimeout(r, 3_000));
+  const left = await listing(downloads);
+  assert.ok((left.get(name) ?? 0) === 0, `nothing complete-looking under ${name}: ${JSON.stringify([...left])}`);
 }
 
 /** The name this page says it appears as to nearby devices, once connected. */

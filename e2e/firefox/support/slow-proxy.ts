@@ -2,15 +2,25 @@
  * A reverse proxy in front of the Ferry server that slows the files browsers download
  * (GET /api/shares/<id>/files/<n>) to a set rate, the same way in every browser (Firefox over WebDriver BiDi has no
  * network emulation), and can cut every connection at once. WebSocket upgrades (signaling)
- * pass through untouched.
+ * pass through untouched. With `script`, every HTML page it serves loads that script first
+ * (from its own address, so the page's CSP allows it): how a browser whose driver cannot run
+ * a script before the page's own (WebKitWebDriver) gets listeners in from the start.
  */
-import { createServer, type IncomingMessage, request, type Server } from 'node:http';
+import { createServer, type IncomingMessage, request, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { freePort } from '../../support/server.ts';
 
 const TICK_MS = 50;
 /** A file's ciphertext as recipients download it. */
 const FILE_BODY = /^\/api\/shares\/[^/]+\/files\/\d+/;
+/** Where an injected page script is served. */
+const SCRIPT_PATH = '/__e2e-first.js';
+
+/** A script every HTML page loads before its own. */
+export interface PageScript {
+  /** JavaScript source (a classic script). */
+  source: string;
+}
 
 export class SlowProxy {
   readonly url: string;
@@ -25,16 +35,28 @@ export class SlowProxy {
   }
 
   /** Starts a proxy to the server at `target` (http://localhost:PORT) on a free port. */
-  static async start(target: string): Promise<SlowProxy> {
+  static async start(target: string, script?: PageScript): Promise<SlowProxy> {
     const upstream = new URL(target);
     const port = await freePort();
     const server = createServer();
     const proxy = new SlowProxy(server, port);
     server.on('connection', (socket) => proxy.#track(socket));
     server.on('request', (req, res) => {
+      if (script && req.method === 'GET' && req.url === SCRIPT_PATH) {
+        res.writeHead(200, { 'Content-Type': 'text/javascript', 'Cache-Control': 'no-store' });
+        res.end(script.source);
+        return;
+      }
+      // Pages are rewritten, so they must come uncompressed.
+      const headers = { ...req.headers };
+      if (script) delete headers['accept-encoding'];
       const out = request(
-        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers },
+        { host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers },
         (answer) => {
+          if (script && /^text\/html/.test(answer.headers['content-type'] ?? '')) {
+            injectScript(answer, res);
+            return;
+          }
           res.writeHead(answer.statusCode ?? 502, answer.headers);
           const slow = req.method === 'GET' && FILE_BODY.test(req.url ?? '');
           if (slow) proxy.#pace(answer, res);
@@ -123,4 +145,21 @@ export class SlowProxy {
       from.destroy();
     });
   }
+}
+
+/** Copies the HTML page `from` to `to` with a first script in its <head>. */
+function injectScript(from: IncomingMessage, to: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  from.on('data', (chunk: Buffer) => chunks.push(chunk));
+  from.on('error', () => to.destroy());
+  from.on('end', () => {
+    const page = Buffer.concat(chunks)
+      .toString('utf8')
+      .replace(/<head>/i, `<head><script src="${SCRIPT_PATH}"></script>`);
+    const headers = { ...from.headers };
+    delete headers.etag;
+    headers['content-length'] = String(Buffer.byteLength(page));
+    to.writeHead(from.statusCode ?? 502, headers);
+    to.end(page);
+  });
 }

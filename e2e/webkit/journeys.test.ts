@@ -1,0 +1,137 @@
+/**
+ * Ferry in WebKit, Safari's engine (Debian's WebKitGTK MiniBrowser over W3C WebDriver, on an
+ * Xvfb display: support/webkit.ts), beside Chromium (puppeteer-core), both through the
+ * throttling proxy of the Firefox journeys, which also puts the problem listeners into every
+ * WebKit page before its own scripts (the driver shows no console).
+ *
+ * Run by `npm run test:webkit` (chained into `npm run test:e2e`); needs `npm run build`
+ * (dist/) and e2e/ensure-webkit.mjs.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import {
+  failsLeavingNothing,
+  openShare as openShareIn,
+  outcome as outcomeIn,
+  saved,
+  sendLink as sendLinkIn,
+} from '../firefox/support/app.ts';
+import { type Driven, launch } from '../firefox/support/browsers.ts';
+import { SlowProxy } from '../firefox/support/slow-proxy.ts';
+import { MiB, sha256File, type TestFile, Workspace } from '../support/files.ts';
+import { FerryServer } from '../support/server.ts';
+import { fileStatus, openShare, outcome, press, reaches, sendLink, waitIn } from './support/app.ts';
+import { launchWebKit, WATCH_SCRIPT, type WebKit } from './support/webkit.ts';
+
+let ferry: FerryServer;
+let proxy: SlowProxy;
+let files: Workspace;
+let webkit: WebKit;
+let chromium: Driven;
+
+before(async () => {
+  ferry = await FerryServer.start();
+  proxy = await SlowProxy.start(ferry.url, { source: WATCH_SCRIPT });
+  files = await Workspace.create();
+  [webkit, chromium] = await Promise.all([launchWebKit(), launch('chromium')]);
+});
+
+after(async () => {
+  await Promise.all([webkit?.stop(), chromium?.stop()]);
+  await proxy?.close();
+  await ferry?.dispose();
+  await files?.dispose();
+});
+
+/** Downloads `file` from the share at `link` in Chromium; returns the saved copy's path once verified. */
+async function receiveInChromium(link: string, file: TestFile): Promise<string> {
+  const page = await chromium.page();
+  try {
+    await openShareIn(page, link);
+    await page.locator(`::-p-aria([name=${JSON.stringify(`Download ${file.name}`)}][role="button"])`).click();
+    const text = await outcomeIn(page, file.name);
+    assert.match(text, /Verified/, `Chromium verified ${file.name}: "${text}"`);
+    return await saved(chromium.downloads, file.name, file.size);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Sends `file` by link from Chromium (closing its tab, so the server serves the file). */
+async function shareFromChromium(file: TestFile): Promise<string> {
+  const page = await chromium.page();
+  try {
+    return await sendLinkIn(page, proxy.url, [file.path]);
+  } finally {
+    await page.close();
+  }
+}
+
+/** Opens `link` in WebKit and downloads `file`; returns the file's item text once it settles. */
+async function downloadInWebKit(link: string, file: TestFile): Promise<string> {
+  await openShare(webkit, link);
+  await press(webkit, `Download ${file.name}`);
+  return await outcome(webkit, file.name);
+}
+
+describe('WebKit and Chromium', () => {
+  test('files picked and sent by link in WebKit arrive identical in Chromium', async () => {
+    proxy.rate = 0;
+    const small = await files.file('from-webkit-small.bin', 3 * MiB);
+    const large = await files.file('from-webkit-large.bin', 12 * MiB);
+    const link = await sendLink(webkit, proxy.url, [small.path, large.path]);
+    for (const file of [small, large]) {
+      assert.equal(await sha256File(await receiveInChromium(link, file)), file.sha256, file.name);
+    }
+  });
+
+  test('a 5 MiB link made in Chromium is saved identical in WebKit', async () => {
+    proxy.rate = 0;
+    const file = await files.file('to-webkit.bin', 5 * MiB);
+    const text = await downloadInWebKit(await shareFromChromium(file), file);
+    assert.match(text, /Verified/, `WebKit verified ${file.name}: "${text}"`);
+    assert.equal(await sha256File(await saved(webkit.downloads, file.name, file.size)), file.sha256);
+  });
+
+  test('WebKit: a download whose network is cut says it failed and leaves no complete-looking file', async () => {
+    const file = await files.file('cut-webkit.bin', 5 * MiB);
+    const link = await shareFromChromium(file);
+    // 5 MiB at 256 KiB/s: 20 s, cut at a fifth.
+    proxy.rate = 256 * 1024;
+    try {
+      await openShare(webkit, link);
+      await press(webkit, `Download ${file.name}`);
+      await reaches(webkit, file.name, 20);
+      await ferry.kill('SIGKILL');
+      proxy.cut();
+      await failsLeavingNothing(() => fileStatus(webkit, file.name), webkit.downloads, file.name);
+    } finally {
+      proxy.rate = 0;
+      await ferry.restart();
+    }
+  });
+
+  test('WebKit logs no CSP violation, uncaught error or unhandled rejection on any view', async () => {
+    // The send view, share pages and their downloads were opened above; add a request link's
+    // page (made in WebKit) and the admin page.
+    await webkit.open(`${proxy.url}/`);
+    await press(webkit, 'Create request link');
+    const request = await waitIn(
+      webkit,
+      'the request link shows',
+      () =>
+        [...document.querySelectorAll('input')]
+          .map((input) => input.value)
+          .find((value) => /\/r\/[A-Za-z0-9_-]+/.test(value)),
+      [],
+    );
+    await webkit.open(request);
+    // Opened by the browser that made it: the requester's view of what was sent.
+    await waitIn(webkit, 'the request page shows', () => document.body.innerText.includes('Files sent to you'), []);
+    await webkit.open(`${proxy.url}/admin`);
+    await waitIn(webkit, 'the admin page shows', () => document.querySelector('h1')?.textContent === 'Admin', []);
+    const views = new Set(webkit.opened.map((url) => new URL(url).pathname.split('/')[1]));
+    assert.deepEqual([...views].sort(), ['', 'admin', 'r', 's'], 'every kind of view was opened');
+    assert.deepEqual(await webkit.problems(), []);
+  });
+});
