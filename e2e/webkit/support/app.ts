@@ -24,7 +24,7 @@ export async function waitIn<T, A extends unknown[]>(
       const said = await webkit
         .run(() => ({
           alerts: [...document.querySelectorAll('[role="alert"]')].map((node) => node.textContent?.trim()).join(' | '),
-          text: document.body.innerText.slice(0, 600),
+          text: `${location.href}: ${document.body.innerText.replace(/\s+/g, ' ').slice(0, 3000)}`,
         }))
         .catch((error) => ({ alerts: '', text: String(error) }));
       throw new Error(`WebKit: not ${what} within ${timeout} ms; alerts: ${said.alerts}; the page says: ${said.text}`);
@@ -33,18 +33,38 @@ export async function waitIn<T, A extends unknown[]>(
   }
 }
 
-/** Clicks the button whose accessible name is `name`. */
+/**
+ * Where the button `xpath` finds is, once scrolled to the middle of the view, and whether it
+ * is the element at its centre (nothing covers it); null while there is no such button.
+ */
+function placeOf(xpath: string): string | null {
+  const button = document.evaluate(xpath, document, null, XPathResult.FIRST_ORDERED_NODE_TYPE, null)
+    .singleNodeValue as HTMLButtonElement | null;
+  if (!button || button.disabled) return null;
+  button.scrollIntoView({ block: 'center' });
+  const box = button.getBoundingClientRect();
+  const top = document.elementFromPoint(box.x + box.width / 2, box.y + box.height / 2);
+  return button.contains(top) ? `${box.x},${box.y},${box.width},${box.height}` : null;
+}
+
+/**
+ * Clicks the button whose accessible name is `name`, once it is enabled, uncovered and has
+ * kept its place for 300 ms (Playwright's "stable" check): the driver clicks at a point, so a
+ * late layout shift (a banner appearing above) would send the click to another element.
+ */
 export async function press(webkit: WebKit, name: string): Promise<void> {
   const quoted = JSON.stringify(name);
-  const button = await webkit.driver.wait(
-    until.elementLocated(
-      By.xpath(`//button[@aria-label=${quoted} or (not(@aria-label) and normalize-space()=${quoted})]`),
-    ),
-    30_000,
-    `WebKit: no button named ${name}`,
-  );
-  await webkit.driver.wait(until.elementIsEnabled(button), 30_000);
-  await button.click();
+  const xpath = `//button[@aria-label=${quoted} or (not(@aria-label) and normalize-space()=${quoted})]`;
+  const deadline = Date.now() + 30_000;
+  let last: string | null = null;
+  for (;;) {
+    const place = await webkit.run(placeOf, xpath);
+    if (place !== null && place === last) break;
+    if (Date.now() > deadline) throw new Error(`WebKit: no steady, uncovered button named ${name} (${place})`);
+    last = place;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await webkit.driver.findElement(By.xpath(xpath)).click();
 }
 
 /** Sends `paths` by link from the send view at `origin`; returns the link once the upload is done. */
