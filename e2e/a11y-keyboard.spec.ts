@@ -47,7 +47,7 @@ test('a whole send by keyboard', async ({ sender, senderContext, files }) => {
 
   // Focus goes to the result: the new link's title, the first thing after it being the link.
   const link = await sender.link();
-  const title = page.getByRole('heading', { name: '2 files', level: 2 });
+  const title = page.getByRole('heading', { name: '2 files', level: 3 });
   await expect(title).toBeFocused();
   await expectNoHorizontalScroll(page, 'send view, sent');
 
