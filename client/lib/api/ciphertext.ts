@@ -1,50 +1,14 @@
 /**
- * The zod-free part of the share API's client: plain requests, error answers as FerryErrors
- * with the server's code, and the ciphertext GET. The service worker fetches downloads
- * with it (receive/sw-fetch.ts) without bundling the API's schemas; share-client.ts
- * re-exports it for everything else.
+ * The schema-free part of the app's API client (shared/http-client.ts) against the page's
+ * own server: the service worker fetches downloads with it (receive/sw-fetch.ts) without
+ * bundling the API's schemas; share-client.ts re-exports it for everything else.
  */
-import { FerryError, parseErrorBody } from '../../../shared/errors.ts';
-import { TICKET_HEADER } from '../../../shared/headers.ts';
-import { STORAGE_FULL_SENTENCE, serverError } from './server-errors.ts';
+import { fetchCiphertextAt } from '../../../shared/http-client.ts';
 
-/** Turns a non-2xx answer into a FerryError carrying the server's code. */
-export async function errorFromResponse(response: Response): Promise<FerryError> {
-  let body: unknown;
-  try {
-    body = await response.json();
-  } catch {
-    body = undefined;
-  }
-  const parsed = parseErrorBody(body);
-  if (parsed) return serverError(parsed.code, parsed.message);
-  if (response.status === 507) return serverError('STORAGE_FULL', STORAGE_FULL_SENTENCE);
-  return new FerryError(
-    response.status === 404 ? 'NOT_FOUND' : response.status >= 500 ? 'INTERNAL' : 'BAD_REQUEST',
-    `The server answered ${response.status} ${response.statusText}.`,
-  );
-}
+export { bearer, errorFromResponse, request } from '../../../shared/http-client.ts';
 
-/** fetch() that turns network failures into NETWORK_ERROR and aborts into ABORTED. */
-export async function request(input: string, init: RequestInit = {}): Promise<Response> {
-  try {
-    return await fetch(input, init);
-  } catch (cause) {
-    if (init.signal?.aborted) throw new FerryError('ABORTED', 'Cancelled.', { cause });
-    throw new FerryError('NETWORK_ERROR', 'Ferry’s server could not be reached. Check your connection.', { cause });
-  }
-}
-
-/** Request headers carrying `token` as a bearer token, and `extra`. */
-export function bearer(token: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { Authorization: `Bearer ${token}`, ...extra };
-}
-
-/**
- * Ciphertext of one file from byte `start` (to the end, or to `end` exclusive) under a
- * ticket. Answers the Response so the caller can stream its body.
- */
-export async function fetchCiphertext(
+/** Ciphertext of one file from byte `start` under a ticket (shared/http-client.ts `fetchCiphertextAt`). */
+export function fetchCiphertext(
   id: string,
   index: number,
   auth: { readerToken: string; ticket: string },
@@ -52,12 +16,5 @@ export async function fetchCiphertext(
   end?: number,
   signal?: AbortSignal,
 ): Promise<Response> {
-  const headers = bearer(auth.readerToken, { [TICKET_HEADER]: auth.ticket });
-  if (start > 0 || end !== undefined) headers.Range = `bytes=${start}-${end === undefined ? '' : end - 1}`;
-  const response = await request(`/api/shares/${id}/files/${index}`, { headers, signal: signal ?? null });
-  if (!response.ok) throw await errorFromResponse(response);
-  if (start > 0 && response.status !== 206) {
-    throw new FerryError('INVALID_RANGE', 'The server did not resume the download where it stopped.');
-  }
-  return response;
+  return fetchCiphertextAt('', id, index, auth, start, end, signal);
 }

@@ -1,6 +1,6 @@
 /** One clear sentence for any failure of a send, whatever layer it came from. */
 import { type ErrorCode, FerryError, parseErrorBody } from '../../../../shared/errors.ts';
-import { STORAGE_FULL_SENTENCE, serverError } from '../../api/server-errors.ts';
+import { STORAGE_FULL_SENTENCE, serverError } from '../../../../shared/server-errors.ts';
 
 interface TusLikeError {
   originalResponse?: { getStatus(): number; getBody(): string } | null;

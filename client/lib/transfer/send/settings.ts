@@ -7,12 +7,9 @@ import {
   MIN_EXPIRY_SECONDS,
 } from '../../../../shared/limits.ts';
 
-export interface ShareSettings {
-  expiresInSeconds: number;
-  maxDownloads: number | null;
-  /** Empty string: no password. */
-  password: string;
-}
+import type { ShareSettings } from '../../../../shared/share-plan.ts';
+
+export type { ShareSettings };
 
 /** The form's raw values (the download limit is the number input's text). */
 export interface SettingsInput {

@@ -1,19 +1,18 @@
 /**
- * From picked files and settings to a share the server can create: fresh keys, one nonce
- * base per file, the exact ciphertext sizes, the first manifest (hashes still null for
- * files being uploaded) and, with a password, the wrapped secret. Nothing here talks to
- * the network; crypto never imports transport.
+ * The app's side of the share plan (shared/share-plan.ts): a picked browser File, the
+ * sealed blob it may reuse, and what the sender stores of each file in IndexedDB.
  */
-import type { CreateShareRequest } from '../../../../shared/api.ts';
-import { fromBase64Url, randomBytes, toBase64Url } from '../../../../shared/encoding.ts';
+import { fromBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
-import { deriveShareKeys, newSecret, type ShareKeys, tokenHash } from '../../../../shared/keys.ts';
-import { DEFAULT_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
-import { type Manifest, sealManifest } from '../../../../shared/manifest.ts';
-import { wrapSecret } from '../../../../shared/password.ts';
-import { encryptedSize } from '../../../../shared/records.ts';
+import {
+  planFileOf,
+  type SharePlan as SharedPlan,
+  planShare as sharedPlanShare,
+} from '../../../../shared/share-plan.ts';
 import type { DedupEntry, SentFile } from '../../store/db.ts';
 import type { ShareSettings } from './settings.ts';
+
+export { manifestOf } from '../../../../shared/share-plan.ts';
 
 export interface PlannedFile {
   file: File;
@@ -24,43 +23,13 @@ export interface PlannedFile {
   handle?: FileSystemFileHandle | undefined;
 }
 
-export interface SharePlan {
-  secret: Uint8Array<ArrayBuffer>;
-  keys: ShareKeys;
-  /** What goes after # in the link: the secret, or the link key of a password share. */
-  linkKey: Uint8Array<ArrayBuffer>;
-  files: SentFile[];
-  request: CreateShareRequest;
-}
-
-/** The manifest describing `files` as far as they are known now. */
-export function manifestOf(files: readonly SentFile[]): Manifest {
-  return {
-    v: 1,
-    files: files.map((f) => ({
-      name: f.name,
-      size: f.size,
-      type: f.type.slice(0, 255),
-      modified: f.lastModified > 0 ? Math.floor(f.lastModified) : undefined,
-      recordSize: f.recordSize,
-      nonce: f.nonce,
-      blake3: f.blake3,
-      ...(f.key ? { key: f.key } : {}),
-    })),
-  };
-}
+export type SharePlan = SharedPlan<SentFile>;
 
 export function sentFileOf(planned: PlannedFile): SentFile {
   const { file, reuse } = planned;
+  const source = { name: planned.name, size: file.size, type: file.type, lastModified: file.lastModified };
   return {
-    name: planned.name,
-    size: file.size,
-    type: file.type,
-    lastModified: file.lastModified,
-    nonce: reuse?.nonce ?? toBase64Url(randomBytes(NONCE_BYTES)),
-    recordSize: reuse?.recordSize ?? DEFAULT_RECORD_SIZE,
-    key: reuse?.key,
-    blake3: reuse?.blake3 ?? null,
+    ...planFileOf(source, reuse),
     checkpoint: null,
     uploadUrl: null,
     reused: reuse !== undefined,
@@ -70,34 +39,17 @@ export function sentFileOf(planned: PlannedFile): SentFile {
 }
 
 /** Plans a share under `secret` (a fresh random one unless given: request uploads derive theirs). */
-export async function planShare(
+export function planShare(
   planned: readonly PlannedFile[],
   settings: ShareSettings,
-  secret = newSecret(),
+  secret?: Uint8Array<ArrayBuffer>,
 ): Promise<SharePlan> {
-  const keys = await deriveShareKeys(secret);
-  const files = planned.map(sentFileOf);
-  let linkKey = secret;
-  let password: CreateShareRequest['password'] = null;
-  if (settings.password !== '') {
-    const wrapped = await wrapSecret(secret, settings.password);
-    linkKey = wrapped.linkKey;
-    password = wrapped.wrap;
-  }
-  const request: CreateShareRequest = {
-    readerHash: await tokenHash(keys.readerToken),
-    expiresInSeconds: settings.expiresInSeconds,
-    maxDownloads: settings.maxDownloads,
-    password,
-    manifest: await sealManifest(manifestOf(files), keys.metaKey),
-    files: planned.map((p, i) => {
-      const f = files[i]!;
-      return p.reuse
-        ? { reuse: { blobId: p.reuse.blobId, blobToken: p.reuse.blobToken } }
-        : { size: encryptedSize({ size: f.size, recordSize: f.recordSize }) };
-    }),
-  };
-  return { secret, keys, linkKey, files, request };
+  return sharedPlanShare(
+    planned.map(sentFileOf),
+    planned.map((p) => p.reuse),
+    settings,
+    secret,
+  );
 }
 
 /**

@@ -3,7 +3,7 @@
  * and shown as they are; a few codes get the app's own sentence (the server's names bytes
  * and reserves, which are for the operator).
  */
-import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
+import { type ErrorCode, FerryError } from './errors.ts';
 
 export const STORAGE_FULL_SENTENCE = 'The server is out of space; try again later.';
 
