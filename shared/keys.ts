@@ -96,5 +96,6 @@ export async function fileCipherOf(
   layout: RecordLayout,
   name: string,
 ): Promise<FileCipher> {
-  return { key: await deriveFileKey(contentKey, nonceBase), nonceBase, ...layout, name };
+  const key = await deriveFileKey(contentKey, nonceBase);
+  return { key, nonceBase, size: layout.size, recordSize: layout.recordSize, name };
 }

@@ -1,0 +1,134 @@
+/**
+ * `ferry`: send files to a Ferry server and receive them from a link, end-to-end encrypted,
+ * from a terminal or a script. README "Command line" documents it.
+ *
+ *   ferry send PATH… [--server URL] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
+ *   ferry receive LINK [-o DIR|-] [--json]
+ */
+import { parseArgs } from 'node:util';
+import { renderUnicodeCompact } from 'uqr';
+import { FerryError } from '../shared/errors.ts';
+import {
+  DEFAULT_EXPIRY_SECONDS,
+  MAX_DOWNLOADS,
+  MAX_EXPIRY_SECONDS,
+  MIN_DOWNLOADS,
+  MIN_EXPIRY_SECONDS,
+} from '../shared/limits.ts';
+import { askPassword } from './ask.ts';
+import { EXIT, exitOf } from './exit-codes.ts';
+import { receive } from './receive.ts';
+import { send } from './send.ts';
+
+const USAGE = `Usage:
+  ferry send PATH… [--server URL] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
+  ferry receive LINK [-o DIR|-] [--json]
+
+PATH may be a file, a folder (sent with its paths) or - (standard input).
+The server is --server, else $FERRY_SERVER. A password is asked for on the terminal,
+or taken from $FERRY_PASSWORD. Run the same send again to resume it.`;
+
+/** "90s", "45m", "1h", "7d" → seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)\s*([smhd])$/.exec(text.trim());
+  if (!match) throw new FerryError('BAD_REQUEST', `--expire ${text}: write it as 30m, 1h or 7d.`);
+  const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  if (seconds < MIN_EXPIRY_SECONDS || seconds > MAX_EXPIRY_SECONDS) {
+    throw new FerryError('BAD_REQUEST', `--expire must be between 5m and 7d, not ${text}.`);
+  }
+  return seconds;
+}
+
+function parseDownloads(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < MIN_DOWNLOADS || n > MAX_DOWNLOADS) {
+    throw new FerryError(
+      'BAD_REQUEST',
+      `--downloads must be a whole number from ${MIN_DOWNLOADS} to ${MAX_DOWNLOADS}.`,
+    );
+  }
+  return n;
+}
+
+async function runSend(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      server: { type: 'string' },
+      expire: { type: 'string' },
+      downloads: { type: 'string' },
+      password: { type: 'boolean', default: false },
+      qr: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  const server = values.server ?? process.env.FERRY_SERVER;
+  if (!server) throw new FerryError('BAD_REQUEST', 'Which server? Give --server URL or set FERRY_SERVER.');
+  if (!URL.canParse(server)) throw new FerryError('BAD_REQUEST', `--server ${server} is not a URL.`);
+  const password = values.password ? await askPassword('Password for the link: ') : '';
+  if (values.password && password === '') throw new FerryError('BAD_REQUEST', 'The password is empty.');
+  const result = await send(positionals, {
+    server,
+    quiet: values.json,
+    settings: {
+      expiresInSeconds: values.expire ? parseDuration(values.expire) : DEFAULT_EXPIRY_SECONDS,
+      maxDownloads: parseDownloads(values.downloads),
+      password,
+    },
+  });
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+    return;
+  }
+  if (values.qr) process.stdout.write(`${renderUnicodeCompact(result.link)}\n`);
+  process.stdout.write(`${result.link}\n`);
+}
+
+async function runReceive(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { output: { type: 'string', short: 'o', default: '.' }, json: { type: 'boolean', default: false } },
+  });
+  const [link, ...extra] = positionals;
+  if (!link || extra.length > 0) throw new FerryError('BAD_REQUEST', 'Give exactly one link: ferry receive LINK.');
+  const result = await receive(link, { out: values.output, quiet: values.json });
+  if (values.json) process.stdout.write(`${JSON.stringify(result)}\n`);
+  else if (values.output !== '-') for (const file of result.files) process.stderr.write(`received ${file.path}\n`);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'send':
+        await runSend(rest);
+        return EXIT.OK;
+      case 'receive':
+        await runReceive(rest);
+        return EXIT.OK;
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return EXIT.OK;
+      default:
+        process.stderr.write(`${USAGE}\n`);
+        return EXIT.USAGE;
+    }
+  } catch (error) {
+    // parseArgs throws TypeErrors with a code for unknown or malformed options.
+    const usage = error instanceof TypeError && 'code' in error && String(error.code).startsWith('ERR_PARSE_ARGS');
+    const { status, line } = exitOf(usage ? new FerryError('BAD_REQUEST', error.message) : error);
+    process.stderr.write(`${line}\n`);
+    return status;
+  }
+}
+
+process.once('SIGINT', () => {
+  process.stderr.write('\nferry: ABORTED: interrupted; run the same command again to resume.\n');
+  process.exit(EXIT.INTERRUPTED);
+});
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,210 @@
+/**
+ * `ferry send`: hash each file (BLAKE3), plan and create the share, upload every file's
+ * ciphertext with tus (sealed by shared/record-stream.ts, 8 MiB PATCHes), complete the share
+ * and print the link. The share and its keys are written to the state directory before
+ * the first byte goes out, so the same command again (after Ctrl-C, a kill or a dropped
+ * network) asks the server how far each upload got (tus HEAD) and continues from there.
+ */
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import { createBLAKE3 } from 'hash-wasm';
+import { Upload } from 'tus-js-client';
+import type { ShareOwnerView } from '../shared/api.ts';
+import { ShareApi } from '../shared/api-client.ts';
+import { fromBase64Url, toBase64Url } from '../shared/encoding.ts';
+import { FerryError, parseErrorBody } from '../shared/errors.ts';
+import { deriveShareKeys, fileCipherOf } from '../shared/keys.ts';
+import { formatShareLink } from '../shared/link.ts';
+import { plainSpan, sealParts } from '../shared/record-stream.ts';
+import { encryptedSize, type FileCipher } from '../shared/records.ts';
+import { type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
+import { Progress } from './progress.ts';
+import { collectFiles, type LocalFile, readRange } from './sources.ts';
+import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './state.ts';
+
+/** Ciphertext bytes per PATCH: what a resume may send again at most. */
+export const CHUNK_BYTES = 8 * 1024 * 1024;
+const HASH_READ_BYTES = 4 * 1024 * 1024;
+/** tus-js-client's pauses between attempts after a failed request (network, 5xx, 423). */
+const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000];
+
+export interface SendOptions {
+  server: string;
+  settings: ShareSettings;
+  quiet: boolean;
+}
+
+export interface SendResult {
+  link: string;
+  id: string;
+  expiresAt: number;
+  files: Array<{ name: string; size: number }>;
+  /** The send continued one that was interrupted. */
+  resumed: boolean;
+}
+
+export async function send(paths: readonly string[], options: SendOptions): Promise<SendResult> {
+  const server = new URL(options.server).origin;
+  const api = new ShareApi(server);
+  const local = await collectFiles(paths, path.join(stateDir(), 'spool'));
+  try {
+    const key = await sendKey({
+      server,
+      files: local.map((f) => (f.spooled ? { stdin: true } : { path: f.path, size: f.size, modified: f.lastModified })),
+      expires: options.settings.expiresInSeconds,
+      downloads: options.settings.maxDownloads,
+      password: options.settings.password !== '',
+    });
+    // A spool of stdin is new data every time: it never resumes an earlier send.
+    const stored = local.some((f) => f.spooled) ? null : await pendingSend.load(key);
+    let state = stored ? await stillThere(api, stored) : null;
+    const resumed = state !== null;
+    state ??= await createShare(api, server, local, options);
+    await pendingSend.save(key, state);
+    await uploadAll(api, state, local, options.quiet);
+    await api.updateShare(state.id, state.ownerToken, { complete: true });
+    await finishedSend.save(state);
+    await pendingSend.drop(key);
+    return {
+      link: formatShareLink(server, { id: state.id, key: fromBase64Url(state.linkKey) }),
+      id: state.id,
+      expiresAt: state.expiresAt,
+      files: state.files.map((f) => ({ name: f.name, size: f.size })),
+      resumed,
+    };
+  } finally {
+    for (const file of local) if (file.spooled) await rm(file.path, { force: true });
+  }
+}
+
+/** The stored send, unless the server no longer has its share (expired, revoked, reset). */
+async function stillThere(api: ShareApi, state: SendState): Promise<SendState | null> {
+  try {
+    await api.getOwnerView(state.id, state.ownerToken);
+    return state;
+  } catch (error) {
+    if (error instanceof FerryError && ['NETWORK_ERROR', 'OVERLOADED', 'INTERNAL'].includes(error.code)) throw error;
+    return null;
+  }
+}
+
+async function createShare(
+  api: ShareApi,
+  server: string,
+  local: readonly LocalFile[],
+  options: SendOptions,
+): Promise<SendState> {
+  const files: PlanFile[] = [];
+  for (const file of local) files.push({ ...planFileOf(file), blake3: await hashFile(file, options.quiet) });
+  const plan = await planShare(files, [], options.settings);
+  const created = await api.createShare(plan.request);
+  return {
+    server,
+    id: created.id,
+    ownerToken: created.ownerToken,
+    uploadToken: created.uploadToken,
+    secret: toBase64Url(plan.secret),
+    linkKey: toBase64Url(plan.linkKey),
+    expiresAt: created.expiresAt,
+    files,
+  };
+}
+
+/** The hex BLAKE3 of a file, read in pieces: memory stays flat whatever its size. */
+async function hashFile(file: LocalFile, quiet: boolean): Promise<string> {
+  const hasher = await createBLAKE3();
+  const progress = new Progress(`hashing ${file.name}`, file.size, { quiet });
+  let done = 0;
+  for await (const chunk of createReadStream(file.path, { highWaterMark: HASH_READ_BYTES })) {
+    hasher.update(chunk as Buffer);
+    done += (chunk as Buffer).length;
+    progress.update(done);
+  }
+  progress.finish();
+  if (done !== file.size) throw new FerryError('CONTENT_CHANGED', `${file.name} changed size while it was read.`);
+  return hasher.digest('hex');
+}
+
+async function uploadAll(api: ShareApi, state: SendState, local: readonly LocalFile[], quiet: boolean): Promise<void> {
+  const view = await api.getOwnerView(state.id, state.ownerToken);
+  const { contentKey } = await deriveShareKeys(fromBase64Url(state.secret));
+  const total = state.files.reduce((n, f) => n + encryptedSize(f), 0);
+  const progress = new Progress('sending', total, { quiet });
+  let before = 0;
+  for (const [index, file] of state.files.entries()) {
+    const source = local[index];
+    if (!source) throw new FerryError('INTERNAL', `File ${index} is not on the command line any more.`);
+    const size = encryptedSize(file);
+    if (!slotOf(view, index)?.sealed) {
+      const cipher = await fileCipherOf(contentKey, fromBase64Url(file.nonce), file, file.name);
+      const offset = before;
+      await uploadFile(state, index, cipher, source, slotOf(view, index)?.blobId ?? null, (sent) =>
+        progress.update(offset + sent),
+      );
+    }
+    before += size;
+    progress.update(before);
+  }
+  progress.finish();
+}
+
+function slotOf(view: ShareOwnerView, index: number) {
+  return view.files.find((f) => f.index === index);
+}
+
+/** One file's tus upload; `blobId` is its upload in progress, which tus resumes (HEAD, PATCH). */
+function uploadFile(
+  state: SendState,
+  index: number,
+  cipher: FileCipher,
+  source: LocalFile,
+  blobId: string | null,
+  onSent: (bytes: number) => void,
+): Promise<void> {
+  const size = encryptedSize(cipher);
+  const endpoint = `${state.server}/files/`;
+  return new Promise<void>((resolve, reject) => {
+    const upload = new Upload(Buffer.alloc(0), {
+      endpoint,
+      uploadUrl: blobId ? `${endpoint}${blobId}` : null,
+      chunkSize: CHUNK_BYTES,
+      retryDelays: RETRY_DELAYS,
+      uploadSize: size,
+      metadata: { share: state.id, index: String(index) },
+      headers: { Authorization: `Bearer ${state.uploadToken}` },
+      fileReader: {
+        openFile: async () => ({
+          size,
+          async slice(start: number, end: number) {
+            const stop = Math.min(end, size);
+            const [ps, pe] = plainSpan(cipher, start, stop);
+            const parts = await sealParts(cipher, await readRange(source.path, ps, pe), start, stop);
+            // tus-js-client reads a slice's length from `size` (as on a Blob), for the
+            // upload's progress and the PATCH's Content-Length.
+            const value = Object.assign(Buffer.concat(parts), { size: stop - start });
+            return { value, done: stop >= size };
+          },
+          close() {},
+        }),
+      },
+      onProgress: (sent) => onSent(sent),
+      onSuccess: () => resolve(),
+      onError: (error) => reject(tusError(error, cipher.name)),
+    });
+    upload.start();
+  });
+}
+
+/** A tus failure as a FerryError: the server's code when it sent one. */
+function tusError(error: Error, name: string): FerryError {
+  const body = (error as { originalResponse?: { getBody(): string } | null }).originalResponse?.getBody();
+  let parsed: ReturnType<typeof parseErrorBody>;
+  try {
+    parsed = body ? parseErrorBody(JSON.parse(body)) : undefined;
+  } catch {
+    parsed = undefined;
+  }
+  if (parsed) return new FerryError(parsed.code, `${name}: ${parsed.message}`, { cause: error });
+  return new FerryError('NETWORK_ERROR', `${name}: the upload failed (${error.message}).`, { cause: error });
+}
