@@ -1,0 +1,61 @@
+/**
+ * The `ferry` command as a child process: `node cli/ferry.mjs …` (what `npx ferry` runs),
+ * started directly so that killing it kills the command itself. Its state directory is
+ * the test's own (XDG_STATE_HOME), so runs of one test share it and tests do not.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..', '..');
+
+export interface CliRun {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+export class FerryCli {
+  readonly #stateDir: string;
+
+  constructor(stateDir: string) {
+    this.#stateDir = stateDir;
+  }
+
+  /** Starts `ferry ARGS`; `exited` settles when it ends, `stderr` grows while it runs. */
+  start(
+    args: string[],
+    env: Record<string, string> = {},
+  ): { child: ChildProcess; exited: Promise<CliRun>; stderr: () => string } {
+    const child = spawn(process.execPath, ['cli/ferry.mjs', ...args], {
+      cwd: ROOT,
+      env: { ...process.env, XDG_STATE_HOME: this.#stateDir, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    const exited = new Promise<CliRun>((done) => child.once('close', (status) => done({ status, stdout, stderr })));
+    return { child, exited, stderr: () => stderr };
+  }
+
+  /** Runs `ferry ARGS` to its end. */
+  run(args: string[], env: Record<string, string> = {}): Promise<CliRun> {
+    return this.start(args, env).exited;
+  }
+}
+
+/** The sum of a Prometheus counter (all its label sets) from the server's /metrics. */
+export async function counter(serverUrl: string, name: string): Promise<number> {
+  const text = await (await fetch(`${serverUrl}/metrics`)).text();
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    const match = new RegExp(`^${name}(?:\\{[^}]*\\})? (\\S+)$`).exec(line);
+    if (match) sum += Number(match[1]);
+  }
+  return sum;
+}
