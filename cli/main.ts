@@ -8,15 +8,10 @@
 import { parseArgs } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
 import { FerryError } from '../shared/errors.ts';
-import {
-  DEFAULT_EXPIRY_SECONDS,
-  MAX_DOWNLOADS,
-  MAX_EXPIRY_SECONDS,
-  MIN_DOWNLOADS,
-  MIN_EXPIRY_SECONDS,
-} from '../shared/limits.ts';
+import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
 import { askPassword } from './ask.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
+import { parseDownloads, parseDuration } from './options.ts';
 import { receive } from './receive.ts';
 import { send } from './send.ts';
 
@@ -27,29 +22,6 @@ const USAGE = `Usage:
 PATH may be a file, a folder (sent with its paths) or - (standard input).
 The server is --server, else $FERRY_SERVER. A password is asked for on the terminal,
 or taken from $FERRY_PASSWORD. Run the same send again to resume it.`;
-
-/** "90s", "45m", "1h", "7d" → seconds. */
-export function parseDuration(text: string): number {
-  const match = /^(\d+)\s*([smhd])$/.exec(text.trim());
-  if (!match) throw new FerryError('BAD_REQUEST', `--expire ${text}: write it as 30m, 1h or 7d.`);
-  const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
-  if (seconds < MIN_EXPIRY_SECONDS || seconds > MAX_EXPIRY_SECONDS) {
-    throw new FerryError('BAD_REQUEST', `--expire must be between 5m and 7d, not ${text}.`);
-  }
-  return seconds;
-}
-
-function parseDownloads(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const n = Number(text);
-  if (!Number.isInteger(n) || n < MIN_DOWNLOADS || n > MAX_DOWNLOADS) {
-    throw new FerryError(
-      'BAD_REQUEST',
-      `--downloads must be a whole number from ${MIN_DOWNLOADS} to ${MAX_DOWNLOADS}.`,
-    );
-  }
-  return n;
-}
 
 async function runSend(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({

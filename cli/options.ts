@@ -1,0 +1,26 @@
+/** The values of `ferry send`'s options, checked against the server's limits (shared/limits.ts). */
+import { FerryError } from '../shared/errors.ts';
+import { MAX_DOWNLOADS, MAX_EXPIRY_SECONDS, MIN_DOWNLOADS, MIN_EXPIRY_SECONDS } from '../shared/limits.ts';
+
+/** "90s", "45m", "1h", "7d" → seconds. */
+export function parseDuration(text: string): number {
+  const match = /^(\d+)\s*([smhd])$/.exec(text.trim());
+  if (!match) throw new FerryError('BAD_REQUEST', `--expire ${text}: write it as 30m, 1h or 7d.`);
+  const seconds = Number(match[1]) * { s: 1, m: 60, h: 3600, d: 86_400 }[match[2] as 's' | 'm' | 'h' | 'd'];
+  if (seconds < MIN_EXPIRY_SECONDS || seconds > MAX_EXPIRY_SECONDS) {
+    throw new FerryError('BAD_REQUEST', `--expire must be between 5m and 7d, not ${text}.`);
+  }
+  return seconds;
+}
+
+export function parseDownloads(text: string | undefined): number | null {
+  if (text === undefined) return null;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < MIN_DOWNLOADS || n > MAX_DOWNLOADS) {
+    throw new FerryError(
+      'BAD_REQUEST',
+      `--downloads must be a whole number from ${MIN_DOWNLOADS} to ${MAX_DOWNLOADS}.`,
+    );
+  }
+  return n;
+}
