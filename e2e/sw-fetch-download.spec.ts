@@ -6,6 +6,7 @@
  * trying and takes the service-worker-fetch path, which these journeys drive as a user would.
  */
 import type { Download, Request } from '@playwright/test';
+import { SlowProxy } from './firefox/support/slow-proxy.ts';
 import { test as base, expect } from './fixtures.ts';
 import type { ReceivePage } from './pages/receive-page.ts';
 import type { SendPage } from './pages/send-page.ts';
@@ -13,16 +14,19 @@ import { downloadHash } from './support/downloads.ts';
 import { MiB, type Workspace } from './support/files.ts';
 import { withoutStreamTransfer } from './support/no-stream-transfer.ts';
 import { encryptedSize, flipStoredByte } from './support/tamper.ts';
-import { type ThrottleProxy, throttleProxy } from './support/throttle-proxy.ts';
 
 const FILE_GET = /^\/api\/shares\/[^/]+\/files\/\d+$/;
 
-/** `throttled(bytesPerSecond)`: the origin of a throttling proxy in front of the server (closed after the test). */
+/**
+ * `throttled(bytesPerSecond)`: the origin of a proxy in front of the server that slows file
+ * downloads (CDP network emulation does not reach a service worker's fetches); closed after the test.
+ */
 const test = base.extend<{ throttled: (bytesPerSecond: number) => Promise<string> }>({
   throttled: async ({ ferry }, use) => {
-    const proxies: ThrottleProxy[] = [];
+    const proxies: SlowProxy[] = [];
     await use(async (bytesPerSecond) => {
-      const proxy = await throttleProxy(ferry.port, bytesPerSecond);
+      const proxy = await SlowProxy.start(ferry.url);
+      proxy.rate = bytesPerSecond;
       proxies.push(proxy);
       return proxy.url;
     });
