@@ -5,15 +5,9 @@
  * start it.
  */
 import { randomBytes } from 'node:crypto';
-import {
-  CreateBucketCommand,
-  DeleteBucketCommand,
-  DeleteObjectsCommand,
-  ListObjectsV2Command,
-  S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, DeleteBucketCommand, type S3Client } from '@aws-sdk/client-s3';
 import { afterAll, inject } from 'vitest';
-import type { S3Engine } from './s3.ts';
+import { emptyBucket, type S3Engine, testS3Client } from './s3.ts';
 
 /** How long a first caller may wait for Ceph to install (fresh machines) and start. */
 export const S3_START_TIMEOUT_MS = 240_000;
@@ -31,35 +25,16 @@ export function s3Engine(): Promise<S3Engine> {
   return engine;
 }
 
-/** A client for the engine, as S3BlobStore makes one (path-style, no optional checksums). */
-export function testS3Client(s3: S3Engine): S3Client {
-  return new S3Client({
-    endpoint: s3.endpoint,
-    region: s3.region,
-    forcePathStyle: true,
-    credentials: { accessKeyId: s3.accessKeyId, secretAccessKey: s3.secretAccessKey },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
-}
-
-async function emptyAndDelete(client: S3Client, bucket: string): Promise<void> {
-  for (;;) {
-    const page = await client.send(new ListObjectsV2Command({ Bucket: bucket }));
-    const keys = (page.Contents ?? []).flatMap((o) => (o.Key ? [{ Key: o.Key }] : []));
-    if (keys.length === 0) break;
-    await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys, Quiet: true } }));
-  }
-  await client.send(new DeleteBucketCommand({ Bucket: bucket }));
-}
-
 /** Returns a function that makes a new bucket and answers its name with the engine; all are deleted after the calling file. */
 export function s3Buckets(): () => Promise<{ bucket: string; s3: S3Engine }> {
   const made: string[] = [];
   let client: S3Client | undefined;
   afterAll(async () => {
     if (!client) return;
-    for (const bucket of made) await emptyAndDelete(client, bucket);
+    for (const bucket of made) {
+      await emptyBucket(client, bucket);
+      await client.send(new DeleteBucketCommand({ Bucket: bucket }));
+    }
     client.destroy();
   });
   return async () => {

@@ -147,8 +147,11 @@ class S3PieceStore extends DataStore {
     }
   }
 
-  /** Every object key under `prefix` with its size and age (all pages). */
-  async *objects(prefix: string, delimiter?: string): AsyncGenerator<ListObjectsV2CommandOutput> {
+  /** The listing of `prefix`, page by page (after the key `startAfter`, grouped at `delimiter`). */
+  async *objects(
+    prefix: string,
+    { delimiter, startAfter }: { delimiter?: string; startAfter?: string } = {},
+  ): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
       let page: ListObjectsV2CommandOutput;
@@ -158,6 +161,7 @@ class S3PieceStore extends DataStore {
             Bucket: this.#bucket,
             Prefix: prefix,
             Delimiter: delimiter,
+            StartAfter: startAfter,
             ContinuationToken: token,
           }),
         );
@@ -214,9 +218,11 @@ class S3PieceStore extends DataStore {
   }
 
   override async getUpload(id: string): Promise<Upload> {
-    const info = ID.test(id) ? await this.info(id) : undefined;
+    if (!ID.test(id)) throw ERRORS.FILE_NOT_FOUND;
+    // Both at once: this runs before every PATCH and HEAD.
+    const [info, chain] = await Promise.all([this.info(id), this.chain(id)]);
     if (!info) throw ERRORS.FILE_NOT_FOUND;
-    const offset = info.sealed && info.size !== undefined ? info.size : (await this.chain(id)).offset;
+    const offset = info.sealed && info.size !== undefined ? info.size : chain.offset;
     return new Upload({
       id,
       size: info.size,
@@ -257,9 +263,11 @@ class S3PieceStore extends DataStore {
    * client resumes from where its body was cut.
    */
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
-    const { offset: stored, strays } = await this.chain(checkId(id));
-    if (stored !== offset) throw ERRORS.INVALID_OFFSET;
-    if (strays.length > 0) await this.deleteKeys(strays);
+    // tus checked the offset against getUpload under the upload's lock. Pieces at or past
+    // it are strays (see above): listed while the body arrives, deleted before the first
+    // piece is stored, so none can pass for part of the chain after this write.
+    const strays = this.#piecesFrom(checkId(id), offset).then((keys) => this.deleteKeys(keys));
+    strays.catch(() => undefined);
     let end = offset;
     let staged: { file: string; handle: FileHandle; bytes: number } | undefined;
     /** Stores the staged piece (at `end`); the next piece is staged only after this one is stored. */
@@ -270,6 +278,7 @@ class S3PieceStore extends DataStore {
       await piece.handle.close();
       try {
         if (piece.bytes === 0) return;
+        await strays;
         await this.#s3.send(
           new PutObjectCommand({
             Bucket: this.#bucket,
@@ -311,14 +320,25 @@ class S3PieceStore extends DataStore {
       throw error;
     }
     await commit();
+    await strays;
     return end;
+  }
+
+  /** Keys of `id`'s pieces that start at `offset` or later (keys sort by offset: fixed width). */
+  async #piecesFrom(id: string, offset: number): Promise<string[]> {
+    const keys: string[] = [];
+    const startAfter = offset > 0 ? pieceKey(id, offset - 1) : undefined;
+    for await (const page of this.objects(piecePrefix(id), { startAfter })) {
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+    }
+    return keys;
   }
 
   override async deleteExpired(): Promise<number> {
     if (this.#expiryMs <= 0) return 0;
     const cutoff = Date.now() - this.#expiryMs;
     let removed = 0;
-    for await (const page of this.objects('', '/')) {
+    for await (const page of this.objects('', { delimiter: '/' })) {
       for (const object of page.Contents ?? []) {
         const id = object.Key?.endsWith('.json') ? object.Key.slice(0, -'.json'.length) : undefined;
         // The info is written at creation (and at a seal, which exempts it): an info object
@@ -406,33 +426,52 @@ export class S3BlobStore implements BlobStore {
     }
   }
 
-  /** Bytes [start, end] across the pieces that hold them, one ranged GetObject per piece. */
+  /**
+   * Bytes [start, end] across the pieces that hold them, one ranged GetObject per piece; the
+   * next piece's request is sent while the current one streams, so a piece boundary costs
+   * no round trip. A reader that stops early releases both.
+   */
   read(id: string, start: number, end: number): Readable {
     const pieces = this.datastore;
     const s3 = this.#s3;
     const bucket = this.#bucket;
+    const get = async (piece: Piece, from: number, to: number): Promise<Readable> => {
+      try {
+        const answer = await s3.send(
+          new GetObjectCommand({
+            Bucket: bucket,
+            Key: piece.key,
+            Range: `bytes=${from - piece.start}-${to - piece.start}`,
+          }),
+        );
+        return answer.Body as Readable;
+      } catch (error) {
+        throw unavailable(`reading upload ${id}`, error);
+      }
+    };
     return Readable.from(
       (async function* () {
         const { pieces: chain, offset } = await pieces.chain(id);
         if (start >= offset && end >= start) throw new RangeError(`upload ${id} has ${offset} bytes, not ${start}`);
-        for (const piece of chain) {
+        const wanted = chain.flatMap((piece) => {
           const from = Math.max(start, piece.start);
           const to = Math.min(end, piece.start + piece.size - 1);
-          if (from > to) continue;
-          let body: Readable;
-          try {
-            const answer = await s3.send(
-              new GetObjectCommand({
-                Bucket: bucket,
-                Key: piece.key,
-                Range: `bytes=${from - piece.start}-${to - piece.start}`,
-              }),
-            );
-            body = answer.Body as Readable;
-          } catch (error) {
-            throw unavailable(`reading upload ${id}`, error);
+          return from <= to ? [{ piece, from, to }] : [];
+        });
+        let next: Promise<Readable> | undefined;
+        try {
+          for (const [i, { piece, from, to }] of wanted.entries()) {
+            const body = await (next ?? get(piece, from, to));
+            const after = wanted[i + 1];
+            next = after ? get(after.piece, after.from, after.to) : undefined;
+            next?.catch(() => undefined);
+            yield* body;
           }
-          yield* body;
+        } finally {
+          void next?.then(
+            (body) => body.destroy(),
+            () => undefined,
+          );
         }
       })(),
       { objectMode: false },
@@ -466,7 +505,7 @@ export class S3BlobStore implements BlobStore {
   /** Ids with an info object or pieces (pieces whose info is gone are listed, so they get removed). */
   async list(): Promise<string[]> {
     const ids = new Set<string>();
-    for await (const page of this.datastore.objects('', '/')) {
+    for await (const page of this.datastore.objects('', { delimiter: '/' })) {
       for (const object of page.Contents ?? []) {
         const id = object.Key?.endsWith('.json') ? object.Key.slice(0, -'.json'.length) : '';
         if (ID.test(id)) ids.add(id);
