@@ -233,6 +233,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     config,
     shares,
     bus: coordination.bus,
+    pairing: coordination.pairing,
     networkSalt: coordination.networkSalt,
     pairRooms: records.signaling.pairRooms,
     mailbox: records.signaling.mailbox,

@@ -1,6 +1,6 @@
 /**
  * What the nodes must agree on besides records and bytes: who is in which signaling room
- * and how to reach them. In this process's memory by default (one node), or in one Redis
+ * and how to reach them, pairing codes, the network-room salt. In this process's memory by default (one node), or in one Redis
  * when FERRY_REDIS_URL is set (any number of nodes). Like records.ts, both give the same
  * interfaces and nothing else in the server knows which it has.
  */
@@ -9,10 +9,14 @@ import type { FerryConfig } from './config.ts';
 import { guard, openRedis } from './redis.ts';
 import { MemorySignalingBus, type SignalingBus } from './signaling/bus.ts';
 import { newNetworkSalt } from './signaling/client-address.ts';
+import { type PairingCodeStore, PairingCodes } from './signaling/pairing.ts';
 import { RedisSignalingBus } from './signaling/redis-bus.ts';
+import { RedisPairingCodes } from './signaling/redis-pairing.ts';
 
 export interface Coordination {
   bus: SignalingBus;
+  /** Pairing codes: made on one node, entered on any. */
+  pairing: PairingCodeStore;
   /** The salt of network room ids: one for all nodes, so one network's devices meet. */
   networkSalt(): Buffer;
   /** The Redis connection, for the tus upload locks; none in memory. */
@@ -40,7 +44,7 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
   if (!config.redisUrl) {
     const bus = new MemorySignalingBus();
     const salt = newNetworkSalt();
-    return { bus, networkSalt: () => salt, close: () => bus.close() };
+    return { bus, pairing: new PairingCodes(), networkSalt: () => salt, close: () => bus.close() };
   }
   const { logger } = config;
   const redis = await openRedis(config.redisUrl, logger);
@@ -62,6 +66,7 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
     return {
       bus,
       redis,
+      pairing: new RedisPairingCodes(redis),
       networkSalt: () => salt,
       engine: {
         name: 'Redis',

@@ -3,7 +3,7 @@ import type { ClientMessage, ClientMessageType } from '../../shared/signaling.ts
 import type { ShareStore } from '../shares/store.ts';
 import type { SignalingBus } from './bus.ts';
 import type { PairMailbox } from './mailbox.ts';
-import type { PairingCodes, PairRoomStore } from './pairing.ts';
+import type { PairingCodeStore, PairRoomStore } from './pairing.ts';
 import type { Peer } from './peer.ts';
 import type { KeyedBuckets, TokenBucket } from './token-bucket.ts';
 
@@ -25,7 +25,7 @@ export interface SignalingContext {
   peer: Peer;
   bus: SignalingBus;
   shares: ShareStore;
-  pairing: PairingCodes;
+  pairing: PairingCodeStore;
   pairRooms: PairRoomStore;
   /** Sealed boxes a paired device left for the other while it was away. */
   mailbox: PairMailbox;

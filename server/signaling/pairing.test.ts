@@ -1,47 +1,73 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import { displayName } from '../../shared/display-name.ts';
 import { PAIR_CODE_TTL_MS } from '../../shared/signaling.ts';
-import { postgresDatabases } from '../test-engines/databases.ts';
+import { openRedis } from '../redis.ts';
+import { postgresDatabases, redisUrl } from '../test-engines/databases.ts';
 import {
   hashToken,
   MemoryPairRoomStore,
   newPairRoom,
   PAIR_ROOM_TTL_MS,
+  type PairingCodeStore,
   PairingCodes,
   type PairRoomStore,
 } from './pairing.ts';
 import { openPostgresSignalingStores } from './postgres-signaling.ts';
+import { RedisPairingCodes } from './redis-pairing.ts';
 import { openSqliteSignalingStores, type SignalingStores } from './sqlite-signaling.ts';
 import { KeyedBuckets } from './token-bucket.ts';
 
-describe('PairingCodes', () => {
-  it('makes 6-digit codes that work once, for another peer, until they expire', () => {
-    const codes = new PairingCodes(() => 42);
-    const made = codes.create('a', 1000)!;
-    expect(made).toEqual({ code: '000042', expiresAt: 1000 + PAIR_CODE_TTL_MS });
-    expect(codes.redeem('000042', 'a', 1001)).toEqual({ ok: false, reason: 'own-code' });
-    expect(codes.redeem('000042', 'b', 1001)).toEqual({ ok: true, creator: 'a' });
-    expect(codes.redeem('000042', 'c', 1002)).toEqual({ ok: false, reason: 'unknown' });
+let redis: Redis | undefined;
+afterAll(() => redis?.disconnect());
+/** Pairing codes in Redis under a prefix of their own. */
+async function redisCodes(random: () => number): Promise<PairingCodeStore> {
+  redis ??= await openRedis(redisUrl());
+  return new RedisPairingCodes(redis, { prefix: `ferry:test:${randomBytes(6).toString('hex')}:`, random });
+}
 
-    const again = codes.create('a', 2000)!;
-    expect(codes.redeem(again.code, 'b', again.expiresAt)).toEqual({ ok: false, reason: 'unknown' });
+describe.each([
+  ['PairingCodes (memory)', async (random: () => number): Promise<PairingCodeStore> => new PairingCodes(random)],
+  ['RedisPairingCodes', redisCodes],
+])('%s', (_, open) => {
+  it('makes 6-digit codes that work once, for another peer, until they expire', async () => {
+    const codes = await open(() => 42);
+    const made = (await codes.create('a', 1000))!;
+    expect(made).toEqual({ code: '000042', expiresAt: 1000 + PAIR_CODE_TTL_MS });
+    expect(await codes.redeem('000042', 'a', 1001)).toEqual({ ok: false, reason: 'own-code' });
+    expect(await codes.redeem('000042', 'b', 1001)).toEqual({ ok: true, creator: 'a' });
+    expect(await codes.redeem('000042', 'c', 1002)).toEqual({ ok: false, reason: 'unknown' });
+
+    const again = (await codes.create('a', 2000))!;
+    expect(await codes.redeem(again.code, 'b', again.expiresAt)).toEqual({ ok: false, reason: 'unknown' });
   });
 
-  it('keeps one code per creator and never hands out a live code twice', () => {
+  it('keeps one code per creator and never hands out a live code twice', async () => {
     let n = 0;
-    const codes = new PairingCodes(() => [7, 7, 8][n++ % 3]!);
-    const first = codes.create('a', 0)!;
-    const second = codes.create('b', 0)!;
+    const codes = await open(() => [7, 7, 8][n++ % 3]!);
+    const first = (await codes.create('a', 0))!;
+    const second = (await codes.create('b', 0))!;
     expect(first.code).toBe('000007');
     expect(second.code).toBe('000008');
-    codes.create('a', 0);
-    expect(codes.size).toBe(2);
-    codes.drop('a');
-    codes.drop('b');
-    expect(codes.size).toBe(0);
+    await codes.create('a', 0);
+    expect(await codes.count(0)).toBe(2);
+    await codes.drop('a');
+    await codes.drop('b');
+    expect(await codes.count(0)).toBe(0);
+  });
+
+  it('forgets expired codes, so their numbers can be handed out again', async () => {
+    const codes = await open(() => 5);
+    await codes.create('a', 0);
+    expect(await codes.count(PAIR_CODE_TTL_MS)).toBe(0);
+    expect(await codes.create('b', PAIR_CODE_TTL_MS)).toEqual({ code: '000005', expiresAt: 2 * PAIR_CODE_TTL_MS });
+    // a's old entry no longer names this code: dropping a leaves b's code alone.
+    await codes.drop('a');
+    expect(await codes.redeem('000005', 'c', PAIR_CODE_TTL_MS + 1)).toEqual({ ok: true, creator: 'b' });
   });
 });
 

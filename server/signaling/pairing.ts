@@ -17,8 +17,25 @@ export const PAIR_ROOM_TTL_MS = 90 * 24 * 60 * 60 * 1000;
 
 export type RedeemResult = { ok: true; creator: string } | { ok: false; reason: 'unknown' | 'own-code' };
 
-/** Live pairing codes: pure state, time passed in. */
-export class PairingCodes {
+/** Live pairing codes, time passed in: here in memory, in Redis for several nodes (redis-pairing.ts). */
+export interface PairingCodeStore {
+  /** A new code for `creator`, replacing its previous one; undefined when MAX_LIVE_CODES are live. */
+  create(creator: string, now: number): Promise<{ code: string; expiresAt: number } | undefined>;
+  /** Uses a code up. A peer entering its own code gets `own-code` and the code stays. */
+  redeem(code: string, joiner: string, now: number): Promise<RedeemResult>;
+  /** Forgets the code of a peer that left. */
+  drop(creator: string): Promise<void>;
+  /** Codes live at `now`. */
+  count(now: number): Promise<number>;
+}
+
+/** A 6-digit code from the random source. */
+export function randomCode(random: () => number = () => randomInt(10 ** PAIR_CODE_DIGITS)): string {
+  return String(random()).padStart(PAIR_CODE_DIGITS, '0');
+}
+
+/** The pairing codes of one process. */
+export class PairingCodes implements PairingCodeStore {
   readonly #codes = new Map<string, { creator: string; expiresAt: number }>();
   readonly #byCreator = new Map<string, string>();
   readonly #random: () => number;
@@ -27,13 +44,12 @@ export class PairingCodes {
     this.#random = random;
   }
 
-  /** A new code for `creator`, replacing its previous one; undefined when too many are live. */
-  create(creator: string, now: number): { code: string; expiresAt: number } | undefined {
+  async create(creator: string, now: number): Promise<{ code: string; expiresAt: number } | undefined> {
     this.prune(now);
-    this.drop(creator);
+    await this.drop(creator);
     if (this.#codes.size >= MAX_LIVE_CODES) return undefined;
     let code: string;
-    do code = String(this.#random()).padStart(PAIR_CODE_DIGITS, '0');
+    do code = randomCode(this.#random);
     while (this.#codes.has(code));
     const expiresAt = now + PAIR_CODE_TTL_MS;
     this.#codes.set(code, { creator, expiresAt });
@@ -41,8 +57,7 @@ export class PairingCodes {
     return { code, expiresAt };
   }
 
-  /** Uses a code up. A peer entering its own code gets `own-code` and the code stays. */
-  redeem(code: string, joiner: string, now: number): RedeemResult {
+  async redeem(code: string, joiner: string, now: number): Promise<RedeemResult> {
     const entry = this.#codes.get(code);
     if (!entry || entry.expiresAt <= now) return { ok: false, reason: 'unknown' };
     if (entry.creator === joiner) return { ok: false, reason: 'own-code' };
@@ -51,8 +66,7 @@ export class PairingCodes {
     return { ok: true, creator: entry.creator };
   }
 
-  /** Forgets the code of a peer that left. */
-  drop(creator: string): void {
+  async drop(creator: string): Promise<void> {
     const code = this.#byCreator.get(creator);
     if (code === undefined) return;
     this.#codes.delete(code);
@@ -68,7 +82,8 @@ export class PairingCodes {
     }
   }
 
-  get size(): number {
+  async count(now: number): Promise<number> {
+    this.prune(now);
     return this.#codes.size;
   }
 }

@@ -37,7 +37,7 @@ import {
 import { dispatch, frameText } from './dispatch.ts';
 import { iceConfig } from './ice.ts';
 import { MemoryPairMailbox, type PairMailbox } from './mailbox.ts';
-import { MemoryPairRoomStore, PairingCodes, type PairRoomStore } from './pairing.ts';
+import { MemoryPairRoomStore, type PairingCodeStore, PairingCodes, type PairRoomStore } from './pairing.ts';
 import { Peer } from './peer.ts';
 import { announceLeft, enterRoom } from './room-events.ts';
 import { closeShareRoomIfDead } from './share-rooms.ts';
@@ -66,6 +66,7 @@ export interface SignalingDeps {
   config: FerryConfig;
   shares: ShareStore;
   bus?: SignalingBus;
+  pairing?: PairingCodeStore;
   /** The salt of network room ids now (coordination.ts); a new one per process by default. */
   networkSalt?: () => Buffer;
   pairRooms?: PairRoomStore;
@@ -94,7 +95,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   const networkSalt = deps.networkSalt ?? (() => ownSalt);
   const pairRooms = deps.pairRooms ?? new MemoryPairRoomStore();
   const mailbox = deps.mailbox ?? new MemoryPairMailbox();
-  const pairing = new PairingCodes();
+  const pairing = deps.pairing ?? new PairingCodes();
   const pairLimits = {
     pairCreate: new KeyedBuckets(PAIR_CREATES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
     pairWrongGuess: new KeyedBuckets(PAIR_WRONG_GUESSES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
@@ -204,8 +205,8 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       const left = (perNetwork.get(network) ?? 1) - 1;
       if (left > 0) perNetwork.set(network, left);
       else perNetwork.delete(network);
-      pairing.drop(peer.id);
       queue = queue
+        .then(() => pairing.drop(peer.id))
         .then(() => farewell(peer))
         .catch((error) => {
           // Tried again on each keep-alive tick: an engine that was away must not keep the peer in rooms.

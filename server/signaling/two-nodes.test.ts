@@ -1,7 +1,8 @@
 /**
  * Two real Ferry processes on one Redis and one Postgres (FERRY_REDIS_URL,
  * FERRY_DATABASE_URL): signaling clients attached to different nodes meet in their network
- * room and relay to each other. (A dead node's peers being reaped: bus.test.ts.)
+ * room and relay to each other, and pair by a code made on the other node. (A dead node's
+ * peers being reaped: bus.test.ts.)
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -73,5 +74,23 @@ describe('two Ferry processes on one Redis', () => {
 
     b.close();
     expect((await a.next('peer-left')).peerId).toBe(b.id);
+  });
+
+  it('pairs by a code made on one node and entered on the other', async () => {
+    const a = await device(one, '198.51.100.31');
+    const b = await device(two, '203.0.113.31');
+    a.send({ type: 'pair-create' });
+    const { code } = await a.next('pair-code');
+    b.send({ type: 'pair-join', code });
+    const [pairedA, pairedB] = await Promise.all([a.next('paired'), b.next('paired')]);
+    expect(pairedB.room).toBe(pairedA.room);
+    expect(pairedA.peers.map((p) => p.id)).toEqual([b.id]);
+    expect(pairedB.peers.map((p) => p.id)).toEqual([a.id]);
+    // Used up on both nodes.
+    const c = await device(one, '192.0.2.31');
+    c.send({ type: 'pair-join', code });
+    expect(await c.next('error')).toMatchObject({ code: 'PAIR_CODE_INVALID' });
+    a.send({ type: 'relay', to: b.id, kind: 'pair-auth', data: { mac: 'm' } });
+    expect(await b.next('relay')).toMatchObject({ from: a.id, kind: 'pair-auth' });
   });
 });

@@ -7,7 +7,7 @@ export const pairCreate: MessageHandler<'pair-create'> = async ({ peer, pairing,
   if (!limits.pairCreate.take(peer.network, at)) {
     throw new FerryError('RATE_LIMITED', 'Too many pairing codes from this network; try again in a few minutes.');
   }
-  const created = pairing.create(peer.id, at);
+  const created = await pairing.create(peer.id, at);
   if (!created) throw new FerryError('RATE_LIMITED', 'Too many pairing codes are open right now; try again soon.');
   peer.send({ type: 'pair-code', ...created });
 };

@@ -21,7 +21,7 @@ export const pairJoin: MessageHandler<'pair-join'> = async (ctx, message) => {
       'Too many wrong pairing codes were entered lately; try again in a few minutes.',
     );
   }
-  const redeemed = pairing.redeem(message.code, peer.id, at);
+  const redeemed = await pairing.redeem(message.code, peer.id, at);
   if (!redeemed.ok) {
     if (redeemed.reason === 'own-code') throw new FerryError('BAD_REQUEST', 'This is your own pairing code.');
     limits.pairWrongGuess.take(peer.network, at);
