@@ -5,8 +5,11 @@
  * camera writes, without a camera: the tests make both JPEGs with a canvas.
  */
 
-/** `picture` (a JPEG) with `thumbnail` (a JPEG) stored as its EXIF thumbnail. */
-export function withExifThumbnail(picture: Uint8Array, thumbnail: Uint8Array): Uint8Array {
+/**
+ * `picture` (a JPEG) with `thumbnail` (a JPEG) stored as its EXIF thumbnail, and IFD0's
+ * Orientation (1: as stored; 6: turn 90° clockwise to view, what a phone held upright writes).
+ */
+export function withExifThumbnail(picture: Uint8Array, thumbnail: Uint8Array, orientation = 1): Uint8Array {
   if (picture[0] !== 0xff || picture[1] !== 0xd8) throw new Error('picture is not a JPEG');
   const ifd0 = 8;
   const ifd1 = ifd0 + 2 + 12 + 4;
@@ -16,9 +19,9 @@ export function withExifThumbnail(picture: Uint8Array, thumbnail: Uint8Array): U
   tiff.set([0x4d, 0x4d], 0); // "MM": big endian
   view.setUint16(2, 42);
   view.setUint32(4, ifd0);
-  // IFD0: Orientation = 1 (SHORT), then the offset of IFD1.
+  // IFD0: Orientation (SHORT), then the offset of IFD1.
   view.setUint16(ifd0, 1);
-  entry(view, ifd0 + 2, 0x0112, 3, 1);
+  entry(view, ifd0 + 2, 0x0112, 3, orientation);
   view.setUint32(ifd0 + 14, ifd1);
   // IFD1: Compression = 6 (JPEG), JPEGInterchangeFormat, JPEGInterchangeFormatLength; no next IFD.
   view.setUint16(ifd1, 3);

@@ -21,6 +21,9 @@ describe('findExifThumbnail', () => {
     expect(found.kind).toBe('found');
     if (found.kind !== 'found') return;
     expect(file.subarray(found.start, found.end)).toEqual(thumbnail);
+    expect(found.orientation).toBe(1);
+    const turned = findExifThumbnail(withExifThumbnail(jpeg(10), thumbnail, 6));
+    expect(turned.kind === 'found' && turned.orientation).toBe(6);
   });
 
   it('asks for the bytes up to the end of the EXIF segment when given fewer', () => {

@@ -17,8 +17,11 @@
 
 /** What the first bytes of a JPEG say about its EXIF thumbnail. */
 export type ExifLookup =
-  /** The thumbnail is `head.subarray(start, end)`: a JPEG of its own. */
-  | { kind: 'found'; start: number; end: number }
+  /**
+   * The thumbnail is `head.subarray(start, end)`: a JPEG of its own, stored as the sensor saw
+   * it; `orientation` (IFD0's Orientation tag, 1–8, TIFF 6.0) says how the picture is turned.
+   */
+  | { kind: 'found'; start: number; end: number; orientation: number }
   /** The EXIF segment (or the next segment header) ends past `head`: read the first `bytes` bytes. */
   | { kind: 'more'; bytes: number }
   | { kind: 'none' };
@@ -27,6 +30,7 @@ const SOI = 0xd8;
 const APP1 = 0xe1;
 /** Start of scan: entropy-coded image data follows, no more metadata segments. */
 const SOS = 0xda;
+const TAG_ORIENTATION = 0x0112;
 const TAG_OFFSET = 0x0201;
 const TAG_LENGTH = 0x0202;
 const EXIF_ID = [0x45, 0x78, 0x69, 0x66, 0, 0]; // "Exif\0\0"
@@ -68,6 +72,13 @@ function thumbnailIn(head: Uint8Array, tiff: number, end: number): ExifLookup {
   if (!fits(0, 8) || u16(2) !== 42) return { kind: 'none' };
   const ifd0 = u32(4);
   if (!fits(ifd0, 2)) return { kind: 'none' };
+  let orientation = 1;
+  for (let i = 0; i < u16(ifd0); i++) {
+    const entry = ifd0 + 2 + i * 12;
+    if (!fits(entry, 12)) return { kind: 'none' };
+    const value = u16(entry + 8);
+    if (u16(entry) === TAG_ORIENTATION && value >= 1 && value <= 8) orientation = value;
+  }
   const next = ifd0 + 2 + u16(ifd0) * 12;
   if (!fits(next, 4)) return { kind: 'none' };
   const ifd1 = u32(next);
@@ -86,7 +97,7 @@ function thumbnailIn(head: Uint8Array, tiff: number, end: number): ExifLookup {
   const start = tiff + offset;
   // The thumbnail must itself be a JPEG: anything else is not shown.
   if (head[start] !== 0xff || head[start + 1] !== SOI) return { kind: 'none' };
-  return { kind: 'found', start, end: start + length };
+  return { kind: 'found', start, end: start + length, orientation };
 }
 
 function isSoi(head: Uint8Array): boolean {

@@ -46,18 +46,26 @@ export async function loadThumbnail(plan: Exclude<ThumbnailPlan, null>, load: ()
   });
   try {
     const url = await ready;
-    const bytes = plan === 'whole' ? await readPlain(url, 0, source.size) : await exifBytes(url, source);
+    if (plan === 'whole') {
+      const bytes = await readPlain(url, 0, source.size);
+      if (failure) throw failure;
+      const type = previewFormat(source.name, source.mime)?.type ?? '';
+      return await scaleDown(new Blob([bytes], { type }), THUMBNAIL_EDGE, 1);
+    }
+    const exif = await exifThumbnail(url, source);
     if (failure) throw failure;
-    if (!bytes) return null;
-    const type = plan === 'exif' ? 'image/jpeg' : (previewFormat(source.name, source.mime)?.type ?? '');
-    return await scaleDown(new Blob([bytes], { type }), THUMBNAIL_EDGE);
+    if (!exif) return null;
+    return await scaleDown(new Blob([exif.bytes], { type: 'image/jpeg' }), THUMBNAIL_EDGE, exif.orientation);
   } finally {
     closeSession(session, port);
   }
 }
 
-/** The EXIF thumbnail's bytes, from the first record and, when EXIF runs past it, the next. */
-async function exifBytes(url: string, { size, recordSize }: PreviewSource): Promise<ArrayBuffer | null> {
+/** The EXIF thumbnail, from the first record and, when EXIF runs past it, the next. */
+async function exifThumbnail(
+  url: string,
+  { size, recordSize }: PreviewSource,
+): Promise<{ bytes: ArrayBuffer; orientation: number } | null> {
   let head = new Uint8Array(await readPlain(url, 0, Math.min(size, recordSize)));
   let found = findExifThumbnail(head);
   if (found.kind === 'more' && found.bytes <= size) {
@@ -68,18 +76,35 @@ async function exifBytes(url: string, { size, recordSize }: PreviewSource): Prom
     head = joined;
     found = findExifThumbnail(head);
   }
-  return found.kind === 'found' ? head.slice(found.start, found.end).buffer : null;
+  if (found.kind !== 'found') return null;
+  return { bytes: head.slice(found.start, found.end).buffer, orientation: found.orientation };
 }
 
 /**
- * `image` scaled so its longest edge is at most `edge` pixels (smaller images as they are),
- * as PNG. Throws when the browser cannot decode it.
+ * Canvas transforms that show a picture stored with EXIF orientation 2–8 the right way up
+ * (TIFF 6.0 Orientation; 5–8 swap width and height), for a source of `w`×`h` drawn at 0,0.
  */
-async function scaleDown(image: Blob, edge: number): Promise<Blob> {
+const ORIENT: Readonly<Record<number, (w: number, h: number) => [number, number, number, number, number, number]>> = {
+  2: (w) => [-1, 0, 0, 1, w, 0],
+  3: (w, h) => [-1, 0, 0, -1, w, h],
+  4: (_, h) => [1, 0, 0, -1, 0, h],
+  5: () => [0, 1, 1, 0, 0, 0],
+  6: (_, h) => [0, 1, -1, 0, h, 0],
+  7: (w, h) => [0, -1, -1, 0, h, w],
+  8: (w) => [0, -1, 1, 0, 0, w],
+};
+
+/**
+ * `image` scaled so its longest edge is at most `edge` pixels and turned by EXIF
+ * `orientation` (a whole image's own orientation is applied by the decoder), as PNG; a small
+ * image the right way up is returned as it is. Throws when the browser cannot decode it.
+ */
+async function scaleDown(image: Blob, edge: number, orientation: number): Promise<Blob> {
   const bitmap = await createImageBitmap(image);
   try {
-    const scale = edge / Math.max(bitmap.width, bitmap.height);
-    if (scale >= 1) return image;
+    const scale = Math.min(1, edge / Math.max(bitmap.width, bitmap.height));
+    const turn = ORIENT[orientation];
+    if (scale === 1 && !turn) return image;
     const width = Math.max(1, Math.round(bitmap.width * scale));
     const height = Math.max(1, Math.round(bitmap.height * scale));
     const small = await createImageBitmap(bitmap, {
@@ -87,8 +112,12 @@ async function scaleDown(image: Blob, edge: number): Promise<Blob> {
       resizeHeight: height,
       resizeQuality: 'medium',
     });
-    const canvas = new OffscreenCanvas(width, height);
-    canvas.getContext('2d')?.drawImage(small, 0, 0);
+    const swap = orientation >= 5;
+    const canvas = new OffscreenCanvas(swap ? height : width, swap ? width : height);
+    const context = canvas.getContext('2d');
+    if (turn) context?.setTransform(...turn(width, height));
+    // Sized again on drawing: a browser that ignores the resize options still gets a small image.
+    context?.drawImage(small, 0, 0, width, height);
     small.close();
     return await canvas.convertToBlob({ type: 'image/png' });
   } finally {
