@@ -28,6 +28,7 @@ import type { Page } from 'playwright-core';
 import { build } from 'vite';
 import { launch, withoutSavePicker } from './lib/browser.ts';
 import { onCleanUp, runMain } from './lib/cleanup.ts';
+import { sendFileInput } from './lib/file-input.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { BenchServer } from './lib/server.ts';
 import { intEnv, MiB, sleep, within } from './lib/stats.ts';
@@ -58,7 +59,7 @@ async function startSend(page: Page, origin: string, file: string, rate?: number
       uploadThroughput: rate,
     });
   }
-  const input = page.locator('[data-testid="dropzone"] input.uppy-Dashboard-input:not([webkitdirectory])').first();
+  const input = sendFileInput(page);
   await input.waitFor({ state: 'attached', timeout: 30_000 });
   await input.setInputFiles(file);
   const send = page.getByRole('button', { name: 'Send', exact: true });

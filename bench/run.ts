@@ -29,6 +29,7 @@ import type { BenchWindow } from './hash-page/api.ts';
 import { type BareRun, runBare } from './lib/bare.ts';
 import { LAUNCH, launch, withoutSavePicker } from './lib/browser.ts';
 import { onCleanUp, runMain } from './lib/cleanup.ts';
+import { sendFileInput } from './lib/file-input.ts';
 import { sha256File, writeRandomFile } from './lib/files.ts';
 import { type HeapPeaks, HeapSampler } from './lib/heap.ts';
 import { BenchServer, PeakSampler } from './lib/server.ts';
@@ -208,7 +209,7 @@ async function ferryUpload(server: BenchServer, file: string, consoleLines: stri
     page.on('console', (m) => consoleLines.push(`[sender] ${m.type()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleLines.push(`[sender] pageerror: ${e.message}`));
     await page.goto(`${server.origin}/`);
-    const input = page.locator('[data-testid="dropzone"] input.uppy-Dashboard-input:not([webkitdirectory])').first();
+    const input = sendFileInput(page);
     await input.waitFor({ state: 'attached', timeout: 30_000 });
     await input.setInputFiles(file);
     const send = page.getByRole('button', { name: 'Send', exact: true });
