@@ -4,6 +4,7 @@
  *
  *   ferry send PATH… [--server URL] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
  *   ferry receive LINK [-o DIR|-] [--json]
+ *   ferry status [ID|LINK] [--json] · ferry revoke ID|LINK
  */
 import { parseArgs } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
@@ -11,6 +12,7 @@ import { FerryError } from '../shared/errors.ts';
 import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
 import { askPassword } from './ask.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
+import { revoke, status } from './manage.ts';
 import { parseDownloads, parseDuration } from './options.ts';
 import { receive } from './receive.ts';
 import { send } from './send.ts';
@@ -18,6 +20,8 @@ import { send } from './send.ts';
 const USAGE = `Usage:
   ferry send PATH… [--server URL] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
   ferry receive LINK [-o DIR|-] [--json]
+  ferry status [ID|LINK] [--json]
+  ferry revoke ID|LINK
 
 PATH may be a file, a folder (sent with its paths) or - (standard input).
 The server is --server, else $FERRY_SERVER. A password is asked for on the terminal,
@@ -71,6 +75,33 @@ async function runReceive(args: string[]): Promise<void> {
   else if (values.output !== '-') for (const file of result.files) process.stderr.write(`received ${file.path}\n`);
 }
 
+async function runStatus(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length > 1) throw new FerryError('BAD_REQUEST', 'Give at most one share: ferry status [ID|LINK].');
+  const shares = await status(positionals[0]);
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify(shares)}\n`);
+    return;
+  }
+  for (const share of shares) {
+    const downloads = share.downloads === null ? '' : ` · ${share.downloads} of ${share.maxDownloads ?? '∞'} downloads`;
+    const expires = new Date(share.expiresAt).toISOString();
+    process.stdout.write(`${share.id} ${share.state} · ${share.files} files${downloads} · expires ${expires}\n`);
+  }
+}
+
+async function runRevoke(args: string[]): Promise<void> {
+  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  if (positionals.length !== 1 || !positionals[0]) {
+    throw new FerryError('BAD_REQUEST', 'Give one share: ferry revoke ID|LINK.');
+  }
+  process.stderr.write(`revoked ${await revoke(positionals[0])}\n`);
+}
+
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
@@ -80,6 +111,12 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
       case 'receive':
         await runReceive(rest);
+        return EXIT.OK;
+      case 'status':
+        await runStatus(rest);
+        return EXIT.OK;
+      case 'revoke':
+        await runRevoke(rest);
         return EXIT.OK;
       case 'help':
       case '--help':

@@ -79,5 +79,6 @@ export const pendingSend = {
 
 export const finishedSend = {
   file: (id: string) => path.join(stateDir(), 'sent', `${id}.json`),
+  load: (id: string) => readState(finishedSend.file(id)),
   save: (state: SendState) => writePrivate(finishedSend.file(state.id), state),
 };
