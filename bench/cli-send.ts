@@ -1,0 +1,105 @@
+/**
+ * `ferry send` of one file (1 GiB by default) against `curl -T` of the same file to the
+ * bench sink on the same server (PUT /api/bench/sink, FERRY_BENCH_SINK=1), in one run:
+ * prints the throughput ratio and the command's peak RSS (VmHWM, from /usr/bin/time -f %M).
+ * `npm run bench:cli`; BENCH_MB sets the size, BENCH_RUNS the runs per side.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { onCleanUp, runMain } from './lib/cleanup.ts';
+import { writeRandomFile } from './lib/files.ts';
+
+const MiB = 1024 * 1024;
+const SIZE = Number(process.env.BENCH_MB ?? 1024) * MiB;
+const RUNS = Number(process.env.BENCH_RUNS ?? 2);
+const ROOT = resolve(import.meta.dirname, '..');
+
+function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ ms: number; err: string }> {
+  const started = performance.now();
+  const child = spawn(command, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    err = (err + chunk.toString()).slice(-4000);
+  });
+  return new Promise((done, fail) =>
+    child.once('close', (status) =>
+      status === 0
+        ? done({ ms: performance.now() - started, err })
+        : fail(new Error(`${command} exited ${status}: ${err}`)),
+    ),
+  );
+}
+
+async function startServer(dataDir: string, port: number): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--import', 'tsx', 'bench/serve.ts', '--host', '127.0.0.1', '--port', String(port), '--data', dataDir],
+    {
+      cwd: ROOT,
+      env: { ...process.env, FERRY_BENCH_SINK: '1', FERRY_LOG_LEVEL: 'warn', FERRY_SKIP_BUILD: '1' },
+      stdio: ['pipe', 'pipe', 'inherit'],
+    },
+  );
+  onCleanUp(async () => {
+    child.kill('SIGTERM');
+  });
+  await new Promise<void>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error('the server did not start in 60 s')), 60_000);
+    child.stdout?.on('data', (chunk: Buffer) => {
+      if (/Ferry is running/.test(chunk.toString())) {
+        clearTimeout(timer);
+        done();
+      }
+    });
+  });
+  return child;
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const mbps = (ms: number) => SIZE / 1e6 / (ms / 1000);
+
+await runMain(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-cli-'));
+  onCleanUp(() => rm(dir, { recursive: true, force: true }));
+  const file = join(dir, 'payload.bin');
+  await writeRandomFile(file, SIZE, 7);
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  await startServer(join(dir, 'data'), port);
+  const url = `http://127.0.0.1:${port}`;
+  const curl: number[] = [];
+  const ferry: number[] = [];
+  const rss: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    const sink = await run('curl', ['-sS', '--fail', '-T', file, `${url}/api/bench/sink`]);
+    curl.push(sink.ms);
+    console.error(`curl -T sink   ${mbps(sink.ms).toFixed(0)} MB/s`);
+    // A fresh state directory each run: every run is a new send, not a resume.
+    const state = join(dir, `state-${i}`);
+    const sent = await run(
+      '/usr/bin/time',
+      ['-f', 'peak-rss-kib %M', process.execPath, 'cli/ferry.mjs', 'send', file, '--server', url, '--json'],
+      {
+        XDG_STATE_HOME: state,
+      },
+    );
+    ferry.push(sent.ms);
+    const kib = Number(/peak-rss-kib (\d+)/.exec(sent.err)?.[1]);
+    rss.push(kib * 1024);
+    console.error(`ferry send     ${mbps(sent.ms).toFixed(0)} MB/s, peak RSS ${(kib / 1024).toFixed(0)} MiB`);
+  }
+  const ratio = mbps(median(ferry)) / mbps(median(curl));
+  console.log(
+    [
+      `ferry send vs curl -T to the sink, ${SIZE / MiB} MiB, ${RUNS} runs each (medians; includes hashing, Node and tsx start-up)`,
+      `  curl -T sink   ${mbps(median(curl)).toFixed(0)} MB/s`,
+      `  ferry send     ${mbps(median(ferry)).toFixed(0)} MB/s   ratio ${ratio.toFixed(2)}`,
+      `  ferry send peak RSS ${(Math.max(...rss) / MiB).toFixed(0)} MiB (goal < 150 MiB, flat in the size)`,
+    ].join('\n'),
+  );
+});
