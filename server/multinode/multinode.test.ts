@@ -8,8 +8,9 @@ import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Upload } from 'tus-js-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ShareInfo } from '../../shared/api.ts';
+import { pairByCode, SignalClient } from '../signaling/test-client.ts';
 import { postgresDatabases, redisUrl } from '../test-engines/databases.ts';
 import { S3_START_TIMEOUT_MS, s3Buckets } from '../test-engines/s3-buckets.ts';
 import {
@@ -122,6 +123,11 @@ function requests(node: FerryNode, from: number, route: string, method: string) 
 }
 
 describe('two nodes behind HAProxy', () => {
+  // A node a test killed comes back (same port, same engines) for the tests after it.
+  afterEach(async () => {
+    for (const n of cluster.nodes) if (!n.running) await n.start();
+  }, 60_000);
+
   it('a revoke on one node is answered 410 by the other at once', async () => {
     const bytes = randomBytes(4096);
     const share = await createTestShare(cluster.url, [{ size: bytes.length }]);
@@ -291,4 +297,65 @@ describe('two nodes behind HAProxy', () => {
     expect(stored.length).toBe(bytes.length);
     expect(sha256(stored)).toBe(sha256(bytes));
   }, 120_000);
+});
+
+describe('signaling across the two nodes', () => {
+  const DEVICE_A = 'device-aaaaaaaaaaaaaaaa';
+  const DEVICE_B = 'device-bbbbbbbbbbbbbbbb';
+  const open: SignalClient[] = [];
+  afterAll(() => {
+    for (const client of open) client.ws.terminate();
+  });
+
+  /** A device on `node`, from `network` (what the balancer's X-Forwarded-For would say). */
+  async function device(on: FerryNode, deviceId: string, network: string): Promise<SignalClient> {
+    const client = await SignalClient.connect(on.url, { headers: { 'X-Forwarded-For': network } });
+    open.push(client);
+    client.send({ type: 'hello', deviceId });
+    return client;
+  }
+
+  it('devices on one network but different nodes see each other as nearby and relay', async () => {
+    const a = await device(node(0), DEVICE_A, '203.0.113.7');
+    const b = await device(node(1), DEVICE_B, '203.0.113.7');
+    expect(a.welcome.network).toBe(b.welcome.network);
+    const joined = await a.next('peer-joined', (m) => m.room === a.welcome.network && m.peer.id === b.id);
+    expect(joined.peer.deviceId ?? null).toBeNull();
+    b.send({ type: 'relay', to: a.id, kind: 'signal', data: { sdp: 'offer' } });
+    expect(await a.next('relay')).toMatchObject({ from: b.id, data: { sdp: 'offer' } });
+    a.close();
+    b.close();
+  });
+
+  it('a device paired on one node rejoins on the other, and mailboxed offers cross nodes', async () => {
+    // Pairing codes live in each node's memory for now: both devices pair on node 1.
+    const a = await device(node(0), DEVICE_A, '198.51.100.1');
+    const paired = await device(node(0), DEVICE_B, '198.51.100.2');
+    const { room, roomToken } = await pairByCode(a, paired);
+    paired.close();
+    await a.next('peer-left', (m) => m.room === room);
+
+    // B comes back through node 2 with its room token; A, on node 1, sees it join.
+    const b = await device(node(1), DEVICE_B, '198.51.100.2');
+    b.send({ type: 'pair-rejoin', room, roomToken });
+    await b.next('room', (m) => m.room === room);
+    await a.next('peer-joined', (m) => m.room === room && m.peer.id === b.id);
+
+    // B is in the room on the other node: the box reaches it at once.
+    const box = { kind: 'offer', transfer: 'T'.repeat(22), box: 'sealed' };
+    a.send({ type: 'mailbox-put', room, to: DEVICE_B, data: box, expiresAt: Date.now() + 60_000 });
+    expect(await b.next('mailbox')).toEqual({ type: 'mailbox', room, items: [{ from: DEVICE_A, data: box }] });
+    expect(await a.next('mailbox-stored')).toMatchObject({ delivered: true, id: null });
+
+    // B goes away; A leaves a box on node 1; B comes back on node 2 and gets it.
+    b.close();
+    await a.next('peer-left', (m) => m.room === room);
+    const later = { ...box, box: 'sealed-later' };
+    a.send({ type: 'mailbox-put', room, to: DEVICE_B, data: later, expiresAt: Date.now() + 60_000 });
+    expect(await a.next('mailbox-stored')).toMatchObject({ delivered: false });
+    const back = await device(node(1), DEVICE_B, '198.51.100.2');
+    back.send({ type: 'pair-rejoin', room, roomToken });
+    await back.next('room', (m) => m.room === room);
+    expect(await back.next('mailbox')).toEqual({ type: 'mailbox', room, items: [{ from: DEVICE_A, data: later }] });
+  });
 });
