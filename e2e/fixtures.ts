@@ -24,7 +24,7 @@ export interface FerryFixtures {
  * Removes the File System Access picker so the app saves through a Blob or its service
  * worker stream; both reach Playwright as `download` events.
  */
-function withoutSavePicker(): void {
+export function withoutSavePicker(): void {
   const w = window as unknown as Record<string, unknown>;
   delete w.showSaveFilePicker;
   delete (Window.prototype as unknown as Record<string, unknown>).showSaveFilePicker;
