@@ -96,7 +96,9 @@ async function request(url: string, init: RequestInit, expect: number, errors: E
     try {
       res = await fetch(url, { ...init, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
     } catch (error) {
-      errors.add(`${what}: ${(error as Error).name}`);
+      // fetch's TypeError says only "fetch failed"; its cause names the socket's fault.
+      const cause = (error as { cause?: { code?: string } }).cause?.code;
+      errors.add(`${what}: ${(error as Error).name}${cause ? ` (${cause})` : ''}`);
       throw error;
     }
     const text = await res.text();
