@@ -92,14 +92,19 @@ test('a send cut by a server crash resumes with the same command, re-sending at 
   files,
 }, testInfo) => {
   const cli = new FerryCli(join(files.dir, 'state'));
-  const big = await files.file('cli-crash-9v.bin', 48 * MiB);
+  // Large enough that the upload is still running when the server is killed: at a few
+  // hundred MB/s it lasts about a second after the first chunks arrive.
+  const big = await files.file('cli-crash-9v.bin', 256 * MiB);
   const total = encryptedSize(big.size);
   const args = ['send', big.path, '--server', ferry.url];
   const first = cli.start(args);
   // Wait until the server holds a few chunks, then crash it mid-upload.
   let before = 0;
   await expect
-    .poll(async () => (before = await counter(ferry.url, 'ferry_uploaded_bytes_total')), { timeout: 120_000 })
+    .poll(async () => (before = await counter(ferry.url, 'ferry_uploaded_bytes_total')), {
+      timeout: 120_000,
+      intervals: [50],
+    })
     .toBeGreaterThan(2 * CHUNK);
   await ferry.kill('SIGKILL');
   // The command cannot reach the server; it is stopped as a person would with Ctrl-C.
