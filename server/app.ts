@@ -150,6 +150,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     createLimiter: new RateLimiter(config.createRate.burst, config.createRate.perMinute),
     ticketLimiters: ticketLimiters(config),
     clientKey: (req) => networkKey(clientAddress(req, trusted)),
+    ...(coordination.engine && { redisCheck: coordination.engine.check }),
     collect: async () => {
       await sweeper.collect();
       // A revoke collects at once: its share's signaling room empties now too.

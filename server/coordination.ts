@@ -22,7 +22,7 @@ export interface Coordination {
   /** The Redis connection, for the tus upload locks; none in memory. */
   redis?: Redis;
   /** The engine, for /ready: undefined when there is none (memory). */
-  engine?: { name: string; check(): Promise<void> };
+  engine?: { check(): Promise<void> };
   close(): Promise<void>;
 }
 
@@ -69,9 +69,8 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
       pairing: new RedisPairingCodes(redis),
       networkSalt: () => salt,
       engine: {
-        name: 'Redis',
         check: async () => {
-          await guard(() => redis.ping());
+          await guard(() => redis.set('ferry:ready', '1', 'PX', 10_000));
         },
       },
       async close() {

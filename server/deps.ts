@@ -29,6 +29,8 @@ export interface AppDeps {
   ticketLimiters: { perClient: RateLimiter; perShare: RateLimiter };
   /** The client's network (its address behind trusted proxies; an IPv6 /64), for limits. */
   clientKey: (req: IncomingMessage) => string;
+  /** Answers when Redis (FERRY_REDIS_URL) takes a command, for /ready; absent without Redis. */
+  redisCheck?: () => Promise<void>;
   /** Removes dead shares' records and the blobs no live share points at (the sweeper's core). */
   collect: () => Promise<void>;
 }

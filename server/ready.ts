@@ -14,7 +14,9 @@ import { isOutOfSpace, reserveFor, spaceOf } from './storage-full.ts';
 const CHECK_TIMEOUT_MS = 3000;
 
 export interface ReadyFailure {
-  check: 'database' | 'storage' | 'space';
+  check: 'database' | 'storage' | 'space' | 'redis';
+  /** The engine that failed, by name: Postgres, SQLite, Redis, or the blob store's. */
+  engine?: string;
   code: ErrorCode;
   message: string;
 }
@@ -30,18 +32,24 @@ function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
   return Promise.race([work, late]).finally(() => clearTimeout(timer));
 }
 
-async function probe(check: 'database' | 'storage', work: () => Promise<void>): Promise<ReadyFailure | undefined> {
+async function probe(
+  check: 'database' | 'storage' | 'redis',
+  engine: string | undefined,
+  work: () => Promise<void>,
+): Promise<ReadyFailure | undefined> {
   try {
     await withTimeout(work(), check);
     return undefined;
   } catch (error) {
     const code: ErrorCode = isOutOfSpace(error) ? 'STORAGE_FULL' : 'ENGINE_UNAVAILABLE';
-    return { check, code, message: `The ${check} cannot be written: ${String(error)}` };
+    const what = engine ? `${engine} (${check})` : `The ${check}`;
+    const reason = error instanceof Error && error.cause instanceof Error ? error.cause.message : String(error);
+    return { check, ...(engine && { engine }), code, message: `${what} cannot be written: ${reason}` };
   }
 }
 
 /** The failing checks; empty when the server is ready. */
-export async function readinessFailures({ config, shares, blobs }: AppDeps): Promise<ReadyFailure[]> {
+export async function readinessFailures({ config, shares, blobs, redisCheck }: AppDeps): Promise<ReadyFailure[]> {
   const space = async (): Promise<ReadyFailure | undefined> => {
     // The uploads' storage, and the disk the SQLite files live on (the same one by default).
     const seen = [await blobs.space(), await spaceOf(config.dataDir)];
@@ -59,8 +67,9 @@ export async function readinessFailures({ config, shares, blobs }: AppDeps): Pro
     return undefined;
   };
   const results = await Promise.all([
-    probe('database', () => shares.checkWritable()),
-    probe('storage', () => blobs.checkWritable()),
+    probe('database', config.databaseUrl ? 'Postgres' : 'SQLite', () => shares.checkWritable()),
+    probe('storage', undefined, () => blobs.checkWritable()),
+    redisCheck ? probe('redis', 'Redis', redisCheck) : undefined,
     space().catch(
       (error: unknown): ReadyFailure => ({ check: 'space', code: 'ENGINE_UNAVAILABLE', message: String(error) }),
     ),
@@ -77,7 +86,7 @@ export function readyRoute(deps: AppDeps): Handler {
       return;
     }
     const code = failures.some((f) => f.code === 'STORAGE_FULL') ? 'STORAGE_FULL' : 'ENGINE_UNAVAILABLE';
-    const message = `Not ready: ${failures.map((f) => f.check).join(', ')}.`;
+    const message = `Not ready: ${failures.map((f) => f.engine ?? f.check).join(', ')}.`;
     sendJson(res, 503, { error: { code, message }, failures });
   };
 }

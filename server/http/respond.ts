@@ -1,6 +1,8 @@
 /** Writing answers: JSON bodies, errors in the one `{ error: { code, message } }` shape. */
+
 import type { ServerResponse } from 'node:http';
 import { type ErrorCode, FerryError, httpStatusOf } from '../../shared/errors.ts';
+import { engineDown, isEngineDown } from '../engine-down.ts';
 import type { Logger } from '../log.ts';
 
 /** Where an answered error is reported: the log (for server faults) and the refusal count. */
@@ -58,6 +60,7 @@ export function sendEmpty(res: ServerResponse, status: number, headers: Record<s
 export function toFerryError(error: unknown): FerryError {
   if (error instanceof FerryError) return error;
   if (isOutOfSpace(error)) return storageFull(error);
+  if (isEngineDown(error)) return engineDown(error);
   return new FerryError('INTERNAL', 'Something went wrong on the server.', { cause: error });
 }
 

@@ -27,6 +27,9 @@ export interface PostgresCluster {
   /** postgres://postgres@127.0.0.1:PORT/postgres (trust auth, no password). */
   url: string;
   port: number;
+  /** Stops the server and keeps its data (`resume` starts it again on the same port). */
+  halt(): void;
+  resume(): void;
   stop(): void;
 }
 
@@ -40,7 +43,10 @@ export async function startPostgres(): Promise<PostgresCluster> {
   const port = await freePort();
   runAs(user, initdb, ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8']);
   const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300`;
-  runAs(user, path.join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const resume = () =>
+    runAs(user, path.join(bin, 'pg_ctl'), ['-D', data, '-o', options, '-l', path.join(dir, 'log'), '-w', 'start']);
+  const halt = () => runAs(user, path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'fast', '-w', 'stop']);
+  resume();
 
   let stopped = false;
   const stop = () => {
@@ -49,11 +55,13 @@ export async function startPostgres(): Promise<PostgresCluster> {
     process.off('exit', stop);
     try {
       runAs(user, path.join(bin, 'pg_ctl'), ['-D', data, '-m', 'immediate', '-w', 'stop']);
+    } catch {
+      // halted already
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
   };
   // A test run that ends without its teardown must not leave a server behind.
   process.on('exit', stop);
-  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, stop };
+  return { url: `postgres://postgres@127.0.0.1:${port}/postgres`, port, halt, resume, stop };
 }

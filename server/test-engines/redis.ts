@@ -35,11 +35,14 @@ async function answersPing(port: number): Promise<boolean> {
   });
 }
 
-/** Installs Redis if needed and starts an empty server. */
-export async function startRedis(): Promise<RedisServer> {
+/**
+ * Installs Redis if needed and starts an empty server; on `port` when given (a test that
+ * stopped one starts it again where its clients look for it).
+ */
+export async function startRedis(port?: number): Promise<RedisServer> {
   const binary = ensureEngine({ debianPackage: 'redis-server', candidates: ['/usr/bin/redis-server', 'redis-server'] });
   const dir = scratchDir('ferry-redis-', undefined);
-  const port = await freePort();
+  port ??= await freePort();
   // A child of this process (not daemonized), so stopping it also reaps it.
   const child = spawn(
     binary,
@@ -47,14 +50,15 @@ export async function startRedis(): Promise<RedisServer> {
     { stdio: 'ignore' },
   );
   let failed: string | undefined;
+  const answers = port;
   child.once('exit', (code) => {
     failed = `redis-server exited (${code})`;
   });
   const deadline = Date.now() + 10_000;
-  while (!(await answersPing(port))) {
+  while (!(await answersPing(answers))) {
     if (failed || Date.now() > deadline) {
       child.kill();
-      throw new Error(failed ?? `redis-server did not answer on 127.0.0.1:${port}`);
+      throw new Error(failed ?? `redis-server did not answer on 127.0.0.1:${answers}`);
     }
     await sleep(20);
   }

@@ -4,8 +4,10 @@
  * with the catalogue's status. Answers tus writes before any handler runs (missing or wrong
  * Tus-Resumable, malformed tus headers) are rewrapped in FerryTusServer.write.
  */
+
 import { ERRORS } from '@tus/server';
 import { type ErrorCode, FerryError, httpStatusOf } from '../../shared/errors.ts';
+import { engineDown, isEngineDown } from '../engine-down.ts';
 import { type ErrorReport, reportError } from '../http/respond.ts';
 import { isOutOfSpace, storageFull } from '../storage-full.ts';
 
@@ -49,6 +51,7 @@ function codeForStatus(status: number): ErrorCode {
 export function ferryErrorFromTus(error: unknown): FerryError {
   if (error instanceof FerryError) return error;
   if (isOutOfSpace(error)) return storageFull(error);
+  if (isEngineDown(error)) return engineDown(error);
   if (isTusError(error)) {
     const code = TUS_CODES.get(error) ?? codeForStatus(error.status_code);
     return new FerryError(code, error.body.trim() || 'The upload request was refused.');
