@@ -50,7 +50,9 @@ ms bind ipv6 = false
 public addr = 127.0.0.1
 cluster addr = 127.0.0.1
 osd objectstore = memstore
-memstore device bytes = 2147483648
+# A cap, not an allocation: memory holds only what is stored. When the OSD is full every
+# write (deletes too) waits forever.
+memstore device bytes = 8589934592
 # Else the OSD places itself (and its device class) at start and fails with "wrong fsid";
 # start-up places it.
 osd crush update on start = false
@@ -76,6 +78,10 @@ osd data = ${dir}/osd
 [client.rgw]
 rgw frontends = beast endpoint=127.0.0.1:${rgwPort}
 rgw data = ${dir}/rgw
+# Deleted objects' data goes at once, not after radosgw's 2-hour garbage-collection delay
+# (else a run that writes and deletes gigabytes fills the in-memory OSD).
+rgw gc obj min wait = 0
+rgw gc processor period = 2
 rgw dns name = 127.0.0.1
 `;
 }

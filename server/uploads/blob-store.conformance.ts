@@ -90,7 +90,10 @@ export function blobStoreConformance(name: string, makeStore: (expiryMs: number)
         expect((await readAll(reader.read(id, 0, seen - 1))).equals(bytes.subarray(0, seen))).toBe(true);
         const from = Math.floor(seen / 3);
         expect((await readAll(reader.read(id, from, seen - 1))).equals(bytes.subarray(from, seen))).toBe(true);
-        expect((await reader.datastore.getUpload(id)).offset).toBe(seen);
+        // tus's offset counts the same bytes (more, if another piece landed meanwhile).
+        const offset = (await reader.datastore.getUpload(id)).offset;
+        expect(offset).toBeGreaterThanOrEqual(seen);
+        expect(offset).toBeLessThanOrEqual(at + 10_000);
       }
       body.end(bytes.subarray(30_000));
       expect(await writing).toBe(bytes.length);
