@@ -138,6 +138,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
       if (failed) metrics.sweeperFailures.inc();
     },
     afterCollect: (now) => releaseDeadShares({ access, shares, requests }, now),
+    lease: coordination.sweepLease,
   });
   const deps: AppDeps = {
     config,

@@ -1,6 +1,6 @@
 /**
  * What the nodes must agree on besides records and bytes: who is in which signaling room
- * and how to reach them, pairing codes, the network-room salt. In this process's memory by default (one node), or in one Redis
+ * and how to reach them, pairing codes, the network-room salt, who sweeps. In this process's memory by default (one node), or in one Redis
  * when FERRY_REDIS_URL is set (any number of nodes). Like records.ts, both give the same
  * interfaces and nothing else in the server knows which it has.
  */
@@ -12,11 +12,14 @@ import { newNetworkSalt } from './signaling/client-address.ts';
 import { type PairingCodeStore, PairingCodes } from './signaling/pairing.ts';
 import { RedisSignalingBus } from './signaling/redis-bus.ts';
 import { RedisPairingCodes } from './signaling/redis-pairing.ts';
+import { RedisSweepLease, SOLE_LEASE, type SweepLease } from './sweep-lease.ts';
 
 export interface Coordination {
   bus: SignalingBus;
   /** Pairing codes: made on one node, entered on any. */
   pairing: PairingCodeStore;
+  /** Who sweeps: one node at a time. */
+  sweepLease: SweepLease;
   /** The salt of network room ids: one for all nodes, so one network's devices meet. */
   networkSalt(): Buffer;
   /** The Redis connection, for the tus upload locks; none in memory. */
@@ -44,7 +47,13 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
   if (!config.redisUrl) {
     const bus = new MemorySignalingBus();
     const salt = newNetworkSalt();
-    return { bus, pairing: new PairingCodes(), networkSalt: () => salt, close: () => bus.close() };
+    return {
+      bus,
+      pairing: new PairingCodes(),
+      sweepLease: SOLE_LEASE,
+      networkSalt: () => salt,
+      close: () => bus.close(),
+    };
   }
   const { logger } = config;
   const redis = await openRedis(config.redisUrl, logger);
@@ -67,6 +76,7 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
       bus,
       redis,
       pairing: new RedisPairingCodes(redis),
+      sweepLease: new RedisSweepLease(redis, bus.node),
       networkSalt: () => salt,
       engine: {
         check: async () => {

@@ -9,6 +9,7 @@ import { UPLOAD_KEEP_MS } from '../shared/request-api.ts';
 import type { Logger } from './log.ts';
 import type { RequestStore } from './requests/store.ts';
 import type { ShareStore } from './shares/store.ts';
+import { SOLE_LEASE, type SweepLease } from './sweep-lease.ts';
 import type { BlobStore } from './uploads/blob-store.ts';
 
 /** How long a swept share still answers 410 instead of 404. */
@@ -27,6 +28,8 @@ export interface SweeperDeps {
   onPass?: (failed: boolean) => void;
   /** Runs after every collection: releases the quota reservations of dead shares (access/release.ts). */
   afterCollect?: (now: number) => Promise<void>;
+  /** Held by one node at a time: only its holder sweeps (sweep-lease.ts). Default: always held. */
+  lease?: SweepLease;
 }
 
 export class Sweeper {
@@ -58,10 +61,12 @@ export class Sweeper {
    * One full pass. Concurrent calls share the pass in progress. Each step runs even when
    * an earlier one failed (a full disk refuses record writes, not file removals); each
    * failure is logged, the pass counts as failed, and the names of failed steps are returned.
+   * Another node holding the lease: no pass (onPass is not told), and [] is returned.
    */
   sweep(now = this.#deps.now()): Promise<string[]> {
     this.#running ??= this.#pass(now)
       .then((failed) => {
+        if (failed === null) return [];
         this.#deps.onPass?.(failed.length > 0);
         return failed;
       })
@@ -71,7 +76,32 @@ export class Sweeper {
     return this.#running;
   }
 
-  async #pass(now: number): Promise<string[]> {
+  /**
+   * One pass, if this node holds the lease: renewed while the pass runs, and a pass whose
+   * lease is lost stops before its next step. Answers the failed steps (null when not held).
+   */
+  async #pass(now: number): Promise<string[] | null> {
+    const lease = this.#deps.lease ?? SOLE_LEASE;
+    if (!(await lease.hold())) return null;
+    let held = true;
+    const renewal = setInterval(() => {
+      lease.hold().then(
+        (still) => {
+          held &&= still;
+        },
+        () => {
+          held = false;
+        },
+      );
+    }, lease.renewEveryMs);
+    try {
+      return await this.#steps(now, () => held);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  async #steps(now: number, held: () => boolean): Promise<string[]> {
     const { shares, blobs, requests, ticketIdleMs } = this.#deps;
     const steps: Record<string, () => Promise<unknown>> = {
       'lapse idle tickets': () => shares.lapseTickets(now - ticketIdleMs),
@@ -95,6 +125,10 @@ export class Sweeper {
     };
     const failed: string[] = [];
     for (const [name, step] of Object.entries(steps)) {
+      if (!held()) {
+        this.#deps.logger.warn({ step: name }, 'sweeper: lease lost; the pass stops here');
+        break;
+      }
       try {
         await step();
       } catch (error) {
@@ -116,5 +150,6 @@ export class Sweeper {
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     await this.#running?.catch(() => undefined);
+    await this.#deps.lease?.release().catch(() => undefined);
   }
 }
