@@ -90,7 +90,8 @@ export class PairingCodes implements PairingCodeStore {
 
 /**
  * Pair rooms that can be rejoined: room id → hash of its token. In memory for tests, in
- * SQLite for a server (sqlite-signaling.ts: pairings outlive a restart), Redis later.
+ * SQLite for a server (sqlite-signaling.ts: pairings outlive a restart), Postgres for several
+ * (postgres-signaling.ts).
  */
 export interface PairRoomStore {
   /**
