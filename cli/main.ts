@@ -2,7 +2,7 @@
  * `ferry`: send files to a Ferry server and receive them from a link, end-to-end encrypted,
  * from a terminal or a script. README "Command line" documents it.
  *
- *   ferry send PATH… [--server URL] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
+ *   ferry send PATH… [--server URL] [--upload-key KEY] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
  *   ferry receive LINK [-o DIR|-] [--json]
  *   ferry status [ID|LINK] [--json] · ferry revoke ID|LINK
  */
@@ -13,19 +13,21 @@ import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
 import { askPassword } from './ask.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
 import { revoke, status } from './manage.ts';
-import { parseDownloads, parseDuration } from './options.ts';
+import { parseDownloads, parseDuration, parseUploadKey } from './options.ts';
 import { receive } from './receive.ts';
 import { send } from './send.ts';
 
 const USAGE = `Usage:
-  ferry send PATH… [--server URL] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
+  ferry send PATH… [--server URL] [--upload-key KEY] [--expire 1h] [--downloads N]
+             [--password] [--qr] [--json]
   ferry receive LINK [-o DIR|-] [--json]
   ferry status [ID|LINK] [--json]
   ferry revoke ID|LINK
 
 PATH may be a file, a folder (sent with its paths) or - (standard input).
 The server is --server, else $FERRY_SERVER. A password is asked for on the terminal,
-or taken from $FERRY_PASSWORD. Run the same send again to resume it.`;
+or taken from $FERRY_PASSWORD. A server that wants an upload key gets $FERRY_UPLOAD_KEY
+(or --upload-key KEY, which other users see in ps). Run the same send again to resume it.`;
 
 async function runSend(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -33,6 +35,7 @@ async function runSend(args: string[]): Promise<void> {
     allowPositionals: true,
     options: {
       server: { type: 'string' },
+      'upload-key': { type: 'string' },
       expire: { type: 'string' },
       downloads: { type: 'string' },
       password: { type: 'boolean', default: false },
@@ -43,10 +46,12 @@ async function runSend(args: string[]): Promise<void> {
   const server = values.server ?? process.env.FERRY_SERVER;
   if (!server) throw new FerryError('BAD_REQUEST', 'Which server? Give --server URL or set FERRY_SERVER.');
   if (!URL.canParse(server)) throw new FerryError('BAD_REQUEST', `--server ${server} is not a URL.`);
+  const uploadKey = parseUploadKey(values['upload-key'], process.env.FERRY_UPLOAD_KEY);
   const password = values.password ? await askPassword('Password for the link: ') : '';
   if (values.password && password === '') throw new FerryError('BAD_REQUEST', 'The password is empty.');
   const result = await send(positionals, {
     server,
+    uploadKey,
     quiet: values.json,
     settings: {
       expiresInSeconds: values.expire ? parseDuration(values.expire) : DEFAULT_EXPIRY_SECONDS,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../shared/errors.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
-import { parseDownloads, parseDuration } from './options.ts';
+import { parseDownloads, parseDuration, parseUploadKey } from './options.ts';
 
 describe('ferry options', () => {
   it('reads durations from 5 minutes to 7 days', () => {
@@ -19,6 +19,35 @@ describe('ferry options', () => {
     expect(parseDownloads('100')).toBe(100);
     for (const bad of ['0', '101', '2.5', 'x']) expect(() => parseDownloads(bad), bad).toThrow(FerryError);
   });
+
+  it('takes the upload key from --upload-key, else FERRY_UPLOAD_KEY, and refuses one that is not a key', () => {
+    const key = `fk_${'A'.repeat(42)}x`;
+    const other = `fk_${'b'.repeat(43)}`;
+    expect(parseUploadKey(undefined, undefined)).toBeNull();
+    expect(parseUploadKey(undefined, '  ')).toBeNull();
+    expect(parseUploadKey('', '')).toBeNull();
+    expect(parseUploadKey(undefined, `${key}\n`)).toBe(key);
+    expect(parseUploadKey(key, undefined)).toBe(key);
+    expect(parseUploadKey(other, key)).toBe(other);
+    expect(parseUploadKey('', key)).toBe(key);
+    for (const [flag, env, named] of [
+      ['fk_short', key, '--upload-key'],
+      [undefined, `fk_${'A'.repeat(44)}`, 'FERRY_UPLOAD_KEY'],
+      [undefined, `xk_${'A'.repeat(43)}`, 'FERRY_UPLOAD_KEY'],
+      [`fk_${'A'.repeat(42)}=`, undefined, '--upload-key'],
+    ] as const) {
+      let thrown: unknown;
+      try {
+        parseUploadKey(flag, env);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, String(flag ?? env)).toBeInstanceOf(FerryError);
+      expect((thrown as FerryError).code).toBe('UPLOAD_KEY_INVALID');
+      expect((thrown as FerryError).message).toContain(named);
+      expect(exitOf(thrown).status).toBe(EXIT.REFUSED);
+    }
+  });
 });
 
 describe('ferry exit statuses', () => {
@@ -30,6 +59,8 @@ describe('ferry exit statuses', () => {
     });
     expect(exitOf(new FerryError('SHARE_EXPIRED', 'gone')).status).toBe(EXIT.GONE);
     expect(exitOf(new FerryError('WRONG_PASSWORD', 'no')).status).toBe(EXIT.KEY);
+    expect(exitOf(new FerryError('UPLOAD_KEY_REQUIRED', 'no key')).status).toBe(EXIT.REFUSED);
+    expect(exitOf(new FerryError('UPLOAD_KEY_INVALID', 'bad key')).status).toBe(EXIT.REFUSED);
     expect(exitOf(new Error('boom'))).toEqual({ status: EXIT.FAILED, line: 'ferry: INTERNAL: boom' });
   });
 });

@@ -1,4 +1,5 @@
-/** The values of `ferry send`'s options, checked against the server's limits (shared/limits.ts). */
+/** The values of `ferry send`'s options, checked against the server's limits (shared/limits.ts) and formats. */
+import { uploadKeySchema } from '../shared/access-api.ts';
 import { FerryError } from '../shared/errors.ts';
 import { MAX_DOWNLOADS, MAX_EXPIRY_SECONDS, MIN_DOWNLOADS, MIN_EXPIRY_SECONDS } from '../shared/limits.ts';
 
@@ -23,4 +24,19 @@ export function parseDownloads(text: string | undefined): number | null {
     );
   }
   return n;
+}
+
+/**
+ * The upload key to send on share creation: `--upload-key`, else `$FERRY_UPLOAD_KEY`
+ * (the one to prefer: a command line shows in `ps`); none when both are absent or blank.
+ * A malformed key is refused here with the code the server would answer it with.
+ */
+export function parseUploadKey(flag: string | undefined, env: string | undefined): string | null {
+  const given = flag?.trim() || env?.trim();
+  if (!given) return null;
+  if (!uploadKeySchema.safeParse(given).success) {
+    const from = flag?.trim() ? '--upload-key' : 'FERRY_UPLOAD_KEY';
+    throw new FerryError('UPLOAD_KEY_INVALID', `${from} is not an upload key (fk_ and 43 characters).`);
+  }
+  return given;
 }

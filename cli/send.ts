@@ -10,8 +10,9 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { createBLAKE3 } from 'hash-wasm';
 import { Upload } from 'tus-js-client';
+import { appConfigSchema, UPLOAD_KEY_HEADER } from '../shared/access-api.ts';
 import type { ShareOwnerView } from '../shared/api.ts';
-import { ShareApi } from '../shared/api-client.ts';
+import { call, ShareApi } from '../shared/api-client.ts';
 import { fromBase64Url, toBase64Url } from '../shared/encoding.ts';
 import { FerryError, parseErrorBody } from '../shared/errors.ts';
 import { deriveShareKeys, fileCipherOf } from '../shared/keys.ts';
@@ -31,6 +32,8 @@ const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000];
 
 export interface SendOptions {
   server: string;
+  /** Sent as `Ferry-Upload-Key` when the share is created; a resumed send needs none. */
+  uploadKey: string | null;
   settings: ShareSettings;
   quiet: boolean;
 }
@@ -46,7 +49,10 @@ export interface SendResult {
 
 export async function send(paths: readonly string[], options: SendOptions): Promise<SendResult> {
   const server = new URL(options.server).origin;
-  const api = new ShareApi(server);
+  const { uploadKey } = options;
+  const api = new ShareApi(server, {
+    creationHeaders: async (): Promise<Record<string, string>> => (uploadKey ? { [UPLOAD_KEY_HEADER]: uploadKey } : {}),
+  });
   const local = await collectFiles(paths, path.join(stateDir(), 'spool'));
   try {
     const key = await sendKey({
@@ -95,6 +101,7 @@ async function createShare(
   local: readonly LocalFile[],
   options: SendOptions,
 ): Promise<SendState> {
+  if (!options.uploadKey) await needsNoKey(server);
   const files: PlanFile[] = [];
   for (const file of local) files.push({ ...planFileOf(file), blake3: await hashFile(file, options.quiet) });
   const plan = await planShare(files, [], options.settings);
@@ -109,6 +116,21 @@ async function createShare(
     expiresAt: created.expiresAt,
     files,
   };
+}
+
+/**
+ * Refuses at once, before any file is hashed, when the server takes shares only with an
+ * upload key (GET /api/config) and none was given; the server's own refusal says "enter
+ * yours", which a command line cannot.
+ */
+async function needsNoKey(server: string): Promise<void> {
+  const config = await call(appConfigSchema, `${server}/api/config`);
+  if (config.uploadAccess === 'key') {
+    throw new FerryError(
+      'UPLOAD_KEY_REQUIRED',
+      `${server} takes files only from people with an upload key: set FERRY_UPLOAD_KEY (or give --upload-key KEY).`,
+    );
+  }
 }
 
 /** The hex BLAKE3 of a file, read in pieces: memory stays flat whatever its size. */

@@ -158,3 +158,49 @@ test('ferry status counts downloads of a link this machine sent, and ferry revok
   expect(refused.status).toBe(5);
   expect(refused.stderr).toContain('ferry: SHARE_REVOKED:');
 });
+
+test.describe('a server that takes shares only with an upload key', () => {
+  const ADMIN_TOKEN = 'e2e-admin-token-cli-4Rw8';
+  test.use({ ferryEnv: { FERRY_UPLOAD_ACCESS: 'key', FERRY_ADMIN_TOKEN: ADMIN_TOKEN } });
+
+  test('ferry send is refused without a key and with a wrong one, and sends with FERRY_UPLOAD_KEY', async ({
+    ferry,
+    files,
+  }) => {
+    // Four runs of the command, each starting Node and tsx: several seconds apiece when loaded.
+    test.setTimeout(180_000);
+    const made = await fetch(`${ferry.url}/api/admin/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ label: 'CI', maxStoredBytes: null, maxDailyBytes: null, expiresInSeconds: null }),
+    });
+    expect(made.status).toBe(201);
+    const { key } = (await made.json()) as { key: string };
+    const cli = new FerryCli(join(files.dir, 'state'));
+    const doc = await files.file('cli-keyed-build-7p.bin', 3 * MiB + 11);
+    const args = ['send', doc.path, '--server', ferry.url];
+
+    const none = await cli.run(args, { FERRY_UPLOAD_KEY: '' });
+    expect(none.status).toBe(7);
+    expect(none.stderr).toContain('ferry: UPLOAD_KEY_REQUIRED:');
+    expect(none.stderr).toContain('FERRY_UPLOAD_KEY');
+    expect(none.stdout).toBe('');
+
+    // Well formed but not one the server made: the server's refusal.
+    const wrong = await cli.run([...args, '--upload-key', `fk_${'Q'.repeat(43)}`]);
+    expect(wrong.status).toBe(7);
+    expect(wrong.stderr).toContain('ferry: UPLOAD_KEY_INVALID: The server did not accept this upload key');
+    expect(wrong.stdout).toBe('');
+
+    const sent = await cli.run(args, { FERRY_UPLOAD_KEY: key });
+    expect(sent.status, sent.stderr).toBe(0);
+    const link = sent.stdout.trim();
+    expect(link).toMatch(LINK);
+
+    const out = join(files.dir, 'received');
+    const got = await cli.run(['receive', link, '-o', out]);
+    expect(got.status, got.stderr).toBe(0);
+    expect(await readdir(out)).toEqual([doc.name]);
+    expect(sha256(await readFile(join(out, doc.name)))).toBe(doc.sha256);
+  });
+});
