@@ -29,6 +29,11 @@ export class AppUpdate {
     offer(registration.waiting);
     const onUpdateFound = () => {
       const installing = registration.installing;
+      // An update installs beside an active worker. The first install has none; asking for the
+      // controller only once it is 'installed' is too late: WebKit can deliver that statechange
+      // after the worker has activated and claimed the page, so the first install looked
+      // like an update there.
+      if (!registration.active) return;
       installing?.addEventListener('statechange', () => {
         if (installing.state === 'installed') offer(installing);
       });
