@@ -150,7 +150,9 @@ export async function launchWebKit(): Promise<WebKit> {
   const stopAll = async (): Promise<void> => {
     await end(driverProcess);
     await end(xvfb);
-    await rm(home, { recursive: true, force: true });
+    // WebKit's web processes can still be writing their shader cache for a moment after the
+    // driver is gone (ENOTEMPTY seen once): rm retries those errors.
+    await rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   };
   try {
     const x = await startXvfb();
