@@ -148,8 +148,8 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     access,
     uploadAccess: new UploadAccessControl(config, access),
     metrics,
-    createLimiter: new RateLimiter(config.createRate.burst, config.createRate.perMinute),
-    ticketLimiters: ticketLimiters(config),
+    createLimiter: new RateLimiter(coordination.buckets, 'create', config.createRate),
+    ticketLimiters: ticketLimiters(config, coordination.buckets),
     clientKey: (req) => networkKey(clientAddress(req, trusted)),
     ...(coordination.engine && { redisCheck: coordination.engine.check }),
     collect: async () => {
@@ -237,6 +237,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     bus: coordination.bus,
     pairing: coordination.pairing,
     networkSalt: coordination.networkSalt,
+    buckets: coordination.buckets,
     pairRooms: records.signaling.pairRooms,
     mailbox: records.signaling.mailbox,
     observer: { refused: report.refused, relayed: () => metrics.relayedMessages.inc() },

@@ -1,12 +1,14 @@
 /**
  * What the nodes must agree on besides records and bytes: who is in which signaling room
- * and how to reach them, pairing codes, the network-room salt, who sweeps. In this process's memory by default (one node), or in one Redis
+ * and how to reach them, pairing codes, the network-room salt, who sweeps, rate limits. In this process's memory by default (one node), or in one Redis
  * when FERRY_REDIS_URL is set (any number of nodes). Like records.ts, both give the same
  * interfaces and nothing else in the server knows which it has.
  */
 import type { Redis } from 'ioredis';
+import { type BucketsFactory, memoryBuckets } from './buckets.ts';
 import type { FerryConfig } from './config.ts';
 import { guard, openRedis } from './redis.ts';
+import { redisBuckets } from './redis-buckets.ts';
 import { MemorySignalingBus, type SignalingBus } from './signaling/bus.ts';
 import { newNetworkSalt } from './signaling/client-address.ts';
 import { type PairingCodeStore, PairingCodes } from './signaling/pairing.ts';
@@ -20,6 +22,8 @@ export interface Coordination {
   pairing: PairingCodeStore;
   /** Who sweeps: one node at a time. */
   sweepLease: SweepLease;
+  /** Rate limits (share creation, tickets, pairing codes): one budget for all nodes. */
+  buckets: BucketsFactory;
   /** The salt of network room ids: one for all nodes, so one network's devices meet. */
   networkSalt(): Buffer;
   /** The Redis connection, for the tus upload locks; none in memory. */
@@ -51,6 +55,7 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
       bus,
       pairing: new PairingCodes(),
       sweepLease: SOLE_LEASE,
+      buckets: memoryBuckets,
       networkSalt: () => salt,
       close: () => bus.close(),
     };
@@ -77,6 +82,7 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
       redis,
       pairing: new RedisPairingCodes(redis),
       sweepLease: new RedisSweepLease(redis, bus.node),
+      buckets: redisBuckets(redis),
       networkSalt: () => salt,
       engine: {
         check: async () => {

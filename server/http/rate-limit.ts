@@ -1,46 +1,35 @@
 /**
  * A token bucket per key (a client network, a share): `burst` at once, refilled at
- * `perMinute`. Refusals are RATE_LIMITED (429) with Retry-After: the seconds until the
- * next token (RFC 9110 §10.2.3).
+ * `perMinute`, in memory or in Redis (buckets.ts, shared by all nodes). Refusals are
+ * RATE_LIMITED (429) with Retry-After: the seconds until the next token (RFC 9110 §10.2.3).
+ * With Redis away a take fails with ENGINE_UNAVAILABLE (503): the request is refused, not held.
  */
+import type { Buckets, BucketsFactory } from '../buckets.ts';
 import { HeaderedError } from './respond.ts';
 
-const MAX_KEYS = 10_000;
+/** Retry-After of a bucket that never refills. */
+const NEVER_S = 3600;
 
 export class RateLimiter {
-  readonly #burst: number;
-  readonly #perMs: number;
+  readonly #buckets: Buckets;
   readonly #message: string;
-  readonly #buckets = new Map<string, { tokens: number; at: number }>();
 
+  /** Buckets named `name` from `buckets`, `burst` at once and `perMinute` back. */
   constructor(
-    burst: number,
-    perMinute: number,
+    buckets: BucketsFactory,
+    name: string,
+    { burst, perMinute }: { burst: number; perMinute: number },
     message = 'Too many shares created from this address; try again in a minute.',
   ) {
-    this.#burst = burst;
-    this.#perMs = perMinute / 60_000;
+    this.#buckets = buckets(name, burst, perMinute / 60_000);
     this.#message = message;
   }
 
   /** Takes one token for `key` or throws RATE_LIMITED with Retry-After. */
-  take(key: string, now: number): void {
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, at: now };
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) * this.#perMs);
-    bucket.at = now;
-    this.#buckets.set(key, bucket);
-    if (bucket.tokens < 1) {
-      const seconds = this.#perMs > 0 ? Math.ceil((1 - bucket.tokens) / this.#perMs / 1000) : 3600;
-      throw new HeaderedError('RATE_LIMITED', this.#message, { 'Retry-After': String(Math.max(1, seconds)) });
-    }
-    bucket.tokens -= 1;
-    if (this.#buckets.size > MAX_KEYS) this.prune(now);
-  }
-
-  /** Forgets buckets that have refilled completely (they behave like new ones). */
-  prune(now: number): void {
-    for (const [key, b] of this.#buckets) {
-      if (b.tokens + (now - b.at) * this.#perMs >= this.#burst) this.#buckets.delete(key);
-    }
+  async take(key: string, now: number): Promise<void> {
+    const taken = await this.#buckets.take(key, now);
+    if (taken.ok) return;
+    const seconds = Number.isFinite(taken.retryMs) ? Math.ceil(taken.retryMs / 1000) : NEVER_S;
+    throw new HeaderedError('RATE_LIMITED', this.#message, { 'Retry-After': String(Math.max(1, seconds)) });
   }
 }

@@ -10,7 +10,7 @@ import { requestInfo } from './views.ts';
 export const createRequest: AppHandler = async ({ req, res }, deps) => {
   const { config, requests } = deps;
   const now = config.now();
-  deps.createLimiter.take(deps.clientKey(req), now);
+  await deps.createLimiter.take(deps.clientKey(req), now);
   const creator = await deps.uploadAccess.admit(req, now);
   const body = await readJson(req, config.maxJsonBytes, createRequestSchema);
   const ownerToken = randomBytes(32).toString('base64url');

@@ -25,7 +25,7 @@ export const createUpload: AppHandler = async ({ req, res, params }, deps) => {
   const now = config.now();
   const request = await loadRequest(requests, params.id);
   assertOpen(request, now);
-  deps.createLimiter.take(deps.clientKey(req), now);
+  await deps.createLimiter.take(deps.clientKey(req), now);
   const body = await readJson(req, config.maxJsonBytes, createUploadSchema);
   await importPublicKey(body.senderKey);
   const bytes = body.files.reduce((sum, file) => sum + file.size, 0);

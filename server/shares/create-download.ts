@@ -13,6 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { type DownloadTicket, downloadRequestSchema } from '../../shared/api.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { tokenHash } from '../../shared/keys.ts';
+import type { BucketsFactory } from '../buckets.ts';
 import type { FerryConfig } from '../config.ts';
 import type { AppDeps, AppHandler } from '../deps.ts';
 import { requireBearer } from '../http/auth.ts';
@@ -29,7 +30,7 @@ export const createDownload: AppHandler = async (
   { shares, config, ticketLimiters, clientKey },
 ) => {
   const now = config.now();
-  ticketLimiters.perClient.take(clientKey(req), now);
+  await ticketLimiters.perClient.take(clientKey(req), now);
   const share = await loadLiveShare(shares, params.id, now);
   await requireBearer(req.headers.authorization, share.readerHash, 'reader');
   const body = await readJson(req, config.maxJsonBytes, downloadRequestSchema);
@@ -39,7 +40,7 @@ export const createDownload: AppHandler = async (
     const slot = share.slots[index];
     if (!slot) throw new FerryError('FILE_NOT_FOUND', `The share has no file ${index}.`);
   }
-  ticketLimiters.perShare.take(share.id, now);
+  await ticketLimiters.perShare.take(share.id, now);
   const ticket = randomBytes(32).toString('base64url');
   const granted = await shares.grantTicket({
     hash: await tokenHash(ticket),
@@ -63,17 +64,19 @@ export const createDownload: AppHandler = async (
 };
 
 /** The buckets createDownload takes from (config.tickets). */
-export function ticketLimiters(config: FerryConfig): AppDeps['ticketLimiters'] {
+export function ticketLimiters(config: FerryConfig, buckets: BucketsFactory): AppDeps['ticketLimiters'] {
   const { perClient, perShare } = config.tickets;
   return {
     perClient: new RateLimiter(
-      perClient.burst,
-      perClient.perMinute,
+      buckets,
+      'tickets-per-client',
+      perClient,
       'Too many download tickets asked for from this address; try again in a minute.',
     ),
     perShare: new RateLimiter(
-      perShare.burst,
-      perShare.perMinute,
+      buckets,
+      'tickets-per-share',
+      perShare,
       'Too many download tickets asked for this share right now; try again in a minute.',
     ),
   };

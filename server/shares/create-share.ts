@@ -25,7 +25,7 @@ const token = (bytes: number) => randomBytes(bytes).toString('base64url');
 export const createShare: AppHandler = async ({ req, res }, deps) => {
   const { config, shares, blobs } = deps;
   const now = config.now();
-  deps.createLimiter.take(deps.clientKey(req), now);
+  await deps.createLimiter.take(deps.clientKey(req), now);
   const creator = await deps.uploadAccess.admit(req, now);
   const body = await readJson(req, config.maxJsonBytes, createShareRequestSchema);
 

@@ -1,11 +1,11 @@
 /** What a signaling handler is given: the peer it serves and the shared parts, nothing global. */
 import type { ClientMessage, ClientMessageType } from '../../shared/signaling.ts';
+import type { Buckets } from '../buckets.ts';
 import type { ShareStore } from '../shares/store.ts';
 import type { SignalingBus } from './bus.ts';
 import type { PairMailbox } from './mailbox.ts';
 import type { PairingCodeStore, PairRoomStore } from './pairing.ts';
 import type { Peer } from './peer.ts';
-import type { KeyedBuckets, TokenBucket } from './token-bucket.ts';
 
 /** Pairing codes one client network may ask for per window. */
 export const PAIR_CREATES_PER_WINDOW = 10;
@@ -31,14 +31,17 @@ export interface SignalingContext {
   mailbox: PairMailbox;
   /** Keyed by the peer's network (IPv4 address or IPv6 /64). */
   limits: {
-    pairCreate: KeyedBuckets;
-    pairWrongGuess: KeyedBuckets;
-    /** All networks' wrong pairing codes together. */
-    pairWrongGuessGlobal: TokenBucket;
+    pairCreate: Buckets;
+    pairWrongGuess: Buckets;
+    /** All networks' wrong pairing codes together: one key, GLOBAL_KEY. */
+    pairWrongGuessGlobal: Buckets;
   };
   /** Milliseconds since the epoch (the server's injectable clock). */
   now: () => number;
 }
+
+/** The one key of the all-networks buckets. */
+export const GLOBAL_KEY = 'all';
 
 export type MessageHandler<T extends ClientMessageType> = (
   ctx: SignalingContext,

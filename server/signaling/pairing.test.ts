@@ -20,7 +20,6 @@ import {
 import { openPostgresSignalingStores } from './postgres-signaling.ts';
 import { RedisPairingCodes } from './redis-pairing.ts';
 import { openSqliteSignalingStores, type SignalingStores } from './sqlite-signaling.ts';
-import { KeyedBuckets } from './token-bucket.ts';
 
 let redis: Redis | undefined;
 afterAll(() => redis?.disconnect());
@@ -158,18 +157,6 @@ describe('the Postgres pair room store', () => {
     );
     expect(made.filter((m) => m.status === 'fulfilled')).toHaveLength(4);
     for (const m of made) if (m.status === 'rejected') expect(m.reason).toMatchObject({ code: 'RATE_LIMITED' });
-  });
-});
-
-describe('KeyedBuckets', () => {
-  it('allows `count` per window per key and refills over the window', () => {
-    const buckets = new KeyedBuckets(3, 600);
-    for (let i = 0; i < 3; i++) expect(buckets.take('ip', 0)).toBe(true);
-    expect(buckets.available('ip', 0)).toBe(false);
-    expect(buckets.take('ip', 0)).toBe(false);
-    expect(buckets.take('other', 0)).toBe(true);
-    expect(buckets.take('ip', 200)).toBe(true);
-    expect(buckets.take('ip', 200)).toBe(false);
   });
 });
 

@@ -22,6 +22,7 @@ import {
   SIGNAL_PATH,
   UNLISTED_QUERY,
 } from '../../shared/signaling.ts';
+import { type BucketsFactory, memoryBuckets } from '../buckets.ts';
 import type { FerryConfig } from '../config.ts';
 import { logRequest } from '../http/request-log.ts';
 import type { ShareStore } from '../shares/store.ts';
@@ -41,7 +42,6 @@ import { MemoryPairRoomStore, type PairingCodeStore, PairingCodes, type PairRoom
 import { Peer } from './peer.ts';
 import { announceLeft, enterRoom } from './room-events.ts';
 import { closeShareRoomIfDead } from './share-rooms.ts';
-import { KeyedBuckets, TokenBucket } from './token-bucket.ts';
 
 /** Over-limit messages in a row answered with RATE_LIMITED before the connection is closed. */
 export const FLOOD_STRIKES = 20;
@@ -71,6 +71,8 @@ export interface SignalingDeps {
   networkSalt?: () => Buffer;
   pairRooms?: PairRoomStore;
   mailbox?: PairMailbox;
+  /** Where pairing limits count (coordination.ts); this process's memory by default. */
+  buckets?: BucketsFactory;
   observer?: SignalingObserver;
 }
 
@@ -96,14 +98,13 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
   const pairRooms = deps.pairRooms ?? new MemoryPairRoomStore();
   const mailbox = deps.mailbox ?? new MemoryPairMailbox();
   const pairing = deps.pairing ?? new PairingCodes();
+  const buckets = deps.buckets ?? memoryBuckets;
+  /** `count` per PAIR_LIMIT_WINDOW_MS, all of them available at once. */
+  const perWindow = (name: string, count: number) => buckets(name, count, count / PAIR_LIMIT_WINDOW_MS);
   const pairLimits = {
-    pairCreate: new KeyedBuckets(PAIR_CREATES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
-    pairWrongGuess: new KeyedBuckets(PAIR_WRONG_GUESSES_PER_WINDOW, PAIR_LIMIT_WINDOW_MS),
-    pairWrongGuessGlobal: new TokenBucket(
-      PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW,
-      PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW / PAIR_LIMIT_WINDOW_MS,
-      config.now(),
-    ),
+    pairCreate: perWindow('pair-create', PAIR_CREATES_PER_WINDOW),
+    pairWrongGuess: perWindow('pair-wrong-guess', PAIR_WRONG_GUESSES_PER_WINDOW),
+    pairWrongGuessGlobal: perWindow('pair-wrong-guess-global', PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW),
   };
   const trusted = trustedProxyList(config.trustedProxies);
   const perNetwork = new Map<string, number>();

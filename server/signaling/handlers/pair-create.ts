@@ -4,7 +4,7 @@ import type { MessageHandler } from '../context.ts';
 
 export const pairCreate: MessageHandler<'pair-create'> = async ({ peer, pairing, limits, now }) => {
   const at = now();
-  if (!limits.pairCreate.take(peer.network, at)) {
+  if (!(await limits.pairCreate.take(peer.network, at)).ok) {
     throw new FerryError('RATE_LIMITED', 'Too many pairing codes from this network; try again in a few minutes.');
   }
   const created = await pairing.create(peer.id, at);

@@ -6,16 +6,16 @@
  */
 import { FerryError } from '../../../shared/errors.ts';
 import { peerView } from '../bus.ts';
-import type { MessageHandler } from '../context.ts';
+import { GLOBAL_KEY, type MessageHandler } from '../context.ts';
 import { newPairRoom } from '../pairing.ts';
 
 export const pairJoin: MessageHandler<'pair-join'> = async (ctx, message) => {
   const { peer, bus, pairing, pairRooms, limits } = ctx;
   const at = ctx.now();
-  if (!limits.pairWrongGuess.available(peer.network, at)) {
+  if (!(await limits.pairWrongGuess.available(peer.network, at))) {
     throw new FerryError('RATE_LIMITED', 'Too many wrong pairing codes from this network; try again in a few minutes.');
   }
-  if (!limits.pairWrongGuessGlobal.available(at)) {
+  if (!(await limits.pairWrongGuessGlobal.available(GLOBAL_KEY, at))) {
     throw new FerryError(
       'RATE_LIMITED',
       'Too many wrong pairing codes were entered lately; try again in a few minutes.',
@@ -24,8 +24,8 @@ export const pairJoin: MessageHandler<'pair-join'> = async (ctx, message) => {
   const redeemed = await pairing.redeem(message.code, peer.id, at);
   if (!redeemed.ok) {
     if (redeemed.reason === 'own-code') throw new FerryError('BAD_REQUEST', 'This is your own pairing code.');
-    limits.pairWrongGuess.take(peer.network, at);
-    limits.pairWrongGuessGlobal.take(at);
+    await limits.pairWrongGuess.take(peer.network, at);
+    await limits.pairWrongGuessGlobal.take(GLOBAL_KEY, at);
     throw new FerryError('PAIR_CODE_INVALID', 'This pairing code is wrong, expired or already used.');
   }
   const { room, token, tokenHash } = newPairRoom();
