@@ -238,6 +238,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     pairing: coordination.pairing,
     networkSalt: coordination.networkSalt,
     buckets: coordination.buckets,
+    connections: coordination.signalConnections,
     pairRooms: records.signaling.pairRooms,
     mailbox: records.signaling.mailbox,
     observer: { refused: report.refused, relayed: () => metrics.relayedMessages.inc() },

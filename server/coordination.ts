@@ -7,6 +7,7 @@
 import type { Redis } from 'ioredis';
 import { type BucketsFactory, memoryBuckets } from './buckets.ts';
 import type { FerryConfig } from './config.ts';
+import { type ConnectionCounts, MemoryConnectionCounts, RedisConnectionCounts } from './connection-counts.ts';
 import { guard, openRedis } from './redis.ts';
 import { redisBuckets } from './redis-buckets.ts';
 import { MemorySignalingBus, type SignalingBus } from './signaling/bus.ts';
@@ -24,6 +25,8 @@ export interface Coordination {
   sweepLease: SweepLease;
   /** Rate limits (share creation, tickets, pairing codes): one budget for all nodes. */
   buckets: BucketsFactory;
+  /** Signaling connections per network: one cap for all nodes. */
+  signalConnections: ConnectionCounts;
   /** The salt of network room ids: one for all nodes, so one network's devices meet. */
   networkSalt(): Buffer;
   /** The Redis connection, for the tus upload locks; none in memory. */
@@ -56,6 +59,7 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
       pairing: new PairingCodes(),
       sweepLease: SOLE_LEASE,
       buckets: memoryBuckets,
+      signalConnections: new MemoryConnectionCounts(),
       networkSalt: () => salt,
       close: () => bus.close(),
     };
@@ -83,6 +87,11 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
       pairing: new RedisPairingCodes(redis),
       sweepLease: new RedisSweepLease(redis, bus.node),
       buckets: redisBuckets(redis),
+      signalConnections: new RedisConnectionCounts(redis, {
+        prefix: 'ferry:conn:signal:',
+        node: bus.node,
+        presence: bus.presencePrefix,
+      }),
       networkSalt: () => salt,
       engine: {
         check: async () => {

@@ -129,6 +129,11 @@ export class RedisSignalingBus implements SignalingBus {
     return bus;
   }
 
+  /** The prefix of nodes' presence keys (`<prefix>` + node id), for what counts per node. */
+  get presencePrefix(): string {
+    return `${this.#p}node:`;
+  }
+
   #channel(node: string): string {
     return `${this.#p}to:${node}`;
   }

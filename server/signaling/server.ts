@@ -19,11 +19,14 @@ import {
   MAX_SIGNAL_MESSAGE_BYTES,
   namedType,
   type RoomKind,
+  type ServerMessage,
   SIGNAL_PATH,
   UNLISTED_QUERY,
 } from '../../shared/signaling.ts';
 import { type BucketsFactory, memoryBuckets } from '../buckets.ts';
 import type { FerryConfig } from '../config.ts';
+import { type ConnectionCounts, MemoryConnectionCounts } from '../connection-counts.ts';
+import { engineDown } from '../engine-down.ts';
 import { logRequest } from '../http/request-log.ts';
 import type { ShareStore } from '../shares/store.ts';
 import { MemorySignalingBus, roomKind, type SignalingBus } from './bus.ts';
@@ -73,6 +76,8 @@ export interface SignalingDeps {
   mailbox?: PairMailbox;
   /** Where pairing limits count (coordination.ts); this process's memory by default. */
   buckets?: BucketsFactory;
+  /** Where connections per network count (coordination.ts); this process's memory by default. */
+  connections?: ConnectionCounts;
   observer?: SignalingObserver;
 }
 
@@ -107,7 +112,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     pairWrongGuessGlobal: perWindow('pair-wrong-guess-global', PAIR_WRONG_GUESSES_GLOBAL_PER_WINDOW),
   };
   const trusted = trustedProxyList(config.trustedProxies);
-  const perNetwork = new Map<string, number>();
+  const connections = deps.connections ?? new MemoryConnectionCounts();
   const sockets = new Map<WebSocket, Peer>();
   const farewells = new Set<Promise<void>>();
   /** Peers whose farewell failed (their engine was away). */
@@ -145,11 +150,28 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     if (!sameOrigin(req)) return refuse(403, 'FORBIDDEN', 'Signaling is only for pages of this server.');
     const address = clientAddress(req, trusted);
     const network = networkKey(address);
-    if ((perNetwork.get(network) ?? 0) >= limits.maxConnectionsPerIp) {
-      return refuse(429, 'RATE_LIMITED', 'Too many signaling connections from this network.');
-    }
     const listed = queryOf(req.url) !== UNLISTED_QUERY;
-    wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, network, listed));
+    connections.open(network, limits.maxConnectionsPerIp).then(
+      (counted) => {
+        if (!counted) return refuse(429, 'RATE_LIMITED', 'Too many signaling connections from this network.');
+        // Counted for the socket's whole life, whether or not the upgrade completes.
+        socket.once('close', () => connections.close(network));
+        if (socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws, address, network, listed));
+      },
+      (error: unknown) => {
+        // As when the bus is away (fatal): the socket hears why over the WebSocket and
+        // closes with 1013, so the page retries later.
+        const down = engineDown(error);
+        observer.refused(down.code);
+        if (socket.destroyed) return;
+        wss.handleUpgrade(req, socket, head, (ws) => {
+          const refusal: ServerMessage = { type: 'error', code: down.code, message: down.message };
+          ws.send(JSON.stringify(refusal));
+          ws.close(CLOSE_CODES.TRY_AGAIN_LATER, 'Try again later');
+        });
+      },
+    );
   });
 
   /** `listed`: the peer goes into its network room (see UNLISTED_QUERY). */
@@ -162,7 +184,6 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
       observer.refused,
     );
     sockets.set(ws, peer);
-    perNetwork.set(network, (perNetwork.get(network) ?? 0) + 1);
     const ctx: SignalingContext = {
       peer,
       bus,
@@ -203,9 +224,6 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     ws.on('error', () => undefined); // 1007/1009 and socket errors: ws closes the connection itself
     ws.on('close', () => {
       sockets.delete(ws);
-      const left = (perNetwork.get(network) ?? 1) - 1;
-      if (left > 0) perNetwork.set(network, left);
-      else perNetwork.delete(network);
       queue = queue
         .then(() => pairing.drop(peer.id))
         .then(() => farewell(peer))
@@ -277,6 +295,7 @@ export function attachSignaling(server: http.Server, deps: SignalingDeps): Signa
     pairRooms.sweep(config.now()).catch((error) => logger.error({ err: error }, 'signaling: pair room sweep failed'));
     closeDeadShareRooms().catch((error) => logger.error({ err: error }, 'signaling: share room check failed'));
     reapDeadNodes().catch((error) => logger.error({ err: error }, 'signaling: reaping dead nodes failed'));
+    connections.flush().catch((error) => logger.warn({ err: error }, 'signaling: connection counts not written'));
   }, limits.heartbeatMs);
   heartbeat.unref();
 
