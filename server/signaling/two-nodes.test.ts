@@ -1,7 +1,8 @@
 /**
  * Two real Ferry processes on one Redis and one Postgres (FERRY_REDIS_URL,
  * FERRY_DATABASE_URL): signaling clients attached to different nodes meet in their network
- * room and relay to each other, and pair by a code made on the other node. (A dead node's
+ * room and relay to each other, pair by a code made on the other node, and share one cap on
+ * connections per network. (A dead node's
  * peers being reaped: bus.test.ts.)
  */
 import type { ChildProcess } from 'node:child_process';
@@ -11,7 +12,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { postgresDatabases, redisUrl } from '../test-engines/databases.ts';
 import { type FerryProcess, spawnFerry } from '../test-support.ts';
-import { SignalClient } from './test-client.ts';
+import { refusedStatus, SignalClient } from './test-client.ts';
 
 const newDatabase = postgresDatabases();
 const dirs: string[] = [];
@@ -43,6 +44,7 @@ describe('two Ferry processes on one Redis', () => {
       FERRY_DATABASE_URL: await newDatabase(),
       FERRY_TRUSTED_PROXIES: '127.0.0.1,::1',
       FERRY_LOG_LEVEL: 'warn',
+      FERRY_SIGNAL_MAX_PER_IP: '4',
     };
     [one, two] = await Promise.all([node(env), node(env)]);
   }, 60_000);
@@ -92,5 +94,28 @@ describe('two Ferry processes on one Redis', () => {
     expect(await c.next('error')).toMatchObject({ code: 'PAIR_CODE_INVALID' });
     a.send({ type: 'relay', to: b.id, kind: 'pair-auth', data: { mac: 'm' } });
     expect(await b.next('relay')).toMatchObject({ from: a.id, kind: 'pair-auth' });
+  });
+
+  it('caps one network’s connections across both nodes, and a close on one frees a place on the other', async () => {
+    const network = '198.51.100.40';
+    const held = [await device(one, network), await device(two, network), await device(one, network)];
+    held.push(await device(two, network));
+    const forwarded = { 'X-Forwarded-For': network };
+    expect(await refusedStatus(one.url, '/signal', forwarded)).toBe(429);
+    expect(await refusedStatus(two.url, '/signal', forwarded)).toBe(429);
+    held[0]!.ws.close();
+    await expect
+      .poll(
+        () =>
+          SignalClient.connect(two.url, { headers: forwarded }).then(
+            (c) => clients.push(c),
+            () => 0,
+          ),
+        {
+          timeout: 5000,
+          interval: 100,
+        },
+      )
+      .toBeGreaterThan(0);
   });
 });
