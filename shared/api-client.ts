@@ -11,6 +11,7 @@ import {
   type CreateShareResponse,
   createdShareSchema,
   createShareResponseSchema,
+  type DownloadRequest,
   type DownloadTicket,
   downloadTicketSchema,
   type PeerCoverageRequest,
@@ -97,11 +98,17 @@ export class ShareApi {
     if (!response.ok) throw await errorFromResponse(response);
   }
 
-  requestTicket(id: string, readerToken: string, files: number[]): Promise<DownloadTicket> {
+  requestTicket(
+    id: string,
+    readerToken: string,
+    files: number[],
+    purpose: DownloadRequest['purpose'] = 'download',
+  ): Promise<DownloadTicket> {
+    const body: DownloadRequest = purpose === 'download' ? { files } : { files, purpose };
     return call(downloadTicketSchema, `${this.#shares}/${id}/downloads`, {
       method: 'POST',
       headers: bearer(readerToken, json),
-      body: JSON.stringify({ files }),
+      body: JSON.stringify(body),
     });
   }
 

@@ -138,8 +138,16 @@ export const updateShareRequestSchema = z
   .strict();
 export type UpdateShareRequest = z.infer<typeof updateShareRequestSchema>;
 
+/**
+ * `purpose: 'thumbnail'` asks for a ticket that reads only the first records of files
+ * (THUMBNAIL_CIPHER_BYTES), never counts as a download and is refused on a share with a
+ * download limit (THUMBNAILS_NOT_OFFERED); absent means 'download'.
+ */
 export const downloadRequestSchema = z
-  .object({ files: z.array(z.number().int().min(0).max(MAX_FILES)).min(1).max(MAX_FILES) })
+  .object({
+    files: z.array(z.number().int().min(0).max(MAX_FILES)).min(1).max(MAX_FILES),
+    purpose: z.enum(['download', 'thumbnail']).optional(),
+  })
   .strict();
 export type DownloadRequest = z.infer<typeof downloadRequestSchema>;
 

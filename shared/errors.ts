@@ -23,6 +23,10 @@ export const ERROR_CODES = {
   SHARE_EXPIRED: 410,
   SHARE_REVOKED: 410,
   DOWNLOAD_LIMIT_REACHED: 410,
+  /** A thumbnail ticket asked for on a share with a download limit (its rows show icons). */
+  THUMBNAILS_NOT_OFFERED: 403,
+  /** A thumbnail ticket read past a file's first records (limits.ts THUMBNAIL_CIPHER_BYTES). */
+  THUMBNAIL_RANGE_EXCEEDED: 416,
   // Request links (reverse shares).
   REQUEST_NOT_FOUND: 404,
   REQUEST_EXPIRED: 410,

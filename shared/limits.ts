@@ -7,6 +7,12 @@ export const MIN_RECORD_SIZE = 1024;
 export const MAX_RECORD_SIZE = 4 * 1024 * 1024;
 /** AES-GCM authentication tag, appended to every record. */
 export const TAG_SIZE = 16;
+/**
+ * A thumbnail ticket reads at most a file's first THUMBNAIL_RECORDS records (at the default
+ * record size): an image that small is read whole, a larger JPEG only for its EXIF thumbnail.
+ */
+export const THUMBNAIL_RECORDS = 4;
+export const THUMBNAIL_CIPHER_BYTES = THUMBNAIL_RECORDS * (DEFAULT_RECORD_SIZE + TAG_SIZE);
 /** The nonce index is a 32-bit counter. */
 export const MAX_RECORDS = 0xffff_ffff;
 

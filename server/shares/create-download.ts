@@ -8,6 +8,9 @@
  * Tickets cost the server a record each, so grants are rate-limited per client network
  * and per share, and a share holds at most `maxOpenPerShare` open tickets (RATE_LIMITED
  * with Retry-After); ended tickets are forgotten by the sweeper.
+ *
+ * `purpose: 'thumbnail'` grants a ticket that reads only files' first records and never
+ * counts (store.ts TicketPurpose); a share with a download limit refuses it.
  */
 import { randomBytes } from 'node:crypto';
 import { type DownloadTicket, downloadRequestSchema } from '../../shared/api.ts';
@@ -34,6 +37,7 @@ export const createDownload: AppHandler = async (
   const share = await loadLiveShare(shares, params.id, now);
   await requireBearer(req.headers.authorization, share.readerHash, 'reader');
   const body = await readJson(req, config.maxJsonBytes, downloadRequestSchema);
+  const purpose = body.purpose ?? 'download';
   assertDownloadsLeft(share);
   const files = [...new Set(body.files)].sort((a, b) => a - b);
   for (const index of files) {
@@ -49,10 +53,17 @@ export const createDownload: AppHandler = async (
     now,
     idleMs: config.ticketIdleMs,
     maxOpen: config.tickets.maxOpenPerShare,
+    purpose,
   });
   if (granted === 'gone') throw new FerryError('SHARE_NOT_FOUND', 'There is no share with this id.');
   if (granted === 'limit-reached') {
     throw new FerryError('DOWNLOAD_LIMIT_REACHED', 'Every allowed download is taken or in progress.');
+  }
+  if (granted === 'limited') {
+    throw new FerryError(
+      'THUMBNAILS_NOT_OFFERED',
+      'This share has a download limit: thumbnails would take a counted download.',
+    );
   }
   if (granted === 'too-many-open') {
     throw new HeaderedError('RATE_LIMITED', 'Too many downloads of this share are under way; try again soon.', {

@@ -16,6 +16,7 @@ import { TICKET_HEADER, tokenSchema } from '../../shared/api.ts';
 import { parseRange } from '../../shared/byte-range.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { tokenHash } from '../../shared/keys.ts';
+import { THUMBNAIL_CIPHER_BYTES } from '../../shared/limits.ts';
 import type { AppHandler } from '../deps.ts';
 import { requireBearer } from '../http/auth.ts';
 import { BASE_HEADERS, HeaderedError } from '../http/respond.ts';
@@ -80,6 +81,14 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
       'Content-Range': `bytes */${size}`,
     });
   }
+  // A thumbnail ticket reads only a file's first records; it records no coverage.
+  if (ticket.purpose === 'thumbnail' && (range.kind === 'full' ? size : range.end + 1) > THUMBNAIL_CIPHER_BYTES) {
+    throw new HeaderedError(
+      'THUMBNAIL_RANGE_EXCEEDED',
+      `A thumbnail ticket reads only the first ${THUMBNAIL_CIPHER_BYTES} bytes of a file.`,
+      { 'Content-Range': `bytes */${size}` },
+    );
+  }
   // A relay fallback's upload starts at `base`: the recipient had the bytes before it.
   if (slot.base > 0 && (range.kind === 'full' || range.start < slot.base)) {
     throw new HeaderedError(
@@ -88,7 +97,7 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
       { 'Content-Range': `bytes */${size}` },
     );
   }
-  if (ticket.state === 'open' && range.kind === 'partial') {
+  if (ticket.state === 'open' && ticket.purpose === 'download' && range.kind === 'partial') {
     if (wouldAddPiece(await shares.coverage(ticket.hash, index), range.start)) {
       throw new HeaderedError(
         'INVALID_RANGE',
@@ -144,7 +153,7 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   let recording = false;
   const record = async (): Promise<void> => {
     const accepted = transfer.accepted();
-    if (ticket.state !== 'open' || accepted === recorded || recording) return;
+    if (ticket.state !== 'open' || ticket.purpose !== 'download' || accepted === recorded || recording) return;
     recorded = accepted;
     recording = true;
     try {
@@ -163,7 +172,7 @@ export const getFile: AppHandler = async ({ req, res, params }, { shares, blobs,
   checkpoint.unref();
   const sent = await transfer.done;
   clearInterval(checkpoint);
-  if (ticket.state === 'open' && sent > 0) {
+  if (ticket.state === 'open' && ticket.purpose === 'download' && sent > 0) {
     // The bytes before a relay upload's base never come from this share (the recipient had
     // them over the peer connection), so they count as covered once any of the rest was sent.
     if (slot.base > 0) await shares.recordCoverage(ticket.hash, index, 0, slot.base, config.now());

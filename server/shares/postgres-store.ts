@@ -25,6 +25,7 @@ import type {
   ShareStats,
   ShareStore,
   TicketGrant,
+  TicketPurpose,
   TicketRecord,
   TicketState,
 } from './store.ts';
@@ -89,6 +90,8 @@ const MIGRATIONS: string[] = [
    );
    -- One row the readiness probe rewrites (as SQLite's version 4).
    CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), at BIGINT NOT NULL);`,
+  // As in SQLite: a thumbnail ticket (store.ts TicketPurpose) never counts.
+  `ALTER TABLE tickets ADD COLUMN purpose TEXT NOT NULL DEFAULT 'download';`,
 ];
 
 /** Blobs that a slot of a live (unexpired, unrevoked) share points at, as of $1. */
@@ -138,6 +141,7 @@ interface TicketRow {
   last_active_at: number;
   completed_at: number | null;
   files: string;
+  purpose: TicketPurpose;
   pending: number;
   served: boolean;
 }
@@ -364,6 +368,7 @@ class PostgresShareStore implements ShareStore {
           [t.shareId, idleBefore],
         )
       ).rows[0]!;
+      if (t.purpose === 'thumbnail' && share.max_downloads !== null) return 'limited';
       if (share.max_downloads !== null && share.downloads + share.busy >= share.max_downloads) return 'limit-reached';
       if (share.busy >= t.maxOpen) return 'too-many-open';
       const named = [...new Set(t.files)];
@@ -377,8 +382,9 @@ class PostgresShareStore implements ShareStore {
       if (slots.length !== named.length) throw new RangeError(`share has no file among ${named.join(', ')}`);
       const pending = slots.filter((slot) => slot.size > 0).length;
       await client.query(
-        `INSERT INTO tickets (hash, share_id, state, last_active_at, files, pending) VALUES ($1, $2, 'open', $3, $4, $5)`,
-        [t.hash, t.shareId, t.now, encodeFileSet(t.files), pending],
+        `INSERT INTO tickets (hash, share_id, state, last_active_at, files, pending, purpose)
+         VALUES ($1, $2, 'open', $3, $4, $5, $6)`,
+        [t.hash, t.shareId, t.now, encodeFileSet(t.files), pending, t.purpose ?? 'download'],
       );
       return 'granted';
     });
@@ -391,6 +397,7 @@ class PostgresShareStore implements ShareStore {
       hash: row.hash,
       shareId: row.share_id,
       files: decodeFileSet(row.files),
+      purpose: row.purpose,
       state: row.state,
       lastActiveAt: row.last_active_at,
       completedAt: row.completed_at,
@@ -425,7 +432,7 @@ class PostgresShareStore implements ShareStore {
       // Read again under the locks: the ticket may have lapsed, completed or gone meanwhile.
       const ticket = (await client.query<TicketRow>('SELECT * FROM tickets WHERE hash = $1 FOR UPDATE', [hash]))
         .rows[0];
-      if (!ticket || !fileSetHas(ticket.files, index)) return 'ignored';
+      if (!ticket || ticket.purpose === 'thumbnail' || !fileSetHas(ticket.files, index)) return 'ignored';
       const size =
         (
           await client.query<{ size: number }>('SELECT size FROM slots WHERE share_id = $1 AND idx = $2', [

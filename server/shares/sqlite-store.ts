@@ -20,6 +20,7 @@ import type {
   ShareStore,
   SlotRecord,
   TicketGrant,
+  TicketPurpose,
   TicketRecord,
   TicketState,
 } from './store.ts';
@@ -100,6 +101,8 @@ export const SHARE_MIGRATIONS: readonly string[] = [
    CREATE INDEX tickets_state ON tickets(state, last_active_at);`,
   // One row the readiness probe rewrites: a write that fails when the disk is full.
   'CREATE TABLE probe (id INTEGER PRIMARY KEY CHECK (id = 1), at INTEGER NOT NULL);',
+  // A thumbnail ticket (store.ts TicketPurpose) reads a file's first records and never counts.
+  `ALTER TABLE tickets ADD COLUMN purpose TEXT NOT NULL DEFAULT 'download';`,
 ];
 
 /** Blobs that a slot of a live (unexpired, unrevoked) share points at. */
@@ -145,6 +148,7 @@ interface TicketRow {
   last_active_at: number;
   completed_at: number | null;
   files: string;
+  purpose: TicketPurpose;
   pending: number;
   served: number;
 }
@@ -193,7 +197,7 @@ class SqliteShareStore implements ShareStore {
         `SELECT count(*) AS n FROM tickets WHERE share_id = ? AND state = 'open' AND last_active_at >= ?`,
       ),
       insertTicket: db.prepare(
-        `INSERT INTO tickets (hash, share_id, state, last_active_at, files, pending) VALUES (?, ?, 'open', ?, ?, ?)`,
+        `INSERT INTO tickets (hash, share_id, state, last_active_at, files, pending, purpose) VALUES (?, ?, 'open', ?, ?, ?, ?)`,
       ),
       ticket: db.prepare<[string], TicketRow>('SELECT * FROM tickets WHERE hash = ?'),
       touchTicket: db.prepare(`UPDATE tickets SET last_active_at = ? WHERE hash = ? AND state = 'open'`),
@@ -373,6 +377,7 @@ class SqliteShareStore implements ShareStore {
         if (!this.#q.share.get(t.shareId)) return 'gone';
         this.#lapse(this.#q.idleTicketsOf.all(t.shareId, t.now - t.idleMs));
         const share = this.#q.share.get(t.shareId)!;
+        if (t.purpose === 'thumbnail' && share.max_downloads !== null) return 'limited';
         const busy = this.#q.countBusy.get(t.shareId, t.now - t.idleMs)!.n;
         if (share.max_downloads !== null && share.downloads + busy >= share.max_downloads) return 'limit-reached';
         if (busy >= t.maxOpen) return 'too-many-open';
@@ -382,7 +387,7 @@ class SqliteShareStore implements ShareStore {
           if (!slot) throw new RangeError(`share has no file ${index}`);
           if (slot.size > 0) pending++;
         }
-        this.#q.insertTicket.run(t.hash, t.shareId, t.now, encodeFileSet(t.files), pending);
+        this.#q.insertTicket.run(t.hash, t.shareId, t.now, encodeFileSet(t.files), pending, t.purpose ?? 'download');
         return 'granted';
       })
       .immediate();
@@ -395,6 +400,7 @@ class SqliteShareStore implements ShareStore {
       hash: row.hash,
       shareId: row.share_id,
       files: decodeFileSet(row.files),
+      purpose: row.purpose,
       state: row.state,
       lastActiveAt: row.last_active_at,
       completedAt: row.completed_at,
@@ -414,7 +420,7 @@ class SqliteShareStore implements ShareStore {
     return this.#db
       .transaction((): CoverageResult => {
         const ticket = this.#q.ticket.get(hash);
-        if (!ticket || !fileSetHas(ticket.files, index)) return 'ignored';
+        if (!ticket || ticket.purpose === 'thumbnail' || !fileSetHas(ticket.files, index)) return 'ignored';
         const size = this.#q.slot.get(ticket.share_id, index)?.size ?? 0;
         if (ticket.state === 'lapsed' && end > start) {
           // Bytes of a response still in flight when its ticket lapsed with nothing recorded

@@ -152,6 +152,34 @@ export function shareStoreConformance(name: string, makeStore: () => ShareStore 
       expect(await grant(s, share.id, 5, T0 + IDLE + 1)).toBe(false);
     });
 
+    it('grants thumbnail tickets only without a download limit; they never count, done or lapsed', async () => {
+      const s = await store();
+      const thumb = (shareId: string, n: number, now = T0) =>
+        s.grantTicket({ hash: hash(n), shareId, files: [0], now, idleMs: IDLE, maxOpen: 1000, purpose: 'thumbnail' });
+      const limited = await readyShare(s, 10, 1);
+      expect(await thumb(limited.id, 1)).toBe('limited');
+      expect(await s.getTicket(hash(1))).toBeUndefined();
+      expect(await grant(s, limited.id, 2)).toBe(true);
+
+      const open = await readyShare(s, 10, null);
+      expect(await thumb(open.id, 3)).toBe('granted');
+      expect((await s.getTicket(hash(3)))!.purpose).toBe('thumbnail');
+      expect(await s.recordCoverage(hash(3), 0, 0, 10, T0)).toBe('ignored');
+      expect((await s.getTicket(hash(3)))!.state).toBe('open');
+      expect(await s.coverage(hash(3), 0)).toEqual([]);
+      expect(await s.touchTicket(hash(3), T0 + 1, IDLE)).toBe(true);
+      expect(await s.lapseTickets(T0 + IDLE + 2)).toBe(2); // 2 (sent nothing) and 3
+      expect((await s.getTicket(hash(3)))!.state).toBe('lapsed');
+      // Bytes reported after the lapse do not make it count either.
+      expect(await s.recordCoverage(hash(3), 0, 0, 4, T0 + IDLE + 3)).toBe('ignored');
+      expect(await downloads(s, open.id)).toBe(0);
+      // A download ticket on the same share still counts as before.
+      expect(await grant(s, open.id, 4, T0 + IDLE + 3)).toBe(true);
+      expect((await s.getTicket(hash(4)))!.purpose).toBe('download');
+      expect(await s.recordCoverage(hash(4), 0, 0, 10, T0 + IDLE + 3)).toBe('completed');
+      expect(await downloads(s, open.id)).toBe(1);
+    });
+
     it('lapses idle tickets of the share inside grantTicket, counting those that sent bytes', async () => {
       const s = await store();
       const share = await readyShare(s, 10, 1);

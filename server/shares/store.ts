@@ -53,11 +53,18 @@ export interface BlobRecord {
 }
 
 export type TicketState = 'open' | 'done' | 'lapsed';
+/**
+ * `download`: counts as a download when it completes or lapses having sent bytes;
+ * `thumbnail`: granted only on shares without a download limit, reads only a file's first
+ * records (get-file.ts) and never counts.
+ */
+export type TicketPurpose = 'download' | 'thumbnail';
 
 export interface TicketRecord {
   hash: string;
   shareId: string;
   files: number[];
+  purpose: TicketPurpose;
   state: TicketState;
   lastActiveAt: number;
   completedAt: number | null;
@@ -94,8 +101,11 @@ export interface TicketGrant {
   idleMs: number;
   /** Open, non-idle tickets the share may have. */
   maxOpen: number;
+  /** 'download' when absent. */
+  purpose?: TicketPurpose;
 }
-export type GrantResult = 'granted' | 'limit-reached' | 'too-many-open' | 'gone';
+/** `limited`: a thumbnail ticket asked for on a share with a download limit. */
+export type GrantResult = 'granted' | 'limit-reached' | 'too-many-open' | 'gone' | 'limited';
 
 export interface ShareStore {
   /**
@@ -131,7 +141,8 @@ export interface ShareStore {
    * Grants a ticket only while downloads + open, non-idle tickets < maxDownloads and open,
    * non-idle tickets < maxOpen, in one transaction: racing recipients can never exceed
    * either. Idle tickets of the share lapse first, in the same transaction, as in
-   * lapseTickets. A ticket's record stays small however many files it names.
+   * lapseTickets. A ticket's record stays small however many files it names. A thumbnail
+   * ticket is refused (`limited`) on a share with a download limit and takes no counted place.
    */
   grantTicket(ticket: TicketGrant): Promise<GrantResult>;
   getTicket(hash: string): Promise<TicketRecord | undefined>;
@@ -148,6 +159,7 @@ export interface ShareStore {
    * MAX_PIECES separate intervals (intervals.ts) is not recorded. When every file of the ticket is fully
    * covered, the ticket completes and the share's downloads go up by one — exactly once.
    * Bytes recorded for a ticket that already lapsed having sent nothing make it count then.
+   * A thumbnail ticket records nothing (`ignored`): it never completes and never counts.
    */
   recordCoverage(hash: string, index: number, start: number, end: number, now: number): Promise<CoverageResult>;
 
