@@ -47,7 +47,7 @@ export interface FerryConfig {
   sweepIntervalMs: number;
   /** Unfinished tus uploads older than this are removed (@tus/file-store counts from creation). */
   uploadExpiryMs: number;
-  /** A download ticket unused for this long lapses (see ARCHITECTURE.md "Download limits"). */
+  /** A download ticket unused for this long lapses (see ARCHITECTURE.md "Download limits"; FERRY_TICKET_IDLE_MS). */
   ticketIdleMs: number;
   /**
    * A connection that neither sends nor receives a byte for this long is closed: a stalled
@@ -292,6 +292,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     minFreeBytes: positiveInt('FERRY_MIN_FREE_BYTES', env.FERRY_MIN_FREE_BYTES) ?? base.minFreeBytes,
     sweepIntervalMs: positiveInt('FERRY_SWEEP_INTERVAL_MS', env.FERRY_SWEEP_INTERVAL_MS) ?? base.sweepIntervalMs,
     uploadExpiryMs: positiveInt('FERRY_UPLOAD_EXPIRY_MS', env.FERRY_UPLOAD_EXPIRY_MS) ?? base.uploadExpiryMs,
+    ticketIdleMs: positiveInt('FERRY_TICKET_IDLE_MS', env.FERRY_TICKET_IDLE_MS) ?? base.ticketIdleMs,
     socketIdleMs: positiveInt('FERRY_SOCKET_IDLE_MS', env.FERRY_SOCKET_IDLE_MS) ?? base.socketIdleMs,
     bodyTimeoutMs: positiveInt('FERRY_BODY_TIMEOUT_MS', env.FERRY_BODY_TIMEOUT_MS) ?? base.bodyTimeoutMs,
     headersTimeoutMs: positiveInt('FERRY_HEADERS_TIMEOUT_MS', env.FERRY_HEADERS_TIMEOUT_MS) ?? base.headersTimeoutMs,
