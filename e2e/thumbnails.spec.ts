@@ -12,8 +12,9 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures.ts';
 import { watchCiphertext } from './support/ciphertext-reads.ts';
+import { downloadHash } from './support/downloads.ts';
 import { withExifThumbnail } from './support/exif-jpeg.ts';
-import { KiB, MiB } from './support/files.ts';
+import { KiB, MiB, sha256File } from './support/files.ts';
 import { encryptedSize } from './support/tamper.ts';
 
 /** 1280×720, 106,840 bytes: two records of 64 KiB. */
@@ -136,4 +137,37 @@ test('thumbnails load as their rows come into view, not before', async ({
 
   await last.scrollIntoViewIfNeeded();
   await expect(last.getByRole('img', { name: /^Thumbnail of / })).toBeVisible({ timeout: 30_000 });
+});
+
+test.describe('thumbnails never count as a download', () => {
+  // Tickets lapse after 4 idle seconds and the sweeper runs every second, so a lapse is seen in the test's time.
+  const IDLE_MS = 4_000;
+  test.use({ ferryEnv: { FERRY_TICKET_IDLE_MS: String(IDLE_MS), FERRY_SWEEP_INTERVAL_MS: '1000' } });
+
+  test('a visit that only saw thumbnails is no download after its ticket lapses; a real download is one', async ({
+    sender,
+    receiver,
+    receiverContext,
+  }) => {
+    await sender.open();
+    const link = await sender.sendFiles([PNG]);
+    const card = sender.currentCard;
+    await expect(card.getByText(/^No downloads yet · expires in 23 h$/)).toBeVisible();
+
+    const reads = watchCiphertext(receiverContext);
+    await receiver.openShare(link);
+    const thumbnail = receiver.file('preview-image.png').getByRole('img', { name: 'Thumbnail of preview-image.png' });
+    await expect(thumbnail).toBeVisible({ timeout: 30_000 });
+    expect(reads.length, 'the thumbnail was read from the server').toBeGreaterThan(0);
+    // The recipient leaves; its thumbnail ticket goes idle and lapses at a sweep, and the
+    // card polls every 3 s: wait for all three with room to spare.
+    await receiver.page.goto('about:blank');
+    await sender.page.waitForTimeout(IDLE_MS + 1_000 + 3_000 + 4_000);
+    await expect(card.getByText(/^No downloads yet · expires in 23 h$/)).toBeVisible();
+
+    await receiver.openShare(link);
+    const download = await receiver.download('preview-image.png');
+    expect(await downloadHash(download), 'byte for byte the file').toBe(await sha256File(PNG));
+    await expect(card.getByText(/^1 download · expires in 23 h$/)).toBeVisible({ timeout: 15_000 });
+  });
 });

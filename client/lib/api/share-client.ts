@@ -20,7 +20,7 @@ export const getManifest: ShareApi['getManifest'] = (id, readerToken) => api.get
 export const getOwnerView: ShareApi['getOwnerView'] = (id, ownerToken) => api.getOwnerView(id, ownerToken);
 export const updateShare: ShareApi['updateShare'] = (id, ownerToken, body) => api.updateShare(id, ownerToken, body);
 export const revokeShare: ShareApi['revokeShare'] = (id, ownerToken) => api.revokeShare(id, ownerToken);
-export const requestTicket: ShareApi['requestTicket'] = (id, readerToken, files) =>
-  api.requestTicket(id, readerToken, files);
+export const requestTicket: ShareApi['requestTicket'] = (id, readerToken, files, purpose) =>
+  api.requestTicket(id, readerToken, files, purpose);
 export const reportPeerCoverage: ShareApi['reportPeerCoverage'] = (id, ownerToken, body) =>
   api.reportPeerCoverage(id, ownerToken, body);

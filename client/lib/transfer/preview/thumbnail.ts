@@ -11,12 +11,16 @@
  * result is drawn on the page.
  */
 import { toBase64Url } from '../../../../shared/encoding.ts';
+import { DEFAULT_RECORD_SIZE, THUMBNAIL_RECORDS } from '../../../../shared/limits.ts';
 import { findExifThumbnail } from './exif-thumbnail.ts';
 import { previewFormat } from './preview-kind.ts';
 import { closeSession, controllingWorker, openSession, type PreviewSource, readPlain } from './preview-session.ts';
 
-/** An image of at most this many records is read whole for its thumbnail (256 KiB at 64 KiB records). */
-export const WHOLE_IMAGE_RECORDS = 4;
+/**
+ * An image of at most this many records is read whole for its thumbnail (256 KiB at 64 KiB
+ * records): the most a thumbnail ticket may read (shared/limits.ts).
+ */
+export const WHOLE_IMAGE_RECORDS = THUMBNAIL_RECORDS;
 /** Longest edge of a thumbnail, in image pixels: twice the 3 rem it is shown at, for dense screens. */
 export const THUMBNAIL_EDGE = 96;
 
@@ -26,7 +30,8 @@ export type ThumbnailPlan = 'exif' | 'whole' | null;
 /** The plan for a file of manifest `type`, `size` bytes, cut in records of `recordSize`. */
 export function thumbnailPlan(name: string, type: string, size: number, recordSize: number): ThumbnailPlan {
   const format = previewFormat(name, type);
-  if (format?.kind !== 'image' || size === 0) return null;
+  // A thumbnail ticket reads the first THUMBNAIL_RECORDS records at the default size at most.
+  if (format?.kind !== 'image' || size === 0 || recordSize > DEFAULT_RECORD_SIZE) return null;
   if (size <= WHOLE_IMAGE_RECORDS * recordSize) return 'whole';
   return format.type === 'image/jpeg' ? 'exif' : null;
 }

@@ -83,6 +83,8 @@ export class ReceiveSession {
   #manifest: Manifest | null = null;
   /** One ticket for the whole visit, naming every file: see visit-ticket.ts for why. */
   #tickets: VisitTicket | null = null;
+  /** The visit's thumbnail ticket: reads first records only and never counts (links without a limit). */
+  #thumbnailTickets: VisitTicket | null = null;
   /** Records straight from the sender's open tab, under the visit's ticket like the server's. */
   #pull: SharePull | null = null;
   #poll: ReturnType<typeof setTimeout> | undefined;
@@ -152,8 +154,8 @@ export class ReceiveSession {
 
   /**
    * How file `index` gets a thumbnail (thumbnail.ts), or null. None on a link with a download
-   * limit: reading even one record takes the visit's counted place (ARCHITECTURE.md "Previews");
-   * none while the file is still being uploaded.
+   * limit: the server grants thumbnail tickets (which never count) only on links without one
+   * (ARCHITECTURE.md "Thumbnails"); none while the file is still being uploaded.
    */
   thumbnailPlan(index: number): ThumbnailPlan {
     const file = this.#manifest?.files[index];
@@ -169,13 +171,22 @@ export class ReceiveSession {
    * preview reads ciphertext like a download, so it shares the visit's one ticket: seeking
    * and later downloads in this visit never cost another download (ARCHITECTURE.md "Previews").
    */
-  async previewSource(index: number): Promise<PreviewSource> {
+  previewSource(index: number): Promise<PreviewSource> {
+    return this.#source(index, () => this.#ticket(index));
+  }
+
+  /** What a thumbnail of file `index` reads with: the visit's thumbnail ticket, which never counts. */
+  thumbnailSource(index: number): Promise<PreviewSource> {
+    return this.#source(index, () => this.#thumbnailTicket(index));
+  }
+
+  async #source(index: number, ticketFor: () => Promise<string>): Promise<PreviewSource> {
     const file = this.#manifest?.files[index];
     const link = this.#link;
     const keys = this.#keys;
     if (!file || !link || !keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
     const { key, nonceBase, size, recordSize, name } = await fileCipher(file, keys.contentKey);
-    const ticket = await this.#ticket(index);
+    const ticket = await ticketFor();
     const nonce = new Uint8Array(nonceBase);
     return {
       name,
@@ -435,15 +446,25 @@ export class ReceiveSession {
 
   /** The visit's ticket (asked for at the first download action), checked for file `index`. */
   #ticket(index: number): Promise<string> {
+    this.#tickets ??= this.#visitTicket('download');
+    return this.#tickets.for(index);
+  }
+
+  /** The visit's thumbnail ticket (asked for at the first thumbnail), checked for file `index`. */
+  #thumbnailTicket(index: number): Promise<string> {
+    this.#thumbnailTickets ??= this.#visitTicket('thumbnail');
+    return this.#thumbnailTickets.for(index);
+  }
+
+  #visitTicket(purpose: 'download' | 'thumbnail'): VisitTicket {
     const link = this.#link;
     const keys = this.#keys;
     const manifest = this.#manifest;
     if (!link || !keys || !manifest) throw new FerryError('BAD_REQUEST', 'The share is not open.');
-    this.#tickets ??= new VisitTicket(manifest.files.length, {
-      request: (files) => requestTicket(link.id, keys.readerToken, files),
+    return new VisitTicket(manifest.files.length, {
+      request: (files) => requestTicket(link.id, keys.readerToken, files, purpose),
       accepts: (ticket, i) => ticketAccepted(link.id, keys.readerToken, ticket, i),
     });
-    return this.#tickets.for(index);
   }
 
   #openFile(index: number, ticket: string, counted = false) {
