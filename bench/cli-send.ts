@@ -2,7 +2,9 @@
  * `ferry send` of one file (1 GiB by default) against `curl -T` of the same file to the
  * bench sink on the same server (PUT /api/bench/sink, FERRY_BENCH_SINK=1), in one run:
  * prints the throughput ratio and the command's peak RSS (VmHWM, from /usr/bin/time -f %M).
- * `npm run bench:cli`; BENCH_MB sets the size, BENCH_RUNS the runs per side.
+ * `npm run bench:cli`; BENCH_MB sets the size, BENCH_RUNS the runs per side, and
+ * BENCH_BEFORE (the ferry.mjs of another checkout, e.g. one made with `git archive main`)
+ * adds that command to the same runs, for a before and after on one machine load.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +17,7 @@ const MiB = 1024 * 1024;
 const SIZE = Number(process.env.BENCH_MB ?? 1024) * MiB;
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const ROOT = resolve(import.meta.dirname, '..');
+const BEFORE = process.env.BENCH_BEFORE;
 
 function run(command: string, args: string[], env: Record<string, string> = {}): Promise<{ ms: number; err: string }> {
   const started = performance.now();
@@ -73,33 +76,39 @@ await runMain(async () => {
   await startServer(join(dir, 'data'), port);
   const url = `http://127.0.0.1:${port}`;
   const curl: number[] = [];
-  const ferry: number[] = [];
-  const rss: number[] = [];
+  const sides: Array<{ label: string; command: string; ms: number[]; rss: number[] }> = [
+    ...(BEFORE ? [{ label: 'before', command: resolve(BEFORE), ms: [], rss: [] }] : []),
+    { label: BEFORE ? 'after' : '', command: 'cli/ferry.mjs', ms: [], rss: [] },
+  ];
   for (let i = 0; i < RUNS; i++) {
     const sink = await run('curl', ['-sS', '--fail', '-T', file, `${url}/api/bench/sink`]);
     curl.push(sink.ms);
     console.error(`curl -T sink   ${mbps(sink.ms).toFixed(0)} MB/s`);
-    // A fresh state directory each run: every run is a new send, not a resume.
-    const state = join(dir, `state-${i}`);
-    const sent = await run(
-      '/usr/bin/time',
-      ['-f', 'peak-rss-kib %M', process.execPath, 'cli/ferry.mjs', 'send', file, '--server', url, '--json'],
-      {
-        XDG_STATE_HOME: state,
-      },
-    );
-    ferry.push(sent.ms);
-    const kib = Number(/peak-rss-kib (\d+)/.exec(sent.err)?.[1]);
-    rss.push(kib * 1024);
-    console.error(`ferry send     ${mbps(sent.ms).toFixed(0)} MB/s, peak RSS ${(kib / 1024).toFixed(0)} MiB`);
+    for (const [n, side] of sides.entries()) {
+      // A fresh state directory each run: every run is a new send, not a resume.
+      const state = join(dir, `state-${i}-${n}`);
+      const sent = await run(
+        '/usr/bin/time',
+        ['-f', 'peak-rss-kib %M', process.execPath, side.command, 'send', file, '--server', url, '--json'],
+        { XDG_STATE_HOME: state },
+      );
+      side.ms.push(sent.ms);
+      const kib = Number(/peak-rss-kib (\d+)/.exec(sent.err)?.[1]);
+      side.rss.push(kib * 1024);
+      console.error(
+        `ferry send ${side.label.padEnd(6)} ${mbps(sent.ms).toFixed(0)} MB/s, peak RSS ${(kib / 1024).toFixed(0)} MiB`,
+      );
+    }
   }
-  const ratio = mbps(median(ferry)) / mbps(median(curl));
-  console.log(
-    [
-      `ferry send vs curl -T to the sink, ${SIZE / MiB} MiB, ${RUNS} runs each (medians; includes hashing, Node and tsx start-up)`,
-      `  curl -T sink   ${mbps(median(curl)).toFixed(0)} MB/s`,
-      `  ferry send     ${mbps(median(ferry)).toFixed(0)} MB/s   ratio ${ratio.toFixed(2)}`,
-      `  ferry send peak RSS ${(Math.max(...rss) / MiB).toFixed(0)} MiB (goal < 150 MiB, flat in the size)`,
-    ].join('\n'),
-  );
+  const lines = [
+    `ferry send vs curl -T to the sink, ${SIZE / MiB} MiB, ${RUNS} runs each (medians; includes Node and tsx start-up)`,
+    `  curl -T sink   ${mbps(median(curl)).toFixed(0)} MB/s`,
+  ];
+  for (const side of sides) {
+    const ratio = mbps(median(side.ms)) / mbps(median(curl));
+    lines.push(
+      `  ferry send ${side.label.padEnd(6)} ${mbps(median(side.ms)).toFixed(0)} MB/s   ratio ${ratio.toFixed(2)}   peak RSS ${(Math.max(...side.rss) / MiB).toFixed(0)} MiB (goal < 150 MiB, flat in the size)`,
+    );
+  }
+  console.log(lines.join('\n'));
 });

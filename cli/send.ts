@@ -1,13 +1,17 @@
 /**
- * `ferry send`: hash each file (BLAKE3), plan and create the share, upload every file's
- * ciphertext with tus (sealed by shared/record-stream.ts, 8 MiB PATCHes), complete the share
- * and print the link. The share and its keys are written to the state directory before
- * the first byte goes out, so the same command again (after Ctrl-C, a kill or a dropped
- * network) asks the server how far each upload got (tus HEAD) and continues from there.
+ * `ferry send`: plan and create the share, upload every file's ciphertext with tus (sealed
+ * by shared/record-stream.ts, 8 MiB PATCHes, the next one sealed while one is on the wire)
+ * while each file's BLAKE3 is computed beside it, then complete the share with the manifest
+ * that holds the hashes (as the app does) and print the link. The share and its keys are
+ * written to the state directory before the first byte goes out, so the same command again
+ * (after Ctrl-C, a kill or a dropped network) asks the server how far each upload got (tus
+ * HEAD) and continues from there.
  */
-import { createReadStream } from 'node:fs';
-import { rm } from 'node:fs/promises';
+import { open, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { createBLAKE3 } from 'hash-wasm';
 import { Upload } from 'tus-js-client';
 import { appConfigSchema, UPLOAD_KEY_HEADER } from '../shared/access-api.ts';
@@ -17,9 +21,10 @@ import { fromBase64Url, toBase64Url } from '../shared/encoding.ts';
 import { FerryError, parseErrorBody } from '../shared/errors.ts';
 import { deriveShareKeys, fileCipherOf } from '../shared/keys.ts';
 import { formatShareLink } from '../shared/link.ts';
+import { sealManifest } from '../shared/manifest.ts';
 import { plainSpan, sealParts } from '../shared/record-stream.ts';
 import { encryptedSize, type FileCipher } from '../shared/records.ts';
-import { type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
+import { manifestOf, type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
 import { Progress } from './progress.ts';
 import { collectFiles, type LocalFile, readRange } from './sources.ts';
 import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './state.ts';
@@ -68,8 +73,16 @@ export async function send(paths: readonly string[], options: SendOptions): Prom
     const resumed = state !== null;
     state ??= await createShare(api, server, local, options);
     await pendingSend.save(key, state);
-    await uploadAll(api, state, local, options.quiet);
-    await api.updateShare(state.id, state.ownerToken, { complete: true });
+    const sending = state;
+    // Hashing runs beside the upload (it reads the file again, from the page cache); the
+    // upload's failure is the one reported, the hashes are awaited only once it is done.
+    const hashing = hashAll(sending.files, local);
+    hashing.catch(() => undefined);
+    await uploadAll(api, sending, local, options.quiet);
+    state = { ...sending, files: await hashing };
+    const { metaKey } = await deriveShareKeys(fromBase64Url(state.secret));
+    const manifest = await sealManifest(manifestOf(state.files), metaKey);
+    await api.updateShare(state.id, state.ownerToken, { manifest, complete: true });
     await finishedSend.save(state);
     await pendingSend.drop(key);
     return {
@@ -102,8 +115,8 @@ async function createShare(
   options: SendOptions,
 ): Promise<SendState> {
   if (!options.uploadKey) await needsNoKey(server);
-  const files: PlanFile[] = [];
-  for (const file of local) files.push({ ...planFileOf(file), blake3: await hashFile(file, options.quiet) });
+  // Hashes are not known yet: the manifest sent on completion carries them.
+  const files: PlanFile[] = local.map((file) => planFileOf(file));
   const plan = await planShare(files, [], options.settings);
   const created = await api.createShare(plan.request);
   return {
@@ -133,17 +146,36 @@ async function needsNoKey(server: string): Promise<void> {
   }
 }
 
-/** The hex BLAKE3 of a file, read in pieces: memory stays flat whatever its size. */
-async function hashFile(file: LocalFile, quiet: boolean): Promise<string> {
-  const hasher = await createBLAKE3();
-  const progress = new Progress(`hashing ${file.name}`, file.size, { quiet });
-  let done = 0;
-  for await (const chunk of createReadStream(file.path, { highWaterMark: HASH_READ_BYTES })) {
-    hasher.update(chunk as Buffer);
-    done += (chunk as Buffer).length;
-    progress.update(done);
+/** The files with their hex BLAKE3 (one already known, from an earlier send's state, is kept). */
+async function hashAll(files: readonly PlanFile[], local: readonly LocalFile[]): Promise<PlanFile[]> {
+  const hashed: PlanFile[] = [];
+  for (const [index, file] of files.entries()) {
+    const source = local[index];
+    if (!source) throw new FerryError('INTERNAL', `File ${index} is not on the command line any more.`);
+    hashed.push({ ...file, blake3: file.blake3 ?? (await hashFile(source)) });
   }
-  progress.finish();
+  return hashed;
+}
+
+/**
+ * The hex BLAKE3 of a file, read in pieces into one reused buffer: memory stays flat
+ * whatever its size.
+ */
+async function hashFile(file: LocalFile): Promise<string> {
+  const hasher = await createBLAKE3();
+  const buffer = new Uint8Array(HASH_READ_BYTES);
+  const handle = await open(file.path, 'r');
+  let done = 0;
+  try {
+    for (;;) {
+      const { bytesRead } = await handle.read(buffer, 0, buffer.length, done);
+      if (bytesRead === 0) break;
+      hasher.update(buffer.subarray(0, bytesRead));
+      done += bytesRead;
+    }
+  } finally {
+    await handle.close();
+  }
   if (done !== file.size) throw new FerryError('CONTENT_CHANGED', `${file.name} changed size while it was read.`);
   return hasher.digest('hex');
 }
@@ -196,19 +228,22 @@ function uploadFile(
       metadata: { share: state.id, index: String(index) },
       headers: { Authorization: `Bearer ${state.uploadToken}` },
       fileReader: {
-        openFile: async () => ({
-          size,
-          async slice(start: number, end: number) {
-            const stop = Math.min(end, size);
-            const [ps, pe] = plainSpan(cipher, start, stop);
-            const parts = await sealParts(cipher, await readRange(source.path, ps, pe), start, stop);
-            // tus-js-client reads a slice's length from `size` (as on a Blob), for the
-            // upload's progress and the PATCH's Content-Length.
-            const value = Object.assign(Buffer.concat(parts), { size: stop - start });
-            return { value, done: stop >= size };
-          },
-          close() {},
-        }),
+        openFile: async () => {
+          const sealer = new ChunkSealer(cipher, source.path);
+          return {
+            size,
+            async slice(start: number, end: number) {
+              const stop = Math.min(end, size);
+              const parts = await sealer.slice(start, stop);
+              // The sealed records go out as they are (no copy into one Buffer); tus-js-client
+              // reads a body's length from `size` (as on a Blob), for the upload's progress
+              // and the PATCH's Content-Length.
+              const value = Object.assign(Readable.from(parts, { objectMode: false }), { size: stop - start });
+              return { value, done: stop >= size };
+            },
+            close() {},
+          };
+        },
       },
       onProgress: (sent) => onSent(sent),
       onSuccess: () => resolve(),
@@ -216,6 +251,66 @@ function uploadFile(
     });
     upload.start();
   });
+}
+
+/**
+ * Sealed ciphertext of one file, by ranges: when tus asks for [start, end) the range after
+ * it is read and sealed at once, while this one is on the wire; at most that one range is
+ * held ahead. Ranges are read and sealed one at a time, into one reused plaintext buffer
+ * (WebCrypto has copied its input by the time a range is sealed).
+ */
+class ChunkSealer {
+  readonly #cipher: FileCipher;
+  readonly #path: string;
+  readonly #size: number;
+  #plain = new Uint8Array(0);
+  #ahead: { start: number; end: number; parts: Promise<Uint8Array<ArrayBuffer>[]> } | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+
+  constructor(cipher: FileCipher, path: string) {
+    this.#cipher = cipher;
+    this.#path = path;
+    this.#size = encryptedSize(cipher);
+  }
+
+  slice(start: number, end: number): Promise<Uint8Array<ArrayBuffer>[]> {
+    const ahead = this.#ahead;
+    const parts = ahead && ahead.start === start && ahead.end === end ? ahead.parts : this.#seal(start, end);
+    this.#ahead = null;
+    if (end < this.#size) {
+      const next = { start: end, end: Math.min(end + (end - start), this.#size) };
+      this.#ahead = { ...next, parts: this.#seal(next.start, next.end) };
+      // A failure ahead is reported when (if ever) that range is asked for.
+      this.#ahead.parts.catch(() => undefined);
+    }
+    return parts;
+  }
+
+  #seal(start: number, end: number): Promise<Uint8Array<ArrayBuffer>[]> {
+    const job = this.#queue.then(async () => {
+      // The ranges sent before are garbage now; collected at once, not when V8's external
+      // memory limit (64 MiB over the last collection) is reached, peak memory stays flat.
+      collectGarbage();
+      const [ps, pe] = plainSpan(this.#cipher, start, end);
+      if (this.#plain.length < pe - ps) this.#plain = new Uint8Array(pe - ps);
+      const plain = this.#plain.subarray(0, pe - ps);
+      await readRange(this.#path, ps, pe, plain);
+      return sealParts(this.#cipher, plain, start, end);
+    });
+    this.#queue = job.catch(() => undefined);
+    return job;
+  }
+}
+
+let gc: (() => void) | undefined;
+
+/** A full garbage collection (a few milliseconds with this command's small heap). */
+function collectGarbage(): void {
+  if (!gc) {
+    setFlagsFromString('--expose-gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
 }
 
 /** A tus failure as a FerryError: the server's code when it sent one. */

@@ -20,9 +20,14 @@ export interface LocalFile extends FileSource {
   spooled: boolean;
 }
 
-/** Reads plaintext [start, end) of a file, exactly. */
-export async function readRange(file: string, start: number, end: number): Promise<Uint8Array<ArrayBuffer>> {
-  const out = new Uint8Array(end - start);
+/** Reads plaintext [start, end) of a file, exactly (into `out` when given, of that length). */
+export async function readRange(
+  file: string,
+  start: number,
+  end: number,
+  out = new Uint8Array(end - start),
+): Promise<Uint8Array<ArrayBuffer>> {
+  if (out.length !== end - start) throw new RangeError(`a buffer of ${out.length} bytes for ${end - start}`);
   const handle = await open(file, 'r');
   try {
     let filled = 0;
