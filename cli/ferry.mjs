@@ -6,25 +6,36 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-const bundled = await build({
-  entryPoints: [join(root, 'cli/main.ts')],
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  packages: 'external',
-  write: false,
-  logLevel: 'error',
-});
-const code = bundled.outputFiles[0].contents;
-const cache = join(root, 'node_modules/.cache/ferry');
-const file = join(cache, `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-await mkdir(cache, { recursive: true });
-// Written under a temporary name and renamed: two commands started at once never run half a file.
-const temporary = `${file}.${process.pid}`;
-await writeFile(temporary, code);
-await rename(temporary, file);
-await import(pathToFileURL(file).href);
+// esbuild comes with tsx (and vite); should an install not hoist it, tsx runs the source.
+const esbuild = await import('esbuild').catch(() => null);
+if (esbuild) await import(pathToFileURL(await bundle(esbuild)).href);
+else {
+  const { register } = await import('tsx/esm/api');
+  register();
+  await import('./main.ts');
+}
+
+/** Bundles cli/main.ts into the cache, named by its content; answers the file. */
+async function bundle(esbuild) {
+  const bundled = await esbuild.build({
+    entryPoints: [join(root, 'cli/main.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    write: false,
+    logLevel: 'error',
+  });
+  const code = bundled.outputFiles[0].contents;
+  const cache = join(root, 'node_modules/.cache/ferry');
+  const file = join(cache, `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
+  await mkdir(cache, { recursive: true });
+  // Written under a temporary name and renamed: two commands started at once never run half a file.
+  const temporary = `${file}.${process.pid}`;
+  await writeFile(temporary, code);
+  await rename(temporary, file);
+  return file;
+}

@@ -23,7 +23,7 @@ import { deriveShareKeys, fileCipherOf } from '../shared/keys.ts';
 import { formatShareLink } from '../shared/link.ts';
 import { sealManifest } from '../shared/manifest.ts';
 import { plainSpan, sealParts } from '../shared/record-stream.ts';
-import { encryptedSize, type FileCipher } from '../shared/records.ts';
+import { cipherRange, encryptedSize, type FileCipher, recordAtCipherOffset } from '../shared/records.ts';
 import { manifestOf, type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
 import { Progress } from './progress.ts';
 import { collectFiles, type LocalFile, readRange } from './sources.ts';
@@ -32,6 +32,8 @@ import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './
 /** Ciphertext bytes per PATCH: what a resume may send again at most. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
 const HASH_READ_BYTES = 4 * 1024 * 1024;
+/** Records handed to WebCrypto at once (1 MiB of the default 64 KiB records). */
+const SEAL_RECORDS = 16;
 /** tus-js-client's pauses between attempts after a failed request (network, 5xx, 423). */
 const RETRY_DELAYS = [0, 1000, 3000, 5000, 10_000];
 
@@ -295,7 +297,18 @@ class ChunkSealer {
       if (this.#plain.length < pe - ps) this.#plain = new Uint8Array(pe - ps);
       const plain = this.#plain.subarray(0, pe - ps);
       await readRange(this.#path, ps, pe, plain);
-      return sealParts(this.#cipher, plain, start, end);
+      // Sealed SEAL_RECORDS records at a time: WebCrypto's copies of input and output in
+      // flight stay at 1 MiB, not the whole range (fewer, smaller native allocations).
+      const parts: Uint8Array<ArrayBuffer>[] = [];
+      const first = recordAtCipherOffset(this.#cipher, start);
+      const last = recordAtCipherOffset(this.#cipher, end - 1);
+      for (let i = first; i <= last; i += SEAL_RECORDS) {
+        const from = Math.max(start, cipherRange(this.#cipher, i)[0]);
+        const to = Math.min(end, cipherRange(this.#cipher, Math.min(i + SEAL_RECORDS, last + 1) - 1)[1]);
+        const [fs, fe] = plainSpan(this.#cipher, from, to);
+        parts.push(...(await sealParts(this.#cipher, plain.subarray(fs - ps, fe - ps), from, to)));
+      }
+      return parts;
     });
     this.#queue = job.catch(() => undefined);
     return job;
