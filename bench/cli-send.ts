@@ -101,7 +101,7 @@ await runMain(async () => {
     }
   }
   const lines = [
-    `ferry send vs curl -T to the sink, ${SIZE / MiB} MiB, ${RUNS} runs each (medians; includes Node and tsx start-up)`,
+    `ferry send vs curl -T to the sink, ${SIZE / MiB} MiB, ${RUNS} runs each (medians; includes Node start-up and the esbuild bundle)`,
     `  curl -T sink   ${mbps(median(curl)).toFixed(0)} MB/s`,
   ];
   for (const side of sides) {
