@@ -112,3 +112,32 @@ test('a file dropped on a device tile goes to that device; one dropped on the pa
   // The file dropped for the link did not go to the device.
   await expect(offer.getByText(forLink.name)).toHaveCount(0);
 });
+
+test('on a phone with four devices nearby, the devices keep to one row that scrolls sideways', async ({
+  browser,
+  baseURL,
+  sender,
+}, testInfo) => {
+  const others = await Promise.all([1, 2, 3, 4].map(() => browser.newContext({ baseURL })));
+  try {
+    const names: string[] = [];
+    for (const context of others) names.push(await new NearbyPage(await context.newPage()).open());
+    await sender.page.setViewportSize({ width: 390, height: 844 });
+    const self = new NearbyPage(sender.page);
+    await self.open();
+    for (const name of names) await expect(self.tile(name)).toBeVisible();
+    // One row: every tile starts at the first one's height, so more devices do not push the
+    // pick control further down.
+    const tops = await Promise.all(names.map(async (name) => (await self.tile(name).boundingBox())?.y ?? -1));
+    for (const top of tops) expect(Math.abs(top - tops[0])).toBeLessThan(2);
+    // Every tile is reachable in the row; the page itself never scrolls sideways.
+    const last = self.tile(names.at(-1) ?? '');
+    await last.scrollIntoViewIfNeeded();
+    await expect(last).toBeInViewport({ ratio: 1 });
+    const pageWidth = await sender.page.evaluate(() => document.documentElement.scrollWidth);
+    expect(pageWidth).toBeLessThanOrEqual(390);
+    await checkAllSchemesAndSizes(sender.page, testInfo, 'start screen with four devices');
+  } finally {
+    await Promise.all(others.map((context) => context.close()));
+  }
+});
