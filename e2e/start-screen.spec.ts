@@ -129,7 +129,7 @@ test('on a phone with four devices nearby, the devices keep to one row that scro
     // One row: every tile starts at the first one's height, so more devices do not push the
     // pick control further down.
     const tops = await Promise.all(names.map(async (name) => (await self.tile(name).boundingBox())?.y ?? -1));
-    for (const top of tops) expect(Math.abs(top - tops[0])).toBeLessThan(2);
+    for (const top of tops) expect(Math.abs(top - (tops[0] ?? -1))).toBeLessThan(2);
     // Every tile is reachable in the row; the page itself never scrolls sideways.
     const last = self.tile(names.at(-1) ?? '');
     await last.scrollIntoViewIfNeeded();
