@@ -113,7 +113,7 @@ test('a file dropped on a device tile goes to that device; one dropped on the pa
   await expect(offer.getByText(forLink.name)).toHaveCount(0);
 });
 
-test('on a phone with four devices nearby, the devices keep to one row that scrolls sideways', async ({
+test('on a phone with four devices nearby, the devices keep to one row that scrolls sideways and Choose files stays on the first screen', async ({
   browser,
   baseURL,
   sender,
@@ -130,6 +130,13 @@ test('on a phone with four devices nearby, the devices keep to one row that scro
     // pick control further down.
     const tops = await Promise.all(names.map(async (name) => (await self.tile(name).boundingBox())?.y ?? -1));
     for (const top of tops) expect(Math.abs(top - (tops[0] ?? -1))).toBeLessThan(2);
+    for (const scheme of ['light', 'dark'] as const) {
+      await sender.page.emulateMedia({ colorScheme: scheme });
+      await expect(sender.page.getByRole('button', { name: 'Choose files', exact: true }), scheme).toBeInViewport({
+        ratio: 1,
+      });
+    }
+    await sender.page.screenshot({ path: testInfo.outputPath('four-devices.png') });
     // Every tile is reachable in the row; the page itself never scrolls sideways.
     const last = self.tile(names.at(-1) ?? '');
     await last.scrollIntoViewIfNeeded();
