@@ -147,7 +147,7 @@ describe('ReceiveSession', () => {
     await session.download(1);
     expect(session.files[1]?.status).toBe('verified');
     expect(metaKeys.at(-1)).toBeInstanceOf(CryptoKey);
-    expect(requestTicket).toHaveBeenCalledWith(ID, expect.any(String), [0, 1, 2]);
+    expect(requestTicket).toHaveBeenCalledWith(ID, expect.any(String), [0, 1, 2], 'download');
 
     // A check that cannot reach the server keeps watching instead of showing an error page.
     await vi.advanceTimersByTimeAsync(3000);
@@ -186,7 +186,7 @@ describe('ReceiveSession', () => {
     await session.downloadAll();
     expect(session.allVerified).toBe(true);
     expect(requestTicket).toHaveBeenCalledOnce();
-    expect(requestTicket).toHaveBeenCalledWith(ID, expect.any(String), [0, 1, 2]);
+    expect(requestTicket).toHaveBeenCalledWith(ID, expect.any(String), [0, 1, 2], 'download');
     expect(session.phase).toBe('ready');
   });
 
