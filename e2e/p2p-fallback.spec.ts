@@ -53,6 +53,16 @@ test.describe('nearby transfer fallback to the relay', () => {
       if (createAnswers.length === 1) await route.abort('connectionreset');
       else await route.fulfill({ response });
     });
+    // The sender revokes the relay share once its download counts, and a revoke removes the
+    // upload at once: hold that DELETE until the upload has been measured below.
+    let measured: () => void = () => {};
+    const measuredUpload = new Promise<void>((resolve) => {
+      measured = resolve;
+    });
+    await sender.page.route('**/api/shares/*', async (route) => {
+      if (route.request().method() === 'DELETE') await measuredUpload;
+      await route.continue();
+    });
     await sending.refuseNewConnections();
     await receiving.refuseNewConnections();
     await sending.cutAfterRecords(records / 2);
@@ -88,6 +98,7 @@ test.describe('nearby transfer fallback to the relay', () => {
     expect(base / SEALED_RECORD).toBeLessThanOrEqual(delivered);
     expect(info.size).toBe(whole - base);
     expect((await stat(join(dir, info.id))).size).toBe(whole - base);
+    measured();
     // The recipient read the relay share from the upload's start, so its ticket completed and
     // the server counted the download; the sender, watching that count, revoked the share.
     const relayShare = `/api/shares/${info.metadata.share}`;
