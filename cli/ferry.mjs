@@ -8,7 +8,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
-// esbuild comes with tsx (and vite); should an install not hoist it, tsx runs the source.
+// esbuild is a devDependency (tsx and vite need it too); an install without dev dependencies
+// has none, and then tsx runs the source.
 const esbuild = await import('esbuild').catch(() => null);
 if (esbuild) await import(pathToFileURL(await bundle(esbuild)).href);
 else {
