@@ -14,11 +14,9 @@
  * `failed` with the file's error code when anything fails, `delivered` as for any download.
  */
 
-import { createBLAKE3 } from 'hash-wasm';
 import { FerryError } from '../../../../shared/errors.ts';
 import { importAesKey } from '../../../../shared/keys.ts';
-import { fetchCiphertext } from '../../api/ciphertext.ts';
-import { type DecryptDeps, decryptFile, jobOf } from './decrypt-file.ts';
+import { DECRYPT_DEPS, type DecryptDeps, decryptFile, jobOf } from './decrypt-file.ts';
 import { parseSwHash, type SwDownload, type SwFetch, type SwReply } from './messages.ts';
 import { BEAT_MS, READER_STALL_MS, watched } from './watched-stream.ts';
 
@@ -29,23 +27,13 @@ import { BEAT_MS, READER_STALL_MS, watched } from './watched-stream.ts';
 export const HASH_ANSWER_MS = 11 * 60_000;
 
 /**
- * decrypt-file.ts's own defaults, but with BLAKE3 imported by name: the page's lazy
- * `import('hash-wasm')` would bundle every hash-wasm algorithm into the service worker.
- */
-const SW_DEPS: DecryptDeps = {
-  fetchCiphertext,
-  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-  createHasher: createBLAKE3,
-};
-
-/**
  * The download `request` describes, as a pull-driven stream (nothing is fetched before the
  * browser reads) that errors on any failure, after telling `port`.
  */
 export async function fetchedDownload(
   request: SwFetch,
   port: MessagePort | null,
-  deps: DecryptDeps = SW_DEPS,
+  deps: DecryptDeps = DECRYPT_DEPS,
 ): Promise<SwDownload> {
   const { file } = request;
   const key = await importAesKey(file.keyBytes);
