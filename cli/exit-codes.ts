@@ -15,7 +15,7 @@ export const EXIT = {
   VERIFICATION: 3,
   /** The server could not be reached or the connection kept dropping. */
   NETWORK: 4,
-  /** The share is gone: expired, revoked, used up, unknown. */
+  /** The share or request is gone: expired, revoked, closed, used up, unknown. */
   GONE: 5,
   /** Wrong password or a damaged key in the link. */
   KEY: 6,
@@ -41,12 +41,16 @@ const BY_CODE: Partial<Record<ErrorCode, number>> = {
   SHARE_REVOKED: EXIT.GONE,
   DOWNLOAD_LIMIT_REACHED: EXIT.GONE,
   FILE_NOT_FOUND: EXIT.GONE,
+  REQUEST_NOT_FOUND: EXIT.GONE,
+  REQUEST_EXPIRED: EXIT.GONE,
+  REQUEST_CLOSED: EXIT.GONE,
   WRONG_PASSWORD: EXIT.KEY,
   WRONG_KEY: EXIT.KEY,
   UNAUTHORIZED: EXIT.KEY,
   STORAGE_FULL: EXIT.REFUSED,
   QUOTA_EXCEEDED: EXIT.REFUSED,
   TOO_LARGE: EXIT.REFUSED,
+  REQUEST_LIMIT_REACHED: EXIT.REFUSED,
   UPLOAD_KEY_REQUIRED: EXIT.REFUSED,
   UPLOAD_KEY_INVALID: EXIT.REFUSED,
   ABORTED: EXIT.INTERRUPTED,

@@ -5,6 +5,7 @@
  *   ferry send PATH… [--server URL] [--upload-key KEY] [--expire 1h] [--downloads N] [--password] [--qr] [--json]
  *   ferry receive LINK [-o DIR|-] [--json]
  *   ferry status [ID|LINK] [--json] · ferry revoke ID|LINK
+ *   ferry request [--expire 1h] [--files N] [--megabytes N] [--note TEXT] [--json] · ferry inbox [REQUEST] [-o DIR] [--json]
  */
 import { parseArgs } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
@@ -13,8 +14,9 @@ import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
 import { askPassword } from './ask.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
 import { revoke, status } from './manage.ts';
-import { parseDownloads, parseDuration, parseUploadKey } from './options.ts';
+import { parseDownloads, parseDuration, parseServer, parseUploadKey } from './options.ts';
 import { receive } from './receive.ts';
+import { runInbox, runRequest } from './request-commands.ts';
 import { send } from './send.ts';
 
 const USAGE = `Usage:
@@ -23,6 +25,9 @@ const USAGE = `Usage:
   ferry receive LINK [-o DIR|-] [--json]
   ferry status [ID|LINK] [--json]
   ferry revoke ID|LINK
+  ferry request [--server URL] [--upload-key KEY] [--expire 1h] [--files N]
+                [--megabytes N] [--note TEXT] [--json]
+  ferry inbox [REQUEST] [-o DIR] [--json]
 
 PATH may be a file, a folder (sent with its paths) or - (standard input).
 The server is --server, else $FERRY_SERVER. A password is asked for on the terminal,
@@ -43,9 +48,7 @@ async function runSend(args: string[]): Promise<void> {
       json: { type: 'boolean', default: false },
     },
   });
-  const server = values.server ?? process.env.FERRY_SERVER;
-  if (!server) throw new FerryError('BAD_REQUEST', 'Which server? Give --server URL or set FERRY_SERVER.');
-  if (!URL.canParse(server)) throw new FerryError('BAD_REQUEST', `--server ${server} is not a URL.`);
+  const server = parseServer(values.server, process.env.FERRY_SERVER);
   const uploadKey = parseUploadKey(values['upload-key'], process.env.FERRY_UPLOAD_KEY);
   const password = values.password ? await askPassword('Password for the link: ') : '';
   if (values.password && password === '') throw new FerryError('BAD_REQUEST', 'The password is empty.');
@@ -122,6 +125,12 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
       case 'revoke':
         await runRevoke(rest);
+        return EXIT.OK;
+      case 'request':
+        await runRequest(rest);
+        return EXIT.OK;
+      case 'inbox':
+        await runInbox(rest);
         return EXIT.OK;
       case 'help':
       case '--help':

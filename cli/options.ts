@@ -1,4 +1,4 @@
-/** The values of `ferry send`'s options, checked against the server's limits (shared/limits.ts) and formats. */
+/** The values of `ferry`'s options, checked against the server's limits (shared/limits.ts) and formats. */
 import { uploadKeySchema } from '../shared/access-api.ts';
 import { FerryError } from '../shared/errors.ts';
 import { MAX_DOWNLOADS, MAX_EXPIRY_SECONDS, MIN_DOWNLOADS, MIN_EXPIRY_SECONDS } from '../shared/limits.ts';
@@ -39,4 +39,12 @@ export function parseUploadKey(flag: string | undefined, env: string | undefined
     throw new FerryError('UPLOAD_KEY_INVALID', `${from} is not an upload key (fk_ and 43 characters).`);
   }
   return given;
+}
+
+/** The server's URL: `--server`, else `$FERRY_SERVER`; BAD_REQUEST when neither is a URL. */
+export function parseServer(flag: string | undefined, env: string | undefined): string {
+  const server = flag ?? env;
+  if (!server) throw new FerryError('BAD_REQUEST', 'Which server? Give --server URL or set FERRY_SERVER.');
+  if (!URL.canParse(server)) throw new FerryError('BAD_REQUEST', `--server ${server} is not a URL.`);
+  return server;
 }

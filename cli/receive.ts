@@ -53,8 +53,18 @@ export async function receive(link: string, options: ReceiveOptions): Promise<Re
   const secret = info.password
     ? await unwrapSecret(parsed.key, await askPassword('Password: '), info.password)
     : parsed.key;
+  return receiveShare(api, parsed.id, secret, options);
+}
+
+/** Receives the share `id` whose link secret (password already unwrapped) is `secret`. */
+export async function receiveShare(
+  api: ShareApi,
+  id: string,
+  secret: Uint8Array<ArrayBuffer>,
+  options: ReceiveOptions,
+): Promise<ReceiveResult> {
   const keys = await deriveShareKeys(secret);
-  const manifest = await readyManifest(api, parsed.id, keys.readerToken, keys.metaKey);
+  const manifest = await readyManifest(api, id, keys.readerToken, keys.metaKey);
   if (options.out === '-' && manifest.files.length !== 1) {
     throw new FerryError('BAD_REQUEST', `This share has ${manifest.files.length} files: use -o DIR, not -o -.`);
   }
@@ -63,11 +73,11 @@ export async function receive(link: string, options: ReceiveOptions): Promise<Re
     if (target && (await exists(target))) throw new FerryError('CONFLICT', `${target} already exists.`);
   }
   const { ticket } = await api.requestTicket(
-    parsed.id,
+    id,
     keys.readerToken,
     manifest.files.map((_, i) => i),
   );
-  const auth: Auth = { id: parsed.id, readerToken: keys.readerToken, ticket };
+  const auth: Auth = { id, readerToken: keys.readerToken, ticket };
   const total = manifest.files.reduce((n, f) => n + f.size, 0);
   const progress = new Progress('receiving', total, { quiet: options.quiet });
   let before = 0;

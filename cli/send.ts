@@ -57,9 +57,7 @@ export interface SendResult {
 export async function send(paths: readonly string[], options: SendOptions): Promise<SendResult> {
   const server = new URL(options.server).origin;
   const { uploadKey } = options;
-  const api = new ShareApi(server, {
-    creationHeaders: async (): Promise<Record<string, string>> => (uploadKey ? { [UPLOAD_KEY_HEADER]: uploadKey } : {}),
-  });
+  const api = new ShareApi(server, { creationHeaders: async () => uploadKeyHeaders(uploadKey) });
   const local = await collectFiles(paths, path.join(stateDir(), 'spool'));
   try {
     const key = await sendKey({
@@ -133,12 +131,17 @@ async function createShare(
   };
 }
 
+/** The headers that carry an upload key on creation (none without a key). */
+export function uploadKeyHeaders(uploadKey: string | null): Record<string, string> {
+  return uploadKey ? { [UPLOAD_KEY_HEADER]: uploadKey } : {};
+}
+
 /**
  * Refuses at once, before any file is hashed, when the server takes shares only with an
  * upload key (GET /api/config) and none was given; the server's own refusal says "enter
  * yours", which a command line cannot.
  */
-async function needsNoKey(server: string): Promise<void> {
+export async function needsNoKey(server: string): Promise<void> {
   const config = await call(appConfigSchema, `${server}/api/config`);
   if (config.uploadAccess === 'key') {
     throw new FerryError(

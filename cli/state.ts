@@ -6,6 +6,8 @@
  *                      inputs (server, each file's path, size and mtime, the settings), so
  *                      the same command again finds it and resumes
  *   sent/<id>.json     a finished send (for revoke and status)
+ *   requests/<id>.json a request link this machine made: its private key (the only copy),
+ *                      owner token, and the uploads already fetched into a folder
  *   spool/             stdin being sent
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -57,7 +59,7 @@ async function writePrivate(file: string, value: unknown): Promise<void> {
   await rename(temp, file);
 }
 
-async function readState(file: string): Promise<SendState | null> {
+async function readJson<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S> | null> {
   const text = await readFile(file, 'utf8').catch(() => null);
   if (text === null) return null;
   let json: unknown;
@@ -66,9 +68,11 @@ async function readState(file: string): Promise<SendState | null> {
   } catch {
     return null;
   }
-  const parsed = sendStateSchema.safeParse(json);
+  const parsed = schema.safeParse(json);
   return parsed.success ? parsed.data : null;
 }
+
+const readState = (file: string): Promise<SendState | null> => readJson(sendStateSchema, file);
 
 export const pendingSend = {
   file: (key: string) => path.join(stateDir(), 'sends', `${key}.json`),
@@ -81,4 +85,28 @@ export const finishedSend = {
   file: (id: string) => path.join(stateDir(), 'sent', `${id}.json`),
   load: (id: string) => readState(finishedSend.file(id)),
   save: (state: SendState) => writePrivate(finishedSend.file(state.id), state),
+};
+
+const requestStateSchema = z.object({
+  server: z.string(),
+  id: z.string(),
+  ownerToken: z.string(),
+  /** base64url PKCS #8 of the requester's ECDH private key (shared/request-keys.ts). */
+  privateKey: z.string(),
+  /** base64url public key: the link's fragment. */
+  publicKey: z.string(),
+  link: z.string(),
+  expiresAt: z.number(),
+  maxBytes: z.number(),
+  maxFiles: z.number(),
+  /** Share ids of uploads already fetched whole (`ferry inbox` skips them). */
+  fetched: z.array(z.string()),
+});
+export type RequestState = z.output<typeof requestStateSchema>;
+
+export const ownedRequest = {
+  dir: () => path.join(stateDir(), 'requests'),
+  file: (id: string) => path.join(ownedRequest.dir(), `${id}.json`),
+  load: (id: string) => readJson(requestStateSchema, ownedRequest.file(id)),
+  save: (state: RequestState) => writePrivate(ownedRequest.file(state.id), state),
 };

@@ -1,9 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { toBase64Url } from './encoding.ts';
+import { FerryError } from './errors.ts';
 import { deriveShareKeys } from './keys.ts';
 import { publicKeySchema } from './request-api.ts';
 import {
+  exportPrivateKey,
   exportPublicKey,
+  importPrivateKey,
   importPublicKey,
   newRequesterKeys,
   requesterUploadSecret,
@@ -14,6 +17,19 @@ import { formatRequestLink, MAX_NOTE_LENGTH, noteProblem, requestFragment, reque
 const REQUEST_ID = 'AAAAbbbbCCCCdddd';
 
 describe('request keys', () => {
+  it('keeps an exportable private key as PKCS #8 text that derives the same secret once read back', async () => {
+    const requester = await newRequesterKeys(true);
+    const requesterKey = await exportPublicKey(requester.publicKey);
+    const { senderKey, secret } = await senderUploadSecret(REQUEST_ID, requesterKey);
+    const text = await exportPrivateKey(requester.privateKey);
+    const restored = await importPrivateKey(text);
+    expect(restored.extractable).toBe(false);
+    expect(await requesterUploadSecret(restored, { requestId: REQUEST_ID, requesterKey, senderKey })).toEqual(secret);
+    // The app's keys stay non-extractable; a damaged file is WRONG_KEY.
+    await expect(exportPrivateKey((await newRequesterKeys()).privateKey)).rejects.toThrow();
+    await expect(importPrivateKey(text.slice(0, -8))).rejects.toEqual(expect.any(FerryError));
+  });
+
   it('lets the requester derive the secret the sender used, and no other requester', async () => {
     const requester = await newRequesterKeys();
     const other = await newRequesterKeys();

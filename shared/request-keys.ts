@@ -22,9 +22,27 @@ const CURVE = { name: 'ECDH', namedCurve: 'P-256' } as const;
 const LABEL = 'ferry/v1 request';
 const SALT = new TextEncoder().encode(LABEL);
 
-/** A fresh requester key pair; the private key cannot be exported (only used to derive). */
-export async function newRequesterKeys(): Promise<CryptoKeyPair> {
-  return (await crypto.subtle.generateKey(CURVE, false, ['deriveBits'])) as CryptoKeyPair;
+/**
+ * A fresh requester key pair. The app's private key cannot be exported (only used to
+ * derive; IndexedDB keeps the CryptoKey itself); `ferry`, which keeps it in a file, asks
+ * for an exportable one.
+ */
+export async function newRequesterKeys(extractable = false): Promise<CryptoKeyPair> {
+  return (await crypto.subtle.generateKey(CURVE, extractable, ['deriveBits'])) as CryptoKeyPair;
+}
+
+/** A private key as unpadded base64url of its PKCS #8 encoding (RFC 5208), for a file. */
+export async function exportPrivateKey(key: CryptoKey): Promise<string> {
+  return toBase64Url(new Uint8Array(await crypto.subtle.exportKey('pkcs8', key)));
+}
+
+/** A private key written by exportPrivateKey, usable only to derive; WRONG_KEY when damaged. */
+export async function importPrivateKey(text: string): Promise<CryptoKey> {
+  try {
+    return await crypto.subtle.importKey('pkcs8', fromBase64Url(text), CURVE, false, ['deriveBits']);
+  } catch (cause) {
+    throw new FerryError('WRONG_KEY', 'The request’s private key is damaged.', { cause });
+  }
 }
 
 /** The public key as unpadded base64url of its 65-byte uncompressed point. */
