@@ -11,7 +11,7 @@
 
 import { fromBase64Url, randomBytes, toBase64Url } from './encoding.ts';
 import { FerryError } from './errors.ts';
-import { hkdfBytes, importAesKey } from './keys.ts';
+import { derivePasswordWrapKey } from './keys.ts';
 import { ARGON2_PARAMS, KEY_BYTES, SALT_BYTES, SECRET_BYTES } from './limits.ts';
 import { z } from './zod.ts';
 
@@ -46,7 +46,7 @@ async function wrapKey(password: string, linkKey: Uint8Array<ArrayBuffer>, param
   const ikm = new Uint8Array(stretched.length + linkKey.length);
   ikm.set(stretched);
   ikm.set(linkKey, stretched.length);
-  return importAesKey(await hkdfBytes(ikm, 'ferry/v1 password', KEY_BYTES));
+  return derivePasswordWrapKey(ikm);
 }
 
 /** Wraps `secret` under `password`; the returned linkKey goes into the link instead of the secret. */

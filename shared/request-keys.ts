@@ -16,11 +16,9 @@
  */
 import { fromBase64Url, toBase64Url } from './encoding.ts';
 import { FerryError } from './errors.ts';
-import { SECRET_BYTES } from './limits.ts';
+import { deriveRequestSecret, type UploadBinding } from './keys.ts';
 
 const CURVE = { name: 'ECDH', namedCurve: 'P-256' } as const;
-const LABEL = 'ferry/v1 request';
-const SALT = new TextEncoder().encode(LABEL);
 
 /**
  * A fresh requester key pair. The app's private key cannot be exported (only used to
@@ -64,12 +62,7 @@ export async function importPublicKey(text: string): Promise<CryptoKey> {
   }
 }
 
-/** What the secret is bound to: the request and both public keys, as base64url text. */
-export interface UploadBinding {
-  requestId: string;
-  requesterKey: string;
-  senderKey: string;
-}
+export type { UploadBinding };
 
 /** HKDF(ECDH(own private key, other public key)) bound to `binding`: the upload's share secret. */
 export async function deriveUploadSecret(
@@ -78,14 +71,7 @@ export async function deriveUploadSecret(
   binding: UploadBinding,
 ): Promise<Uint8Array<ArrayBuffer>> {
   const shared = await crypto.subtle.deriveBits({ name: 'ECDH', public: otherPublic }, privateKey, 256);
-  const base = await crypto.subtle.importKey('raw', shared, 'HKDF', false, ['deriveBits']);
-  const info = new TextEncoder().encode([LABEL, binding.requestId, binding.requesterKey, binding.senderKey].join('\n'));
-  const bits = await crypto.subtle.deriveBits(
-    { name: 'HKDF', hash: 'SHA-256', salt: SALT, info },
-    base,
-    SECRET_BYTES * 8,
-  );
-  return new Uint8Array(bits);
+  return deriveRequestSecret(shared, binding);
 }
 
 /** The sender's side: a fresh ephemeral key pair, its public key, and the upload's secret. */

@@ -45,7 +45,7 @@ export const CLOSE_CODES = {
  * code (the server never learns the key); `share-signal`: SDP and ICE between a share's
  * sender and a recipient in `share:<id>` (kept apart from nearby devices' `signal`);
  * `offline`: a paired device's sealed offer, answer or completion of a transfer sent through
- * the relay share because no data channel opened (client/lib/p2p/offline-seal.ts); the
+ * the relay share because no data channel opened (shared/p2p/offline-seal.ts); the
  * rest: the app's offer/answer of files.
  */
 export const RELAY_KINDS = [
@@ -87,7 +87,7 @@ const opaqueSchema = z.record(z.string(), z.unknown());
 // ── client → server ────────────────────────────────────────────────────────────────────────
 
 /**
- * The highest binary frame version of the data channel (shared/p2p.ts) a page reads. Pages
+ * The highest binary frame version of the data channel (shared/p2p/frames.ts) a page reads. Pages
  * from before version 2 do not say it, so a sender treats its absence as 1 and sends them
  * version 1 frames, which every version reads.
  */

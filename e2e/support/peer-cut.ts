@@ -3,7 +3,7 @@
  * wraps RTCPeerConnection (every instance that starts to connect is kept, in order; a flag
  * makes new ones fail to construct, as when the network allows no second connection) and records
  * (connection, file, record) for every record in a binary frame a data channel sends or
- * receives (a frame may carry several, shared/p2p.ts).
+ * receives (a frame may carry several, shared/p2p/frames.ts).
  */
 import { expect, type Page } from '@playwright/test';
 
@@ -12,7 +12,7 @@ export interface SeenFrame {
   connection: number;
   file: number;
   record: number;
-  /** The version of the frame that carried it (shared/p2p.ts). */
+  /** The version of the frame that carried it (shared/p2p/frames.ts). */
   version: number;
 }
 
@@ -31,7 +31,7 @@ function watchPeers(): void {
   (window as unknown as { __peerWatch: PeerWatch }).__peerWatch = watch;
   const Native = window.RTCPeerConnection;
   const tags = new WeakMap<RTCDataChannel, number>();
-  // The records a binary frame carries (shared/p2p.ts): version 1 one, version 2 `count`
+  // The records a binary frame carries (shared/p2p/frames.ts): version 1 one, version 2 `count`
   // from the first record index on.
   const records = (data: unknown, connection: number): SeenFrame[] => {
     let view: DataView;

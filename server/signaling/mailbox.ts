@@ -1,6 +1,6 @@
 /**
  * PairMailbox: what one paired device leaves for the other while that one is not online —
- * today only a sealed offer of files sent through the relay (client/lib/p2p/offline-seal.ts)
+ * today only a sealed offer of files sent through the relay (shared/p2p/offline-seal.ts)
  * and the sealed answers to it. The server keeps the boxes as opaque JSON it cannot read,
  * per pair room and addressed to one device id, until that device enters the room (they
  * are then handed over once and forgotten) or until they expire. Bounded per room in count
@@ -14,7 +14,7 @@ import { FerryError } from '../../shared/errors.ts';
 export const MAILBOX_MAX_ITEMS = 16;
 /** Bytes (of the boxes' JSON) one pair room may hold at once. */
 export const MAILBOX_MAX_BYTES = 64 * 1024;
-/** Longest a box is kept: the life of the relay share it points to (client/lib/p2p/relay.ts). */
+/** Longest a box is kept: the life of the relay share it points to (shared/p2p/relay.ts). */
 export const MAILBOX_MAX_TTL_MS = 24 * 60 * 60 * 1000;
 
 export interface MailItem {

@@ -1,5 +1,5 @@
 /**
- * One connection to another device and what is known about whom it reaches (auth.ts):
+ * One connection to another device and what is known about whom it reaches (shared/p2p/auth.ts):
  *
  * - nearby, nothing shared: both screens show the verification code (fingerprints and
  *   a committed nonce from each side, `code-commit` / `code-nonce`); the sender's person
@@ -17,18 +17,18 @@
  */
 import { toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
-import type { ControlMessageOf } from '../../../shared/p2p.ts';
+import { deriveMacKey } from '../../../shared/keys.ts';
 import {
   type AuthRole,
   CODE_NONCE_BYTES,
   codeCommitment,
   decodeNonce,
-  deriveMacKey,
   fingerprintMac,
   openCodeCommitment,
   verificationCode,
   verifyFingerprintMac,
-} from './auth.ts';
+} from '../../../shared/p2p/auth.ts';
+import type { ControlMessageOf } from '../../../shared/p2p/frames.ts';
 import type { AuthPlan } from './pairings.svelte.ts';
 import type { PeerLink } from './peer-link.ts';
 

@@ -7,8 +7,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { toBase64Url } from '../../../shared/encoding.ts';
-import type { ControlMessage } from '../../../shared/p2p.ts';
-import { CODE_NONCE_BYTES } from './auth.ts';
+import { CODE_NONCE_BYTES } from '../../../shared/p2p/auth.ts';
+import type { ControlMessage } from '../../../shared/p2p/frames.ts';
 import type { Connection as ConnectionClass } from './connection.svelte.ts';
 import type { AuthPlan } from './pairings.svelte.ts';
 import type { PeerLink } from './peer-link.ts';
@@ -130,7 +130,7 @@ describe('Connection', () => {
     const link = new FakeLink(false, sdp('BB'), sdp('CC'));
     const answerer = new Connection(link as unknown as PeerLink, { secret: null, compare: true, pairing: null });
     void answerer.onConnect().catch(() => {});
-    const { codeCommitment } = await import('./auth.ts');
+    const { codeCommitment } = await import('../../../shared/p2p/auth.ts');
     const committed = new Uint8Array(CODE_NONCE_BYTES).fill(3);
     await answerer.onCode({ type: 'code-commit', commit: await codeCommitment(committed) });
     await expect(
@@ -150,7 +150,8 @@ describe('Connection', () => {
       compare: false,
       pairing: null,
     });
-    const { deriveMacKey, fingerprintMac } = await import('./auth.ts');
+    const { fingerprintMac } = await import('../../../shared/p2p/auth.ts');
+    const { deriveMacKey } = await import('../../../shared/keys.ts');
     const forged = await fingerprintMac(await deriveMacKey(await codeSecret()), sdp('AA'), sdp('DD'), 'offerer');
     const refused = answerer.onAuth(forged);
     refused.catch(() => {});

@@ -19,9 +19,10 @@
  */
 import { fromBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
-import { deriveShareKeys } from '../../../shared/keys.ts';
+import { deriveShareKeys, relayShareId } from '../../../shared/keys.ts';
 import { fileCipher, type Manifest, openManifest } from '../../../shared/manifest.ts';
-import { type ControlMessage, type ControlMessageOf, decodeFrame, frameRefusal } from '../../../shared/p2p.ts';
+import { type ControlMessage, type ControlMessageOf, decodeFrame, frameRefusal } from '../../../shared/p2p/frames.ts';
+import { RELAY_WAIT_MS } from '../../../shared/p2p/relay.ts';
 import { type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
@@ -33,7 +34,6 @@ import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { OpfsWriter, receivedFile, removeReceived } from './opfs-files.ts';
 import { deleteProgress, ProgressLog } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
-import { RELAY_WAIT_MS, relayShareId } from './relay.ts';
 import { readFromRelay, relayTicket, waitForRelayShare } from './relay-download.ts';
 
 /** Acknowledge verified records at least this often (plaintext bytes). */

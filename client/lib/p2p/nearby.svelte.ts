@@ -4,7 +4,7 @@
  * call its methods.
  *
  * Authentication comes before any file byte or text: once a link opens, both sides
- * compute the verification code from the DTLS fingerprints (auth.ts). The recipient sees
+ * compute the verification code from the DTLS fingerprints (shared/p2p/auth.ts). The recipient sees
  * it in the offer; the sender sees it on the tile and confirms that both screens show the
  * same code before the offer (which carries the link secret) leaves. A signaling server in
  * the middle would hold two DTLS sessions, so the codes would differ. With a paired device
@@ -14,18 +14,18 @@
  */
 import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
 import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
-import { deriveShareKeys } from '../../../shared/keys.ts';
-import type { ControlMessage } from '../../../shared/p2p.ts';
+import { deriveOfflineKey, deriveShareKeys, relayShareId } from '../../../shared/keys.ts';
+import type { ControlMessage } from '../../../shared/p2p/frames.ts';
+import { type OfflineKind, type OfflinePayload, openOffline, sealOffline } from '../../../shared/p2p/offline-seal.ts';
+import { RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS } from '../../../shared/p2p/relay.ts';
 import { getManifest } from '../api/share-client.ts';
 import { Connection } from './connection.svelte.ts';
 import { IncomingTransfer } from './incoming.svelte.ts';
-import { type OfflineKind, type OfflinePayload, offlineKey, openOffline, sealOffline } from './offline-seal.ts';
 import { offlineTargets } from './offline-targets.ts';
 import { OutgoingTransfer } from './outgoing.svelte.ts';
 import type { Pairing } from './p2p-db.ts';
 import { type AuthPlan, Pairings } from './pairings.svelte.ts';
 import { isIceFailure, PeerLink } from './peer-link.ts';
-import { RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
 import type { RelayShare } from './relay-upload.ts';
 import { SentOffers } from './sent-offers.svelte.ts';
 import { type NearbyPeer, SignalingClient } from './signaling.svelte.ts';
@@ -55,7 +55,7 @@ export class Nearby {
   /** Why the last link to a peer was refused (a MAC that failed), shown on its tile. */
   #refusals = $state<Record<string, string>>({});
   #nextText = 0;
-  /** Why the last sealed message from a paired device was refused (offline-seal.ts), or an answer failed. */
+  /** Why the last sealed message from a paired device was refused (shared/p2p/offline-seal.ts), or an answer failed. */
   #offlineRefusal = $state<string | null>(null);
   #unsubscribe: (() => void)[] = [];
   /** Connections made to resume a transfer, keyed by its secret: the transfer each may resume. */
@@ -264,7 +264,7 @@ export class Nearby {
   ): Promise<string | null> {
     const self = this.signaling.device?.id;
     if (!self) throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
-    const key = await offlineKey(fromBase64Url(pairing.secret));
+    const key = await deriveOfflineKey(fromBase64Url(pairing.secret));
     const sealed = await sealOffline(
       key,
       kind,
@@ -304,7 +304,7 @@ export class Nearby {
     const binding = { room, from: pairing.deviceId, to: self };
     const kind = (data as { kind?: unknown } | null)?.kind;
     try {
-      const key = await offlineKey(fromBase64Url(pairing.secret));
+      const key = await deriveOfflineKey(fromBase64Url(pairing.secret));
       if (kind === 'answer') {
         const { transfer, payload } = await openOffline(key, 'answer', binding, data);
         const held = Object.values(this.#outgoing).filter((outgoing) => outgoing.id === transfer);

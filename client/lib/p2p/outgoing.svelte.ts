@@ -4,7 +4,7 @@
  * record format), but nothing is created on the server and tus never starts: after the
  * files are hashed (BLAKE3, in the hash worker) the secret and the sealed manifest go to
  * the other device over the authenticated data channel, and the records follow, as many
- * per frame as the channel's maxMessageSize allows (shared/p2p.ts, version 2 frames).
+ * per frame as the channel's maxMessageSize allows (shared/p2p/frames.ts, version 2 frames).
  *
  * Flow control has two layers: the channel's buffer (PeerLink.sendFrame, 1/4 MiB marks),
  * and a window of SEND_WINDOW_BYTES of records sent but not yet acknowledged as verified
@@ -31,7 +31,7 @@ import {
   FRAME_V1,
   FRAME_V2,
   recordsPerFrame,
-} from '../../../shared/p2p.ts';
+} from '../../../shared/p2p/frames.ts';
 import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import type { SentFile } from '../store/db.ts';
@@ -191,7 +191,7 @@ export class OutgoingTransfer {
   get sourceFiles(): readonly File[] {
     return this.#source;
   }
-  /** The transfer's secret while it waits to resume: it keys the reconnection's MAC (auth.ts). */
+  /** The transfer's secret while it waits to resume: it keys the reconnection's MAC (shared/p2p/auth.ts). */
   get resumeSecret(): Uint8Array<ArrayBuffer> | null {
     return this.#phase === 'reconnecting' ? this.#secret : null;
   }
@@ -558,7 +558,7 @@ export class OutgoingTransfer {
   async #sendFile(link: PeerLink, index: number, file: File, cipher: FileCipher): Promise<void> {
     const records = recordCount(cipher);
     let record = this.#next[index]!;
-    // Up to `perFrame` records per frame (shared/p2p.ts v2), and one frame buffer for the
+    // Up to `perFrame` records per frame (shared/p2p/frames.ts v2), and one frame buffer for the
     // whole file: sendFrame hands each frame to the channel, which copies it, before the
     // next is built.
     const sealedBytes = cipher.recordSize + TAG_SIZE;

@@ -7,7 +7,7 @@
  * - `progress`: per transfer and file, how many records the recipient has verified, on
  *   both sides, so a later version can resume an interrupted transfer where it stopped;
  * - `pairings` (version 2): devices paired by code, one per pair room, with the room token
- *   that rejoins the room and the 256-bit secret that keys the MAC check (auth.ts) of every
+ *   that rejoins the room and the 256-bit secret that keys the MAC check (shared/p2p/auth.ts) of every
  *   later connection between the two;
  * - `sent` (version 3): offers of files sent through the relay to a paired device, until it
  *   answers or the relay share expires, so a tab opened later still hears the answer

@@ -7,7 +7,7 @@
  * (ARCHITECTURE.md, "Pairing"):
  *
  * 1. The creator connects. That first connection runs MAC mode keyed from the code and
- *    the room (auth.ts `pairingCodeSecret`), which stops anyone who does not know the
+ *    the room (shared/keys.ts `pairingCodeSecret`), which stops anyone who does not know the
  *    code, and both screens also show the verification code, because the server issued
  *    the code and so knows it. Both people confirm that the codes match.
  * 2. Then the creator sends a fresh random 256-bit secret over that checked channel
@@ -21,9 +21,9 @@
  */
 import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
-import type { ControlMessage } from '../../../shared/p2p.ts';
+import { PAIRING_SECRET_BYTES, pairingCodeSecret } from '../../../shared/keys.ts';
+import type { ControlMessage } from '../../../shared/p2p/frames.ts';
 import type { ServerMessageOf } from '../../../shared/signaling.ts';
-import { PAIRING_SECRET_BYTES, pairingCodeSecret } from './auth.ts';
 import { deletePairing, listPairings, type Pairing, putPairing } from './p2p-db.ts';
 import { normalizePairCode, pairCodeFromHash, RejoinQueue } from './pair-code.ts';
 import type { NearbyPeer, SignalingClient } from './signaling.svelte.ts';

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { FerryError } from '../../../shared/errors.ts';
-import type { ControlMessage } from '../../../shared/p2p.ts';
+import type { ControlMessage } from '../../../shared/p2p/frames.ts';
 
 /** Stands in for RTCDataChannel: `onmessage` is a plain property, called by `deliver`. */
 class FakeChannel extends EventTarget {

@@ -21,7 +21,7 @@ import {
   encodeControlMessage,
   type ParsedControl,
   parseControlMessage,
-} from '../../../shared/p2p.ts';
+} from '../../../shared/p2p/frames.ts';
 import type { Route } from './route.ts';
 
 /** Resume sending when the channel's queue drains below this. */
@@ -155,7 +155,7 @@ export class PeerLink {
     return this.#channel !== null && !this.#closed;
   }
 
-  /** The local and remote SDP, for the fingerprint check (auth.ts); null before connecting. */
+  /** The local and remote SDP, for the fingerprint check (shared/p2p/auth.ts); null before connecting. */
   get descriptions(): { local: string; remote: string } | null {
     const pc = this.#pc();
     const local = pc?.localDescription?.sdp;

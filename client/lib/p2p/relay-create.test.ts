@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { type CreateShareRequest, createShareRequestSchema } from '../../../shared/api.ts';
 import { FerryError } from '../../../shared/errors.ts';
-import { deriveShareKeys, newSecret, tokenHash } from '../../../shared/keys.ts';
+import { deriveShareKeys, newSecret, relayShareId, tokenHash } from '../../../shared/keys.ts';
 import { encryptedSize, type FileCipher } from '../../../shared/records.ts';
-import { relayShareId } from './relay.ts';
 import { createRelayShare } from './relay-upload.ts';
 
 const key = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);

@@ -1,16 +1,16 @@
 /**
  * The recipient's half of the relay fallback: wait for the share at the id derived from the
- * transfer's secret (relay.ts), then fetch each unfinished file's ciphertext from the first
+ * transfer's secret (shared/keys.ts relayShareId), then fetch each unfinished file's ciphertext from the first
  * record it lacks with Range, following the upload as it grows (`206 …/*` pieces, `425`
  * while nothing new is stored), and hand each whole record on. The records are opened and
  * verified by the same OPFS writer as the peer's were, so nothing here is trusted.
  */
 import { TICKET_HEADER } from '../../../shared/api.ts';
 import { FerryError } from '../../../shared/errors.ts';
+import { RELAY_POLL_MS } from '../../../shared/p2p/relay.ts';
 import { RecordChunker } from '../../../shared/record-chunker.ts';
 import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../../../shared/records.ts';
 import { bearer, fetchCiphertext, getShareInfo, request, requestTicket } from '../api/share-client.ts';
-import { RELAY_POLL_MS } from './relay.ts';
 
 /** Give up on a file when no new record arrived for this long (the sender stopped). */
 export const RELAY_STALL_MS = 10 * 60_000;

@@ -1,6 +1,6 @@
 /**
  * The sender's half of the relay fallback: the share at the id derived from the transfer's
- * secret (relay.ts), then, per file the recipient does not have whole, one tus upload of
+ * secret (shared/keys.ts relayShareId), then, per file the recipient does not have whole, one tus upload of
  * the file's ciphertext from the first record the recipient had not acknowledged. The
  * records are the very ones the data channel would have carried (same key, nonce base and
  * index), encrypted as tus asks for each slice, so the recipient verifies them the same way.
@@ -8,8 +8,9 @@
 import type { FileSource, Upload } from 'tus-js-client';
 import { randomBytes, toBase64Url } from '../../../shared/encoding.ts';
 import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
-import { deriveShareKeys, tokenHash } from '../../../shared/keys.ts';
+import { deriveShareKeys, relayShareId, tokenHash } from '../../../shared/keys.ts';
 import { TAG_SIZE, TOKEN_BYTES } from '../../../shared/limits.ts';
+import { RELAY_EXPIRY_SECONDS } from '../../../shared/p2p/relay.ts';
 import {
   cipherRange,
   encryptedSize,
@@ -20,7 +21,6 @@ import {
   recordCount,
 } from '../../../shared/records.ts';
 import { createShareWithOwnTokens, getOwnerView, revokeShare } from '../api/share-client.ts';
-import { RELAY_EXPIRY_SECONDS, relayShareId } from './relay.ts';
 
 /** Records per PATCH: about 1 MiB with 64 KiB records; every chunk starts on a record. */
 const CHUNK_RECORDS = 16;

@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { shareIdSchema } from '../../../shared/api.ts';
-import { deriveShareKeys, newSecret } from '../../../shared/keys.ts';
+import { deriveShareKeys, newSecret, relayShareId } from '../../../shared/keys.ts';
 import { MIN_RECORD_SIZE } from '../../../shared/limits.ts';
 import { cipherRange, encryptedSize, encryptRecord, type FileCipher, recordCount } from '../../../shared/records.ts';
-import { relayShareId } from './relay.ts';
 import { restOfFile } from './relay-upload.ts';
 
 describe('relayShareId', () => {

@@ -8,7 +8,7 @@
  * verified; a MAC that fails closes the channel.
  */
 import { FerryError } from '../../../shared/errors.ts';
-import { type ControlMessage, decodeFrame, frameRefusal, type RecordFrame } from '../../../shared/p2p.ts';
+import { type ControlMessage, decodeFrame, frameRefusal, type RecordFrame } from '../../../shared/p2p/frames.ts';
 import { Connection } from './connection.svelte.ts';
 import { PeerLink } from './peer-link.ts';
 import type { SignalingClient } from './signaling.svelte.ts';

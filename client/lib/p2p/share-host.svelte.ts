@@ -18,14 +18,14 @@ import { fromBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys } from '../../../shared/keys.ts';
 import { fileCipher } from '../../../shared/manifest.ts';
-import { type ControlMessage, type ControlMessageOf, encodeRecordFrame } from '../../../shared/p2p.ts';
+import { type ControlMessage, type ControlMessageOf, encodeRecordFrame } from '../../../shared/p2p/frames.ts';
+import { PullWindow } from '../../../shared/p2p/pull-window.ts';
 import { cipherRange, type FileCipher, recordCount } from '../../../shared/records.ts';
 import { reportPeerCoverage } from '../api/share-client.ts';
 import type { ShareRecord } from '../store/db.ts';
 import { Encryptor } from '../transfer/send/encryptor.ts';
 import { manifestOf } from '../transfer/send/share-plan.ts';
 import { PeerCoverage } from './peer-coverage.ts';
-import { PullWindow } from './pull-window.ts';
 import { ShareChannel } from './share-channel.ts';
 import type { SignalingClient } from './signaling.svelte.ts';
 

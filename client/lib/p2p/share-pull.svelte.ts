@@ -3,7 +3,7 @@
  * The page joins the signaling room `share:<id>` with its reader token; when the share's
  * owner is there it connects (share-channel.ts: MAC mode keyed from the link secret) and,
  * once the sender proved it holds the link, `fetchCiphertext` serves a file's ciphertext
- * from the data channel (peer-records.ts) instead of the server. It has the same signature
+ * from the data channel (shared/p2p/peer-records.ts) instead of the server. It has the same signature
  * as the server client's, so decrypt-file.ts reads and checks both the same way; a peer that
  * leaves mid-file hands over to the server at the first record the recipient lacks.
  *
@@ -11,10 +11,10 @@
  * the server counts the download exactly as one it served (server/shares/peer-coverage.ts).
  */
 import { FerryError } from '../../../shared/errors.ts';
+import { PeerRecords, type RecordSource } from '../../../shared/p2p/peer-records.ts';
 import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../../../shared/records.ts';
 import { fetchCiphertext as fetchFromServer } from '../api/share-client.ts';
 import { rewindRecord } from '../transfer/receive/resume.ts';
-import { PeerRecords, type RecordSource } from './peer-records.ts';
 import { ShareChannel } from './share-channel.ts';
 import { SignalingClient, signalingUrl } from './signaling.svelte.ts';
 

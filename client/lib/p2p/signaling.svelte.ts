@@ -8,7 +8,7 @@
  * subscribers through typed events.
  */
 import { FerryError } from '../../../shared/errors.ts';
-import { FRAME_VERSION_READ } from '../../../shared/p2p.ts';
+import { FRAME_VERSION_READ } from '../../../shared/p2p/frames.ts';
 import {
   type ClientMessage,
   type IceConfig,
@@ -75,7 +75,7 @@ export interface SignalingEvents {
   hello: { deviceId: string };
   /** Who is in a share room now (after joining, and whenever someone comes or goes). */
   'share-room': { room: string; peers: SharePeer[] };
-  /** Sealed boxes the other device of a pair room left for this one (offline-seal.ts). */
+  /** Sealed boxes the other device of a pair room left for this one (shared/p2p/offline-seal.ts). */
   mailbox: ServerMessageOf<'mailbox'>;
 }
 

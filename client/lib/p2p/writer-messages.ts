@@ -2,7 +2,7 @@
  * Messages between the page and the OPFS writer worker (opfs-writer.worker.ts), a
  * discriminated union each way, checked where they enter with the parsers below.
  */
-import { MAX_FRAME_RECORDS } from '../../../shared/p2p.ts';
+import { MAX_FRAME_RECORDS } from '../../../shared/p2p/frames.ts';
 import type { FileCipher } from '../../../shared/records.ts';
 
 export type WriterRequest =

@@ -39,9 +39,9 @@
  * `auth` both ways → `pull` → records, `pull-ack`s → (`pull-stop` | `pull-refused`).
  */
 
-import { ERROR_CODES, type ErrorCode, FerryError } from './errors.ts';
-import { MAX_FILES, MAX_MANIFEST_BYTES, MAX_RECORDS } from './limits.ts';
-import { z } from './zod.ts';
+import { ERROR_CODES, type ErrorCode, FerryError } from '../errors.ts';
+import { MAX_FILES, MAX_MANIFEST_BYTES, MAX_RECORDS } from '../limits.ts';
+import { z } from '../zod.ts';
 
 /** The binary frame versions this code reads (see above). */
 export const FRAME_V1 = 1;
@@ -75,11 +75,11 @@ const fileIndexSchema = z
 const errorCodeSchema = z.string().refine((code): code is ErrorCode => Object.hasOwn(ERROR_CODES, code));
 
 export const controlMessageSchema = z.discriminatedUnion('type', [
-  /** Verification code: the offerer's commitment to its nonce, sent first (client/lib/p2p/auth.ts). */
+  /** Verification code: the offerer's commitment to its nonce, sent first (shared/p2p/auth.ts). */
   z.strictObject({ type: z.literal('code-commit'), commit: base64Url(43, 43) }),
   /** Verification code: a side's 32-byte nonce (the answerer's answers the commitment; then the offerer's). */
   z.strictObject({ type: z.literal('code-nonce'), nonce: base64Url(43, 43) }),
-  /** MAC mode: HMAC-SHA256 over both DTLS fingerprints and the sender's role (client/lib/p2p/auth.ts). */
+  /** MAC mode: HMAC-SHA256 over both DTLS fingerprints and the sender's role (shared/p2p/auth.ts). */
   z.strictObject({ type: z.literal('auth'), mac: base64Url(43, 43) }),
   /** The sender's files: the link secret and the sealed manifest, exactly as a link share has them. */
   z.strictObject({

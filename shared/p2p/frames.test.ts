@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FerryError } from './errors.ts';
+import { FerryError } from '../errors.ts';
 import {
   type ControlMessage,
   type DecodedFrame,
@@ -15,7 +15,7 @@ import {
   MAX_TEXT_LENGTH,
   parseControlMessage,
   recordsPerFrame,
-} from './p2p.ts';
+} from './frames.ts';
 
 const transfer = 'AAAAAAAAAAAAAAAAAAAAAA';
 

@@ -4,7 +4,7 @@
  * in the pair room, or the room's mailbox), so they are sealed under a key only the two
  * devices hold.
  *
- *   key = HKDF-SHA256(pairing secret, info "ferry/v1 p2p offline")     AES-256-GCM
+ *   key = HKDF-SHA256(pairing secret, info "ferry/v1 p2p offline")     AES-256-GCM (keys.ts deriveOfflineKey)
  *   aad = "ferry/v1 p2p offline <kind>\n<room>\n<from device>\n<to device>\n<transfer>"
  *   box = base64url(iv (12 random bytes) || AES-GCM(key, iv, aad, JSON payload))
  *
@@ -12,22 +12,21 @@
  * the boxes) cannot replay one into another room, turn it back to its sender, move it to
  * another transfer or pass an answer off as an offer: each fails the tag. Room, device ids
  * and transfer ids are restricted to base64url-like characters (shared/signaling.ts,
- * shared/p2p.ts), so the newline-separated AAD is unambiguous.
+ * shared/p2p/frames.ts), so the newline-separated AAD is unambiguous.
  *
  * The offer holds the transfer's link secret, never the manifest: the sender puts the
  * sealed manifest on the relay share (whose id, reader token and metadata key follow from
  * that secret), so the box stays small enough for one signaling frame.
  */
 
-import { fromBase64Url, randomBytes, toBase64Url } from '../../../shared/encoding.ts';
-import { FerryError } from '../../../shared/errors.ts';
-import { hkdfBytes, importAesKey } from '../../../shared/keys.ts';
-import { KEY_BYTES } from '../../../shared/limits.ts';
-import { transferIdSchema } from '../../../shared/p2p.ts';
-import { deviceIdSchema, deviceNameSchema, roomIdSchema } from '../../../shared/signaling.ts';
-import { z } from '../../../shared/zod.ts';
+import { fromBase64Url, randomBytes, toBase64Url } from '../encoding.ts';
+import { FerryError } from '../errors.ts';
+import { deviceIdSchema, deviceNameSchema, roomIdSchema } from '../signaling.ts';
+import { z } from '../zod.ts';
+import { transferIdSchema } from './frames.ts';
 
-const KEY_LABEL = 'ferry/v1 p2p offline';
+/** The AAD's prefix (the same text as the key's HKDF label, by history). */
+const AAD_LABEL = 'ferry/v1 p2p offline';
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 /** Longest box accepted (base64url characters): far above any payload below, far under a signaling frame. */
@@ -75,15 +74,10 @@ const bindingSchema = z.strictObject({
   transfer: transferIdSchema,
 });
 
-/** The AES-GCM key both paired devices derive from their pairing secret. */
-export async function offlineKey(pairingSecret: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
-  return importAesKey(await hkdfBytes(pairingSecret, KEY_LABEL, KEY_BYTES));
-}
-
 function aadOf(kind: OfflineKind, binding: OfflineBinding): Uint8Array<ArrayBuffer> {
   const checked = bindingSchema.parse(binding);
   return new TextEncoder().encode(
-    `${KEY_LABEL} ${kind}\n${checked.room}\n${checked.from}\n${checked.to}\n${checked.transfer}`,
+    `${AAD_LABEL} ${kind}\n${checked.room}\n${checked.from}\n${checked.to}\n${checked.transfer}`,
   );
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cipherRange, encryptedSize } from '../../../shared/records.ts';
+import { cipherRange, encryptedSize } from '../records.ts';
 import { PeerRecords, type PullChannel, type RecordSource } from './peer-records.ts';
 import { ACK_EVERY_RECORDS } from './pull-window.ts';
 

@@ -1,12 +1,10 @@
 /**
  * Where a peer transfer continues when the peer does not come back: a share on Ferry's
- * server (the tus relay) whose id both sides derive from the transfer's secret, so the
- * recipient knows where to look without any message. Its reader token and manifest are
+ * server (the tus relay) whose id both sides derive from the transfer's secret
+ * (keys.ts `relayShareId`), so the recipient knows where to look without any message. Its reader token and manifest are
  * those of the transfer (the same secret, so deriveShareKeys gives the same keys), and
  * each file is uploaded only from the first record the sender knows the recipient lacks.
  */
-import { toBase64Url } from '../../../shared/encoding.ts';
-import { hkdfBytes } from '../../../shared/keys.ts';
 
 /** How long the sender tries to reach the same peer again before switching to the relay. */
 export const RECONNECT_WINDOW_MS = 20_000;
@@ -16,10 +14,3 @@ export const RELAY_WAIT_MS = 2 * 60_000;
 export const RELAY_POLL_MS = 500;
 /** A relay share lives this long: enough to finish, not a link anyone keeps. */
 export const RELAY_EXPIRY_SECONDS = 24 * 60 * 60;
-
-const RELAY_ID_LABEL = 'ferry/v1 p2p relay id';
-
-/** The relay share's id for a transfer: HKDF(secret, own label), 12 bytes, 16 base64url characters. */
-export async function relayShareId(secret: Uint8Array<ArrayBuffer>): Promise<string> {
-  return toBase64Url(await hkdfBytes(secret, RELAY_ID_LABEL, 12));
-}

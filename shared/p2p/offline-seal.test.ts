@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { randomBytes, toBase64Url } from '../../../shared/encoding.ts';
-import { type OfflineBinding, offlineKey, openOffline, sealOffline } from './offline-seal.ts';
+import { randomBytes, toBase64Url } from '../encoding.ts';
+import { deriveOfflineKey } from '../keys.ts';
+import { type OfflineBinding, openOffline, sealOffline } from './offline-seal.ts';
 
 const id = (n: number) => toBase64Url(randomBytes(n));
 const binding: OfflineBinding = { room: `pair:${id(16)}`, from: id(16), to: id(16), transfer: id(16) };
@@ -10,8 +11,8 @@ describe('sealed offline messages between paired devices', () => {
   const secret = randomBytes(32);
 
   it('opens what the other device sealed for it: the offer, its transfer, an answer and a completion', async () => {
-    const key = await offlineKey(secret);
-    const sealed = await sealOffline(await offlineKey(secret), 'offer', binding, offer);
+    const key = await deriveOfflineKey(secret);
+    const sealed = await sealOffline(await deriveOfflineKey(secret), 'offer', binding, offer);
     expect(sealed.transfer).toBe(binding.transfer);
     expect(sealed.box).not.toContain(offer.secret);
     const { room, from, to } = binding;
@@ -29,14 +30,14 @@ describe('sealed offline messages between paired devices', () => {
   });
 
   it('refuses a box sealed under another pairing secret', async () => {
-    const sealed = await sealOffline(await offlineKey(randomBytes(32)), 'offer', binding, offer);
-    await expect(openOffline(await offlineKey(secret), 'offer', binding, sealed)).rejects.toMatchObject({
+    const sealed = await sealOffline(await deriveOfflineKey(randomBytes(32)), 'offer', binding, offer);
+    await expect(openOffline(await deriveOfflineKey(secret), 'offer', binding, sealed)).rejects.toMatchObject({
       code: 'WRONG_KEY',
     });
   });
 
   it('refuses a box moved to another room, turned back to its sender, or sent by a third device', async () => {
-    const key = await offlineKey(secret);
+    const key = await deriveOfflineKey(secret);
     const sealed = await sealOffline(key, 'offer', binding, offer);
     const { room, from, to } = binding;
     await expect(openOffline(key, 'offer', { room: `pair:${id(16)}`, from, to }, sealed)).rejects.toMatchObject({
@@ -51,7 +52,7 @@ describe('sealed offline messages between paired devices', () => {
   });
 
   it('refuses a box relabelled with another transfer id, or an answer passed off as an offer', async () => {
-    const key = await offlineKey(secret);
+    const key = await deriveOfflineKey(secret);
     const sealed = await sealOffline(key, 'offer', binding, offer);
     const { room, from, to } = binding;
     await expect(openOffline(key, 'offer', { room, from, to }, { ...sealed, transfer: id(16) })).rejects.toMatchObject({
@@ -65,7 +66,7 @@ describe('sealed offline messages between paired devices', () => {
   });
 
   it('refuses a changed byte, and anything that is not a sealed message at all', async () => {
-    const key = await offlineKey(secret);
+    const key = await deriveOfflineKey(secret);
     const sealed = await sealOffline(key, 'offer', binding, offer);
     const flipped = `${sealed.box.slice(0, 20)}${sealed.box[20] === 'A' ? 'B' : 'A'}${sealed.box.slice(21)}`;
     await expect(openOffline(key, 'offer', binding, { ...sealed, box: flipped })).rejects.toMatchObject({
@@ -81,7 +82,7 @@ describe('sealed offline messages between paired devices', () => {
   });
 
   it('will not seal a payload that does not fit its kind, nor for a room that is not a pair room', async () => {
-    const key = await offlineKey(secret);
+    const key = await deriveOfflineKey(secret);
     await expect(sealOffline(key, 'offer', binding, { secret: 'short', senderName: 'x' })).rejects.toThrow();
     await expect(sealOffline(key, 'offer', { ...binding, room: `network:${id(16)}` }, offer)).rejects.toThrow();
   });

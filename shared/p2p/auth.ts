@@ -18,16 +18,15 @@
  *   different fingerprint pairs and the MACs disagree.
  *
  * Pairing by code (pairings.svelte.ts) uses both: the first connection after `paired`
- * runs MAC mode keyed from the code and the room (`pairingCodeSecret`), which stops anyone
+ * runs MAC mode keyed from the code and the room (keys.ts `pairingCodeSecret`), which stops anyone
  * who does not know the code, and shows the verification code as well, because the server
  * that issued the code knows it too. The pairing secret that follows is random and crosses
  * only that checked channel, so later connections need MAC mode alone.
  *
  * Pure functions over strings and bytes; no transport here.
  */
-import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
-import { FerryError } from '../../../shared/errors.ts';
-import { hkdfBytes } from '../../../shared/keys.ts';
+import { fromBase64Url, toBase64Url } from '../encoding.ts';
+import { FerryError } from '../errors.ts';
 
 export const VERIFICATION_CODE_DIGITS = 6;
 /** Which end of the connection computed a MAC: the WebRTC offerer or answerer. */
@@ -109,24 +108,6 @@ export async function verificationCode(localSdp: string, remoteSdp: string, nonc
   // 2^32 / 10^6: the modulo bias is under 0.03 %, far below guessing a 6-digit code.
   const n = digest.getUint32(0) % 10 ** VERIFICATION_CODE_DIGITS;
   return n.toString().padStart(VERIFICATION_CODE_DIGITS, '0');
-}
-
-/** The HMAC key for connections between holders of `secret` (HKDF, its own label). */
-export async function deriveMacKey(secret: Uint8Array<ArrayBuffer>): Promise<CryptoKey> {
-  const raw = await hkdfBytes(secret, 'ferry/v1 p2p mac', 32);
-  return crypto.subtle.importKey('raw', raw, { name: 'HMAC', hash: 'SHA-256' }, false, ['sign', 'verify']);
-}
-
-/** Bytes of a pairing secret (random, made by the device that created the code). */
-export const PAIRING_SECRET_BYTES = 32;
-
-/**
- * The MAC mode input for the first connection after pairing: HKDF over the 6-digit code,
- * bound to the pair room, so a code that is reused later (codes repeat: there are only a
- * million) never gives the same key in another room.
- */
-export function pairingCodeSecret(code: string, room: string): Promise<Uint8Array<ArrayBuffer>> {
-  return hkdfBytes(new TextEncoder().encode(code), `ferry/v1 p2p pairing code\n${room}`, PAIRING_SECRET_BYTES);
 }
 
 function macInput(transcript: string, role: AuthRole): Uint8Array<ArrayBuffer> {

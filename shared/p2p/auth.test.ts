@@ -1,16 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { toBase64Url } from '../../../shared/encoding.ts';
-import { FerryError } from '../../../shared/errors.ts';
+import { toBase64Url } from '../encoding.ts';
+import { FerryError } from '../errors.ts';
+import { deriveMacKey, PAIRING_SECRET_BYTES, pairingCodeSecret } from '../keys.ts';
 import {
   CODE_NONCE_BYTES,
   codeCommitment,
   decodeNonce,
-  deriveMacKey,
   fingerprintMac,
   fingerprintTranscript,
   openCodeCommitment,
-  PAIRING_SECRET_BYTES,
-  pairingCodeSecret,
   sdpFingerprints,
   verificationCode,
   verifyFingerprintMac,
@@ -139,5 +137,17 @@ describe('pairing code key', () => {
     const fromAlice = await fingerprintMac(right, alice, bob, 'offerer');
     await expect(verifyFingerprintMac(right, bob, alice, 'offerer', fromAlice)).resolves.toBeUndefined();
     await expect(verifyFingerprintMac(wrong, bob, alice, 'offerer', fromAlice)).rejects.toThrow(FerryError);
+  });
+});
+
+describe('verification code known answers', () => {
+  it('commits and computes the code exactly as before the move (the other device may run an older Ferry)', async () => {
+    const sdpA = 'a=fingerprint:sha-256 AA:BB:CC\r\n';
+    const sdpB = 'a=fingerprint:sha-256 11:22:33\r\n';
+    const offerer = new Uint8Array(CODE_NONCE_BYTES).fill(1);
+    const answerer = new Uint8Array(CODE_NONCE_BYTES).fill(2);
+    expect(await codeCommitment(offerer)).toBe('fnf9Oa4aaaOyUqnzsbFErJFDt8j4au7yFtsZwVHBqxA');
+    expect(await verificationCode(sdpA, sdpB, { offerer, answerer })).toBe('145821');
+    expect(await verificationCode(sdpB, sdpA, { offerer, answerer })).toBe('145821');
   });
 });

@@ -10,7 +10,7 @@
  * Memory: the sender runs at most a window ahead of the acknowledgements (pull-window.ts),
  * so at most WINDOW_RECORDS records wait here.
  */
-import { cipherRange, type RecordLayout, recordCount } from '../../../shared/records.ts';
+import { cipherRange, type RecordLayout, recordCount } from '../records.ts';
 import { ACK_EVERY_RECORDS } from './pull-window.ts';
 
 /** With no record from the peer for this long, the rest comes from the server. */
