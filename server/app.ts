@@ -230,7 +230,10 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   server.requestTimeout = 0;
   server.headersTimeout = config.headersTimeoutMs;
   server.timeout = config.socketIdleMs;
-  capConnectionsPerAddress(server, config.maxConnectionsPerIp, trusted);
+  capConnectionsPerAddress(server, config.maxConnectionsPerIp, trusted, {
+    counts: coordination.httpConnections,
+    logger: config.logger,
+  });
   const signaling = attachSignaling(server, {
     config,
     shares,

@@ -6,7 +6,12 @@
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type ConnectionCounts, MemoryConnectionCounts, RedisConnectionCounts } from './connection-counts.ts';
+import {
+  type ConnectionCounts,
+  KEY_TTL_MS,
+  MemoryConnectionCounts,
+  RedisConnectionCounts,
+} from './connection-counts.ts';
 import { openRedis } from './redis.ts';
 import { redisUrl } from './test-engines/databases.ts';
 
@@ -86,6 +91,43 @@ describe('redis connection counts', () => {
     expect(await admin.hgetall(key('net'))).toEqual({ alive: '1' });
   });
 
+  it('give every key an expiry, renewed by flush, so a dead node leaves nothing behind for good', async () => {
+    const { node, admin, key } = await cluster();
+    const counts = await node('n');
+    expect(await counts.open('net', 3)).toBe(true);
+    const ttl = await admin.pttl(key('net'));
+    expect(ttl).toBeGreaterThan(KEY_TTL_MS - 5_000);
+    expect(ttl).toBeLessThanOrEqual(KEY_TTL_MS);
+    await admin.pexpire(key('net'), 1_000);
+    await counts.flush();
+    expect(await admin.pttl(key('net'))).toBeGreaterThan(KEY_TTL_MS - 5_000);
+    expect(await admin.hget(key('net'), 'n')).toBe('1');
+  });
+
+  it("with whenAway 'count-here', cap only this node's own count while Redis is away, and write it when it returns", async () => {
+    const { admin, key } = await cluster();
+    const redis = await connect();
+    const presence = `${key('')}presence:`;
+    await admin.set(`${presence}n`, '1', 'PX', 60_000);
+    await admin.set(`${presence}other`, '1', 'PX', 60_000);
+    await admin.hset(key('net'), 'other', 2);
+    const counts = new RedisConnectionCounts(redis, { prefix: key(''), node: 'n', presence, whenAway: 'count-here' });
+    expect(await counts.open('net', 3)).toBe(true);
+    expect(await counts.open('net', 3)).toBe(false);
+    redis.disconnect();
+    // Away: the other node's 2 cannot be seen; this node's own 1 is under 3, twice.
+    expect(await counts.open('net', 3)).toBe(true);
+    expect(await counts.open('net', 3)).toBe(true);
+    expect(await counts.open('net', 3)).toBe(false);
+    // disconnect() takes effect on the socket's close: connect only after it.
+    await expect.poll(() => redis.status).toBe('end');
+    await redis.connect();
+    await counts.flush();
+    expect(await admin.hget(key('net'), 'n')).toBe('3');
+    expect(await counts.open('net', 10)).toBe(true);
+    expect(await counts.open('net', 6)).toBe(false);
+  });
+
   it('refuse with ENGINE_UNAVAILABLE while Redis is away, and write a missed close on the next flush', async () => {
     const { admin, key } = await cluster();
     const redis = await connect();
@@ -107,6 +149,8 @@ describe('redis connection counts', () => {
       )
       .toBe('ENGINE_UNAVAILABLE');
     expect(await admin.hget(key('net'), 'n')).toBe('2');
+    // disconnect() takes effect on the socket's close: connect only after it.
+    await expect.poll(() => redis.status).toBe('end');
     await redis.connect();
     await counts.flush();
     expect(await admin.hget(key('net'), 'n')).toBe('1');

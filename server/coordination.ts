@@ -1,6 +1,6 @@
 /**
  * What the nodes must agree on besides records and bytes: who is in which signaling room
- * and how to reach them, pairing codes, the network-room salt, who sweeps, rate limits. In this process's memory by default (one node), or in one Redis
+ * and how to reach them, pairing codes, the network-room salt, who sweeps, rate limits, connection counts. In this process's memory by default (one node), or in one Redis
  * when FERRY_REDIS_URL is set (any number of nodes). Like records.ts, both give the same
  * interfaces and nothing else in the server knows which it has.
  */
@@ -27,6 +27,8 @@ export interface Coordination {
   buckets: BucketsFactory;
   /** Signaling connections per network: one cap for all nodes. */
   signalConnections: ConnectionCounts;
+  /** HTTP connections per address (FERRY_MAX_CONNECTIONS_PER_IP): one cap for all nodes. */
+  httpConnections: ConnectionCounts;
   /** The salt of network room ids: one for all nodes, so one network's devices meet. */
   networkSalt(): Buffer;
   /** The Redis connection, for the tus upload locks; none in memory. */
@@ -60,6 +62,7 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
       sweepLease: SOLE_LEASE,
       buckets: memoryBuckets,
       signalConnections: new MemoryConnectionCounts(),
+      httpConnections: new MemoryConnectionCounts(),
       networkSalt: () => salt,
       close: () => bus.close(),
     };
@@ -91,6 +94,12 @@ export async function openCoordination(config: Pick<FerryConfig, 'redisUrl' | 'l
         prefix: 'ferry:conn:signal:',
         node: bus.node,
         presence: bus.presencePrefix,
+      }),
+      httpConnections: new RedisConnectionCounts(redis, {
+        prefix: 'ferry:conn:http:',
+        node: bus.node,
+        presence: bus.presencePrefix,
+        whenAway: 'count-here',
       }),
       networkSalt: () => salt,
       engine: {

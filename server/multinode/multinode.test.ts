@@ -4,12 +4,15 @@
  * which node answers, and losing a node mid-upload loses nothing.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { request } from 'node:http';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import { Upload } from 'tus-js-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import type { ShareInfo } from '../../shared/api.ts';
+import { SIGNAL_PATH } from '../../shared/signaling.ts';
 import { pairByCode, SignalClient } from '../signaling/test-client.ts';
 import { postgresDatabases, redisUrl } from '../test-engines/databases.ts';
 import { S3_START_TIMEOUT_MS, s3Buckets } from '../test-engines/s3-buckets.ts';
@@ -27,6 +30,8 @@ import {
 import { type Cluster, type FerryNode, startCluster } from './cluster.ts';
 
 const MiB = 1024 * 1024;
+/** FERRY_MAX_CONNECTIONS_PER_IP of the nodes (the balancer's 127.0.0.1 is trusted, never counted). */
+const CONNECTION_CAP = 4;
 const newDatabase = postgresDatabases();
 const newBucket = s3Buckets();
 let cluster: Cluster;
@@ -34,7 +39,12 @@ let redis: Redis;
 
 beforeAll(async () => {
   const { bucket, s3 } = await newBucket();
-  cluster = await startCluster({ databaseUrl: await newDatabase(), redisUrl: redisUrl(), s3: { bucket, engine: s3 } });
+  cluster = await startCluster({
+    databaseUrl: await newDatabase(),
+    redisUrl: redisUrl(),
+    s3: { bucket, engine: s3 },
+    env: { FERRY_MAX_CONNECTIONS_PER_IP: String(CONNECTION_CAP) },
+  });
   redis = new Redis(redisUrl());
 }, S3_START_TIMEOUT_MS + 60_000);
 
@@ -122,12 +132,12 @@ function requests(node: FerryNode, from: number, route: string, method: string) 
     .filter((entry) => entry.msg === 'request' && entry.route === route && entry.method === method);
 }
 
-describe('two nodes behind HAProxy', () => {
-  // A node a test killed comes back (same port, same engines) for the tests after it.
-  afterEach(async () => {
-    for (const n of cluster.nodes) if (!n.running) await n.start();
-  }, 60_000);
+// A node a test killed comes back (same port, same engines) for the tests after it.
+afterEach(async () => {
+  for (const n of cluster.nodes) if (!n.running) await n.start();
+}, 60_000);
 
+describe('two nodes behind HAProxy', () => {
   it('a revoke on one node is answered 410 by the other at once', async () => {
     const bytes = randomBytes(4096);
     const share = await createTestShare(cluster.url, [{ size: bytes.length }]);
@@ -349,4 +359,94 @@ describe('signaling across the two nodes', () => {
     await back.next('room', (m) => m.room === room);
     expect(await back.next('mailbox')).toEqual({ type: 'mailbox', room, items: [{ from: DEVICE_A, data: later }] });
   });
+});
+
+describe('connections per address across the two nodes', () => {
+  /** A client address of its own (loopback is 127/8), neither trusted nor used by other tests. */
+  const CLIENT = '127.0.0.2';
+  const held: WebSocket[] = [];
+  afterAll(() => {
+    for (const ws of held) ws.terminate();
+  });
+
+  type Attempt = { ws: WebSocket } | { status: number; code: string | undefined };
+
+  /** A signaling WebSocket to `on` from `from`, held open; or the answer that refused it. */
+  function connectFrom(on: FerryNode, from = CLIENT): Promise<Attempt> {
+    return new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${on.url.replace(/^http/, 'ws')}${SIGNAL_PATH}`, { localAddress: from });
+      ws.once('open', () => {
+        held.push(ws);
+        resolve({ ws });
+      });
+      ws.once('unexpected-response', (_req, res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on('end', () => {
+          ws.terminate();
+          resolve({
+            status: res.statusCode ?? 0,
+            code: (JSON.parse(body) as { error?: { code?: string } }).error?.code,
+          });
+        });
+      });
+      ws.once('error', reject);
+    });
+  }
+
+  /** GET /health from `from`: its status and error code. */
+  function healthFrom(on: FerryNode, from = CLIENT): Promise<{ status: number; body: string }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${on.url}/health`, { localAddress: from, agent: false }, (res) => {
+        let body = '';
+        res.on('data', (chunk: Buffer) => {
+          body += chunk.toString();
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      });
+      req.on('error', reject);
+      req.end();
+    });
+  }
+
+  const refused = { status: 429, code: 'RATE_LIMITED' };
+
+  it("one address is capped over both nodes together; a killed node's connections stop counting once its presence expires", async () => {
+    const opened: Array<{ ws: WebSocket; on: FerryNode }> = [];
+    for (let i = 0; i < CONNECTION_CAP; i++) {
+      const on = node((i % 2) as 0 | 1);
+      const attempt = await connectFrom(on);
+      expect('ws' in attempt, `connection ${i + 1} to ${on.name}`).toBe(true);
+      if ('ws' in attempt) opened.push({ ws: attempt.ws, on });
+    }
+    // Two on each node: the next one is refused on either, WebSocket or plain request.
+    expect(await connectFrom(node(0))).toEqual(refused);
+    expect(await connectFrom(node(1))).toEqual(refused);
+    const plain = await healthFrom(node(1));
+    expect(plain.status).toBe(429);
+    expect(plain.body).toContain('"code":"RATE_LIMITED"');
+    // Another address is not affected.
+    expect((await healthFrom(node(0), '127.0.0.3')).status).toBe(200);
+
+    // A close on node 1 frees a place on node 2.
+    opened.shift()!.ws.close();
+    await expect.poll(async () => 'ws' in (await connectFrom(node(1))), { timeout: 5_000 }).toBe(true);
+    expect(await connectFrom(node(0))).toEqual(refused);
+
+    // Node 2 (three of the four) dies without a word: its connections count until its
+    // presence in Redis expires (15 s), then no longer.
+    node(1).kill();
+    const killed = Date.now();
+    expect(await connectFrom(node(0))).toEqual(refused);
+    await expect
+      .poll(async () => 'ws' in (await connectFrom(node(0))), { timeout: 30_000, interval: 1_000 })
+      .toBe(true);
+    expect(Date.now() - killed).toBeGreaterThan(3_000);
+    // Node 1 now holds two (one from before, one just taken): two more, then the cap.
+    expect('ws' in (await connectFrom(node(0)))).toBe(true);
+    expect('ws' in (await connectFrom(node(0)))).toBe(true);
+    expect(await connectFrom(node(0))).toEqual(refused);
+  }, 60_000);
 });
