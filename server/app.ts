@@ -226,9 +226,11 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
   // on a whole request; instead a socket without a byte in either direction for
   // socketIdleMs is destroyed (a stalled body, or a download the client stopped reading),
   // an API body has a deadline (setBodyDeadline), and headers must arrive within
-  // headersTimeout. Between requests keepAliveTimeout applies.
+  // headersTimeout. Between requests keepAliveTimeout applies (its clock does not run while
+  // a request is parsed, and headersTimeout's does not run between requests).
   server.requestTimeout = 0;
   server.headersTimeout = config.headersTimeoutMs;
+  server.keepAliveTimeout = config.keepAliveMs;
   server.timeout = config.socketIdleMs;
   capConnectionsPerAddress(server, config.maxConnectionsPerIp, trusted, {
     counts: coordination.httpConnections,

@@ -58,6 +58,11 @@ export interface FerryConfig {
   bodyTimeoutMs: number;
   /** A request's headers must arrive whole within this long (Node's headersTimeout). */
   headersTimeoutMs: number;
+  /**
+   * An idle keep-alive connection is closed after this long (Node's keepAliveTimeout). Longer
+   * than a balancer keeps its idle connections to the node, so the balancer closes first.
+   */
+  keepAliveMs: number;
   /** Open HTTP connections (WebSockets included) per client address; 0: no cap. Trusted proxies are not counted. */
   maxConnectionsPerIp: number;
   /** Backpressure (http/overload.ts): transfers in flight and event-loop lag past which new ones get 503. */
@@ -152,6 +157,11 @@ export function defaultConfig(): FerryConfig {
     // 2 MiB of JSON (a large manifest) over a slow mobile link still fits.
     bodyTimeoutMs: 60_000,
     headersTimeoutMs: 20_000,
+    // Node's own 5 s is shorter than balancers keep a connection to a node idle (HAProxy
+    // reuses it for any client; AWS ALB 60 s): a request the balancer sent on it just as
+    // the node closed it was lost (the balancer closes the client's connection, and only
+    // browsers retry that). Above deploy/haproxy.cfg's 30 s and ALB's 60 s.
+    keepAliveMs: 65_000,
     // Browsers open up to 6 connections per host and tab group, plus signaling: room for a
     // busy office behind one address, and for the e2e suite's many pages on 127.0.0.1.
     maxConnectionsPerIp: 256,
@@ -296,6 +306,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     socketIdleMs: positiveInt('FERRY_SOCKET_IDLE_MS', env.FERRY_SOCKET_IDLE_MS) ?? base.socketIdleMs,
     bodyTimeoutMs: positiveInt('FERRY_BODY_TIMEOUT_MS', env.FERRY_BODY_TIMEOUT_MS) ?? base.bodyTimeoutMs,
     headersTimeoutMs: positiveInt('FERRY_HEADERS_TIMEOUT_MS', env.FERRY_HEADERS_TIMEOUT_MS) ?? base.headersTimeoutMs,
+    keepAliveMs: positiveInt('FERRY_KEEP_ALIVE_MS', env.FERRY_KEEP_ALIVE_MS) ?? base.keepAliveMs,
     maxConnectionsPerIp:
       positiveInt('FERRY_MAX_CONNECTIONS_PER_IP', env.FERRY_MAX_CONNECTIONS_PER_IP) ?? base.maxConnectionsPerIp,
     overload: {
