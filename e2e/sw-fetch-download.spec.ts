@@ -3,17 +3,20 @@
  * save picker. There, a link's file larger than the in-memory limit (8 MiB) is fetched,
  * decrypted and verified by the service worker itself. This page is made to refuse stream
  * transfers as Safari does (support/no-stream-transfer.ts); the app finds that out by
- * trying and takes the service-worker-fetch path, which these journeys drive as a user would.
+ * trying and takes the service-worker-fetch path, which these journeys drive as a user would:
+ * one large file, and "Download all" of files larger together than 8 MiB, which the service
+ * worker then fetches one by one and streams as one ZIP.
  */
-import type { Download, Request } from '@playwright/test';
+import type { BrowserContext, Download, Request } from '@playwright/test';
 import { SlowProxy } from './firefox/support/slow-proxy.ts';
 import { test as base, expect } from './fixtures.ts';
 import type { ReceivePage } from './pages/receive-page.ts';
 import type { SendPage } from './pages/send-page.ts';
-import { downloadHash } from './support/downloads.ts';
+import { downloadBytes, downloadHash } from './support/downloads.ts';
 import { MiB, type Workspace } from './support/files.ts';
 import { withoutStreamTransfer } from './support/no-stream-transfer.ts';
 import { encryptedSize, flipStoredByte } from './support/tamper.ts';
+import { readZip } from './support/zip.ts';
 
 const FILE_GET = /^\/api\/shares\/[^/]+\/files\/\d+$/;
 
@@ -37,6 +40,22 @@ const test = base.extend<{ throttled: (bytesPerSecond: number) => Promise<string
 test.beforeEach(async ({ receiverContext }) => {
   await receiverContext.addInitScript(withoutStreamTransfer);
 });
+
+/** Every ciphertext GET `context` makes from now on, page's and service worker's. */
+function ciphertextGets(context: BrowserContext): Request[] {
+  const gets: Request[] = [];
+  context.on('request', (request) => {
+    if (FILE_GET.test(new URL(request.url()).pathname)) gets.push(request);
+  });
+  return gets;
+}
+
+function expectFromServiceWorker(gets: Request[]): void {
+  expect(
+    gets.every((request) => request.serviceWorker() !== null),
+    'every ciphertext GET came from the service worker, none from the page',
+  ).toBe(true);
+}
 
 /** Sends a 20 MiB file by link and closes the sender's tab: the server's copy is the one downloaded. */
 async function sentByLink(sender: SendPage, files: Workspace, name: string) {
@@ -78,10 +97,7 @@ test('a 20 MiB link arrives identical and verified, fetched by the service worke
   test.setTimeout(180_000);
   const { file, link } = await sentByLink(sender, files, 'harbour-survey-safari.bin');
 
-  const gets: Request[] = [];
-  receiverContext.on('request', (request) => {
-    if (FILE_GET.test(new URL(request.url()).pathname)) gets.push(request);
-  });
+  const gets = ciphertextGets(receiverContext);
   // Slow enough to cut the server off in the middle (the service worker's fetches too).
   await receiver.openShare(link.replace(ferry.url, await throttled(4 * MiB)));
   const download = await receiver.download(file.name);
@@ -101,10 +117,7 @@ test('a 20 MiB link arrives identical and verified, fetched by the service worke
     resumed.some((range) => /^bytes=[1-9]\d*-$/.test(range)),
     `resumed with a Range (${resumed})`,
   ).toBe(true);
-  expect(
-    gets.every((request) => request.serviceWorker() !== null),
-    'every ciphertext GET came from the service worker, none from the page',
-  ).toBe(true);
+  expectFromServiceWorker(gets);
 });
 
 test('a tampered 20 MiB file fails as a stated failure and nothing complete is saved', async ({
@@ -139,4 +152,64 @@ test('a download cut off for good ends as a stated failure, not a complete-looki
   await ferry.kill('SIGKILL');
   expect(at, 'the server was killed in the middle of the download').toBeLessThan(80);
   await expectStatedFailure(receiver, file.name, downloads);
+});
+
+/** Sends two files, 12 and 6 MiB, by one link and closes the sender's tab. */
+async function twoByLink(sender: SendPage, files: Workspace, prefix: string) {
+  const sent = [await files.file(`${prefix}-survey.bin`, 12 * MiB), await files.file(`${prefix}-notes.bin`, 6 * MiB)];
+  await sender.open();
+  const link = await sender.sendFiles(sent.map((file) => file.path));
+  await sender.page.close();
+  return { sent, link };
+}
+
+test('Download all of 18 MiB arrives as one ZIP of identical files, built by the service worker', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+}) => {
+  test.setTimeout(180_000);
+  const { sent, link } = await twoByLink(sender, files, 'harbour');
+  const gets = ciphertextGets(receiverContext);
+  await receiver.openShare(link);
+  const zip = readZip(await downloadBytes(await receiver.downloadAll()));
+  expect(zip.map((entry) => entry.name).sort()).toEqual(sent.map((file) => file.name).sort());
+  for (const entry of zip) {
+    const file = sent.find((f) => f.name === entry.name)!;
+    expect(entry.bytes.equals(file.bytes), `${entry.name} in the ZIP is byte for byte the file`).toBe(true);
+  }
+  for (const file of sent) await expect(receiver.verified(file.name)).toBeVisible();
+  await expect(receiver.allVerified).toBeVisible();
+  await expect(receiver.alert).toHaveCount(0);
+  expect(gets.length, 'both files were fetched').toBeGreaterThanOrEqual(2);
+  expectFromServiceWorker(gets);
+});
+
+test('Download all with a tampered second file fails, stated, and the archive is not saved', async ({
+  sender,
+  receiver,
+  files,
+  ferry,
+}) => {
+  test.setTimeout(180_000);
+  const { sent, link } = await twoByLink(sender, files, 'ledger');
+  const [first, second] = sent as [(typeof sent)[0], (typeof sent)[0]];
+  await flipStoredByte(ferry.dataDir, encryptedSize(second.size));
+
+  await receiver.openShare(link);
+  const downloads: Download[] = [];
+  receiver.page.on('download', (download) => downloads.push(download));
+  await receiver.downloadAllButton.click();
+  await expect(receiver.alert.filter({ hasText: second.name })).toContainText('failed verification', {
+    timeout: 90_000,
+  });
+  await expect(receiver.file(second.name).getByText('Failed', { exact: true })).toBeVisible();
+  // The first file verified, but inside an archive that was not completed.
+  await expect(receiver.file(first.name).getByText('Not saved', { exact: true })).toBeVisible();
+  await expect(receiver.alert.filter({ hasText: 'The archive was not saved.' })).toBeVisible();
+  expect(downloads.length, 'the browser had started the download').toBe(1);
+  for (const download of downloads) {
+    expect(await download.failure(), 'the browser marks the archive failed, not complete').not.toBeNull();
+  }
 });

@@ -8,7 +8,9 @@
  * (dist/) and e2e/ensure-webkit.mjs.
  */
 import assert from 'node:assert/strict';
+import { readFile } from 'node:fs/promises';
 import { after, before, describe, test } from 'node:test';
+import { zipLength } from '../../client/lib/transfer/receive/zip.ts';
 import {
   failsLeavingNothing,
   listing,
@@ -21,6 +23,7 @@ import { type Driven, launch } from '../firefox/support/browsers.ts';
 import { SlowProxy } from '../firefox/support/slow-proxy.ts';
 import { MiB, sha256File, type TestFile, Workspace } from '../support/files.ts';
 import { FerryServer } from '../support/server.ts';
+import { readZip } from '../support/zip.ts';
 import { fileStatus, openShare, outcome, press, reaches, sendLink, waitIn } from './support/app.ts';
 import { launchWebKit, WATCH_SCRIPT, type WebKit } from './support/webkit.ts';
 
@@ -58,11 +61,15 @@ async function receiveInChromium(link: string, file: TestFile): Promise<string> 
   }
 }
 
-/** Sends `file` by link from Chromium (closing its tab, so the server serves the file). */
-async function shareFromChromium(file: TestFile): Promise<string> {
+/** Sends `sent` by one link from Chromium (closing its tab, so the server serves the files). */
+async function shareFromChromium(...sent: TestFile[]): Promise<string> {
   const page = await chromium.page();
   try {
-    return await sendLinkIn(page, proxy.url, [file.path]);
+    return await sendLinkIn(
+      page,
+      proxy.url,
+      sent.map((file) => file.path),
+    );
   } finally {
     await page.close();
   }
@@ -102,6 +109,31 @@ describe('WebKit and Chromium', () => {
     const text = await downloadInWebKit(await shareFromChromium(file), file);
     assert.match(text, /Verified/, `WebKit verified ${file.name}: "${text}"`);
     assert.equal(await sha256File(await saved(webkit.downloads, file.name, file.size)), file.sha256);
+  });
+
+  test('Download all of 18 MiB made in Chromium is saved in WebKit as one ZIP of identical files: its service worker builds it', async () => {
+    // Above 8 MiB together: as for one large file, WebKit's service worker fetches, decrypts
+    // and verifies each file itself, and streams the ZIP the page would build (sw-fetch.ts).
+    proxy.rate = 0;
+    const sent = [
+      await files.file('all-webkit-survey.bin', 12 * MiB),
+      await files.file('all-webkit-notes.bin', 6 * MiB),
+    ];
+    const link = await shareFromChromium(...sent);
+    await openShare(webkit, link);
+    await press(webkit, 'Download all');
+    for (const file of sent) {
+      const text = await outcome(webkit, file.name);
+      assert.match(text, /Verified/, `WebKit verified ${file.name} in the archive: "${text}"`);
+    }
+    const id = new URL(link).pathname.split('/').pop();
+    const size = zipLength(sent.map(({ name, size }) => ({ name, size })));
+    const zip = readZip(await readFile(await saved(webkit.downloads, `ferry-${id}.zip`, size)));
+    assert.deepEqual(zip.map((entry) => entry.name).sort(), sent.map((file) => file.name).sort());
+    for (const entry of zip) {
+      const file = sent.find((f) => f.name === entry.name);
+      assert.ok(file && entry.bytes.equals(file.bytes), `${entry.name} in the ZIP is byte for byte the file`);
+    }
   });
 
   test('WebKit: a 12 MiB download its service worker fetches, cut off for good, says it failed and is never whole', async () => {

@@ -95,34 +95,62 @@ describe('service worker messages', () => {
 
   it('accepts a download the service worker fetches itself, with a 32-byte key', async () => {
     const { key: _key, metaKey: _metaKey, ...fields } = await goodFile();
-    const file = { ...fields, keyBytes: new Uint8Array(32).fill(7) };
-    const parsed = parseSwFetch({ type: 'download-fetch', id: 'A'.repeat(22), file });
-    expect(parsed?.file.keyBytes).toEqual(file.keyBytes);
+    const file = { ...fields, keyBytes: new Uint8Array(32).fill(7), modified: 1_700_000_000_000 };
+    const id = 'A'.repeat(22);
+    const parsed = parseSwFetch({ type: 'download-fetch', id, archive: null, files: [file] });
+    expect(parsed?.files[0]?.keyBytes).toEqual(file.keyBytes);
     // Its own copy: zeroing it after the key's import leaves the message's bytes alone.
-    expect(parsed?.file.keyBytes).not.toBe(file.keyBytes);
-    expect(parseSwFetch({ type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, blake3: null } })).toBeDefined();
+    expect(parsed?.files[0]?.keyBytes).not.toBe(file.keyBytes);
+    const hashless = { ...file, blake3: null, modified: null };
+    expect(parseSwFetch({ type: 'download-fetch', id, archive: null, files: [hashless] })).toBeDefined();
     for (const bad of [
-      { type: 'download-fetch', id: '../x', file },
-      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, keyBytes: new Uint8Array(16) } },
-      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, keyBytes: 'secret' } },
-      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, nonceBase: new Uint8Array(11) } },
-      { type: 'download-fetch', id: 'A'.repeat(22), file: { ...file, ticket: '' } },
-      { type: 'download', id: 'A'.repeat(22), file },
+      { ...file, keyBytes: new Uint8Array(16) },
+      { ...file, keyBytes: 'secret' },
+      { ...file, nonceBase: new Uint8Array(11) },
+      { ...file, ticket: '' },
+      { ...file, modified: -1 },
+      { ...file, modified: undefined },
     ]) {
-      expect(parseSwFetch(bad)).toBeUndefined();
+      expect(parseSwFetch({ type: 'download-fetch', id, archive: null, files: [bad] })).toBeUndefined();
     }
+    expect(parseSwFetch({ type: 'download-fetch', id: '../x', archive: null, files: [file] })).toBeUndefined();
+    expect(parseSwFetch({ type: 'download', id, archive: null, files: [file] })).toBeUndefined();
   });
 
-  it('parses progress, failures and the final-hash exchange', () => {
-    expect(parseSwReply({ type: 'progress', bytes: 5 })).toEqual({ type: 'progress', bytes: 5 });
-    expect(parseSwReply({ type: 'progress', bytes: -5 })).toBeUndefined();
-    expect(parseSwReply({ type: 'need-hash' })).toEqual({ type: 'need-hash' });
-    expect(parseSwReply({ type: 'failed', code: 'RECORD_AUTH_FAILED', message: 'x' })?.type).toBe('failed');
-    expect(parseSwReply({ type: 'failed', code: 'NOPE', message: 'x' })).toBeUndefined();
-    expect(parseSwHash({ type: 'hash', blake3: 'a'.repeat(64) })).toEqual({ type: 'hash', blake3: 'a'.repeat(64) });
-    expect(parseSwHash({ type: 'hash', blake3: 'A'.repeat(64) })).toBeUndefined();
-    expect(parseSwHash({ type: 'hash-failed', code: 'FILE_NOT_READY', message: 'x' })?.type).toBe('hash-failed');
-    expect(parseSwHash({ type: 'hash-failed', code: 'NOPE', message: 'x' })).toBeUndefined();
+  it('accepts an archive of several files the service worker fetches, and only as an archive', async () => {
+    const { key: _key, metaKey: _metaKey, ...fields } = await goodFile();
+    const file = { ...fields, keyBytes: new Uint8Array(32).fill(7), modified: null };
+    const id = 'A'.repeat(22);
+    const two = [file, { ...file, index: 1, name: 'b.bin' }];
+    const parsed = parseSwFetch({ type: 'download-fetch', id, archive: 'ferry-x.zip', files: two });
+    expect(parsed?.archive).toBe('ferry-x.zip');
+    expect(parsed?.files.map((f) => f.name)).toEqual([file.name, 'b.bin']);
+    // Several files as one download is a ZIP; an empty list or a bad member is nothing.
+    expect(parseSwFetch({ type: 'download-fetch', id, archive: null, files: two })).toBeUndefined();
+    expect(parseSwFetch({ type: 'download-fetch', id, archive: 'a.zip', files: [] })).toBeUndefined();
+    expect(parseSwFetch({ type: 'download-fetch', id, archive: '', files: two })).toBeUndefined();
+    const bad = [file, { ...file, keyBytes: new Uint8Array(8) }];
+    expect(parseSwFetch({ type: 'download-fetch', id, archive: 'a.zip', files: bad })).toBeUndefined();
+  });
+
+  it('parses progress, failures and the final-hash exchange, each naming its file', () => {
+    expect(parseSwReply({ type: 'progress', file: 1, bytes: 5 })).toEqual({ type: 'progress', file: 1, bytes: 5 });
+    expect(parseSwReply({ type: 'progress', file: 1, bytes: -5 })).toBeUndefined();
+    expect(parseSwReply({ type: 'progress', bytes: 5 })).toBeUndefined();
+    expect(parseSwReply({ type: 'started', file: 2 })).toEqual({ type: 'started', file: 2 });
+    expect(parseSwReply({ type: 'verified', file: 2 })).toEqual({ type: 'verified', file: 2 });
+    expect(parseSwReply({ type: 'need-hash', file: 0 })).toEqual({ type: 'need-hash', file: 0 });
+    expect(parseSwReply({ type: 'need-hash' })).toBeUndefined();
+    expect(parseSwReply({ type: 'failed', file: 0, code: 'RECORD_AUTH_FAILED', message: 'x' })?.type).toBe('failed');
+    expect(parseSwReply({ type: 'failed', file: 0, code: 'NOPE', message: 'x' })).toBeUndefined();
+    const hash = { type: 'hash', file: 3, blake3: 'a'.repeat(64) };
+    expect(parseSwHash(hash)).toEqual(hash);
+    expect(parseSwHash({ ...hash, file: undefined })).toBeUndefined();
+    expect(parseSwHash({ ...hash, blake3: 'A'.repeat(64) })).toBeUndefined();
+    expect(parseSwHash({ type: 'hash-failed', file: 0, code: 'FILE_NOT_READY', message: 'x' })?.type).toBe(
+      'hash-failed',
+    );
+    expect(parseSwHash({ type: 'hash-failed', file: 0, code: 'NOPE', message: 'x' })).toBeUndefined();
   });
 
   it('parses replies and download paths', () => {

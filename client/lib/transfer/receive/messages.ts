@@ -6,7 +6,7 @@
  * only the browser speaks them.
  */
 import { type ErrorCode, isErrorCode } from '../../../../shared/errors.ts';
-import { KEY_BYTES, MAX_RECORD_SIZE, MIN_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
+import { KEY_BYTES, MAX_FILES, MAX_RECORD_SIZE, MIN_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
 
 /** Where one file's ciphertext is and how its records are laid out. */
 export interface FileFields {
@@ -33,6 +33,8 @@ export interface WorkerFile extends FileFields {
 export interface SwFetchFile extends FileFields {
   /** The file's raw AES-256-GCM key (manifest.ts `fileKeyBytes`). */
   keyBytes: Uint8Array<ArrayBuffer>;
+  /** The manifest's modification time (ms), for its ZIP entry; null when it has none. */
+  modified: number | null;
 }
 
 /** Cancelling needs no message: the page cancels its end of the transferred stream. */
@@ -55,18 +57,23 @@ export interface SwDownload {
 
 /**
  * Page → service worker, where the page cannot transfer a stream (Safari): fetch, decrypt
- * and verify `file` yourself and serve it at /__download/<id>. Replies as for `download`,
- * plus `progress` and `failed`; with `file.blake3` null the worker asks the page for the
- * final hash (`need-hash`) once every byte has passed, and the page answers `SwHash`.
+ * and verify `files` yourself and serve them at /__download/<id>: the one file as itself
+ * (`archive` null), or every file as one ZIP named `archive` ("Download all"). Replies as
+ * for `download`, plus `started`, `progress`, `verified` and `failed`, each naming the file
+ * by its position in `files`; for a file with `blake3` null the worker asks the page for the
+ * final hash (`need-hash`) once every byte of it has passed, and the page answers `SwHash`.
  */
 export interface SwFetch {
   type: 'download-fetch';
   id: string;
-  file: SwFetchFile;
+  archive: string | null;
+  files: SwFetchFile[];
 }
 
-/** Page → service worker on the download's port: the file's final hash, or why there is none. */
-export type SwHash = { type: 'hash'; blake3: string } | { type: 'hash-failed'; code: ErrorCode; message: string };
+/** Page → service worker on the download's port: file `file`'s final hash, or why there is none. */
+export type SwHash =
+  | { type: 'hash'; file: number; blake3: string }
+  | { type: 'hash-failed'; file: number; code: ErrorCode; message: string };
 
 /**
  * Page → service worker, about once a second while a download streams: a message event
@@ -86,9 +93,12 @@ export type SwReply =
   | { type: 'ready'; url: string }
   | { type: 'rejected'; message: string }
   | { type: 'delivered'; bytes: number }
-  | { type: 'progress'; bytes: number }
-  | { type: 'need-hash' }
-  | { type: 'failed'; code: ErrorCode; message: string };
+  // The rest only for `download-fetch`; `file` is a position in its `files`.
+  | { type: 'started'; file: number }
+  | { type: 'progress'; file: number; bytes: number }
+  | { type: 'verified'; file: number }
+  | { type: 'need-hash'; file: number }
+  | { type: 'failed'; file: number; code: ErrorCode; message: string };
 
 /** Path prefix the service worker answers streamed downloads under. */
 export const DOWNLOAD_PREFIX = '/__download/';
@@ -126,9 +136,10 @@ function parseWorkerFile(v: unknown): WorkerFile | undefined {
 function parseSwFetchFile(v: unknown): SwFetchFile | undefined {
   if (!isObject(v)) return undefined;
   const fields = parseFileFields(v);
-  const { keyBytes } = v;
+  const { keyBytes, modified } = v;
   if (!fields || !(keyBytes instanceof Uint8Array) || keyBytes.length !== KEY_BYTES) return undefined;
-  return { ...fields, keyBytes: new Uint8Array(keyBytes) };
+  if (modified !== null && !isCount(modified)) return undefined;
+  return { ...fields, keyBytes: new Uint8Array(keyBytes), modified };
 }
 
 /** Parses a page → worker message. */
@@ -170,18 +181,28 @@ export function parseSwDownload(data: unknown): SwDownload | undefined {
 /** Parses a page → service worker request to fetch a download itself. */
 export function parseSwFetch(data: unknown): SwFetch | undefined {
   if (!isObject(data) || data.type !== 'download-fetch') return undefined;
-  const { id } = data;
+  const { id, archive } = data;
   if (typeof id !== 'string' || !DOWNLOAD_ID.test(id)) return undefined;
-  const file = parseSwFetchFile(data.file);
-  return file && { type: 'download-fetch', id, file };
+  if (archive !== null && !isText(archive, 1024)) return undefined;
+  if (!Array.isArray(data.files) || data.files.length === 0 || data.files.length > MAX_FILES) return undefined;
+  // One file is saved as itself; several only as an archive.
+  if (archive === null && data.files.length !== 1) return undefined;
+  const files: SwFetchFile[] = [];
+  for (const v of data.files) {
+    const file = parseSwFetchFile(v);
+    if (!file) return undefined;
+    files.push(file);
+  }
+  return { type: 'download-fetch', id, archive, files };
 }
 
 /** Parses the page's answer to `need-hash`. */
 export function parseSwHash(data: unknown): SwHash | undefined {
-  if (!isObject(data)) return undefined;
-  if (data.type === 'hash') return isBlake3(data.blake3) ? { type: 'hash', blake3: data.blake3 } : undefined;
+  if (!isObject(data) || !isCount(data.file)) return undefined;
+  const { file } = data;
+  if (data.type === 'hash') return isBlake3(data.blake3) ? { type: 'hash', file, blake3: data.blake3 } : undefined;
   if (data.type === 'hash-failed' && isErrorCode(data.code) && typeof data.message === 'string') {
-    return { type: 'hash-failed', code: data.code, message: data.message.slice(0, 2000) };
+    return { type: 'hash-failed', file, code: data.code, message: data.message.slice(0, 2000) };
   }
   return undefined;
 }
@@ -200,10 +221,13 @@ export function parseSwReply(data: unknown): SwReply | undefined {
   }
   if (data.type === 'rejected' && typeof data.message === 'string') return { type: 'rejected', message: data.message };
   if (data.type === 'delivered' && isCount(data.bytes)) return { type: 'delivered', bytes: data.bytes };
-  if (data.type === 'progress' && isCount(data.bytes)) return { type: 'progress', bytes: data.bytes };
-  if (data.type === 'need-hash') return { type: 'need-hash' };
+  const { file } = data;
+  if (!isCount(file)) return undefined;
+  if (data.type === 'started' || data.type === 'verified' || data.type === 'need-hash')
+    return { type: data.type, file };
+  if (data.type === 'progress' && isCount(data.bytes)) return { type: 'progress', file, bytes: data.bytes };
   if (data.type === 'failed' && isErrorCode(data.code) && typeof data.message === 'string') {
-    return { type: 'failed', code: data.code, message: data.message.slice(0, 2000) };
+    return { type: 'failed', file, code: data.code, message: data.message.slice(0, 2000) };
   }
   return undefined;
 }

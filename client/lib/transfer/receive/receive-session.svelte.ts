@@ -254,7 +254,12 @@ export class ReceiveSession {
         const swFile = await this.#swFetchFile(index, ticket);
         file.status = 'downloading';
         this.#setSource(index, 'server');
-        await target.fetch(swFile, { progress: this.#progress(index), finalHash: this.#finalHash(index) });
+        const progress = this.#progress(index);
+        await target.fetch([swFile], {
+          progress: (_, bytes) => progress(bytes),
+          finalHash: () => this.#finalHash(index),
+        });
+        progress(file.size);
       } else {
         const decrypted = await this.#openFile(index, ticket);
         file.status = 'downloading';
@@ -296,21 +301,39 @@ export class ReceiveSession {
       );
       const target = await chooseTarget(name, zipLength(manifest.files), 'archive');
       if (!target) return;
-      // chooseTarget never answers the one-file service-worker fetch for an archive.
-      if (target.kind === 'service-worker-fetch') throw new StreamingUnavailable('archive');
       attention.running(this, true);
       this.#reset(indices);
       for (const f of this.#files) f.status = 'waiting';
       const ticket = await this.#ticket(0);
-      const archive = zipStream(manifest.files, (i) => track(this.#openFile(i, ticket, true)), {
-        onStart: (i) => this.#setStatus(i, 'downloading'),
-        onVerified: (i) => {
+      const events = {
+        onStart: (i: number) => this.#setStatus(i, 'downloading'),
+        onVerified: (i: number) => {
           this.#setStatus(i, 'verified');
           this.#note(i);
         },
-        onFailed: (i, error) => this.#fileFailed(i, error),
-      });
-      await target.save(archive);
+        onFailed: (i: number, error: FerryError) => this.#fileFailed(i, error),
+      };
+      if (target.kind === 'service-worker-fetch') {
+        // Where the page cannot hand the service worker a stream, it builds the ZIP itself.
+        const files = await Promise.all(indices.map((i) => this.#swFetchFile(i, ticket)));
+        const progress = indices.map((i) => this.#progress(i));
+        await target.fetch(files, {
+          started: (i) => {
+            events.onStart(i);
+            this.#setSource(i, 'server');
+          },
+          progress: (i, bytes) => progress[i]?.(bytes),
+          verified: (i) => {
+            progress[i]?.(this.#files[i]?.size ?? 0);
+            events.onVerified(i);
+          },
+          failed: events.onFailed,
+          finalHash: (i) => this.#finalHash(i),
+        });
+      } else {
+        const archive = zipStream(manifest.files, (i) => track(this.#openFile(i, ticket, true)), events);
+        await target.save(archive);
+      }
       void attention.notify('Download complete', 'Your files were saved and verified.');
     } catch (error) {
       if (error instanceof StreamingUnavailable) {
@@ -527,7 +550,7 @@ export class ReceiveSession {
   async #swFetchFile(index: number, ticket: string): Promise<SwFetchFile> {
     const file = this.#manifest?.files[index];
     if (!file || !this.#link || !this.#keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
-    const { name, size, recordSize, blake3 } = file;
+    const { name, size, recordSize, blake3, modified } = file;
     return {
       shareId: this.#link.id,
       index,
@@ -539,6 +562,7 @@ export class ReceiveSession {
       nonceBase: fromBase64Url(file.nonce),
       blake3,
       keyBytes: await fileKeyBytes(file, this.#keys.contentKey),
+      modified: modified ?? null,
     };
   }
 

@@ -7,13 +7,12 @@
  *    so a failed file never appears on disk.
  * 2. The service worker stream (sw-download.ts) for anything larger than BLOB_LIMIT:
  *    the page transfers the verified plaintext stream to the worker, which serves it. Where
- *    the page cannot transfer a stream (Safari: DataCloneError), a single file is fetched,
- *    decrypted and verified by the service worker itself instead (sw-fetch.ts).
+ *    the page cannot transfer a stream (Safari: DataCloneError), the service worker fetches,
+ *    decrypts and verifies the file itself instead, or every file of a ZIP (sw-fetch.ts).
  * 3. A Blob assembled in memory after the stream has closed, that is after verification,
  *    and saved through an object URL: only up to BLOB_LIMIT. Anything larger with neither
  *    1 nor 2 is refused with a sentence (StreamingUnavailable), never buffered: a 4 GB
- *    file or ZIP in memory would take the tab (or the machine) down. (A ZIP of several
- *    files has no service-worker-fetch form: it is refused where streams do not transfer.)
+ *    file or ZIP in memory would take the tab (or the machine) down.
  *
  * Every sink consumes a stream that errors instead of closing when the file fails
  * (verify-stream.ts), and each one turns that error into "no file" or "failed download".
@@ -36,15 +35,11 @@ export type SwMode = 'transfer' | 'fetch';
  * The sink for a download of `size` bytes given what this browser offers, or null when
  * the only thing left would be buffering more than BLOB_LIMIT in memory.
  */
-export function chooseSink(
-  size: number,
-  has: { picker: boolean; serviceWorker: SwMode | null },
-  what: SaveWhat = 'file',
-): SinkKind | null {
+export function chooseSink(size: number, has: { picker: boolean; serviceWorker: SwMode | null }): SinkKind | null {
   if (has.picker) return 'picker';
   if (size <= BLOB_LIMIT) return 'blob';
   if (has.serviceWorker === 'transfer') return 'service-worker';
-  return has.serviceWorker === 'fetch' && what === 'file' ? 'service-worker-fetch' : null;
+  return has.serviceWorker === 'fetch' ? 'service-worker-fetch' : null;
 }
 
 /** What is being saved: the sentence of a refusal differs. */
@@ -77,8 +72,11 @@ export async function serviceWorkerMode(): Promise<SwMode | null> {
 /** A place to save one download; resolves once the bytes are all written. */
 export type SaveTarget =
   | { kind: 'picker' | 'service-worker' | 'blob'; save(stream: ReadableStream<Uint8Array>): Promise<void> }
-  /** The service worker fetches and decrypts the file itself (sw-fetch.ts). */
-  | { kind: 'service-worker-fetch'; fetch(file: SwFetchFile, watch: FetchWatch): Promise<void> };
+  /**
+   * The service worker fetches and decrypts the file itself, or every file of the archive
+   * (`files` in its order), and saves the result (sw-fetch.ts).
+   */
+  | { kind: 'service-worker-fetch'; fetch(files: SwFetchFile[], watch: FetchWatch): Promise<void> };
 
 interface FileHandle {
   createWritable(): Promise<WritableStream<Uint8Array> & { abort(reason?: unknown): Promise<void> }>;
@@ -106,7 +104,7 @@ export async function chooseTarget(
   const savePicker = picker();
   const hasPicker = savePicker !== undefined;
   const mode = !hasPicker && size > BLOB_LIMIT ? await serviceWorker() : null;
-  const kind = chooseSink(size, { picker: hasPicker, serviceWorker: mode }, what);
+  const kind = chooseSink(size, { picker: hasPicker, serviceWorker: mode });
   if (kind === null) throw new StreamingUnavailable(what);
   const fileName = safeDownloadName(name);
   if (kind === 'picker' && savePicker) {
@@ -121,7 +119,11 @@ export async function chooseTarget(
   }
   if (kind === 'service-worker') return { kind, save: (stream) => streamToServiceWorker(stream, fileName, size) };
   if (kind === 'service-worker-fetch') {
-    return { kind, fetch: (file, watch) => fetchInServiceWorker({ ...file, name: fileName }, watch) };
+    const fetch = (files: SwFetchFile[], watch: FetchWatch) =>
+      what === 'archive'
+        ? fetchInServiceWorker({ archive: fileName, files }, size, watch)
+        : fetchInServiceWorker({ archive: null, files: files.map((f) => ({ ...f, name: fileName })) }, size, watch);
+    return { kind, fetch };
   }
   return { kind, save: (stream) => saveAsBlob(stream, fileName) };
 }

@@ -7,7 +7,8 @@
  * controlled (Service Workers §"Handle Fetch").
  *
  * Where streams cannot be transferred (Safari), `fetchInServiceWorker` hands the worker
- * what it needs to fetch and decrypt the file itself (sw-fetch.ts) and follows it there.
+ * what it needs to fetch and decrypt the file, or every file of a ZIP, itself (sw-fetch.ts)
+ * and follows it there.
  */
 import { toBase64Url } from '../../../../shared/encoding.ts';
 import { FerryError } from '../../../../shared/errors.ts';
@@ -16,7 +17,6 @@ import {
   type SwDownload,
   type SwDownloadAlive,
   type SwFetch,
-  type SwFetchFile,
   type SwHash,
   type SwReply,
 } from './messages.ts';
@@ -83,11 +83,18 @@ class SwChannel {
     return this.#replies.shift();
   }
 
-  /** Waits for `ready` and navigates a hidden iframe to the download. */
+  /**
+   * Waits for `ready` and navigates a hidden iframe to the download. A fetching worker may
+   * report on its first file before it says where to navigate: those replies stay queued.
+   */
   async start(): Promise<boolean> {
-    let answer = await this.next(READY_TIMEOUT_MS);
-    // A fetching worker may report progress (0 bytes) before it says where to navigate.
-    while (answer?.type === 'progress') answer = await this.next(READY_TIMEOUT_MS);
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    let answer = this.#replies.find(isStart);
+    while (!answer && Date.now() < deadline) {
+      await Promise.race([new Promise<void>((r) => (this.#wake = r)), timeout(deadline - Date.now())]);
+      answer = this.#replies.find(isStart);
+    }
+    if (answer) this.#replies.splice(this.#replies.indexOf(answer), 1);
     if (answer?.type !== 'ready') return false;
     const frame = document.createElement('iframe');
     frame.hidden = true;
@@ -103,6 +110,8 @@ class SwChannel {
     this.#ports.port1.close();
   }
 }
+
+const isStart = (reply: SwReply) => reply.type === 'ready' || reply.type === 'rejected';
 
 async function channel(): Promise<SwChannel> {
   const worker = await activeServiceWorker();
@@ -148,29 +157,40 @@ export async function streamToServiceWorker(
   }
 }
 
-/** What the page does while the service worker fetches a download itself. */
+/**
+ * What the page does while the service worker fetches a download itself; `file` is a
+ * position in the `files` handed over.
+ */
 export interface FetchWatch {
-  /** Plaintext bytes the service worker has handed to the browser so far. */
-  progress(bytes: number): void;
-  /** The file's final hash, for a file whose sender was still uploading (`blake3` null). */
-  finalHash?: (() => Promise<string>) | undefined;
+  started?(file: number): void;
+  /** Plaintext bytes of `file` the service worker has handed on so far. */
+  progress(file: number, bytes: number): void;
+  verified?(file: number): void;
+  /** `file` failed (the download then fails with this error too). */
+  failed?(file: number, error: FerryError): void;
+  /** The final hash of `file`, for a file whose sender was still uploading (`blake3` null). */
+  finalHash(file: number): (() => Promise<string>) | undefined;
 }
 
+/** What the service worker fetches: one file as itself (`archive` null), or a ZIP of them. */
+export type FetchRequest = Omit<SwFetch, 'type' | 'id'>;
+
 /**
- * Has the service worker fetch, decrypt, verify and save `file` itself (sw-fetch.ts), for a
- * browser that cannot transfer it a stream. Resolves once the browser has read all of the
- * verified file; rejects with the file's own error code when the worker reports a failure,
- * and with DOWNLOAD_INCOMPLETE when the worker falls silent (stopped) for READER_STALL_MS.
- * The page renews the worker's lifetime every BEAT_MS meanwhile, as for a streamed download.
+ * Has the service worker fetch, decrypt, verify and save `request` itself (sw-fetch.ts),
+ * for a browser that cannot transfer it a stream. Resolves once the browser has read all
+ * `size` bytes of the verified file or archive; rejects with the file's own error code when
+ * the worker reports a failure, and with DOWNLOAD_INCOMPLETE when the worker falls silent
+ * (stopped) for READER_STALL_MS. The page renews the worker's lifetime every BEAT_MS
+ * meanwhile, as for a streamed download.
  */
-export async function fetchInServiceWorker(file: SwFetchFile, watch: FetchWatch): Promise<void> {
+export async function fetchInServiceWorker(request: FetchRequest, size: number, watch: FetchWatch): Promise<void> {
   const sw = await channel();
   const alive: SwDownloadAlive = { type: 'download-alive', id: sw.id };
   const beat = setInterval(() => sw.worker.postMessage(alive), BEAT_MS);
   try {
-    sw.post({ type: 'download-fetch', id: sw.id, file });
+    sw.post({ type: 'download-fetch', id: sw.id, ...request });
     // The worker has its copy: this page's key bytes are no longer needed.
-    file.keyBytes.fill(0);
+    for (const file of request.files) file.keyBytes.fill(0);
     if (!(await sw.start())) throw notStarted();
     let received = 0;
     for (;;) {
@@ -179,18 +199,26 @@ export async function fetchInServiceWorker(file: SwFetchFile, watch: FetchWatch)
         throw incomplete(`${received} bytes received, then nothing from the service worker for 30 s`);
       }
       switch (reply.type) {
+        case 'started':
+          watch.started?.(reply.file);
+          break;
         case 'progress':
           received = reply.bytes;
-          watch.progress(received);
+          watch.progress(reply.file, received);
+          break;
+        case 'verified':
+          watch.verified?.(reply.file);
           break;
         case 'need-hash':
-          void answerHash(sw, watch.finalHash);
+          void answerHash(sw, reply.file, watch.finalHash(reply.file));
           break;
-        case 'failed':
-          throw new FerryError(reply.code, reply.message);
+        case 'failed': {
+          const error = new FerryError(reply.code, reply.message);
+          watch.failed?.(reply.file, error);
+          throw error;
+        }
         case 'delivered':
-          if (reply.bytes !== file.size) throw incomplete(`the browser read ${reply.bytes} of ${file.size} bytes`);
-          watch.progress(reply.bytes);
+          if (reply.bytes !== size) throw incomplete(`the browser read ${reply.bytes} of ${size} bytes`);
           return;
         default:
           break;
@@ -202,13 +230,13 @@ export async function fetchInServiceWorker(file: SwFetchFile, watch: FetchWatch)
   }
 }
 
-async function answerHash(sw: SwChannel, finalHash: FetchWatch['finalHash']): Promise<void> {
+async function answerHash(sw: SwChannel, file: number, finalHash: (() => Promise<string>) | undefined): Promise<void> {
   try {
     if (!finalHash) throw new FerryError('FILE_HASH_MISMATCH', 'The file has no hash to verify against.');
-    sw.answer({ type: 'hash', blake3: await finalHash() });
+    sw.answer({ type: 'hash', file, blake3: await finalHash() });
   } catch (error) {
     const failure = error instanceof FerryError ? error : new FerryError('FILE_HASH_MISMATCH', String(error));
-    sw.answer({ type: 'hash-failed', code: failure.code, message: failure.message });
+    sw.answer({ type: 'hash-failed', file, code: failure.code, message: failure.message });
   }
 }
 

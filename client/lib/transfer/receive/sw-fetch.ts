@@ -1,24 +1,29 @@
 /**
  * The service worker's half of a download it fetches itself, for browsers that cannot
  * transfer a ReadableStream to it (Safari: `postMessage` of a stream throws DataCloneError).
- * The page hands over, once, what the receive worker would get (messages.ts `SwFetchFile`:
- * the share, the ticket, the record layout, the expected BLAKE3 and the file's raw key);
- * this worker runs the same pipeline (decrypt-file.ts: ranged GETs that resume after a
- * dropped connection, every record opened with shared/records.ts, the whole-file hash
- * checked before the last bytes leave) and serves the result like a transferred stream.
+ * The page hands over, once, what the receive worker would get for each file (messages.ts
+ * `SwFetchFile`: the share, the ticket, the record layout, the expected BLAKE3 and the
+ * file's raw key); this worker runs the same pipeline (decrypt-file.ts: ranged GETs that
+ * resume after a dropped connection, every record opened with shared/records.ts, the
+ * whole-file hash checked before the last bytes leave) and serves the result like a
+ * transferred stream: one file as itself, or "Download all" as the same streamed ZIP the
+ * page builds where it can stream (zip.ts), each file fetched only when the archive
+ * reaches it. A file that fails errors the archive, which is then never completed.
  *
- * The key is imported non-extractable, its bytes in the message zeroed, and it lives only
- * in this download's pipeline: nothing is stored, and the server never sees it.
+ * Keys are imported non-extractable, their bytes in the message zeroed, and they live only
+ * in this download's pipeline: nothing is stored, and the server never sees them.
  *
- * The page hears `progress` about once a second (also its sign that this worker is alive),
- * `failed` with the file's error code when anything fails, `delivered` as for any download.
+ * The page hears, naming each file by its position: `started`, `progress` about once a
+ * second (also its sign that this worker is alive), `verified`, `failed` with the file's
+ * error code when anything fails; then `delivered` as for any download.
  */
 
 import { FerryError } from '../../../../shared/errors.ts';
 import { importAesKey } from '../../../../shared/keys.ts';
 import { DECRYPT_DEPS, type DecryptDeps, decryptFile, jobOf } from './decrypt-file.ts';
-import { parseSwHash, type SwDownload, type SwFetch, type SwReply } from './messages.ts';
+import { parseSwHash, type SwDownload, type SwFetch, type SwFetchFile, type SwReply } from './messages.ts';
 import { BEAT_MS, READER_STALL_MS, watched } from './watched-stream.ts';
+import { zipLength, zipStream } from './zip.ts';
 
 /**
  * The page polls the final manifest for up to final-hash.ts FINAL_HASH_TIMEOUT_MS (10 min);
@@ -35,52 +40,84 @@ export async function fetchedDownload(
   port: MessagePort | null,
   deps: DecryptDeps = DECRYPT_DEPS,
 ): Promise<SwDownload> {
-  const { file } = request;
-  const key = await importAesKey(file.keyBytes);
-  file.keyBytes.fill(0);
+  const { files, archive } = request;
+  const keys = await Promise.all(files.map((file) => importAesKey(file.keyBytes)));
+  for (const file of files) file.keyBytes.fill(0);
   const post = (reply: SwReply) => port?.postMessage(reply);
-  const finalHash = file.blake3 === null ? () => askForHash(port, file.name) : undefined;
-  const { stream } = decryptFile(jobOf(file, key, finalHash), deps);
+  /** The file being fetched (a position in `files`) and its plaintext bytes so far. */
+  let current = 0;
   let counted = 0;
-  const counting = new TransformStream<Uint8Array, Uint8Array>({
-    transform(chunk, controller) {
-      counted += chunk.byteLength;
-      controller.enqueue(chunk);
-    },
-  });
-  const copy = watched(stream.pipeThrough(counting), {
+  const open = (position: number, file: SwFetchFile, key: CryptoKey) => {
+    current = position;
+    counted = 0;
+    post({ type: 'started', file: position });
+    const finalHash = file.blake3 === null ? () => askForHash(port, position, file.name) : undefined;
+    const decrypted = decryptFile(jobOf(file, key, finalHash), deps);
+    decrypted.result.then(
+      () => post({ type: 'verified', file: position }),
+      () => {},
+    );
+    const counting = new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        counted += chunk.byteLength;
+        controller.enqueue(chunk);
+      },
+    });
+    return { stream: decrypted.stream.pipeThrough(counting), result: decrypted.result };
+  };
+  const at = (position: number): [SwFetchFile, CryptoKey] => {
+    const file = files[position];
+    const key = keys[position];
+    if (!file || !key) throw new FerryError('BAD_REQUEST', `No file at position ${position}.`);
+    return [file, key];
+  };
+  const none = () => {};
+  const plaintext =
+    archive === null
+      ? open(0, ...at(0)).stream
+      : zipStream(files, async (position) => open(position, ...at(position)), {
+          onStart: none,
+          onVerified: none,
+          onFailed: none,
+        });
+  const copy = watched(plaintext, {
     stallMs: READER_STALL_MS,
     beatMs: BEAT_MS,
-    beat: () => post({ type: 'progress', bytes: counted }),
+    beat: () => post({ type: 'progress', file: current, bytes: counted }),
   });
   copy.done.catch((error: unknown) => {
+    const name = files[current]?.name ?? archive;
     const failure =
       error instanceof FerryError
         ? error
-        : new FerryError('DOWNLOAD_INCOMPLETE', `${file.name}: the download failed.`, { cause: error });
-    post({ type: 'failed', code: failure.code, message: failure.message });
+        : new FerryError('DOWNLOAD_INCOMPLETE', `${name}: the download failed.`, { cause: error });
+    post({ type: 'failed', file: current, code: failure.code, message: failure.message });
   });
-  return { type: 'download', id: request.id, name: file.name, size: file.size, stream: copy.readable };
+  const [only] = files;
+  const name = archive ?? only?.name ?? 'download';
+  const size = archive === null ? (only?.size ?? 0) : zipLength(files);
+  return { type: 'download', id: request.id, name, size, stream: copy.readable };
 }
 
 /**
  * A file received while its sender still uploads learns its hash from the final manifest,
- * which only the page can open (the metadata key stays there): ask it on the port.
+ * which only the page can open (the metadata key stays there): ask it on the port for the
+ * file at `position`. Files are fetched one after another, so one question is open at a time.
  */
-function askForHash(port: MessagePort | null, name: string): Promise<string> {
+function askForHash(port: MessagePort | null, position: number, name: string): Promise<string> {
   const noHash = (detail: string) => new FerryError('FILE_HASH_MISMATCH', `${name} failed verification: ${detail}.`);
   if (!port) return Promise.reject(noHash('its page is gone'));
   return new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(noHash('its page did not send the final hash')), HASH_ANSWER_MS);
     port.onmessage = (event: MessageEvent<unknown>) => {
       const answer = parseSwHash(event.data);
-      if (!answer) return;
+      if (!answer || answer.file !== position) return;
       clearTimeout(timer);
       port.onmessage = null;
       if (answer.type === 'hash') resolve(answer.blake3);
       else reject(new FerryError(answer.code, answer.message));
     };
-    const ask: SwReply = { type: 'need-hash' };
+    const ask: SwReply = { type: 'need-hash', file: position };
     port.postMessage(ask);
   });
 }

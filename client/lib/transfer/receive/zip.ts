@@ -3,13 +3,20 @@
  * `makeZip`, stored entries, CRC-32 and data descriptors written as bytes pass, ZIP64
  * added by client-zip 2 whenever a size or offset needs it). Files are fetched one after
  * another, each only when the archive reaches it; a file that fails errors its stream, and
- * with it the whole archive, so a ZIP with a bad file in it is never completed.
+ * with it the whole archive, so a ZIP with a bad file in it is never completed. Built on
+ * the page, or by the service worker where the page cannot hand it a stream (sw-fetch.ts).
  */
 import { makeZip, predictLength } from 'client-zip';
 import type { FerryError } from '../../../../shared/errors.ts';
-import type { ManifestFile } from '../../../../shared/manifest.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { zipEntryNames } from './zip-names.ts';
+
+/** What an entry needs: its path, size and modification time (ms; none: now). */
+export interface ZipFile {
+  name: string;
+  size: number;
+  modified?: number | null | undefined;
+}
 
 /** What the archive tells its caller about each file as it goes. */
 export interface ZipEvents {
@@ -25,7 +32,7 @@ const DOS_FIRST = new Date(1980, 0, 1).getTime();
 const DOS_LAST = new Date(2107, 11, 31, 23, 59, 58).getTime();
 
 /** The modification time an entry gets: the manifest's, held within the ZIP range. */
-export function zipDate(modified: number | undefined, now: number = Date.now()): Date {
+export function zipDate(modified: number | null | undefined, now: number = Date.now()): Date {
   return new Date(Math.min(Math.max(modified ?? now, DOS_FIRST), DOS_LAST));
 }
 
@@ -34,14 +41,14 @@ export function zipDate(modified: number | undefined, now: number = Date.now()):
  * one file or in offsets, client-zip adds ZIP64 fields and records; `predictLength` counts
  * them from the same names and sizes `zipStream` writes, so the two must stay in step.
  */
-export function zipLength(files: readonly ManifestFile[]): number {
+export function zipLength(files: readonly ZipFile[]): number {
   const names = zipEntryNames(files.map((f) => f.name));
   return Number(predictLength(files.map((f, i) => ({ name: names[i], size: f.size }))));
 }
 
 /** The archive as a stream; `open(i)` starts file i of `files`. */
 export function zipStream(
-  files: readonly ManifestFile[],
+  files: readonly ZipFile[],
   open: (index: number) => Promise<DecryptedFile>,
   events: ZipEvents,
 ): ReadableStream<Uint8Array> {
