@@ -14,6 +14,9 @@
  * `head` (default) measures the committed app — a `git archive HEAD` snapshot of client/,
  * shared/, server/ and public/ in the temp dir, so half-made edits in a shared checkout
  * neither break nor skew the run — and `worktree` measures the files as they are now.
+ * BENCH_BEFORE (a git revision, e.g. `main`) adds that revision's send to the no-CDP rounds
+ * (fetch PUT, before, send), so a change is judged against the same baseline in one run.
+ * BENCH_ONLY=bare runs the no-CDP upload alone (no hash, CDP upload or download).
  * BENCH_LINK_MBIT (e.g. 200) runs the whole bench over a loopback shaped to that rate
  * (bench/lib/shaped-link.ts; root only) instead of bare loopback, where both sides are CPU-bound.
  * Prints a table and writes bench/out/result-<time>.json and bench/out/latest.json.
@@ -45,11 +48,15 @@ const SIZE_MB = intEnv('BENCH_MB', 1024);
 const HASH_MB = intEnv('BENCH_HASH_MB', Math.min(SIZE_MB, 256));
 const RUNS = intEnv('BENCH_RUNS', 2);
 const SRC = sourceKind();
+const BEFORE = process.env.BENCH_BEFORE ? sourceKind('BENCH_BEFORE') : undefined;
+const ONLY_BARE = process.env.BENCH_ONLY === 'bare';
+if (process.env.BENCH_ONLY && !ONLY_BARE) throw new Error(`BENCH_ONLY must be "bare", got "${process.env.BENCH_ONLY}"`);
 const SIZE = SIZE_MB * MiB;
 const HASH_SIZE = HASH_MB * MiB;
 /** Generous limits: nothing here should run slower than 4 MB/s. */
 const transferLimitMs = (bytes: number) => 60_000 + (bytes / 4e6) * 1000;
-const GOALS = { uploadRatio: 0.8, heapBytes: 256 * MiB, serverRssGrowth: 64 * MiB };
+/** pssOverPut: the whole browser's peak PSS during a send, over that of a fetch(PUT) of the same file. */
+const GOALS = { uploadRatio: 0.8, heapBytes: 256 * MiB, serverRssGrowth: 64 * MiB, pssOverPut: 256 * MiB };
 
 async function closeBrowser(browser: Browser): Promise<void> {
   await browser.close();
@@ -314,52 +321,26 @@ function cpuMedians(runs: readonly BareRun[]): { total: number; browser: number;
   };
 }
 
-async function main(): Promise<void> {
-  const started = new Date();
-  mkdirSync(OUT, { recursive: true });
-  const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
-  onCleanUp(() => rm(tmp, { recursive: true, force: true }));
-  const source = sourceTree(ROOT, tmp, SRC, ['serve.ts', 'hash-page', 'send-page']);
-  log(`source ${source.label}, size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`);
+// ---------------------------------------------------------------- CDP rounds
 
-  log('building the app (bench/out/app), the hash page and the send page (bench/out/{hash,send}-page)…');
-  await buildApp(source.root, join(OUT, 'app'));
-  await buildHashPage(source.root, join(OUT, 'hash-page'));
-  await buildSendPage(source.root, join(OUT, 'send-page'));
+interface CdpRounds {
+  idleRss: number;
+  sinkMs: number[];
+  sinkHeaps: HeapPeaks[];
+  ferryMs: number[];
+  senderHeaps: HeapPeaks[];
+  uploadError?: string;
+  downloadResult?: FerryDownload;
+  downloadError?: string;
+  uploadRssPeak: number;
+  downloadRssPeak: number;
+  consoleLines: string[];
+  serverLog: string;
+}
 
-  log('writing test files…');
-  const uploadFile = join(tmp, `ferry-bench-${SIZE_MB}MiB.bin`);
-  const hashFile = join(tmp, `ferry-hash-${HASH_MB}MiB.bin`);
-  const uploadSha = await writeRandomFile(uploadFile, SIZE, 0x5eed);
-  await writeRandomFile(hashFile, HASH_SIZE, 0xb1a3);
-
-  const hash = await benchHash(hashFile);
-  await rm(hashFile, { force: true });
-
-  // No CDP: a bare Chromium opens the send page (served by its own Ferry server) and reports
-  // by navigating to a loopback URL; the PSS of its process tree is sampled meanwhile.
-  const bare: { put: BareRun[]; send: BareRun[]; error?: string } = { put: [], send: [] };
-  const bareServer = await BenchServer.start(source.root, join(OUT, 'send-page'), join(tmp, 'bare-data'));
-  onCleanUp(() => bareServer.stop());
-  try {
-    for (let i = 0; i < RUNS; i++) {
-      for (const mode of ['put', 'send'] as const) {
-        const url = `${bareServer.origin}/?mode=${mode}&mb=${SIZE_MB}&linger=2000`;
-        const run = await runBare(LAUNCH.executablePath, url, transferLimitMs(SIZE), [], bareServer.pid);
-        if (!run.ok) throw new Error(`no-CDP ${mode}: ${run.error}`);
-        bare[mode].push(run);
-        log(
-          `upload, no CDP: ${mode === 'put' ? 'fetch(PUT) sink' : 'Ferry send     '} ${mbps(SIZE, run.ms).toFixed(0)} MB/s (browser PSS peak ${mib(run.peakPss)}; ${cpuLine(run)})`,
-        );
-      }
-    }
-  } catch (error) {
-    bare.error = String(error instanceof Error ? error.message : error);
-    log(`no-CDP upload FAILED: ${bare.error}`);
-  }
-  await bareServer.stop();
-
-  const server = await BenchServer.start(source.root, join(OUT, 'app'), join(tmp, 'data'));
+/** Uploads under Playwright (fetch PUT, then the app, RUNS times), then one download of the last link. */
+async function cdpRounds(root: string, tmp: string, uploadFile: string, uploadSha: string): Promise<CdpRounds> {
+  const server = await BenchServer.start(root, join(OUT, 'app'), join(tmp, 'data'));
   onCleanUp(() => server.stop());
   log(`server pid ${server.pid} at ${server.origin}`);
   await fetch(`${server.origin}/health`);
@@ -409,17 +390,119 @@ async function main(): Promise<void> {
     downloadError = 'no share link (the upload did not complete)';
   }
   const downloadRssPeak = downloadRss.stop();
+  await server.stop();
+  return {
+    idleRss,
+    sinkMs,
+    sinkHeaps,
+    ferryMs,
+    senderHeaps,
+    uploadError,
+    downloadResult,
+    downloadError,
+    uploadRssPeak,
+    downloadRssPeak,
+    consoleLines,
+    serverLog: server.log,
+  };
+}
+
+async function main(): Promise<void> {
+  const started = new Date();
+  mkdirSync(OUT, { recursive: true });
+  const tmp = await mkdtemp(join(tmpdir(), 'ferry-bench-'));
+  onCleanUp(() => rm(tmp, { recursive: true, force: true }));
+  const source = sourceTree(ROOT, tmp, SRC, ['serve.ts', 'hash-page', 'send-page']);
+  // The checkout's send page drives the older app too (same Picker and Sender interface).
+  const before = BEFORE && sourceTree(ROOT, tmp, BEFORE, ['serve.ts', 'send-page'], 'src-before');
+  log(
+    `source ${source.label}${before ? ` (before: ${before.label})` : ''}, size ${SIZE_MB} MiB, hash ${HASH_MB} MiB, ${RUNS} runs per side; temp ${tmp}`,
+  );
+
+  log(`building ${ONLY_BARE ? 'the send page' : 'the app, the hash page and the send page'} (bench/out)…`);
+  if (!ONLY_BARE) {
+    await buildApp(source.root, join(OUT, 'app'));
+    await buildHashPage(source.root, join(OUT, 'hash-page'));
+  }
+  await buildSendPage(source.root, join(OUT, 'send-page'));
+  if (before) await buildSendPage(before.root, join(OUT, 'send-page-before'));
+
+  const uploadFile = join(tmp, `ferry-bench-${SIZE_MB}MiB.bin`);
+  const hashFile = join(tmp, `ferry-hash-${HASH_MB}MiB.bin`);
+  let uploadSha = '';
+  let hash: HashResult | undefined;
+  if (!ONLY_BARE) {
+    log('writing test files…');
+    uploadSha = await writeRandomFile(uploadFile, SIZE, 0x5eed);
+    await writeRandomFile(hashFile, HASH_SIZE, 0xb1a3);
+    hash = await benchHash(hashFile);
+    await rm(hashFile, { force: true });
+  }
+
+  // No CDP: a bare Chromium opens the send page (served by its own Ferry server) and reports
+  // by navigating to a loopback URL; the PSS of its process tree is sampled meanwhile.
+  // With BENCH_BEFORE, the older revision's send page has a server of its own tree.
+  const bare: { put: BareRun[]; before: BareRun[]; send: BareRun[]; error?: string } = {
+    put: [],
+    before: [],
+    send: [],
+  };
+  const bareServer = await BenchServer.start(source.root, join(OUT, 'send-page'), join(tmp, 'bare-data'));
+  onCleanUp(() => bareServer.stop());
+  const beforeServer =
+    before && (await BenchServer.start(before.root, join(OUT, 'send-page-before'), join(tmp, 'bare-data-before')));
+  if (beforeServer) onCleanUp(() => beforeServer.stop());
+  const modes = beforeServer ? (['put', 'before', 'send'] as const) : (['put', 'send'] as const);
+  const label = { put: 'fetch(PUT) sink', before: 'before send    ', send: 'Ferry send     ' };
+  try {
+    for (let i = 0; i < RUNS; i++) {
+      for (const mode of modes) {
+        const server = mode === 'before' && beforeServer ? beforeServer : bareServer;
+        const url = `${server.origin}/?mode=${mode === 'put' ? 'put' : 'send'}&mb=${SIZE_MB}&linger=2000`;
+        const run = await runBare(LAUNCH.executablePath, url, transferLimitMs(SIZE), [], server.pid);
+        if (!run.ok) throw new Error(`no-CDP ${mode}: ${run.error}`);
+        bare[mode].push(run);
+        log(
+          `upload, no CDP: ${label[mode]} ${mbps(SIZE, run.ms).toFixed(0)} MB/s (browser PSS peak ${mib(run.peakPss)}; ${cpuLine(run)})`,
+        );
+      }
+    }
+  } catch (error) {
+    bare.error = String(error instanceof Error ? error.message : error);
+    log(`no-CDP upload FAILED: ${bare.error}`);
+  }
+  await bareServer.stop();
+  await beforeServer?.stop();
+
+  const skipped: CdpRounds = {
+    idleRss: Number.NaN,
+    sinkMs: [],
+    sinkHeaps: [],
+    ferryMs: [],
+    senderHeaps: [],
+    uploadRssPeak: Number.NaN,
+    downloadRssPeak: Number.NaN,
+    consoleLines: [],
+    serverLog: '',
+  };
+  const cdp = ONLY_BARE ? skipped : await cdpRounds(source.root, tmp, uploadFile, uploadSha);
+  const { idleRss, sinkMs, sinkHeaps, ferryMs, senderHeaps, uploadError, downloadResult, downloadError } = cdp;
+  const { uploadRssPeak, downloadRssPeak, consoleLines } = cdp;
 
   // ---- table
-  const hashOne = mbps(HASH_SIZE, median(hash.oneShotMs));
-  const hashInc = mbps(HASH_SIZE, median(hash.hasherMs));
+  const hashOne = hash ? mbps(HASH_SIZE, median(hash.oneShotMs)) : Number.NaN;
+  const hashInc = hash ? mbps(HASH_SIZE, median(hash.hasherMs)) : Number.NaN;
   const sink = sinkMs.length ? mbps(SIZE, median(sinkMs)) : Number.NaN;
   const ferry = ferryMs.length ? mbps(SIZE, median(ferryMs)) : Number.NaN;
   const uploadRatio = ferry / sink;
   const bareSink = bare.put.length ? mbps(SIZE, median(bare.put.map((r) => r.ms))) : Number.NaN;
-  const bareFerry = bare.send.length ? mbps(SIZE, median(bare.send.map((r) => r.ms))) : Number.NaN;
+  const bareMBps = (runs: BareRun[]) => (runs.length ? mbps(SIZE, median(runs.map((r) => r.ms))) : Number.NaN);
+  const bareFerry = bareMBps(bare.send);
   const bareRatio = bareFerry / bareSink;
+  const bareBefore = bareMBps(bare.before);
   const barePss = (runs: BareRun[]) => (runs.length ? Math.max(...runs.map((r) => r.peakPss)) : Number.NaN);
+  const pssOverPut = barePss(bare.send) - barePss(bare.put);
+  const beforeOverPut = barePss(bare.before) - barePss(bare.put);
   const sinkCpu = cpuMedians(bare.put);
   const ferryCpu = cpuMedians(bare.send);
   const senderPeak = maxOf(senderHeaps, 'total');
@@ -429,23 +512,46 @@ async function main(): Promise<void> {
   const f = (n: number, d = 0) => (Number.isFinite(n) ? n.toFixed(d) : '—');
   const lines = [
     '',
-    `Ferry bench ${started.toISOString()} at ${source.label} (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS}${linkLabel()})`,
+    `Ferry bench ${started.toISOString()} at ${source.label}${before ? ` vs before ${before.label}` : ''} (${SIZE_MB} MiB upload/download, ${HASH_MB} MiB hash, medians of ${RUNS}${linkLabel()})`,
     `${pad('throughput', 34)}${rpad('baseline MB/s', 14)}${rpad('ferry MB/s', 12)}${rpad('ratio', 8)}${rpad('goal', 8)}  ok`,
     `${pad('upload, no CDP: send vs fetch(PUT)', 34)}${rpad(f(bareSink), 14)}${rpad(f(bareFerry), 12)}${rpad(f(bareRatio, 2), 8)}${rpad('≥ 0.80', 8)}  ${yes(bareRatio >= GOALS.uploadRatio)}`,
+    ...(before
+      ? [
+          `${pad(`  before (${before.label.slice(0, 9)}) vs fetch(PUT)`, 34)}${rpad(f(bareSink), 14)}${rpad(f(bareBefore), 12)}${rpad(f(bareBefore / bareSink, 2), 8)}${rpad('—', 8)}`,
+        ]
+      : []),
     `${pad('  CPU-s per GiB, browser + server', 34)}${rpad(f(sinkCpu.total, 1), 14)}${rpad(f(ferryCpu.total, 1), 12)}${rpad(f(sinkCpu.total / ferryCpu.total, 2), 8)}${rpad('—', 8)}`,
     `${pad('  of which the server', 34)}${rpad(f(sinkCpu.server, 1), 14)}${rpad(f(ferryCpu.server, 1), 12)}`,
-    `${pad('upload under CDP (Playwright)', 34)}${rpad(f(sink), 14)}${rpad(f(ferry), 12)}${rpad(f(uploadRatio, 2), 8)}${rpad('—', 8)}`,
-    `${pad('hash: Hasher vs blake3() one-shot', 34)}${rpad(f(hashOne), 14)}${rpad(f(hashInc), 12)}${rpad(f(hashInc / hashOne, 2), 8)}${rpad('—', 8)}`,
-    `${pad('download: SW stream, to disk', 34)}${rpad('—', 14)}${rpad(downloadResult ? f(mbps(SIZE, downloadResult.ms)) : '—', 12)}`,
+    ...(ONLY_BARE
+      ? []
+      : [
+          `${pad('upload under CDP (Playwright)', 34)}${rpad(f(sink), 14)}${rpad(f(ferry), 12)}${rpad(f(uploadRatio, 2), 8)}${rpad('—', 8)}`,
+          `${pad('hash: Hasher vs blake3() one-shot', 34)}${rpad(f(hashOne), 14)}${rpad(f(hashInc), 12)}${rpad(f(hashInc / hashOne, 2), 8)}${rpad('—', 8)}`,
+          `${pad('download: SW stream, to disk', 34)}${rpad('—', 14)}${rpad(downloadResult ? f(mbps(SIZE, downloadResult.ms)) : '—', 12)}`,
+        ]),
     `${pad('memory (peak)', 34)}${rpad('MiB', 14)}${rpad('goal', 12)}  ok`,
-    `${pad('sender JS heap, page+workers', 34)}${rpad(f(senderPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(senderPeak < GOALS.heapBytes)}`,
-    `${pad('recipient JS heap, page+wkrs+SW', 34)}${rpad(f(recipientPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(recipientPeak < GOALS.heapBytes)}`,
-    `${pad('server RSS growth, upload', 34)}${rpad(f(rssUp / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssUp < GOALS.serverRssGrowth)}`,
-    `${pad('server RSS growth, download', 34)}${rpad(f(rssDown / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssDown < GOALS.serverRssGrowth)}`,
+    ...(ONLY_BARE
+      ? []
+      : [
+          `${pad('sender JS heap, page+workers', 34)}${rpad(f(senderPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(senderPeak < GOALS.heapBytes)}`,
+          `${pad('recipient JS heap, page+wkrs+SW', 34)}${rpad(f(recipientPeak / MiB, 1), 14)}${rpad('< 256', 12)}  ${yes(recipientPeak < GOALS.heapBytes)}`,
+          `${pad('server RSS growth, upload', 34)}${rpad(f(rssUp / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssUp < GOALS.serverRssGrowth)}`,
+          `${pad('server RSS growth, download', 34)}${rpad(f(rssDown / MiB, 1), 14)}${rpad('< 64', 12)}  ${yes(rssDown < GOALS.serverRssGrowth)}`,
+        ]),
     `${pad('browser PSS, no CDP: send / PUT', 34)}${rpad(`${f(barePss(bare.send) / MiB, 0)} / ${f(barePss(bare.put) / MiB, 0)}`, 14)}${rpad('—', 12)}`,
-    `(server idle RSS ${f(idleRss / MiB, 1)} MiB. Whole browser, all processes, peak PSS under CDP (Playwright, Network domain`,
-    ` on): sender ${f(maxOf(senderHeaps, 'treePss') / MiB, 0)} MiB vs ${f(maxOf(sinkHeaps, 'treePss') / MiB, 0)} MiB for fetch(PUT); recipient ${f((downloadResult?.heap.treePss ?? Number.NaN) / MiB, 0)} MiB.`,
-    ` No CDP: a bare headless Chromium on bench/send-page, source = one 16 MiB block repeated, in memory)`,
+    `${pad('  send over PUT', 34)}${rpad(`+${f(pssOverPut / MiB, 0)}`, 14)}${rpad('≤ +256', 12)}  ${yes(pssOverPut <= GOALS.pssOverPut)}`,
+    ...(before
+      ? [
+          `${pad(`  before (${before.label.slice(0, 9)}) over PUT`, 34)}${rpad(`+${f(beforeOverPut / MiB, 0)}`, 14)}${rpad('≤ +256', 12)}  ${yes(beforeOverPut <= GOALS.pssOverPut)}`,
+        ]
+      : []),
+    ...(ONLY_BARE
+      ? [`(No CDP: a bare headless Chromium on bench/send-page, source = one 16 MiB block repeated, in memory)`]
+      : [
+          `(server idle RSS ${f(idleRss / MiB, 1)} MiB. Whole browser, all processes, peak PSS under CDP (Playwright, Network domain`,
+          ` on): sender ${f(maxOf(senderHeaps, 'treePss') / MiB, 0)} MiB vs ${f(maxOf(sinkHeaps, 'treePss') / MiB, 0)} MiB for fetch(PUT); recipient ${f((downloadResult?.heap.treePss ?? Number.NaN) / MiB, 0)} MiB.`,
+          ` No CDP: a bare headless Chromium on bench/send-page, source = one 16 MiB block repeated, in memory)`,
+        ]),
   ];
   if (bare.error) lines.push(`no-CDP upload error: ${bare.error}`);
   if (uploadError) lines.push(`upload error: ${uploadError}`);
@@ -470,6 +576,16 @@ async function main(): Promise<void> {
       cpuSecondsPerGiB: { sink: sinkCpu, ferry: ferryCpu },
       sinkRuns: bare.put,
       ferryRuns: bare.send,
+      peakPssOverPutBytes: pssOverPut,
+      before: before
+        ? {
+            source: before.label,
+            MBps: bareBefore,
+            ratio: bareBefore / bareSink,
+            peakPssOverPutBytes: beforeOverPut,
+            runs: bare.before,
+          }
+        : null,
       error: bare.error ?? null,
     },
     upload: {
@@ -481,7 +597,7 @@ async function main(): Promise<void> {
       ratio: uploadRatio,
       error: uploadError ?? null,
     },
-    hash: { ...hash, oneShotMBps: hashOne, hasherMBps: hashInc, ratio: hashInc / hashOne },
+    hash: hash ? { ...hash, oneShotMBps: hashOne, hasherMBps: hashInc, ratio: hashInc / hashOne } : null,
     download: downloadResult
       ? {
           ms: downloadResult.ms,
@@ -501,7 +617,7 @@ async function main(): Promise<void> {
       serverRssGrowthDownloadBytes: rssDown,
     },
     console: consoleLines.filter((l) => /error|warn/i.test(l)).slice(0, 50),
-    serverLog: uploadError || downloadError ? server.log.slice(-4000) : undefined,
+    serverLog: uploadError || downloadError ? cdp.serverLog.slice(-4000) : undefined,
   };
   const json = `${JSON.stringify(result, (_, v) => (typeof v === 'number' && !Number.isFinite(v) ? null : v), 2)}\n`;
   const stamp = started.toISOString().replace(/[:.]/g, '-');

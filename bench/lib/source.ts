@@ -15,31 +15,33 @@ import { build } from 'vite';
 /** `worktree`, or the git revision to snapshot. */
 export type SourceKind = 'worktree' | { revision: string };
 
-/** BENCH_SRC from the environment: `head` (default), `worktree`, or a git revision. */
-export function sourceKind(): SourceKind {
-  const src = process.env.BENCH_SRC ?? 'head';
+/** BENCH_SRC (or `name`) from the environment: `head` (default), `worktree`, or a git revision. */
+export function sourceKind(name = 'BENCH_SRC'): SourceKind {
+  const src = process.env[name] ?? 'head';
   if (src === 'worktree') return src;
   if (!/^[\w./~^@{}-]+$/.test(src))
-    throw new Error(`BENCH_SRC must be "head", "worktree" or a git revision, got "${src}"`);
+    throw new Error(`${name} must be "head", "worktree" or a git revision, got "${src}"`);
   return { revision: src === 'head' ? 'HEAD' : src };
 }
 
 /**
  * The tree to measure under `checkout` and a name for it (a commit, or "worktree").
- * `benchPaths` (relative to bench/) are copied from the checkout into a snapshot.
+ * `benchPaths` (relative to bench/) are copied from the checkout into a snapshot, which is
+ * made in `tmp/<dir>` (two snapshots, e.g. before and after, need two dirs).
  */
 export function sourceTree(
   checkout: string,
   tmp: string,
   kind: SourceKind,
   benchPaths: readonly string[],
+  dir = 'src',
 ): { root: string; label: string } {
   if (kind === 'worktree') return { root: checkout, label: 'worktree' };
   const commit = execFileSync('git', ['rev-parse', '--verify', `${kind.revision}^{commit}`], {
     cwd: checkout,
     encoding: 'utf8',
   }).trim();
-  const root = join(tmp, 'src');
+  const root = join(tmp, dir);
   mkdirSync(root);
   const paths = ['client', 'shared', 'server', 'public', 'vite.config.ts', 'tsconfig.json', 'package.json'];
   const archive = execFileSync('git', ['archive', commit, ...paths], { cwd: checkout, maxBuffer: 256 * 1024 * 1024 });

@@ -57,6 +57,8 @@ async function run(): Promise<number> {
   }
   const picker = new Picker();
   const sender = new Sender(picker, () => undefined);
+  // Uppy (and with it the tus uploader) loads on the first pick: add() refuses files before.
+  await picker.load();
   if (!picker.add(file, 'bench')) throw new Error('the file could not be added');
   const t0 = performance.now();
   await sender.send({ expiresInSeconds: 86400, maxDownloads: '', password: '' });
