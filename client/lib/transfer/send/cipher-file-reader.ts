@@ -35,7 +35,7 @@ export function plainEndOf(layout: RecordLayout, cipherEnd: number): number {
 
 export function cipherSourceOf(source: CipherSource): TusFileSource {
   const size = encryptedSize(source.layout);
-  // The encrypt worker hands over a Blob it built (no copy here); plain bytes are made one.
+  // The Encryptor hands over a Blob; plain bytes are made one.
   const produce = async (start: number, stop: number): Promise<Blob> => {
     await source.beforeEncrypt?.(plainEndOf(source.layout, stop));
     const bytes = await source.encrypt(start, stop);

@@ -3,8 +3,16 @@
  * A file is opened once (File and CryptoKey are structured-cloneable), then any number of
  * ciphertext ranges are asked for. For each range the worker reads the plaintext, says
  * `ready` (after reporting any hash checkpoints that read reached), and seals it only on
- * `go`: the page first stores those checkpoints. Ciphertext comes back as a Blob (cloned
- * as a handle, not copied).
+ * `go`: the page first stores those checkpoints.
+ *
+ * Ciphertext comes back as the sealed records' own buffers, transferred (not copied), and
+ * the page makes the Blob tus sends. A Blob built in the worker cost the same copy but left
+ * the page with only a handle: a Blob's bytes live in the browser process, invisible to
+ * V8, so the spent chunks stayed until the page's next major GC, which a page with a
+ * 12 MiB heap seldom needs (a 4 GiB send peaked at 2.5 GiB for the whole browser). Transferred
+ * buffers count as the page's external memory, so its GC keeps pace with the ciphertext
+ * and takes the spent Blobs along. tus still gets a Blob, not the bytes: under DevTools
+ * an ArrayBuffer request body crawls at 5 MB/s (bench/README.md).
  */
 import { type ErrorCode, isErrorCode } from '../../../../shared/errors.ts';
 
@@ -27,7 +35,7 @@ export type EncryptRequest =
 
 export type EncryptEvent =
   | { type: 'ready'; job: number; plainEnd: number }
-  | { type: 'range'; job: number; blob: Blob }
+  | { type: 'range'; job: number; parts: Uint8Array<ArrayBuffer>[] }
   | { type: 'error'; job: number; code: ErrorCode; message: string }
   | { type: 'checkpoint'; fileId: number; offset: number; digest: string }
   | { type: 'hashed'; fileId: number; digest: string }
@@ -35,6 +43,8 @@ export type EncryptEvent =
 
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
 const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isBytes = (v: unknown): v is Uint8Array<ArrayBuffer> =>
+  v instanceof Uint8Array && v.buffer instanceof ArrayBuffer;
 const isHex = (v: unknown): v is string => typeof v === 'string' && /^[0-9a-f]{64}$/.test(v);
 
 export function parseEncryptRequest(data: unknown): EncryptRequest | undefined {
@@ -78,8 +88,8 @@ export function parseEncryptEvent(data: unknown): EncryptEvent | undefined {
   }
   if (!isCount(data.job)) return undefined;
   if (data.type === 'ready' && isCount(data.plainEnd)) return { type: 'ready', job: data.job, plainEnd: data.plainEnd };
-  if (data.type === 'range' && data.blob instanceof Blob) {
-    return { type: 'range', job: data.job, blob: data.blob };
+  if (data.type === 'range' && Array.isArray(data.parts) && data.parts.every(isBytes)) {
+    return { type: 'range', job: data.job, parts: data.parts };
   }
   if (data.type === 'error' && isErrorCode(data.code) && typeof data.message === 'string') {
     return { type: 'error', job: data.job, code: data.code, message: data.message };

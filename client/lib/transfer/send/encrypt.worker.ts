@@ -3,7 +3,7 @@
  * exactly what shared/record-stream.ts `sealParts` gives: only the records the range touches
  * are read and sealed, so a tus chunk of 8 MiB costs 8 MiB of memory, not a whole file
  * (plus, while a send hashes here, at most one checkpoint span read ahead: plain-reader.ts).
- * Each range goes back as a Blob built here, so the page never copies ciphertext.
+ * Each range goes back as its sealed records' buffers, transferred: encrypt-messages.ts says why.
  */
 /// <reference lib="webworker" />
 import { createBLAKE3 } from 'hash-wasm';
@@ -24,6 +24,11 @@ const open = new Map<number, Entry>();
 
 function post(event: EncryptEvent): void {
   scope.postMessage(event);
+}
+
+/** The buffers behind `parts`, each once (a transfer list must not repeat one). */
+function transferOf(parts: readonly Uint8Array<ArrayBuffer>[]): ArrayBuffer[] {
+  return [...new Set(parts.map((part) => part.buffer))];
 }
 
 scope.onmessage = async (message: MessageEvent<unknown>) => {
@@ -81,9 +86,9 @@ scope.onmessage = async (message: MessageEvent<unknown>) => {
         });
         entry.waiting.delete(job);
         if (!go) return;
-        // The Blob is built here, from the sealed records themselves: the page gets it by
-        // reference (a Blob is structured-cloned as a handle), with no copy on its thread.
-        post({ type: 'range', job, blob: new Blob(await sealParts(entry.cipher, plain, start, end)) });
+        // Transferred, not copied; the page, not this worker, makes them a Blob (encrypt-messages.ts).
+        const parts = await sealParts(entry.cipher, plain, start, end);
+        scope.postMessage({ type: 'range', job, parts } satisfies EncryptEvent, transferOf(parts));
       } catch (error) {
         const code = error instanceof FerryError ? error.code : 'CONTENT_CHANGED';
         const text = error instanceof Error ? error.message : String(error);

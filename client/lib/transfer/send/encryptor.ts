@@ -44,7 +44,7 @@ export class Encryptor {
   }
 
   /**
-   * Ciphertext bytes [start, end) of an open file, as a Blob built in the worker. The
+   * Ciphertext bytes [start, end) of an open file, as a Blob of the records the worker sealed. The
    * worker reads the plaintext [0, plainEnd) needs, then seals it only once
    * `beforeEncrypt(plainEnd)` has resolved.
    */
@@ -121,7 +121,9 @@ export class Encryptor {
       return;
     }
     this.#jobs.delete(event.job);
-    if (event.type === 'range') job.resolve(event.blob);
+    // Made here, not in the worker: the buffers, now this thread's, drive the GC that frees
+    // spent Blobs (encrypt-messages.ts).
+    if (event.type === 'range') job.resolve(new Blob(event.parts));
     else job.reject(new FerryError(event.code, event.message));
   }
 }
