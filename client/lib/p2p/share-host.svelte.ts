@@ -257,23 +257,25 @@ export class ShareHost {
       const count = Math.min(BATCH_RECORDS, last - first);
       const start = cipherRange(cipher, first)[0];
       const end = cipherRange(cipher, first + count - 1)[1];
-      const bytes = encryptor.range(fileId, start, end).then(async (blob) => new Uint8Array(await blob.arrayBuffer()));
-      bytes.catch(() => {}); // awaited below unless the pull stops first
-      return { first, count, start, end, bytes };
+      // Whole records: one array per record.
+      const records = encryptor.records(fileId, start, end);
+      records.catch(() => {}); // awaited below unless the pull stops first
+      return { first, count, end, records };
     };
     // The next batch is sealed while this one is sent: at most two batches (2 MiB) are held.
     let batch = seal(window.next);
     for (;;) {
-      const sealed = await batch.bytes;
-      const { first, count, start, end } = batch;
+      const sealed = await batch.records;
+      const { first, count, end } = batch;
       if (first + count < last) batch = seal(first + count);
       for (let i = 0; i < count; i++) {
         await window.whenRoom();
         if (window.stopped || !channel.open) return;
-        const [a, b] = cipherRange(cipher, first + i);
+        const record = sealed[i];
+        if (!record) throw new FerryError('INTERNAL', `Record ${first + i} was not sealed.`);
         // Counted before it is queued: an ack for it may come back before sendFrame returns.
         window.sent(1);
-        await channel.sendFrame(encodeRecordFrame(index, first + i, sealed.subarray(a - start, b - start)));
+        await channel.sendFrame(encodeRecordFrame(index, first + i, record));
       }
       coverage.sent(end);
       if (window.done) return;

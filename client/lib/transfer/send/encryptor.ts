@@ -22,7 +22,7 @@ export interface OpenFile {
 }
 
 interface Job {
-  resolve: (blob: Blob) => void;
+  resolve: (parts: Uint8Array<ArrayBuffer>[]) => void;
   reject: (e: unknown) => void;
   fileId: number;
   beforeEncrypt?: (plainEnd: number) => Promise<void>;
@@ -44,16 +44,31 @@ export class Encryptor {
   }
 
   /**
-   * Ciphertext bytes [start, end) of an open file, as a Blob of the records the worker sealed. The
-   * worker reads the plaintext [0, plainEnd) needs, then seals it only once
+   * Ciphertext bytes [start, end) of an open file, as a Blob (what tus sends). The worker
+   * reads the plaintext [0, plainEnd) needs, then seals it only once
    * `beforeEncrypt(plainEnd)` has resolved.
    */
-  range(
+  async range(
     fileId: number,
     start: number,
     end: number,
     beforeEncrypt?: (plainEnd: number) => Promise<void>,
   ): Promise<Blob> {
+    // Made here, not in the worker: the buffers, now this thread's, drive the GC that frees
+    // spent Blobs (encrypt-messages.ts).
+    return new Blob(await this.records(fileId, start, end, beforeEncrypt));
+  }
+
+  /**
+   * Ciphertext bytes [start, end) as the sealed records themselves, in order, the first and
+   * last trimmed to the range: a range of whole records gives one array per record.
+   */
+  records(
+    fileId: number,
+    start: number,
+    end: number,
+    beforeEncrypt?: (plainEnd: number) => Promise<void>,
+  ): Promise<Uint8Array<ArrayBuffer>[]> {
     const job = this.#nextJob++;
     return new Promise((resolve, reject) => {
       this.#jobs.set(job, { resolve, reject, fileId, beforeEncrypt });
@@ -121,9 +136,7 @@ export class Encryptor {
       return;
     }
     this.#jobs.delete(event.job);
-    // Made here, not in the worker: the buffers, now this thread's, drive the GC that frees
-    // spent Blobs (encrypt-messages.ts).
-    if (event.type === 'range') job.resolve(new Blob(event.parts));
+    if (event.type === 'range') job.resolve(event.parts);
     else job.reject(new FerryError(event.code, event.message));
   }
 }
