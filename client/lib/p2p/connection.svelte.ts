@@ -1,237 +1,74 @@
 /**
- * One connection to another device and what is known about whom it reaches (shared/p2p/auth.ts):
- *
- * - nearby, nothing shared: both screens show the verification code (fingerprints and
- *   a committed nonce from each side, `code-commit` / `code-nonce`); the sender's person
- *   confirms it before a secret leaves (`confirmed`), and nothing but those messages is
- *   read before the code exists (`verified`);
- * - MAC mode (a remembered pairing's secret): each side sends its MAC at once and reads
- *   nothing but the other's MAC until that verifies (`verified`); no people involved;
- * - a pairing's first connection: MAC mode keyed from the code, and the code shown to the
- *   people as well (the server knows the code); `confirmed` needs both, and so does
- *   `verified`: the server that issued the code can forge its MAC, so nothing but the
- *   authentication messages is read before this side's person confirmed the code.
- *
- * Nothing gates on the people alone in MAC mode, and nothing waits forever: a MAC or a
- * code that is not there AUTH_TIMEOUT_MS after the channel opened fails the connection.
+ * One connection to another device as the page sees it: the data channel (PeerLink), how
+ * it is authenticated (AuthPlan), and the engine's handshake over it
+ * (shared/p2p/handshake.ts: verification code, MACs, what may be read when). This class
+ * only mirrors the handshake's `code` and `vouched` into runes for the device tiles.
  */
-import { toBase64Url } from '../../../shared/encoding.ts';
-import { FerryError } from '../../../shared/errors.ts';
-import { deriveMacKey } from '../../../shared/keys.ts';
-import {
-  type AuthRole,
-  CODE_NONCE_BYTES,
-  codeCommitment,
-  decodeNonce,
-  fingerprintMac,
-  openCodeCommitment,
-  verificationCode,
-  verifyFingerprintMac,
-} from '../../../shared/p2p/auth.ts';
+import type { FerryError } from '../../../shared/errors.ts';
+import type { AuthRole } from '../../../shared/p2p/auth.ts';
 import type { ControlMessageOf } from '../../../shared/p2p/frames.ts';
+import { Handshake } from '../../../shared/p2p/handshake.ts';
 import type { AuthPlan } from './pairings.svelte.ts';
 import type { PeerLink } from './peer-link.ts';
-
-/** How long the other side has to prove itself after the channel opened (MAC mode). */
-export const AUTH_TIMEOUT_MS = 20_000;
 
 export class Connection {
   readonly link: PeerLink;
   readonly plan: AuthPlan;
-  /** The verification code for people to compare; null in MAC mode alone. */
-  code = $state<string | null>(null);
-  /**
-   * Anything but authentication may be read: the other side's MAC verified; without a
-   * MAC, the verification code exists; with both (a pairing's first connection), the MAC
-   * verified and this side's person confirmed the code.
-   */
-  readonly verified: Promise<void>;
-  /** All this side needs before a secret leaves: the MAC, and the people when they compare. */
-  readonly confirmed: Promise<void>;
-  readonly opened: Promise<void>;
-  /** Rejects when the connection failed or closed. */
-  readonly lost: Promise<never>;
-  /** The other side proved itself (MAC, or the code exists when there is no MAC); bounded by AUTH_TIMEOUT_MS. */
-  readonly #proven: Promise<void>;
-  #verify!: () => void;
-  #refuse!: (error: FerryError) => void;
-  #people!: () => void;
-  #peopleRefuse!: (error: FerryError) => void;
-  #open!: () => void;
-  #failOpen!: (error: FerryError) => void;
-  #lose!: (error: FerryError) => void;
-  readonly #macKey: Promise<CryptoKey> | null;
-  /** This side's part of the verification code. */
-  readonly #nonce = crypto.getRandomValues(new Uint8Array(CODE_NONCE_BYTES));
-  /** The offerer's commitment, as the answerer received it. */
-  #theirCommitment: string | null = null;
-  /** The other side's nonce arrived (set before any await, so a second one is out of turn). */
-  #theirNonce = false;
-  readonly #codeReady: Promise<void>;
+  readonly handshake: Handshake;
+  #code = $state<string | null>(null);
   #vouched = $state(false);
-  #codeDone!: () => void;
-  #codeFail!: (error: FerryError) => void;
 
   constructor(link: PeerLink, plan: AuthPlan) {
     this.link = link;
     this.plan = plan;
-    this.#macKey = plan.secret ? plan.secret.then((secret) => deriveMacKey(secret)) : null;
-    this.#proven = new Promise<void>((resolve, reject) => {
-      this.#verify = resolve;
-      this.#refuse = reject;
+    this.handshake = new Handshake(link, plan, {
+      onChange: () => {
+        this.#code = this.handshake.code;
+        this.#vouched = this.handshake.vouched;
+      },
     });
-    const people = new Promise<void>((resolve, reject) => {
-      this.#people = resolve;
-      this.#peopleRefuse = reject;
-    });
-    this.#codeReady = new Promise<void>((resolve, reject) => {
-      this.#codeDone = resolve;
-      this.#codeFail = reject;
-    });
-    // Without a MAC, the code is all there is to wait for before reading anything else.
-    if (!plan.secret) this.#codeReady.then(this.#verify, this.#refuse);
-    this.confirmed = !plan.compare
-      ? this.#proven
-      : Promise.all([this.#proven, this.#codeReady, people]).then(() => undefined);
-    this.verified = plan.secret && plan.compare ? this.confirmed : this.#proven;
-    this.opened = new Promise<void>((resolve, reject) => {
-      this.#open = resolve;
-      this.#failOpen = reject;
-    });
-    this.lost = new Promise<never>((_, reject) => {
-      this.#lose = reject;
-    });
-    for (const promise of [this.#proven, people, this.confirmed, this.opened, this.lost, this.#codeReady])
-      promise.catch(() => {});
   }
 
   get role(): AuthRole {
-    return this.link.initiator ? 'offerer' : 'answerer';
+    return this.handshake.role;
   }
-
-  /**
-   * The channel is open: start the code exchange (the offerer commits first), send our
-   * MAC, then wait (bounded) for the code and the other side's MAC. Rejects when the other
-   * side does not prove itself in time.
-   */
-  async onConnect(): Promise<void> {
-    const sdp = this.link.descriptions;
-    if (!sdp) throw new FerryError('UNAUTHORIZED', 'The connection could not be verified.');
-    if (!this.plan.compare) this.#codeDone();
-    else if (this.role === 'offerer') {
-      this.link.sendControl({ type: 'code-commit', commit: await codeCommitment(this.#nonce) });
-    }
-    if (this.#macKey) {
-      const mac = await fingerprintMac(await this.#macKey, sdp.local, sdp.remote, this.role);
-      this.link.sendControl({ type: 'auth', mac });
-    }
-    this.#open();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new FerryError(
-              'UNAUTHORIZED',
-              'The other device did not complete the verification in time, so nothing was sent.',
-            ),
-          ),
-        AUTH_TIMEOUT_MS,
-      );
-    });
-    try {
-      await Promise.race([Promise.all([this.#proven, this.#codeReady]), late]);
-    } finally {
-      clearTimeout(timer);
-    }
+  /** The verification code for people to compare; null in MAC mode alone. */
+  get code(): string | null {
+    return this.#code;
   }
-
-  /**
-   * A step of the verification code's exchange: the answerer answers the offerer's
-   * commitment with its nonce; the offerer answers that with its own; both then compute
-   * the code. Anything out of turn, or a nonce that does not open the commitment, throws.
-   */
-  async onCode(message: ControlMessageOf<'code-commit' | 'code-nonce'>): Promise<void> {
-    try {
-      await this.opened;
-      const sdp = this.link.descriptions;
-      if (!this.plan.compare || !sdp || this.code) throw outOfTurn();
-      if (message.type === 'code-commit') {
-        if (this.role !== 'answerer' || this.#theirCommitment) throw outOfTurn();
-        this.#theirCommitment = message.commit;
-        this.link.sendControl({ type: 'code-nonce', nonce: toBase64Url(this.#nonce) });
-        return;
-      }
-      if (this.#theirNonce) throw outOfTurn();
-      this.#theirNonce = true;
-      let nonces: { offerer: Uint8Array<ArrayBuffer>; answerer: Uint8Array<ArrayBuffer> };
-      if (this.role === 'offerer') {
-        const theirs = decodeNonce(message.nonce);
-        if (!theirs) throw outOfTurn();
-        this.link.sendControl({ type: 'code-nonce', nonce: toBase64Url(this.#nonce) });
-        nonces = { offerer: this.#nonce, answerer: theirs };
-      } else {
-        if (!this.#theirCommitment) throw outOfTurn();
-        nonces = { offerer: await openCodeCommitment(this.#theirCommitment, message.nonce), answerer: this.#nonce };
-      }
-      this.code = await verificationCode(sdp.local, sdp.remote, nonces);
-      this.#codeDone();
-    } catch (error) {
-      const reason = error instanceof FerryError ? error : outOfTurn();
-      this.#codeFail(reason);
-      throw reason;
-    }
-  }
-
-  /**
-   * The other side's MAC; throws (auth.ts's sentence) when it does not verify. Checked
-   * only once this side's own MAC is sent (`opened`): a MAC that arrives first (simple-peer
-   * passes data on before its `connect`) would otherwise close the link before ours left,
-   * and the other side would learn only from its timeout that the keys differed.
-   */
-  async onAuth(mac: string): Promise<void> {
-    await this.opened;
-    const sdp = this.link.descriptions;
-    if (!this.#macKey || !sdp) return;
-    const theirs: AuthRole = this.role === 'offerer' ? 'answerer' : 'offerer';
-    await verifyFingerprintMac(await this.#macKey, sdp.local, sdp.remote, theirs, mac);
-    this.#verify();
-  }
-
-  /**
-   * This side's person saw the same code on both screens. Ignored while there is no code
-   * yet: a confirmation of nothing (a button pressed early, or while the other side holds
-   * back its nonce) must not let a secret leave once some code appears.
-   */
-  confirm(): void {
-    if (!this.code) return;
-    this.#vouched = true;
-    this.#people();
-  }
-
-  /**
-   * This side's person has compared the code on this connection: confirmed it, or accepted
-   * an offer that showed it (`vouch`). A code is compared once per connection, so later
-   * offers over it do not ask again.
-   */
+  /** This side's person compared the code on this connection (Handshake.vouched). */
   get vouched(): boolean {
     return this.#vouched;
   }
+  get verified(): Promise<void> {
+    return this.handshake.verified;
+  }
+  get confirmed(): Promise<void> {
+    return this.handshake.confirmed;
+  }
+  get opened(): Promise<void> {
+    return this.handshake.opened;
+  }
+  get lost(): Promise<never> {
+    return this.handshake.lost;
+  }
 
-  /** This side's person accepted an offer that showed the code. */
+  onConnect(): Promise<void> {
+    return this.handshake.onConnect();
+  }
+  onCode(message: ControlMessageOf<'code-commit' | 'code-nonce'>): Promise<void> {
+    return this.handshake.onCode(message);
+  }
+  onAuth(mac: string): Promise<void> {
+    return this.handshake.onAuth(mac);
+  }
+  confirm(): void {
+    this.handshake.confirm();
+  }
   vouch(): void {
-    if (this.code) this.#vouched = true;
+    this.handshake.vouch();
   }
-
   fail(error: FerryError): void {
-    this.#refuse(error);
-    this.#peopleRefuse(error);
-    this.#failOpen(error);
-    this.#lose(error);
-    this.#codeFail(error);
+    this.handshake.fail(error);
   }
-}
-
-function outOfTurn(): FerryError {
-  return new FerryError('UNAUTHORIZED', 'The other device did not follow the verification steps, so nothing was sent.');
 }

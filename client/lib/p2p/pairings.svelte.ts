@@ -23,6 +23,7 @@ import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
 import { PAIRING_SECRET_BYTES, pairingCodeSecret } from '../../../shared/keys.ts';
 import type { ControlMessage } from '../../../shared/p2p/frames.ts';
+import type { HandshakePlan } from '../../../shared/p2p/handshake.ts';
 import type { ServerMessageOf } from '../../../shared/signaling.ts';
 import { deletePairing, listPairings, type Pairing, putPairing } from './p2p-db.ts';
 import { normalizePairCode, pairCodeFromHash, RejoinQueue } from './pair-code.ts';
@@ -39,12 +40,8 @@ export interface PendingPairing {
   phase: 'verify' | 'saving';
 }
 
-/** How a connection to a peer proves who is on the other end (Connection in nearby). */
-export interface AuthPlan {
-  /** MAC mode's secret; null: no MAC. */
-  secret: Promise<Uint8Array<ArrayBuffer>> | null;
-  /** Whether people compare the verification code. */
-  compare: boolean;
+/** How a connection to a peer proves who is on the other end (Connection in nearby; shared/p2p/handshake.ts). */
+export interface AuthPlan extends HandshakePlan {
   /** Set on a pairing's first connection. */
   pairing: PendingPairing | null;
 }
