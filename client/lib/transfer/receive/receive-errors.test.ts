@@ -19,6 +19,24 @@ describe('receive errors', () => {
     );
   });
 
+  it('says a part may be left, never "not saved", where the browser keeps a failed download (WebKit)', () => {
+    const kept = 'Your browser may have kept the part it received as a.bin: delete it, it is not the file.';
+    const tampered = new FerryError('RECORD_AUTH_FAILED', 'a.bin: record 3 failed');
+    expect(fileFailure('dir/a.bin', tampered, 'a.bin')).toBe(
+      `dir/a.bin failed verification: record 3 was altered or damaged on the way. ${kept}`,
+    );
+    for (const error of [
+      new FerryError('FILE_HASH_MISMATCH', 'x'),
+      new FerryError('NETWORK_ERROR', 'Offline.'),
+      new FerryError('DOWNLOAD_INCOMPLETE', 'x'),
+      new Error('x'),
+    ]) {
+      const said = fileFailure('dir/a.bin', error, 'a.bin');
+      expect(said.endsWith(kept), said).toBe(true);
+      expect(said).not.toMatch(/not saved\.|was saved, delete/);
+    }
+  });
+
   it('reads a 401 on the manifest as a wrong link key, not as a missing token', () => {
     const refused = new FerryError('UNAUTHORIZED', 'This needs the share’s reader token (Authorization: Bearer).');
     const page = errorPage(manifestReadError(refused));

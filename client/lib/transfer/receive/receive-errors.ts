@@ -62,19 +62,33 @@ export function isVerificationFailure(error: unknown): boolean {
   return error instanceof FerryError && VERIFICATION.includes(error.code);
 }
 
-/** One sentence naming the file; "<name> failed verification …" when its content is wrong. */
-export function fileFailure(name: string, error: unknown): string {
-  if (!(error instanceof FerryError)) return `${name} could not be downloaded.`;
+/**
+ * What a browser that keeps a failed download's bytes has left (WebKit, for a download its
+ * service worker served: e2e/webkit/sw-download-cut.test.ts): said instead of "not saved".
+ */
+export const partKept = (name: string, what: 'file' | 'archive' = 'file') =>
+  `Your browser may have kept the part it received as ${name}: delete it, it is not the ${what}.`;
+
+/**
+ * One sentence naming the file; "<name> failed verification …" when its content is wrong.
+ * `kept`: the name the download was saved under, where the browser keeps what it received
+ * of a failed download (else null).
+ */
+export function fileFailure(name: string, error: unknown, kept: string | null = null): string {
+  const notSaved = kept !== null ? partKept(kept) : 'The file was not saved.';
+  if (!(error instanceof FerryError)) return `${name} could not be downloaded.${kept !== null ? ` ${notSaved}` : ''}`;
   if (error.code === 'RECORD_AUTH_FAILED' || error.code === 'RECORD_TRUNCATED') {
     const record = /record (\d+)/.exec(error.message)?.[1];
-    return `${name} failed verification: record ${record ?? '?'} was altered or damaged on the way. The file was not saved.`;
+    return `${name} failed verification: record ${record ?? '?'} was altered or damaged on the way. ${notSaved}`;
   }
   if (error.code === 'FILE_HASH_MISMATCH') {
-    return `${name} failed verification: its content does not match the sender’s BLAKE3 hash. The file was not saved.`;
+    return `${name} failed verification: its content does not match the sender’s BLAKE3 hash. ${notSaved}`;
   }
   if (error.code === 'ABORTED') return `${name} was not downloaded: the download was cancelled.`;
   if (error.code === 'DOWNLOAD_INCOMPLETE') {
-    return `${name} was not saved completely: the browser stopped taking the download before its last byte. If a file with this name was saved, delete it and download again.`;
+    return `${name} was not saved completely: the browser stopped taking the download before its last byte. ${
+      kept !== null ? notSaved : 'If a file with this name was saved, delete it and download again.'
+    }`;
   }
-  return `${name} could not be downloaded: ${error.message}`;
+  return `${name} could not be downloaded: ${error.message}${kept !== null ? ` ${notSaved}` : ''}`;
 }

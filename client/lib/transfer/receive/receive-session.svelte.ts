@@ -26,11 +26,12 @@ import { type PreviewKind, previewKind } from '../preview/preview-kind.ts';
 import type { PreviewSource } from '../preview/preview-session.ts';
 import { type ThumbnailPlan, thumbnailPlan } from '../preview/thumbnail.ts';
 import { SpeedMeter, secondsLeft } from '../send/progress.ts';
+import { safeDownloadName } from './content-disposition.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor } from './decryptor.ts';
 import { waitForFinalHash } from './final-hash.ts';
 import type { SwFetchFile } from './messages.ts';
-import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError } from './receive-errors.ts';
+import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError, partKept } from './receive-errors.ts';
 import { chooseTarget, StreamingUnavailable } from './sinks.ts';
 import { activeServiceWorker } from './sw-download.ts';
 import { ticketAccepted, VisitTicket } from './visit-ticket.ts';
@@ -244,9 +245,12 @@ export class ReceiveSession {
     if (!file || this.#busy) return;
     this.#busy = true;
     this.#notice = null;
+    /** The browser keeps what it received of a failed download there (WebKit: sw-download-cut.test.ts). */
+    let kept: string | null = null;
     try {
       const target = await chooseTarget(file.name, file.size, 'file');
       if (!target) return;
+      if (target.kind === 'service-worker-fetch') kept = safeDownloadName(file.name);
       attention.running(this, true);
       this.#reset([index]);
       const ticket = await this.#ticket(index);
@@ -272,7 +276,7 @@ export class ReceiveSession {
     } catch (error) {
       if (error instanceof StreamingUnavailable) this.#notice = error.message;
       else {
-        this.#fileFailed(index, error);
+        this.#fileFailed(index, error, kept);
         void attention.notify('Download failed', 'Open Ferry to see what went wrong.');
       }
     } finally {
@@ -289,6 +293,7 @@ export class ReceiveSession {
     this.#notice = null;
     const indices = manifest.files.map((_, i) => i);
     const verdicts: Promise<void>[] = [];
+    let kept: string | null = null;
     const track = async (opening: Promise<DecryptedFile>) => {
       const file = await opening;
       verdicts.push(file.result);
@@ -315,6 +320,7 @@ export class ReceiveSession {
       };
       if (target.kind === 'service-worker-fetch') {
         // Where the page cannot hand the service worker a stream, it builds the ZIP itself.
+        kept = safeDownloadName(name);
         const files = await Promise.all(indices.map((i) => this.#swFetchFile(i, ticket)));
         const progress = indices.map((i) => this.#progress(i));
         await target.fetch(files, {
@@ -352,10 +358,10 @@ export class ReceiveSession {
       // either: they must not read "Verified". Files never reached go back to idle (finally).
       const unsaved = this.#files.filter((f) => f.status === 'verified');
       for (const f of unsaved) f.status = 'unsaved';
+      const archive =
+        kept === null ? 'The archive was not saved.' : `The archive was not saved. ${partKept(kept, 'archive')}`;
       this.#notice =
-        unsaved.length > 0
-          ? 'The archive was not saved. Files marked “Not saved” verified and can be downloaded one by one.'
-          : 'The archive was not saved.';
+        unsaved.length > 0 ? `${archive} Files marked “Not saved” verified and can be downloaded one by one.` : archive;
     } finally {
       for (const f of this.#files) if (f.status === 'waiting') f.status = 'idle';
       attention.running(this, false);
@@ -603,7 +609,7 @@ export class ReceiveSession {
     if (file) file.status = status;
   }
 
-  #fileFailed(index: number, error: unknown): void {
+  #fileFailed(index: number, error: unknown, kept: string | null = null): void {
     if (error instanceof FerryError && isShareGone(error.code)) {
       this.#fail(error);
       return;
@@ -611,7 +617,7 @@ export class ReceiveSession {
     const file = this.#files[index];
     if (!file) return;
     file.status = 'failed';
-    file.failure = fileFailure(file.name, error);
+    file.failure = fileFailure(file.name, error, kept);
     this.#note(index);
   }
 
