@@ -190,8 +190,12 @@ function installBridge(): void {
   /** Towards one device: the verification code's first step and a valid code-keyed MAC. */
   const impersonate = async (side: Side) => {
     const pc = pcs[side];
-    if (!macKey || !pc || started[side]) return;
+    if (!macKey || !pc || started[side]) {
+      note(`${side} impersonation skipped: ${!macKey ? 'no code yet' : !pc ? 'no connection' : 'already started'}`);
+      return;
+    }
     started[side] = true;
+    note(`${side} impersonated as ${String(roles[side])}`);
     const role = roles[side];
     if (role === 'offerer') {
       const commit = new Uint8Array(
@@ -237,7 +241,11 @@ function installBridge(): void {
     channel.onmessage = (event: MessageEvent<string | ArrayBuffer>) => {
       if (typeof event.data === 'string') {
         log.text.push(event.data);
-        if (answered(side, event.data)) return;
+        if (answered(side, event.data)) {
+          note(`${side} ${(JSON.parse(event.data) as { type?: string }).type} answered`);
+          return;
+        }
+        note(`${side} ${(JSON.parse(event.data) as { type?: string }).type} passed on`);
       } else {
         log.binaryFrames++;
         log.binaryBytes += event.data.byteLength;
@@ -275,6 +283,7 @@ function installBridge(): void {
   w.ferryMitm = {
     log,
     knowCode(code, room) {
+      note(`knows the code of room ${room.slice(0, 6)}`);
       macKey = (async () => {
         const secret = await hkdf(enc.encode(code), `ferry/v1 p2p pairing code\n${room}`);
         const raw = await hkdf(secret, 'ferry/v1 p2p mac');
