@@ -1,10 +1,11 @@
 /**
- * `ferry send` of one file (1 GiB by default) against `curl -T` of the same file to the
- * bench sink on the same server (PUT /api/bench/sink, FERRY_BENCH_SINK=1), in one run:
- * prints the throughput ratio and the command's peak RSS (VmHWM, from /usr/bin/time -f %M).
- * `npm run bench:cli`; BENCH_MB sets the size, BENCH_RUNS the runs per side, and
- * BENCH_BEFORE (the ferry.mjs of another checkout, e.g. one made with `git archive main`)
- * adds that command to the same runs, for a before and after on one machine load.
+ * `ferry send` against `curl -T` of the same file to the bench sink on the same server
+ * (PUT /api/bench/sink, FERRY_BENCH_SINK=1), at two sizes in one run (256 MiB and 2 GiB by
+ * default): prints the throughput ratio at each size and the command's peak RSS (VmHWM,
+ * from /usr/bin/time -f %M), so a size-dependent memory shows as two different figures.
+ * `npm run bench:cli`; BENCH_SIZES_MB sets the sizes (comma-separated), BENCH_RUNS the runs
+ * per side, and BENCH_BEFORE (the ferry.mjs of another checkout, e.g. one made with `git
+ * archive main`) adds that command to the same runs, for a before and after on one load.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -14,7 +15,7 @@ import { onCleanUp, runMain } from './lib/cleanup.ts';
 import { writeRandomFile } from './lib/files.ts';
 
 const MiB = 1024 * 1024;
-const SIZE = Number(process.env.BENCH_MB ?? 1024) * MiB;
+const SIZES = (process.env.BENCH_SIZES_MB ?? '256,2048').split(',').map((mb) => Number(mb) * MiB);
 const RUNS = Number(process.env.BENCH_RUNS ?? 2);
 const ROOT = resolve(import.meta.dirname, '..');
 const BEFORE = process.env.BENCH_BEFORE;
@@ -65,28 +66,31 @@ async function startServer(dataDir: string, port: number): Promise<ChildProcess>
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
-const mbps = (ms: number) => SIZE / 1e6 / (ms / 1000);
+const mbps = (size: number, ms: number) => size / 1e6 / (ms / 1000);
 
-await runMain(async () => {
-  const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-cli-'));
-  onCleanUp(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, 'payload.bin');
-  await writeRandomFile(file, SIZE, 7);
-  const port = 20_000 + Math.floor(Math.random() * 20_000);
-  await startServer(join(dir, 'data'), port);
-  const url = `http://127.0.0.1:${port}`;
+interface Side {
+  label: string;
+  command: string;
+  ms: number[];
+  rss: number[];
+}
+
+/** RUNS rounds of curl then each side, on a fresh file of `size` bytes; answers the report lines. */
+async function measure(dir: string, url: string, size: number): Promise<string[]> {
+  const file = join(dir, `payload-${size}.bin`);
+  await writeRandomFile(file, size, 7);
   const curl: number[] = [];
-  const sides: Array<{ label: string; command: string; ms: number[]; rss: number[] }> = [
+  const sides: Side[] = [
     ...(BEFORE ? [{ label: 'before', command: resolve(BEFORE), ms: [], rss: [] }] : []),
     { label: BEFORE ? 'after' : '', command: 'cli/ferry.mjs', ms: [], rss: [] },
   ];
   for (let i = 0; i < RUNS; i++) {
     const sink = await run('curl', ['-sS', '--fail', '-T', file, `${url}/api/bench/sink`]);
     curl.push(sink.ms);
-    console.error(`curl -T sink   ${mbps(sink.ms).toFixed(0)} MB/s`);
+    console.error(`${size / MiB} MiB  curl -T sink   ${mbps(size, sink.ms).toFixed(0)} MB/s`);
     for (const [n, side] of sides.entries()) {
       // A fresh state directory each run: every run is a new send, not a resume.
-      const state = join(dir, `state-${i}-${n}`);
+      const state = join(dir, `state-${size}-${i}-${n}`);
       const sent = await run(
         '/usr/bin/time',
         ['-f', 'peak-rss-kib %M', process.execPath, side.command, 'send', file, '--server', url, '--json'],
@@ -96,19 +100,30 @@ await runMain(async () => {
       const kib = Number(/peak-rss-kib (\d+)/.exec(sent.err)?.[1]);
       side.rss.push(kib * 1024);
       console.error(
-        `ferry send ${side.label.padEnd(6)} ${mbps(sent.ms).toFixed(0)} MB/s, peak RSS ${(kib / 1024).toFixed(0)} MiB`,
+        `${size / MiB} MiB  ferry send ${side.label.padEnd(6)} ${mbps(size, sent.ms).toFixed(0)} MB/s, peak RSS ${(kib / 1024).toFixed(0)} MiB`,
       );
     }
   }
-  const lines = [
-    `ferry send vs curl -T to the sink, ${SIZE / MiB} MiB, ${RUNS} runs each (medians; includes Node start-up and the esbuild bundle)`,
-    `  curl -T sink   ${mbps(median(curl)).toFixed(0)} MB/s`,
-  ];
+  await rm(file, { force: true });
+  const lines = [`  ${size / MiB} MiB: curl -T sink ${mbps(size, median(curl)).toFixed(0)} MB/s`];
   for (const side of sides) {
-    const ratio = mbps(median(side.ms)) / mbps(median(curl));
+    const ratio = mbps(size, median(side.ms)) / mbps(size, median(curl));
     lines.push(
-      `  ferry send ${side.label.padEnd(6)} ${mbps(median(side.ms)).toFixed(0)} MB/s   ratio ${ratio.toFixed(2)}   peak RSS ${(Math.max(...side.rss) / MiB).toFixed(0)} MiB (goal < 150 MiB, flat in the size)`,
+      `  ${size / MiB} MiB: ferry send ${side.label.padEnd(6)} ${mbps(size, median(side.ms)).toFixed(0)} MB/s   ratio ${ratio.toFixed(2)}   peak RSS ${(Math.max(...side.rss) / MiB).toFixed(0)} MiB`,
     );
   }
+  return lines;
+}
+
+await runMain(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'ferry-bench-cli-'));
+  onCleanUp(() => rm(dir, { recursive: true, force: true }));
+  const port = 20_000 + Math.floor(Math.random() * 20_000);
+  await startServer(join(dir, 'data'), port);
+  const url = `http://127.0.0.1:${port}`;
+  const lines = [
+    `ferry send vs curl -T to the sink, ${RUNS} runs each (medians; includes Node start-up and the esbuild bundle; peak RSS: the largest run; goal < 150 MiB, the same at every size)`,
+  ];
+  for (const size of SIZES) lines.push(...(await measure(dir, url, size)));
   console.log(lines.join('\n'));
 });

@@ -30,6 +30,9 @@ async function bundle(esbuild) {
     write: false,
     logLevel: 'error',
   });
+  // The build service (a child process) is not needed past this point: it would live, and
+  // hold its memory, as long as the command.
+  await esbuild.stop?.();
   const code = bundled.outputFiles[0].contents;
   const cache = join(root, 'node_modules/.cache/ferry');
   const file = join(cache, `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);

@@ -13,6 +13,7 @@ import { FerryError } from '../shared/errors.ts';
 import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
 import { askPassword } from './ask.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
+import { installHttpFetch } from './http-fetch.ts';
 import { revoke, status } from './manage.ts';
 import { parseDownloads, parseDuration, parseServer, parseUploadKey } from './options.ts';
 import { receive } from './receive.ts';
@@ -154,4 +155,5 @@ process.once('SIGINT', () => {
   process.stderr.write('\nferry: ABORTED: interrupted; run the same command again to resume.\n');
   process.exit(EXIT.INTERRUPTED);
 });
+installHttpFetch();
 process.exitCode = await main(process.argv.slice(2));

@@ -1,6 +1,6 @@
 /**
  * `ferry send`: plan and create the share, upload every file's ciphertext with tus (sealed
- * by shared/record-stream.ts, 8 MiB PATCHes, the next one sealed while one is on the wire)
+ * by shared/record-stream.ts, 8 MiB PATCHes sealed 1 MiB at a time while they are on the wire)
  * while each file's BLAKE3 is computed beside it, then complete the share with the manifest
  * that holds the hashes (as the app does) and print the link. The share and its keys are
  * written to the state directory before the first byte goes out, so the same command again
@@ -13,7 +13,7 @@ import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { createBLAKE3 } from 'hash-wasm';
-import { Upload } from 'tus-js-client';
+import { defaultOptions as tusDefaults, Upload } from 'tus-js-client';
 import { appConfigSchema, UPLOAD_KEY_HEADER } from '../shared/access-api.ts';
 import type { ShareOwnerView } from '../shared/api.ts';
 import { call, ShareApi } from '../shared/api-client.ts';
@@ -31,7 +31,7 @@ import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './
 
 /** Ciphertext bytes per PATCH: what a resume may send again at most. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
-const HASH_READ_BYTES = 4 * 1024 * 1024;
+const HASH_READ_BYTES = 1024 * 1024;
 /** Records handed to WebCrypto at once (1 MiB of the default 64 KiB records). */
 const SEAL_RECORDS = 16;
 /** tus-js-client's pauses between attempts after a failed request (network, 5xx, 423). */
@@ -223,6 +223,7 @@ function uploadFile(
 ): Promise<void> {
   const size = encryptedSize(cipher);
   const endpoint = `${state.server}/files/`;
+  const sealer = new ChunkSealer(cipher, source.path);
   return new Promise<void>((resolve, reject) => {
     const upload = new Upload(Buffer.alloc(0), {
       endpoint,
@@ -234,16 +235,15 @@ function uploadFile(
       headers: { Authorization: `Bearer ${state.uploadToken}` },
       fileReader: {
         openFile: async () => {
-          const sealer = new ChunkSealer(cipher, source.path);
           return {
             size,
             async slice(start: number, end: number) {
               const stop = Math.min(end, size);
-              const parts = await sealer.slice(start, stop);
-              // The sealed records go out as they are (no copy into one Buffer); tus-js-client
-              // reads a body's length from `size` (as on a Blob), for the upload's progress
-              // and the PATCH's Content-Length.
-              const value = Object.assign(Readable.from(parts, { objectMode: false }), { size: stop - start });
+              // The sealed records go out as they are sealed (no copy into one Buffer);
+              // tus-js-client reads a body's length from `size` (as on a Blob), for the
+              // upload's progress and the PATCH's Content-Length.
+              const stream = Readable.from(sealer.slice(start, stop), { objectMode: false });
+              const value = Object.assign(stream, { size: stop - start });
               return { value, done: stop >= size };
             },
             close() {},
@@ -252,69 +252,76 @@ function uploadFile(
       },
       onProgress: (sent) => onSent(sent),
       onSuccess: () => resolve(),
-      onError: (error) => reject(tusError(error, cipher.name)),
+      // A file that cannot be read or sealed any more (it changed or went away) breaks the
+      // PATCH's body: that is no network failure to retry, and its own error is the answer.
+      onShouldRetry: (error, attempt, options) =>
+        sealer.failure === undefined && (tusDefaults.onShouldRetry?.(error, attempt, options) ?? false),
+      onError: (error) => reject(sealer.failure ?? tusError(error, cipher.name)),
     });
     upload.start();
   });
 }
 
 /**
- * Sealed ciphertext of one file, by ranges: when tus asks for [start, end) the range after
- * it is read and sealed at once, while this one is on the wire; at most that one range is
- * held ahead. Ranges are read and sealed one at a time, into one reused plaintext buffer
- * (WebCrypto has copied its input by the time a range is sealed).
+ * Sealed ciphertext of one file, by ranges, as a stream: when tus asks for [start, end)
+ * (one PATCH), the range is read and sealed SEAL_RECORDS records at a time while the
+ * PATCH is on the wire, one piece ahead of the piece being written. What is held stays a
+ * few MiB whatever the range or the file: one plaintext piece (read into one reused
+ * buffer: WebCrypto has copied its input by the time a piece is sealed), the sealed piece
+ * ahead and the one being written.
  */
 class ChunkSealer {
   readonly #cipher: FileCipher;
   readonly #path: string;
-  readonly #size: number;
   #plain = new Uint8Array(0);
-  #ahead: { start: number; end: number; parts: Promise<Uint8Array<ArrayBuffer>[]> } | null = null;
-  #queue: Promise<unknown> = Promise.resolve();
 
   constructor(cipher: FileCipher, path: string) {
     this.#cipher = cipher;
     this.#path = path;
-    this.#size = encryptedSize(cipher);
   }
 
-  slice(start: number, end: number): Promise<Uint8Array<ArrayBuffer>[]> {
-    const ahead = this.#ahead;
-    const parts = ahead && ahead.start === start && ahead.end === end ? ahead.parts : this.#seal(start, end);
-    this.#ahead = null;
-    if (end < this.#size) {
-      const next = { start: end, end: Math.min(end + (end - start), this.#size) };
-      this.#ahead = { ...next, parts: this.#seal(next.start, next.end) };
-      // A failure ahead is reported when (if ever) that range is asked for.
-      this.#ahead.parts.catch(() => undefined);
+  async *slice(start: number, end: number): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+    // The pieces of the PATCH before are garbage now; collected at once, not when V8's
+    // external memory limit (64 MiB over the last collection) is reached, peak memory stays flat.
+    collectGarbage();
+    const pieces = this.#pieces(start, end);
+    let ahead = pieces[0] ? this.#seal(pieces[0]) : null;
+    for (let i = 0; ahead; i++) {
+      const sealed = await ahead;
+      const next = pieces[i + 1];
+      ahead = next ? this.#seal(next) : null;
+      // A failure ahead is reported when the loop reaches it.
+      ahead?.catch(() => undefined);
+      yield* sealed;
     }
-    return parts;
   }
 
-  #seal(start: number, end: number): Promise<Uint8Array<ArrayBuffer>[]> {
-    const job = this.#queue.then(async () => {
-      // The ranges sent before are garbage now; collected at once, not when V8's external
-      // memory limit (64 MiB over the last collection) is reached, peak memory stays flat.
-      collectGarbage();
-      const [ps, pe] = plainSpan(this.#cipher, start, end);
+  /** [start, end) cut at every SEAL_RECORDS-th record boundary. */
+  #pieces(start: number, end: number): Array<[number, number]> {
+    const pieces: Array<[number, number]> = [];
+    if (start >= end) return pieces;
+    const last = recordAtCipherOffset(this.#cipher, end - 1);
+    for (let i = recordAtCipherOffset(this.#cipher, start); i <= last; i += SEAL_RECORDS) {
+      const from = Math.max(start, cipherRange(this.#cipher, i)[0]);
+      const to = Math.min(end, cipherRange(this.#cipher, Math.min(i + SEAL_RECORDS, last + 1) - 1)[1]);
+      pieces.push([from, to]);
+    }
+    return pieces;
+  }
+
+  /** Why the file could not be read or sealed, once that happened. */
+  failure: unknown;
+
+  async #seal([from, to]: [number, number]): Promise<Uint8Array<ArrayBuffer>[]> {
+    try {
+      const [ps, pe] = plainSpan(this.#cipher, from, to);
       if (this.#plain.length < pe - ps) this.#plain = new Uint8Array(pe - ps);
-      const plain = this.#plain.subarray(0, pe - ps);
-      await readRange(this.#path, ps, pe, plain);
-      // Sealed SEAL_RECORDS records at a time: WebCrypto's copies of input and output in
-      // flight stay at 1 MiB, not the whole range (fewer, smaller native allocations).
-      const parts: Uint8Array<ArrayBuffer>[] = [];
-      const first = recordAtCipherOffset(this.#cipher, start);
-      const last = recordAtCipherOffset(this.#cipher, end - 1);
-      for (let i = first; i <= last; i += SEAL_RECORDS) {
-        const from = Math.max(start, cipherRange(this.#cipher, i)[0]);
-        const to = Math.min(end, cipherRange(this.#cipher, Math.min(i + SEAL_RECORDS, last + 1) - 1)[1]);
-        const [fs, fe] = plainSpan(this.#cipher, from, to);
-        parts.push(...(await sealParts(this.#cipher, plain.subarray(fs - ps, fe - ps), from, to)));
-      }
-      return parts;
-    });
-    this.#queue = job.catch(() => undefined);
-    return job;
+      const plain = await readRange(this.#path, ps, pe, this.#plain.subarray(0, pe - ps));
+      return await sealParts(this.#cipher, plain, from, to);
+    } catch (error) {
+      this.failure ??= error;
+      throw error;
+    }
   }
 }
 
