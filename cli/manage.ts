@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { ShareOwnerView } from '../shared/api.ts';
 import { ShareApi } from '../shared/api-client.ts';
 import { FerryError } from '../shared/errors.ts';
+import { forgetShareBlobs } from './dedup.ts';
 import { finishedSend, type SendState, stateDir } from './state.ts';
 
 /** The id in `ID` or in a link `…/s/ID#key`. */
@@ -76,5 +77,6 @@ export async function status(given: string | undefined): Promise<ShareStatus[]> 
 export async function revoke(given: string): Promise<string> {
   const state = await sentShare(given);
   await new ShareApi(state.server).revokeShare(state.id, state.ownerToken);
+  await forgetShareBlobs(state.id);
   return state.id;
 }

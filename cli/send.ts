@@ -15,7 +15,7 @@ import { runInNewContext } from 'node:vm';
 import { createBLAKE3 } from 'hash-wasm';
 import { defaultOptions as tusDefaults, Upload } from 'tus-js-client';
 import { appConfigSchema, UPLOAD_KEY_HEADER } from '../shared/access-api.ts';
-import type { ShareOwnerView } from '../shared/api.ts';
+import type { CreateShareResponse, ShareOwnerView } from '../shared/api.ts';
 import { call, ShareApi } from '../shared/api-client.ts';
 import { fromBase64Url, toBase64Url } from '../shared/encoding.ts';
 import { FerryError, parseErrorBody } from '../shared/errors.ts';
@@ -25,6 +25,7 @@ import { sealManifest } from '../shared/manifest.ts';
 import { plainSpan, sealParts } from '../shared/record-stream.ts';
 import { cipherRange, encryptedSize, type FileCipher, recordAtCipherOffset } from '../shared/records.ts';
 import { manifestOf, type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
+import { findReuse, forgetBlobs, rememberBlobs } from './dedup.ts';
 import { Progress } from './progress.ts';
 import { collectFiles, type LocalFile, readRange } from './sources.ts';
 import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './state.ts';
@@ -80,10 +81,12 @@ export async function send(paths: readonly string[], options: SendOptions): Prom
     hashing.catch(() => undefined);
     await uploadAll(api, sending, local, options.quiet);
     state = { ...sending, files: await hashing };
-    const { metaKey } = await deriveShareKeys(fromBase64Url(state.secret));
+    const { metaKey, contentKey } = await deriveShareKeys(fromBase64Url(state.secret));
     const manifest = await sealManifest(manifestOf(state.files), metaKey);
-    await api.updateShare(state.id, state.ownerToken, { manifest, complete: true });
+    const view = await api.updateShare(state.id, state.ownerToken, { manifest, complete: true });
     await finishedSend.save(state);
+    const owner = view.files.length > 0 ? view : await api.getOwnerView(state.id, state.ownerToken);
+    await rememberBlobs(state, local, owner, contentKey);
     await pendingSend.drop(key);
     return {
       link: formatShareLink(server, { id: state.id, key: fromBase64Url(state.linkKey) }),
@@ -115,10 +118,29 @@ async function createShare(
   options: SendOptions,
 ): Promise<SendState> {
   if (!options.uploadKey) await needsNoKey(server);
-  // Hashes are not known yet: the manifest sent on completion carries them.
-  const files: PlanFile[] = local.map((file) => planFileOf(file));
-  const plan = await planShare(files, [], options.settings);
-  const created = await api.createShare(plan.request);
+  // A file whose bytes this machine uploaded before, and the server still holds, is not
+  // uploaded again (dedup.ts). Other hashes are not known yet: the manifest sent on
+  // completion carries them.
+  const found: Array<Awaited<ReturnType<typeof findReuse>>> = [];
+  for (const file of local) found.push(await findReuse(server, file, hashFile));
+  const reused = found.flatMap((f) => (f.reuse ? [f.reuse.blake3] : []));
+  let files = local.map((file, i) => ({ ...planFileOf(file, found[i]?.reuse), blake3: found[i]?.blake3 ?? null }));
+  let plan = await planShare(
+    files,
+    found.map((f) => f.reuse),
+    options.settings,
+  );
+  let created: CreateShareResponse;
+  try {
+    created = await api.createShare(plan.request);
+  } catch (error) {
+    if (!(error instanceof FerryError && error.code === 'FORBIDDEN' && reused.length > 0)) throw error;
+    // A remembered blob is gone (expired, revoked, a server reset): forget it and upload. Once.
+    await forgetBlobs(reused);
+    files = local.map((file, i) => ({ ...planFileOf(file), blake3: found[i]?.blake3 ?? null }));
+    plan = await planShare(files, [], options.settings);
+    created = await api.createShare(plan.request);
+  }
   return {
     server,
     id: created.id,

@@ -52,14 +52,16 @@ export function sendKey(inputs: unknown): Promise<string> {
   return sha256Hex(new TextEncoder().encode(JSON.stringify(inputs)));
 }
 
-async function writePrivate(file: string, value: unknown): Promise<void> {
+/** Writes `value` as JSON readable by the user only, whole or not at all (rename). */
+export async function writePrivate(file: string, value: unknown): Promise<void> {
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.tmp`;
   await writeFile(temp, JSON.stringify(value, null, 2), { mode: 0o600 });
   await rename(temp, file);
 }
 
-async function readJson<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S> | null> {
+/** The JSON in `file` if it parses with `schema`, else null (missing or damaged). */
+export async function readJson<S extends z.ZodType>(schema: S, file: string): Promise<z.output<S> | null> {
   const text = await readFile(file, 'utf8').catch(() => null);
   if (text === null) return null;
   let json: unknown;
