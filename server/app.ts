@@ -110,6 +110,7 @@ export async function createFerryServer(overrides: Partial<FerryConfig> = {}): P
     ? new RedisLocker({
         redis: coordination.redis,
         subscriber: await openRedis(config.redisUrl!, config.logger, 'upload locks'),
+        ttlMs: config.uploadLockTtlMs,
         logger: config.logger,
       })
     : undefined;

@@ -28,6 +28,12 @@ export interface FerryConfig {
    */
   redisUrl: string | null;
   /**
+   * FERRY_UPLOAD_LOCK_TTL_MS: how long a tus upload lock in Redis outlives its holder's last
+   * renewal (renewed every third of it while the request runs, however long): how soon
+   * another node continues the uploads of a node that died.
+   */
+  uploadLockTtlMs: number;
+  /**
    * FERRY_S3_BUCKET (and FERRY_S3_ENDPOINT for S3-compatible stores, path-style): uploads
    * live in that bucket instead of data/files (uploads/s3-blob-store.ts). Credentials and
    * region come from the AWS SDK's own chain (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
@@ -146,6 +152,7 @@ export function defaultConfig(): FerryConfig {
     dataDir: path.resolve('data'),
     databaseUrl: null,
     redisUrl: null,
+    uploadLockTtlMs: 10_000,
     s3: null,
     distDir: path.join(ROOT, 'dist'),
     maxUploadBytes: 10 * 1024 ** 3,
@@ -200,6 +207,19 @@ function positiveInt(name: string, text: string | undefined): number | undefined
   const n = Number(text);
   if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${name} must be a non-negative integer, got "${text}"`);
   return n;
+}
+
+/** Below this a lock renewed every third of its ttl could lapse on one slow round trip to Redis. */
+const MIN_UPLOAD_LOCK_TTL_MS = 1000;
+
+/** FERRY_UPLOAD_LOCK_TTL_MS: milliseconds, at least MIN_UPLOAD_LOCK_TTL_MS. */
+export function uploadLockTtlMs(text: string | undefined): number | undefined {
+  const ms = positiveInt('FERRY_UPLOAD_LOCK_TTL_MS', text);
+  if (ms !== undefined && ms < MIN_UPLOAD_LOCK_TTL_MS)
+    throw new Error(
+      `FERRY_UPLOAD_LOCK_TTL_MS must be at least ${MIN_UPLOAD_LOCK_TTL_MS} (milliseconds), got "${text}"`,
+    );
+  return ms;
 }
 
 /** FERRY_ICE_TRANSPORT_POLICY: `all` (default) or `relay`. */
@@ -296,6 +316,7 @@ export function configFromProcess(argv: string[], env: NodeJS.ProcessEnv): Ferry
     dataDir: dataDir ? path.resolve(dataDir) : base.dataDir,
     databaseUrl: databaseUrl(env.FERRY_DATABASE_URL),
     redisUrl: redisUrl(env.FERRY_REDIS_URL),
+    uploadLockTtlMs: uploadLockTtlMs(env.FERRY_UPLOAD_LOCK_TTL_MS) ?? base.uploadLockTtlMs,
     s3: s3Config(env.FERRY_S3_BUCKET, env.FERRY_S3_ENDPOINT),
     distDir: env.FERRY_DIST_DIR ? path.resolve(env.FERRY_DIST_DIR) : base.distDir,
     maxUploadBytes: positiveInt('FERRY_MAX_UPLOAD_BYTES', env.FERRY_MAX_UPLOAD_BYTES) ?? base.maxUploadBytes,

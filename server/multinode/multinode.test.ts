@@ -276,7 +276,7 @@ describe('two nodes behind HAProxy', () => {
         chunkSize: 8 * MiB,
         // ~2 s in all: each 8 MiB PATCH runs for ~250 ms.
         fileReader: pacedReader(bytes, 32 * MiB),
-        // A dead node's lock is taken over when it expires (10 s); the resuming HEAD waits for it.
+        // A dead node's lock is taken over when it expires (FERRY_UPLOAD_LOCK_TTL_MS, 10 s); the resuming HEAD waits for it.
         retryDelays: [0, 500, 1000, 2000, 4000],
         storeFingerprintForResuming: false,
         onShouldRetry: () => {

@@ -15,6 +15,11 @@
  *   lock that expired (its holder died) is taken within one poll of its expiry.
  * - A holder whose renewal finds the key gone or someone else's (Redis lost it, or the
  *   node stalled past the ttl) is asked to release at once: it no longer owns the upload.
+ *   So is one that has not renewed for a whole ttl (Redis cannot be reached from this
+ *   node, or answers too late): the key may have expired and another node may hold the
+ *   upload, so this request must stop writing. A request that keeps renewing holds its lock
+ *   however long it runs; `ttlMs` only bounds how long a dead node's uploads stay locked
+ *   (FERRY_UPLOAD_LOCK_TTL_MS).
  *
  * Waiting ends with tus's ERR_LOCK_TIMEOUT when `acquireTimeoutMs` passes or the request's
  * signal aborts, as MemoryLocker does.
@@ -121,8 +126,15 @@ export class RedisLocker implements Locker {
     await this.#redis.publish(RELEASE_CHANNEL, id);
   }
 
-  /** Records a taken lock and keeps it alive until it is released or lost. */
-  hold(id: string, token: string, requestRelease: RequestRelease): () => void {
+  /**
+   * Records a lock taken by a SET sent at `takenAt` and keeps it alive until it is released
+   * or lost. Invariant: the request is asked to stop before `ttlMs` has passed since the
+   * last renewal Redis confirmed, counted from when that command was sent (Redis starts the
+   * expiry later), so it never writes on after its key could have expired.
+   */
+  hold(id: string, token: string, requestRelease: RequestRelease, takenAt: number): () => void {
+    let renewedAt = takenAt;
+    let lost = false;
     const held: Held = {
       token,
       requestRelease,
@@ -132,21 +144,33 @@ export class RedisLocker implements Locker {
         if (this.#held.get(id) === held) this.#held.delete(id);
       },
     };
+    /** Asks the request to stop, once until a renewal succeeds again. */
+    const lose = (why: string) => {
+      if (lost || held.token !== token) return;
+      lost = true;
+      this.#logger?.warn({ upload: id }, `tus lock: ${why}; cancelling its request`);
+      void this.#ask(held);
+    };
     this.#held.set(id, held);
-    const timer = setInterval(
-      () => {
-        this.#redis.eval(RENEW, 1, KEY_PREFIX + id, token, this.ttlMs).then(
-          (renewed) => {
-            if (renewed === 1 || held.token !== token) return;
-            // Lost (expired during a stall, or Redis forgot it): the request must stop writing.
-            this.#logger?.warn({ upload: id }, 'tus lock: lost while held; cancelling its request');
-            void this.#ask(held);
-          },
-          (error: unknown) => this.#logger?.warn({ err: error, upload: id }, 'tus lock: renewal failed'),
-        );
-      },
-      Math.max(50, Math.floor(this.ttlMs / 3)),
-    );
+    const every = Math.max(50, Math.floor(this.ttlMs / 3));
+    const timer = setInterval(() => {
+      // By the next tick the key could have expired: stop writing before another node may
+      // take the upload (one renewal missed is tolerated, two are not).
+      // Renewal goes on: a request that does not stop when asked keeps its key while it can.
+      if (Date.now() + every - renewedAt >= this.ttlMs) lose('not renewed in time (Redis unreachable or slow)');
+      const sent = Date.now();
+      this.#redis.eval(RENEW, 1, KEY_PREFIX + id, token, this.ttlMs).then(
+        (renewed) => {
+          if (renewed === 1) {
+            renewedAt = Math.max(renewedAt, sent);
+            lost = false;
+          }
+          // Expired during a stall, or Redis forgot it: the request must stop writing.
+          else lose('lost while held');
+        },
+        (error: unknown) => this.#logger?.warn({ err: error, upload: id }, 'tus lock: renewal failed'),
+      );
+    }, every);
     timer.unref();
     return held.stop;
   }
@@ -199,6 +223,7 @@ class RedisLock implements Lock {
     const deadline = Date.now() + locker.acquireTimeoutMs;
     let askedAt = 0;
     while (!signal.aborted && Date.now() < deadline) {
+      const sent = Date.now();
       if (await locker.tryTake(this.#id, token)) {
         if (signal.aborted) {
           // Taken just as the request went away: give it straight back.
@@ -206,7 +231,7 @@ class RedisLock implements Lock {
           break;
         }
         this.#token = token;
-        this.#stopHolding = locker.hold(this.#id, token, requestRelease);
+        this.#stopHolding = locker.hold(this.#id, token, requestRelease, sent);
         return;
       }
       if (Date.now() - askedAt >= REASK_MS) {
