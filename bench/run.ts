@@ -231,6 +231,9 @@ async function ferryUpload(server: BenchServer, file: string, consoleLines: stri
     await send.click();
     const link = page.getByLabel('Share link').first();
     await appearsOrAlert(page, 'the Share link appears', link, transferLimitMs(SIZE));
+    // The link shows as soon as the share exists, while the upload runs; "Send more" once it is done.
+    const done = page.getByRole('button', { name: 'Send more' });
+    await appearsOrAlert(page, 'the upload finishes ("Send more")', done, transferLimitMs(SIZE));
     const ms = performance.now() - t0;
     const value = await link.inputValue();
     if (!/\/s\/[A-Za-z0-9_-]{16}#[A-Za-z0-9_-]+$/.test(value)) throw new Error(`unexpected share link "${value}"`);
