@@ -2,11 +2,16 @@
  * The S3 BlobStore on a real S3 server (Ceph radosgw, started by the test set-up) against
  * the BlobStore conformance suite, with pieces of 4 KiB so reads cross their boundaries;
  * FERRY_S3_BUCKET / FERRY_S3_ENDPOINT read; start-up refusing a bucket that does not exist
- * or an endpoint that does not answer with a sentence naming S3.
+ * or an endpoint that does not answer with a sentence naming S3; no staged piece outlives
+ * its write, its store or its process.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { Upload } from '@tus/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFerryServer } from '../app.ts';
 import { configFromProcess } from '../config.ts';
@@ -92,5 +97,57 @@ describe('FERRY_S3_BUCKET and FERRY_S3_ENDPOINT', () => {
       code: 'ENGINE_UNAVAILABLE',
       message: expect.stringMatching(/^Ferry cannot use the S3 bucket "ferry-missing" at .*does not exist/),
     });
+  });
+});
+
+describe('S3BlobStore staging', () => {
+  /** A fresh base for staging directories, and what is under it (directory → its files). */
+  function stagingBase() {
+    const base = mkdtempSync(path.join(scratch, 'staging-'));
+    const contents = () => Object.fromEntries(readdirSync(base).map((dir) => [dir, readdirSync(path.join(base, dir))]));
+    return { base, contents };
+  }
+
+  it('a PATCH body cut short mid-piece leaves no staged file, and a closed store leaves no directory', async () => {
+    const { base, contents } = stagingBase();
+    const store = new S3BlobStore({ ...options(60_000), pieceBytes: 4096, stagingDir: base });
+    const id = `cut${randomBytes(6).toString('hex')}`;
+    await store.datastore.create(new Upload({ id, size: 10_000, offset: 0 }));
+    const bytes = randomBytes(6000);
+    async function* cut() {
+      yield bytes.subarray(0, 3000);
+      yield bytes.subarray(3000);
+      throw new Error('client went away');
+    }
+    await expect(store.datastore.write(Readable.from(cut()), id, 0)).rejects.toThrow('client went away');
+    // What arrived whole is kept (a piece of 4096 and one of 1904), and nothing staged is left.
+    expect((await store.datastore.getUpload(id)).offset).toBe(6000);
+    const [dir, ...others] = Object.entries(contents());
+    expect(others).toEqual([]);
+    expect(dir?.[0]).toMatch(new RegExp(`^ferry-s3-staging-${process.pid}-`));
+    expect(dir?.[1]).toEqual([]);
+    store.close();
+    expect(contents()).toEqual({});
+  });
+
+  it("a dead process's staging directory is removed by the next store opened on its base, a live one's is kept", () => {
+    const { base, contents } = stagingBase();
+    // A process that has exited: its pid names no process now (as after a SIGKILL mid-PATCH).
+    const dead = spawnSync(process.execPath, ['-e', '']).pid;
+    const deadDir = `ferry-s3-staging-${dead}-abc123`;
+    mkdirSync(path.join(base, deadDir));
+    writeFileSync(path.join(base, deadDir, 'ferry-piece-x-0123'), randomBytes(100));
+    const liveDir = `ferry-s3-staging-${process.pid}-live01`;
+    mkdirSync(path.join(base, liveDir));
+    writeFileSync(path.join(base, liveDir, 'ferry-piece-y-4567'), randomBytes(100));
+    const store = new S3BlobStore({ ...options(60_000), stagingDir: base });
+    try {
+      const after = contents();
+      expect(after[deadDir]).toBeUndefined();
+      expect(after[liveDir]).toEqual(['ferry-piece-y-4567']);
+      expect(Object.keys(after)).toHaveLength(2);
+    } finally {
+      store.close();
+    }
   });
 });

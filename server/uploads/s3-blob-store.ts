@@ -41,6 +41,7 @@ import { DataStore, ERRORS, Upload } from '@tus/server';
 import { FerryError } from '../../shared/errors.ts';
 import { isOutOfSpace, storageFull } from '../storage-full.ts';
 import type { BlobStore } from './blob-store.ts';
+import { ownStagingDir } from './staging-dir.ts';
 
 /** A piece's largest size: the web client's tus chunk (8 MiB), so one PATCH is usually one piece. */
 export const DEFAULT_PIECE_BYTES = 8 * 1024 * 1024;
@@ -60,7 +61,7 @@ export interface S3BlobStoreOptions {
   /** Unfinished uploads older than this are removed (tus expiration, counted from creation). */
   expiryMs: number;
   pieceBytes?: number;
-  /** Where pieces are staged before they are stored (default: the system temp dir). */
+  /** Under which pieces are staged before they are stored (default: the system temp dir; see staging-dir.ts). */
   stagingDir?: string;
 }
 
@@ -110,6 +111,8 @@ class S3PieceStore extends DataStore {
   readonly #expiryMs: number;
   readonly #pieceBytes: number;
   readonly #stagingDir: string;
+  /** Removes this process's staging directory (the store is closing). */
+  readonly removeStaging: () => void;
 
   constructor(s3: S3Client, options: S3BlobStoreOptions) {
     super();
@@ -117,7 +120,9 @@ class S3PieceStore extends DataStore {
     this.#bucket = options.bucket;
     this.#expiryMs = options.expiryMs;
     this.#pieceBytes = options.pieceBytes ?? DEFAULT_PIECE_BYTES;
-    this.#stagingDir = options.stagingDir ?? tmpdir();
+    const staging = ownStagingDir(options.stagingDir ?? tmpdir());
+    this.#stagingDir = staging.dir;
+    this.removeStaging = staging.remove;
     this.extensions = ['creation', 'creation-with-upload', 'creation-defer-length', 'termination', 'expiration'];
   }
 
@@ -536,5 +541,6 @@ export class S3BlobStore implements BlobStore {
 
   close(): void {
     this.#s3.destroy();
+    this.datastore.removeStaging();
   }
 }
