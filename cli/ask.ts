@@ -31,3 +31,19 @@ export async function askPassword(prompt: string): Promise<string> {
     process.stderr.write('\n');
   }
 }
+
+/**
+ * A yes-or-no question on stderr, answered by a line on stdin (a terminal or a pipe):
+ * true only for "y" or "yes"; the end of the input answers no.
+ */
+export async function askYesNo(prompt: string): Promise<boolean> {
+  process.stderr.write(`${prompt} [y/N] `);
+  const { createInterface } = await import('node:readline');
+  const lines = createInterface({ input: process.stdin, terminal: false });
+  try {
+    for await (const line of lines) return /^\s*y(es)?\s*$/i.test(line);
+    return false;
+  } finally {
+    lines.close();
+  }
+}

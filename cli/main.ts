@@ -6,12 +6,16 @@
  *   ferry receive LINK [-o DIR|-] [--json]
  *   ferry status [ID|LINK] [--json] · ferry revoke ID|LINK
  *   ferry request [--expire 1h] [--files N] [--megabytes N] [--note TEXT] [--json] · ferry inbox [REQUEST] [-o DIR] [--json]
+ *   ferry pair [CODE] [--server URL] [--name NAME]
+ *   ferry send --to DEVICE PATH… · ferry receive --nearby [-o DIR] [--yes]   (direct, cli/direct/)
  */
 import { parseArgs } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
 import { FerryError } from '../shared/errors.ts';
 import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
 import { askPassword } from './ask.ts';
+import { receiveNearby, sendTo } from './direct/commands.ts';
+import { pair } from './direct/pair.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
 import { installHttpFetch } from './http-fetch.ts';
 import { revoke, status } from './manage.ts';
@@ -24,16 +28,40 @@ const USAGE = `Usage:
   ferry send PATH… [--server URL] [--upload-key KEY] [--expire 1h] [--downloads N]
              [--password] [--qr] [--json]
   ferry receive LINK [-o DIR|-] [--json]
+  ferry send --to DEVICE PATH… [--server URL] [--name NAME]
+  ferry receive --nearby [-o DIR] [--yes] [--server URL] [--name NAME]
   ferry status [ID|LINK] [--json]
   ferry revoke ID|LINK
   ferry request [--server URL] [--upload-key KEY] [--expire 1h] [--files N]
                 [--megabytes N] [--note TEXT] [--json]
   ferry inbox [REQUEST] [-o DIR] [--json]
+  ferry pair [CODE] [--server URL] [--name NAME]
 
 PATH may be a file, a folder (sent with its paths) or - (standard input).
 The server is --server, else $FERRY_SERVER. A password is asked for on the terminal,
 or taken from $FERRY_PASSWORD. A server that wants an upload key gets $FERRY_UPLOAD_KEY
 (or --upload-key KEY, which other users see in ps). Run the same send again to resume it.`;
+
+/** A line for the person at the terminal (stderr: stdout is the command's answer). */
+function say(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function runPair(args: string[]): Promise<void> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { server: { type: 'string' }, name: { type: 'string' } },
+  });
+  if (positionals.length > 1) throw new FerryError('BAD_REQUEST', 'Give at most one code: ferry pair [CODE].');
+  const paired = await pair({
+    server: parseServer(values.server, process.env.FERRY_SERVER),
+    code: positionals[0],
+    name: values.name,
+    say,
+  });
+  process.stdout.write(`Paired with ${paired.name}.\n`);
+}
 
 async function runSend(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
@@ -47,9 +75,15 @@ async function runSend(args: string[]): Promise<void> {
       password: { type: 'boolean', default: false },
       qr: { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      to: { type: 'string' },
+      name: { type: 'string' },
     },
   });
   const server = parseServer(values.server, process.env.FERRY_SERVER);
+  if (values.to !== undefined) {
+    await sendTo(values.to, positionals, { server, name: values.name, quiet: values.json, say });
+    return;
+  }
   const uploadKey = parseUploadKey(values['upload-key'], process.env.FERRY_UPLOAD_KEY);
   const password = values.password ? await askPassword('Password for the link: ') : '';
   if (values.password && password === '') throw new FerryError('BAD_REQUEST', 'The password is empty.');
@@ -75,8 +109,30 @@ async function runReceive(args: string[]): Promise<void> {
   const { values, positionals } = parseArgs({
     args,
     allowPositionals: true,
-    options: { output: { type: 'string', short: 'o', default: '.' }, json: { type: 'boolean', default: false } },
+    options: {
+      output: { type: 'string', short: 'o', default: '.' },
+      json: { type: 'boolean', default: false },
+      nearby: { type: 'boolean', default: false },
+      yes: { type: 'boolean', default: false },
+      server: { type: 'string' },
+      name: { type: 'string' },
+    },
   });
+  if (values.nearby) {
+    if (positionals.length > 0) throw new FerryError('BAD_REQUEST', 'ferry receive --nearby takes no link.');
+    if (values.output === '-') throw new FerryError('BAD_REQUEST', 'ferry receive --nearby writes to a folder, not -.');
+    const paths = await receiveNearby({
+      server: parseServer(values.server, process.env.FERRY_SERVER),
+      name: values.name,
+      out: values.output,
+      yes: values.yes,
+      quiet: values.json,
+      say,
+    });
+    if (values.json) process.stdout.write(`${JSON.stringify({ files: paths })}\n`);
+    else for (const file of paths) process.stderr.write(`received ${file}\n`);
+    return;
+  }
   const [link, ...extra] = positionals;
   if (!link || extra.length > 0) throw new FerryError('BAD_REQUEST', 'Give exactly one link: ferry receive LINK.');
   const result = await receive(link, { out: values.output, quiet: values.json });
@@ -120,6 +176,9 @@ async function main(argv: string[]): Promise<number> {
         return EXIT.OK;
       case 'receive':
         await runReceive(rest);
+        return EXIT.OK;
+      case 'pair':
+        await runPair(rest);
         return EXIT.OK;
       case 'status':
         await runStatus(rest);

@@ -107,14 +107,14 @@ async function readyManifest(api: ShareApi, id: string, readerToken: string, met
 }
 
 /** Where a manifest name lands under `dir`: a checked relative path, never outside it. */
-function targetOf(dir: string, name: string): string {
+export function targetOf(dir: string, name: string): string {
   const root = path.resolve(dir);
   const target = path.resolve(root, safeRelativePath(name));
   if (!target.startsWith(root + path.sep)) throw new FerryError('INVALID_NAME', `${name} would land outside ${dir}.`);
   return target;
 }
 
-async function exists(file: string): Promise<boolean> {
+export async function exists(file: string): Promise<boolean> {
   return stat(file).then(
     () => true,
     () => false,

@@ -188,7 +188,7 @@ async function hashAll(files: readonly PlanFile[], local: readonly LocalFile[]):
  * The hex BLAKE3 of a file, read in pieces into one reused buffer: memory stays flat
  * whatever its size.
  */
-async function hashFile(file: LocalFile): Promise<string> {
+export async function hashFile(file: LocalFile): Promise<string> {
   const hasher = await createBLAKE3();
   const buffer = new Uint8Array(HASH_READ_BYTES);
   const handle = await open(file.path, 'r');

@@ -9,6 +9,7 @@
  *   requests/<id>.json a request link this machine made: its private key (the only copy),
  *                      owner token, and the uploads already fetched into a folder
  *   spool/             stdin being sent
+ *   device.json, pairings.json   direct transfers (cli/direct/device-store.ts)
  */
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
