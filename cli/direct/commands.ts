@@ -20,7 +20,7 @@ import { deviceIdentity, listPairings, pairingNamed, type StoredPairing } from '
 import { openOffer, receiveOffer } from './direct-receive.ts';
 import { sendDirect } from './direct-send.ts';
 import { PeerConnection } from './peer-connection.ts';
-import { SignalClient } from './signal-client.ts';
+import { type DeviceIdentity, SignalClient } from './signal-client.ts';
 
 /** How long `send --to` looks for the device before it gives up. */
 const FIND_MS = 15_000;
@@ -33,13 +33,15 @@ export interface DirectOptions {
 }
 
 /** Connects as this device and rejoins every remembered pair room; answers the pairings. */
-async function online(options: DirectOptions): Promise<{ signal: SignalClient; pairings: StoredPairing[] }> {
+async function online(
+  options: DirectOptions,
+): Promise<{ signal: SignalClient; pairings: StoredPairing[]; device: DeviceIdentity }> {
   const device = await deviceIdentity(options.name);
   const signal = await SignalClient.connect(options.server, device);
   const pairings = await listPairings();
   for (const pairing of pairings)
     signal.send({ type: 'pair-rejoin', room: pairing.room, roomToken: pairing.roomToken });
-  return { signal, pairings };
+  return { signal, pairings, device };
 }
 
 /** The peer of a pairing in its room (its device, not another tab of ours). */
@@ -129,19 +131,27 @@ export interface NearbyReceiveOptions extends DirectOptions {
 
 /** `ferry receive --nearby`: waits for one offer, receives it, answers the files' paths. */
 export async function receiveNearby(options: NearbyReceiveOptions): Promise<string[]> {
-  const { signal, pairings } = await online(options);
-  options.say(`Waiting for files as ${signal.self.name} on this network (Ctrl-C to stop)…`);
+  const { signal, pairings, device } = await online(options);
+  options.say(`Waiting for files as ${device.name} on this network (Ctrl-C to stop)…`);
+  // simple-peer may send its first ICE candidates before its offer (they are gathered while
+  // the offer is being set): every peer's signals are kept until its offer comes.
+  const early = new Map<string, Record<string, unknown>[]>();
+  const keep = signal.on((message) => {
+    if (message.type !== 'relay' || message.kind !== 'signal') return;
+    early.set(message.from, [...(early.get(message.from) ?? []), message.data]);
+  });
   try {
     {
       const first = await signal.next('relay', {
         // Only a device nearby or paired may open a connection here (as in the app).
         accept: (message) => message.kind === 'signal' && message.data.type === 'offer' && !!signal.peer(message.from),
       });
+      keep();
       const peer = signal.peer(first.from)!;
       const peerName = peer.deviceName ?? peer.name;
       const plan = planFor(signal, pairings, peer.id);
       const connection = new PeerConnection(signal, peer.id, false, plan);
-      connection.link.signal(first.data);
+      for (const data of early.get(first.from) ?? [first.data]) connection.link.signal(data);
       try {
         const offer = await new Promise<Parameters<typeof openOffer>[0]>((resolve, reject) => {
           connection.onControl = (message) => {

@@ -21,15 +21,19 @@ export class FerryCli {
     this.#stateDir = stateDir;
   }
 
-  /** Starts `ferry ARGS`; `exited` settles when it ends, `stderr` grows while it runs. */
+  /**
+   * Starts `ferry ARGS`; `exited` settles when it ends, `stderr` grows while it runs.
+   * `input`: its stdin is a pipe (`child.stdin`), for the answers a person types.
+   */
   start(
     args: string[],
     env: Record<string, string> = {},
+    { input = false }: { input?: boolean } = {},
   ): { child: ChildProcess; exited: Promise<CliRun>; stderr: () => string } {
     const child = spawn(process.execPath, ['cli/ferry.mjs', ...args], {
       cwd: ROOT,
       env: { ...process.env, XDG_STATE_HOME: this.#stateDir, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
     let stderr = '';
