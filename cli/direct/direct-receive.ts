@@ -15,7 +15,7 @@ import { fromBase64Url } from '../../shared/encoding.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { deriveShareKeys } from '../../shared/keys.ts';
 import { fileCipher, type Manifest, openManifest } from '../../shared/manifest.ts';
-import { type ControlMessageOf, decodeFrame, frameRefusal } from '../../shared/p2p.ts';
+import { type ControlMessageOf, decodeFrame, frameRefusal } from '../../shared/p2p/frames.ts';
 import { decryptRecord, type FileCipher, plainRange, recordCount } from '../../shared/records.ts';
 import { Progress } from '../progress.ts';
 import { exists, PART_SUFFIX, targetOf } from '../receive.ts';

@@ -21,7 +21,7 @@ import {
   FRAME_LENGTH_BYTES,
   FRAME_V2,
   recordsPerFrame,
-} from '../../shared/p2p.ts';
+} from '../../shared/p2p/frames.ts';
 import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../shared/records.ts';
 import { manifestOf, planFileOf } from '../../shared/share-plan.ts';
 import { Progress } from '../progress.ts';

@@ -8,9 +8,10 @@
  * app). Once both confirmed, the pairing secret crosses that connection
  * (shared/p2p/pairing-exchange.ts) and is kept in the state directory (device-store.ts).
  */
-import { pairingCodeSecret } from '../../client/lib/p2p/auth.ts';
+
 import { groupPairCode, normalizePairCode, pairingLink } from '../../client/lib/p2p/pair-code.ts';
 import { FerryError } from '../../shared/errors.ts';
+import { pairingCodeSecret } from '../../shared/keys.ts';
 import { exchangePairingSecret } from '../../shared/p2p/pairing-exchange.ts';
 import { PAIR_CODE_TTL_MS, type RoomPeer } from '../../shared/signaling.ts';
 import { askYesNo } from '../ask.ts';

@@ -6,8 +6,8 @@
  * handed to `onControl` / `onBinary`. One exit: `close(error)` (idempotent) settles `lost`.
  */
 import { FerryError } from '../../shared/errors.ts';
+import type { ControlMessage } from '../../shared/p2p/frames.ts';
 import { LinkAuth, type LinkAuthPlan } from '../../shared/p2p/link-auth.ts';
-import type { ControlMessage } from '../../shared/p2p.ts';
 import { RtcLink } from './rtc-link.ts';
 import type { SignalClient } from './signal-client.ts';
 

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FerryError } from '../../shared/errors.ts';
+import type { ControlMessage } from '../../shared/p2p/frames.ts';
 import { LinkAuth, type LinkAuthPlan } from '../../shared/p2p/link-auth.ts';
-import type { ControlMessage } from '../../shared/p2p.ts';
 import { RtcLink } from './rtc-link.ts';
 
 function resolvers() {

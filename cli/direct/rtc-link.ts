@@ -20,7 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import { FerryError } from '../../shared/errors.ts';
-import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../shared/p2p.ts';
+import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../shared/p2p/frames.ts';
 import type { IceConfig } from '../../shared/signaling.ts';
 
 /** Resume sending when the channel's queue drains below this (as the app's PeerLink). */

@@ -9,7 +9,7 @@
  */
 import WebSocket from 'ws';
 import { FerryError } from '../../shared/errors.ts';
-import { FRAME_VERSION_READ } from '../../shared/p2p.ts';
+import { FRAME_VERSION_READ } from '../../shared/p2p/frames.ts';
 import {
   type ClientMessage,
   type IceConfig,

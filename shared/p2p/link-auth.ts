@@ -16,20 +16,21 @@
  * opened fails the connection. Extracted for the command line while the app's Connection
  * moves to shared/p2p (issue 13); the app's class can become a thin wrapper over this one.
  */
+
+import { toBase64Url } from '../encoding.ts';
+import { FerryError } from '../errors.ts';
+import { deriveMacKey } from '../keys.ts';
 import {
   type AuthRole,
   CODE_NONCE_BYTES,
   codeCommitment,
   decodeNonce,
-  deriveMacKey,
   fingerprintMac,
   openCodeCommitment,
   verificationCode,
   verifyFingerprintMac,
-} from '../../client/lib/p2p/auth.ts';
-import { toBase64Url } from '../encoding.ts';
-import { FerryError } from '../errors.ts';
-import type { ControlMessage, ControlMessageOf } from '../p2p.ts';
+} from './auth.ts';
+import type { ControlMessage, ControlMessageOf } from './frames.ts';
 
 /** How long the other side has to prove itself after the channel opened. */
 export const AUTH_TIMEOUT_MS = 20_000;

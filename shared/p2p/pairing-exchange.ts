@@ -8,10 +8,8 @@
  * the `ferry` command (issue 13); the app's can call this one.
  */
 import { toBase64Url } from '../encoding.ts';
-import type { ControlMessage } from '../p2p.ts';
-
-/** Bytes of a pairing secret (the same as client/lib/p2p/auth.ts PAIRING_SECRET_BYTES). */
-const SECRET_BYTES = 32;
+import { PAIRING_SECRET_BYTES } from '../keys.ts';
+import type { ControlMessage } from './frames.ts';
 
 export interface PairingExchange {
   /** 'creator': made the code (and opened the connection); 'joiner': entered it. */
@@ -33,7 +31,7 @@ export async function exchangePairingSecret(exchange: PairingExchange): Promise<
   const unlessLost = <T>(step: Promise<T>) => Promise.race([step, exchange.lost]);
   await unlessLost(exchange.confirmed);
   if (exchange.role === 'creator') {
-    const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(SECRET_BYTES)));
+    const secret = toBase64Url(crypto.getRandomValues(new Uint8Array(PAIRING_SECRET_BYTES)));
     exchange.send({ type: 'pair-secret', secret });
     await unlessLost(exchange.savedArrived);
     await exchange.remember(secret);
