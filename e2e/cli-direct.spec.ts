@@ -1,12 +1,16 @@
 /**
  * Direct transfers of the `ferry` command over WebRTC with nothing stored on the server:
- * two commands pair the way two browsers pair (both show the same verification code, each
- * person answers y at the terminal) and send to each other over the paired connection.
+ * `ferry pair` with the app the way two browsers pair (both show the same verification
+ * code, the person confirms in the app and answers y at the terminal), then 20 MiB each way
+ * over the paired connection, byte for byte; and two commands that pair and send to each
+ * other.
  */
 import type { ChildProcess } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { expect, test } from './fixtures.ts';
+import { PairingPage } from './pages/pairing-page.ts';
+import { downloadHash } from './support/downloads.ts';
 import { FerryCli } from './support/ferry-cli.ts';
 import { MiB, sha256 } from './support/files.ts';
 
@@ -25,6 +29,57 @@ async function shown(stderr: () => string, label: string): Promise<string> {
 function answer(child: ChildProcess, line: string): void {
   child.stdin?.write(`${line}\n`);
 }
+
+test('ferry pair with the app, then 20 MiB each way directly, byte for byte', async ({ ferry, files, receiver }) => {
+  const cli = new FerryCli(join(files.dir, 'state'));
+  const app = new PairingPage(receiver.page);
+  const appName = await app.open();
+  const cliName = 'Build box';
+
+  const pairing = cli.start(['pair', '--server', ferry.url, '--name', cliName], {}, { input: true });
+  const code = await shown(pairing.stderr, 'Pairing code');
+  await app.enterCode(code);
+  // The same verification code on both screens; each person confirms where they are.
+  await expect(app.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
+  const verification = await shown(pairing.stderr, 'Verification code');
+  await expect(app.verificationCode()).toHaveText(verification);
+  await app.confirmPairing();
+  answer(pairing.child, 'y');
+  const paired = await pairing.exited;
+  expect(paired.status, paired.stderr).toBe(0);
+  expect(paired.stdout).toBe(`Paired with ${appName}.\n`);
+  await expect(app.pairing.getByRole('status')).toContainText('Paired with');
+
+  // The app sends to the command, which waits as a device (and accepts from its paired device).
+  const toCli = await files.file('direct/to-cli-7q.bin', 20 * MiB);
+  const out = join(files.dir, 'received');
+  const receiving = cli.start(['receive', '--nearby', '--yes', '-o', out, '--server', ferry.url, '--name', cliName]);
+  // Until the command is online its tile is the paired device's offline one (files for it
+  // would wait on the server): send once it is here.
+  await expect.poll(receiving.stderr, { timeout: 30_000 }).toContain('Waiting for files');
+  await expect(app.section.getByText('Paired · offline')).toHaveCount(0, { timeout: 30_000 });
+  await expect(app.tileItem(cliName).getByText('Paired', { exact: true })).toBeVisible();
+  await app.sendFiles(cliName, toCli.path);
+  const received = await receiving.exited;
+  expect(received.status, received.stderr).toBe(0);
+  expect(received.stderr).toContain(`received ${join(out, 'to-cli-7q.bin')}`);
+  expect(sha256(await readFile(join(out, 'to-cli-7q.bin')))).toBe(toCli.sha256);
+  expect(await readdir(out)).toEqual(['to-cli-7q.bin']);
+
+  // The command sends to the app by the paired device's name: no code to compare (MAC).
+  const toApp = await files.file('direct/to-app-3w.bin', 20 * MiB);
+  const sending = cli.start(['send', '--to', appName, toApp.path, '--server', ferry.url, '--name', cliName]);
+  const offer = app.offer(cliName);
+  await expect(offer.getByText('to-app-3w.bin')).toBeVisible({ timeout: 60_000 });
+  const [download] = await Promise.all([
+    receiver.page.waitForEvent('download', { timeout: 240_000 }),
+    offer.getByRole('button', { name: 'Accept' }).click(),
+  ]);
+  expect(await downloadHash(download)).toBe(toApp.sha256);
+  const sent = await sending.exited;
+  expect(sent.status, sent.stderr).toBe(0);
+  expect(sent.stderr).toContain(`Sent to ${appName}.`);
+});
 
 test('two ferry commands pair and send to each other directly; an unknown device is refused', async ({
   ferry,

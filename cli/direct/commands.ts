@@ -10,7 +10,7 @@
 import { rm } from 'node:fs/promises';
 import { fromBase64Url } from '../../shared/encoding.ts';
 import { FerryError } from '../../shared/errors.ts';
-import type { LinkAuthPlan } from '../../shared/p2p/link-auth.ts';
+import type { HandshakePlan } from '../../shared/p2p/handshake.ts';
 import type { RoomPeer } from '../../shared/signaling.ts';
 import { askYesNo } from '../ask.ts';
 import { formatBytes } from '../progress.ts';
@@ -50,7 +50,7 @@ function pairedPeer(signal: SignalClient, pairing: StoredPairing): RoomPeer | un
 }
 
 /** How a connection with `peerId` is checked: the pairing's MAC, or the code for people. */
-function planFor(signal: SignalClient, pairings: readonly StoredPairing[], peerId: string): LinkAuthPlan {
+function planFor(signal: SignalClient, pairings: readonly StoredPairing[], peerId: string): HandshakePlan {
   const room = signal.pairRoomOf(peerId);
   const pairing = room ? pairings.find((p) => p.room === room) : undefined;
   return pairing
@@ -106,7 +106,7 @@ export async function sendTo(target: string, paths: readonly string[], options: 
     const connection = new PeerConnection(signal, peer.id, true, plan);
     try {
       if (plan.compare) {
-        const code = await Promise.race([connection.auth.codeReady, connection.lost]);
+        const code = await Promise.race([connection.code, connection.lost]);
         options.say(`Verification code with ${peerName}: ${code}`);
         const same = await Promise.race([askYesNo(`Does ${peerName} show the same code?`), connection.lost]);
         if (!same) throw new FerryError('ABORTED', 'The codes were not confirmed: nothing was sent.');

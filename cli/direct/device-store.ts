@@ -6,7 +6,7 @@
  *                   browser's IndexedDB keeps one) and the name others see
  *   pairings.json   the devices paired with `ferry pair`: pair room, room token, the other
  *                   device's id and name, and the pairing secret that keys every later
- *                   connection's MAC (shared/p2p/link-auth.ts); the server never sees it
+ *                   connection's MAC (shared/p2p/handshake.ts); the server never sees it
  */
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';

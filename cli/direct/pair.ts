@@ -70,7 +70,7 @@ export async function pair(options: PairOptions): Promise<PairResult> {
     const connection =
       role === 'creator' ? new PeerConnection(signal, peer.id, true, plan) : await answered(signal, peer, plan);
     try {
-      const shown = await Promise.race([connection.auth.codeReady, connection.lost]);
+      const shown = await Promise.race([connection.code, connection.lost]);
       options.say(`Verification code: ${groupPairCode(shown)}`);
       const same = await Promise.race([askYesNo('Does the other device show the same code?'), connection.lost]);
       if (!same) throw new FerryError('ABORTED', 'The codes differ (or were not confirmed): not paired.');

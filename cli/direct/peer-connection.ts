@@ -1,20 +1,23 @@
 /**
  * One authenticated connection to another device for the `ferry` command: an RtcLink whose
- * signals go through the signaling relay (kind `signal`), and the LinkAuth checks of
- * shared/p2p/link-auth.ts. Authentication messages go to the checks; every other control
+ * signals go through the signaling relay (kind `signal`), and the app's own checks
+ * (shared/p2p/handshake.ts: verification code, MAC mode, both for a pairing's first
+ * connection). Authentication messages go to the checks; every other control
  * message and every binary frame is held back until `verified` (the order is kept), then
  * handed to `onControl` / `onBinary`. One exit: `close(error)` (idempotent) settles `lost`.
  */
 import { FerryError } from '../../shared/errors.ts';
 import type { ControlMessage } from '../../shared/p2p/frames.ts';
-import { LinkAuth, type LinkAuthPlan } from '../../shared/p2p/link-auth.ts';
+import { Handshake, type HandshakePlan } from '../../shared/p2p/handshake.ts';
 import { RtcLink } from './rtc-link.ts';
 import type { SignalClient } from './signal-client.ts';
 
 export class PeerConnection {
   readonly peerId: string;
   readonly link: RtcLink;
-  readonly auth: LinkAuth;
+  readonly auth: Handshake;
+  /** The verification code, once both sides' nonces are known (never in MAC mode alone). */
+  readonly code: Promise<string>;
   /** Rejects once the connection is gone (null error: closed on purpose → ABORTED). */
   readonly lost: Promise<never>;
   onControl: (message: ControlMessage) => void = () => {};
@@ -23,7 +26,7 @@ export class PeerConnection {
   #closed = false;
   readonly #unsubscribe: () => void;
 
-  constructor(signal: SignalClient, peerId: string, initiator: boolean, plan: LinkAuthPlan) {
+  constructor(signal: SignalClient, peerId: string, initiator: boolean, plan: HandshakePlan) {
     this.peerId = peerId;
     this.lost = new Promise<never>((_, reject) => {
       this.#lose = reject;
@@ -41,7 +44,15 @@ export class PeerConnection {
       },
       close: (error) => this.close(error ?? new FerryError('NETWORK_ERROR', 'The other device closed the connection.')),
     });
-    this.auth = new LinkAuth(this.link, plan);
+    let shown!: (code: string) => void;
+    this.code = new Promise<string>((resolve) => {
+      shown = resolve;
+    });
+    this.auth = new Handshake(this.link, plan, {
+      onChange: () => {
+        if (this.auth.code) shown(this.auth.code);
+      },
+    });
     this.#unsubscribe = signal.on((message) => {
       if (message.type === 'relay' && message.from === peerId && message.kind === 'signal')
         this.link.signal(message.data);

@@ -20,6 +20,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import { FerryError } from '../../shared/errors.ts';
+import type { PeerChannel } from '../../shared/p2p/channel.ts';
 import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../shared/p2p/frames.ts';
 import type { IceConfig } from '../../shared/signaling.ts';
 
@@ -54,9 +55,12 @@ interface CandidateInit {
   sdpMid?: string | null;
 }
 
+/** FERRY_DEBUG=1: each signal and state change on stderr (for a connection that does not open). */
+const debug = process.env.FERRY_DEBUG ? (line: string) => process.stderr.write(`ferry debug: ${line}\n`) : () => {};
+
 const lost = () => new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
 
-export class RtcLink {
+export class RtcLink implements PeerChannel {
   readonly initiator: boolean;
   /** Settles once werift is loaded and the peer connection made (or the link closed first). */
   readonly ready: Promise<void>;
@@ -97,12 +101,15 @@ export class RtcLink {
     this.#pc = pc;
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate || this.#closed) return;
+      debug(`local candidate ${candidate.candidate}`);
       this.#events.signal({
         type: 'candidate',
         candidate: { candidate: candidate.candidate, sdpMLineIndex: candidate.sdpMLineIndex, sdpMid: candidate.sdpMid },
       });
     };
+    pc.iceConnectionStateChange.subscribe((state) => debug(`ice ${state}`));
     pc.connectionStateChange.subscribe((state) => {
+      debug(`connection ${state}`);
       if (state === 'failed')
         this.#fail(new FerryError('NETWORK_ERROR', 'No direct route to the other device was found.'));
       else if (state === 'closed' || state === 'disconnected') this.#fail(lost());
@@ -140,6 +147,7 @@ export class RtcLink {
   }
 
   async #onSignal(pc: RTCPeerConnection, data: Record<string, unknown>): Promise<void> {
+    debug(`remote signal ${String(data.type)} ${JSON.stringify(data.candidate ?? '')}`);
     const candidate = data.candidate as CandidateInit | undefined;
     if (candidate && typeof candidate.candidate === 'string') {
       if (this.#described) await pc.addIceCandidate(candidate);
@@ -272,6 +280,7 @@ export class RtcLink {
 
   #fail(error: FerryError | null): void {
     if (this.#closed) return;
+    debug(`closed: ${error?.message ?? 'on purpose'} ${String((error?.cause as Error | undefined)?.message ?? '')}`);
     this.#closed = true;
     clearTimeout(this.#timeout);
     this.#wake();
