@@ -14,7 +14,8 @@
  * a service worker alive in Firefox, which stops it when idle (30 s) and keeps the cut file.
  * Where the page cannot transfer a stream (Safari), it sends `download-fetch` instead and
  * this worker fetches, decrypts and verifies the file itself (receive/sw-fetch.ts), served
- * the same way.
+ * the same way; a file received from a nearby device is read from OPFS instead
+ * (`download-stored`, receive/sw-stored.ts).
  *
  * Previews: the page opens a session with a `preview-open` message (preview/preview-messages.ts)
  * and this worker answers /__preview/<session>/<name>, Range requests included, by fetching
@@ -25,6 +26,7 @@
  */
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching';
 import { NavigationRoute, registerRoute } from 'workbox-routing';
+import { FerryError } from '../shared/errors.ts';
 import { parseSwControl } from './lib/pwa/messages.ts';
 import { receiveShare, SHARE_TARGET_PATH } from './lib/pwa/share-target.ts';
 import { PREVIEW_PREFIX, parseSwPreviewMessage } from './lib/transfer/preview/preview-messages.ts';
@@ -36,10 +38,12 @@ import {
   parseSwDownload,
   parseSwDownloadAlive,
   parseSwFetch,
+  parseSwStored,
   type SwDownload,
   type SwReply,
 } from './lib/transfer/receive/messages.ts';
 import { fetchedDownload } from './lib/transfer/receive/sw-fetch.ts';
+import { storedDownload } from './lib/transfer/receive/sw-stored.ts';
 
 declare const self: ServiceWorkerGlobalScope & { __WB_MANIFEST: Array<{ url: string; revision: string | null }> };
 
@@ -70,10 +74,19 @@ self.addEventListener('message', (event: ExtendableMessageEvent) => {
     return;
   }
   const fetched = parseSwFetch(event.data);
-  if (fetched) {
-    const started = fetchedDownload(fetched, port ?? null).then(
+  const stored = parseSwStored(event.data);
+  const starting = fetched
+    ? fetchedDownload(fetched, port ?? null)
+    : stored
+      ? storedDownload(stored, port ?? null)
+      : undefined;
+  if (starting) {
+    const started = starting.then(
       (download) => hold(download, port ?? null),
-      () => port?.postMessage({ type: 'rejected', message: 'The download could not be started.' } satisfies SwReply),
+      (error: unknown) => {
+        const message = error instanceof FerryError ? error.message : 'The download could not be started.';
+        port?.postMessage({ type: 'rejected', message } satisfies SwReply);
+      },
     );
     event.waitUntil(started);
     return;

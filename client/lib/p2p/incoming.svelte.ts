@@ -28,9 +28,10 @@ import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
 import { createBlake3 } from '../transfer/blake3.ts';
 import { fileFailure } from '../transfer/receive/receive-errors.ts';
-import { chooseTarget, StreamingUnavailable } from '../transfer/receive/sinks.ts';
+import { chooseTarget } from '../transfer/receive/sinks.ts';
 import { verifyingStream } from '../transfer/receive/verify-stream.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
+import { receivedPath } from './opfs-dir.ts';
 import { OpfsWriter, receivedFile, removeReceived } from './opfs-files.ts';
 import { deleteProgress, ProgressLog } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
@@ -330,7 +331,7 @@ export class IncomingTransfer {
   }
 
   #path(index: number): string {
-    return `${this.id}-${index}`;
+    return receivedPath(this.id, index);
   }
 
   #setSave(index: number, save: SaveState): void {
@@ -344,11 +345,14 @@ export class IncomingTransfer {
       // With the save picker this runs straight from the click (user activation).
       const target = await chooseTarget(file.name, file.size, 'file');
       if (!target) return;
-      // The service worker can fetch only a link's file from the server, not one stored here.
-      if (target.kind === 'service-worker-fetch') throw new StreamingUnavailable('file');
       this.#setSave(index, 'saving');
-      const source = await receivedFile(this.#path(index));
-      await target.save(source.stream().pipeThrough(verifyingStream(createBlake3(), file.blake3, file.name)));
+      if (target.kind === 'service-worker-fetch') {
+        // The page cannot hand the service worker a stream: it reads the stored file itself.
+        await target.stored({ path: this.#path(index), blake3: file.blake3 });
+      } else {
+        const source = await receivedFile(this.#path(index));
+        await target.save(source.stream().pipeThrough(verifyingStream(createBlake3(), file.blake3, file.name)));
+      }
       this.#setSave(index, 'saved');
       await removeReceived(this.#path(index));
       if (clicked && this.#files.every((f) => f.save === 'saved')) this.#phase = 'done';

@@ -4,10 +4,8 @@
  */
 import { FerryError, isErrorCode } from '../../../shared/errors.ts';
 import type { FileCipher } from '../../../shared/records.ts';
+import { P2P_OPFS_DIR } from './opfs-dir.ts';
 import { parseWriterEvent, type WriterRequest } from './writer-messages.ts';
-
-/** Folder of the origin private file system that holds files being received. */
-export const P2P_OPFS_DIR = 'ferry-p2p';
 
 interface Pending {
   resolve: () => void;

@@ -8,6 +8,7 @@ import {
   parseSwFetch,
   parseSwHash,
   parseSwReply,
+  parseSwStored,
 } from './messages.ts';
 
 const id = 'abcdefghijklmnop';
@@ -131,6 +132,23 @@ describe('service worker messages', () => {
     expect(parseSwFetch({ type: 'download-fetch', id, archive: '', files: two })).toBeUndefined();
     const bad = [file, { ...file, keyBytes: new Uint8Array(8) }];
     expect(parseSwFetch({ type: 'download-fetch', id, archive: 'a.zip', files: bad })).toBeUndefined();
+  });
+
+  it('accepts a stored file to serve by its OPFS name, and nothing else as a path', () => {
+    const stored = {
+      type: 'download-stored',
+      id: 'A'.repeat(22),
+      name: 'chart.bin',
+      size: 12,
+      path: `${'T'.repeat(22)}-3`,
+      blake3: 'a'.repeat(64),
+    };
+    expect(parseSwStored(stored)).toEqual(stored);
+    for (const path of ['../ferry-p2p/x', `${'T'.repeat(22)}-`, 'x-1', `${'T'.repeat(22)}-1/..`, '']) {
+      expect(parseSwStored({ ...stored, path }), path).toBeUndefined();
+    }
+    expect(parseSwStored({ ...stored, blake3: null })).toBeUndefined();
+    expect(parseSwStored({ ...stored, size: -1 })).toBeUndefined();
   });
 
   it('parses progress, failures and the final-hash exchange, each naming its file', () => {

@@ -70,6 +70,21 @@ export interface SwFetch {
   files: SwFetchFile[];
 }
 
+/**
+ * Page → service worker, where the page cannot transfer a stream (Safari): serve the file
+ * received from a nearby device that sits in the origin private file system at
+ * p2p/opfs-dir.ts `P2P_OPFS_DIR`/`path` as `name`, checking its BLAKE3 as it goes. Replies
+ * as for `download-fetch`, with `file` 0.
+ */
+export interface SwStored {
+  type: 'download-stored';
+  id: string;
+  name: string;
+  size: number;
+  path: string;
+  blake3: string;
+}
+
 /** Page → service worker on the download's port: file `file`'s final hash, or why there is none. */
 export type SwHash =
   | { type: 'hash'; file: number; blake3: string }
@@ -103,6 +118,8 @@ export type SwReply =
 /** Path prefix the service worker answers streamed downloads under. */
 export const DOWNLOAD_PREFIX = '/__download/';
 const DOWNLOAD_ID = /^[A-Za-z0-9_-]{16,64}$/;
+/** A received file's name in OPFS (opfs-dir.ts `receivedPath`): a transfer id and an index. */
+const STORED_PATH = /^[A-Za-z0-9_-]{22}-\d{1,4}$/;
 
 type Fields = Record<string, unknown>;
 /** Field checks for the hand-written parsers here and in ../preview/preview-messages.ts. */
@@ -194,6 +211,15 @@ export function parseSwFetch(data: unknown): SwFetch | undefined {
     files.push(file);
   }
   return { type: 'download-fetch', id, archive, files };
+}
+
+/** Parses a page → service worker request to serve a file stored in OPFS. */
+export function parseSwStored(data: unknown): SwStored | undefined {
+  if (!isObject(data) || data.type !== 'download-stored') return undefined;
+  const { id, name, size, path, blake3 } = data;
+  if (typeof id !== 'string' || !DOWNLOAD_ID.test(id) || !isText(name, 1024) || !isCount(size)) return undefined;
+  if (typeof path !== 'string' || !STORED_PATH.test(path) || !isBlake3(blake3)) return undefined;
+  return { type: 'download-stored', id, name, size, path, blake3 };
 }
 
 /** Parses the page's answer to `need-hash`. */

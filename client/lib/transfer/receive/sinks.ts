@@ -8,7 +8,8 @@
  * 2. The service worker stream (sw-download.ts) for anything larger than BLOB_LIMIT:
  *    the page transfers the verified plaintext stream to the worker, which serves it. Where
  *    the page cannot transfer a stream (Safari: DataCloneError), the service worker fetches,
- *    decrypts and verifies the file itself instead, or every file of a ZIP (sw-fetch.ts).
+ *    decrypts and verifies the file itself instead, or every file of a ZIP (sw-fetch.ts), or
+ *    reads a file received from a nearby device from OPFS (sw-stored.ts).
  * 3. A Blob assembled in memory after the stream has closed, that is after verification,
  *    and saved through an object URL: only up to BLOB_LIMIT. Anything larger with neither
  *    1 nor 2 is refused with a sentence (StreamingUnavailable), never buffered: a 4 GB
@@ -21,7 +22,13 @@ import { FerryError } from '../../../../shared/errors.ts';
 import { safeDownloadName } from './content-disposition.ts';
 import { canTransferStreams } from './decryptor.ts';
 import type { SwFetchFile } from './messages.ts';
-import { activeServiceWorker, type FetchWatch, fetchInServiceWorker, streamToServiceWorker } from './sw-download.ts';
+import {
+  activeServiceWorker,
+  type FetchWatch,
+  fetchInServiceWorker,
+  storedInServiceWorker,
+  streamToServiceWorker,
+} from './sw-download.ts';
 
 /** Files up to this size may be assembled in memory when nothing better exists. */
 export const BLOB_LIMIT = 8 * 1024 * 1024;
@@ -76,7 +83,12 @@ export type SaveTarget =
    * The service worker fetches and decrypts the file itself, or every file of the archive
    * (`files` in its order), and saves the result (sw-fetch.ts).
    */
-  | { kind: 'service-worker-fetch'; fetch(files: SwFetchFile[], watch: FetchWatch): Promise<void> };
+  | {
+      kind: 'service-worker-fetch';
+      fetch(files: SwFetchFile[], watch: FetchWatch): Promise<void>;
+      /** A file received from a nearby device, read from OPFS (`path`) and verified by the service worker. */
+      stored(file: { path: string; blake3: string }): Promise<void>;
+    };
 
 interface FileHandle {
   createWritable(): Promise<WritableStream<Uint8Array> & { abort(reason?: unknown): Promise<void> }>;
@@ -123,7 +135,8 @@ export async function chooseTarget(
       what === 'archive'
         ? fetchInServiceWorker({ archive: fileName, files }, size, watch)
         : fetchInServiceWorker({ archive: null, files: files.map((f) => ({ ...f, name: fileName })) }, size, watch);
-    return { kind, fetch };
+    const stored = (file: { path: string; blake3: string }) => storedInServiceWorker({ ...file, name: fileName, size });
+    return { kind, fetch, stored };
   }
   return { kind, save: (stream) => saveAsBlob(stream, fileName) };
 }

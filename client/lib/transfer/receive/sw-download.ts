@@ -19,6 +19,7 @@ import {
   type SwFetch,
   type SwHash,
   type SwReply,
+  type SwStored,
 } from './messages.ts';
 import { BEAT_MS, incomplete, READER_STALL_MS, watched } from './watched-stream.ts';
 
@@ -68,7 +69,7 @@ class SwChannel {
   }
 
   /** Posts `message` to the worker with the channel's far port (and `transfer`). */
-  post(message: SwDownload | SwFetch, transfer: Transferable[] = []): void {
+  post(message: SwDownload | SwFetch | SwStored, transfer: Transferable[] = []): void {
     this.worker.postMessage(message, [...transfer, this.#ports.port2]);
   }
 
@@ -184,13 +185,39 @@ export type FetchRequest = Omit<SwFetch, 'type' | 'id'>;
  * meanwhile, as for a streamed download.
  */
 export async function fetchInServiceWorker(request: FetchRequest, size: number, watch: FetchWatch): Promise<void> {
+  await follow(
+    (id) => ({ type: 'download-fetch', id, ...request }),
+    size,
+    watch,
+    () => {
+      // The worker has its copy: this page's key bytes are no longer needed.
+      for (const file of request.files) file.keyBytes.fill(0);
+    },
+  );
+}
+
+/**
+ * Has the service worker save a file received from a nearby device, reading it from OPFS
+ * and verifying it itself (sw-stored.ts); settles as `fetchInServiceWorker` does.
+ */
+export async function storedInServiceWorker(stored: Omit<SwStored, 'type' | 'id'>): Promise<void> {
+  const watch: FetchWatch = { progress: () => {}, finalHash: () => undefined };
+  await follow((id) => ({ type: 'download-stored', id, ...stored }), stored.size, watch);
+}
+
+/** Posts the message `make(id)` builds and follows the worker's replies until `delivered`. */
+async function follow(
+  make: (id: string) => SwFetch | SwStored,
+  size: number,
+  watch: FetchWatch,
+  posted: () => void = () => {},
+): Promise<void> {
   const sw = await channel();
   const alive: SwDownloadAlive = { type: 'download-alive', id: sw.id };
   const beat = setInterval(() => sw.worker.postMessage(alive), BEAT_MS);
   try {
-    sw.post({ type: 'download-fetch', id: sw.id, ...request });
-    // The worker has its copy: this page's key bytes are no longer needed.
-    for (const file of request.files) file.keyBytes.fill(0);
+    sw.post(make(sw.id));
+    posted();
     if (!(await sw.start())) throw notStarted();
     let received = 0;
     for (;;) {

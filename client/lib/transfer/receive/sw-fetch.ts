@@ -80,23 +80,44 @@ export async function fetchedDownload(
           onVerified: none,
           onFailed: none,
         });
+  const [only] = files;
+  const name = archive ?? only?.name ?? 'download';
+  const size = archive === null ? (only?.size ?? 0) : zipLength(files);
+  const stream = servedCopy(plaintext, post, () => ({
+    file: current,
+    bytes: counted,
+    name: files[current]?.name ?? name,
+  }));
+  return { type: 'download', id: request.id, name, size, stream };
+}
+
+/**
+ * `plaintext` as this worker serves it: watched (the browser not reading for
+ * READER_STALL_MS fails it), with `progress` for the file `at()` names each beat and
+ * `failed` on any failure, both through `post`.
+ */
+export function servedCopy(
+  plaintext: ReadableStream<Uint8Array>,
+  post: (reply: SwReply) => void,
+  at: () => { file: number; bytes: number; name: string },
+): ReadableStream<Uint8Array> {
   const copy = watched(plaintext, {
     stallMs: READER_STALL_MS,
     beatMs: BEAT_MS,
-    beat: () => post({ type: 'progress', file: current, bytes: counted }),
+    beat: () => {
+      const { file, bytes } = at();
+      post({ type: 'progress', file, bytes });
+    },
   });
   copy.done.catch((error: unknown) => {
-    const name = files[current]?.name ?? archive;
+    const { file, name } = at();
     const failure =
       error instanceof FerryError
         ? error
         : new FerryError('DOWNLOAD_INCOMPLETE', `${name}: the download failed.`, { cause: error });
-    post({ type: 'failed', file: current, code: failure.code, message: failure.message });
+    post({ type: 'failed', file, code: failure.code, message: failure.message });
   });
-  const [only] = files;
-  const name = archive ?? only?.name ?? 'download';
-  const size = archive === null ? (only?.size ?? 0) : zipLength(files);
-  return { type: 'download', id: request.id, name, size, stream: copy.readable };
+  return copy.readable;
 }
 
 /**
