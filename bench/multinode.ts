@@ -1,11 +1,12 @@
 /**
  * `npm run bench:multinode`: bench/load.ts's load (BENCH_UPLOADS concurrent uploads of
  * BENCH_UPLOAD_KIB, BENCH_SOCKETS signaling sockets relaying) against one Ferry node and
- * then against two, each time behind HAProxy running deploy/haproxy.cfg, on the same
- * engines: a Postgres database (a new one per round), Redis and one storage directory the
- * nodes share (server/test-engines starts them on loopback, installing Debian's packages
- * when missing). Prints each round's output and the two-node : one-node ratios of upload
- * throughput and of p99 latencies, and the errors (goal 0).
+ * then against two, each time behind HAProxy running deploy/haproxy.cfg, on the engines a
+ * deployment of several nodes uses: a Postgres database and an S3 bucket (Ceph radosgw, its
+ * OSD in memory), a new one of each per round, and Redis (server/test-engines starts them
+ * on loopback, installing Debian's packages when missing). Prints each round's output and
+ * the two-node : one-node ratios of upload throughput and of p99 latencies, and the errors
+ * (goal 0).
  *
  * Everything runs on this machine's cores, the load generator included: two nodes on
  * 2 cores share the CPU that one node had to itself, so the ratio says what a second
@@ -13,10 +14,12 @@
  */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
 import { startCluster } from '../server/multinode/cluster.ts';
 import { startPostgres } from '../server/test-engines/postgres.ts';
 import { startRedis } from '../server/test-engines/redis.ts';
+import { emptyBucket, type S3Engine, startS3, testS3Client } from '../server/test-engines/s3.ts';
 import { onCleanUp, runMain } from './lib/cleanup.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -70,19 +73,36 @@ async function newDatabase(adminUrl: string, name: string): Promise<string> {
   return url.toString();
 }
 
-async function round(nodeCount: 1 | 2, postgres: string, redisUrl: string): Promise<Figures> {
-  const databaseUrl = await newDatabase(postgres, `ferry_bench_${nodeCount}_${Date.now()}`);
-  const cluster = await startCluster({
-    databaseUrl,
-    redisUrl,
-    nodeCount,
-    env: { FERRY_LOG_LEVEL: 'warn', FERRY_BENCH_SINK: '1', FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' },
-  });
+interface Engines {
+  postgres: string;
+  redisUrl: string;
+  s3: S3Engine;
+}
+
+async function round(nodeCount: 1 | 2, engines: Engines): Promise<Figures> {
+  const name = `ferry-bench-${nodeCount}-${Date.now()}`;
+  const databaseUrl = await newDatabase(engines.postgres, name.replaceAll('-', '_'));
+  const s3 = testS3Client(engines.s3);
+  await s3.send(new CreateBucketCommand({ Bucket: name }));
   try {
-    console.log(`\n=== ${nodeCount} node${nodeCount === 1 ? '' : 's'} behind HAProxy at ${cluster.url} ===`);
-    return await runLoad(cluster.url);
+    const cluster = await startCluster({
+      databaseUrl,
+      redisUrl: engines.redisUrl,
+      s3: { bucket: name, engine: engines.s3 },
+      nodeCount,
+      env: { FERRY_LOG_LEVEL: 'warn', FERRY_BENCH_SINK: '1', FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' },
+    });
+    try {
+      console.log(`\n=== ${nodeCount} node${nodeCount === 1 ? '' : 's'} behind HAProxy at ${cluster.url}, S3 ===`);
+      return await runLoad(cluster.url);
+    } finally {
+      await cluster.stop();
+    }
   } finally {
-    await cluster.stop();
+    // The OSD keeps objects in memory: free them before the next round.
+    await emptyBucket(s3, name);
+    await s3.send(new DeleteBucketCommand({ Bucket: name }));
+    s3.destroy();
   }
 }
 
@@ -91,8 +111,11 @@ async function main(): Promise<void> {
   onCleanUp(async () => postgres.stop());
   const redis = await startRedis();
   onCleanUp(async () => redis.stop());
-  const one = await round(1, postgres.url, redis.url);
-  const two = await round(2, postgres.url, redis.url);
+  const s3 = await startS3();
+  onCleanUp(async () => s3.stop());
+  const engines = { postgres: postgres.url, redisUrl: redis.url, s3 };
+  const one = await round(1, engines);
+  const two = await round(2, engines);
   const ratio = (a: number, b: number) => (Number.isFinite(a / b) ? (a / b).toFixed(2) : '-');
   console.log('\n=== two nodes : one node (same balancer, engines and load) ===');
   console.log(`  upload throughput ${two.ferryMiBs} / ${one.ferryMiBs} MiB/s = ${ratio(two.ferryMiBs, one.ferryMiBs)}`);

@@ -10,6 +10,10 @@
  * same 8 MiB pieces PUT straight into the bucket with the AWS SDK and read back with one
  * GetObject each, no Ferry: what this S3 server gives on its own.
  *
+ * BENCH_S3_BEFORE=<git revision> adds `s3 before`: the same S3 upload and download by a
+ * server built from that revision's sources (a `git archive` snapshot), interleaved with
+ * the others, so a change to the S3 store is measured before and after in one run.
+ *
  * Everything is on one 2-core machine: the S3 server (mon, OSD, radosgw) competes with
  * Ferry and the client for CPU, so the ratio is a floor for a real S3 elsewhere.
  */
@@ -30,6 +34,7 @@ import { tokenHash } from '../shared/keys.ts';
 import { onCleanUp, runMain } from './lib/cleanup.ts';
 import { writeRandomFile } from './lib/files.ts';
 import { BenchServer, PeakSampler } from './lib/server.ts';
+import { sourceTree } from './lib/source.ts';
 import { intEnv, MiB, mbps, median } from './lib/stats.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -38,7 +43,9 @@ const RUNS = intEnv('BENCH_RUNS', 2);
 /** The web client's tus chunk (client/lib/transfer/send/picker.svelte.ts). */
 const CHUNK = 8 * MiB;
 
-type Kind = 'file' | 's3' | 's3 raw';
+const BEFORE = process.env.BENCH_S3_BEFORE;
+
+type Kind = 'file' | 's3' | 's3 before' | 's3 raw';
 interface Run {
   kind: Kind;
   uploadMBps: number;
@@ -171,6 +178,9 @@ async function main(): Promise<void> {
     client.destroy();
   });
 
+  const before = BEFORE ? sourceTree(ROOT, work, { revision: BEFORE }, ['serve.ts']) : undefined;
+  if (before) console.log(`s3 before: the server at ${before.label}`);
+  const kinds = before ? (['file', 's3 before', 's3'] as const) : (['file', 's3'] as const);
   const runs: Run[] = [];
   for (let i = 0; i < RUNS; i++) {
     const raw = await rawS3(client, bucket, source, sha);
@@ -179,10 +189,10 @@ async function main(): Promise<void> {
       `s3 raw upload ${mbps(BYTES, raw.upMs).toFixed(1)} MB/s, download ${mbps(BYTES, raw.downMs).toFixed(1)} MB/s`,
     );
     await emptyBucket(client, bucket);
-    for (const kind of ['file', 's3'] as const) {
-      const dataDir = await mkdtemp(join(work, `data-${kind}-`));
+    for (const kind of kinds) {
+      const dataDir = await mkdtemp(join(work, `data-${kind.replace(' ', '-')}-`));
       const env: Record<string, string> =
-        kind === 's3'
+        kind !== 'file'
           ? {
               FERRY_S3_BUCKET: bucket,
               FERRY_S3_ENDPOINT: s3.endpoint,
@@ -192,20 +202,21 @@ async function main(): Promise<void> {
             }
           : {};
       started = Date.now();
-      const server = await BenchServer.start(ROOT, work, dataDir, { ...env, FERRY_LOG_LEVEL: 'warn' });
+      const root = kind === 's3 before' && before ? before.root : ROOT;
+      const server = await BenchServer.start(root, work, dataDir, { ...env, FERRY_LOG_LEVEL: 'warn' });
       const rss = new PeakSampler(() => server.rss());
       try {
         const { upMs, downMs } = await transfer(server.origin, source, sha);
         const run = { kind, uploadMBps: mbps(BYTES, upMs), downloadMBps: mbps(BYTES, downMs), rssPeak: rss.stop() };
         runs.push(run);
         console.log(
-          `${kind.padEnd(4)} upload ${run.uploadMBps.toFixed(1)} MB/s, download ${run.downloadMBps.toFixed(1)} MB/s, server RSS peak ${(run.rssPeak / MiB).toFixed(0)} MiB`,
+          `${kind.padEnd(9)} upload ${run.uploadMBps.toFixed(1)} MB/s, download ${run.downloadMBps.toFixed(1)} MB/s, server RSS peak ${(run.rssPeak / MiB).toFixed(0)} MiB`,
         );
       } finally {
         rss.stop();
         await server.stop();
         await rm(dataDir, { recursive: true, force: true });
-        if (kind === 's3') await emptyBucket(client, bucket);
+        if (kind !== 'file') await emptyBucket(client, bucket);
       }
     }
   }
@@ -214,7 +225,7 @@ async function main(): Promise<void> {
   console.log(`\n${BYTES / MiB} MiB, ${RUNS} runs per side, medians`);
   console.log('| store | upload MB/s | download MB/s | server RSS peak |');
   console.log('| --- | --- | --- | --- |');
-  for (const kind of ['file', 's3', 's3 raw'] as const) {
+  for (const kind of [...kinds, 's3 raw'] as const) {
     console.log(
       `| ${kind} | ${of(kind, 'uploadMBps').toFixed(1)} | ${of(kind, 'downloadMBps').toFixed(1)} | ${kind === 's3 raw' ? '' : `${(of(kind, 'rssPeak') / MiB).toFixed(0)} MiB`} |`,
     );
@@ -222,6 +233,11 @@ async function main(): Promise<void> {
   console.log(
     `| S3 : file | ${(of('s3', 'uploadMBps') / of('file', 'uploadMBps')).toFixed(2)} | ${(of('s3', 'downloadMBps') / of('file', 'downloadMBps')).toFixed(2)} | |`,
   );
+  if (before) {
+    console.log(
+      `| S3 before : file | ${(of('s3 before', 'uploadMBps') / of('file', 'uploadMBps')).toFixed(2)} | ${(of('s3 before', 'downloadMBps') / of('file', 'downloadMBps')).toFixed(2)} | |`,
+    );
+  }
   console.log(
     `| S3 : S3 raw | ${(of('s3', 'uploadMBps') / of('s3 raw', 'uploadMBps')).toFixed(2)} | ${(of('s3', 'downloadMBps') / of('s3 raw', 'downloadMBps')).toFixed(2)} | |`,
   );
