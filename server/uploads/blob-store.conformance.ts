@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { Upload } from '@tus/server';
 import { describe, expect, it } from 'vitest';
-import type { BlobStore } from './blob-store.ts';
+import { type BlobStore, requestBodyBytes } from './blob-store.ts';
 
 const EXPIRY_MS = 200;
 let serial = 0;
@@ -117,6 +117,34 @@ export function blobStoreConformance(name: string, makeStore: (expiryMs: number)
       expect((await makeStore(EXPIRY_MS).datastore.getUpload(id)).offset).toBe(stored);
       expect((await readAll(store.read(id, 0, stored - 1))).equals(bytes.subarray(0, stored))).toBe(true);
       expect(await store.datastore.write(Readable.from([bytes.subarray(stored)]), id, stored)).toBe(bytes.length);
+      expect((await readAll(store.read(id, 0, bytes.length - 1))).equals(bytes)).toBe(true);
+    });
+
+    it('stores a body whose length the request declared, whole, cut off, or ended short', async () => {
+      const store = makeStore(EXPIRY_MS);
+      const bytes = randomBytes(30_000);
+      const id = await upload(store, bytes.length, Buffer.alloc(0));
+      // As tus.ts runs a request with a Content-Length; sent in uneven chunks.
+      const declared = (length: number, body: Readable, offset: number) =>
+        requestBodyBytes.run(length, () => store.datastore.write(body, id, offset));
+      const whole = bytes.subarray(0, 10_000);
+      const chunks = [whole.subarray(0, 3000), whole.subarray(3000, 3001), whole.subarray(3001)];
+      expect(await declared(whole.length, Readable.from(chunks), 0)).toBe(10_000);
+      expect((await readAll(store.read(id, 0, 9999))).equals(whole)).toBe(true);
+
+      // A connection cut after 7,000 of 15,000 declared bytes: what arrived is kept.
+      await expect(declared(15_000, cutBody(bytes.subarray(10_000, 17_000)), 10_000)).rejects.toBeTruthy();
+      const afterCut = (await store.size(id)) ?? -1;
+      expect(afterCut).toBeGreaterThanOrEqual(10_000);
+      expect(afterCut).toBeLessThanOrEqual(17_000);
+      expect((await makeStore(EXPIRY_MS).datastore.getUpload(id)).offset).toBe(afterCut);
+
+      // A body that ends without an error short of its length (tus ends it so when the
+      // client aborts): the offset counts what arrived, every byte of it readable.
+      const short = bytes.subarray(afterCut, afterCut + 6000);
+      expect(await declared(9000, Readable.from([short]), afterCut)).toBe(afterCut + 6000);
+      const rest = bytes.subarray(afterCut + 6000);
+      expect(await declared(rest.length, Readable.from([rest]), afterCut + 6000)).toBe(bytes.length);
       expect((await readAll(store.read(id, 0, bytes.length - 1))).equals(bytes)).toBe(true);
     });
 

@@ -4,6 +4,7 @@
  * (one file plus one .json info file per upload, which is what lets an upload resume after
  * a restart). S3BlobStore (s3-blob-store.ts): an S3 bucket, for any number of nodes.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -12,6 +13,14 @@ import { pipeline } from 'node:stream/promises';
 import { FileStore } from '@tus/file-store';
 import { type DataStore, ERRORS, type Upload } from '@tus/server';
 import { isOutOfSpace, type Space, spaceOf, storageFull } from '../storage-full.ts';
+
+/**
+ * The length a request declared for the body a `DataStore.write` is reading (its
+ * Content-Length), set by tus.ts around each request that has one: tus hands the store the
+ * body as a stream without it. A store may use it to start storing before the body is all
+ * there (S3BlobStore streams each piece's PutObject); the body can still end short of it.
+ */
+export const requestBodyBytes = new AsyncLocalStorage<number>();
 
 export interface BlobStore {
   /** What @tus/server writes uploads into. */

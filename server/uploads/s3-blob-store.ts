@@ -8,8 +8,9 @@
  *   <id>.json               the tus Upload (size, metadata, creation_date) plus `sealed`
  *   <id>/<offset, 16 digits> a piece: bytes [offset, offset + its size) of the upload
  * Every PATCH body is cut into pieces of at most `pieceBytes`, each staged in a temp file
- * (memory stays bounded, whatever the PATCH's size) and stored with one PutObject; pieces
- * are stored strictly in order, the next only after the one before it succeeded.
+ * (memory stays bounded, whatever the PATCH's size) and stored with one PutObject, which
+ * streams the piece as it arrives when the request declared its length (see `write`); a
+ * piece counts only once every piece before it is stored.
  *
  * Invariant: the tus offset is the end of the chain of pieces that starts at 0 and where
  * each piece starts where the one before it ends. Pieces are immutable once stored, so
@@ -19,13 +20,14 @@
  * write. No node keeps state of its own: every answer comes from the bucket.
  */
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { createReadStream } from 'node:fs';
 import { type FileHandle, open, unlink } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import {
   DeleteObjectCommand,
   DeleteObjectsCommand,
@@ -40,7 +42,7 @@ import {
 import { DataStore, ERRORS, Upload } from '@tus/server';
 import { FerryError } from '../../shared/errors.ts';
 import { isOutOfSpace, storageFull } from '../storage-full.ts';
-import type { BlobStore } from './blob-store.ts';
+import { type BlobStore, requestBodyBytes } from './blob-store.ts';
 import { ownStagingDir } from './staging-dir.ts';
 
 /** A piece's largest size: the web client's tus chunk (8 MiB), so one PATCH is usually one piece. */
@@ -102,6 +104,111 @@ function unavailable(doing: string, error: unknown): FerryError {
   if (error instanceof FerryError) return error;
   const reason = error instanceof Error ? error.message || error.name : String(error);
   return new FerryError('ENGINE_UNAVAILABLE', `S3 failed while ${doing}: ${reason}`, { cause: error });
+}
+
+type PutPiece = (body: Readable, length: number, signal?: AbortSignal) => Promise<void>;
+
+/**
+ * One piece on its way into S3. Its bytes are staged in a temp file as they arrive (memory
+ * stays bounded, and the bytes of a body cut short are kept); when the piece's size is
+ * known before its first byte, its PutObject also streams them as they arrive, started
+ * once `ready` resolves (the strays are gone). The staged file is what counts: a streamed
+ * PutObject that fails (S3 may drop a request whose body stalls with a slow client) or
+ * falls short is replaced by one PutObject of the file.
+ */
+class PieceWrite {
+  bytes = 0;
+  readonly #file: string;
+  readonly #handle: FileHandle;
+  readonly #size: number;
+  readonly #put: PutPiece;
+  #stream: PassThrough | undefined;
+  #streaming: Promise<void> | undefined;
+  readonly #abort = new AbortController();
+
+  private constructor(
+    file: string,
+    handle: FileHandle,
+    size: number,
+    stream: boolean,
+    put: PutPiece,
+    ready: Promise<void>,
+  ) {
+    this.#file = file;
+    this.#handle = handle;
+    this.#size = size;
+    this.#put = put;
+    if (stream) {
+      const body = new PassThrough();
+      this.#stream = body;
+      this.#streaming = ready.then(() => put(body, size, this.#abort.signal));
+      this.#streaming.catch(() => undefined);
+    }
+  }
+
+  /** A piece of at most `size` bytes (exactly `size`, streamed, when `stream`). */
+  static async open(dir: string, id: string, size: number, stream: boolean, put: PutPiece, ready: Promise<void>) {
+    const file = path.join(dir, `ferry-piece-${id}-${randomBytes(6).toString('hex')}`);
+    return new PieceWrite(file, await open(file, 'wx'), size, stream, put, ready);
+  }
+
+  /** Bytes the piece still takes. */
+  get room(): number {
+    return this.#size - this.bytes;
+  }
+
+  /** Stages `chunk` (and streams it, waiting while the PutObject is behind). */
+  async write(chunk: Buffer): Promise<void> {
+    const staged = this.#handle.write(chunk);
+    const stream = this.#stream;
+    if (stream && !stream.write(chunk)) {
+      // The file has the bytes: a failed stream only means the piece is put from the file.
+      await Promise.race([once(stream, 'drain'), this.#streaming]).catch(() => this.#stopStreaming());
+    }
+    await staged;
+    this.bytes += chunk.length;
+  }
+
+  /**
+   * Stores the piece: the streamed PutObject when it got every byte it declared, else one
+   * PutObject of the staged bytes (a body cut short, a failed stream; nothing when empty).
+   */
+  async store(): Promise<void> {
+    try {
+      await this.#handle.close();
+      if (this.#stream && this.bytes === this.#size) {
+        this.#stream.end();
+        const streamed = await this.#streaming!.then(
+          () => true,
+          () => false,
+        );
+        if (streamed) return;
+      }
+      await this.#stopStreaming();
+      if (this.bytes > 0) await this.#put(createReadStream(this.#file, { end: this.bytes - 1 }), this.bytes);
+    } finally {
+      await unlink(this.#file).catch(() => undefined);
+    }
+  }
+
+  /** Drops the piece unstored. */
+  async discard(): Promise<void> {
+    await this.#stopStreaming();
+    await this.#handle.close().catch(() => undefined);
+    await unlink(this.#file).catch(() => undefined);
+  }
+
+  /** Aborts a streamed PutObject short of its declared length (S3 stores nothing of it). */
+  async #stopStreaming(): Promise<void> {
+    const stream = this.#stream;
+    const streaming = this.#streaming;
+    this.#stream = undefined;
+    this.#streaming = undefined;
+    if (!stream) return;
+    this.#abort.abort();
+    stream.destroy();
+    await streaming?.catch(() => undefined);
+  }
 }
 
 /** The tus DataStore half: what @tus/server calls. */
@@ -264,8 +371,14 @@ class S3PieceStore extends DataStore {
 
   /**
    * Stores `readable` from `offset` on as pieces; resolves with the new offset. Bytes that
-   * arrived before the source failed are stored too (as @tus/file-store keeps them), so a
-   * client resumes from where its body was cut.
+   * arrived before the source failed or ended early are stored too (as @tus/file-store
+   * keeps them), so a client resumes from where its body was cut.
+   *
+   * When the request declared its length (`requestBodyBytes`), each piece's size is known
+   * before its first byte, and its PutObject streams the bytes as they arrive; otherwise a
+   * piece is stored once it is staged whole. Either way the next piece arrives while the
+   * one before it is being stored, at most two are in hand, and a piece counts only once
+   * every piece before it is stored, so the offset is always the end of the chain.
    */
   override async write(readable: Readable, id: string, offset: number): Promise<number> {
     // tus checked the offset against getUpload under the upload's lock. Pieces at or past
@@ -273,60 +386,82 @@ class S3PieceStore extends DataStore {
     // piece is stored, so none can pass for part of the chain after this write.
     const strays = this.#piecesFrom(checkId(id), offset).then((keys) => this.deleteKeys(keys));
     strays.catch(() => undefined);
+    /** Body bytes still to come, when the request said. */
+    let left = requestBodyBytes.getStore();
+    /** The end of the chain: bytes stored. */
     let end = offset;
-    let staged: { file: string; handle: FileHandle; bytes: number } | undefined;
-    /** Stores the staged piece (at `end`); the next piece is staged only after this one is stored. */
-    const commit = async (): Promise<void> => {
-      if (!staged) return;
-      const piece = staged;
-      staged = undefined;
-      await piece.handle.close();
-      try {
-        if (piece.bytes === 0) return;
-        await strays;
-        await this.#s3.send(
-          new PutObjectCommand({
-            Bucket: this.#bucket,
-            Key: pieceKey(id, end),
-            Body: createReadStream(piece.file),
-            ContentLength: piece.bytes,
-          }),
-        );
-        end += piece.bytes;
-      } catch (error) {
-        throw unavailable(`storing bytes of upload ${id}`, error);
-      } finally {
-        await unlink(piece.file).catch(() => undefined);
-      }
+    /** Where the arriving piece starts: bytes received. */
+    let received = offset;
+    /** Resolves once every piece before the arriving one is stored. */
+    let stored: Promise<void> = strays;
+    let piece: PieceWrite | undefined;
+    const commit = (done: PieceWrite) => {
+      stored = stored.then(
+        async () => {
+          await done.store();
+          end += done.bytes;
+        },
+        async (error: unknown) => {
+          await done.discard();
+          throw error;
+        },
+      );
+      stored.catch(() => undefined);
     };
     try {
       for await (const data of readable) {
         let chunk = data as Buffer;
         while (chunk.length > 0) {
-          if (!staged) {
-            const file = path.join(this.#stagingDir, `ferry-piece-${id}-${randomBytes(6).toString('hex')}`);
-            staged = { file, handle: await open(file, 'wx'), bytes: 0 };
+          if (!piece) {
+            const size = left !== undefined && left > 0 ? Math.min(left, this.#pieceBytes) : undefined;
+            const key = pieceKey(id, received);
+            const put = (body: Readable, length: number, signal?: AbortSignal) =>
+              this.#putPiece(id, key, body, length, signal);
+            piece = await PieceWrite.open(
+              this.#stagingDir,
+              id,
+              size ?? this.#pieceBytes,
+              size !== undefined,
+              put,
+              strays,
+            );
           }
-          const take = Math.min(chunk.length, this.#pieceBytes - staged.bytes);
-          await staged.handle.write(chunk.subarray(0, take));
-          staged.bytes += take;
+          const take = Math.min(chunk.length, piece.room);
+          await piece.write(chunk.subarray(0, take));
           chunk = chunk.subarray(take);
-          if (staged.bytes === this.#pieceBytes) await commit();
+          received += take;
+          if (left !== undefined) left -= take;
+          if (piece.room === 0) {
+            // The piece before it is stored before this one is: one being stored, one arriving.
+            await stored;
+            commit(piece);
+            piece = undefined;
+          }
         }
       }
     } catch (error) {
-      // The source failed (or staging did): keep what arrived whole, then report the failure.
+      // The source failed (or staging, or S3 did): keep what arrived whole, then report it.
       if (isOutOfSpace(error)) {
-        await staged?.handle.close();
-        if (staged) await unlink(staged.file).catch(() => undefined);
+        await piece?.discard();
+        await stored.catch(() => undefined);
         throw storageFull(error);
       }
-      await commit().catch(() => undefined);
+      if (piece) commit(piece);
+      await stored.catch(() => undefined);
       throw error;
     }
-    await commit();
-    await strays;
+    if (piece) commit(piece);
+    await stored;
     return end;
+  }
+
+  /** One PutObject of a piece; S3's refusal as ENGINE_UNAVAILABLE. */
+  async #putPiece(id: string, Key: string, Body: Readable, ContentLength: number, abortSignal?: AbortSignal) {
+    try {
+      await this.#s3.send(new PutObjectCommand({ Bucket: this.#bucket, Key, Body, ContentLength }), { abortSignal });
+    } catch (error) {
+      throw unavailable(`storing bytes of upload ${id}`, error);
+    }
   }
 
   /** Keys of `id`'s pieces that start at `offset` or later (keys sort by offset: fixed width). */
@@ -365,6 +500,8 @@ class S3PieceStore extends DataStore {
   }
 }
 
+const QUIET = { trace() {}, debug() {}, info() {}, warn() {}, error() {} };
+
 /** An S3 client for `options`: path-style with an endpoint, no checksums beyond what S3 requires. */
 function s3Client(options: S3BlobStoreOptions): S3Client {
   // Downloads stream from S3 for as long as the recipient reads: far more sockets than the
@@ -380,6 +517,9 @@ function s3Client(options: S3BlobStoreOptions): S3Client {
     // CRC32 trailers on streamed bodies.
     requestChecksumCalculation: 'WHEN_REQUIRED',
     responseChecksumValidation: 'WHEN_REQUIRED',
+    // Else the SDK prints to the console whenever a streamed PutObject fails or is aborted
+    // (a body cut short); such failures reach Ferry's log as ENGINE_UNAVAILABLE instead.
+    logger: QUIET,
     requestHandler: {
       connectionTimeout: 5000,
       httpAgent: new http.Agent(agent),

@@ -7,7 +7,7 @@ import { type CancellationContext, type DataStore, type Locker, Server, type Upl
 import type { ErrorCode } from '../../shared/errors.ts';
 import { BASE_HEADERS, type ErrorReport } from '../http/respond.ts';
 import type { ShareStore } from '../shares/store.ts';
-import type { BlobStore } from './blob-store.ts';
+import { type BlobStore, requestBodyBytes } from './blob-store.ts';
 import { createHooks, newUploadId } from './hooks.ts';
 import { readBodiesUncopied } from './request-body.ts';
 import { tusErrorResponse } from './tus-errors.ts';
@@ -113,7 +113,11 @@ export function createTus(deps: TusDeps) {
   if (!readBodiesUncopied(server))
     deps.report.logger.warn('tus: request bodies are read through Readable.toWeb (a copy of every chunk).');
   return {
-    handle: (req: IncomingMessage, res: ServerResponse): Promise<void> => server.handle(req, res),
+    handle: (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+      const length = Number(req.headers['content-length']);
+      if (!Number.isSafeInteger(length) || length <= 0) return server.handle(req, res);
+      return requestBodyBytes.run(length, () => server.handle(req, res));
+    },
     /** Removes unfinished uploads past the store's expiry. */
     cleanUpExpiredUploads: (): Promise<number> => server.cleanUpExpiredUploads(),
   };
