@@ -16,7 +16,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { CreateBucketCommand, DeleteBucketCommand } from '@aws-sdk/client-s3';
 import pg from 'pg';
-import { startCluster } from '../server/multinode/cluster.ts';
+import { type NodeLogEntry, startCluster } from '../server/multinode/cluster.ts';
 import { startPostgres } from '../server/test-engines/postgres.ts';
 import { startRedis } from '../server/test-engines/redis.ts';
 import { emptyBucket, type S3Engine, startS3, testS3Client } from '../server/test-engines/s3.ts';
@@ -73,6 +73,19 @@ async function newDatabase(adminUrl: string, name: string): Promise<string> {
   return url.toString();
 }
 
+/** The nodes' warnings and errors (FERRY_LOG_LEVEL=warn), counted by message: what a failure was. */
+function printNodeWarnings(entries: NodeLogEntry[]): void {
+  const counts = new Map<string, number>();
+  for (const entry of entries) {
+    const err = (entry.err ?? entry.error) as { message?: string } | undefined;
+    const what = `${entry.msg}${err?.message ? `: ${err.message.slice(0, 160)}` : ''}`;
+    counts.set(what, (counts.get(what) ?? 0) + 1);
+  }
+  if (counts.size === 0) return;
+  console.log('  nodes logged (warn and above):');
+  for (const [what, n] of [...counts].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`    ${n} × ${what}`);
+}
+
 interface Engines {
   postgres: string;
   redisUrl: string;
@@ -94,7 +107,9 @@ async function round(nodeCount: 1 | 2, engines: Engines): Promise<Figures> {
     });
     try {
       console.log(`\n=== ${nodeCount} node${nodeCount === 1 ? '' : 's'} behind HAProxy at ${cluster.url}, S3 ===`);
-      return await runLoad(cluster.url);
+      const figures = await runLoad(cluster.url);
+      printNodeWarnings(cluster.nodes.flatMap((node) => node.logs()));
+      return figures;
     } finally {
       await cluster.stop();
     }
