@@ -2,12 +2,13 @@
  * For the multi-node tests: real Ferry node processes (`npm start`'s entry point) sharing
  * one Postgres database, the test engines' Redis and one S3 bucket (or one storage
  * directory), behind HAProxy
- * running the repository's own deploy/haproxy.cfg. Everything listens on 127.0.0.1 on free
- * ports and is stopped by `stop()` (and killed if the test process exits first). HAProxy
- * is installed from Debian when missing, as the other engines are.
+ * running the repository's own deploy/haproxy.cfg, and nginx with deploy/nginx.conf when a
+ * test asks (`startNginx`). Everything listens on 127.0.0.1 on free ports and is stopped by
+ * `stop()` (and killed if the test process exits first). HAProxy and nginx are installed
+ * from Debian when missing, as the other engines are.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -19,6 +20,7 @@ import type { S3Engine } from '../test-engines/s3.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = path.join(ROOT, 'server', 'main.ts');
 export const HAPROXY_CONFIG = path.join(ROOT, 'deploy', 'haproxy.cfg');
+export const NGINX_CONFIG = path.join(ROOT, 'deploy', 'nginx.conf');
 
 /** One JSON log line of a node. */
 export interface NodeLogEntry {
@@ -221,4 +223,82 @@ export async function startCluster(options: ClusterOptions): Promise<Cluster> {
     await stop();
     throw error;
   }
+}
+
+/** A second balancer in front of the same nodes. */
+export interface Balancer {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts nginx (Debian's `nginx-light`, installed when missing) with the repository's own
+ * deploy/nginx.conf in front of `nodes`: the file is used as is but for its `listen` and
+ * `server` lines, which name the test's ports, inside a minimal main config of its own.
+ */
+export async function startNginx(nodes: readonly FerryNode[]): Promise<Balancer> {
+  const binary = ensureEngine({ debianPackage: 'nginx-light', candidates: ['/usr/sbin/nginx', 'nginx'] });
+  const scratch = mkdtempSync(path.join(tmpdir(), 'ferry-nginx-'));
+  const port = await freePort();
+  const deployed = readFileSync(NGINX_CONFIG, 'utf8');
+  const servers = /^ {4}server 10\.0\.0\.11:8080;\n {4}server 10\.0\.0\.12:8080;$/m;
+  const listen = /^ {4}listen 80;$/m;
+  if (!servers.test(deployed) || !listen.test(deployed))
+    throw new Error(`${NGINX_CONFIG} no longer has the server and listen lines this test replaces`);
+  const site = deployed
+    .replace(servers, nodes.map((n) => `    server 127.0.0.1:${n.port};`).join('\n'))
+    .replace(listen, `    listen 127.0.0.1:${port};`);
+  writeFileSync(path.join(scratch, 'ferry.conf'), site);
+  for (const dir of ['body', 'proxy']) mkdirSync(path.join(scratch, dir));
+  writeFileSync(
+    path.join(scratch, 'nginx.conf'),
+    [
+      'daemon off;',
+      'worker_processes 1;',
+      // Run as root by the tests, nginx would switch its worker to `nobody`, who cannot
+      // enter this 0700 directory.
+      ...(process.getuid?.() === 0 ? ['user root;'] : []),
+      `pid ${scratch}/nginx.pid;`,
+      `error_log ${scratch}/error.log warn;`,
+      'events { worker_connections 1024; }',
+      'http {',
+      '  access_log off;',
+      `  client_body_temp_path ${scratch}/body;`,
+      `  proxy_temp_path ${scratch}/proxy;`,
+      `  include ${scratch}/ferry.conf;`,
+      '}',
+    ].join('\n'),
+  );
+  const nginx = spawn(binary, ['-p', scratch, '-c', path.join(scratch, 'nginx.conf'), '-e', 'stderr'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  nginx.stdout!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  nginx.stderr!.on('data', (chunk: Buffer) => {
+    output += chunk.toString();
+  });
+  const killAll = () => nginx.kill('SIGKILL');
+  process.on('exit', killAll);
+  const stop = async () => {
+    process.off('exit', killAll);
+    if (nginx.exitCode === null && nginx.signalCode === null) {
+      const exited = new Promise<void>((resolve) => nginx.once('exit', () => resolve()));
+      // SIGQUIT would wait for open WebSockets; the tests are done with them.
+      nginx.kill('SIGTERM');
+      await exited;
+    }
+    rmSync(scratch, { recursive: true, force: true });
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 15_000;
+  while (!(await balancerAnswers(url))) {
+    if (nginx.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`nginx did not answer on ${url}:\n${output}`);
+    }
+    await sleep(50);
+  }
+  return { url, stop };
 }

@@ -1,7 +1,8 @@
 /**
- * Two Ferry nodes behind HAProxy (deploy/haproxy.cfg), real processes sharing one Postgres
- * database, one Redis and one S3 bucket (Ceph radosgw): what a client sees must not depend on
- * which node answers, and losing a node mid-upload loses nothing.
+ * Two Ferry nodes behind HAProxy (deploy/haproxy.cfg) and nginx (deploy/nginx.conf), real
+ * processes sharing one Postgres database, one Redis and one S3 bucket (Ceph radosgw): what
+ * a client sees must not depend on which node answers, and losing a node mid-upload loses
+ * nothing.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
@@ -11,7 +12,7 @@ import { Redis } from 'ioredis';
 import { Upload } from 'tus-js-client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import type { ShareInfo } from '../../shared/api.ts';
+import type { CreateShareResponse, ShareInfo } from '../../shared/api.ts';
 import { SIGNAL_PATH } from '../../shared/signaling.ts';
 import { pairByCode, SignalClient } from '../signaling/test-client.ts';
 import { postgresDatabases, redisUrl } from '../test-engines/databases.ts';
@@ -21,13 +22,14 @@ import {
   createTestShare,
   errorCode,
   fetchFile,
+  newShareBody,
   patchInTwoParts,
   type TestShare,
   ticketFor,
   tusHeaders,
   uploadAndComplete,
 } from '../test-support.ts';
-import { type Cluster, type FerryNode, startCluster } from './cluster.ts';
+import { type Balancer, type Cluster, type FerryNode, startCluster, startNginx } from './cluster.ts';
 
 const MiB = 1024 * 1024;
 /** FERRY_MAX_CONNECTIONS_PER_IP of the nodes (the balancer's 127.0.0.1 is trusted, never counted). */
@@ -449,4 +451,101 @@ describe('connections per address across the two nodes', () => {
     expect('ws' in (await connectFrom(node(0)))).toBe(true);
     expect(await connectFrom(node(0))).toEqual(refused);
   }, 60_000);
+});
+
+describe('two nodes behind nginx (deploy/nginx.conf)', () => {
+  let nginx: Balancer;
+  beforeAll(async () => {
+    nginx = await startNginx(cluster.nodes);
+  }, 120_000);
+  afterAll(async () => {
+    await nginx?.stop();
+  });
+
+  it("a 32 MiB link upload in 8 MiB chunks alternates nodes and comes back identical; a browser's Origin with the port passes", async () => {
+    const bytes = randomBytes(32 * MiB);
+    // As a browser without Sec-Fetch-Site sends it: Origin names nginx's host and port, so
+    // the node must see the Host the client sent (nginx's $host drops the port: 403).
+    const { body, readerToken } = await newShareBody([{ size: bytes.length }]);
+    const created = await api(nginx.url, 'POST', '/api/shares', { body, headers: { Origin: nginx.url } });
+    expect(created.status, created.text).toBe(201);
+    const share: TestShare = { ...(created.json as CreateShareResponse), readerToken };
+    const marks = cluster.nodes.map((n) => n.logs().length);
+    await new Promise<void>((resolve, reject) => {
+      new Upload(bytes, {
+        endpoint: `${nginx.url}/files/`,
+        headers: { Authorization: `Bearer ${share.uploadToken}` },
+        metadata: { share: share.id, index: '0' },
+        chunkSize: 8 * MiB,
+        retryDelays: [],
+        storeFingerprintForResuming: false,
+        onError: reject,
+        onSuccess: () => resolve(),
+      }).start();
+    });
+    // Round robin, no stickiness: both nodes stored chunks of the one upload.
+    for (const [i, n] of cluster.nodes.entries()) {
+      const patches = requests(n, marks[i]!, '/files/:id', 'PATCH').filter((entry) => entry.status === 204);
+      expect(patches.length, `${n.name} stored chunks`).toBeGreaterThanOrEqual(1);
+    }
+    await completeShare(nginx.url, share);
+    expect(sha256(await downloadWhole(nginx.url, share))).toBe(sha256(bytes));
+  }, 120_000);
+
+  it('a PATCH reaches a node while its body is still arriving, and a recipient reads the stored bytes meanwhile', async () => {
+    const piece = MiB;
+    const bytes = randomBytes(2 * piece);
+    const share = await createTestShare(nginx.url, [{ size: bytes.length }]);
+    const location = await createUpload(nginx.url, share, bytes.length);
+    const ticket = await ticketFor(nginx.url, share, [0]);
+    expect(ticket.status).toBe(201);
+    const ticketId = (ticket.json as { ticket: string }).ticket;
+    const lockKey = `ferry:tus-lock:${location.split('/').pop()}`;
+
+    // First half of the first piece, then a pause: nginx must pass the request on before
+    // its body ends (proxy_request_buffering off), so a node holds the upload's lock.
+    let lockedMidBody = false;
+    const first = await patchInTwoParts(
+      nginx.url + location,
+      share,
+      0,
+      bytes.subarray(0, piece),
+      piece / 2,
+      async () => {
+        const deadline = Date.now() + 5_000;
+        while (!lockedMidBody && Date.now() < deadline) {
+          lockedMidBody = (await redis.exists(lockKey)) === 1;
+          await sleep(50);
+        }
+      },
+    );
+    expect(lockedMidBody).toBe(true);
+    expect(first.status).toBe(204);
+    // The recipient reads through nginx what is stored while the upload is unfinished.
+    const partial = await fetchFile(nginx.url, share, 0, ticketId, 'bytes=0-');
+    expect(partial.status).toBe(206);
+    expect(partial.headers.get('content-range')).toBe(`bytes 0-${piece - 1}/*`);
+    const second = await slowPatch(nginx.url, share, location, piece, bytes.subarray(piece), 0);
+    expect(second.status).toBe(204);
+    const rest = await fetchFile(nginx.url, share, 0, ticketId, `bytes=${piece}-`);
+    expect(rest.status).toBe(206);
+    expect(sha256(Buffer.concat([partial.bytes, rest.bytes]))).toBe(sha256(bytes));
+  });
+
+  it('devices connecting through nginx upgrade to WebSockets, meet in their network room and relay', async () => {
+    const from = { 'X-Forwarded-For': '192.0.2.44' };
+    const a = await SignalClient.connect(nginx.url, { headers: from });
+    const b = await SignalClient.connect(nginx.url, { headers: from });
+    try {
+      a.send({ type: 'hello', deviceId: 'device-cccccccccccccccc' });
+      b.send({ type: 'hello', deviceId: 'device-dddddddddddddddd' });
+      expect(a.welcome.network).toBe(b.welcome.network);
+      await a.next('peer-joined', (m) => m.room === a.welcome.network && m.peer.id === b.id);
+      b.send({ type: 'relay', to: a.id, kind: 'signal', data: { sdp: 'offer' } });
+      expect(await a.next('relay')).toMatchObject({ from: b.id, data: { sdp: 'offer' } });
+    } finally {
+      a.ws.terminate();
+      b.ws.terminate();
+    }
+  });
 });
