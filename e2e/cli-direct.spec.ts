@@ -81,6 +81,42 @@ test('ferry pair with the app, then 20 MiB each way directly, byte for byte', as
   expect(sent.stderr).toContain(`Sent to ${appName}.`);
 });
 
+test('ferry receive --nearby is a device tile in the app on the same network: the code is compared, then the file arrives', async ({
+  ferry,
+  files,
+  sender,
+}) => {
+  const cli = new FerryCli(join(files.dir, 'state'));
+  const app = new PairingPage(sender.page);
+  const data = await files.file('direct/nearby-5v.bin', 2 * MiB + 3);
+  const out = join(files.dir, 'received');
+  // One address for both, so the server puts them in one network room: \`localhost\` may be
+  // ::1 for Chromium and 127.0.0.1 for Node (an IPv4 and an IPv6 address are two networks).
+  const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
+  const receiving = cli.start(
+    ['receive', '--nearby', '-o', out, '--server', server, '--name', 'Lab box'],
+    {},
+    {
+      input: true,
+    },
+  );
+  await expect.poll(receiving.stderr, { timeout: 30_000 }).toContain('Waiting for files');
+  await sender.page.goto(server);
+  await expect(app.tile('Lab box')).toBeVisible({ timeout: 30_000 });
+  // Not paired: the app's person compares the code before the offer leaves, and the person
+  // here sees the same code with the offer before accepting it.
+  await app.sendFiles('Lab box', data.path);
+  await expect(app.code('Lab box')).toHaveText(/^\d{6}$/, { timeout: 60_000 });
+  const shownInApp = await app.code('Lab box').textContent();
+  await app.confirmCode();
+  await expect.poll(receiving.stderr, { timeout: 30_000 }).toContain('nearby-5v.bin');
+  expect(/Verification code: (\d{6})/.exec(receiving.stderr())?.[1]).toBe(shownInApp);
+  answer(receiving.child, 'y');
+  const received = await receiving.exited;
+  expect(received.status, received.stderr).toBe(0);
+  expect(sha256(await readFile(join(out, 'nearby-5v.bin')))).toBe(data.sha256);
+});
+
 test('two ferry commands pair and send to each other directly; an unknown device is refused', async ({
   ferry,
   files,
