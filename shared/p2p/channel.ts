@@ -13,6 +13,8 @@ export interface PeerChannel {
   readonly initiator: boolean;
   /** The local and remote SDP once negotiated (the fingerprint check, auth.ts); null before. */
   readonly descriptions: { local: string; remote: string } | null;
+  /** False once the channel closed (a channel that cannot tell leaves it out). */
+  readonly connected?: boolean;
   /** The largest message the channel takes (RTCSctpTransport.maxMessageSize). */
   readonly maxMessageSize: number;
   /** Sends one control message as a text frame; throws NETWORK_ERROR when the channel is gone. */

@@ -322,6 +322,25 @@ describe('SenderSession', () => {
     session.cancel();
   });
 
+  it('a resume answered on a channel that closed meanwhile throws and keeps waiting', async () => {
+    const { plan } = await planOf([128 * KiB]);
+    const { session } = sessionOf(plan);
+    const first = new MemoryChannel();
+    void started(session, first);
+    await flush();
+    session.onControl(answer(true));
+    await flush();
+    session.channelLost(new FerryError('NETWORK_ERROR', 'gone'), first);
+    const dying = Object.assign(new MemoryChannel(), { connected: true });
+    dying.deliverControl = () => {
+      dying.connected = false;
+      session.onControl({ type: 'resume-at', transfer: T, files: [1] });
+    };
+    await expect(session.resume(dying)).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(session.state).toBe('reconnecting');
+    session.cancel();
+  });
+
   it('falls back to the relay from the first record the recipient did not acknowledge, and is done when stored', async () => {
     const { plan } = await planOf([640 * KiB, 64 * KiB]);
     const calls: number[][] = [];

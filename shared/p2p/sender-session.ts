@@ -278,6 +278,8 @@ export class SenderSession {
       const files = this.#resumeAt as number[] | null;
       if (this.state !== 'reconnecting') return;
       if (!files) throw new FerryError('NETWORK_ERROR', 'The other device did not say how far it got.');
+      // A channel that died while this side was reconnecting was not reported: try another.
+      if (channel.connected === false) throw lost();
       if (files.length !== this.plan.ciphers.length) {
         throw new FerryError('INVALID_MESSAGE', 'The other device described a different transfer.');
       }
