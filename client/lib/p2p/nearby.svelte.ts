@@ -15,11 +15,12 @@
 import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
 import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
 import { deriveOfflineKey, deriveShareKeys, relayShareId } from '../../../shared/keys.ts';
-import type { ControlMessage } from '../../../shared/p2p/frames.ts';
 import { type OfflineKind, type OfflinePayload, openOffline, sealOffline } from '../../../shared/p2p/offline-seal.ts';
 import { RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS } from '../../../shared/p2p/relay.ts';
 import { getManifest } from '../api/share-client.ts';
 import { Connection } from './connection.svelte.ts';
+import type { ControlContext } from './control/context.ts';
+import { dispatchControl } from './control/dispatch.ts';
 import { IncomingTransfer } from './incoming.svelte.ts';
 import { offlineTargets } from './offline-targets.ts';
 import { OutgoingTransfer } from './outgoing.svelte.ts';
@@ -390,7 +391,7 @@ export class Nearby {
       connect: () => {
         connection.onConnect().catch((error: unknown) => this.#refuse(peerId, connection, error));
       },
-      control: (message) => this.#onControl(peerId, connection, message),
+      control: (message) => dispatchControl(context, message),
       binary: (bytes) => {
         for (const transfer of this.#incoming)
           if (transfer.active && transfer.peerId === peerId) transfer.onBinary(bytes);
@@ -407,6 +408,7 @@ export class Nearby {
       ? { secret: Promise.resolve(resume.secret), compare: false, pairing: null }
       : this.pairings.authFor(peerId);
     const connection = new Connection(link, plan);
+    const context = this.#controlContext(peerId, connection);
     if (resume) this.#resuming.set(connection, resume.transfer);
     this.#connections = { ...this.#connections, [peerId]: connection };
     const { [peerId]: _, ...others } = this.#refusals;
@@ -430,65 +432,40 @@ export class Nearby {
     this.#drop(peerId, reason);
   }
 
-  #onControl(peerId: string, connection: Connection, message: ControlMessage): void {
-    if (message.type === 'auth') {
-      connection.onAuth(message.mac).catch((error: unknown) => this.#refuse(peerId, connection, error));
-      return;
-    }
-    if (message.type === 'code-commit' || message.type === 'code-nonce') {
-      connection.onCode(message).catch((error: unknown) => this.#refuse(peerId, connection, error));
-      return;
-    }
-    // Nothing else is read before the other side's MAC verified (MAC mode) or the code
-    // exists (code mode); promise callbacks run in the order they were added, so messages
-    // keep their order.
-    connection.verified.then(
-      () => this.#onVerifiedControl(peerId, connection, message),
-      () => {},
-    );
-  }
-
-  #onVerifiedControl(peerId: string, connection: Connection, message: ControlMessage): void {
-    switch (message.type) {
-      case 'auth':
-        return;
-      case 'pair-secret':
-      case 'pair-saved':
-        this.pairings.onControl(peerId, message);
-        return;
-      case 'offer': {
-        if (this.#incoming.some((t) => t.active && t.id === message.transfer)) return;
-        const peer = this.signaling.peer(peerId);
-        // The code is compared once per connection: not again once this person vouched for it
-        // (confirmed it while pairing, or accepted an earlier offer that showed it).
+  /**
+   * What the control handlers (control/index.ts) may do with a message from `peerId` over
+   * `connection`: the dispatcher reads nothing but authentication before it verified.
+   */
+  #controlContext(peerId: string, connection: Connection): ControlContext<PeerLink> {
+    return {
+      peerId,
+      connection,
+      refuse: (error) => this.#refuse(peerId, connection, error),
+      drop: (error) => this.#drop(peerId, asFerryError(error)),
+      pairing: (message) => this.pairings.onControl(peerId, message),
+      outgoing: () => this.#outgoing[peerId],
+      incoming: () => this.#incoming,
+      offered: (message, code) => {
         const transfer = new IncomingTransfer(
           connection.link,
           peerId,
-          peer?.name ?? 'Another device',
-          connection.vouched ? null : connection.code,
+          this.#peerName(peerId),
+          code,
           message,
           null,
           () => connection.vouch(),
         );
         this.#incoming = [...this.#incoming, transfer];
-        return;
-      }
-      case 'resume': {
-        // Only on a connection whose MAC was keyed with this very transfer's secret.
-        if (this.#resuming.get(connection) !== message.transfer) return;
-        const transfer = this.#incoming.find((t) => t.peerId === peerId && t.id === message.transfer);
-        transfer?.resumeOn(connection.link).catch((error: unknown) => this.#drop(peerId, asFerryError(error)));
-        return;
-      }
-      case 'text': {
-        const from = this.signaling.peer(peerId)?.name ?? 'Another device';
-        this.#texts = [...this.#texts, { id: this.#nextText++, from, text: message.text }];
-        return;
-      }
-      default:
-        this.#outgoing[peerId]?.onControl(message);
-        for (const transfer of this.#incoming) if (transfer.peerId === peerId) transfer.onControl(message);
-    }
+      },
+      resuming: () => this.#resuming.get(connection),
+      text: (text) => {
+        this.#texts = [...this.#texts, { id: this.#nextText++, from: this.#peerName(peerId), text }];
+      },
+    };
+  }
+
+  #peerName(peerId: string): string {
+    return this.signaling.peer(peerId)?.name ?? 'Another device';
   }
 
   #drop(peerId: string, error: FerryError | null): void {
