@@ -8,11 +8,35 @@
 import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test } from './fixtures.ts';
+import { test as base, expect } from './fixtures.ts';
 import { PairingPage } from './pages/pairing-page.ts';
 import { downloadHash } from './support/downloads.ts';
 import { FerryCli } from './support/ferry-cli.ts';
 import { MiB, sha256 } from './support/files.ts';
+
+/**
+ * `cli(name)`: a `ferry` command with its own state directory, run with FERRY_DEBUG=1; when
+ * the test fails, each command's stderr (its signaling and WebRTC steps, stamped in ms) is
+ * attached and printed in full, and commands still running are stopped.
+ */
+const test = base.extend<{ cli: (name: string) => FerryCli }>({
+  cli: async ({ files }, use, testInfo) => {
+    const made = new Map<string, FerryCli>();
+    await use((name) => {
+      const cli = new FerryCli(join(files.dir, name), { debug: true });
+      made.set(name, cli);
+      return cli;
+    });
+    for (const [name, cli] of made) {
+      const transcript = cli.transcript;
+      cli.stop();
+      if (testInfo.status === testInfo.expectedStatus || !transcript) continue;
+      await testInfo.attach(`ferry-${name}.stderr.txt`, { body: transcript, contentType: 'text/plain' });
+      // The reporter shows only the start of an attachment; the whole of it goes to the log.
+      console.log(`--- ferry ${name}, stderr ---\n${transcript}`);
+    }
+  },
+});
 
 /** werift moves 2–5 MB/s on this machine (ARCHITECTURE.md): 20 MiB each way takes a while. */
 test.describe.configure({ timeout: 300_000 });
@@ -30,8 +54,13 @@ function answer(child: ChildProcess, line: string): void {
   child.stdin?.write(`${line}\n`);
 }
 
-test('ferry pair with the app, then 20 MiB each way directly, byte for byte', async ({ ferry, files, receiver }) => {
-  const cli = new FerryCli(join(files.dir, 'state'));
+test('ferry pair with the app, then 20 MiB each way directly, byte for byte', async ({
+  ferry,
+  files,
+  receiver,
+  cli: ferryCli,
+}) => {
+  const cli = ferryCli('state');
   const app = new PairingPage(receiver.page);
   const appName = await app.open();
   const cliName = 'Build box';
@@ -85,8 +114,9 @@ test('ferry receive --nearby is a device tile in the app on the same network: th
   ferry,
   files,
   sender,
+  cli: ferryCli,
 }) => {
-  const cli = new FerryCli(join(files.dir, 'state'));
+  const cli = ferryCli('state');
   const app = new PairingPage(sender.page);
   const data = await files.file('direct/nearby-5v.bin', 2 * MiB + 3);
   const out = join(files.dir, 'received');
@@ -120,9 +150,10 @@ test('ferry receive --nearby is a device tile in the app on the same network: th
 test('two ferry commands pair and send to each other directly; an unknown device is refused', async ({
   ferry,
   files,
+  cli,
 }) => {
-  const alpha = new FerryCli(join(files.dir, 'alpha'));
-  const beta = new FerryCli(join(files.dir, 'beta'));
+  const alpha = cli('alpha');
+  const beta = cli('beta');
   const making = alpha.start(['pair', '--server', ferry.url, '--name', 'Alpha'], {}, { input: true });
   const code = await shown(making.stderr, 'Pairing code');
   const joining = beta.start(['pair', code, '--server', ferry.url, '--name', 'Beta'], {}, { input: true });

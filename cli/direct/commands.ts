@@ -19,6 +19,7 @@ import { stateDir } from '../state.ts';
 import { deviceIdentity, listPairings, pairingNamed, type StoredPairing } from './device-store.ts';
 import { openOffer, receiveOffer } from './direct-receive.ts';
 import { sendDirect } from './direct-send.ts';
+import { HeldSignals } from './held-signals.ts';
 import { PeerConnection } from './peer-connection.ts';
 import { type DeviceIdentity, SignalClient } from './signal-client.ts';
 
@@ -133,25 +134,16 @@ export interface NearbyReceiveOptions extends DirectOptions {
 export async function receiveNearby(options: NearbyReceiveOptions): Promise<string[]> {
   const { signal, pairings, device } = await online(options);
   options.say(`Waiting for files as ${device.name} on this network (Ctrl-C to stop)…`);
-  // simple-peer may send its first ICE candidates before its offer (they are gathered while
-  // the offer is being set): every peer's signals are kept until its offer comes.
-  const early = new Map<string, Record<string, unknown>[]>();
-  const keep = signal.on((message) => {
-    if (message.type !== 'relay' || message.kind !== 'signal') return;
-    early.set(message.from, [...(early.get(message.from) ?? []), message.data]);
-  });
+  // Every peer's signals are kept until its offer comes (held-signals.ts).
+  const held = new HeldSignals(signal);
   try {
     {
-      const first = await signal.next('relay', {
-        // Only a device nearby or paired may open a connection here (as in the app).
-        accept: (message) => message.kind === 'signal' && message.data.type === 'offer' && !!signal.peer(message.from),
-      });
-      keep();
-      const peer = signal.peer(first.from)!;
+      // Only a device nearby or paired may open a connection here (as in the app).
+      const from = await held.offer({ accept: (peerId) => !!signal.peer(peerId) });
+      const peer = signal.peer(from)!;
       const peerName = peer.deviceName ?? peer.name;
       const plan = planFor(signal, pairings, peer.id);
-      const connection = new PeerConnection(signal, peer.id, false, plan);
-      for (const data of early.get(first.from) ?? [first.data]) connection.link.signal(data);
+      const connection = PeerConnection.answer(signal, held, peer.id, plan);
       try {
         const offer = await new Promise<Parameters<typeof openOffer>[0]>((resolve, reject) => {
           connection.onControl = (message) => {

@@ -16,6 +16,7 @@ import { exchangePairingSecret } from '../../shared/p2p/pairing-exchange.ts';
 import { PAIR_CODE_TTL_MS, type RoomPeer } from '../../shared/signaling.ts';
 import { askYesNo } from '../ask.ts';
 import { deviceIdentity, putPairing } from './device-store.ts';
+import { HeldSignals } from './held-signals.ts';
 import { PeerConnection } from './peer-connection.ts';
 import { SignalClient } from './signal-client.ts';
 
@@ -46,6 +47,9 @@ export async function pair(options: PairOptions): Promise<PairResult> {
   }
   const device = await deviceIdentity(options.name);
   const signal = await SignalClient.connect(options.server, device, { listed: false });
+  // The joiner answers the creator's connection: its signals are kept from now on, since
+  // they may arrive in the same read as `paired` or as each other (held-signals.ts).
+  const held = typed ? new HeldSignals(signal) : null;
   try {
     let code: string;
     if (typed) {
@@ -68,7 +72,7 @@ export async function pair(options: PairOptions): Promise<PairResult> {
     const role = typed ? 'joiner' : 'creator';
     const plan = { secret: pairingCodeSecret(code, paired.room), compare: true };
     const connection =
-      role === 'creator' ? new PeerConnection(signal, peer.id, true, plan) : await answered(signal, peer, plan);
+      held === null ? new PeerConnection(signal, peer.id, true, plan) : await answered(signal, held, peer, plan);
     try {
       const shown = await Promise.race([connection.code, connection.lost]);
       options.say(`Verification code: ${groupPairCode(shown)}`);
@@ -114,20 +118,19 @@ export async function pair(options: PairOptions): Promise<PairResult> {
   }
 }
 
-/** The joiner waits for the creator's connection (its first `signal`) and answers it. */
+/** The joiner waits for the creator's offer and answers it (with the candidates held around it). */
 async function answered(
   signal: SignalClient,
+  held: HeldSignals,
   peer: RoomPeer,
   plan: { secret: Promise<Uint8Array<ArrayBuffer>>; compare: boolean },
 ): Promise<PeerConnection> {
-  const first = await signal.next('relay', {
-    accept: (message) => message.from === peer.id && message.kind === 'signal',
+  await held.offer({
+    accept: (from) => from === peer.id,
     timeoutMs: CONNECT_MS,
     late: new FerryError('NETWORK_ERROR', 'The other device did not connect.'),
   });
-  const connection = new PeerConnection(signal, peer.id, false, plan);
-  connection.link.signal(first.data);
-  return connection;
+  return PeerConnection.answer(signal, held, peer.id, plan);
 }
 
 function noAnswer(): FerryError {

@@ -9,6 +9,7 @@
 import { FerryError } from '../../shared/errors.ts';
 import type { ControlMessage } from '../../shared/p2p/frames.ts';
 import { Handshake, type HandshakePlan } from '../../shared/p2p/handshake.ts';
+import type { HeldSignals } from './held-signals.ts';
 import { RtcLink } from './rtc-link.ts';
 import type { SignalClient } from './signal-client.ts';
 
@@ -61,6 +62,17 @@ export class PeerConnection {
       }
     });
     void signal.closed.catch((error: unknown) => this.close(asFerryError(error)));
+  }
+
+  /**
+   * Answers `peerId`'s connection: the signals `held` kept (its offer and the candidates
+   * around it, in order), then those still to come. Taken in the step the connection starts
+   * listening, so none is lost between the two.
+   */
+  static answer(signal: SignalClient, held: HeldSignals, peerId: string, plan: HandshakePlan): PeerConnection {
+    const connection = new PeerConnection(signal, peerId, false, plan);
+    for (const data of held.take(peerId)) connection.link.signal(data);
+    return connection;
   }
 
   #onControl(message: ControlMessage): void {

@@ -23,6 +23,7 @@ import { FerryError } from '../../shared/errors.ts';
 import type { PeerChannel } from '../../shared/p2p/channel.ts';
 import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../shared/p2p/frames.ts';
 import type { IceConfig } from '../../shared/signaling.ts';
+import { debug } from './debug.ts';
 
 /** Resume sending when the channel's queue drains below this (as the app's PeerLink). */
 export const LOW_WATER_MARK = 1024 * 1024;
@@ -54,9 +55,6 @@ interface CandidateInit {
   sdpMLineIndex?: number | null;
   sdpMid?: string | null;
 }
-
-/** FERRY_DEBUG=1: each signal and state change on stderr (for a connection that does not open). */
-const debug = process.env.FERRY_DEBUG ? (line: string) => process.stderr.write(`ferry debug: ${line}\n`) : () => {};
 
 const lost = () => new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
 
@@ -93,6 +91,7 @@ export class RtcLink implements PeerChannel {
 
   async #start(werift: typeof import('werift'), ice: Ice): Promise<void> {
     if (this.#closed) return;
+    debug(`werift loaded (${this.initiator ? 'initiator' : 'answerer'})`);
     const pc = new werift.RTCPeerConnection({
       iceServers: ice.iceServers,
       iceTransportPolicy: ice.iceTransportPolicy,
@@ -169,7 +168,9 @@ export class RtcLink implements PeerChannel {
 
   #sendDescription(): void {
     const local = this.#pc?.localDescription;
-    if (local && !this.#closed) this.#events.signal({ type: local.type, sdp: local.sdp });
+    if (!local || this.#closed) return;
+    debug(`local description ${local.type}`);
+    this.#events.signal({ type: local.type, sdp: local.sdp });
   }
 
   #take(channel: RTCDataChannel): void {
@@ -187,6 +188,7 @@ export class RtcLink implements PeerChannel {
 
   #onOpen(): void {
     if (this.#open || this.#closed) return;
+    debug('data channel open');
     this.#open = true;
     clearTimeout(this.#timeout);
     this.#events.connect();

@@ -20,6 +20,7 @@ import {
   SIGNAL_PATH,
   UNLISTED_QUERY,
 } from '../../shared/signaling.ts';
+import { debug } from './debug.ts';
 
 export const PING_INTERVAL_MS = 20_000;
 export const PONG_TIMEOUT_MS = 10_000;
@@ -153,6 +154,7 @@ export class SignalClient {
   /** Sends one message; false when the connection is gone. */
   send(message: ClientMessage): boolean {
     if (this.#socket.readyState !== WebSocket.OPEN) return false;
+    if (message.type !== 'ping') debug(`signaling sent ${describe(message)}`);
     this.#socket.send(JSON.stringify(message));
     return true;
   }
@@ -203,6 +205,7 @@ export class SignalClient {
   }
 
   #onMessage(message: ServerMessage): void {
+    if (message.type !== 'pong') debug(`signaling got ${describe(message)}`);
     switch (message.type) {
       case 'pong':
         clearTimeout(this.#pongTimer);
@@ -249,4 +252,15 @@ export interface NextOptions<T extends ServerMessage['type']> {
   of?: ClientMessage['type'];
   timeoutMs?: number;
   late?: FerryError;
+}
+
+/** One message for FERRY_DEBUG: its type, and for a relay its ends, kind and signal type. */
+function describe(message: ClientMessage | ServerMessage): string {
+  if (message.type === 'relay') {
+    const data = message.data as { type?: unknown };
+    const ends = 'from' in message ? `from ${message.from}` : `to ${message.to}`;
+    return `relay ${ends} ${message.kind} ${String(data.type)}`;
+  }
+  if (message.type === 'error') return `error ${message.code} of ${String(message.of)}: ${message.message}`;
+  return message.type;
 }

@@ -14,11 +14,35 @@ export interface CliRun {
   stderr: string;
 }
 
+export interface FerryCliOptions {
+  /** Sets FERRY_DEBUG=1 for every command (direct connections say what they do). */
+  debug?: boolean;
+}
+
 export class FerryCli {
   readonly #stateDir: string;
+  readonly #debug: boolean;
+  /** Every command started: its arguments and its stderr so far. */
+  readonly #runs: { args: string[]; stderr: () => string; child: ChildProcess }[] = [];
 
-  constructor(stateDir: string) {
+  constructor(stateDir: string, { debug = false }: FerryCliOptions = {}) {
     this.#stateDir = stateDir;
+    this.#debug = debug;
+  }
+
+  /** Each command's arguments, exit and stderr, for a failed test's attachment. */
+  get transcript(): string {
+    return this.#runs
+      .map(({ args, stderr, child }) => {
+        const end = child.exitCode ?? child.signalCode ?? 'still running';
+        return `$ ferry ${args.join(' ')}  (exit: ${end})\n${stderr()}`;
+      })
+      .join('\n');
+  }
+
+  /** Kills the commands still running (a failed test leaves them waiting). */
+  stop(): void {
+    for (const { child } of this.#runs) if (child.exitCode === null && child.signalCode === null) child.kill();
   }
 
   /**
@@ -32,7 +56,7 @@ export class FerryCli {
   ): { child: ChildProcess; exited: Promise<CliRun>; stderr: () => string } {
     const child = spawn(process.execPath, ['cli/ferry.mjs', ...args], {
       cwd: ROOT,
-      env: { ...process.env, XDG_STATE_HOME: this.#stateDir, ...env },
+      env: { ...process.env, XDG_STATE_HOME: this.#stateDir, ...(this.#debug ? { FERRY_DEBUG: '1' } : {}), ...env },
       stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
@@ -44,6 +68,7 @@ export class FerryCli {
       stderr += chunk.toString();
     });
     const exited = new Promise<CliRun>((done) => child.once('close', (status) => done({ status, stdout, stderr })));
+    this.#runs.push({ args, stderr: () => stderr, child });
     return { child, exited, stderr: () => stderr };
   }
 
