@@ -1,7 +1,7 @@
 /**
  * The sender's side of one transfer to a device over a data channel (the peer route),
  * environment-neutral: a PeerChannel, a PlainReader per file and WebCrypto. The app's
- * OutgoingTransfer (client/lib/p2p/outgoing.svelte.ts) and the ferry command drive it.
+ * PeerSend (client/lib/p2p/outgoing/peer.svelte.ts) and the ferry command drive it.
  *
  *   confirm ──confirmed──► offered ──accepted──► sending ──completed──► done
  *                             │                   │  ▲

@@ -23,7 +23,9 @@ import type { ControlContext } from './control/context.ts';
 import { dispatchControl } from './control/dispatch.ts';
 import { IncomingTransfer } from './incoming.svelte.ts';
 import { offlineTargets } from './offline-targets.ts';
-import { OutgoingTransfer } from './outgoing.svelte.ts';
+import { MailboxSend } from './outgoing/mailbox.svelte.ts';
+import { PeerSend } from './outgoing/peer.svelte.ts';
+import type { OutgoingTransfer } from './outgoing/transfer.svelte.ts';
 import type { Pairing } from './p2p-db.ts';
 import { type AuthPlan, Pairings } from './pairings.svelte.ts';
 import { isIceFailure, PeerLink } from './peer-link.ts';
@@ -171,7 +173,7 @@ export class Nearby {
     }
     const peer = this.signaling.peer(peerId);
     if (!peer || files.length === 0 || this.#outgoing[peerId]?.active) return;
-    const transfer = new OutgoingTransfer(peer.name, files, peer.frames);
+    const transfer = new PeerSend(peer.name, files, peer.frames);
     this.#outgoing = { ...this.#outgoing, [peerId]: transfer };
     const connection = this.#connection(peerId, true);
     if (!connection) {
@@ -198,7 +200,7 @@ export class Nearby {
    * the tile. `away`: the device is offline, so the offer leaves once every file is stored.
    */
   #sendOffline(key: string, pairing: Pairing, name: string, files: File[], away: boolean): void {
-    const offline = new OutgoingTransfer(name, files);
+    const offline = new MailboxSend(name, files);
     this.#outgoing = { ...this.#outgoing, [key]: offline };
     if (!pairing.deviceId) {
       // A pairing stored before device ids were read from the pair room learns it when the
@@ -211,7 +213,7 @@ export class Nearby {
       );
       return;
     }
-    void offline.runOffline((secret, share) => this.#sendOffer(pairing, offline, secret, share), away);
+    void offline.run((secret, share) => this.#sendOffer(pairing, offline, secret, share), away);
   }
 
   /**
@@ -309,7 +311,7 @@ export class Nearby {
       if (kind === 'answer') {
         const { transfer, payload } = await openOffline(key, 'answer', binding, data);
         const held = Object.values(this.#outgoing).filter((outgoing) => outgoing.id === transfer);
-        for (const outgoing of held) outgoing.offlineAnswer(payload.accept);
+        for (const outgoing of held) if (outgoing instanceof MailboxSend) outgoing.answer(payload.accept);
         await this.sentOffers.answered(transfer, payload.accept, held.length > 0);
         return;
       }
@@ -443,7 +445,7 @@ export class Nearby {
       refuse: (error) => this.#refuse(peerId, connection, error),
       drop: (error) => this.#drop(peerId, asFerryError(error)),
       pairing: (message) => this.pairings.onControl(peerId, message),
-      outgoing: () => this.#outgoing[peerId],
+      outgoing: () => this.#peerSend(peerId),
       incoming: () => this.#incoming,
       offered: (message, code) => {
         const transfer = new IncomingTransfer(
@@ -468,6 +470,12 @@ export class Nearby {
     return this.signaling.peer(peerId)?.name ?? 'Another device';
   }
 
+  /** The transfer to a peer over the data channel (the peer route), if its latest send is one. */
+  #peerSend(peerId: string): PeerSend | undefined {
+    const outgoing = this.#outgoing[peerId];
+    return outgoing instanceof PeerSend ? outgoing : undefined;
+  }
+
   #drop(peerId: string, error: FerryError | null): void {
     const connection = this.#connections[peerId];
     if (!connection) return;
@@ -486,7 +494,8 @@ export class Nearby {
   #linkGone(peerId: string, link: PeerLink, error: FerryError | null): void {
     const reason = error ?? new FerryError('ABORTED', 'Closed.');
     const outgoing = this.#outgoing[peerId];
-    if (error && outgoing?.linkLost(reason, link)) void this.#reconnect(peerId, outgoing);
+    const peerSend = this.#peerSend(peerId);
+    if (error && peerSend?.linkLost(reason, link)) void this.#reconnect(peerId, peerSend);
     else if (!error) outgoing?.fail(reason);
     for (const transfer of this.#incoming) {
       if (transfer.peerId !== peerId) continue;
@@ -497,7 +506,7 @@ export class Nearby {
 
   /** The secret of a transfer with this peer that waits to resume, which keys a new link's MAC. */
   #waitingToResume(peerId: string): { transfer: string; secret: Uint8Array<ArrayBuffer> } | null {
-    const outgoing = this.#outgoing[peerId];
+    const outgoing = this.#peerSend(peerId);
     if (outgoing?.resumeSecret) return { transfer: outgoing.id, secret: outgoing.resumeSecret };
     const incoming = this.#incoming.find((t) => t.peerId === peerId && t.resumeSecret);
     return incoming?.resumeSecret ? { transfer: incoming.id, secret: incoming.resumeSecret } : null;
@@ -520,7 +529,7 @@ export class Nearby {
    * mode, no code to compare), and resume. When the peer has left, the window passes or
    * ICE finds no route, the transfer continues through the relay instead.
    */
-  async #reconnect(peerId: string, transfer: OutgoingTransfer): Promise<void> {
+  async #reconnect(peerId: string, transfer: PeerSend): Promise<void> {
     const deadline = Date.now() + RECONNECT_WINDOW_MS;
     let delay = RECONNECT_FIRST_DELAY_MS;
     while (transfer.phase === 'reconnecting' && Date.now() < deadline && this.signaling.peer(peerId)) {

@@ -17,7 +17,7 @@ export const RELAY_STALL_MS = 10 * 60_000;
 /**
  * How far before the first record it lacks the recipient looks for the relay upload's
  * start: the sender uploads from the last acknowledgement it got, and never has more than
- * its window of records unacknowledged (outgoing.svelte.ts SEND_WINDOW_BYTES, 16 MiB).
+ * its window of records unacknowledged (shared/p2p/sender-session.ts SEND_WINDOW_BYTES, 16 MiB).
  */
 export const RELAY_REWIND_BYTES = 16 * 1024 * 1024;
 

@@ -24,7 +24,7 @@ export interface ControlConnection<Link> {
   vouch(): void;
 }
 
-/** A transfer this page sends to the device (outgoing.svelte.ts, over the engine's SenderSession). */
+/** A transfer this page sends to the device over the data channel (outgoing/peer.svelte.ts, over the engine's SenderSession). */
 export interface ControlSender {
   onControl(message: ControlMessage): void;
 }
