@@ -1,44 +1,32 @@
 /**
  * Safari cannot hand a ReadableStream to the service worker (DataCloneError) and has no
- * save picker. There, a link's file larger than the in-memory limit (8 MiB) is fetched,
- * decrypted and verified by the service worker itself. This page is made to refuse stream
- * transfers as Safari does (support/no-stream-transfer.ts); the app finds that out by
- * trying and takes the service-worker-fetch path, which these journeys drive as a user would:
+ * save picker. Where it cannot stage a file in OPFS either (a private window; WebKitGTK has
+ * no navigator.storage), a link's file larger than the in-memory limit (8 MiB) is fetched,
+ * decrypted and verified by the service worker itself while the browser saves it. This page
+ * is made to refuse stream transfers as Safari does (support/no-stream-transfer.ts) and OPFS
+ * as a private window does (support/no-opfs.ts); the app finds that out by trying and takes
+ * the service-worker-fetch path, which these journeys drive as a user would:
  * one large file, and "Download all" of files larger together than 8 MiB, which the service
  * worker then fetches one by one and streams as one ZIP.
  */
 import type { BrowserContext, Download, Request } from '@playwright/test';
-import { SlowProxy } from './firefox/support/slow-proxy.ts';
-import { test as base, expect } from './fixtures.ts';
+import { expect } from './fixtures.ts';
 import type { ReceivePage } from './pages/receive-page.ts';
 import type { SendPage } from './pages/send-page.ts';
 import { downloadBytes, downloadHash } from './support/downloads.ts';
 import { MiB, type Workspace } from './support/files.ts';
+import { withoutOpfs } from './support/no-opfs.ts';
 import { withoutStreamTransfer } from './support/no-stream-transfer.ts';
+import { sentByLink } from './support/sent-by-link.ts';
 import { encryptedSize, flipStoredByte } from './support/tamper.ts';
+import { test } from './support/throttled.ts';
 import { readZip } from './support/zip.ts';
 
 const FILE_GET = /^\/api\/shares\/[^/]+\/files\/\d+$/;
 
-/**
- * `throttled(bytesPerSecond)`: the origin of a proxy in front of the server that slows file
- * downloads (CDP network emulation does not reach a service worker's fetches); closed after the test.
- */
-const test = base.extend<{ throttled: (bytesPerSecond: number) => Promise<string> }>({
-  throttled: async ({ ferry }, use) => {
-    const proxies: SlowProxy[] = [];
-    await use(async (bytesPerSecond) => {
-      const proxy = await SlowProxy.start(ferry.url);
-      proxy.rate = bytesPerSecond;
-      proxies.push(proxy);
-      return proxy.url;
-    });
-    for (const proxy of proxies) await proxy.close();
-  },
-});
-
 test.beforeEach(async ({ receiverContext }) => {
   await receiverContext.addInitScript(withoutStreamTransfer);
+  await receiverContext.addInitScript(withoutOpfs);
 });
 
 /** Every ciphertext GET `context` makes from now on, page's and service worker's. */
@@ -55,15 +43,6 @@ function expectFromServiceWorker(gets: Request[]): void {
     gets.every((request) => request.serviceWorker() !== null),
     'every ciphertext GET came from the service worker, none from the page',
   ).toBe(true);
-}
-
-/** Sends a 20 MiB file by link and closes the sender's tab: the server's copy is the one downloaded. */
-async function sentByLink(sender: SendPage, files: Workspace, name: string) {
-  const file = await files.file(name, 20 * MiB);
-  await sender.open();
-  const link = await sender.sendFiles(file.path);
-  await sender.page.close();
-  return { file, link };
 }
 
 /** Clicks Download and collects what the browser starts. */
@@ -100,7 +79,7 @@ test('a 20 MiB link arrives identical and verified, fetched by the service worke
   throttled,
 }) => {
   test.setTimeout(180_000);
-  const { file, link } = await sentByLink(sender, files, 'harbour-survey-safari.bin');
+  const { file, link } = await sentByLink(sender, files, 'harbour-survey-safari.bin', 20 * MiB);
 
   const gets = ciphertextGets(receiverContext);
   // Slow enough to cut the server off in the middle (the service worker's fetches too).
@@ -132,7 +111,7 @@ test('a tampered 20 MiB file fails as a stated failure and nothing complete is s
   ferry,
 }) => {
   test.setTimeout(180_000);
-  const { file, link } = await sentByLink(sender, files, 'tampered-ledger-safari.bin');
+  const { file, link } = await sentByLink(sender, files, 'tampered-ledger-safari.bin', 20 * MiB);
   await flipStoredByte(ferry.dataDir, encryptedSize(file.size));
 
   await receiver.openShare(link);
@@ -149,7 +128,7 @@ test('a download cut off for good ends as a stated failure, not a complete-looki
   throttled,
 }) => {
   test.setTimeout(180_000);
-  const { file, link } = await sentByLink(sender, files, 'cut-recording-safari.bin');
+  const { file, link } = await sentByLink(sender, files, 'cut-recording-safari.bin', 20 * MiB);
   await receiver.openShare(link.replace(ferry.url, await throttled(2 * MiB)));
   const downloads = await startDownload(receiver, file.name);
   const at = await receiver.waitForPercent(file.name, 15);

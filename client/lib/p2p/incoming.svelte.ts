@@ -348,7 +348,7 @@ export class IncomingTransfer {
       this.#setSave(index, 'saving');
       if (target.kind === 'service-worker-fetch') {
         // The page cannot hand the service worker a stream: it reads the stored file itself.
-        await target.stored({ path: this.#path(index), blake3: file.blake3 });
+        await target.stored({ folder: 'received', path: this.#path(index), blake3: file.blake3 });
       } else {
         const source = await receivedFile(this.#path(index));
         await target.save(source.stream().pipeThrough(verifyingStream(createBlake3(), file.blake3, file.name)));

@@ -60,6 +60,24 @@ describe('decryptFile', () => {
     await expect(file.result).rejects.toMatchObject({ code: 'FILE_HASH_MISMATCH' });
   });
 
+  it('continues a later try from record `from`, rewound like a resume, hashing on from the prefix', async () => {
+    const { plain, sealed, job, cipher } = await setup(3 * 1024 * 1024);
+    const from = 2000;
+    const prefix = plain.subarray(0, from * 1024);
+    const server = fakeServer(sealed);
+    const createHasher = async () => (await createBLAKE3()).update(prefix);
+    const file = decryptFile({ ...job, from }, { ...server.deps, createHasher });
+    const rest = await collect(file.stream);
+    await expect(file.result).resolves.toBeUndefined();
+    expect(firstDifference(rest, plain.subarray(from * 1024)), 'only the records from `from` are handed on').toBe(-1);
+    expect(server.starts).toEqual([rewindRecord(cipher, from) * 1040]);
+    // A wrong prefix fails the whole-file hash: what an earlier try left is checked too.
+    const wrong = async () => (await createBLAKE3()).update(new Uint8Array(prefix.length));
+    const bad = decryptFile({ ...job, from }, { ...fakeServer(sealed).deps, createHasher: wrong });
+    await expect(collect(bad.stream)).rejects.toThrow('failed verification');
+    await expect(bad.result).rejects.toMatchObject({ code: 'FILE_HASH_MISMATCH' });
+  });
+
   it('handles an empty file', async () => {
     const { sealed, job } = await setup(0);
     const file = decryptFile(job, fakeServer(sealed).deps);

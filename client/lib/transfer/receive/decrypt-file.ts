@@ -36,6 +36,11 @@ export interface FileJob {
   blake3: string | null;
   /** When `blake3` is null (the share was still uploading): reads it from the final manifest. */
   finalHash?: (() => Promise<string>) | undefined;
+  /**
+   * The first record to hand on (default 0): records before it are already in hand from an
+   * earlier try (staging.ts), and the hasher `createHasher` gives has already seen them.
+   */
+  from?: number;
 }
 
 /**
@@ -84,11 +89,14 @@ export function decryptFile(job: FileJob, deps: DecryptDeps = DECRYPT_DEPS): Dec
   /** The current response is a prefix of a file still being uploaded (`…/*`). */
   let growing = false;
   /** The next record to hand on; records before it that arrive again are dropped. */
-  let delivered = 0;
+  let delivered = job.from ?? 0;
   /** `delivered` when the current response started. */
-  let deliveredAtStart = 0;
-  /** The last response broke off: start the next one a little earlier (resume.ts). */
-  let rewind = false;
+  let deliveredAtStart = delivered;
+  /**
+   * The last response broke off: start the next one a little earlier (resume.ts). So does
+   * a later try's first one: the server may have lost the end of the earlier try's coverage.
+   */
+  let rewind = delivered > 0;
   let lastRecordAt = now();
   let settle: { resolve: () => void; reject: (e: unknown) => void } = { resolve: () => {}, reject: () => {} };
   const result = new Promise<void>((resolve, reject) => {

@@ -6,6 +6,7 @@
 import { FerryError } from '../../../../shared/errors.ts';
 import type { ManifestFile } from '../../../../shared/manifest.ts';
 import { fileCipher } from '../../../../shared/manifest.ts';
+import type { FileCipher } from '../../../../shared/records.ts';
 import { DECRYPT_DEPS, type DecryptDeps, type DecryptedFile, decryptFile } from './decrypt-file.ts';
 import { waitForFinalHash } from './final-hash.ts';
 import { parseReceiveEvent, type ReceiveEvent, type ReceiveRequest, type WorkerFile } from './messages.ts';
@@ -41,6 +42,27 @@ export function canTransferStreams(): boolean {
   }
 }
 
+/**
+ * What a worker needs to fetch, decrypt and verify `source` (receive.worker.ts,
+ * stage.worker.ts), given its opened cipher: the meta key only while its hash is unknown.
+ */
+export function workerFile(source: FileSource, cipher: FileCipher): WorkerFile {
+  const { shareId, index, readerToken, ticket, file: entry } = source;
+  return {
+    shareId,
+    index,
+    readerToken,
+    ticket,
+    name: cipher.name,
+    size: cipher.size,
+    recordSize: cipher.recordSize,
+    nonceBase: new Uint8Array(cipher.nonceBase),
+    key: cipher.key,
+    blake3: entry.blake3,
+    metaKey: entry.blake3 === null ? (source.metaKey ?? null) : null,
+  };
+}
+
 export class Decryptor {
   #worker: Worker | undefined;
   #jobs = new Map<number, Pending>();
@@ -64,19 +86,7 @@ export class Decryptor {
       const job = { shareId, index, readerToken, ticket, cipher, blake3: entry.blake3, finalHash };
       return fetch ? decryptFile(job, { ...DECRYPT_DEPS, fetchCiphertext: fetch }) : decryptFile(job);
     }
-    const file: WorkerFile = {
-      shareId,
-      index,
-      readerToken,
-      ticket,
-      name: cipher.name,
-      size: cipher.size,
-      recordSize: cipher.recordSize,
-      nonceBase: new Uint8Array(cipher.nonceBase),
-      key: cipher.key,
-      blake3: entry.blake3,
-      metaKey,
-    };
+    const file = workerFile(source, cipher);
     const job = this.#nextJob++;
     const stream = deferred<ReadableStream<Uint8Array>>();
     const verdict = deferred<void>();

@@ -140,6 +140,7 @@ describe('service worker messages', () => {
       id: 'A'.repeat(22),
       name: 'chart.bin',
       size: 12,
+      folder: 'staged',
       path: `${'T'.repeat(22)}-3`,
       blake3: 'a'.repeat(64),
     };
@@ -147,6 +148,9 @@ describe('service worker messages', () => {
     for (const path of ['../ferry-p2p/x', `${'T'.repeat(22)}-`, 'x-1', `${'T'.repeat(22)}-1/..`, '']) {
       expect(parseSwStored({ ...stored, path }), path).toBeUndefined();
     }
+    expect(parseSwStored({ ...stored, folder: 'received' })?.folder).toBe('received');
+    expect(parseSwStored({ ...stored, folder: '../ferry-p2p' })).toBeUndefined();
+    expect(parseSwStored({ ...stored, folder: undefined })).toBeUndefined();
     expect(parseSwStored({ ...stored, blake3: null })).toBeUndefined();
     expect(parseSwStored({ ...stored, size: -1 })).toBeUndefined();
   });

@@ -7,6 +7,7 @@
  */
 import { type ErrorCode, isErrorCode } from '../../../../shared/errors.ts';
 import { KEY_BYTES, MAX_FILES, MAX_RECORD_SIZE, MIN_RECORD_SIZE, NONCE_BYTES } from '../../../../shared/limits.ts';
+import type { OpfsFolder } from '../../p2p/opfs-dir.ts';
 
 /** Where one file's ciphertext is and how its records are laid out. */
 export interface FileFields {
@@ -71,19 +72,38 @@ export interface SwFetch {
 }
 
 /**
- * Page → service worker, where the page cannot transfer a stream (Safari): serve the file
- * received from a nearby device that sits in the origin private file system at
- * p2p/opfs-dir.ts `P2P_OPFS_DIR`/`path` as `name`, checking its BLAKE3 as it goes. Replies
- * as for `download-fetch`, with `file` 0.
+ * Page → service worker, where the page cannot transfer a stream (Safari): serve a file
+ * that sits whole in the origin private file system as `name`, checking its BLAKE3 as it
+ * goes: one received from a nearby device (`folder` 'received', p2p/opfs-dir.ts
+ * `P2P_OPFS_DIR`/`path`) or a link's file staged there first (`folder` 'staged',
+ * staging.ts). Replies as for `download-fetch`, with `file` 0.
  */
 export interface SwStored {
   type: 'download-stored';
   id: string;
   name: string;
   size: number;
+  folder: OpfsFolder;
   path: string;
   blake3: string;
 }
+
+/**
+ * Page → stage worker (stage.worker.ts): fetch, decrypt and verify `file` into the staged
+ * OPFS file `path`, continuing from the whole records already there. `stop`: give up now
+ * (the staged prefix stays for a later try).
+ */
+export type StageRequest = { type: 'stage'; file: WorkerFile; path: string } | { type: 'stop' };
+
+/**
+ * Stage worker → page: `progress` with the plaintext bytes staged so far (about every
+ * 250 ms; on a later try it starts at what an earlier one left); `staged` once the whole file is on disk,
+ * flushed and its BLAKE3 (`blake3`) matched; `failed` with the file's code otherwise.
+ */
+export type StageEvent =
+  | { type: 'progress'; bytes: number }
+  | { type: 'staged'; blake3: string }
+  | { type: 'failed'; code: ErrorCode; message: string };
 
 /** Page → service worker on the download's port: file `file`'s final hash, or why there is none. */
 export type SwHash =
@@ -118,8 +138,9 @@ export type SwReply =
 /** Path prefix the service worker answers streamed downloads under. */
 export const DOWNLOAD_PREFIX = '/__download/';
 const DOWNLOAD_ID = /^[A-Za-z0-9_-]{16,64}$/;
-/** A received file's name in OPFS (opfs-dir.ts `receivedPath`): a transfer id and an index. */
+/** A file's name in OPFS (opfs-dir.ts `receivedPath`, `stagedPath`): a random id and an index. */
 const STORED_PATH = /^[A-Za-z0-9_-]{22}-\d{1,4}$/;
+const OPFS_FOLDERS: readonly OpfsFolder[] = ['received', 'staged'];
 
 type Fields = Record<string, unknown>;
 /** Field checks for the hand-written parsers here and in ../preview/preview-messages.ts. */
@@ -216,10 +237,37 @@ export function parseSwFetch(data: unknown): SwFetch | undefined {
 /** Parses a page → service worker request to serve a file stored in OPFS. */
 export function parseSwStored(data: unknown): SwStored | undefined {
   if (!isObject(data) || data.type !== 'download-stored') return undefined;
-  const { id, name, size, path, blake3 } = data;
+  const { id, name, size, folder, path, blake3 } = data;
   if (typeof id !== 'string' || !DOWNLOAD_ID.test(id) || !isText(name, 1024) || !isCount(size)) return undefined;
+  if (!OPFS_FOLDERS.includes(folder as OpfsFolder)) return undefined;
   if (typeof path !== 'string' || !STORED_PATH.test(path) || !isBlake3(blake3)) return undefined;
-  return { type: 'download-stored', id, name, size, path, blake3 };
+  return { type: 'download-stored', id, name, size, folder: folder as OpfsFolder, path, blake3 };
+}
+
+/** Parses a page → stage worker message. */
+export function parseStageRequest(data: unknown): StageRequest | undefined {
+  if (!isObject(data)) return undefined;
+  if (data.type === 'stop') return { type: 'stop' };
+  if (data.type !== 'stage' || typeof data.path !== 'string' || !STORED_PATH.test(data.path)) return undefined;
+  const file = parseWorkerFile(data.file);
+  return file && { type: 'stage', file, path: data.path };
+}
+
+/** Parses a stage worker → page message. */
+export function parseStageEvent(data: unknown): StageEvent | undefined {
+  if (!isObject(data)) return undefined;
+  switch (data.type) {
+    case 'progress':
+      return isCount(data.bytes) ? { type: 'progress', bytes: data.bytes } : undefined;
+    case 'staged':
+      return isBlake3(data.blake3) ? { type: 'staged', blake3: data.blake3 } : undefined;
+    case 'failed':
+      return isErrorCode(data.code) && typeof data.message === 'string'
+        ? { type: 'failed', code: data.code, message: data.message.slice(0, 2000) }
+        : undefined;
+    default:
+      return undefined;
+  }
 }
 
 /** Parses the page's answer to `need-hash`. */

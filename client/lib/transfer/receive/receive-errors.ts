@@ -1,5 +1,6 @@
 /** How receive-side failures read: error pages for the share, one sentence per failed file. */
 import { type ErrorCode, FerryError } from '../../../../shared/errors.ts';
+import { formatBytes } from './format.ts';
 
 export interface ErrorPage {
   title: string;
@@ -68,6 +69,15 @@ export function isVerificationFailure(error: unknown): boolean {
  */
 export const partKept = (name: string, what: 'file' | 'archive' = 'file') =>
   `Your browser may have kept the part it received as ${name}: delete it, it is not the ${what}.`;
+
+/**
+ * What a failed try of a staged download (staging.ts) left: never a file in the browser's
+ * downloads; `staged` verified bytes in this browser that the next try continues from.
+ */
+export function nothingSaved(staged: number): string {
+  const saved = 'Nothing was saved: the download starts only once the whole file is verified.';
+  return staged > 0 ? `${saved} Download again to continue from the ${formatBytes(staged)} already verified.` : saved;
+}
 
 /**
  * One sentence naming the file; "<name> failed verification …" when its content is wrong.

@@ -28,11 +28,22 @@ import { type ThumbnailPlan, thumbnailPlan } from '../preview/thumbnail.ts';
 import { SpeedMeter, secondsLeft } from '../send/progress.ts';
 import { safeDownloadName } from './content-disposition.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
-import { Decryptor } from './decryptor.ts';
+import { Decryptor, workerFile } from './decryptor.ts';
 import { waitForFinalHash } from './final-hash.ts';
 import type { SwFetchFile } from './messages.ts';
-import { type ErrorPage, errorPage, fileFailure, isShareGone, manifestReadError, partKept } from './receive-errors.ts';
-import { chooseTarget, StreamingUnavailable } from './sinks.ts';
+import {
+  type ErrorPage,
+  errorPage,
+  fileFailure,
+  isShareGone,
+  isVerificationFailure,
+  manifestReadError,
+  nothingSaved,
+  partKept,
+} from './receive-errors.ts';
+import { isRetryable } from './resume.ts';
+import { chooseTarget, type SaveTarget, StreamingUnavailable } from './sinks.ts';
+import { checkFreeSpace, removeStaleStaged, StagedFile, stagingAvailable } from './staging.ts';
 import { activeServiceWorker } from './sw-download.ts';
 import { ticketAccepted, VisitTicket } from './visit-ticket.ts';
 import { zipLength, zipStream } from './zip.ts';
@@ -63,6 +74,12 @@ export interface FileState {
   /** While it downloads: plaintext bytes per second over the last seconds, and the time left (null: unknown). */
   bytesPerSecond: number;
   secondsLeft: number | null;
+  /**
+   * Where the file is staged before the browser's download starts (staging.ts): `staging`
+   * while it is fetched and checked into this browser's storage, `saving` while the browser
+   * saves the verified copy; null on every other path.
+   */
+  step: 'staging' | 'saving' | null;
 }
 
 export class ReceiveSession {
@@ -86,6 +103,10 @@ export class ReceiveSession {
   #tickets: VisitTicket | null = null;
   /** The visit's thumbnail ticket: reads first records only and never counts (links without a limit). */
   #thumbnailTickets: VisitTicket | null = null;
+  /** Files staged in OPFS by position (staging.ts), kept after a failed try so the next continues. */
+  readonly #staged = new Map<number, StagedFile>();
+  /** The BLAKE3 each staged file matched, until it is saved. */
+  readonly #stagedHash = new Map<number, string>();
   /** Records straight from the sender's open tab, under the visit's ticket like the server's. */
   #pull: SharePull | null = null;
   #poll: ReturnType<typeof setTimeout> | undefined;
@@ -211,6 +232,7 @@ export class ReceiveSession {
   async start(href: string): Promise<void> {
     // Start the service worker's registration now; a large download waits for it at click time.
     activeServiceWorker().catch(() => {});
+    void removeStaleStaged();
     try {
       this.#link = parseShareLink(href);
     } catch (error) {
@@ -250,11 +272,19 @@ export class ReceiveSession {
     try {
       const target = await chooseTarget(file.name, file.size, 'file');
       if (!target) return;
-      if (target.kind === 'service-worker-fetch') kept = safeDownloadName(file.name);
+      const staging = target.kind === 'service-worker-fetch' && (await stagingAvailable());
+      if (target.kind === 'service-worker-fetch' && !staging) kept = safeDownloadName(file.name);
       attention.running(this, true);
       this.#reset([index]);
       const ticket = await this.#ticket(index);
-      if (target.kind === 'service-worker-fetch') {
+      if (target.kind === 'service-worker-fetch' && staging) {
+        file.status = 'downloading';
+        this.#setSource(index, 'server');
+        await this.#stage(index, ticket);
+        // From here on the browser saves: a save cut now leaves what WebKit leaves.
+        kept = safeDownloadName(file.name);
+        await this.#saveStaged(index, target);
+      } else if (target.kind === 'service-worker-fetch') {
         const swFile = await this.#swFetchFile(index, ticket);
         file.status = 'downloading';
         this.#setSource(index, 'server');
@@ -277,12 +307,74 @@ export class ReceiveSession {
       if (error instanceof StreamingUnavailable) this.#notice = error.message;
       else {
         this.#fileFailed(index, error, kept);
+        await this.#afterStagingFailure(index, error, kept !== null);
         void attention.notify('Download failed', 'Open Ferry to see what went wrong.');
       }
     } finally {
+      if (file.step !== null) file.step = null;
       attention.running(this, false);
       this.#busy = false;
     }
+  }
+
+  /**
+   * Fetches, decrypts and verifies file `index` into OPFS (staging.ts), continuing from what
+   * an earlier try staged; nothing reaches the browser's downloads meanwhile.
+   */
+  async #stage(index: number, ticket: string): Promise<void> {
+    const file = this.#files[index];
+    const entry = this.#manifest?.files[index];
+    const link = this.#link;
+    const keys = this.#keys;
+    if (!file || !entry || !link || !keys) throw new FerryError('BAD_REQUEST', 'The share is not open.');
+    file.step = 'staging';
+    let staged = this.#staged.get(index);
+    if (!staged) {
+      staged = await StagedFile.create(index);
+      this.#staged.set(index, staged);
+    }
+    await checkFreeSpace(file.name, file.size - staged.bytes);
+    const cipher = await fileCipher(entry, keys.contentKey);
+    const progress = this.#progress(index);
+    progress(staged.bytes);
+    const source = { shareId: link.id, index, ticket, file: entry, ...keys };
+    const blake3 = await staged.stage(workerFile(source, cipher), progress);
+    this.#stagedHash.set(index, blake3);
+  }
+
+  /** Has the service worker serve staged file `index` from OPFS as the download, then removes it. */
+  async #saveStaged(index: number, target: Extract<SaveTarget, { kind: 'service-worker-fetch' }>): Promise<void> {
+    const file = this.#files[index];
+    const staged = this.#staged.get(index);
+    const blake3 = this.#stagedHash.get(index);
+    if (!file || !staged || !blake3) throw new FerryError('BAD_REQUEST', 'The file is not staged.');
+    file.step = 'saving';
+    await target.stored({ folder: 'staged', path: staged.path, blake3 });
+    await this.#unstage(index);
+  }
+
+  /**
+   * After a failed try of a staged download: a network failure while staging keeps what is
+   * staged, and the file's sentence says the next try continues from there; any other
+   * failure (verification, storage, the browser's save) removes it.
+   */
+  async #afterStagingFailure(index: number, error: unknown, saving: boolean): Promise<void> {
+    const staged = this.#staged.get(index);
+    const file = this.#files[index];
+    if (!staged || !file) return;
+    const keep = !saving && !isVerificationFailure(error) && staged.bytes > 0 && isRetryable(error);
+    if (!keep) await this.#unstage(index);
+    // A verification failure already says the file was not saved.
+    if (!saving && file.failure !== null && !isVerificationFailure(error)) {
+      file.failure = `${file.failure} ${nothingSaved(keep ? staged.bytes : 0)}`;
+    }
+  }
+
+  async #unstage(index: number): Promise<void> {
+    const staged = this.#staged.get(index);
+    this.#staged.delete(index);
+    this.#stagedHash.delete(index);
+    await staged?.remove();
   }
 
   /** Downloads every file as one streamed ZIP. */
@@ -375,6 +467,7 @@ export class ReceiveSession {
     this.#offResume();
     attention.running(this, false);
     this.#decryptor.dispose();
+    for (const index of [...this.#staged.keys()]) void this.#unstage(index);
     this.#pull?.dispose();
   }
 
@@ -418,6 +511,7 @@ export class ReceiveSession {
       source: null,
       bytesPerSecond: 0,
       secondsLeft: null,
+      step: null,
     }));
     this.#phase = 'ready';
     this.#startPull(link.id, keys, secret, manifest);
@@ -594,7 +688,7 @@ export class ReceiveSession {
       const file = this.#files[i];
       if (file) {
         Object.assign(file, { status: 'idle', received: 0, failure: null, source: null });
-        Object.assign(file, { bytesPerSecond: 0, secondsLeft: null });
+        Object.assign(file, { bytesPerSecond: 0, secondsLeft: null, step: null });
       }
     }
   }

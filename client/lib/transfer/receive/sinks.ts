@@ -19,6 +19,7 @@
  * (verify-stream.ts), and each one turns that error into "no file" or "failed download".
  */
 import { FerryError } from '../../../../shared/errors.ts';
+import type { OpfsFolder } from '../../p2p/opfs-dir.ts';
 import { safeDownloadName } from './content-disposition.ts';
 import { canTransferStreams } from './decryptor.ts';
 import type { SwFetchFile } from './messages.ts';
@@ -86,8 +87,8 @@ export type SaveTarget =
   | {
       kind: 'service-worker-fetch';
       fetch(files: SwFetchFile[], watch: FetchWatch): Promise<void>;
-      /** A file received from a nearby device, read from OPFS (`path`) and verified by the service worker. */
-      stored(file: { path: string; blake3: string }): Promise<void>;
+      /** A file that sits whole in OPFS (`folder`/`path`), read and verified by the service worker. */
+      stored(file: { folder: OpfsFolder; path: string; blake3: string }): Promise<void>;
     };
 
 interface FileHandle {
@@ -135,7 +136,8 @@ export async function chooseTarget(
       what === 'archive'
         ? fetchInServiceWorker({ archive: fileName, files }, size, watch)
         : fetchInServiceWorker({ archive: null, files: files.map((f) => ({ ...f, name: fileName })) }, size, watch);
-    const stored = (file: { path: string; blake3: string }) => storedInServiceWorker({ ...file, name: fileName, size });
+    const stored = (file: { folder: OpfsFolder; path: string; blake3: string }) =>
+      storedInServiceWorker({ ...file, name: fileName, size });
     return { kind, fetch, stored };
   }
   return { kind, save: (stream) => saveAsBlob(stream, fileName) };

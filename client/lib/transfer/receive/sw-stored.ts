@@ -1,7 +1,8 @@
 /**
- * The service worker's half of saving a file received from a nearby device, where the page
- * cannot transfer it a stream (Safari: DataCloneError) and the file is too large for a Blob:
- * the file already sits whole in the origin private file system (p2p/opfs-dir.ts), which a
+ * The service worker's half of saving a file that sits whole in the origin private file
+ * system, where the page cannot transfer it a stream (Safari: DataCloneError) and the file
+ * is too large for a Blob: a file received from a nearby device, or a link's file staged
+ * there first (staging.ts). The file is in a folder of p2p/opfs-dir.ts, which a
  * service worker can read too (File System Standard: `StorageManager.getDirectory()` is
  * exposed to workers). This worker reads it in chunks from there, checks its BLAKE3 against
  * the manifest's as it goes (the last chunk is held back until the hash matches:
@@ -9,7 +10,7 @@
  * removes the OPFS copy once the browser has read the last byte (`delivered`).
  */
 import { FerryError } from '../../../../shared/errors.ts';
-import { P2P_OPFS_DIR } from '../../p2p/opfs-dir.ts';
+import { OPFS_DIRS } from '../../p2p/opfs-dir.ts';
 import { createBlake3 } from '../blake3.ts';
 import type { SwDownload, SwReply, SwStored } from './messages.ts';
 import { servedCopy } from './sw-fetch.ts';
@@ -21,7 +22,7 @@ export async function storedDownload(request: SwStored, port: MessagePort | null
   let file: File;
   try {
     const root = await navigator.storage.getDirectory();
-    const dir = await root.getDirectoryHandle(P2P_OPFS_DIR);
+    const dir = await root.getDirectoryHandle(OPFS_DIRS[request.folder]);
     file = await (await dir.getFileHandle(request.path)).getFile();
   } catch (error) {
     throw new FerryError('STORAGE_FAILED', `${name} is no longer stored in this browser.`, { cause: error });

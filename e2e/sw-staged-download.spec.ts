@@ -1,0 +1,130 @@
+/**
+ * Safari cannot hand a ReadableStream to the service worker, and WebKit keeps the part it
+ * received of a service-worker download that fails, under the real name
+ * (webkit/sw-download-cut.test.ts). Where OPFS works (Safari has it), a link's file above
+ * 8 MiB is therefore staged first: fetched, decrypted and verified into OPFS by a worker of
+ * the page, and only then saved, served by the service worker from the verified copy
+ * (receive/staging.ts). Imitated in Chromium: the page refuses stream transfers as Safari
+ * does (support/no-stream-transfer.ts). WebKitGTK has no navigator.storage, so this path
+ * runs only here.
+ */
+import type { BrowserContext, Download, Page, Request } from '@playwright/test';
+import { expect } from './fixtures.ts';
+import { downloadHash } from './support/downloads.ts';
+import { MiB } from './support/files.ts';
+import { withoutStreamTransfer } from './support/no-stream-transfer.ts';
+import { sentByLink } from './support/sent-by-link.ts';
+import { test } from './support/throttled.ts';
+
+const FILE_GET = /^\/api\/shares\/[^/]+\/files\/\d+$/;
+const STAGING = 'Checking in this browser first: the download starts once the whole file is verified';
+
+test.beforeEach(async ({ receiverContext }) => {
+  await receiverContext.addInitScript(withoutStreamTransfer);
+});
+
+/** Every ciphertext GET `context` makes from now on (pages, their workers, service workers). */
+function ciphertextGets(context: BrowserContext): Request[] {
+  const gets: Request[] = [];
+  context.on('request', (request) => {
+    if (request.method() === 'GET' && FILE_GET.test(new URL(request.url()).pathname)) gets.push(request);
+  });
+  return gets;
+}
+
+/** Names of the files staged in this origin's OPFS (the folder staging.ts uses). */
+function stagedFiles(page: Page): Promise<string[]> {
+  return page.evaluate(async () => {
+    const root = await navigator.storage.getDirectory();
+    const dir = await root.getDirectoryHandle('ferry-staged', { create: true });
+    const names: string[] = [];
+    for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+    return names;
+  });
+}
+
+test('a 12 MiB link is staged and verified in the browser first, then saved identical', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+  ferry,
+  throttled,
+}, testInfo) => {
+  test.setTimeout(180_000);
+  const { file, link } = await sentByLink(sender, files, 'harbour-survey-staged.bin', 12 * MiB);
+  const gets = ciphertextGets(receiverContext);
+  // Slow enough to see staging progress (and photograph it).
+  await receiver.openShare(link.replace(ferry.url, await throttled(3 * MiB)));
+  const downloads: { at: number; download: Download }[] = [];
+  receiver.page.on('download', (download) => downloads.push({ at: gets.length, download }));
+  await receiver.downloadButton(file.name).click();
+
+  const row = receiver.file(file.name);
+  await expect(row.getByText(STAGING)).toBeVisible();
+  await receiver.waitForPercent(file.name, 30);
+  expect(downloads, 'no download starts while the file is being staged').toHaveLength(0);
+  await receiver.page.screenshot({ path: testInfo.outputPath('staging-1280.png') });
+  await receiver.page.setViewportSize({ width: 390, height: 844 });
+  await receiver.page.screenshot({ path: testInfo.outputPath('staging-390.png'), fullPage: true });
+  await receiver.page.setViewportSize({ width: 1280, height: 800 });
+
+  await expect.poll(() => downloads.length, { timeout: 60_000 }).toBe(1);
+  const [{ download }] = downloads as [(typeof downloads)[0]];
+  expect(download.suggestedFilename()).toBe(file.name);
+  expect(await downloadHash(download), 'the saved file is byte for byte the file sent').toBe(file.sha256);
+  await expect(receiver.verified(file.name)).toBeVisible();
+  await expect(receiver.alert).toHaveCount(0);
+  expect(gets.length, 'the file was fetched').toBeGreaterThan(0);
+  expect(
+    gets.every((request) => request.serviceWorker() === null),
+    'the ciphertext was fetched by the page’s stage worker, none by the service worker',
+  ).toBe(true);
+  expect(gets.length, 'nothing was fetched after the download started').toBe(downloads[0]?.at);
+  // The staged copy is removed once the browser has it.
+  await expect.poll(() => stagedFiles(receiver.page)).toEqual([]);
+});
+
+test('the network cut while staging: stated, no download at all, and a retry continues from what is staged', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+  ferry,
+  throttled,
+}) => {
+  test.setTimeout(240_000);
+  const { file, link } = await sentByLink(sender, files, 'cut-recording-staged.bin', 12 * MiB);
+  const gets = ciphertextGets(receiverContext);
+  await receiver.openShare(link.replace(ferry.url, await throttled(2 * MiB)));
+  const downloads: Download[] = [];
+  receiver.page.on('download', (download) => downloads.push(download));
+  await receiver.downloadButton(file.name).click();
+  const at = await receiver.waitForPercent(file.name, 40);
+  // The server goes away in the middle of staging; the worker tries again, then gives up.
+  await ferry.kill('SIGKILL');
+  expect(at, 'the server was killed in the middle of staging').toBeLessThan(80);
+
+  const alert = receiver.alert.filter({ hasText: file.name });
+  // Up to five attempts with backoff (resume.ts) before staging without a server gives up.
+  await expect(alert).toBeVisible({ timeout: 90_000 });
+  await expect(alert).toContainText('Nothing was saved: the download starts only once the whole file is verified.');
+  await expect(alert).toContainText('Download again to continue from the');
+  await expect(alert).not.toContainText('Your browser may have kept');
+  await expect(receiver.file(file.name).getByText('Failed', { exact: true })).toBeVisible();
+  expect(downloads, 'no download event at all: no file under any name').toHaveLength(0);
+  expect(await stagedFiles(receiver.page), 'what was verified stays staged for the retry').toHaveLength(1);
+
+  await ferry.restart();
+  const before = gets.length;
+  const retry = await receiver.download(file.name);
+  expect(retry.suggestedFilename()).toBe(file.name);
+  expect(await downloadHash(retry), 'the retry saves the file byte for byte').toBe(file.sha256);
+  await expect(receiver.verified(file.name)).toBeVisible();
+  await expect(receiver.alert).toHaveCount(0);
+  expect(downloads, 'one download in all: the retry').toHaveLength(1);
+  const [first] = gets.slice(before).map((request) => request.headers().range ?? '');
+  const start = Number(/^bytes=(\d+)-$/.exec(first ?? '')?.[1] ?? 0);
+  expect(start, `the retry continued from what was staged (${first})`).toBeGreaterThan(0);
+  await expect.poll(() => stagedFiles(receiver.page)).toEqual([]);
+});
