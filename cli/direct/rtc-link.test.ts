@@ -3,6 +3,7 @@ import type { FerryError } from '../../shared/errors.ts';
 import type { ControlMessage } from '../../shared/p2p/frames.ts';
 import { Handshake, type HandshakePlan } from '../../shared/p2p/handshake.ts';
 import { RtcLink } from './rtc-link.ts';
+import { loadWerift } from './werift.ts';
 
 function resolvers() {
   let resolve!: () => void;
@@ -127,5 +128,43 @@ describe('RtcLink (werift)', () => {
     await expect.poll(() => link.got.b.find((m) => m.type === 'auth'), { timeout: 10_000 }).toBeDefined();
     const mac = link.got.b.find((m) => m.type === 'auth') as { mac: string };
     await expect(b.onAuth(mac.mac)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  });
+
+  it('opens when a stall makes the DTLS client send its ClientHello twice and the server answer both', async () => {
+    // What a loaded machine does: the DTLS server's process does not run for 800 ms while
+    // it reads the first ClientHello, so the client's 500 ms retransmission leaves before
+    // the HelloVerifyRequest is read, and the server answers both ClientHellos.
+    const { DtlsClient, DtlsServer } = await loadWerift();
+    const serverRead = DtlsServer.prototype.handleFragmentHandshake;
+    const clientRead = DtlsClient.prototype.handleFragmentHandshake;
+    let stalled = false;
+    let helloVerifies = 0;
+    DtlsServer.prototype.handleFragmentHandshake = function (this: InstanceType<typeof DtlsServer>, messages) {
+      if (!stalled) {
+        stalled = true;
+        const until = Date.now() + 800;
+        while (Date.now() < until) {
+          // Busy, as a starved process is.
+        }
+      }
+      return serverRead.call(this, messages);
+    };
+    DtlsClient.prototype.handleFragmentHandshake = function (this: InstanceType<typeof DtlsClient>, messages) {
+      helloVerifies += messages.filter((m) => m.msg_type === 3).length;
+      return clientRead.call(this, messages);
+    };
+    try {
+      const link = pair();
+      links.push(link.a, link.b);
+      await link.opened;
+      expect(helloVerifies).toBe(2);
+      link.a.sendControl({ type: 'text', text: 'after a slow handshake' });
+      await expect
+        .poll(() => link.got.b, { timeout: 10_000 })
+        .toEqual([{ type: 'text', text: 'after a slow handshake' }]);
+    } finally {
+      DtlsServer.prototype.handleFragmentHandshake = serverRead;
+      DtlsClient.prototype.handleFragmentHandshake = clientRead;
+    }
   });
 });

@@ -24,6 +24,7 @@ import type { PeerChannel } from '../../shared/p2p/channel.ts';
 import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../shared/p2p/frames.ts';
 import type { IceConfig } from '../../shared/signaling.ts';
 import { debug } from './debug.ts';
+import { loadWerift, type Werift } from './werift.ts';
 
 /** Resume sending when the channel's queue drains below this (as the app's PeerLink). */
 export const LOW_WATER_MARK = 1024 * 1024;
@@ -82,14 +83,14 @@ export class RtcLink implements PeerChannel {
       () => this.#fail(new FerryError('NETWORK_ERROR', 'The other device could not be reached directly.')),
       CONNECT_TIMEOUT_MS,
     );
-    this.ready = import('werift').then(
+    this.ready = loadWerift().then(
       (werift) => this.#start(werift, ice),
       (error: unknown) =>
         this.#fail(new FerryError('INTERNAL', 'WebRTC (werift) could not be loaded.', { cause: error })),
     );
   }
 
-  async #start(werift: typeof import('werift'), ice: Ice): Promise<void> {
+  async #start(werift: Werift, ice: Ice): Promise<void> {
     if (this.#closed) return;
     debug(`werift loaded (${this.initiator ? 'initiator' : 'answerer'})`);
     const pc = new werift.RTCPeerConnection({
