@@ -21,7 +21,12 @@ import { randomBytes } from 'node:crypto';
 import type { RTCDataChannel, RTCPeerConnection } from 'werift';
 import { FerryError } from '../../shared/errors.ts';
 import type { PeerChannel } from '../../shared/p2p/channel.ts';
-import { type ControlMessage, encodeControlMessage, parseControlMessage } from '../../shared/p2p/frames.ts';
+import {
+  type ControlMessage,
+  encodeControlMessage,
+  parseControlMessage,
+  unreadableControl,
+} from '../../shared/p2p/frames.ts';
 import type { IceConfig } from '../../shared/signaling.ts';
 import { debug } from './debug.ts';
 import { loadWerift, type Werift } from './werift.ts';
@@ -266,13 +271,7 @@ export class RtcLink implements PeerChannel {
     }
     const parsed = parseControlMessage(data);
     if (parsed.ok) this.#events.control(parsed.message);
-    else
-      this.#fail(
-        new FerryError(
-          'INVALID_MESSAGE',
-          `The other device sent a message Ferry does not understand (${parsed.error}).`,
-        ),
-      );
+    else this.#fail(unreadableControl(parsed));
   }
 
   #wake(): void {

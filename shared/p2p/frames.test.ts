@@ -15,6 +15,7 @@ import {
   MAX_TEXT_LENGTH,
   parseControlMessage,
   recordsPerFrame,
+  unreadableControl,
 } from './frames.ts';
 
 const transfer = 'AAAAAAAAAAAAAAAAAAAAAA';
@@ -211,6 +212,15 @@ describe('record frames, version 2 (several records)', () => {
     expect(refusal.message).toMatch(/version of Ferry does not read \(frame version 3\)\. Reload Ferry/);
     const garbled = decodeFrame(new Uint8Array(3));
     expect(frameRefusal(garbled as Extract<DecodedFrame, { ok: false }>).message).toMatch(/not valid \(a 3-byte/);
+  });
+
+  it('refuses a text frame that is not a control message with INVALID_MESSAGE and what was wrong', () => {
+    const parsed = parseControlMessage('{"type":"launch"}');
+    expect(parsed.ok).toBe(false);
+    const refusal = unreadableControl(parsed as Extract<typeof parsed, { ok: false }>);
+    expect(refusal).toBeInstanceOf(FerryError);
+    expect(refusal.code).toBe('INVALID_MESSAGE');
+    expect(refusal.message).toMatch(/^The other device sent a message Ferry does not understand \(type: .+\)\.$/);
   });
 
   it('fits as many records as the smaller of maxMessageSize and MAX_FRAME_BYTES allows', () => {

@@ -176,6 +176,14 @@ export function parseControlMessage(text: string): ParsedControl {
   return { ok: false, error: `${where}${issue?.message ?? 'invalid'}`.slice(0, 200) };
 }
 
+/** The error that ends a connection on a text frame that is not a control message. */
+export function unreadableControl(failure: Extract<ParsedControl, { ok: false }>): FerryError {
+  return new FerryError(
+    'INVALID_MESSAGE',
+    `The other device sent a message Ferry does not understand (${failure.error}).`,
+  );
+}
+
 /** Serialises a control message (validated, so a bug cannot send what the peer would refuse). */
 export function encodeControlMessage(message: ControlMessage): string {
   return JSON.stringify(controlMessageSchema.parse(message));

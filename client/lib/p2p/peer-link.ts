@@ -21,6 +21,7 @@ import {
   encodeControlMessage,
   type ParsedControl,
   parseControlMessage,
+  unreadableControl,
 } from '../../../shared/p2p/frames.ts';
 import type { Route } from './route.ts';
 
@@ -265,13 +266,7 @@ export class PeerLink {
     const parsed: ParsedControl =
       typeof data === 'string' ? parseControlMessage(data) : { ok: false, error: 'neither text nor binary' };
     if (parsed.ok) this.#events.control(parsed.message);
-    else
-      this.#fail(
-        new FerryError(
-          'INVALID_MESSAGE',
-          `The other device sent a message Ferry does not understand (${parsed.error}).`,
-        ),
-      );
+    else this.#fail(unreadableControl(parsed));
   }
 
   #wake(): void {
