@@ -1,29 +1,29 @@
 /**
- * Receiving files from a nearby device. The offer carries the link secret and the sealed
- * manifest, exactly what a share link gives: the keys are derived and the manifest opened
- * and validated (shared/manifest.ts) before anything is shown. Once accepted, each record
- * goes to the OPFS writer worker, which verifies it, writes it and hashes the file as it
- * lands; every ACK_EVERY_BYTES of verified plaintext (and at each file's end) the sender
- * hears how many records are verified, which also paces it (its window). A finished file is
- * exported through the receive sinks (save picker, service-worker stream, or a Blob when
- * small) behind verifyingStream, so the whole-file BLAKE3 is checked again on the way out,
- * and its OPFS copy is deleted.
+ * Receiving files from a nearby device: the page's side of a transfer. The engine's
+ * ReceiverSession (shared/p2p/receiver-session.ts: its transition table, acknowledgements,
+ * resume and relay fallback) opens the offer, takes the records and tells the sender; this
+ * class gives it the OPFS writer worker as its sink (opfs-sink.ts: each record verified,
+ * written and hashed off the page's thread) and the relay route (relay-download.ts, the
+ * server's API in the browser), mirrors its state into runes and saves each finished file.
  *
- * When the channel drops while receiving, the transfer waits ("Reconnecting…"): a new
- * connection from the sender, authenticated with this transfer's secret, asks to `resume`
- * and hears how many records of each file are verified (after the writer has handled all
- * it was given). Meanwhile the recipient looks for the relay share derived from the secret;
- * when the sender switches to it, the records come from Ferry's server instead
- * (relay-download.ts), from the first record lacking, into the same writer. The secret is
- * held in memory only, for as long as the transfer is unfinished.
+ * A finished file is exported through the receive sinks (save picker, service-worker
+ * stream, or a Blob when small) behind verifyingStream, so the whole-file BLAKE3 is checked
+ * again on the way out, and its OPFS copy is deleted. The session sends `complete` only
+ * once every file was handed to its saving (or, with the save picker, waits for a click).
+ * The secret is held in memory only, for as long as the transfer is unfinished.
  */
-import { fromBase64Url } from '../../../shared/encoding.ts';
+
 import { FerryError } from '../../../shared/errors.ts';
 import { deriveShareKeys, relayShareId } from '../../../shared/keys.ts';
-import { fileCipher, type Manifest, openManifest } from '../../../shared/manifest.ts';
-import { type ControlMessage, type ControlMessageOf, decodeFrame, frameRefusal } from '../../../shared/p2p/frames.ts';
+import type { ControlMessage, ControlMessageOf } from '../../../shared/p2p/frames.ts';
+import {
+  type ReceiverOutcome,
+  ReceiverSession,
+  type ReceiverState,
+  type RelayRoute,
+} from '../../../shared/p2p/receiver-session.ts';
 import { RELAY_WAIT_MS } from '../../../shared/p2p/relay.ts';
-import { type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
+import { recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
 import { createBlake3 } from '../transfer/blake3.ts';
@@ -32,15 +32,11 @@ import { chooseTarget } from '../transfer/receive/sinks.ts';
 import { verifyingStream } from '../transfer/receive/verify-stream.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { receivedPath } from './opfs-dir.ts';
-import { OpfsWriter, receivedFile, removeReceived } from './opfs-files.ts';
+import { receivedFile, removeReceived } from './opfs-files.ts';
+import { OpfsSink } from './opfs-sink.ts';
 import { deleteProgress, ProgressLog } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
 import { readFromRelay, relayTicket, waitForRelayShare } from './relay-download.ts';
-
-/** Acknowledge verified records at least this often (plaintext bytes). */
-export const ACK_EVERY_BYTES = 2 * 1024 * 1024;
-/** Records fetched from the relay but not yet verified, at most (like the sender's window). */
-const RELAY_WINDOW_BYTES = 16 * 1024 * 1024;
 
 export type IncomingPhase =
   | 'opening'
@@ -60,6 +56,21 @@ export interface IncomingFile {
   save: SaveState;
 }
 
+/** The session's states as the offer shows them (`done`: `saving` until every file is saved). */
+const PHASE_OF: Record<Exclude<ReceiverState, 'done'>, IncomingPhase> = {
+  opening: 'opening',
+  offered: 'offered',
+  receiving: 'receiving',
+  reconnecting: 'reconnecting',
+  relaying: 'relaying',
+  declined: 'declined',
+  failed: 'failed',
+  // Only this page cancels (it went away): nobody is left to show it to.
+  cancelled: 'failed',
+};
+
+const RECEIVING: readonly IncomingPhase[] = ['receiving', 'reconnecting', 'relaying'];
+
 /** Whether saving needs a click (the File System Access picker wants a user gesture). */
 function needsClickToSave(): boolean {
   return typeof (globalThis as { showSaveFilePicker?: unknown }).showSaveFilePicker === 'function';
@@ -76,27 +87,14 @@ export class IncomingTransfer {
   #verified = $state(0);
   #speed = $state(0);
   #route = $state<Route | null>(null);
-  #link: PeerLink | null;
   #relayed = $state(false);
   #resumes = $state(0);
-  /** The transfer's secret: keys a reconnection's MAC and the relay share. */
-  #secret: Uint8Array<ArrayBuffer> | null = null;
-  /** Records verified per file (a prefix: the writer takes them strictly in order). */
-  #verifiedRecords: number[] = [];
-  #verifiedWaiter: (() => void) | null = null;
-  /** Counts the drops, so that only the watch started by the latest one may act. */
-  #drops = 0;
+  #link: PeerLink | null;
+  readonly #session: ReceiverSession;
   readonly #meter = new SpeedMeter();
   readonly #progress = new ProgressLog();
-  #manifest: Manifest | null = null;
-  #ciphers: FileCipher[] = [];
-  #writer: OpfsWriter | null = null;
-  #opened = -1;
-  #perFile: number[] = [];
-  #lastAck: number[] = [];
-  #exports: Promise<void> = Promise.resolve();
   /** For an offer that came sealed through the server (no data channel): sends the sealed answer. */
-  readonly #reply: ((accept: boolean) => void) | null;
+  readonly #offline: boolean;
   /** Told when the person accepts (they compared the code shown, if any). */
   readonly #onAccept: () => void;
 
@@ -116,21 +114,28 @@ export class IncomingTransfer {
     reply: ((accept: boolean) => void) | null = null,
     onAccept: () => void = () => {},
   ) {
-    this.#onAccept = onAccept;
     this.id = offer.transfer;
     this.peerId = peerId;
-    this.#link = link;
-    this.#reply = reply;
     this.peerName = peerName;
     this.code = code;
-    void this.#open(offer);
+    this.#link = link;
+    this.#offline = reply !== null;
+    this.#onAccept = onAccept;
+    this.#session = new ReceiverSession(offer, link, (events) => new OpfsSink(offer.transfer, events), {
+      onState: (state) => this.#onState(state),
+      onVerified: (_file, _records, verified) => this.#progressTo(verified),
+      onAck: (file, records) => this.#onAck(file, records),
+      onFile: (file, failure) => this.#onFile(file, failure),
+      relay: this.#relayRoute(),
+      ...(reply ? { reply } : {}),
+      onSettle: (outcome) => this.#onSettle(outcome),
+    });
   }
 
   /** Whether the offer came through the server because no direct connection could be made. */
   get offline(): boolean {
-    return this.#reply !== null;
+    return this.#offline;
   }
-
   get phase(): IncomingPhase {
     return this.#phase;
   }
@@ -168,61 +173,18 @@ export class IncomingTransfer {
   }
   /** The transfer's secret while it can still resume: it keys the reconnection's MAC. */
   get resumeSecret(): Uint8Array<ArrayBuffer> | null {
-    return this.#phase === 'reconnecting' ? this.#secret : null;
-  }
-
-  async #open(offer: ControlMessageOf<'offer'>): Promise<void> {
-    try {
-      this.#secret = fromBase64Url(offer.secret);
-      const keys = await deriveShareKeys(this.#secret);
-      const manifest = await openManifest(offer.manifest, keys.metaKey);
-      if (manifest.files.some((f) => f.blake3 === null)) {
-        throw new FerryError('MANIFEST_INVALID', 'The offer lacks the files’ hashes.');
-      }
-      // Derived now, so that opening a file in the writer is synchronous with its first record.
-      this.#ciphers = await Promise.all(manifest.files.map((f) => fileCipher(f, keys.contentKey)));
-      this.#manifest = manifest;
-      this.#files = manifest.files.map((f) => ({ name: f.name, size: f.size, save: 'waiting' }));
-      this.#perFile = manifest.files.map(() => 0);
-      this.#verifiedRecords = manifest.files.map(() => 0);
-      this.#lastAck = manifest.files.map(() => 0);
-      this.#phase = 'offered';
-      const count = manifest.files.length === 1 ? 'a file' : `${manifest.files.length} files`;
-      void attention.notify('Files offered nearby', `${this.peerName} wants to send you ${count}.`);
-    } catch (error) {
-      this.#refuse(
-        error instanceof FerryError ? error : new FerryError('MANIFEST_INVALID', 'The offer was not valid.'),
-      );
-    }
+    return this.#session.resumeSecret;
   }
 
   accept(): void {
-    if (this.#phase !== 'offered') return;
-    this.#writer = new OpfsWriter(
-      (file, verified) => this.#onVerified(file, verified),
-      (error) => this.#refuse(error),
-    );
+    if (this.#session.state !== 'offered') return;
     attention.running(this, true);
     this.#onAccept();
-    if (this.#reply) {
-      this.#phase = 'relaying';
-      this.#relayed = true;
-      this.#reply(true);
-      void this.#fromRelay();
-      return;
-    }
-    this.#phase = 'receiving';
-    this.#link?.sendControl({ type: 'answer', transfer: this.id, accept: true });
-    void this.#link?.route().then((route) => {
-      this.#route = route;
-    });
+    this.#session.accept();
   }
 
   decline(): void {
-    if (this.#phase !== 'offered') return;
-    this.#phase = 'declined';
-    this.#reply?.(false);
-    this.#link?.sendControl({ type: 'answer', transfer: this.id, accept: false });
+    this.#session.decline();
   }
 
   /** Saves a finished file where the user chooses (needs this click: the save picker). */
@@ -231,24 +193,12 @@ export class IncomingTransfer {
   }
 
   onControl(message: ControlMessage): void {
-    if (message.type === 'cancel' && message.transfer === this.id)
-      this.fail(new FerryError(message.code, message.message));
+    this.#session.onControl(message);
   }
 
   /** One binary frame from the link (its buffer goes to the writer worker: this transfer owns it). */
   onBinary(bytes: Uint8Array<ArrayBuffer>): void {
-    if (this.#phase !== 'receiving' || !this.#writer || !this.#manifest) return;
-    const frame = decodeFrame(bytes);
-    if (!frame.ok) {
-      this.#refuse(frameRefusal(frame));
-      return;
-    }
-    if (!this.#manifest.files[frame.file] || frame.file < this.#opened) {
-      this.#refuse(new FerryError('INVALID_MESSAGE', 'The sender sent data that does not belong to this transfer.'));
-      return;
-    }
-    while (this.#opened < frame.file) this.#openFile(++this.#opened);
-    this.#writer.writeFrame(frame.file, frame.first, frame.records);
+    this.#session.onFrame(bytes);
   }
 
   /**
@@ -257,77 +207,86 @@ export class IncomingTransfer {
    * arrived nothing is lost; otherwise it fails.
    */
   linkLost(error: FerryError, link: PeerLink): void {
-    if (link !== this.#link) return;
-    if (this.#phase === 'receiving') {
-      this.#phase = 'reconnecting';
-      this.#link = null;
-      void this.#watchRelay(++this.#drops);
-    } else if (this.#phase !== 'reconnecting' && this.#phase !== 'relaying' && this.#phase !== 'saving') {
-      this.fail(error);
-    }
+    this.#session.channelLost(error, link);
   }
 
   /**
-   * A new link from the sender, authenticated with this transfer's secret, asks to resume:
-   * once the writer has handled every record it was given, the sender hears how many of
-   * each file are verified (`resume-at`) and sends on from there. A transfer that already
-   * has everything says so and repeats `complete`.
+   * A new link from the sender, authenticated with this transfer's secret, asks to resume
+   * (the session answers how many records of each file are verified); a transfer that
+   * already has everything says so and repeats `complete`.
    */
   async resumeOn(link: PeerLink): Promise<void> {
-    const finished = this.#phase === 'saving' || this.#phase === 'done';
-    if (!finished && this.#phase !== 'reconnecting') return;
-    if (!finished) await this.#writer?.sync();
-    if (!finished && this.#phase !== 'reconnecting') return;
-    this.#link = link;
-    link.sendControl({ type: 'resume-at', transfer: this.id, files: [...this.#verifiedRecords] });
-    if (finished) {
-      link.sendControl({ type: 'complete', transfer: this.id });
-      return;
-    }
-    this.#phase = 'receiving';
-    this.#resumes++;
-    void link.route().then((route) => {
-      this.#route = route;
-    });
+    if (this.#session.state === 'reconnecting') this.#link = link;
+    await this.#session.resumeOn(link);
   }
 
   /** The connection is gone or the sender cancelled. */
   fail(error: FerryError): void {
-    if (!this.active) return;
-    const receiving = ['receiving', 'reconnecting', 'relaying'].includes(this.#phase);
-    this.#phase = 'failed';
-    this.#error = error.message;
-    this.#verifiedWaiter?.();
-    this.#writer?.dispose();
-    attention.running(this, false);
-    if (receiving) void attention.notify('Nearby transfer failed', 'Open Ferry to see what went wrong.');
+    this.#session.fail(error);
   }
 
   dispose(): void {
-    this.#writer?.dispose();
+    this.#session.cancel();
     attention.running(this, false);
   }
 
-  #openFile(index: number): void {
-    const file = this.#manifest!.files[index]!;
-    const writer = this.#writer!;
-    const path = this.#path(index);
-    // Each file's verdict goes to the history of received files (name and device, no key).
-    const note = (failure: string | null) =>
-      noteReceived(receivedRecord({ kind: 'nearby', device: this.peerName }, this.id, index, file, failure));
-    writer.open(index, path, this.#ciphers[index]!, file.blake3!).then(
-      () => {
-        note(null);
-        this.#exports = this.#exports.then(() =>
-          needsClickToSave() ? this.#setSave(index, 'ready') : this.#export(index, false),
-        );
-        if (index === this.#files.length - 1) void this.#exports.then(() => this.#finish());
-      },
-      (error: unknown) => {
-        note(fileFailure(file.name, error));
-        this.#refuse(error instanceof FerryError ? error : new FerryError('STORAGE_FAILED', String(error)));
-      },
+  #onState(state: ReceiverState): void {
+    const from = this.#phase;
+    if (state === 'done') {
+      this.#phase = this.#files.every((f) => f.save === 'saved') ? 'done' : 'saving';
+      return;
+    }
+    this.#phase = PHASE_OF[state];
+    if (state === 'offered') this.#onOffered();
+    if (state === 'receiving') {
+      if (from === 'reconnecting') this.#resumes++;
+      const link = this.#link;
+      void link?.route().then((route) => {
+        if (this.#link === link) this.#route = route;
+      });
+    }
+    if (state === 'relaying') this.#relayed = true;
+    if (state === 'failed' && RECEIVING.includes(from)) {
+      void attention.notify('Nearby transfer failed', 'Open Ferry to see what went wrong.');
+    }
+  }
+
+  #onOffered(): void {
+    const files = this.#session.manifest?.files ?? [];
+    this.#files = files.map((f) => ({ name: f.name, size: f.size, save: 'waiting' }));
+    const count = files.length === 1 ? 'a file' : `${files.length} files`;
+    void attention.notify('Files offered nearby', `${this.peerName} wants to send you ${count}.`);
+  }
+
+  #onSettle(outcome: ReceiverOutcome): void {
+    attention.running(this, false);
+    if (outcome.state === 'failed') this.#error = outcome.error.message;
+    if (outcome.state === 'done') {
+      void attention.notify('Files received', 'Everything arrived and was verified.');
+      void deleteProgress(this.id).catch(() => {});
+    }
+  }
+
+  /**
+   * File `index` was verified whole (then saved, or offered for saving with a click) or
+   * failed; either way its verdict goes to the history of received files (name and device,
+   * no key).
+   */
+  async #onFile(index: number, failure: FerryError | null): Promise<void> {
+    const file = this.#session.manifest?.files[index];
+    if (!file) return;
+    noteReceived(
+      receivedRecord(
+        { kind: 'nearby', device: this.peerName },
+        this.id,
+        index,
+        file,
+        failure ? fileFailure(file.name, failure) : null,
+      ),
     );
+    if (failure) return;
+    if (needsClickToSave()) this.#setSave(index, 'ready');
+    else await this.#export(index, false);
   }
 
   #path(index: number): string {
@@ -339,7 +298,7 @@ export class IncomingTransfer {
   }
 
   async #export(index: number, clicked: boolean): Promise<void> {
-    const file = this.#manifest?.files[index];
+    const file = this.#session.manifest?.files[index];
     if (!file?.blake3) return;
     try {
       // With the save picker this runs straight from the click (user activation).
@@ -362,137 +321,70 @@ export class IncomingTransfer {
     }
   }
 
-  #finish(): void {
-    // Also while reconnecting: every record is in, so nothing more is needed from anyone.
-    if (!['receiving', 'reconnecting', 'relaying'].includes(this.#phase)) return;
-    this.#send({ type: 'complete', transfer: this.id });
-    this.#phase = this.#files.every((f) => f.save === 'saved') ? 'done' : 'saving';
-    attention.running(this, false);
-    void attention.notify('Files received', 'Everything arrived and was verified.');
-    void deleteProgress(this.id).catch(() => {});
+  #onAck(file: number, records: number): void {
+    const cipher = this.#session.ciphers[file];
+    if (!cipher) return;
+    this.#progress.note({
+      transfer: this.id,
+      file,
+      verified: records,
+      records: recordCount(cipher),
+      role: 'recipient',
+    });
   }
 
-  #onVerified(index: number, verifiedRecords: number): void {
-    const file = this.#manifest?.files[index];
-    if (!file || !['receiving', 'reconnecting', 'relaying'].includes(this.#phase)) return;
-    this.#verifiedRecords[index] = verifiedRecords;
-    this.#verifiedWaiter?.();
-    const bytes = plainRange(file, verifiedRecords - 1)[1];
-    this.#perFile[index] = bytes;
-    this.#verified = this.#perFile.reduce((a, b) => a + b, 0);
-    this.#meter.sample(performance.now(), this.#verified);
+  #progressTo(verified: number): void {
+    this.#verified = verified;
+    this.#meter.sample(performance.now(), verified);
     this.#speed = this.#meter.bytesPerSecond();
-    const last = verifiedRecords === recordCount(file);
-    if (last || bytes - this.#lastAck[index]! >= ACK_EVERY_BYTES) {
-      this.#lastAck[index] = bytes;
-      this.#send({ type: 'ack', transfer: this.id, file: index, verified: verifiedRecords });
-      this.#progress.note({
-        transfer: this.id,
-        file: index,
-        verified: verifiedRecords,
-        records: recordCount(file),
-        role: 'recipient',
-      });
-    }
-  }
-
-  #refuse(error: FerryError): void {
-    if (!this.active) return;
-    this.#send({ type: 'cancel', transfer: this.id, code: error.code, message: error.message.slice(0, 500) });
-    this.fail(error);
-    for (let i = 0; i <= this.#opened; i++) void removeReceived(this.#path(i));
-  }
-
-  /** Tells the sender, if a link is up (through the relay nobody listens). */
-  #send(message: ControlMessage): void {
-    try {
-      if (this.#link?.connected) this.#link.sendControl(message);
-    } catch {
-      // The connection is already gone.
-    }
   }
 
   /**
-   * While reconnecting: looks for the relay share; when the sender switches to it, fetches
-   * every unfinished file from its first missing record into the writer, which verifies
-   * them as it did the peer's. Fails when neither the peer nor the relay comes.
+   * The relay route over Ferry's server: the share whose id the transfer's secret derives,
+   * read with Range from each file's first missing record (relay-download.ts). A share the
+   * sender revoked means it stopped the transfer.
    */
-  async #watchRelay(drop: number): Promise<void> {
-    const secret = this.#secret;
-    if (!secret || !this.#writer || !this.#manifest) return;
-    try {
-      const shareId = await relayShareId(secret);
-      const waiting = () => this.#phase === 'reconnecting' && drop === this.#drops;
-      const found = await waitForRelayShare(shareId, Date.now() + RELAY_WAIT_MS, () => !waiting());
-      if (!waiting()) return;
-      if (!found) {
-        throw new FerryError(
-          'NETWORK_ERROR',
-          'The other device did not come back, and nothing arrived through the server.',
-        );
-      }
-      this.#phase = 'relaying';
-      this.#relayed = true;
-      // Whatever the channel delivered is written first, so the relay starts where it ended.
-      await this.#writer.sync();
-      await this.#readRelay(secret, shareId);
-    } catch (error) {
-      this.#relayFailed(error);
-    }
-  }
-
-  /** An offer that came through the server: every file from the relay share, from record 0. */
-  async #fromRelay(): Promise<void> {
-    try {
-      if (!this.#secret) throw new FerryError('NETWORK_ERROR', 'The server could not be read.');
-      await this.#readRelay(this.#secret, await relayShareId(this.#secret));
-    } catch (error) {
-      this.#relayFailed(error);
-    }
-  }
-
-  /** Fetches every unfinished file from its first missing record into the writer. */
-  async #readRelay(secret: Uint8Array<ArrayBuffer>, shareId: string): Promise<void> {
-    const manifest = this.#manifest;
-    if (!manifest) return;
-    const readerToken = (await deriveShareKeys(secret)).readerToken;
-    const pending = this.#ciphers.flatMap((c, i) => (this.#verifiedRecords[i]! < recordCount(c) ? [i] : []));
-    if (pending.length === 0) return;
-    const ticket = await relayTicket(shareId, readerToken, pending);
-    for (const index of pending) {
-      while (this.#opened < index) this.#openFile(++this.#opened);
-      await readFromRelay({
-        shareId,
-        readerToken,
-        ticket,
-        index,
-        layout: this.#ciphers[index]!,
-        name: manifest.files[index]!.name,
-        from: this.#verifiedRecords[index]!,
-        onRecord: (record, sealed) => this.#writeRelayed(index, record, sealed),
-        stopped: () => this.#phase !== 'relaying',
-      });
-    }
-  }
-
-  #relayFailed(error: unknown): void {
-    if (error instanceof FerryError && error.code === 'SHARE_REVOKED') {
-      this.#refuse(new FerryError('ABORTED', `${this.peerName} stopped the transfer.`));
-    } else {
-      this.#refuse(
-        error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The server could not be read.'),
-      );
-    }
-  }
-
-  /** One record from the relay; waits while RELAY_WINDOW_BYTES are not yet verified. */
-  async #writeRelayed(index: number, record: number, sealed: Uint8Array<ArrayBuffer>): Promise<void> {
-    const recordSize = this.#ciphers[index]!.recordSize;
-    while ((record - this.#verifiedRecords[index]!) * recordSize > RELAY_WINDOW_BYTES && this.#phase === 'relaying') {
-      await new Promise<void>((resolve) => {
-        this.#verifiedWaiter = resolve;
-      });
-    }
-    this.#writer?.write(index, record, sealed);
+  #relayRoute(): RelayRoute {
+    const share = async () => {
+      const secret = this.#session.secret;
+      return { id: await relayShareId(secret), readerToken: (await deriveShareKeys(secret)).readerToken };
+    };
+    return {
+      find: async (stopped) => waitForRelayShare((await share()).id, Date.now() + RELAY_WAIT_MS, stopped),
+      read: async (files, onRecord, stopped) => {
+        try {
+          const { id, readerToken } = await share();
+          const ticket = await relayTicket(
+            id,
+            readerToken,
+            files.map((f) => f.file),
+          );
+          for (const { file, from } of files) {
+            await readFromRelay({
+              shareId: id,
+              readerToken,
+              ticket,
+              index: file,
+              layout: this.#session.ciphers[file]!,
+              name: this.#session.manifest?.files[file]?.name ?? '',
+              from,
+              // The record's buffer goes to the writer worker: a view into a larger one is copied.
+              onRecord: (record, sealed) =>
+                onRecord(
+                  file,
+                  record,
+                  sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength ? sealed : sealed.slice(),
+                ),
+              stopped,
+            });
+          }
+        } catch (error) {
+          if (error instanceof FerryError && error.code === 'SHARE_REVOKED') {
+            throw new FerryError('ABORTED', `${this.peerName} stopped the transfer.`, { cause: error });
+          }
+          throw error;
+        }
+      },
+    };
   }
 }

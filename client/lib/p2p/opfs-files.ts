@@ -7,6 +7,9 @@ import type { FileCipher } from '../../../shared/records.ts';
 import { P2P_OPFS_DIR } from './opfs-dir.ts';
 import { parseWriterEvent, type WriterRequest } from './writer-messages.ts';
 
+/** How long `close` waits for the worker to close its handles. */
+const CLOSE_WAIT_MS = 1000;
+
 interface Pending {
   resolve: () => void;
   reject: (error: FerryError) => void;
@@ -51,12 +54,6 @@ export class OpfsWriter {
     return done;
   }
 
-  /** Hands one sealed record to the worker (its buffer is transferred when the record is all of it, else copied). */
-  write(file: number, record: number, sealed: Uint8Array<ArrayBuffer>): void {
-    const whole = sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength;
-    this.writeFrame(file, record, [whole ? sealed : sealed.slice()]);
-  }
-
   /**
    * Hands sealed records first, first + 1, … of `file` to the worker: views back to back in
    * one buffer (a decoded frame's), which is transferred, not copied, so the caller must not
@@ -87,10 +84,19 @@ export class OpfsWriter {
     return synced;
   }
 
-  dispose(): void {
+  /**
+   * Stops the worker once it has closed every handle (its files stay as they are), so
+   * they may be deleted; settles after CLOSE_WAIT_MS at most, whatever the worker does.
+   */
+  async close(): Promise<void> {
     this.#post({ type: 'abort' });
-    // Let the worker close its handles before it goes.
-    setTimeout(() => this.#worker.terminate(), 1000);
+    const id = this.#nextSync++;
+    const closed = new Promise<void>((resolve) => this.#syncs.set(id, resolve));
+    this.#post({ type: 'sync', id });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
+    clearTimeout(timer);
+    this.#worker.terminate();
   }
 
   #post(request: WriterRequest, transfer: Transferable[] = []): void {
