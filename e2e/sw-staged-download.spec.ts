@@ -128,3 +128,30 @@ test('the network cut while staging: stated, no download at all, and a retry con
   expect(start, `the retry continued from what was staged (${first})`).toBeGreaterThan(0);
   await expect.poll(() => stagedFiles(receiver.page)).toEqual([]);
 });
+
+test('a file that does not fit the browser’s storage is refused before a byte is fetched, stated', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+}) => {
+  test.setTimeout(120_000);
+  // The storage says 5 MB are free, as a nearly full disk would.
+  await receiverContext.addInitScript(() => {
+    const estimate = async () => ({ quota: 105_000_000, usage: 100_000_000 });
+    Object.defineProperty(StorageManager.prototype, 'estimate', { value: estimate, configurable: true });
+  });
+  const { file, link } = await sentByLink(sender, files, 'too-big-for-storage.bin', 12 * MiB);
+  const gets = ciphertextGets(receiverContext);
+  await receiver.openShare(link);
+  const downloads: Download[] = [];
+  receiver.page.on('download', (download) => downloads.push(download));
+  await receiver.downloadButton(file.name).click();
+  const alert = receiver.alert.filter({ hasText: file.name });
+  await expect(alert).toContainText('needs 12.6 MB of this browser’s storage to be checked before it is saved');
+  await expect(alert).toContainText('and 5.0 MB is free');
+  await expect(receiver.file(file.name).getByText('Failed', { exact: true })).toBeVisible();
+  expect(downloads, 'no download started').toHaveLength(0);
+  expect(gets, 'no ciphertext was fetched').toHaveLength(0);
+  expect(await stagedFiles(receiver.page), 'nothing is left staged').toEqual([]);
+});

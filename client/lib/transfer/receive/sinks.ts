@@ -9,7 +9,8 @@
  *    the page transfers the verified plaintext stream to the worker, which serves it. Where
  *    the page cannot transfer a stream (Safari: DataCloneError), the service worker fetches,
  *    decrypts and verifies the file itself instead, or every file of a ZIP (sw-fetch.ts), or
- *    reads a file received from a nearby device from OPFS (sw-stored.ts).
+ *    reads a file from OPFS (sw-stored.ts): one received from a nearby device, or a link's
+ *    file the page staged and verified there first (staging.ts, chosen by the receive session).
  * 3. A Blob assembled in memory after the stream has closed, that is after verification,
  *    and saved through an object URL: only up to BLOB_LIMIT. Anything larger with neither
  *    1 nor 2 is refused with a sentence (StreamingUnavailable), never buffered: a 4 GB
