@@ -155,3 +155,26 @@ test('a file that does not fit the browser’s storage is refused before a byte 
   expect(gets, 'no ciphertext was fetched').toHaveLength(0);
   expect(await stagedFiles(receiver.page), 'nothing is left staged').toEqual([]);
 });
+
+test('a tab closed while staging leaves a staged file that the next page to load removes', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+  ferry,
+  throttled,
+}) => {
+  test.setTimeout(180_000);
+  const { file, link } = await sentByLink(sender, files, 'abandoned-staged.bin', 12 * MiB);
+  const slow = link.replace(ferry.url, await throttled(2 * MiB));
+  await receiver.openShare(slow);
+  await receiver.downloadButton(file.name).click();
+  await receiver.waitForPercent(file.name, 20);
+  expect(await stagedFiles(receiver.page), 'the file is being staged').toHaveLength(1);
+  await receiver.page.close();
+
+  const next = await receiverContext.newPage();
+  await next.goto(slow);
+  await expect(next.getByRole('list', { name: 'Files' })).toBeVisible({ timeout: 30_000 });
+  await expect.poll(() => stagedFiles(next), { message: 'the stale staged file is removed' }).toEqual([]);
+});
