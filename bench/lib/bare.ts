@@ -32,6 +32,12 @@ export interface BareRun {
   samples: number;
   /** Peak PSS per process kind (browser, renderer, gpu-process, network…), bytes. */
   peakByKind: Record<string, number>;
+  /**
+   * Of that, the peak of its shared-memory part (`Pss_Shmem`) per kind, bytes: Chromium moves
+   * Blob bytes and request bodies between processes through shared memory, which PSS splits
+   * between the processes mapping it.
+   */
+  peakShmemByKind: Record<string, number>;
   /** [seconds since launch, PSS MiB] every ~1 s, for the record. */
   curve: [number, number][];
   /**
@@ -85,27 +91,33 @@ async function kindOf(pid: number): Promise<string> {
   }
 }
 
-/** PSS of `root` and its descendants: the sum, and per process kind (--type=…, or "browser"). */
-async function treePss(root: number): Promise<{ sum: number; byKind: Map<string, number> }> {
+/** PSS of `root` and its descendants: the sum, and per process kind (--type=…, or "browser"), all and shared memory. */
+async function treePss(
+  root: number,
+): Promise<{ sum: number; byKind: Map<string, number>; shmemByKind: Map<string, number> }> {
   const tree = await children();
   let sum = 0;
   const byKind = new Map<string, number>();
+  const shmemByKind = new Map<string, number>();
   const stack = [root];
   while (stack.length) {
     const pid = stack.pop()!;
     stack.push(...(tree.get(pid) ?? []));
     try {
-      const kb = /^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'));
+      const rollup = await readFile(`/proc/${pid}/smaps_rollup`, 'utf8');
+      const kb = /^Pss:\s+(\d+) kB/m.exec(rollup);
       if (kb) {
         sum += Number(kb[1]) * 1024;
         const kind = await kindOf(pid);
         byKind.set(kind, (byKind.get(kind) ?? 0) + Number(kb[1]) * 1024);
+        const shmem = Number(/^Pss_Shmem:\s+(\d+) kB/m.exec(rollup)?.[1] ?? 0) * 1024;
+        shmemByKind.set(kind, (shmemByKind.get(kind) ?? 0) + shmem);
       }
     } catch {
       // gone
     }
   }
-  return { sum, byKind };
+  return { sum, byKind, shmemByKind };
 }
 
 async function dirBytes(dir: string): Promise<number> {
@@ -182,6 +194,7 @@ export async function runBare(
       peakBlobDisk: 0,
       samples: 0,
       peakByKind: {},
+      peakShmemByKind: {},
       curve: [],
     };
     const t0 = Date.now();
@@ -206,9 +219,11 @@ export async function runBare(
         run.error = `Chromium exited (${browser.exitCode}) before reporting`;
         return run;
       }
-      const { sum: pss, byKind } = await treePss(pid);
+      const { sum: pss, byKind, shmemByKind } = await treePss(pid);
       if (query) break; // the report page may already have replaced the app page
       for (const [kind, bytes] of byKind) run.peakByKind[kind] = Math.max(run.peakByKind[kind] ?? 0, bytes);
+      for (const [kind, bytes] of shmemByKind)
+        run.peakShmemByKind[kind] = Math.max(run.peakShmemByKind[kind] ?? 0, bytes);
       run.peakPss = Math.max(run.peakPss, pss);
       run.endPss = pss;
       run.peakBlobDisk = Math.max(run.peakBlobDisk, await dirBytes(join(profile, 'Default', 'blob_storage')));

@@ -21,6 +21,7 @@ import {
   recordCount,
 } from '../../../shared/records.ts';
 import { createShareWithOwnTokens, getOwnerView, revokeShare } from '../api/share-client.ts';
+import { weighBlob } from '../transfer/send/blob-gc.ts';
 
 /** Records per PATCH: about 1 MiB with 64 KiB records; every chunk starts on a record. */
 const CHUNK_RECORDS = 16;
@@ -151,6 +152,8 @@ export function restOfFile(file: File, cipher: FileCipher, from: number): FileSo
       }
       const skip = first - cipherRange(cipher, recordAtCipherOffset(cipher, first))[0];
       const joined = new Blob(records).slice(skip, skip + (stop - first));
+      // Its bytes wait for this page's GC once spent: let the GC see them (blob-gc.ts).
+      weighBlob(joined.size);
       return { value: joined, done: stop >= total };
     },
     close() {},

@@ -6,6 +6,7 @@
  * (plain-reader.ts); its news arrive through `onHash`.
  */
 import { FerryError } from '../../../../shared/errors.ts';
+import { weighBlob } from './blob-gc.ts';
 import { type EncryptEvent, type EncryptRequest, parseEncryptEvent } from './encrypt-messages.ts';
 import type { HashNews } from './plain-reader.ts';
 
@@ -55,8 +56,10 @@ export class Encryptor {
     beforeEncrypt?: (plainEnd: number) => Promise<void>,
   ): Promise<Blob> {
     // Made here, not in the worker: the buffers, now this thread's, drive the GC that frees
-    // spent Blobs (encrypt-messages.ts).
-    return new Blob(await this.records(fileId, start, end, beforeEncrypt));
+    // spent Blobs (encrypt-messages.ts), and so does weighBlob (blob-gc.ts).
+    const blob = new Blob(await this.records(fileId, start, end, beforeEncrypt));
+    weighBlob(blob.size);
+    return blob;
   }
 
   /**
