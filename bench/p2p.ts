@@ -40,10 +40,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { Browser, Locator, Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { build } from 'vite';
 import { Coturn } from '../e2e/support/coturn.ts';
-import { launch, withoutSavePicker } from './lib/browser.ts';
+import { browserWithProfile, treePss } from './lib/bare.ts';
+import { LAUNCH, launch, withoutSavePicker } from './lib/browser.ts';
 import { onCleanUp, runMain } from './lib/cleanup.ts';
 import { cpuSince, descendants } from './lib/cpu.ts';
 import { spawnDelayRelay } from './lib/delay-relay.ts';
@@ -53,7 +54,7 @@ import { Profiler, type TargetProfile } from './lib/profiler.ts';
 import { BenchServer } from './lib/server.ts';
 import { buildApp, sourceKind, sourceTree } from './lib/source.ts';
 import { serveStatic } from './lib/static.ts';
-import { intEnv, MiB, mbps, median, mib, within } from './lib/stats.ts';
+import { intEnv, MiB, mbps, median, mib, sleep, within } from './lib/stats.ts';
 import { type ThreadTime, threadsSince, threadTimes } from './lib/threads.ts';
 import type { BaselineRun, Marks, P2pBenchWindow } from './p2p-page/api.ts';
 
@@ -83,6 +84,12 @@ type Kind = 'ferry' | 'raw' | 'pairdrop';
 const ALL_KINDS: readonly Kind[] = ['ferry', 'raw', 'pairdrop'];
 const KINDS = kindsFromEnv();
 const PROFILE = process.env.BENCH_PROFILE === '1';
+/**
+ * BENCH_PERSISTENT=1 (Ferry's rounds only): each person gets a browser of their own with an
+ * on-disk profile (`launchPersistentContext`), as people have, instead of an off-the-record
+ * context of one browser (whose OPFS lives in memory); each browser's PSS is sampled.
+ */
+const PERSISTENT = process.env.BENCH_PERSISTENT === '1';
 
 /** BENCH_KINDS: a comma-separated subset of ALL_KINDS, in their order. */
 function kindsFromEnv(): readonly Kind[] {
@@ -101,6 +108,11 @@ interface Heaps {
   treePss: number;
 }
 
+interface PssSpan {
+  before: number;
+  peak: number;
+}
+
 interface Round {
   kind: Kind;
   round: number;
@@ -115,6 +127,8 @@ interface Round {
   /** The same per process kind (browser, renderer, gpu-process, NetworkService…). */
   cpuByKind: Record<string, number>;
   heaps: Heaps;
+  /** BENCH_PERSISTENT: each person's browser PSS just before Accept and its peak until saved, bytes. */
+  pss?: { sender: PssSpan; recipient: PssSpan };
   /** BENCH_PROFILE: CPU seconds per `<process>/<thread>` over the timed part. */
   threads?: Record<string, number>;
   /** BENCH_PROFILE, ferry: the same until the file was verified in OPFS (the export not begun). */
@@ -133,6 +147,8 @@ interface Setup {
   /** The RTCConfiguration the server's pages get (/api/ice), for the baseline pages too. */
   ice: RTCConfiguration;
   console: string[];
+  /** The run's temp dir (BENCH_PERSISTENT profiles go there). */
+  tmp: string;
 }
 
 function log(line: string): void {
@@ -254,6 +270,8 @@ async function contextId(page: Page): Promise<string> {
 
 /** Samples the browser's JS heaps from now until `stop`, split into the sender's and the recipient's. */
 async function startHeaps(setup: Setup, from: Page, to: Page): Promise<{ stop(): Promise<Heaps> }> {
+  // A persistent context has no Browser to attach the sampler to: its PSS is sampled instead.
+  if (PERSISTENT) return { stop: async () => ({ sender: 0, recipient: 0, treePss: 0 }) };
   const [sender, recipient] = await Promise.all([contextId(from), contextId(to)]);
   const sampler = await HeapSampler.start(setup.browser, [setup.server.pid]);
   const heaps = (peaks: HeapPeaks): Heaps => ({
@@ -330,9 +348,21 @@ async function startCpu(setup: Setup, from: Page, to: Page): Promise<{ stop(): P
   };
 }
 
+/** BENCH_PERSISTENT: a browser per person with an on-disk profile, each profile's dir kept on the context. */
+const profiles = new WeakMap<BrowserContext, string>();
+
+async function persistentContext(setup: Setup, name: string, options: { acceptDownloads?: boolean }) {
+  const dir = await mkdtemp(join(setup.tmp, `${name}-profile-`));
+  const context = await chromium.launchPersistentContext(dir, { ...LAUNCH, ...options });
+  profiles.set(context, dir);
+  return context;
+}
+
 async function withContexts<T>(setup: Setup, run: (from: Page, to: Page) => Promise<T>): Promise<T> {
-  const fromContext = await setup.browser.newContext();
-  const toContext = await setup.browser.newContext({ acceptDownloads: true });
+  const fromContext = PERSISTENT ? await persistentContext(setup, 'sender', {}) : await setup.browser.newContext();
+  const toContext = PERSISTENT
+    ? await persistentContext(setup, 'recipient', { acceptDownloads: true })
+    : await setup.browser.newContext({ acceptDownloads: true });
   try {
     await toContext.addInitScript(withoutSavePicker);
     await toContext.addInitScript(noteMoments);
@@ -345,7 +375,51 @@ async function withContexts<T>(setup: Setup, run: (from: Page, to: Page) => Prom
   } finally {
     await fromContext.close();
     await toContext.close();
+    for (const context of [fromContext, toContext]) {
+      const dir = profiles.get(context);
+      if (dir) await rm(dir, { recursive: true, force: true });
+    }
   }
+}
+
+/** BENCH_PERSISTENT: samples each person's browser PSS every 200 ms; `mark` sets the "before" figures. */
+async function startPss(from: Page, to: Page): Promise<{ mark(): Promise<void>; stop(): Promise<Round['pss']> }> {
+  const pids = await Promise.all(
+    [from, to].map(async (page) => {
+      const dir = profiles.get(page.context());
+      const pid = dir && (await browserWithProfile(dir));
+      if (!pid) throw new Error('the browser of a persistent profile was not found');
+      return pid;
+    }),
+  );
+  const spans: [PssSpan, PssSpan] = [
+    { before: 0, peak: 0 },
+    { before: 0, peak: 0 },
+  ];
+  let running = true;
+  let marked = false;
+  const sample = async () => (await Promise.all(pids.map((pid) => treePss(pid)))).map((t) => t.sum);
+  const loop = (async () => {
+    while (running) {
+      const sums = await sample();
+      if (marked) {
+        for (const [i, sum] of sums.entries()) spans[i]!.peak = Math.max(spans[i]!.peak, sum);
+      }
+      await sleep(200);
+    }
+  })();
+  return {
+    async mark() {
+      const sums = await sample();
+      for (const [i, sum] of sums.entries()) Object.assign(spans[i]!, { before: sum, peak: sum });
+      marked = true;
+    },
+    async stop() {
+      running = false;
+      await loop;
+      return { sender: spans[0], recipient: spans[1] };
+    },
+  };
 }
 
 // ---------------------------------------------------------------- (a) Ferry
@@ -379,10 +453,13 @@ async function ferryRound(setup: Setup, round: number): Promise<Round> {
 
       const download = to.waitForEvent('download', { timeout: LIMIT_MS });
       download.catch(() => undefined);
+      const pss = PERSISTENT ? await startPss(from, to) : undefined;
+      await pss?.mark();
       const cpu = await startCpu(setup, from, to);
       await offer.getByRole('button', { name: 'Accept' }).click();
       await appears(offer.getByText('Received and verified.', { exact: true }), [from, to], 'the file saved');
       const cpuUsed = await cpu.stop();
+      const pssSpans = await pss?.stop();
       const heap = await heaps.stop();
       const moments = await to.evaluate(() => (window as unknown as { ferryMoments: Moments }).ferryMoments);
       const { accept, saving, done } = moments;
@@ -395,6 +472,7 @@ async function ferryRound(setup: Setup, round: number): Promise<Round> {
         savedMs: done - accept,
         ...cpuUsed,
         heaps: heap,
+        ...(pssSpans && { pss: pssSpans }),
       };
       const saved = await download;
       const path = await within(saved.path(), 60_000, 'the download file');
@@ -613,6 +691,7 @@ async function main(): Promise<void> {
     sha,
     ice: { iceServers: ice.iceServers ?? [], iceTransportPolicy: ice.iceTransportPolicy ?? 'all' },
     console: [],
+    tmp,
   };
   log(`app at ${server.origin}, baseline page at ${site.origin}`);
 
@@ -624,7 +703,10 @@ async function main(): Promise<void> {
         const result = kind === 'ferry' ? await ferryRound(setup, round) : await baselineRound(setup, kind, round);
         rounds.push(result);
         const saved = result.savedMs ? `, saved ${mbps(SIZE, result.savedMs).toFixed(1)} MB/s` : '';
-        log(`round ${round} ${kind}: ${mbps(SIZE, result.ms).toFixed(1)} MB/s${saved}`);
+        const pss = result.pss
+          ? `; browser PSS before → peak: sender ${mib(result.pss.sender.before)} → ${mib(result.pss.sender.peak)}, recipient ${mib(result.pss.recipient.before)} → ${mib(result.pss.recipient.peak)}`
+          : '';
+        log(`round ${round} ${kind}: ${mbps(SIZE, result.ms).toFixed(1)} MB/s${saved}${pss}`);
         if (PROFILE) printProfile(result);
       }
     }

@@ -80,6 +80,17 @@ async function children(): Promise<Map<number, number[]>> {
   return map;
 }
 
+/** The pid of the Chromium browser process (no --type=) started with `--user-data-dir=<profile>`, if running. */
+export async function browserWithProfile(profile: string): Promise<number | undefined> {
+  for (const name of await readdir('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const cmd = await readFile(`/proc/${name}/cmdline`, 'utf8').catch(() => '');
+    const args = cmd.split('\0');
+    if (args.includes(`--user-data-dir=${profile}`) && !args.some((a) => a.startsWith('--type='))) return Number(name);
+  }
+  return undefined;
+}
+
 async function kindOf(pid: number): Promise<string> {
   try {
     const cmd = await readFile(`/proc/${pid}/cmdline`, 'utf8');
@@ -92,7 +103,7 @@ async function kindOf(pid: number): Promise<string> {
 }
 
 /** PSS of `root` and its descendants: the sum, and per process kind (--type=…, or "browser"), all and shared memory. */
-async function treePss(
+export async function treePss(
   root: number,
 ): Promise<{ sum: number; byKind: Map<string, number>; shmemByKind: Map<string, number> }> {
   const tree = await children();
