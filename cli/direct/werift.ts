@@ -13,8 +13,15 @@
  * sent (and retransmitted by flight 3 itself) is that answer, so the repeat is dropped.
  * Browsers' DTLS servers (BoringSSL, NSS) send no HelloVerifyRequest in WebRTC, so only a
  * command talking to another command met this.
+ *
+ * And one default removed: with no STUN server configured, werift's ICE asks
+ * stun.l.google.com:19302 for every IPv4 address (werift 0.24.4, `Connection` constructor:
+ * `validateAddress(stunServer) ?? ["stun.l.google.com", 19302]`). Browsers ask no one they were
+ * not given, and a Ferry server that configures no STUN means none: the command would tell
+ * a third party its address, and on a network that answers DNS but drops UDP it waits up to
+ * 5 s for the answer before each offer. A configured STUN server is still used.
  */
-import type { DtlsClient } from 'werift';
+import type { Connection, DtlsClient } from 'werift';
 
 export type Werift = typeof import('werift');
 
@@ -29,6 +36,7 @@ let loading: Promise<Werift> | null = null;
 export function loadWerift(): Promise<Werift> {
   loading ??= import('werift').then((werift) => {
     ignoreRepeatedHelloVerify(werift.DtlsClient);
+    askOnlyConfiguredStun(werift.Connection);
     return werift;
   });
   return loading;
@@ -46,5 +54,13 @@ function ignoreRepeatedHelloVerify(client: typeof DtlsClient): void {
       return fresh.length > 0 ? handle(fresh) : Promise.resolve();
     };
     return connect.call(this);
+  };
+}
+
+function askOnlyConfiguredStun(connection: typeof Connection): void {
+  const gather = connection.prototype.gatherCandidates;
+  connection.prototype.gatherCandidates = function (this: Connection): Promise<void> {
+    if (!this.options.stunServer) this.stunServer = undefined;
+    return gather.call(this);
   };
 }
