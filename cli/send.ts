@@ -305,7 +305,7 @@ class ChunkSealer {
   async *slice(start: number, end: number): AsyncGenerator<Uint8Array<ArrayBuffer>> {
     // The pieces of the PATCH before are garbage now; collected at once, not when V8's
     // external memory limit (64 MiB over the last collection) is reached, peak memory stays flat.
-    collectGarbage();
+    collectYoungGarbage();
     const pieces = this.#pieces(start, end);
     let ahead = pieces[0] ? this.#seal(pieces[0]) : null;
     for (let i = 0; ahead; i++) {
@@ -347,15 +347,19 @@ class ChunkSealer {
   }
 }
 
-let gc: (() => void) | undefined;
+let gc: ((options: { type: 'minor' | 'major' }) => void) | undefined;
 
-/** A full garbage collection (a few milliseconds with this command's small heap). */
-function collectGarbage(): void {
+/**
+ * A minor garbage collection (a scavenge, well under a millisecond): it frees the sealed
+ * records of the PATCH before, which all died young. A full collection each PATCH did the
+ * same at 12-20 ms each, 2.2 CPU-s per GiB sent (`node --trace-gc`: 170 of them).
+ */
+function collectYoungGarbage(): void {
   if (!gc) {
     setFlagsFromString('--expose-gc');
-    gc = runInNewContext('gc') as () => void;
+    gc = runInNewContext('gc') as typeof gc;
   }
-  gc();
+  gc?.({ type: 'minor' });
 }
 
 /** A tus failure as a FerryError: the server's code when it sent one. */
