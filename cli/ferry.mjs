@@ -3,8 +3,8 @@
 // tens of milliseconds) into node_modules/.cache/ferry/, named by its content, and run as
 // plain JavaScript: tsx's loader would hold some 35 MiB more for the whole run.
 import { createHash } from 'node:crypto';
-import { mkdir, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { access, mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -18,10 +18,15 @@ else {
   await import('./main.ts');
 }
 
-/** Bundles cli/main.ts into the cache, named by its content; answers the file. */
+/**
+ * Bundles cli/main.ts, and cli/hash-worker.ts (the hashing thread it starts), into one
+ * directory of the cache named by their content; answers the main file.
+ */
 async function bundle(esbuild) {
   const bundled = await esbuild.build({
-    entryPoints: [join(root, 'cli/main.ts')],
+    entryPoints: { cli: join(root, 'cli/main.ts'), 'hash-worker': join(root, 'cli/hash-worker.ts') },
+    outdir: join(root, 'node_modules/.cache/ferry/out'),
+    outExtension: { '.js': '.mjs' },
     bundle: true,
     platform: 'node',
     format: 'esm',
@@ -33,13 +38,29 @@ async function bundle(esbuild) {
   // The build service (a child process) is not needed past this point: it would live, and
   // hold its memory, as long as the command.
   await esbuild.stop?.();
-  const code = bundled.outputFiles[0].contents;
+  const digest = createHash('sha256');
+  for (const file of bundled.outputFiles) digest.update(basename(file.path)).update(file.contents);
   const cache = join(root, 'node_modules/.cache/ferry');
-  const file = join(cache, `cli-${createHash('sha256').update(code).digest('hex').slice(0, 16)}.mjs`);
-  await mkdir(cache, { recursive: true });
-  // Written under a temporary name and renamed: two commands started at once never run half a file.
-  const temporary = `${file}.${process.pid}`;
-  await writeFile(temporary, code);
-  await rename(temporary, file);
-  return file;
+  const dir = join(cache, `cli-${digest.digest('hex').slice(0, 16)}`);
+  const main = join(dir, 'cli.mjs');
+  if (await exists(main)) return main;
+  // Written into a temporary directory and renamed: two commands started at once never run
+  // half a bundle (the one that renames second finds the directory there and drops its own).
+  const temporary = `${dir}.${process.pid}`;
+  await mkdir(temporary, { recursive: true });
+  for (const file of bundled.outputFiles) await writeFile(join(temporary, basename(file.path)), file.contents);
+  try {
+    await rename(temporary, dir);
+  } catch (error) {
+    if (!(await exists(main))) throw error;
+    await rm(temporary, { recursive: true, force: true });
+  }
+  return main;
+}
+
+async function exists(file) {
+  return access(file).then(
+    () => true,
+    () => false,
+  );
 }

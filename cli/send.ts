@@ -7,12 +7,11 @@
  * (after Ctrl-C, a kill or a dropped network) asks the server how far each upload got (tus
  * HEAD) and continues from there.
  */
-import { open, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { createBLAKE3 } from 'hash-wasm';
 import { defaultOptions as tusDefaults, Upload } from 'tus-js-client';
 import { appConfigSchema, UPLOAD_KEY_HEADER } from '../shared/access-api.ts';
 import type { CreateShareResponse, ShareOwnerView } from '../shared/api.ts';
@@ -26,13 +25,13 @@ import { plainSpan, sealParts } from '../shared/record-stream.ts';
 import { cipherRange, encryptedSize, type FileCipher, recordAtCipherOffset } from '../shared/records.ts';
 import { manifestOf, type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
 import { findReuse, forgetBlobs, rememberBlobs } from './dedup.ts';
+import { hashFile } from './file-hasher.ts';
 import { Progress } from './progress.ts';
 import { collectFiles, type LocalFile, readRange } from './sources.ts';
 import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './state.ts';
 
 /** Ciphertext bytes per PATCH: what a resume may send again at most. */
 export const CHUNK_BYTES = 8 * 1024 * 1024;
-const HASH_READ_BYTES = 1024 * 1024;
 /** Records handed to WebCrypto at once (1 MiB of the default 64 KiB records). */
 const SEAL_RECORDS = 16;
 /** tus-js-client's pauses between attempts after a failed request (network, 5xx, 423). */
@@ -75,8 +74,9 @@ export async function send(paths: readonly string[], options: SendOptions): Prom
     state ??= await createShare(api, server, local, options);
     await pendingSend.save(key, state);
     const sending = state;
-    // Hashing runs beside the upload (it reads the file again, from the page cache); the
-    // upload's failure is the one reported, the hashes are awaited only once it is done.
+    // Hashing runs beside the upload, on its own thread (it reads the file again, from the
+    // page cache); the upload's failure is the one reported, the hashes are awaited only
+    // once it is done.
     const hashing = hashAll(sending.files, local);
     hashing.catch(() => undefined);
     await uploadAll(api, sending, local, options.quiet);
@@ -182,29 +182,6 @@ async function hashAll(files: readonly PlanFile[], local: readonly LocalFile[]):
     hashed.push({ ...file, blake3: file.blake3 ?? (await hashFile(source)) });
   }
   return hashed;
-}
-
-/**
- * The hex BLAKE3 of a file, read in pieces into one reused buffer: memory stays flat
- * whatever its size.
- */
-export async function hashFile(file: LocalFile): Promise<string> {
-  const hasher = await createBLAKE3();
-  const buffer = new Uint8Array(HASH_READ_BYTES);
-  const handle = await open(file.path, 'r');
-  let done = 0;
-  try {
-    for (;;) {
-      const { bytesRead } = await handle.read(buffer, 0, buffer.length, done);
-      if (bytesRead === 0) break;
-      hasher.update(buffer.subarray(0, bytesRead));
-      done += bytesRead;
-    }
-  } finally {
-    await handle.close();
-  }
-  if (done !== file.size) throw new FerryError('CONTENT_CHANGED', `${file.name} changed size while it was read.`);
-  return hasher.digest('hex');
 }
 
 async function uploadAll(api: ShareApi, state: SendState, local: readonly LocalFile[], quiet: boolean): Promise<void> {

@@ -24,8 +24,8 @@ import {
 } from '../../shared/p2p/frames.ts';
 import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../shared/records.ts';
 import { manifestOf, planFileOf } from '../../shared/share-plan.ts';
+import { hashFile } from '../file-hasher.ts';
 import { Progress } from '../progress.ts';
-import { hashFile } from '../send.ts';
 import { type LocalFile, readRange } from '../sources.ts';
 import type { PeerConnection } from './peer-connection.ts';
 
