@@ -7,7 +7,7 @@
  * (after Ctrl-C, a kill or a dropped network) asks the server how far each upload got (tus
  * HEAD) and continues from there.
  */
-import { rm } from 'node:fs/promises';
+import { type FileHandle, open, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable } from 'node:stream';
 import { setFlagsFromString } from 'node:v8';
@@ -21,13 +21,14 @@ import { FerryError, parseErrorBody } from '../shared/errors.ts';
 import { deriveShareKeys, fileCipherOf } from '../shared/keys.ts';
 import { formatShareLink } from '../shared/link.ts';
 import { sealManifest } from '../shared/manifest.ts';
-import { plainSpan, sealParts } from '../shared/record-stream.ts';
+import { plainSpan } from '../shared/record-stream.ts';
 import { cipherRange, encryptedSize, type FileCipher, recordAtCipherOffset } from '../shared/records.ts';
 import { manifestOf, type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
 import { findReuse, forgetBlobs, rememberBlobs } from './dedup.ts';
 import { hashFile } from './file-hasher.ts';
 import { Progress } from './progress.ts';
-import { collectFiles, type LocalFile, readRange } from './sources.ts';
+import { sealPartsSync } from './record-sealer.ts';
+import { collectFiles, type LocalFile, readExactly } from './sources.ts';
 import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './state.ts';
 
 /** Ciphertext bytes per PATCH: what a resume may send again at most. */
@@ -250,12 +251,18 @@ function uploadFile(
         },
       },
       onProgress: (sent) => onSent(sent),
-      onSuccess: () => resolve(),
+      onSuccess: () => {
+        void sealer.close();
+        resolve();
+      },
       // A file that cannot be read or sealed any more (it changed or went away) breaks the
       // PATCH's body: that is no network failure to retry, and its own error is the answer.
       onShouldRetry: (error, attempt, options) =>
         sealer.failure === undefined && (tusDefaults.onShouldRetry?.(error, attempt, options) ?? false),
-      onError: (error) => reject(sealer.failure ?? tusError(error, cipher.name)),
+      onError: (error) => {
+        void sealer.close();
+        reject(sealer.failure ?? tusError(error, cipher.name));
+      },
     });
     upload.start();
   });
@@ -263,36 +270,48 @@ function uploadFile(
 
 /**
  * Sealed ciphertext of one file, by ranges, as a stream: when tus asks for [start, end)
- * (one PATCH), the range is read and sealed SEAL_RECORDS records at a time while the
- * PATCH is on the wire, one piece ahead of the piece being written. What is held stays a
- * few MiB whatever the range or the file: one plaintext piece (read into one reused
- * buffer: WebCrypto has copied its input by the time a piece is sealed), the sealed piece
- * ahead and the one being written.
+ * (one PATCH), the range is read and sealed SEAL_RECORDS records at a time while the PATCH
+ * is on the wire: the next piece's plaintext is read (on libuv's pool) while this one is
+ * sealed (node:crypto, cli/record-sealer.ts) and written. What is held stays a few MiB
+ * whatever the range or the file: two plaintext buffers, used in turn, and the sealed
+ * piece being written. The file stays open from the first PATCH to `close`.
  */
 class ChunkSealer {
   readonly #cipher: FileCipher;
   readonly #path: string;
-  #plain = new Uint8Array(0);
+  readonly #plain = [new Uint8Array(0), new Uint8Array(0)];
+  #handle: Promise<FileHandle> | null = null;
+  /** The last read started: a PATCH tus gave up on may leave one running into a buffer. */
+  #reading: Promise<unknown> = Promise.resolve();
 
   constructor(cipher: FileCipher, path: string) {
     this.#cipher = cipher;
     this.#path = path;
   }
 
-  async *slice(start: number, end: number): AsyncGenerator<Uint8Array<ArrayBuffer>> {
+  async *slice(start: number, end: number): AsyncGenerator<Uint8Array> {
     // The pieces of the PATCH before are garbage now; collected at once, not when V8's
     // external memory limit (64 MiB over the last collection) is reached, peak memory stays flat.
     collectYoungGarbage();
+    await this.#reading.catch(() => undefined);
     const pieces = this.#pieces(start, end);
-    let ahead = pieces[0] ? this.#seal(pieces[0]) : null;
-    for (let i = 0; ahead; i++) {
-      const sealed = await ahead;
+    let reading = pieces[0] ? this.#read(pieces[0], 0) : null;
+    for (let i = 0; reading; i++) {
+      const plain = await reading;
       const next = pieces[i + 1];
-      ahead = next ? this.#seal(next) : null;
+      reading = next ? this.#read(next, (i + 1) % 2) : null;
       // A failure ahead is reported when the loop reaches it.
-      ahead?.catch(() => undefined);
-      yield* sealed;
+      reading?.catch(() => undefined);
+      const [from, to] = pieces[i] as [number, number];
+      yield* this.#guard(() => sealPartsSync(this.#cipher, plain, from, to));
     }
+  }
+
+  /** Closes the file (the upload is over). */
+  async close(): Promise<void> {
+    const handle = this.#handle;
+    this.#handle = null;
+    await (await handle?.catch(() => null))?.close();
   }
 
   /** [start, end) cut at every SEAL_RECORDS-th record boundary. */
@@ -311,12 +330,33 @@ class ChunkSealer {
   /** Why the file could not be read or sealed, once that happened. */
   failure: unknown;
 
-  async #seal([from, to]: [number, number]): Promise<Uint8Array<ArrayBuffer>[]> {
+  /** The plaintext piece [from, to) needs, read into plaintext buffer `slot`. */
+  async #read([from, to]: [number, number], slot: number): Promise<Uint8Array<ArrayBuffer>> {
+    const [ps, pe] = plainSpan(this.#cipher, from, to);
+    let buffer = this.#plain[slot] as Uint8Array<ArrayBuffer>;
+    if (buffer.length < pe - ps) {
+      buffer = new Uint8Array(pe - ps);
+      this.#plain[slot] = buffer;
+    }
+    const read = this.#guard(async () => {
+      this.#handle ??= open(this.#path, 'r');
+      return readExactly(await this.#handle, ps, buffer.subarray(0, pe - ps), this.#path);
+    });
+    this.#reading = read;
+    return read;
+  }
+
+  /** Runs `work`, keeping its failure as the upload's (it is no network fault). */
+  #guard<T>(work: () => T): T {
     try {
-      const [ps, pe] = plainSpan(this.#cipher, from, to);
-      if (this.#plain.length < pe - ps) this.#plain = new Uint8Array(pe - ps);
-      const plain = await readRange(this.#path, ps, pe, this.#plain.subarray(0, pe - ps));
-      return await sealParts(this.#cipher, plain, from, to);
+      const result = work();
+      if (result instanceof Promise) {
+        return result.catch((error: unknown) => {
+          this.failure ??= error;
+          throw error;
+        }) as T;
+      }
+      return result;
     } catch (error) {
       this.failure ??= error;
       throw error;

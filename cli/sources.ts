@@ -4,7 +4,7 @@
  * a share declares each file's exact size before its first byte is uploaded.
  */
 import { createWriteStream } from 'node:fs';
-import { lstat, mkdir, open, readdir, stat } from 'node:fs/promises';
+import { type FileHandle, lstat, mkdir, open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes, toHex } from '../shared/encoding.ts';
@@ -30,19 +30,29 @@ export async function readRange(
   if (out.length !== end - start) throw new RangeError(`a buffer of ${out.length} bytes for ${end - start}`);
   const handle = await open(file, 'r');
   try {
-    let filled = 0;
-    while (filled < out.length) {
-      const { bytesRead } = await handle.read(out, filled, out.length - filled, start + filled);
-      if (bytesRead === 0) break;
-      filled += bytesRead;
-    }
-    if (filled !== out.length) {
-      throw new FerryError('CONTENT_CHANGED', `${file} changed size while it was being sent.`);
-    }
-    return out;
+    return await readExactly(handle, start, out, file);
   } finally {
     await handle.close();
   }
+}
+
+/** Fills `out` from byte `start` of an open file; CONTENT_CHANGED (naming `file`) when it ends first. */
+export async function readExactly(
+  handle: FileHandle,
+  start: number,
+  out: Uint8Array<ArrayBuffer>,
+  file: string,
+): Promise<Uint8Array<ArrayBuffer>> {
+  let filled = 0;
+  while (filled < out.length) {
+    const { bytesRead } = await handle.read(out, filled, out.length - filled, start + filled);
+    if (bytesRead === 0) break;
+    filled += bytesRead;
+  }
+  if (filled !== out.length) {
+    throw new FerryError('CONTENT_CHANGED', `${file} changed size while it was being sent.`);
+  }
+  return out;
 }
 
 /** The files named on the command line, folders expanded, in a stable order. */

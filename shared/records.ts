@@ -75,7 +75,8 @@ export function validateLayout(layout: RecordLayout): void {
   if (recordCount(layout) > MAX_RECORDS) throw new RangeError('file has too many records');
 }
 
-function nonceFor(base: Uint8Array, index: number): Uint8Array<ArrayBuffer> {
+/** The nonce of record `index`: the nonce base XOR the index (see the header). */
+export function nonceFor(base: Uint8Array, index: number): Uint8Array<ArrayBuffer> {
   if (base.length !== NONCE_BYTES) throw new RangeError('nonce base must be 12 bytes');
   const nonce = new Uint8Array(base);
   const view = new DataView(nonce.buffer);
@@ -83,7 +84,8 @@ function nonceFor(base: Uint8Array, index: number): Uint8Array<ArrayBuffer> {
   return nonce;
 }
 
-function aadFor(final: boolean): Uint8Array<ArrayBuffer> {
+/** The additional data of a record: the format's version and whether it is the last. */
+export function aadFor(final: boolean): Uint8Array<ArrayBuffer> {
   return new Uint8Array([RECORD_VERSION, final ? 1 : 0]);
 }
 
