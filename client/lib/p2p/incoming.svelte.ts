@@ -3,8 +3,8 @@
  * ReceiverSession (shared/p2p/receiver-session.ts: its transition table, acknowledgements,
  * resume and relay fallback) opens the offer, takes the records and tells the sender; this
  * class gives it the OPFS writer worker as its sink (opfs-sink.ts: each record verified,
- * written and hashed off the page's thread) and the relay route (relay-download.ts, the
- * server's API in the browser), mirrors its state into runes and saves each finished file.
+ * written and hashed off the page's thread) and the relay route (shared/p2p/relay-read.ts,
+ * against the page's own server), mirrors its state into runes and saves each finished file.
  *
  * A finished file is exported through the receive sinks (save picker, service-worker
  * stream, or a Blob when small) behind verifyingStream, so the whole-file BLAKE3 is checked
@@ -23,6 +23,7 @@ import {
   type RelayRoute,
 } from '../../../shared/p2p/receiver-session.ts';
 import { RELAY_WAIT_MS } from '../../../shared/p2p/relay.ts';
+import { readFromRelay, relayTicket, waitForRelayShare } from '../../../shared/p2p/relay-read.ts';
 import { recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
@@ -36,7 +37,6 @@ import { receivedFile, removeReceived } from './opfs-files.ts';
 import { OpfsSink } from './opfs-sink.ts';
 import { deleteProgress, ProgressLog } from './p2p-db.ts';
 import type { PeerLink, Route } from './peer-link.ts';
-import { readFromRelay, relayTicket, waitForRelayShare } from './relay-download.ts';
 
 export type IncomingPhase =
   | 'opening'
@@ -341,7 +341,7 @@ export class IncomingTransfer {
 
   /**
    * The relay route over Ferry's server: the share whose id the transfer's secret derives,
-   * read with Range from each file's first missing record (relay-download.ts). A share the
+   * read with Range from each file's first missing record (shared/p2p/relay-read.ts). A share the
    * sender revoked means it stopped the transfer.
    */
   #relayRoute(): RelayRoute {

@@ -13,11 +13,11 @@
  * verified, and a MAC that fails closes the link with auth.ts's sentence on both screens.
  */
 import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
-import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
-import { deriveOfflineKey, deriveShareKeys, relayShareId } from '../../../shared/keys.ts';
+import { FerryError } from '../../../shared/errors.ts';
+import { deriveOfflineKey } from '../../../shared/keys.ts';
 import { type OfflineKind, type OfflinePayload, openOffline, sealOffline } from '../../../shared/p2p/offline-seal.ts';
-import { RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS } from '../../../shared/p2p/relay.ts';
-import { getManifest } from '../api/share-client.ts';
+import { beforeDeadline, RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS } from '../../../shared/p2p/relay.ts';
+import { relayManifest } from '../../../shared/p2p/relay-read.ts';
 import { Connection } from './connection.svelte.ts';
 import type { ControlContext } from './control/context.ts';
 import { dispatchControl } from './control/dispatch.ts';
@@ -547,50 +547,6 @@ export class Nearby {
       }
     }
     transfer.relay();
-  }
-}
-
-/** Relay share answers that mean its files are gone: the offer must not be shown. */
-const GONE: ReadonlySet<ErrorCode> = new Set([
-  'SHARE_EXPIRED',
-  'SHARE_REVOKED',
-  'SHARE_NOT_FOUND',
-  'DOWNLOAD_LIMIT_REACHED',
-]);
-
-/**
- * The sealed manifest of an offline offer, read from its relay share. An offer that waited
- * in the mailbox past the share's life (or that the sender withdrew) is refused with a
- * sentence naming the sender, so nobody accepts files that are no longer there.
- */
-async function relayManifest(secret: Uint8Array<ArrayBuffer>, senderName: string): Promise<string> {
-  try {
-    const { manifest } = await getManifest(await relayShareId(secret), (await deriveShareKeys(secret)).readerToken);
-    return manifest;
-  } catch (error) {
-    if (!(error instanceof FerryError) || !GONE.has(error.code)) throw error;
-    throw new FerryError(
-      error.code,
-      `Files ${senderName} sent through the server are no longer there: the offer expired or was withdrawn.`,
-      { cause: error },
-    );
-  }
-}
-
-/** `promise`, or a NETWORK_ERROR once `deadline` (ms since the epoch) passes. */
-async function beforeDeadline<T>(
-  promise: Promise<T>,
-  deadline: number,
-  message = 'The other device could not be reached again in time.',
-): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new FerryError('NETWORK_ERROR', message)), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
   }
 }
 

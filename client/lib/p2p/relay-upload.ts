@@ -6,11 +6,10 @@
  * index), encrypted as tus asks for each slice, so the recipient verifies them the same way.
  */
 import type { FileSource, Upload } from 'tus-js-client';
-import { randomBytes, toBase64Url } from '../../../shared/encoding.ts';
-import { type ErrorCode, FerryError } from '../../../shared/errors.ts';
-import { deriveShareKeys, relayShareId, tokenHash } from '../../../shared/keys.ts';
-import { TAG_SIZE, TOKEN_BYTES } from '../../../shared/limits.ts';
-import { RELAY_EXPIRY_SECONDS } from '../../../shared/p2p/relay.ts';
+import { FerryError } from '../../../shared/errors.ts';
+import { TAG_SIZE } from '../../../shared/limits.ts';
+import type { RelayOwner, RelayShare, RelayShareApi } from '../../../shared/p2p/relay-share.ts';
+import * as relayShares from '../../../shared/p2p/relay-share.ts';
 import {
   cipherRange,
   encryptedSize,
@@ -23,110 +22,40 @@ import {
 import { createShareWithOwnTokens, getOwnerView, revokeShare } from '../api/share-client.ts';
 import { weighBlob } from '../transfer/send/blob-gc.ts';
 
+export type { RelayOwner, RelayShare } from '../../../shared/p2p/relay-share.ts';
+export { RELAY_COLLECT_POLL_MS } from '../../../shared/p2p/relay-share.ts';
+
 /** Records per PATCH: about 1 MiB with 64 KiB records; every chunk starts on a record. */
 const CHUNK_RECORDS = 16;
 /** tus-js-client retries a failed request after these pauses, then gives up. */
 const RETRY_DELAYS_MS = [0, 1000, 3000, 5000, 10_000];
 const TUS_PATH = '/files/';
-/** Pauses before asking again to create the relay share, after a lost answer or a passing failure. */
-const CREATE_RETRY_DELAYS_MS = [1000, 3000, 5000];
-/** How often the sender asks the server whether the recipient has read the relay share. */
-export const RELAY_COLLECT_POLL_MS = 5000;
-/** Failures worth asking again after; any other answer means the server no longer keeps the share. */
-const PASSING: ReadonlySet<ErrorCode> = new Set([
-  'NETWORK_ERROR',
-  'INTERNAL',
-  'STORAGE_FAILED',
-  'RATE_LIMITED',
-  'OVERLOADED',
-]);
+/** The page's share API (relative URLs, this browser's upload key). */
+const api: RelayShareApi = { createShareWithOwnTokens, getOwnerView, revokeShare };
 
-/** The relay share's id and the tokens this tab made for it. */
-export interface RelayShare {
-  id: string;
-  ownerToken: string;
-  uploadToken: string;
-}
-/** What revoking or collecting a relay share needs: its id and owner token. */
-export type RelayOwner = Pick<RelayShare, 'id' | 'ownerToken'>;
-
-/**
- * Creates the transfer's relay share: every file has a slot at its full ciphertext size.
- * The owner and upload tokens are made here and only their hashes sent, so when the answer
- * is lost (the request reached the server, the connection dropped) the same body is simply
- * sent again, after `pauses`, and the server answers it with the share it made. They are
- * random rather than derived from the secret: the recipient holds the secret too, and must
- * not be able to act as the share's owner.
- */
-export async function createRelayShare(
+/** Creates the transfer's relay share (shared/p2p/relay-share.ts) on the page's server. */
+export function createRelayShare(
   secret: Uint8Array<ArrayBuffer>,
   manifest: string,
   files: readonly FileCipher[],
-  pauses: readonly number[] = CREATE_RETRY_DELAYS_MS,
+  pauses?: readonly number[],
 ): Promise<RelayShare> {
-  const keys = await deriveShareKeys(secret);
-  const ownerToken = toBase64Url(randomBytes(TOKEN_BYTES));
-  const uploadToken = toBase64Url(randomBytes(TOKEN_BYTES));
-  const body = {
-    id: await relayShareId(secret),
-    readerHash: await tokenHash(keys.readerToken),
-    ownerHash: await tokenHash(ownerToken),
-    uploadHash: await tokenHash(uploadToken),
-    expiresInSeconds: RELAY_EXPIRY_SECONDS,
-    maxDownloads: null,
-    password: null,
-    manifest,
-    files: files.map((file) => ({ size: encryptedSize(file) })),
-  };
-  for (let attempt = 0; ; attempt++) {
-    try {
-      await createShareWithOwnTokens(body);
-      return { id: body.id, ownerToken, uploadToken };
-    } catch (error) {
-      if (error instanceof FerryError && error.code === 'SHARE_ID_TAKEN') {
-        throw new FerryError('SHARE_ID_TAKEN', 'This transfer was already handed to the server once.', {
-          cause: error,
-        });
-      }
-      if (!(error instanceof FerryError) || !PASSING.has(error.code) || attempt >= pauses.length) throw error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, pauses[attempt]));
-  }
+  return relayShares.createRelayShare(api, secret, manifest, files, pauses);
 }
 
-/**
- * Revokes the relay share of a transfer the sender cancelled or that failed: its bytes are
- * deleted, and the recipient reading it hears SHARE_REVOKED instead of waiting for more.
- */
-export async function withdrawRelayShare(share: RelayOwner): Promise<void> {
-  await revokeShare(share.id, share.ownerToken).catch(() => undefined);
+/** Revokes the relay share of a transfer that will not finish. */
+export function withdrawRelayShare(share: RelayOwner): Promise<void> {
+  return relayShares.withdrawRelayShare(api, share);
 }
 
-/**
- * Waits until the recipient has read the relay share (the server counts a download once a
- * ticket's files were all sent, each from its base on), then revokes it, so its bytes go at
- * the next sweep instead of lingering until RELAY_EXPIRY_SECONDS. Answers true when
- * revoked; false when `stopped()` (the caller withdraws the share itself) or the server no
- * longer has it. Network errors are waited out; `downloads` reads the count (owner token).
- */
-export async function collectRelayShare(
+/** Revokes the relay share once the recipient has read it (shared/p2p/relay-share.ts). */
+export function collectRelayShare(
   share: RelayOwner,
   stopped: () => boolean,
-  downloads = async () => (await getOwnerView(share.id, share.ownerToken)).downloads,
-  pollMs = RELAY_COLLECT_POLL_MS,
+  downloads?: () => Promise<number>,
+  pollMs?: number,
 ): Promise<boolean> {
-  while (!stopped()) {
-    try {
-      if ((await downloads()) >= 1) {
-        await revokeShare(share.id, share.ownerToken);
-        return true;
-      }
-    } catch (error) {
-      if (!(error instanceof FerryError) || !PASSING.has(error.code)) return false;
-    }
-    await new Promise((resolve) => setTimeout(resolve, pollMs));
-  }
-  return false;
+  return relayShares.collectRelayShare(api, share, stopped, downloads, pollMs);
 }
 
 /**

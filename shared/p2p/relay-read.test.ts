@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { FerryError } from '../../../shared/errors.ts';
-import { cipherRange, encryptedSize, type RecordLayout } from '../../../shared/records.ts';
-import { type RelayFileRead, readFromRelay, relayStart, type StoredStatus } from './relay-download.ts';
+import { FerryError } from '../errors.ts';
+import { cipherRange, encryptedSize, type RecordLayout } from '../records.ts';
+import { type RelayFileRead, readFromRelay, relayStart, type StoredStatus } from './relay-read.ts';
 
 const layout: RecordLayout = { size: 10 * 1024 - 100, recordSize: 1024 };
 /** Stand-in ciphertext: byte i is i mod 251, so any misplaced byte shows. */

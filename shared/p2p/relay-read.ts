@@ -1,16 +1,19 @@
 /**
- * The recipient's half of the relay fallback: wait for the share at the id derived from the
+ * The recipient's half of the relay fallback, for the app and the ferry command (`base`:
+ * the server's origin, '' for the page's own): wait for the share at the id derived from the
  * transfer's secret (shared/keys.ts relayShareId), then fetch each unfinished file's ciphertext from the first
  * record it lacks with Range, following the upload as it grows (`206 …/*` pieces, `425`
  * while nothing new is stored), and hand each whole record on. The records are opened and
  * verified by the same OPFS writer as the peer's were, so nothing here is trusted.
  */
-import { TICKET_HEADER } from '../../../shared/api.ts';
-import { FerryError } from '../../../shared/errors.ts';
-import { RELAY_POLL_MS } from '../../../shared/p2p/relay.ts';
-import { RecordChunker } from '../../../shared/record-chunker.ts';
-import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../../../shared/records.ts';
-import { bearer, fetchCiphertext, getShareInfo, request, requestTicket } from '../api/share-client.ts';
+import { TICKET_HEADER } from '../api.ts';
+import { ShareApi } from '../api-client.ts';
+import { type ErrorCode, FerryError } from '../errors.ts';
+import { bearer, fetchCiphertextAt, request } from '../http-client.ts';
+import { deriveShareKeys, relayShareId } from '../keys.ts';
+import { RecordChunker } from '../record-chunker.ts';
+import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../records.ts';
+import { RELAY_POLL_MS } from './relay.ts';
 
 /** Give up on a file when no new record arrived for this long (the sender stopped). */
 export const RELAY_STALL_MS = 10 * 60_000;
@@ -32,10 +35,11 @@ function codeOf(error: unknown): string | null {
  * `until` (ms since the epoch) passes (false). Only "not found yet" and network failures
  * are waited out; an expired or revoked share is an error.
  */
-export async function waitForRelayShare(id: string, until: number, stop: () => boolean): Promise<boolean> {
+export async function waitForRelayShare(id: string, until: number, stop: () => boolean, base = ''): Promise<boolean> {
+  const api = new ShareApi(base);
   while (!stop() && Date.now() < until) {
     try {
-      await getShareInfo(id);
+      await api.getShareInfo(id);
       return true;
     } catch (error) {
       if (codeOf(error) !== 'SHARE_NOT_FOUND' && codeOf(error) !== 'NETWORK_ERROR') throw error;
@@ -46,6 +50,8 @@ export async function waitForRelayShare(id: string, until: number, stop: () => b
 }
 
 export interface RelayFileRead {
+  /** The server's origin; '' (or absent) for the page's own. */
+  base?: string;
   shareId: string;
   readerToken: string;
   ticket: string;
@@ -61,8 +67,8 @@ export interface RelayFileRead {
 }
 
 /** A ticket for the files still to fetch. */
-export async function relayTicket(shareId: string, readerToken: string, files: number[]): Promise<string> {
-  return (await requestTicket(shareId, readerToken, files)).ticket;
+export async function relayTicket(shareId: string, readerToken: string, files: number[], base = ''): Promise<string> {
+  return (await new ShareApi(base).requestTicket(shareId, readerToken, files)).ticket;
 }
 
 /**
@@ -113,7 +119,8 @@ export type StoredStatus = 'stored' | 'below' | 'not-yet' | 'other';
 
 async function headStatus(read: RelayFileRead, start: number): Promise<StoredStatus> {
   const headers = bearer(read.readerToken, { [TICKET_HEADER]: read.ticket, Range: `bytes=${start}-` });
-  const response = await request(`/api/shares/${read.shareId}/files/${read.index}`, { method: 'HEAD', headers });
+  const url = `${(read.base ?? '').replace(/\/+$/, '')}/api/shares/${read.shareId}/files/${read.index}`;
+  const response = await request(url, { method: 'HEAD', headers });
   if (response.ok) return 'stored';
   if (response.status === 416) return 'below';
   if (response.status === 425) return 'not-yet';
@@ -135,7 +142,7 @@ export async function readFromRelay(read: RelayFileRead): Promise<void> {
     const before = chunker.nextIndex;
     try {
       const start = cipherRange(read.layout, chunker.nextIndex)[0];
-      const response = await fetchCiphertext(read.shareId, read.index, auth, start);
+      const response = await fetchCiphertextAt(read.base ?? '', read.shareId, read.index, auth, start);
       const reader = response.body?.getReader();
       if (!reader) throw new FerryError('NETWORK_ERROR', 'The server sent no body.');
       for (;;) {
@@ -159,5 +166,33 @@ export async function readFromRelay(read: RelayFileRead): Promise<void> {
     chunker.restart();
     if (chunker.nextIndex > before) progressAt = Date.now();
     else await sleep(RELAY_POLL_MS);
+  }
+}
+
+/** Relay share answers that mean its files are gone: an offer for them must not be shown. */
+const GONE: ReadonlySet<ErrorCode> = new Set([
+  'SHARE_EXPIRED',
+  'SHARE_REVOKED',
+  'SHARE_NOT_FOUND',
+  'DOWNLOAD_LIMIT_REACHED',
+]);
+
+/**
+ * The sealed manifest of an offer that came through the server, read from its relay share.
+ * An offer that waited in the mailbox past the share's life (or that the sender withdrew)
+ * is refused with a sentence naming the sender, so nobody accepts files that are gone.
+ */
+export async function relayManifest(secret: Uint8Array<ArrayBuffer>, senderName: string, base = ''): Promise<string> {
+  try {
+    const api = new ShareApi(base);
+    const { manifest } = await api.getManifest(await relayShareId(secret), (await deriveShareKeys(secret)).readerToken);
+    return manifest;
+  } catch (error) {
+    if (!(error instanceof FerryError) || !GONE.has(error.code)) throw error;
+    throw new FerryError(
+      error.code,
+      `Files ${senderName} sent through the server are no longer there: the offer expired or was withdrawn.`,
+      { cause: error },
+    );
   }
 }
