@@ -14,8 +14,9 @@ import { renderUnicodeCompact } from 'uqr';
 import { FerryError } from '../shared/errors.ts';
 import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
 import { askPassword } from './ask.ts';
-import { receiveNearby, sendTo } from './direct/commands.ts';
+import { sendTo } from './direct/commands.ts';
 import { pair } from './direct/pair.ts';
+import { receiveNearby } from './direct/receive-nearby.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
 import { installHttpFetch } from './http-fetch.ts';
 import { revoke, status } from './manage.ts';
@@ -80,11 +81,11 @@ async function runSend(args: string[]): Promise<void> {
     },
   });
   const server = parseServer(values.server, process.env.FERRY_SERVER);
+  const uploadKey = parseUploadKey(values['upload-key'], process.env.FERRY_UPLOAD_KEY);
   if (values.to !== undefined) {
-    await sendTo(values.to, positionals, { server, name: values.name, quiet: values.json, say });
+    await sendTo(values.to, positionals, { server, name: values.name, quiet: values.json, say, uploadKey });
     return;
   }
-  const uploadKey = parseUploadKey(values['upload-key'], process.env.FERRY_UPLOAD_KEY);
   const password = values.password ? await askPassword('Password for the link: ') : '';
   if (values.password && password === '') throw new FerryError('BAD_REQUEST', 'The password is empty.');
   const result = await send(positionals, {

@@ -221,18 +221,57 @@ function uploadFile(
   blobId: string | null,
   onSent: (bytes: number) => void,
 ): Promise<void> {
-  const size = encryptedSize(cipher);
-  const endpoint = `${state.server}/files/`;
-  const sealer = new ChunkSealer(cipher, source.path);
-  return new Promise<void>((resolve, reject) => {
-    const upload = new Upload(Buffer.alloc(0), {
+  const target = { server: state.server, share: state.id, uploadToken: state.uploadToken };
+  return uploadCiphertext(target, index, cipher, source.path, { blobId, onSent }).done;
+}
+
+/** Where a file's ciphertext goes: a share's slot on a server, with its upload token. */
+export interface UploadTarget {
+  server: string;
+  share: string;
+  uploadToken: string;
+}
+
+export interface UploadCiphertextOptions {
+  /** An upload in progress, which tus resumes (HEAD, PATCH). */
+  blobId?: string | null;
+  /** The first record to send (a relay share's file continues where the peer left it); 0: all. */
+  from?: number;
+  /** Ciphertext bytes sent from the upload's start. */
+  onSent: (bytes: number) => void;
+}
+
+/**
+ * One file's ciphertext from record `from` on as one tus upload into slot `index` of a
+ * share; `abort` stops it (`done` rejects with ABORTED).
+ */
+export function uploadCiphertext(
+  target: UploadTarget,
+  index: number,
+  cipher: FileCipher,
+  file: string,
+  { blobId = null, from = 0, onSent }: UploadCiphertextOptions,
+): { done: Promise<void>; abort: () => void } {
+  const total = encryptedSize(cipher);
+  const base = from === 0 ? 0 : cipherRange(cipher, from)[0];
+  const size = total - base;
+  const endpoint = `${target.server}/files/`;
+  const sealer = new ChunkSealer(cipher, file);
+  const metadata: Record<string, string> = { share: target.share, index: String(index) };
+  // The server takes a base only past byte 0 (an upload from record 0 is an ordinary one).
+  if (base > 0) Object.assign(metadata, { base: String(base), recordSize: String(cipher.recordSize) });
+  let upload: Upload | null = null;
+  let stop: (error: FerryError) => void = () => undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    stop = reject;
+    upload = new Upload(Buffer.alloc(0), {
       endpoint,
       uploadUrl: blobId ? `${endpoint}${blobId}` : null,
       chunkSize: CHUNK_BYTES,
       retryDelays: RETRY_DELAYS,
       uploadSize: size,
-      metadata: { share: state.id, index: String(index) },
-      headers: { Authorization: `Bearer ${state.uploadToken}` },
+      metadata,
+      headers: { Authorization: `Bearer ${target.uploadToken}` },
       fileReader: {
         openFile: async () => {
           return {
@@ -242,7 +281,7 @@ function uploadFile(
               // The sealed records go out as they are sealed (no copy into one Buffer);
               // tus-js-client reads a body's length from `size` (as on a Blob), for the
               // upload's progress and the PATCH's Content-Length.
-              const stream = Readable.from(sealer.slice(start, stop), { objectMode: false });
+              const stream = Readable.from(sealer.slice(base + start, base + stop), { objectMode: false });
               const value = Object.assign(stream, { size: stop - start });
               return { value, done: stop >= size };
             },
@@ -266,6 +305,14 @@ function uploadFile(
     });
     upload.start();
   });
+  return {
+    done,
+    abort: () => {
+      // tus-js-client reports no error for an abort it was asked for: settle `done` here.
+      stop(new FerryError('ABORTED', 'Cancelled.'));
+      void (upload as Upload | null)?.abort(false).catch(() => undefined);
+    },
+  };
 }
 
 /**

@@ -1,160 +1,202 @@
 /**
- * Sending files over one authenticated connection (peer-connection.ts), as the app's
- * OutgoingTransfer does (shared/p2p.ts has the order): a fresh secret and a nonce base per
- * file, each file's BLAKE3 computed first, the sealed manifest and the secret in the
- * `offer`, then, once accepted, the records of each file packed into version 2 frames (as
- * many as the other side's max-message-size allows; one per version 1 frame for a page that
- * reads no more), with two layers of flow control: the channel's buffer (RtcLink.sendFrame)
- * and SEND_WINDOW_BYTES of records not yet acknowledged as verified. Done when the other
- * side says `complete` (every file verified whole); a `cancel` ends it with its code.
+ * `ferry send --to`'s side of a transfer: an adapter over the engine's SenderSession
+ * (shared/p2p/sender-session.ts), as the app's OutgoingTransfer is. This file plans the
+ * transfer (a fresh secret, a nonce base per file, each file's BLAKE3, the sealed manifest),
+ * hands the session the connection, and owns what lies outside the session: reconnecting
+ * when the channel drops mid-file (RECONNECT_WINDOW_MS, each new connection keyed with the
+ * transfer's own secret, then `resume` from the first record the recipient lacks), the
+ * relay route (relay-route.ts, tus through the server) when no connection comes back, and
+ * saying on stderr which route carries the files. The records, window, resume and every
+ * exit are the session's.
  */
 import { fromBase64Url, toBase64Url } from '../../shared/encoding.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { deriveShareKeys, fileCipherOf, newSecret } from '../../shared/keys.ts';
-import { TAG_SIZE } from '../../shared/limits.ts';
 import { sealManifest } from '../../shared/manifest.ts';
+import type { PeerChannel } from '../../shared/p2p/channel.ts';
+import type { ControlMessage } from '../../shared/p2p/frames.ts';
+import { beforeDeadline, RECONNECT_WINDOW_MS } from '../../shared/p2p/relay.ts';
 import {
-  type ControlMessage,
-  encodeRecordFrame,
-  encodeRecordsFrame,
-  FRAME_HEADER_BYTES,
-  FRAME_LENGTH_BYTES,
-  FRAME_V2,
-  recordsPerFrame,
-} from '../../shared/p2p/frames.ts';
-import { encryptRecord, type FileCipher, plainRange, recordCount } from '../../shared/records.ts';
+  type SenderOutcome,
+  type SenderPlan,
+  SenderSession,
+  type SenderState,
+} from '../../shared/p2p/sender-session.ts';
+import type { FileCipher } from '../../shared/records.ts';
 import { manifestOf, planFileOf } from '../../shared/share-plan.ts';
 import { hashFile } from '../file-hasher.ts';
 import { Progress } from '../progress.ts';
 import { type LocalFile, readRange } from '../sources.ts';
-import type { PeerConnection } from './peer-connection.ts';
+import type { RelayPlan } from './relay-route.ts';
 
-/** Records sent but not yet verified by the recipient, at most (the app's SEND_WINDOW_BYTES). */
-export const SEND_WINDOW_BYTES = 16 * 1024 * 1024;
-/** Plaintext read from a file at once. */
-const READ_BYTES = 4 * 1024 * 1024;
+/** Pauses between attempts to reach the recipient again, doubling up to the last (the app's). */
+export const RECONNECT_FIRST_DELAY_MS = 250;
+export const RECONNECT_MAX_DELAY_MS = 4000;
 
-export interface DirectSendOptions {
-  /** The highest frame version the other side reads (its `hello`); absent: 1. */
-  frames: number;
-  peerName: string;
-  quiet: boolean;
+/** A connection to the recipient as the sender needs it (PeerConnection is one). */
+export interface SendConnection {
+  readonly link: PeerChannel;
+  readonly auth: { readonly confirmed: Promise<void> };
+  /** Rejects once the connection is gone. */
+  readonly lost: Promise<never>;
+  onControl: (message: ControlMessage) => void;
+  close(error: FerryError): void;
 }
 
-/** Sends `files`; resolves once the other side verified every file, rejects with why not. */
-export async function sendDirect(
-  connection: PeerConnection,
-  files: readonly LocalFile[],
-  options: DirectSendOptions,
-): Promise<void> {
-  const link = connection.link;
+/** The relay route as the sender needs it (relay-route.ts RelayRoute is one). */
+export interface SendRelay {
+  send(from: readonly number[], onStored: (file: number, bytes: number) => void): Promise<void>;
+  stop(): void;
+  withdraw(): Promise<void>;
+}
+
+export interface DirectSendOptions {
+  peerName: string;
+  quiet: boolean;
+  /** A line on stderr (which route, what happened). */
+  say: (line: string) => void;
+  /**
+   * A new connection to the same device, authenticated with `secret` (MAC mode, no code):
+   * null when the device is no longer there to connect to.
+   */
+  reconnect: (secret: Uint8Array<ArrayBuffer>) => SendConnection | null;
+  /** Overrides RECONNECT_WINDOW_MS (tests). */
+  reconnectWindowMs?: number;
+}
+
+/** A transfer of local files, planned: what the session sends and what the relay route needs. */
+export interface PlannedTransfer {
+  plan: SenderPlan;
+  relay: RelayPlan;
+}
+
+/** Plans `files` for a peer that reads frames up to version `frames`: hashes each, seals the manifest. */
+export async function planTransfer(files: readonly LocalFile[], frames: number): Promise<PlannedTransfer> {
   const secret = newSecret();
   const keys = await deriveShareKeys(secret);
-  const plan = [];
-  for (const file of files) plan.push({ ...planFileOf(file), blake3: await hashFile(file) });
-  const manifest = await sealManifest(manifestOf(plan), keys.metaKey);
+  const planned = [];
+  for (const file of files) planned.push({ ...planFileOf(file), blake3: await hashFile(file) });
+  const manifest = await sealManifest(manifestOf(planned), keys.metaKey);
   const ciphers: FileCipher[] = [];
-  for (const file of plan) {
+  for (const file of planned) {
     ciphers.push(await fileCipherOf(keys.contentKey, fromBase64Url(file.nonce), file, file.name));
   }
-  const transfer = toBase64Url(crypto.getRandomValues(new Uint8Array(16)));
-
-  // Every answer of the other side about this transfer, as promises and a counter.
-  const verified = ciphers.map(() => 0);
-  let wake: (() => void) | null = null;
-  let answer!: (accept: boolean) => void;
-  const answered = new Promise<boolean>((resolve) => {
-    answer = resolve;
-  });
-  let complete!: () => void;
-  let refuse!: (error: FerryError) => void;
-  const completed = new Promise<void>((resolve, reject) => {
-    complete = resolve;
-    refuse = reject;
-  });
-  completed.catch(() => {});
-  const ended = Promise.race([completed, connection.lost]);
-  ended.catch(() => {});
-  connection.onControl = (message: ControlMessage) => {
-    if (!('transfer' in message) || message.transfer !== transfer) return;
-    if (message.type === 'answer') answer(message.accept);
-    else if (message.type === 'ack') {
-      const cipher = ciphers[message.file];
-      if (!cipher) return;
-      verified[message.file] = Math.min(message.verified, recordCount(cipher));
-      const waiting = wake;
-      wake = null;
-      waiting?.();
-    } else if (message.type === 'complete') complete();
-    else if (message.type === 'cancel') refuse(new FerryError(message.code, message.message));
+  const paths = files.map((f) => f.path);
+  return {
+    plan: {
+      transfer: toBase64Url(crypto.getRandomValues(new Uint8Array(16))),
+      secret,
+      manifest,
+      ciphers,
+      sources: paths.map((path) => (start, end) => readRange(path, start, end)),
+      frames,
+    },
+    relay: { secret, manifest, ciphers, paths },
   };
-  const verifiedBytes = () =>
-    verified.reduce((sum, records, i) => sum + (records === 0 ? 0 : plainRange(ciphers[i]!, records - 1)[1]), 0);
+}
 
-  await Promise.race([connection.auth.confirmed, connection.lost]);
-  link.sendControl({ type: 'offer', transfer, secret: toBase64Url(secret), manifest });
-  if (!(await Promise.race([answered, ended.then(() => true)]))) {
-    throw new FerryError('ABORTED', `${options.peerName} declined the files.`);
+/** One transfer to one device: the session, its connections and its relay route. */
+export class DirectSend {
+  readonly session: SenderSession;
+  /** How many times the transfer continued on a new connection. */
+  resumes = 0;
+  readonly #options: DirectSendOptions;
+  readonly #relay: SendRelay;
+  readonly #progress: Progress;
+  #connection: SendConnection | null = null;
+  #sendingSaid = false;
+  #relayed = false;
+
+  constructor(planned: PlannedTransfer, relay: SendRelay, options: DirectSendOptions) {
+    this.#options = options;
+    this.#relay = relay;
+    const total = planned.plan.ciphers.reduce((n, c) => n + c.size, 0);
+    this.#progress = new Progress('sending', total, { quiet: options.quiet });
+    this.session = new SenderSession(planned.plan, {
+      onState: (state) => this.#onState(state),
+      onAck: (_file, _records, verified) => this.#progress.update(verified),
+      relay: (from, onStored) =>
+        this.#relay.send(from, (file, bytes) => {
+          onStored(file, bytes);
+          this.#progress.update(this.session.verified);
+        }),
+      onSettle: (outcome) => {
+        this.#relay.stop();
+        if (outcome.state !== 'done') void this.#relay.withdraw();
+      },
+    });
   }
 
-  const total = ciphers.reduce((n, c) => n + c.size, 0);
-  const progress = new Progress('sending', total, { quiet: options.quiet });
-  let sent = 0;
-  const v2 = options.frames >= FRAME_V2;
-  for (const [index, cipher] of ciphers.entries()) {
-    const sealedBytes = cipher.recordSize + TAG_SIZE;
-    const perFrame = v2 ? recordsPerFrame(sealedBytes, link.maxMessageSize) : 1;
-    if (perFrame === 0) throw new FerryError('TOO_LARGE', 'The other device takes messages too small for records.');
-    const frame = new Uint8Array(FRAME_HEADER_BYTES + perFrame * (FRAME_LENGTH_BYTES + sealedBytes));
-    const records = recordCount(cipher);
-    const source = files[index]!;
-    let plain = new Uint8Array(0);
-    for (let record = 0; record < records; ) {
-      const [start] = plainRange(cipher, record);
-      const end = Math.min(cipher.size, start + Math.max(READ_BYTES, cipher.recordSize));
-      if (plain.length !== end - start) plain = new Uint8Array(end - start);
-      await readRange(source.path, start, end, plain);
-      const first = record;
-      const sealing: Promise<Uint8Array<ArrayBuffer>>[] = [];
-      for (let r = first; r < records; r++) {
-        const [ps, pe] = plainRange(cipher, r);
-        if (pe > end) break;
-        const sealed = encryptRecord(cipher, r, plain.subarray(ps - start, pe - start));
-        sealed.catch(() => {});
-        sealing.push(sealed);
-      }
-      for (let i = 0; i < sealing.length; i += perFrame) {
-        while (sent - verifiedBytes() > SEND_WINDOW_BYTES) {
-          await Promise.race([
-            new Promise<void>((resolve) => {
-              wake = resolve;
-            }),
-            ended,
-          ]);
-        }
-        const sealed = await Promise.all(sealing.slice(i, i + perFrame));
-        await Promise.race([
-          link.sendFrame(
-            v2
-              ? encodeRecordsFrame(index, first + i, sealed, frame)
-              : encodeRecordFrame(index, first + i, sealed[0]!, frame),
-          ),
-          ended,
-        ]);
-        const [ps] = plainRange(cipher, first + i);
-        const [, pe] = plainRange(cipher, first + i + sealed.length - 1);
-        sent += pe - ps;
-        progress.update(verifiedBytes());
-      }
-      record = first + sealing.length;
+  /** Whether the rest went through the relay. */
+  get relayed(): boolean {
+    return this.#relayed;
+  }
+
+  /** Runs the transfer over `connection` (and any it reconnects with) until it settles. */
+  async run(connection: SendConnection): Promise<SenderOutcome> {
+    this.#use(connection);
+    const outcome = await this.session.run(connection.link, connection.auth.confirmed);
+    if (outcome.state === 'done') {
+      this.#progress.update(this.session.verified);
+      this.#progress.finish();
+    }
+    this.#connection?.close(new FerryError('ABORTED', 'Done.'));
+    return outcome;
+  }
+
+  /** Ends it: the recipient is told while a channel is up. */
+  cancel(): void {
+    this.session.cancel();
+  }
+
+  #use(connection: SendConnection): void {
+    this.#connection = connection;
+    connection.onControl = (message) => this.session.onControl(message);
+    connection.lost.catch((error: unknown) => {
+      const reason = error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The connection was lost.');
+      if (this.session.channelLost(reason, connection.link)) void this.#reconnect();
+    });
+  }
+
+  #onState(state: SenderState): void {
+    const name = this.#options.peerName;
+    if (state === 'sending' && this.resumes === 0 && !this.#sendingSaid) {
+      this.#sendingSaid = true;
+      this.#options.say(`Route: directly to ${name} (WebRTC).`);
+    }
+    if (state === 'reconnecting') this.#options.say(`The connection to ${name} was lost; reconnecting…`);
+    if (state === 'relaying') {
+      this.#relayed = true;
+      this.#options.say(`Route: through Ferry's server (relay): ${name} could not be reached again directly.`);
     }
   }
-  const ticker = setInterval(() => progress.update(verifiedBytes()), 250);
-  try {
-    await ended;
-  } finally {
-    clearInterval(ticker);
+
+  /**
+   * The channel dropped mid-file: connect again with backoff for at most the reconnect
+   * window, each connection keyed with the transfer's secret, and resume on the first that
+   * answers; when the device has left or the window passed, the rest goes through the relay.
+   */
+  async #reconnect(): Promise<void> {
+    const deadline = Date.now() + (this.#options.reconnectWindowMs ?? RECONNECT_WINDOW_MS);
+    let delay = RECONNECT_FIRST_DELAY_MS;
+    while (this.session.state === 'reconnecting' && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS);
+      const secret = this.session.resumeSecret;
+      if (!secret) return;
+      const connection = this.#options.reconnect(secret);
+      if (!connection) break;
+      try {
+        await beforeDeadline(Promise.race([connection.auth.confirmed, connection.lost]), deadline);
+        this.#use(connection);
+        await this.session.resume(connection.link);
+        this.resumes++;
+        this.#options.say(`Route: directly to ${this.#options.peerName} again (resumed).`);
+        return;
+      } catch (error) {
+        connection.close(error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', String(error)));
+      }
+    }
+    this.session.relay();
   }
-  progress.update(total);
-  progress.finish();
 }
