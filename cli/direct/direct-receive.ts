@@ -34,6 +34,13 @@ import { asFerryError } from './peer-connection.ts';
 /** Acknowledge verified records at least this often (plaintext bytes; the app's ACK_EVERY_BYTES). */
 export const ACK_EVERY_BYTES = 2 * 1024 * 1024;
 
+/**
+ * No record for this long while receiving, and the connection is taken as lost: a safety
+ * net should werift not notice a peer that went away (the transfer would otherwise wait for
+ * ever). The app's share pull gives a silent peer 15 s; werift under load needs more.
+ */
+export const RECORD_STALL_MS = 30_000;
+
 /** An offer opened: what it holds, and where each file would land. */
 export interface OpenedOffer {
   transfer: string;
@@ -75,6 +82,8 @@ export interface DirectReceiveOptions {
   peerName: string;
   /** Overrides RELAY_WAIT_MS (tests). */
   relayWaitMs?: number;
+  /** Overrides RECORD_STALL_MS (tests). */
+  recordStallMs?: number;
 }
 
 /** One file being written: its part file and hasher. */
@@ -180,7 +189,24 @@ export class DirectReceive {
   #use(connection: ReceiveConnection): void {
     this.#connection = connection;
     this.#phase = 'receiving';
+    let heard = Date.now();
+    const stallMs = this.#options.recordStallMs ?? RECORD_STALL_MS;
+    const watchdog = setInterval(
+      () => {
+        if (this.#connection !== connection || this.#phase !== 'receiving') {
+          clearInterval(watchdog);
+          return;
+        }
+        if (Date.now() - heard < stallMs) return;
+        clearInterval(watchdog);
+        const silent = `nothing arrived for ${Math.round(stallMs / 1000)} s`;
+        connection.close(new FerryError('NETWORK_ERROR', silent));
+      },
+      Math.min(1000, stallMs / 4),
+    );
+    connection.lost.catch(() => clearInterval(watchdog));
     connection.onBinary = (bytes) => {
+      heard = Date.now();
       if (this.#connection !== connection || this.#phase !== 'receiving') return;
       const frame = decodeFrame(bytes);
       this.#enqueue(async () => {

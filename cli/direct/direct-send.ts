@@ -33,6 +33,14 @@ import type { RelayPlan } from './relay-route.ts';
 export const RECONNECT_FIRST_DELAY_MS = 250;
 export const RECONNECT_MAX_DELAY_MS = 4000;
 
+/**
+ * No acknowledgement for this long while records are outstanding, and the connection is
+ * taken as lost: a safety net should werift not notice a peer that went away (the session
+ * would otherwise wait for ever). The app's share pull gives a silent peer 15 s; werift
+ * under load needs more.
+ */
+export const ACK_STALL_MS = 30_000;
+
 /** A connection to the recipient as the sender needs it (PeerConnection is one). */
 export interface SendConnection {
   readonly link: PeerChannel;
@@ -62,6 +70,8 @@ export interface DirectSendOptions {
   reconnect: (secret: Uint8Array<ArrayBuffer>) => SendConnection | null;
   /** Overrides RECONNECT_WINDOW_MS (tests). */
   reconnectWindowMs?: number;
+  /** Overrides ACK_STALL_MS (tests). */
+  ackStallMs?: number;
 }
 
 /** A transfer of local files, planned: what the session sends and what the relay route needs. */
@@ -152,10 +162,38 @@ export class DirectSend {
   #use(connection: SendConnection): void {
     this.#connection = connection;
     connection.onControl = (message) => this.session.onControl(message);
+    const watchdog = this.#watch(connection);
     connection.lost.catch((error: unknown) => {
+      clearInterval(watchdog);
       const reason = error instanceof FerryError ? error : new FerryError('NETWORK_ERROR', 'The connection was lost.');
       if (this.session.channelLost(reason, connection.link)) void this.#reconnect();
     });
+  }
+
+  /** Closes `connection` once the recipient acknowledged nothing for ACK_STALL_MS while sending. */
+  #watch(connection: SendConnection): ReturnType<typeof setInterval> {
+    const stallMs = this.#options.ackStallMs ?? ACK_STALL_MS;
+    let verified = this.session.verified;
+    let since = Date.now();
+    const watchdog = setInterval(
+      () => {
+        if (this.session.outcome || this.#connection !== connection) {
+          clearInterval(watchdog);
+          return;
+        }
+        if (this.session.state !== 'sending' || this.session.verified !== verified) {
+          verified = this.session.verified;
+          since = Date.now();
+          return;
+        }
+        if (Date.now() - since < stallMs) return;
+        clearInterval(watchdog);
+        const silent = `${this.#options.peerName} acknowledged nothing for ${Math.round(stallMs / 1000)} s.`;
+        connection.close(new FerryError('NETWORK_ERROR', silent));
+      },
+      Math.min(1000, stallMs / 4),
+    );
+    return watchdog;
   }
 
   #onState(state: SenderState): void {

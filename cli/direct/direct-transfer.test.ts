@@ -13,6 +13,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test-support.ts';
 import { ShareApi } from '../../shared/api-client.ts';
+import { toBase64Url } from '../../shared/encoding.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { relayShareId } from '../../shared/keys.ts';
 import { type ControlMessageOf, FRAME_V2 } from '../../shared/p2p/frames.ts';
@@ -35,7 +36,7 @@ function connectionPair() {
       loseSender = reject;
     }),
     onControl: () => {},
-    close: () => cut(),
+    close: (error) => cut(error),
   };
   const receiver: ReceiveConnection = {
     link: receiverLink,
@@ -44,7 +45,7 @@ function connectionPair() {
     }),
     onControl: () => {},
     onBinary: () => {},
-    close: () => cut(),
+    close: (error) => cut(error),
   };
   sender.lost.catch(() => {});
   receiver.lost.catch(() => {});
@@ -65,11 +66,10 @@ function connectionPair() {
     if (message.type === 'ack' && message.file === 0) acked.push(message.verified);
     sender.onControl(message);
   };
-  function cut(): void {
+  function cut(error = new FerryError('NETWORK_ERROR', 'The connection was cut.')): void {
     if (senderLink.closed) return;
     senderLink.closed = true;
     receiverLink.closed = true;
-    const error = new FerryError('NETWORK_ERROR', 'The connection was cut.');
     loseSender(error);
     loseReceiver(error);
   }
@@ -214,5 +214,32 @@ describe('ferry send --to and receive --nearby, cut mid-file', () => {
     // The recipient read it all (its ticket's coverage whole), so the sender may revoke it.
     expect(await route.collect(10_000, 100)).toBe(true);
     await expect(new ShareApi(base).getShareInfo(share.id)).rejects.toMatchObject({ code: 'SHARE_REVOKED' });
+  });
+
+  it('a sender that goes silent mid-file is taken as gone: the recipient looks for the relay share, then fails, keeping nothing', async () => {
+    const { planned, out } = await twoFiles('silent');
+    const pair = connectionPair();
+    const heard: string[] = [];
+    const offer = {
+      type: 'offer',
+      transfer: planned.plan.transfer,
+      secret: toBase64Url(planned.plan.secret),
+      manifest: planned.plan.manifest,
+    } as const;
+    const opened = await openOffer(offer, out);
+    const receiving = new DirectReceive(opened, {
+      server: base,
+      quiet: true,
+      say: (line) => heard.push(line),
+      peerName: 'Sender',
+      recordStallMs: 300,
+      relayWaitMs: 1500,
+    });
+    // The sender answers nothing and sends no record: its connection never reports a close.
+    const started = Date.now();
+    await expect(receiving.receive(pair.receiver)).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(heard[0]).toMatch(/^The connection to Sender was lost \(nothing arrived for 0 s\)/);
+    await expect(readFile(`${opened.targets[0]!}.ferry-part`)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
