@@ -238,6 +238,7 @@ describe('SenderSession', () => {
     session.onControl(answer(true));
     const ended = await outcome;
     expect(ended.state === 'failed' && ended.error.code).toBe('TOO_LARGE');
+    expect(channel.controls.at(-1)).toMatchObject({ type: 'cancel', transfer: T, code: 'TOO_LARGE' });
   });
 
   it('a file that changed while being sent fails with CONTENT_CHANGED', async () => {
@@ -250,6 +251,8 @@ describe('SenderSession', () => {
     session.onControl(answer(true));
     const ended = await outcome;
     expect(ended.state === 'failed' && ended.error.code).toBe('CONTENT_CHANGED');
+    // The recipient is told why, not left to find the link closed.
+    expect(channel.controls.at(-1)).toMatchObject({ type: 'cancel', transfer: T, code: 'CONTENT_CHANGED' });
   });
 
   it('runs at most SEND_WINDOW_BYTES beyond the acknowledgements', async () => {

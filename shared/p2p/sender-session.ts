@@ -145,6 +145,8 @@ export class SenderSession {
   /** Plaintext bytes whose records were handed to the channel. */
   #sent = 0;
   #verified = 0;
+  /** The offer went out: from then on this side's own failure is told to the recipient. */
+  #offered = false;
   #accepted: boolean | null = null;
   #completed = false;
   #resumeAt: number[] | null = null;
@@ -193,6 +195,7 @@ export class SenderSession {
       await Promise.race([confirmed, this.#until(() => false)]);
       this.#check();
       this.#machine.fire('confirmed');
+      this.#offered = true;
       channel.sendControl({
         type: 'offer',
         transfer: this.plan.transfer,
@@ -209,7 +212,7 @@ export class SenderSession {
         throw new FerryError('TOO_LARGE', 'The other browser takes messages too small for Ferry’s records.');
       await this.#deliver();
     } catch (error) {
-      this.fail(
+      this.#failAndTell(
         error instanceof FerryError ? error : new FerryError('INTERNAL', 'The transfer failed.', { cause: error }),
       );
     }
@@ -321,6 +324,28 @@ export class SenderSession {
   /** The channel, the relay or the other side ended it. */
   fail(error: FerryError): void {
     this.#settle({ state: 'failed', error });
+  }
+
+  /**
+   * This side's own failure (TOO_LARGE, CONTENT_CHANGED, INTERNAL): once the offer went out,
+   * the recipient is told why while a channel is up, rather than learning only that the link
+   * closed. Before the offer (a failed handshake) nothing is said to the peer.
+   */
+  #failAndTell(error: FerryError): void {
+    if (this.#outcome) return;
+    if (this.#offered) {
+      try {
+        this.#channel?.sendControl({
+          type: 'cancel',
+          transfer: this.plan.transfer,
+          code: error.code,
+          message: error.message.slice(0, 500),
+        });
+      } catch {
+        // The channel is already gone.
+      }
+    }
+    this.fail(error);
   }
 
   /** The one way into a final state: idempotent; clears every timer and wakes every wait. */
