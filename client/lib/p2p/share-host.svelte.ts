@@ -27,6 +27,9 @@ import { Encryptor } from '../transfer/send/encryptor.ts';
 import { manifestOf } from '../transfer/send/share-plan.ts';
 import { PeerCoverage } from './peer-coverage.ts';
 import { ShareChannel } from './share-channel.ts';
+import type { ShareHostContext } from './share-control/context.ts';
+import { dispatchShareControl } from './share-control/dispatch.ts';
+import { SHARE_HOST_HANDLERS } from './share-control/index.ts';
 import type { SignalingClient } from './signaling.svelte.ts';
 
 /** Recipients served at once; more get the server (each connection costs the sender's CPU). */
@@ -182,22 +185,18 @@ export class ShareHost {
   #onControl(channel: ShareChannel, message: ControlMessage): void {
     const pulls = this.#pulls.get(channel);
     if (!pulls) return;
-    switch (message.type) {
-      case 'pull':
-        void this.serve(channel, message);
-        return;
-      case 'pull-ack':
-        pulls.get(message.file)?.window.ack(message.next);
-        return;
-      case 'pull-stop':
-        pulls.get(message.file)?.window.stop();
-        pulls.delete(message.file);
-        return;
-      default:
-        channel.close(
-          new FerryError('INVALID_MESSAGE', `A recipient sent “${message.type}”, which a share link does not use.`),
-        );
-    }
+    dispatchShareControl(SHARE_HOST_HANDLERS, this.#contextOf(channel, pulls), message);
+  }
+
+  /** What share-control's handlers may do for a message from the recipient on `channel`. */
+  #contextOf(channel: ShareChannel, pulls: Map<number, Pull>): ShareHostContext {
+    return {
+      from: 'A recipient',
+      close: (error) => channel.close(error),
+      serve: (message) => void this.serve(channel, message),
+      pull: (file) => pulls.get(file)?.window,
+      forget: (file) => pulls.delete(file),
+    };
   }
 
   /** Sends records `from`… of a file on `channel`; refuses what this tab cannot serve. */

@@ -16,6 +16,9 @@ import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../../../s
 import { fetchCiphertext as fetchFromServer } from '../api/share-client.ts';
 import { rewindRecord } from '../transfer/receive/resume.ts';
 import { ShareChannel } from './share-channel.ts';
+import type { SharePullContext } from './share-control/context.ts';
+import { dispatchShareControl } from './share-control/dispatch.ts';
+import { SHARE_PULL_HANDLERS } from './share-control/index.ts';
 import { SignalingClient, signalingUrl } from './signaling.svelte.ts';
 
 export interface PullTarget {
@@ -120,10 +123,7 @@ export class SharePull {
 
   #connect(ownerId: string): void {
     const channel = new ShareChannel(this.#signaling, ownerId, true, this.#target.secret, {
-      control: (message) => {
-        if (message.type === 'pull-refused') this.#records.get(message.file)?.lost();
-        else channel.close(new FerryError('INVALID_MESSAGE', `The sender sent “${message.type}” on a share link.`));
-      },
+      control: (message) => dispatchShareControl(SHARE_PULL_HANDLERS, context, message),
       frame: (frame) => this.#records.get(frame.file)?.push(frame.record, frame.bytes),
       close: () => {
         if (this.#channel !== channel) return;
@@ -135,6 +135,11 @@ export class SharePull {
         this.#records.clear();
       },
     });
+    const context: SharePullContext = {
+      from: 'The sender',
+      close: (error) => channel.close(error),
+      records: (file) => this.#records.get(file),
+    };
     this.#channel = channel;
     channel.verified.then(
       () => {
