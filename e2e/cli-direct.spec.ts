@@ -9,10 +9,12 @@ import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test as base, expect } from './fixtures.ts';
+import { NearbyPage } from './pages/nearby-page.ts';
 import { PairingPage } from './pages/pairing-page.ts';
 import { downloadHash } from './support/downloads.ts';
 import { FerryCli } from './support/ferry-cli.ts';
 import { MiB, sha256 } from './support/files.ts';
+import { PeerWatcher } from './support/peer-cut.ts';
 
 /**
  * `cli(name)`: a `ferry` command with its own state directory, run with FERRY_DEBUG=1; when
@@ -123,14 +125,7 @@ test('ferry receive --nearby is a device tile in the app on the same network: th
   // One address for both, so the server puts them in one network room: \`localhost\` may be
   // ::1 for Chromium and 127.0.0.1 for Node (an IPv4 and an IPv6 address are two networks).
   const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
-  const receiving = cli.start(
-    ['receive', '--nearby', '-o', out, '--server', server, '--name', 'Lab box'],
-    {},
-    {
-      input: true,
-    },
-  );
-  await expect.poll(receiving.stderr, { timeout: 30_000 }).toContain('Waiting for files');
+  const receiving = await waitingNearby(cli, server, out, 'Lab box');
   await sender.page.goto(server);
   await expect(app.tile('Lab box')).toBeVisible({ timeout: 30_000 });
   // Not paired: the app's person compares the code before the offer leaves, and the person
@@ -183,4 +178,105 @@ test('two ferry commands pair and send to each other directly; an unknown device
   const nobody = await alpha.run(['send', '--to', 'Gamma', data.path, '--server', ferry.url]);
   expect(nobody.status).toBe(4);
   expect(nobody.stderr).toMatch(/^ferry: PEER_NOT_REACHABLE: .*Gamma/m);
+});
+
+/** `ferry receive --nearby` as device `name`, its stdin a pipe, once it waits for files. */
+async function waitingNearby(cli: FerryCli, server: string, out: string, name: string) {
+  const receiving = cli.start(
+    ['receive', '--nearby', '-o', out, '--server', server, '--name', name],
+    {},
+    { input: true },
+  );
+  await expect.poll(receiving.stderr, { timeout: 30_000 }).toContain('Waiting for files');
+  return receiving;
+}
+
+/** The app's name on the page at `server` (both on 127.0.0.1: one network room with the command). */
+async function openAt(app: NearbyPage, server: string): Promise<string> {
+  await app.page.goto(server);
+  const self = app.section.getByText('This device appears as').locator('strong');
+  await expect(self).toBeVisible({ timeout: 30_000 });
+  return (await self.textContent()) ?? '';
+}
+
+/*
+ * WebRTC that fails mid-file, both ways: the page's connection is closed after some records
+ * and no new RTCPeerConnection can be made in it (as on a network that stopped allowing
+ * them), so no reconnection opens; after the reconnect window the sender uploads the rest to
+ * the relay share derived from the transfer's secret and the recipient reads it from the
+ * first record it lacks. The bytes are identical and the command names the route on stderr.
+ */
+test('the app sends to ferry receive --nearby, WebRTC fails mid-file: the rest arrives through the relay, identical', async ({
+  ferry,
+  files,
+  sender,
+  cli: ferryCli,
+}) => {
+  const cli = ferryCli('state');
+  const app = new NearbyPage(sender.page);
+  const watch = await PeerWatcher.on(sender.page);
+  const data = await files.file('direct/fallback-to-cli.bin', 6 * MiB + 7);
+  const out = join(files.dir, 'received');
+  // `localhost` may be ::1 for Chromium and 127.0.0.1 for Node: two networks.
+  const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
+  const receiving = await waitingNearby(cli, server, out, 'Relay box');
+  await openAt(app, server);
+  await expect(app.tile('Relay box')).toBeVisible({ timeout: 30_000 });
+  await app.sendFiles('Relay box', data.path);
+  await expect(app.code('Relay box')).toHaveText(/^\d{6}$/, { timeout: 60_000 });
+  await app.confirmCode();
+  await expect.poll(receiving.stderr, { timeout: 60_000 }).toContain('fallback-to-cli.bin');
+  // 2 MiB in (32 records of 64 KiB), the page's connection closes and no new one can open.
+  await watch.refuseNewConnections();
+  await watch.cutAfterRecords(32);
+  answer(receiving.child, 'y');
+  const received = await receiving.exited;
+  expect(received.status, received.stderr).toBe(0);
+  expect(sha256(await readFile(join(out, 'fallback-to-cli.bin')))).toBe(data.sha256);
+  expect(received.stderr).toContain('Route: directly from');
+  expect(received.stderr).toMatch(/The connection to .* was lost/);
+  expect(received.stderr).toContain("Route: through Ferry's server (relay) from");
+  // The page made one connection: no reconnection opened, the rest went through the server.
+  expect(await watch.connectionCount()).toBe(1);
+});
+
+test('ferry send --to an app whose WebRTC fails mid-file falls back to the relay; the app saves identical bytes', async ({
+  ferry,
+  files,
+  receiver,
+  cli: ferryCli,
+}) => {
+  const cli = ferryCli('state');
+  const app = new NearbyPage(receiver.page);
+  const watch = await PeerWatcher.on(receiver.page);
+  const data = await files.file('direct/fallback-to-app.bin', 6 * MiB + 13);
+  const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
+  const appName = await openAt(app, server);
+  const sending = cli.start(
+    ['send', '--to', appName, data.path, '--server', server, '--name', 'Build box'],
+    {},
+    {
+      input: true,
+    },
+  );
+  // Not paired: the code is compared (here at the terminal, there with the offer).
+  await expect.poll(sending.stderr, { timeout: 60_000 }).toMatch(/Verification code with .*: \d{6}/);
+  answer(sending.child, 'y');
+  const offer = app.offer('Build box');
+  await expect(offer.getByText('fallback-to-app.bin')).toBeVisible({ timeout: 60_000 });
+  await watch.refuseNewConnections();
+  await watch.cutAfterRecords(32);
+  const [download] = await Promise.all([
+    receiver.page.waitForEvent('download', { timeout: 240_000 }),
+    offer.getByRole('button', { name: 'Accept' }).click(),
+  ]);
+  expect(await downloadHash(download)).toBe(data.sha256);
+  await expect(offer.getByText(/The transfer switched to the relay/)).toBeVisible();
+  const sent = await sending.exited;
+  expect(sent.status, sent.stderr).toBe(0);
+  expect(sent.stderr).toContain(`Route: directly to ${appName} (WebRTC).`);
+  expect(sent.stderr).toContain(`The connection to ${appName} was lost; reconnecting…`);
+  expect(sent.stderr).toContain("Route: through Ferry's server (relay)");
+  expect(sent.stderr).toContain(`Sent to ${appName} through Ferry's server`);
+  expect(await watch.connectionCount()).toBe(1);
 });
