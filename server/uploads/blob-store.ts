@@ -5,7 +5,7 @@
  * a restart). S3BlobStore (s3-blob-store.ts): an S3 bucket, for any number of nodes.
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { stat, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { type Readable, Transform } from 'node:stream';
@@ -86,6 +86,19 @@ class FerryFileStore extends FileStore {
     return offset + received;
   }
 }
+
+/**
+ * @tus/file-store's constructor makes its directory with an async fs.mkdir whose callback
+ * throws: an error there is an uncaught exception of the whole process, at a moment nobody
+ * awaits (seen when a start-up that failed on Redis had its data directory removed before the
+ * mkdir ran). Ferry makes the directory at once, so a failure is thrown by the constructor
+ * where start-up can answer it. (The method is private in tus's types, hence defineProperty.)
+ */
+Object.defineProperty(FerryFileStore.prototype, 'checkOrCreateDirectory', {
+  value(this: FileStore) {
+    mkdirSync(this.directory, { recursive: true });
+  },
+});
 
 export class FileBlobStore implements BlobStore {
   readonly datastore: FileStore;
