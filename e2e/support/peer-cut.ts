@@ -23,11 +23,23 @@ interface PeerWatch {
   refuseNew: boolean;
   /** Close the connection that carries the record this page sends or receives as this many-th (0: never). */
   cutAfter: number;
+  /** Only cut once this page has heard at least one `ack` (the first record sent after it, past cutAfter). */
+  cutAfterAck: boolean;
+  /** `ack` control messages this page has received. */
+  acks: number;
 }
 
 /** Runs in the page before the app (serialised by Playwright: self-contained). */
 function watchPeers(): void {
-  const watch: PeerWatch = { connections: [], sent: [], received: [], refuseNew: false, cutAfter: 0 };
+  const watch: PeerWatch = {
+    connections: [],
+    sent: [],
+    received: [],
+    refuseNew: false,
+    cutAfter: 0,
+    cutAfterAck: false,
+    acks: 0,
+  };
   (window as unknown as { __peerWatch: PeerWatch }).__peerWatch = watch;
   const Native = window.RTCPeerConnection;
   const tags = new WeakMap<RTCDataChannel, number>();
@@ -45,11 +57,21 @@ function watchPeers(): void {
     const first = view.getUint32(4);
     return Array.from({ length: count }, (_, i) => ({ connection, file, record: first + i, version }));
   };
-  /** Adds `frames` to `seen`; whether the cutAfter-th record is among them. */
+  const cut = new Set<SeenFrame[]>();
+  /** Adds `frames` to `seen`; whether to cut now: the cutAfter-th record is among them (or, with
+   * cutAfterAck, among those seen so far and an ack has arrived), once per list. */
   const note = (seen: SeenFrame[], frames: SeenFrame[]): boolean => {
-    const before = seen.length;
     seen.push(...frames);
-    return watch.cutAfter > before && watch.cutAfter <= seen.length;
+    if (watch.cutAfter === 0 || frames.length === 0 || seen.length < watch.cutAfter || cut.has(seen)) return false;
+    if (watch.cutAfterAck && watch.acks === 0) return false;
+    cut.add(seen);
+    return true;
+  };
+  /** Control messages are JSON text (shared/p2p/frames.ts): counts the acks among them. */
+  const countAcks = (channel: RTCDataChannel): void => {
+    channel.addEventListener('message', (message) => {
+      if (typeof message.data === 'string' && message.data.startsWith('{"type":"ack"')) watch.acks++;
+    });
   };
   // A connection is listed once it starts to connect (a data channel, or an offer or answer
   // set): a page that only constructs one to see whether WebRTC works (the app's capability
@@ -66,6 +88,7 @@ function watchPeers(): void {
       this.addEventListener('datachannel', (event) => {
         const index = indexOf(this);
         tags.set(event.channel, index);
+        countAcks(event.channel);
         event.channel.addEventListener('message', (message) => {
           if (note(watch.received, records(message.data, index))) setTimeout(() => this.close(), 0);
         });
@@ -74,6 +97,7 @@ function watchPeers(): void {
     override createDataChannel(label: string, init?: RTCDataChannelInit): RTCDataChannel {
       const channel = super.createDataChannel(label, init);
       tags.set(channel, indexOf(this));
+      countAcks(channel);
       return channel;
     }
   }
@@ -114,10 +138,15 @@ export class PeerWatcher {
    * Closes the connection that carries the `count`-th record this page sends (or receives)
    * right after its frame, the moment a network drop would strike at that point.
    */
-  async cutAfterRecords(count: number): Promise<void> {
-    await this.page.evaluate((n) => {
-      (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.cutAfter = n;
-    }, count);
+  async cutAfterRecords(count: number, { afterAck = false } = {}): Promise<void> {
+    await this.page.evaluate(
+      ([n, ack]) => {
+        const watch = (window as unknown as { __peerWatch: PeerWatch }).__peerWatch;
+        watch.cutAfter = n;
+        watch.cutAfterAck = ack;
+      },
+      [count, afterAck] as const,
+    );
   }
 
   /** From now on, every new RTCPeerConnection fails to construct. */
