@@ -5,6 +5,14 @@
  * network, a person's click) are checked with `can` first and ignored or refused there;
  * only the session's own logic fires without asking.
  */
+import type { FerryError } from '../errors.ts';
+
+/** How a transfer session (sender-session.ts, receiver-session.ts) ended. */
+export type SessionOutcome =
+  | { state: 'done' }
+  | { state: 'declined' }
+  | { state: 'cancelled' }
+  | { state: 'failed'; error: FerryError };
 
 /** Every state, each with the events it takes and where they lead; terminal states take none. */
 export type TransitionTable<S extends string, E extends string> = Record<S, Partial<Record<E, S>>>;

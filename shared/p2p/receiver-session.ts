@@ -43,7 +43,7 @@ import { fileCipher, type Manifest, openManifest } from '../manifest.ts';
 import { type FileCipher, plainRange, recordCount } from '../records.ts';
 import type { PeerChannel } from './channel.ts';
 import { type ControlMessage, type ControlMessageOf, decodeFrame, frameRefusal } from './frames.ts';
-import { Machine, type TransitionTable } from './machine.ts';
+import { Machine, type SessionOutcome, type TransitionTable } from './machine.ts';
 import type { RecordSink, SinkFactory } from './record-sink.ts';
 import { RELAY_WAIT_MS } from './relay.ts';
 
@@ -89,11 +89,7 @@ export const RECEIVER_TRANSITIONS: TransitionTable<ReceiverState, ReceiverEvent>
 };
 
 /** How a session ended. */
-export type ReceiverOutcome =
-  | { state: 'done' }
-  | { state: 'declined' }
-  | { state: 'cancelled' }
-  | { state: 'failed'; error: FerryError };
+export type ReceiverOutcome = SessionOutcome;
 
 /** The relay route: the share both sides derive from the transfer's secret (relay.ts). */
 export interface RelayRoute {

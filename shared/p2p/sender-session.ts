@@ -39,7 +39,7 @@ import {
   FRAME_V2,
   recordsPerFrame,
 } from './frames.ts';
-import { Machine, type TransitionTable } from './machine.ts';
+import { Machine, type SessionOutcome, type TransitionTable } from './machine.ts';
 
 /** Records sent but not yet verified by the recipient, at most (plaintext bytes). */
 export const SEND_WINDOW_BYTES = 16 * 1024 * 1024;
@@ -88,11 +88,7 @@ export const SENDER_TRANSITIONS: TransitionTable<SenderState, SenderEvent> = {
 };
 
 /** How a session ended. */
-export type SenderOutcome =
-  | { state: 'done' }
-  | { state: 'declined' }
-  | { state: 'cancelled' }
-  | { state: 'failed'; error: FerryError };
+export type SenderOutcome = SessionOutcome;
 
 /** What is sent: made by the caller (the share plan, hashed, the manifest sealed). */
 export interface SenderPlan {
