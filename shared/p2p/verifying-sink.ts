@@ -7,6 +7,7 @@
  */
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { FerryError } from '../errors.ts';
+import { checkDigest } from '../file-hash.ts';
 import { decryptRecord, type FileCipher, plainRange, recordCount } from '../records.ts';
 import type { RecordSink, SinkEvents } from './record-sink.ts';
 
@@ -24,14 +25,6 @@ export interface StoredFile {
 export interface FileStore {
   /** Creates (or empties) the place for file `file`. */
   create(file: number, cipher: FileCipher): Promise<StoredFile>;
-}
-
-/** The BLAKE3 of a file differs from the sender's: the file is not what was sent. */
-export function hashMismatch(name: string): FerryError {
-  return new FerryError(
-    'FILE_HASH_MISMATCH',
-    `${name} failed verification: its BLAKE3 hash does not match the sender’s.`,
-  );
 }
 
 interface Entry {
@@ -114,7 +107,7 @@ export class VerifyingSink implements RecordSink {
     }
     this.#events.verified(file, entry.next);
     if (entry.next < recordCount(cipher)) return;
-    if (entry.hasher.digest('hex') !== entry.blake3) throw hashMismatch(cipher.name);
+    checkDigest(entry.hasher, entry.blake3, cipher.name);
     await entry.stored.finish();
     entry.whole = true;
     entry.resolve();

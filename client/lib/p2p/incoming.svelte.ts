@@ -14,6 +14,7 @@
  */
 
 import { FerryError } from '../../../shared/errors.ts';
+import { verifyingStream } from '../../../shared/file-hash.ts';
 import { deriveShareKeys, relayShareId } from '../../../shared/keys.ts';
 import type { ControlMessage, ControlMessageOf } from '../../../shared/p2p/frames.ts';
 import {
@@ -30,7 +31,6 @@ import { noteReceived, receivedRecord } from '../store/received.ts';
 import { createBlake3 } from '../transfer/blake3.ts';
 import { fileFailure } from '../transfer/receive/receive-errors.ts';
 import { chooseTarget } from '../transfer/receive/sinks.ts';
-import { verifyingStream } from '../transfer/receive/verify-stream.ts';
 import { SpeedMeter, secondsLeft } from '../transfer/send/progress.ts';
 import { receivedPath } from './opfs-dir.ts';
 import { receivedFile, removeReceived } from './opfs-files.ts';

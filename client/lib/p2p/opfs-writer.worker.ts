@@ -12,8 +12,8 @@
  */
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { FerryError } from '../../../shared/errors.ts';
+import { hashMismatch } from '../../../shared/file-hash.ts';
 import { decryptRecord, type FileCipher, plainRange, recordCount } from '../../../shared/records.ts';
-import { hashMismatch } from '../transfer/receive/verify-stream.ts';
 import { P2P_OPFS_DIR } from './opfs-dir.ts';
 import { WriteBatch } from './write-batch.ts';
 import { parseWriterRequest, type WriterEvent, type WriterRequest } from './writer-messages.ts';

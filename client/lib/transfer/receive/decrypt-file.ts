@@ -17,13 +17,13 @@
  * (ARCHITECTURE.md "Download limits").
  */
 import { FerryError } from '../../../../shared/errors.ts';
+import { type IncrementalHasher, verifyingStream } from '../../../../shared/file-hash.ts';
 import { RecordOpener } from '../../../../shared/record-stream.ts';
 import type { FileCipher } from '../../../../shared/records.ts';
 import { fetchCiphertext } from '../../api/ciphertext.ts';
 import { createBlake3 } from '../blake3.ts';
 import type { FileFields } from './messages.ts';
 import { backoffDelay, isRetryable, MAX_RESUME_ATTEMPTS, resumeOffset, rewindRecord } from './resume.ts';
-import { type IncrementalHasher, verifyingStream } from './verify-stream.ts';
 
 /** Everything needed to fetch and open one file. */
 export interface FileJob {

@@ -3,7 +3,7 @@
  * the manifest the recipient opened (the sender hashes while it uploads and replaces the
  * manifest when the share completes). Once every record has arrived and verified on its
  * own, this re-reads the manifest until it carries the file's hash, and answers it; the
- * verifying stream holds the file's last bytes back until then (verify-stream.ts), so a
+ * verifying stream holds the file's last bytes back until then (shared/file-hash.ts), so a
  * file is never offered as good before its whole-file hash was checked.
  *
  * The manifest is sealed with the metadata key, so the server cannot forge a hash. The

@@ -17,7 +17,7 @@
  *    file or ZIP in memory would take the tab (or the machine) down.
  *
  * Every sink consumes a stream that errors instead of closing when the file fails
- * (verify-stream.ts), and each one turns that error into "no file" or "failed download".
+ * (shared/file-hash.ts), and each one turns that error into "no file" or "failed download".
  */
 import { FerryError } from '../../../../shared/errors.ts';
 import type { OpfsFolder } from '../../p2p/opfs-dir.ts';

@@ -6,15 +6,15 @@
  * service worker can read too (File System Standard: `StorageManager.getDirectory()` is
  * exposed to workers). This worker reads it in chunks from there, checks its BLAKE3 against
  * the manifest's as it goes (the last chunk is held back until the hash matches:
- * verify-stream.ts), and serves it as an attachment like any other download. The page
+ * shared/file-hash.ts), and serves it as an attachment like any other download. The page
  * removes the OPFS copy once the browser has read the last byte (`delivered`).
  */
 import { FerryError } from '../../../../shared/errors.ts';
+import { verifyingStream } from '../../../../shared/file-hash.ts';
 import { OPFS_DIRS } from '../../p2p/opfs-dir.ts';
 import { createBlake3 } from '../blake3.ts';
 import type { SwDownload, SwReply, SwStored } from './messages.ts';
 import { servedCopy } from './sw-fetch.ts';
-import { verifyingStream } from './verify-stream.ts';
 
 /** The stored file `request` names, verified as it streams; rejects when it is missing or of another size. */
 export async function storedDownload(request: SwStored, port: MessagePort | null): Promise<SwDownload> {

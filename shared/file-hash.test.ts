@@ -1,7 +1,7 @@
 import { createBLAKE3 } from 'hash-wasm';
 import { describe, expect, it } from 'vitest';
-import { FerryError } from '../../../../shared/errors.ts';
-import { verifyingStream } from './verify-stream.ts';
+import { FerryError } from './errors.ts';
+import { checkDigest, hashMismatch, verifyingStream } from './file-hash.ts';
 
 const chunks = [Uint8Array.of(1, 2, 3), Uint8Array.of(4, 5), Uint8Array.of(6)];
 
@@ -84,5 +84,28 @@ describe('verifyingStream', () => {
     ).rejects.toThrow('record 2');
     // Whatever got through before the error, the held chunk never does.
     expect(seen).not.toContainEqual(chunks[1]);
+  });
+});
+
+describe('checkDigest', () => {
+  it('passes on the hash of every byte and names the file on any other', async () => {
+    const expected = await blake3Hex(chunks);
+    const hasher = await createBLAKE3();
+    for (const c of chunks) hasher.update(c);
+    expect(() => checkDigest(hasher, expected, 'a.bin')).not.toThrow();
+    const short = await createBLAKE3();
+    for (const c of chunks.slice(0, -1)) short.update(c);
+    const thrown = (() => {
+      try {
+        checkDigest(short, expected, 'dir/a.bin');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(thrown).toEqual(hashMismatch('dir/a.bin'));
+    expect((thrown as FerryError).code).toBe('FILE_HASH_MISMATCH');
+    expect((thrown as FerryError).message).toBe(
+      'dir/a.bin failed verification: its BLAKE3 hash does not match the sender’s.',
+    );
   });
 });
