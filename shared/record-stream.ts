@@ -3,20 +3,25 @@
  * (the encrypt worker, the download, the service worker's previews, the `ferry` command).
  * Only Web APIs (WebCrypto, Web Streams), so it runs the same in browsers and Node ≥ 20.
  *
- * Random access both ways: `sealParts` seals the records of any ciphertext range, and a
+ * Random access both ways: `rangeSealer` seals the records of any ciphertext range, and a
  * `RecordOpener` started at any record opens whatever whole records follow. Every record is
  * checked on its own (tag, index, final flag), so memory stays at the records in flight.
+ * The sealer takes its AES-GCM from the adapter that builds it (`RecordAead`): WebCrypto for
+ * the app (`sealParts`), node:crypto for `ferry send`, which seals synchronously for half
+ * WebCrypto's CPU in Node (cli/record-sealer.ts); everything else is this file's.
  */
 import { FerryError } from './errors.ts';
 import { RecordChunker } from './record-chunker.ts';
 import {
+  aadFor,
   cipherRange,
   decryptRecord,
   encryptedSize,
-  encryptRecord,
   type FileCipher,
+  nonceFor,
   plainRange,
   recordAtCipherOffset,
+  recordCount,
 } from './records.ts';
 
 /** The plaintext bytes [plainStart, plainEnd) that ciphertext [start, end) needs (whole records). */
@@ -30,43 +35,122 @@ export function plainSpan(file: FileCipher, start: number, end: number): [number
   ];
 }
 
+/** One record for an AEAD to seal: its nonce, additional data and plaintext (a view). */
+export interface RecordJob {
+  nonce: Uint8Array<ArrayBuffer>;
+  aad: Uint8Array<ArrayBuffer>;
+  plain: Uint8Array<ArrayBuffer>;
+}
+
 /**
- * Ciphertext bytes [start, end) of a file as a list of sealed records (the first and last
- * trimmed to the range by views, not copies): the same bytes as records.ts `encryptRange`,
- * without copying them into one array, so `new Blob(parts)` or a socket write takes them
- * as they are. `plain` holds exactly `plainSpan(file, start, end)`.
+ * AES-256-GCM sealing records under one key, the only part of the sealer that differs
+ * between environments: for each job, in order, its ciphertext then its 16-byte tag, as one
+ * or more parts (concatenated, they are `ciphertext || tag`). The adapter that builds a
+ * sealer chooses it: WebCrypto (`WEB_CRYPTO_AEAD`, asynchronous) in browsers and workers,
+ * node:crypto (cli/record-sealer.ts, synchronous) in the `ferry` command.
  */
-export async function sealParts(
+export type RecordAead = AsyncRecordAead | SyncRecordAead;
+
+export interface AsyncRecordAead {
+  readonly sync: false;
+  seal(key: CryptoKey, jobs: readonly RecordJob[]): Promise<Uint8Array<ArrayBuffer>[][]>;
+}
+
+export interface SyncRecordAead {
+  readonly sync: true;
+  seal(key: CryptoKey, jobs: readonly RecordJob[]): Uint8Array[][];
+}
+
+/** WebCrypto: every job is handed over at once, so its thread pool seals them side by side. */
+export const WEB_CRYPTO_AEAD = {
+  sync: false,
+  seal: (key, jobs) =>
+    Promise.all(
+      jobs.map(async ({ nonce, aad, plain }) => [
+        // A view, not a copy: WebCrypto copies its input when called.
+        new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: aad }, key, plain)),
+      ]),
+    ),
+} as const satisfies AsyncRecordAead;
+
+/** A sealer of ciphertext ranges: the records of [start, end), trimmed to it, as parts in order. */
+export type RangeSealer<Parts> = (
   file: FileCipher,
   plain: Uint8Array<ArrayBuffer>,
   start: number,
   end: number,
-): Promise<Uint8Array<ArrayBuffer>[]> {
+) => Parts;
+
+/**
+ * The range sealer over `aead`: ciphertext bytes [start, end) of a file as a list of parts
+ * in order (the first and last trimmed to the range by views, not copies, and none empty),
+ * so `new Blob(parts)` or a socket write takes them as they are. `plain` holds exactly
+ * `plainSpan(file, start, end)` and may be reused once the parts are answered (they are new
+ * memory). Plaintext of another length fails with CONTENT_CHANGED naming the file (thrown by
+ * a synchronous sealer, rejected by an asynchronous one). Whatever the AEAD, the bytes are
+ * the same: the nonce, additional data and layout all come from records.ts here.
+ */
+export function rangeSealer(aead: AsyncRecordAead): RangeSealer<Promise<Uint8Array<ArrayBuffer>[]>>;
+export function rangeSealer(aead: SyncRecordAead): RangeSealer<Uint8Array[]>;
+export function rangeSealer(aead: RecordAead): RangeSealer<Promise<Uint8Array[]> | Uint8Array[]> {
+  if (aead.sync) {
+    return (file, plain, start, end) => {
+      const range = planRange(file, plain, start, end);
+      return range.trim(aead.seal(file.key, range.jobs));
+    };
+  }
+  return async (file, plain, start, end) => {
+    const range = planRange(file, plain, start, end);
+    return range.trim(await aead.seal(file.key, range.jobs));
+  };
+}
+
+/**
+ * The records ciphertext [start, end) touches, as jobs for an AEAD, and how to cut what it
+ * answers down to the range.
+ */
+function planRange(file: FileCipher, plain: Uint8Array<ArrayBuffer>, start: number, end: number) {
   end = Math.min(end, encryptedSize(file));
   const [plainStart, plainEnd] = plainSpan(file, start, end);
-  if (start === end) return [];
+  const jobs: RecordJob[] = [];
+  if (start === end) return { jobs, trim: () => [] };
   if (plain.length !== plainEnd - plainStart) {
     throw new FerryError('CONTENT_CHANGED', `${file.name} changed size while it was being sent.`);
   }
   const first = recordAtCipherOffset(file, start);
   const last = recordAtCipherOffset(file, end - 1);
-  // Every record of the range is handed to WebCrypto at once, not one await after another:
-  // its thread pool seals them side by side, and this thread is woken once per range
-  // rather than once per record. Memory stays what the range needs (its plaintext and
-  // ciphertext); the parts keep record order.
-  const sealing: Promise<Uint8Array<ArrayBuffer>>[] = [];
+  const final = recordCount(file) - 1;
   for (let i = first; i <= last; i++) {
     const [ps, pe] = plainRange(file, i);
-    // A view, not a copy: WebCrypto copies its input when called.
-    sealing.push(encryptRecord(file, i, plain.subarray(ps - plainStart, pe - plainStart)));
+    jobs.push({
+      nonce: nonceFor(file.nonceBase, i),
+      aad: aadFor(i === final),
+      plain: plain.subarray(ps - plainStart, pe - plainStart),
+    });
   }
-  return (await Promise.all(sealing)).map((sealed, n) => {
-    const [cs] = cipherRange(file, first + n);
-    const from = Math.max(start, cs);
-    const to = Math.min(end, cs + sealed.length);
-    return from === cs && to === cs + sealed.length ? sealed : sealed.subarray(from - cs, to - cs);
-  });
+  /** Each record's parts, kept where they overlap [start, end). */
+  const trim = <B extends ArrayBufferLike>(sealed: Uint8Array<B>[][]): Uint8Array<B>[] => {
+    const parts: Uint8Array<B>[] = [];
+    for (const [n, record] of sealed.entries()) {
+      let at = cipherRange(file, first + n)[0];
+      for (const bytes of record) {
+        const from = Math.max(start, at);
+        const to = Math.min(end, at + bytes.length);
+        if (to > from) parts.push(from === at && to === at + bytes.length ? bytes : bytes.subarray(from - at, to - at));
+        at += bytes.length;
+      }
+    }
+    return parts;
+  };
+  return { jobs, trim };
 }
+
+/**
+ * Ciphertext bytes [start, end) of a file sealed with WebCrypto (the app's sealer; see
+ * `rangeSealer`): the same bytes as records.ts `encryptRange`, without copying them into
+ * one array.
+ */
+export const sealParts = rangeSealer(WEB_CRYPTO_AEAD);
 
 /** One opened record: its index and verified plaintext. */
 export interface OpenedRecord {

@@ -7,7 +7,7 @@
  */
 import { toHex } from './encoding.ts';
 import { deriveFileKeyBytes, deriveShareKeys, importAesKey } from './keys.ts';
-import { openRecords, sealParts } from './record-stream.ts';
+import { openRecords, type RangeSealer, sealParts } from './record-stream.ts';
 import { encryptedSize, type FileCipher } from './records.ts';
 
 /** The link secret: bytes 00 01 … 0f. */
@@ -32,19 +32,13 @@ export const RECORD_VECTORS: ReadonlyArray<{ plain: string; sealed: string }> = 
   },
 ];
 
-/** A sealer of ciphertext ranges with `sealParts`'s contract (the `ferry` command has a second one). */
-export type RangeSealer = (
-  file: FileCipher,
-  plain: Uint8Array<ArrayBuffer>,
-  start: number,
-  end: number,
-) => Promise<Uint8Array[]> | Uint8Array[];
-
 /**
- * Runs every vector through the sealer (`sealParts` unless another is given) and the opener;
- * answers what differs (empty: all pass).
+ * Runs every vector through a range sealer (`sealParts`, WebCrypto, unless another AEAD's is
+ * given) and the opener; answers what differs (empty: all pass).
  */
-export async function checkRecordVectors(seal: RangeSealer = sealParts): Promise<string[]> {
+export async function checkRecordVectors(
+  seal: RangeSealer<Promise<Uint8Array[]> | Uint8Array[]> = sealParts,
+): Promise<string[]> {
   const failures: string[] = [];
   const keys = await deriveShareKeys(new Uint8Array(SECRET));
   if (keys.readerToken !== READER_TOKEN) failures.push(`reader token ${keys.readerToken}`);
@@ -55,16 +49,17 @@ export async function checkRecordVectors(seal: RangeSealer = sealParts): Promise
     const bytes = new TextEncoder().encode(plain);
     const file: FileCipher = { key, nonceBase: NONCE_BASE, size: bytes.length, recordSize: RECORD_SIZE, name: plain };
     const parts = await seal(file, bytes, 0, encryptedSize(file));
-    const got = toHex(concat(parts));
+    const got = toHex(concatParts(parts));
     if (got !== sealed) failures.push(`sealing ${JSON.stringify(plain)} gave ${got}`);
     const opened = await openRecords(file, 0, fromHex(sealed));
-    const text = new TextDecoder().decode(concat(opened.map((r) => r.plain)));
+    const text = new TextDecoder().decode(concatParts(opened.map((r) => r.plain)));
     if (text !== plain) failures.push(`opening ${JSON.stringify(plain)} gave ${JSON.stringify(text)}`);
   }
   return failures;
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
+/** The parts a sealer answered, as one array. */
+export function concatParts(parts: Uint8Array[]): Uint8Array {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const part of parts) {
