@@ -46,6 +46,7 @@ import { type ControlMessage, type ControlMessageOf, decodeFrame, frameRefusal }
 import { Machine, type SessionOutcome, type TransitionTable } from './machine.ts';
 import type { RecordSink, SinkFactory } from './record-sink.ts';
 import { RELAY_WAIT_MS } from './relay.ts';
+import { type SessionTimer, SessionWaits } from './session-waits.ts';
 
 /** Acknowledge verified records at least this often (plaintext bytes). */
 export const ACK_EVERY_BYTES = 2 * 1024 * 1024;
@@ -155,9 +156,9 @@ export class ReceiverSession {
   /** Counts the drops, so that only the watch started by the latest one may act. */
   #drops = 0;
   /** Fails a reconnecting session that neither the sender nor the relay resumed in time. */
-  #notBack: ReturnType<typeof setTimeout> | undefined;
-  #waiters = new Set<() => void>();
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  #notBack: SessionTimer | undefined;
+  /** Every wait re-checks after a wake; stopped (every timer cleared) once the session settles. */
+  readonly #waits = new SessionWaits();
   /** Resolves once the offer is opened (or refused). */
   readonly opened: Promise<void>;
 
@@ -302,7 +303,7 @@ export class ReceiverSession {
     channel.sendControl({ type: 'resume-at', transfer: this.transfer, files: [...this.#verifiedRecords] });
     this.#stopWaiting();
     this.#machine.fire('resume');
-    this.#wake();
+    this.#waits.wake();
   }
 
   async #open(sealed: string): Promise<void> {
@@ -388,7 +389,7 @@ export class ReceiverSession {
     this.#verifiedRecords[index] = records;
     const bytes = plainRange(cipher, records - 1)[1];
     this.#verifiedBytes[index] = bytes;
-    this.#wake();
+    this.#waits.wake();
     this.#hooks.onVerified?.(index, records, this.verified);
     const last = records === recordCount(cipher);
     if (last || bytes - this.#lastAck[index]! >= ACK_EVERY_BYTES) {
@@ -411,10 +412,8 @@ export class ReceiverSession {
     this.#outcome = outcome;
     const event = { done: 'complete', declined: 'decline', cancelled: 'cancel', failed: 'fail' } as const;
     this.#machine.fire(event[outcome.state]);
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
     this.#channel = null;
-    this.#wake();
+    this.#waits.stop();
     void this.#sink?.close(outcome.state !== 'done').catch(() => {});
     this.#hooks.onSettle?.(outcome);
   }
@@ -435,12 +434,9 @@ export class ReceiverSession {
   async #watch(drop: number): Promise<void> {
     const waiting = () => this.state === 'reconnecting' && drop === this.#drops;
     this.#stopWaiting();
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
+    this.#notBack = this.#waits.timer(() => {
       if (waiting()) this.#refuse(notBack());
     }, this.#hooks.relayWaitMs ?? RELAY_WAIT_MS);
-    this.#timers.add(timer);
-    this.#notBack = timer;
     const relay = this.#hooks.relay;
     if (!relay) return;
     try {
@@ -484,7 +480,7 @@ export class ReceiverSession {
   /** One record from the relay; waits while RELAY_WINDOW_BYTES are not yet verified. */
   async #fromRelay(file: number, record: number, sealed: Uint8Array<ArrayBuffer>): Promise<void> {
     const recordSize = this.#ciphers[file]?.recordSize ?? 0;
-    await this.#until(
+    await this.#waits.until(
       () =>
         (record - (this.#verifiedRecords[file] ?? 0)) * recordSize <= RELAY_WINDOW_BYTES || this.state !== 'relaying',
     );
@@ -493,22 +489,7 @@ export class ReceiverSession {
   }
 
   #stopWaiting(): void {
-    if (this.#notBack === undefined) return;
-    clearTimeout(this.#notBack);
-    this.#timers.delete(this.#notBack);
+    this.#waits.clear(this.#notBack);
     this.#notBack = undefined;
-  }
-
-  /** Resolves once `ready()` holds or the session settled; re-checked after every wake. */
-  async #until(ready: () => boolean): Promise<void> {
-    while (!ready() && !this.#outcome) {
-      await new Promise<void>((resolve) => this.#waiters.add(resolve));
-    }
-  }
-
-  #wake(): void {
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
   }
 }

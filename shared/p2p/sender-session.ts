@@ -40,6 +40,7 @@ import {
   recordsPerFrame,
 } from './frames.ts';
 import { Machine, type SessionOutcome, type TransitionTable } from './machine.ts';
+import { SessionWaits } from './session-waits.ts';
 
 /** Records sent but not yet verified by the recipient, at most (plaintext bytes). */
 export const SEND_WINDOW_BYTES = 16 * 1024 * 1024;
@@ -146,8 +147,8 @@ export class SenderSession {
   #accepted: boolean | null = null;
   #completed = false;
   #resumeAt: number[] | null = null;
-  #waiters = new Set<() => void>();
-  #timers = new Set<ReturnType<typeof setTimeout>>();
+  /** Every wait re-checks after a wake; stopped (every timer cleared) once the session settles. */
+  readonly #waits = new SessionWaits();
 
   constructor(plan: SenderPlan, hooks: SenderHooks = {}) {
     if (plan.ciphers.length !== plan.sources.length) throw new RangeError('one source per file');
@@ -188,7 +189,7 @@ export class SenderSession {
       const tooSmall = this.plan.ciphers.some(
         (cipher) => recordsPerFrame(cipher.recordSize + TAG_SIZE, channel.maxMessageSize) === 0,
       );
-      await Promise.race([confirmed, this.#until(() => false)]);
+      await Promise.race([confirmed, this.#waits.until(() => false)]);
       this.#check();
       this.#machine.fire('confirmed');
       this.#offered = true;
@@ -198,7 +199,7 @@ export class SenderSession {
         secret: toBase64Url(this.plan.secret),
         manifest: this.plan.manifest,
       });
-      await this.#until(() => this.#accepted !== null);
+      await this.#waits.until(() => this.#accepted !== null);
       if (!this.#accepted) {
         this.#settle({ state: 'declined' });
         return this.#outcome!;
@@ -237,7 +238,7 @@ export class SenderSession {
       default:
         return;
     }
-    this.#wake();
+    this.#waits.wake();
   }
 
   /**
@@ -250,7 +251,7 @@ export class SenderSession {
     if (this.state === 'sending') {
       this.#machine.fire('lost');
       this.#channel = null;
-      this.#wake();
+      this.#waits.wake();
       return true;
     }
     if (this.state === 'confirm' || this.state === 'offered') this.fail(error);
@@ -266,13 +267,13 @@ export class SenderSession {
     if (this.state !== 'reconnecting') return;
     this.#resumeAt = null;
     let timedOut = false;
-    const timer = this.#timer(() => {
+    const timer = this.#waits.timer(() => {
       timedOut = true;
-      this.#wake();
+      this.#waits.wake();
     }, this.#hooks.resumeAnswerMs ?? RESUME_ANSWER_MS);
     try {
       channel.sendControl({ type: 'resume', transfer: this.plan.transfer });
-      await this.#until(() => this.#resumeAt !== null || timedOut || this.state !== 'reconnecting');
+      await this.#waits.until(() => this.#resumeAt !== null || timedOut || this.state !== 'reconnecting');
       // Set by onControl while this waited (TypeScript cannot see that).
       const files = this.#resumeAt as number[] | null;
       if (this.state !== 'reconnecting') return;
@@ -287,9 +288,9 @@ export class SenderSession {
       this.#sent = this.#verified;
       this.#channel = channel;
       this.#machine.fire('resumed');
-      this.#wake();
+      this.#waits.wake();
     } finally {
-      this.#clear(timer);
+      this.#waits.clear(timer);
       this.#resumeAt = null;
     }
   }
@@ -298,7 +299,7 @@ export class SenderSession {
   relay(): void {
     if (this.state !== 'reconnecting') return;
     this.#machine.fire('relay');
-    this.#wake();
+    this.#waits.wake();
   }
 
   /** The person stopped it; the recipient is told when a channel is up. */
@@ -355,38 +356,9 @@ export class SenderSession {
       failed: 'fail',
     } as const;
     this.#machine.fire(event[outcome.state]);
-    for (const timer of this.#timers) clearTimeout(timer);
-    this.#timers.clear();
     this.#channel = null;
-    this.#wake();
+    this.#waits.stop();
     this.#hooks.onSettle?.(outcome);
-  }
-
-  #timer(run: () => void, ms: number): ReturnType<typeof setTimeout> {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      run();
-    }, ms);
-    this.#timers.add(timer);
-    return timer;
-  }
-
-  #clear(timer: ReturnType<typeof setTimeout>): void {
-    clearTimeout(timer);
-    this.#timers.delete(timer);
-  }
-
-  /** Resolves once `ready()` holds or the session settled; re-checked after every wake. */
-  async #until(ready: () => boolean): Promise<void> {
-    while (!ready() && !this.#outcome) {
-      await new Promise<void>((resolve) => this.#waiters.add(resolve));
-    }
-  }
-
-  #wake(): void {
-    const waiters = [...this.#waiters];
-    this.#waiters.clear();
-    for (const wake of waiters) wake();
   }
 
   /** Throws when the session settled (its error, or an abort). */
@@ -412,7 +384,7 @@ export class SenderSession {
         const channel = this.#channel;
         if (this.state !== 'sending' || !channel) throw lost();
         for (const i of this.plan.ciphers.keys()) await this.#sendFile(channel, i);
-        await this.#until(() => this.#completed || this.state !== 'sending');
+        await this.#waits.until(() => this.#completed || this.state !== 'sending');
         this.#checkSending();
         this.#settle({ state: 'done' });
         return;
@@ -420,7 +392,7 @@ export class SenderSession {
         // The drop (or the switch to the relay right after it) is handled below.
         if (this.state !== 'reconnecting' && this.state !== 'relaying') throw error;
       }
-      await this.#until(() => this.state !== 'reconnecting');
+      await this.#waits.until(() => this.state !== 'reconnecting');
       if (this.#outcome) return;
       if (this.state === 'relaying') return this.#relay();
     }
@@ -437,7 +409,7 @@ export class SenderSession {
     });
     uploaded.catch(() => {}); // a rejection after a cancel has no one to tell
     // A cancel ends the session at once; the relay route stops its upload in onSettle.
-    await Promise.race([uploaded, this.#until(() => false)]);
+    await Promise.race([uploaded, this.#waits.until(() => false)]);
     this.#check();
     this.#settle({ state: 'done' });
   }
@@ -484,7 +456,7 @@ export class SenderSession {
         sealing.push(sealed);
       }
       for (let i = 0; i < sealing.length; i += perFrame) {
-        await this.#until(() => this.#sent - this.#verified <= SEND_WINDOW_BYTES || this.state !== 'sending');
+        await this.#waits.until(() => this.#sent - this.#verified <= SEND_WINDOW_BYTES || this.state !== 'sending');
         this.#checkSending();
         const sealed = await Promise.all(sealing.slice(i, i + perFrame));
         await channel.sendFrame(
