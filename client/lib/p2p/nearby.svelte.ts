@@ -1,7 +1,16 @@
 /**
- * Browser-to-browser sending as one object: the signaling connection, one PeerLink per
- * other device, and the transfers and texts over them. Components read its getters and
- * call its methods.
+ * Browser-to-browser sending as the views see it: one object over the page's signaling
+ * connection. It lists the devices and picks each send's route; the lives it composes each
+ * have their own class:
+ *
+ * - connections.svelte.ts: the data channel to each device, its authentication and its
+ *   reconnection after a drop mid-send (reconnect.ts);
+ * - sends.svelte.ts: the latest send per tile, one class per route (outgoing/);
+ * - receives.svelte.ts: the transfers received (incoming.svelte.ts);
+ * - sealed-boxes.svelte.ts: offers and answers sealed for a paired device no channel
+ *   reaches, by relay or through the pair room's mailbox;
+ * - texts.svelte.ts: short texts over a confirmed channel;
+ * - pairings.svelte.ts and sent-offers.svelte.ts: pairing by code, and offers kept across tabs.
  *
  * Authentication comes before any file byte or text: once a link opens, both sides
  * compute the verification code from the DTLS fingerprints (shared/p2p/auth.ts). The recipient sees
@@ -12,61 +21,54 @@
  * pairings.svelte.ts): nothing but `auth` is read from a link before the other side's MAC
  * verified, and a MAC that fails closes the link with auth.ts's sentence on both screens.
  */
-import { fromBase64Url, toBase64Url } from '../../../shared/encoding.ts';
 import { FerryError } from '../../../shared/errors.ts';
-import { deriveOfflineKey } from '../../../shared/keys.ts';
-import { type OfflineKind, type OfflinePayload, openOffline, sealOffline } from '../../../shared/p2p/offline-seal.ts';
-import { beforeDeadline, RECONNECT_WINDOW_MS, RELAY_EXPIRY_SECONDS } from '../../../shared/p2p/relay.ts';
-import { relayManifest } from '../../../shared/p2p/relay-read.ts';
-import { Connection } from './connection.svelte.ts';
-import type { ControlContext } from './control/context.ts';
-import { dispatchControl } from './control/dispatch.ts';
-import { IncomingTransfer } from './incoming.svelte.ts';
+import { beforeDeadline } from '../../../shared/p2p/relay.ts';
+import { Connections } from './connections.svelte.ts';
+import type { IncomingTransfer } from './incoming.svelte.ts';
 import { offlineTargets } from './offline-targets.ts';
-import { MailboxSend } from './outgoing/mailbox.svelte.ts';
-import { PeerSend } from './outgoing/peer.svelte.ts';
 import type { OutgoingTransfer } from './outgoing/transfer.svelte.ts';
 import type { Pairing } from './p2p-db.ts';
-import { type AuthPlan, Pairings } from './pairings.svelte.ts';
-import { isIceFailure, PeerLink } from './peer-link.ts';
-import type { RelayShare } from './relay-upload.ts';
+import { asFerryError } from './p2p-error.ts';
+import { Pairings } from './pairings.svelte.ts';
+import { Receives } from './receives.svelte.ts';
+import { SealedBoxes } from './sealed-boxes.svelte.ts';
+import { Sends } from './sends.svelte.ts';
 import { SentOffers } from './sent-offers.svelte.ts';
 import { type NearbyPeer, SignalingClient } from './signaling.svelte.ts';
+import { type ReceivedText, Texts } from './texts.svelte.ts';
 
-/** First pause before connecting again (the other side notices the drop meanwhile), then doubling. */
-const RECONNECT_FIRST_DELAY_MS = 250;
-const RECONNECT_MAX_DELAY_MS = 4000;
+export type { ReceivedText } from './texts.svelte.ts';
+
 /** How long a new send waits for the connection to open before it says no direct route was found. */
 export const CONNECT_TIMEOUT_MS = 15_000;
-
-export interface ReceivedText {
-  id: number;
-  from: string;
-  text: string;
-}
 
 export class Nearby {
   readonly signaling: SignalingClient;
   readonly pairings: Pairings;
   /** Offers sent through the relay awaiting an answer, kept across tabs. */
   readonly sentOffers = new SentOffers();
-  #connections = $state<Record<string, Connection>>({});
-  #outgoing = $state<Record<string, OutgoingTransfer>>({});
-  #incoming = $state<IncomingTransfer[]>([]);
-  #texts = $state<ReceivedText[]>([]);
-  #textNotice = $state<Record<string, string>>({});
-  /** Why the last link to a peer was refused (a MAC that failed), shown on its tile. */
-  #refusals = $state<Record<string, string>>({});
-  #nextText = 0;
-  /** Why the last sealed message from a paired device was refused (shared/p2p/offline-seal.ts), or an answer failed. */
-  #offlineRefusal = $state<string | null>(null);
-  #unsubscribe: (() => void)[] = [];
-  /** Connections made to resume a transfer, keyed by its secret: the transfer each may resume. */
-  readonly #resuming = new WeakMap<Connection, string>();
+  readonly #sends = new Sends();
+  readonly #receives = new Receives();
+  readonly #texts: Texts;
+  readonly #connections: Connections;
+  readonly #boxes: SealedBoxes;
 
   constructor(signaling = new SignalingClient()) {
     this.signaling = signaling;
     this.pairings = new Pairings(signaling);
+    this.#texts = new Texts((peerId) => this.#connections.open(peerId, true));
+    this.#connections = new Connections({
+      signaling,
+      pairings: this.pairings,
+      sends: this.#sends,
+      receives: this.#receives,
+      texts: this.#texts,
+    });
+    this.#boxes = new SealedBoxes(signaling, this.pairings, this.sentOffers, {
+      answered: (transfer, accept) => this.#sends.answer(transfer, accept),
+      known: (transfer) => this.#receives.has(transfer),
+      offered: (from, name, offer, reply) => this.#receives.offeredSealed(from, name, offer, reply),
+    });
   }
 
   /**
@@ -91,160 +93,88 @@ export class Nearby {
     return offlineTargets(this.pairings.remembered, this.peers);
   }
   get incoming(): readonly IncomingTransfer[] {
-    return this.#incoming;
+    return this.#receives.all;
   }
   get texts(): readonly ReceivedText[] {
-    return this.#texts;
+    return this.#texts.received;
   }
   /** Why the last sealed message from a paired device was refused, or an answer to one failed. */
   get offlineRefusal(): string | null {
-    return this.#offlineRefusal;
+    return this.#boxes.refusal;
   }
 
   /** The latest send to a peer (or to an offline paired device, by its room), including one sent while it was offline. */
   outgoingTo(peerId: string): OutgoingTransfer | undefined {
     const room = this.pairings.pairingWith(peerId)?.room;
-    return this.#outgoing[peerId] ?? (room ? this.#outgoing[room] : undefined);
+    return this.#sends.latest(peerId) ?? (room ? this.#sends.latest(room) : undefined);
   }
   /** The verification code of the link to a peer, once connected. */
   codeWith(peerId: string): string | null {
-    return this.#connections[peerId]?.code ?? null;
+    return this.#connections.codeWith(peerId);
   }
   /** The code of the link to a peer while this side's person still has to compare it (once per connection). */
   codeToCompare(peerId: string): string | null {
-    const connection = this.#connections[peerId];
-    return connection && !connection.vouched ? connection.code : null;
+    return this.#connections.codeToCompare(peerId);
   }
   textNotice(peerId: string): string | undefined {
-    return this.#textNotice[peerId];
+    return this.#texts.notice(peerId);
   }
   /** Why the last link to a peer was refused, if it was. */
   refusal(peerId: string): string | undefined {
-    return this.#refusals[peerId];
+    return this.#connections.refusal(peerId);
   }
 
   /** Connects and listens; `hash` is the page's fragment (a pairing link's code). */
   start(hash = ''): void {
     this.pairings.start(hash);
     this.sentOffers.start();
-    this.#unsubscribe = [
-      // The device that made the code opens the pairing's first connection.
-      this.signaling.on('paired', () => {
-        const pending = this.pairings.pending;
-        if (pending?.role === 'creator') this.#connection(pending.peer.id, true);
-      }),
-      this.signaling.on('relay', (message) => {
-        const room = this.signaling.pairRoomOf(message.from);
-        if (message.kind === 'offline' && room) void this.#onSealed(room, message.from, message.data);
-        // Only a device nearby or paired (not, say, a share's reader) may open a link here.
-        if (message.kind !== 'signal' || !this.signaling.peer(message.from)) return;
-        this.#dropStale(message.from, message.data);
-        this.#connection(message.from, false)?.link.signal(message.data);
-      }),
-      this.signaling.on('mailbox', ({ room, items }) => {
-        for (const item of items) void this.#onSealed(room, null, item.data, item.from);
-      }),
-      this.signaling.on('peer-left', ({ peerId }) =>
-        this.#drop(peerId, new FerryError('NETWORK_ERROR', 'The other device left.')),
-      ),
-    ];
+    this.#connections.start();
+    this.#boxes.start();
     this.signaling.start();
   }
 
   dispose(): void {
-    for (const stop of this.#unsubscribe) stop();
+    this.#boxes.dispose();
     this.pairings.dispose();
     this.sentOffers.dispose();
-    for (const id of Object.keys(this.#connections)) this.#drop(id, null);
-    for (const transfer of this.#incoming) transfer.dispose();
+    this.#connections.dispose();
+    this.#receives.dispose();
     this.signaling.stop();
   }
 
   /**
-   * Sends `files` to a peer: connect, hash, then wait for the code to be confirmed. To a
-   * paired device that is offline (`peerId` is its pair room, `offline`), straight through
-   * the relay share: no connection could open, so none is waited for.
+   * Sends `files` to a peer: connect, hash, then wait for the code to be confirmed. A paired
+   * device no connection reaches in time gets them through the relay share, the offer sealed
+   * for it; to one that is offline (`peerId` is its pair room) they go that way at once.
    */
   sendFiles(peerId: string, files: File[]): void {
     const away = this.offline.find((p) => p.room === peerId);
     if (away) {
-      if (files.length > 0 && !this.#outgoing[peerId]?.active) this.#sendOffline(peerId, away, away.name, files, true);
+      if (files.length > 0 && !this.#sends.running(peerId)) {
+        this.#sends.throughMailbox(peerId, away, away.name, files, true, this.#boxes);
+      }
       return;
     }
     const peer = this.signaling.peer(peerId);
-    if (!peer || files.length === 0 || this.#outgoing[peerId]?.active) return;
-    const transfer = new PeerSend(peer.name, files, peer.frames);
-    this.#outgoing = { ...this.#outgoing, [peerId]: transfer };
-    const connection = this.#connection(peerId, true);
+    if (!peer || files.length === 0 || this.#sends.running(peerId)) return;
+    const send = this.#sends.overPeer(peerId, peer.name, files, peer.frames);
+    const connection = this.#connections.open(peerId, true);
     if (!connection) {
-      transfer.fail(new FerryError('NETWORK_ERROR', 'Not connected to the server.'));
+      send.fail(new FerryError('NETWORK_ERROR', 'Not connected to the server.'));
       return;
     }
     const late = `No direct connection to ${peer.name} opened within ${CONNECT_TIMEOUT_MS / 1000} s.`;
     beforeDeadline(connection.opened, Date.now() + CONNECT_TIMEOUT_MS, late).then(
-      () => void transfer.run(connection.link, connection.confirmed),
+      () => void send.run(connection.link, connection.confirmed),
       (error: unknown) => {
-        transfer.fail(asFerryError(error));
-        if (this.#connections[peerId] === connection && !connection.link.connected) {
-          this.#drop(peerId, asFerryError(error));
-        }
-        // A paired device gets the same files through the relay share, the offer sealed for it.
+        send.fail(asFerryError(error));
+        this.#connections.dropUnconnected(peerId, connection, asFerryError(error));
         const pairing = this.pairings.pairingWith(peerId);
-        if (pairing && this.#outgoing[peerId] === transfer) this.#sendOffline(peerId, pairing, peer.name, files, false);
+        if (pairing && this.#sends.latest(peerId) === send) {
+          this.#sends.throughMailbox(peerId, pairing, peer.name, files, false, this.#boxes);
+        }
       },
     );
-  }
-
-  /**
-   * Files for a paired device through the relay share, the offer sealed for it; `key` names
-   * the tile. `away`: the device is offline, so the offer leaves once every file is stored.
-   */
-  #sendOffline(key: string, pairing: Pairing, name: string, files: File[], away: boolean): void {
-    const offline = new MailboxSend(name, files);
-    this.#outgoing = { ...this.#outgoing, [key]: offline };
-    if (!pairing.deviceId) {
-      // A pairing stored before device ids were read from the pair room learns it when the
-      // device is next online (pairings.svelte.ts); until then no box can be addressed.
-      offline.fail(
-        new FerryError(
-          'PEER_NOT_REACHABLE',
-          `${name} has not been online since the pairing; send once it opens Ferry.`,
-        ),
-      );
-      return;
-    }
-    void offline.run((secret, share) => this.#sendOffer(pairing, offline, secret, share), away);
-  }
-
-  /**
-   * Seals the offer of a transfer going through the relay share for a paired device, and
-   * remembers it until answered: a later tab hears an answer this one is not there for.
-   */
-  async #sendOffer(
-    pairing: Pairing,
-    transfer: OutgoingTransfer,
-    secret: Uint8Array<ArrayBuffer>,
-    share: RelayShare,
-  ): Promise<void> {
-    const senderName = this.signaling.device?.name ?? 'Another device';
-    const mailbox = await this.#deliverSealed(pairing, 'offer', transfer.id, {
-      secret: toBase64Url(secret),
-      senderName,
-    });
-    const sentAt = Date.now();
-    await this.sentOffers
-      .remember({
-        transfer: transfer.id,
-        room: pairing.room,
-        peerName: pairing.name,
-        files: transfer.files.map(({ name, size }) => ({ name, size })),
-        sentAt,
-        expiresAt: sentAt + RELAY_EXPIRY_SECONDS * 1000,
-        shareId: share.id,
-        ownerToken: share.ownerToken,
-        mailbox,
-      })
-      .catch(() => {});
   }
 
   /**
@@ -252,93 +182,12 @@ export class Nearby {
    * server forgets its box, unless the device took it already, and its share is revoked.
    */
   withdrawOffer(transfer: string): Promise<void> {
-    return this.sentOffers.withdraw(transfer, (room, id) => this.signaling.mailboxWithdraw(room, id));
-  }
-
-  /**
-   * Sends a sealed message to a paired device: by relay when it is in the pair room, else to
-   * its mailbox. Answers the id the box waits under there, null when the device got it at once.
-   */
-  async #deliverSealed<K extends OfflineKind>(
-    pairing: Pairing,
-    kind: K,
-    transfer: string,
-    payload: OfflinePayload<K>,
-  ): Promise<string | null> {
-    const self = this.signaling.device?.id;
-    if (!self) throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
-    const key = await deriveOfflineKey(fromBase64Url(pairing.secret));
-    const sealed = await sealOffline(
-      key,
-      kind,
-      { room: pairing.room, from: self, to: pairing.deviceId, transfer },
-      payload,
-    );
-    const peer = this.signaling.pairRoomPeers(pairing.room).find((p) => p.deviceId === pairing.deviceId);
-    if (peer) {
-      if (!this.signaling.relay(peer.id, 'offline', sealed)) {
-        throw new FerryError('NETWORK_ERROR', 'Not connected to the server.');
-      }
-      return null;
-    }
-    const expiresAt = Date.now() + RELAY_EXPIRY_SECONDS * 1000;
-    return await this.signaling
-      .mailboxPut(pairing.room, pairing.deviceId, sealed, expiresAt)
-      .catch((error: unknown) => {
-        if (!(error instanceof FerryError) || error.code !== 'MAILBOX_FULL') throw error;
-        throw new FerryError(
-          'MAILBOX_FULL',
-          `Too much is already waiting for ${pairing.name} on the server; send again once it has opened Ferry.`,
-          { cause: error },
-        );
-      });
-  }
-
-  /**
-   * A sealed message from the paired device of `room` (by relay from `peerId`, or from the
-   * mailbox, left by device `fromDevice`): an offer becomes an incoming transfer read from
-   * the relay share, an answer goes to the transfer it is about. A box that does not open
-   * with this pairing is refused and said so.
-   */
-  async #onSealed(room: string, peerId: string | null, data: unknown, fromDevice?: string): Promise<void> {
-    const pairing = this.pairings.remembered.find((p) => p.room === room);
-    const self = this.signaling.device?.id;
-    if (!pairing || !self || (fromDevice !== undefined && fromDevice !== pairing.deviceId)) return;
-    const binding = { room, from: pairing.deviceId, to: self };
-    const kind = (data as { kind?: unknown } | null)?.kind;
-    try {
-      const key = await deriveOfflineKey(fromBase64Url(pairing.secret));
-      if (kind === 'answer') {
-        const { transfer, payload } = await openOffline(key, 'answer', binding, data);
-        const held = Object.values(this.#outgoing).filter((outgoing) => outgoing.id === transfer);
-        for (const outgoing of held) if (outgoing instanceof MailboxSend) outgoing.answer(payload.accept);
-        await this.sentOffers.answered(transfer, payload.accept, held.length > 0);
-        return;
-      }
-      if (kind !== 'offer') return;
-      const { transfer, payload } = await openOffline(key, 'offer', binding, data);
-      if (this.#incoming.some((t) => t.id === transfer)) return;
-      const secret = fromBase64Url(payload.secret);
-      const manifest = await relayManifest(secret, payload.senderName);
-      // An answer that cannot be left (no server, a full mailbox) is said: the sender would never hear it.
-      const reply = (accept: boolean) =>
-        void this.#deliverSealed(pairing, 'answer', transfer, { accept }).catch((error: unknown) => {
-          this.#offlineRefusal = `Your answer could not be sent to ${payload.senderName}: ${asFerryError(error).message}`;
-        });
-      const offer = { type: 'offer', transfer, secret: payload.secret, manifest } as const;
-      // Named as its tile names it when it is here (like an offer over a channel).
-      const name = (peerId && this.signaling.peer(peerId)?.name) || payload.senderName;
-      const from = peerId ?? pairing.room;
-      this.#incoming = [...this.#incoming, new IncomingTransfer(null, from, name, null, offer, reply)];
-      this.#offlineRefusal = null;
-    } catch (error) {
-      this.#offlineRefusal = asFerryError(error).message;
-    }
+    return this.#boxes.withdraw(transfer);
   }
 
   /** The sender (or, when pairing, either person) saw the same code on both screens. */
   confirmCode(peerId: string): void {
-    this.#connections[peerId]?.confirm();
+    this.#connections.confirm(peerId);
   }
 
   /** Stops a pairing whose codes differ (or that the person gave up). */
@@ -346,210 +195,23 @@ export class Nearby {
     const pending = this.pairings.pending;
     if (!pending) return;
     this.pairings.abandon(null);
-    this.#drop(pending.peer.id, new FerryError('ABORTED', 'Pairing was cancelled.'));
+    this.#connections.drop(pending.peer.id, new FerryError('ABORTED', 'Pairing was cancelled.'));
   }
 
   cancel(peerId: string): void {
-    this.#outgoing[peerId]?.cancel();
+    this.#sends.cancel(peerId);
   }
 
   /** Sends a short text once the link is verified. */
-  async sendText(peerId: string, text: string): Promise<void> {
-    const connection = this.#connection(peerId, true);
-    if (!connection) return;
-    this.#textNotice = { ...this.#textNotice, [peerId]: 'Connecting…' };
-    try {
-      await connection.opened;
-      // A paired device proves itself by MAC: there is no code for the people to check.
-      const step = connection.plan.compare ? 'Check the code, then confirm.' : 'Checking the paired device…';
-      this.#textNotice = { ...this.#textNotice, [peerId]: step };
-      await connection.confirmed;
-      connection.link.sendControl({ type: 'text', text });
-      this.#textNotice = { ...this.#textNotice, [peerId]: 'Text sent.' };
-    } catch (error) {
-      this.#textNotice = {
-        ...this.#textNotice,
-        [peerId]: error instanceof FerryError ? error.message : 'The text could not be sent.',
-      };
-    }
+  sendText(peerId: string, text: string): Promise<void> {
+    return this.#texts.send(peerId, text);
   }
 
   dismissText(id: number): void {
-    this.#texts = this.#texts.filter((t) => t.id !== id);
+    this.#texts.dismiss(id);
   }
 
   dismissIncoming(transfer: IncomingTransfer): void {
-    transfer.dispose();
-    this.#incoming = this.#incoming.filter((t) => t !== transfer);
+    this.#receives.dismiss(transfer);
   }
-
-  /** The link to a peer, made when missing (`initiator`: we start it). */
-  #connection(peerId: string, initiator: boolean): Connection | null {
-    const existing = this.#connections[peerId];
-    if (existing) return existing;
-    if (!this.signaling.self) return null;
-    const link = new PeerLink(initiator, this.signaling.ice, {
-      signal: (data) => void this.signaling.relay(peerId, 'signal', data),
-      connect: () => {
-        connection.onConnect().catch((error: unknown) => this.#refuse(peerId, connection, error));
-      },
-      control: (message) => dispatchControl(context, message),
-      binary: (bytes) => {
-        for (const transfer of this.#incoming)
-          if (transfer.active && transfer.peerId === peerId) transfer.onBinary(bytes);
-      },
-      close: (error) => {
-        const reason = error ?? new FerryError('NETWORK_ERROR', 'The connection was closed.');
-        // A link replaced by a newer one (a reconnection) must not drop its successor.
-        if (this.#connections[peerId] === connection) this.#drop(peerId, reason);
-        else this.#linkGone(peerId, link, reason);
-      },
-    });
-    const resume = this.#waitingToResume(peerId);
-    const plan: AuthPlan = resume
-      ? { secret: Promise.resolve(resume.secret), compare: false, pairing: null }
-      : this.pairings.authFor(peerId);
-    const connection = new Connection(link, plan);
-    const context = this.#controlContext(peerId, connection);
-    if (resume) this.#resuming.set(connection, resume.transfer);
-    this.#connections = { ...this.#connections, [peerId]: connection };
-    const { [peerId]: _, ...others } = this.#refusals;
-    this.#refusals = others;
-    const pairing = connection.plan.pairing;
-    if (pairing) {
-      void this.pairings.exchange(pairing, {
-        confirmed: connection.confirmed,
-        lost: connection.lost,
-        send: (message) => link.sendControl(message),
-      });
-    }
-    return connection;
-  }
-
-  /** A link whose authentication failed: say why on its tile, and close it. */
-  #refuse(peerId: string, connection: Connection, error: unknown): void {
-    if (this.#connections[peerId] !== connection) return;
-    const reason = asFerryError(error);
-    if (reason.code === 'UNAUTHORIZED') this.#refusals = { ...this.#refusals, [peerId]: reason.message };
-    this.#drop(peerId, reason);
-  }
-
-  /**
-   * What the control handlers (control/index.ts) may do with a message from `peerId` over
-   * `connection`: the dispatcher reads nothing but authentication before it verified.
-   */
-  #controlContext(peerId: string, connection: Connection): ControlContext<PeerLink> {
-    return {
-      peerId,
-      connection,
-      refuse: (error) => this.#refuse(peerId, connection, error),
-      drop: (error) => this.#drop(peerId, asFerryError(error)),
-      pairing: (message) => this.pairings.onControl(peerId, message),
-      outgoing: () => this.#peerSend(peerId),
-      incoming: () => this.#incoming,
-      offered: (message, code) => {
-        const transfer = new IncomingTransfer(
-          connection.link,
-          peerId,
-          this.#peerName(peerId),
-          code,
-          message,
-          null,
-          () => connection.vouch(),
-        );
-        this.#incoming = [...this.#incoming, transfer];
-      },
-      resuming: () => this.#resuming.get(connection),
-      text: (text) => {
-        this.#texts = [...this.#texts, { id: this.#nextText++, from: this.#peerName(peerId), text }];
-      },
-    };
-  }
-
-  #peerName(peerId: string): string {
-    return this.signaling.peer(peerId)?.name ?? 'Another device';
-  }
-
-  /** The transfer to a peer over the data channel (the peer route), if its latest send is one. */
-  #peerSend(peerId: string): PeerSend | undefined {
-    const outgoing = this.#outgoing[peerId];
-    return outgoing instanceof PeerSend ? outgoing : undefined;
-  }
-
-  #drop(peerId: string, error: FerryError | null): void {
-    const connection = this.#connections[peerId];
-    if (!connection) return;
-    const { [peerId]: _, ...rest } = this.#connections;
-    this.#connections = rest;
-    const reason = error ?? new FerryError('ABORTED', 'Closed.');
-    connection.fail(reason);
-    connection.link.destroy();
-    this.#linkGone(peerId, connection.link, error);
-  }
-
-  /**
-   * The transfers with a peer hear that `link` is gone: when it was lost (an error) those
-   * running over it wait to resume (the sender reconnects); when closed on purpose they fail.
-   */
-  #linkGone(peerId: string, link: PeerLink, error: FerryError | null): void {
-    const reason = error ?? new FerryError('ABORTED', 'Closed.');
-    const outgoing = this.#outgoing[peerId];
-    const peerSend = this.#peerSend(peerId);
-    if (error && peerSend?.linkLost(reason, link)) void this.#reconnect(peerId, peerSend);
-    else if (!error) outgoing?.fail(reason);
-    for (const transfer of this.#incoming) {
-      if (transfer.peerId !== peerId) continue;
-      if (error) transfer.linkLost(reason, link);
-      else transfer.fail(reason);
-    }
-  }
-
-  /** The secret of a transfer with this peer that waits to resume, which keys a new link's MAC. */
-  #waitingToResume(peerId: string): { transfer: string; secret: Uint8Array<ArrayBuffer> } | null {
-    const outgoing = this.#peerSend(peerId);
-    if (outgoing?.resumeSecret) return { transfer: outgoing.id, secret: outgoing.resumeSecret };
-    const incoming = this.#incoming.find((t) => t.peerId === peerId && t.resumeSecret);
-    return incoming?.resumeSecret ? { transfer: incoming.id, secret: incoming.resumeSecret } : null;
-  }
-
-  /**
-   * A new offer from a peer whose offer this side already answered: that peer started a
-   * new connection (it is reconnecting), so the old one is dead even if its close has not
-   * arrived here yet. Dropping it first lets the new link be keyed for the resume.
-   */
-  #dropStale(peerId: string, data: Record<string, unknown>): void {
-    const existing = this.#connections[peerId];
-    if (data.type !== 'offer' || !existing || existing.link.initiator || !existing.link.descriptions) return;
-    this.#drop(peerId, new FerryError('NETWORK_ERROR', 'The other device started a new connection.'));
-  }
-
-  /**
-   * The link to a peer dropped while sending: connect again, with backoff, for at most
-   * RECONNECT_WINDOW_MS, each new link authenticated with the transfer's own secret (MAC
-   * mode, no code to compare), and resume. When the peer has left, the window passes or
-   * ICE finds no route, the transfer continues through the relay instead.
-   */
-  async #reconnect(peerId: string, transfer: PeerSend): Promise<void> {
-    const deadline = Date.now() + RECONNECT_WINDOW_MS;
-    let delay = RECONNECT_FIRST_DELAY_MS;
-    while (transfer.phase === 'reconnecting' && Date.now() < deadline && this.signaling.peer(peerId)) {
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      delay = Math.min(delay * 2, RECONNECT_MAX_DELAY_MS);
-      const connection = transfer.phase === 'reconnecting' ? this.#connection(peerId, true) : null;
-      if (!connection) continue;
-      try {
-        await beforeDeadline(connection.confirmed, deadline);
-        await transfer.resume(connection.link);
-        return;
-      } catch (error) {
-        if (this.#connections[peerId] === connection) this.#drop(peerId, asFerryError(error));
-        if (isIceFailure(error)) break;
-      }
-    }
-    transfer.relay();
-  }
-}
-
-function asFerryError(error: unknown): FerryError {
-  return error instanceof FerryError ? error : new FerryError('INTERNAL', 'Something went wrong with the connection.');
 }
