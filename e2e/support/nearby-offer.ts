@@ -13,8 +13,13 @@ export interface NearbyOffer {
   offer: Locator;
 }
 
-/** Both open Ferry; the sender offers the file at `path`, confirms the code, and the offer shows. */
-export async function offerNearby(sender: Page, receiver: Page, path: string, name: string): Promise<NearbyOffer> {
+/** Both open Ferry; the sender offers the file(s) at `path`, confirms the code, and the offer (naming `name`) shows. */
+export async function offerNearby(
+  sender: Page,
+  receiver: Page,
+  path: string | string[],
+  name: string,
+): Promise<NearbyOffer> {
   const sending = await PeerWatcher.on(sender);
   const receiving = await PeerWatcher.on(receiver);
   const from = new NearbyPage(sender);

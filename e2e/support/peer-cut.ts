@@ -3,7 +3,8 @@
  * wraps RTCPeerConnection (every instance that starts to connect is kept, in order; a flag
  * makes new ones fail to construct, as when the network allows no second connection) and records
  * (connection, file, record) for every record in a binary frame a data channel sends or
- * receives (a frame may carry several, shared/p2p/frames.ts).
+ * receives (a frame may carry several, shared/p2p/frames.ts). It can also flip one byte of
+ * one record this page sends, as a network or a peer that changed the data would.
  */
 import { expect, type Page } from '@playwright/test';
 
@@ -27,6 +28,8 @@ interface PeerWatch {
   cutAfterAck: boolean;
   /** `ack` control messages this page has received. */
   acks: number;
+  /** The record whose ciphertext this page changes (one byte) the next time it sends it. */
+  flip: { file: number; record: number } | null;
 }
 
 /** Runs in the page before the app (serialised by Playwright: self-contained). */
@@ -39,6 +42,7 @@ function watchPeers(): void {
     cutAfter: 0,
     cutAfterAck: false,
     acks: 0,
+    flip: null,
   };
   (window as unknown as { __peerWatch: PeerWatch }).__peerWatch = watch;
   const Native = window.RTCPeerConnection;
@@ -102,10 +106,33 @@ function watchPeers(): void {
     }
   }
   window.RTCPeerConnection = Watched;
+  /** Flips a byte inside record `flip` when the frame `data` carries it (v1: one record; v2: lengths after the header). */
+  const tamper = (data: unknown, frames: SeenFrame[]): void => {
+    const flip = watch.flip;
+    const hit = flip && frames.findIndex((f) => f.file === flip.file && f.record === flip.record);
+    if (!flip || hit === null || hit < 0) return;
+    const bytes =
+      data instanceof ArrayBuffer
+        ? new Uint8Array(data)
+        : new Uint8Array(
+            (data as ArrayBufferView).buffer,
+            (data as ArrayBufferView).byteOffset,
+            (data as ArrayBufferView).byteLength,
+          );
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    let at = 8;
+    if (frames[0]?.version === 2) {
+      at += 4 * frames.length;
+      for (let i = 0; i < hit; i++) at += view.getUint32(8 + 4 * i);
+    }
+    bytes[at + 2]! ^= 0x80;
+    watch.flip = null;
+  };
   const send = RTCDataChannel.prototype.send as (this: RTCDataChannel, data: unknown) => void;
   RTCDataChannel.prototype.send = function (this: RTCDataChannel, data: unknown) {
     const index = tags.get(this) ?? -1;
     const frames = records(data, index);
+    tamper(data, frames);
     send.call(this, data);
     if (note(watch.sent, frames)) {
       const connection = watch.connections[index];
@@ -146,6 +173,16 @@ export class PeerWatcher {
         watch.cutAfterAck = ack;
       },
       [count, afterAck] as const,
+    );
+  }
+
+  /** Flips one byte of record `record` of file `file` the next time this page sends it. */
+  async flipRecord(file: number, record: number): Promise<void> {
+    await this.page.evaluate(
+      ([f, r]) => {
+        (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.flip = { file: f, record: r };
+      },
+      [file, record] as const,
     );
   }
 

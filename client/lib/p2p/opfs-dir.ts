@@ -17,3 +17,9 @@ export const OPFS_DIRS: Record<OpfsFolder, string> = { received: P2P_OPFS_DIR, s
 
 /** The name of file `index` of transfer `transfer` in that folder. */
 export const receivedPath = (transfer: string, index: number): string => `${transfer}-${index}`;
+
+/** Ferry's directory `name` in the origin private file system, made when missing. */
+export async function opfsDirectory(name: string): Promise<FileSystemDirectoryHandle> {
+  const root = await navigator.storage.getDirectory();
+  return root.getDirectoryHandle(name, { create: true });
+}

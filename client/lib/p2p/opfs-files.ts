@@ -1,10 +1,11 @@
 /**
  * The recipient's side of the OPFS writer: the class that owns the worker (promises and
- * callbacks, one worker per transfer) and the page's access to the finished files.
+ * callbacks, one worker per transfer; the worker is the engine's VerifyingSink over OPFS,
+ * opfs-writer.worker.ts) and the page's access to the finished files.
  */
 import { FerryError, isErrorCode } from '../../../shared/errors.ts';
 import type { FileCipher } from '../../../shared/records.ts';
-import { P2P_OPFS_DIR } from './opfs-dir.ts';
+import { opfsDirectory, P2P_OPFS_DIR } from './opfs-dir.ts';
 import { parseWriterEvent, type WriterRequest } from './writer-messages.ts';
 
 /** How long `close` waits for the worker to close its handles. */
@@ -85,14 +86,14 @@ export class OpfsWriter {
   }
 
   /**
-   * Stops the worker once it has closed every handle (its files stay as they are), so
-   * they may be deleted; settles after CLOSE_WAIT_MS at most, whatever the worker does.
+   * Stops the worker once it has handled everything posted and closed every handle (with
+   * `discard`, deleting each file not verified whole); settles after CLOSE_WAIT_MS at most,
+   * whatever the worker does.
    */
-  async close(): Promise<void> {
-    this.#post({ type: 'abort' });
+  async close(discard: boolean): Promise<void> {
     const id = this.#nextSync++;
     const closed = new Promise<void>((resolve) => this.#syncs.set(id, resolve));
-    this.#post({ type: 'sync', id });
+    this.#post({ type: 'close', id, discard });
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([closed, new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_WAIT_MS)))]);
     clearTimeout(timer);
@@ -118,10 +119,7 @@ export class OpfsWriter {
   }
 }
 
-async function directory(): Promise<FileSystemDirectoryHandle> {
-  const root = await navigator.storage.getDirectory();
-  return root.getDirectoryHandle(P2P_OPFS_DIR, { create: true });
-}
+const directory = () => opfsDirectory(P2P_OPFS_DIR);
 
 /** A received file, as a File backed by the OPFS copy (read in chunks, never whole). */
 export async function receivedFile(path: string): Promise<File> {

@@ -1,9 +1,10 @@
 /**
  * The app's RecordSink (shared/p2p/record-sink.ts): the OPFS writer worker of one transfer
- * (opfs-files.ts OpfsWriter), each file at receivedPath(transfer, index). The worker opens,
- * writes and hashes the records off the page's thread; a file verified whole stays in OPFS
- * until the page has saved it (incoming.svelte.ts), any other is deleted when the sink is
- * closed with `discard`.
+ * (opfs-files.ts OpfsWriter), each file at receivedPath(transfer, index). The worker is the
+ * engine's VerifyingSink over OPFS, so records are opened, written and hashed off the page's
+ * thread by the same code as the ferry command's; a file verified whole stays in OPFS until
+ * the page has saved it (incoming.svelte.ts), any other is deleted when the sink is closed
+ * with `discard` (by the worker, and again here in case the worker could not).
  */
 
 import type { RecordSink, SinkEvents } from '../../../shared/p2p/record-sink.ts';
@@ -43,7 +44,7 @@ export class OpfsSink implements RecordSink {
   }
 
   async close(discard: boolean): Promise<void> {
-    await this.#writer.close();
+    await this.#writer.close(discard);
     if (!discard) return;
     for (const [file, whole] of this.#whole) if (!whole) await removeReceived(receivedPath(this.#transfer, file));
   }

@@ -53,7 +53,18 @@ describe('writer messages', () => {
       at: 4,
       lengths: [5, 3],
     });
-    expect(parseWriterRequest({ type: 'abort' })).toEqual({ type: 'abort' });
+    expect(parseWriterRequest({ type: 'abort' })).toBeNull();
+    expect(parseWriterRequest({ type: 'close', id: 2, discard: true })).toEqual({
+      type: 'close',
+      id: 2,
+      discard: true,
+    });
+    expect(parseWriterRequest({ type: 'close', id: 2 })).toBeNull();
+    expect(parseWriterEvent({ type: 'failed', code: 'STORAGE_FULL', message: 'a.bin does not fit.' })).toEqual({
+      type: 'failed',
+      code: 'STORAGE_FULL',
+      message: 'a.bin does not fit.',
+    });
     expect(parseWriterEvent({ type: 'done', file: 3 })).toEqual({ type: 'done', file: 3 });
     expect(parseWriterRequest({ type: 'sync', id: 7 })).toEqual({ type: 'sync', id: 7 });
     expect(parseWriterEvent({ type: 'synced', id: 7 })).toEqual({ type: 'synced', id: 7 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { WRITE_BATCH_BYTES, WriteBatch, type WriteTarget } from './write-batch.ts';
+import { WRITE_BATCH_BYTES, WriteBatch, WriteRefused, type WriteTarget } from './write-batch.ts';
 
 /** A file in memory that takes at most `most` bytes per write, as a sync access handle may. */
 function memoryFile(size: number, most = Number.POSITIVE_INFINITY) {
@@ -64,6 +64,14 @@ describe('WriteBatch', () => {
     expect(file.bytes.every((b) => b === 7)).toBe(true);
     batch.add(0, record(5, 1));
     expect(() => batch.writeTo(memoryFile(10, 0).target)).toThrow('the file took no bytes');
+  });
+
+  it('fails when a write answers more bytes than it was given (Chromium’s full quota: 2^32 − 8)', () => {
+    const batch = new WriteBatch(1000, 1000);
+    batch.add(0, record(1000, 7));
+    const noSpace: WriteTarget = { write: () => 4294967288 };
+    expect(() => batch.writeTo(noSpace)).toThrow(WriteRefused);
+    expect(() => batch.writeTo(noSpace)).toThrow('the file answered 4294967288 bytes written');
   });
 
   it('holds a record larger than a batch, and an empty file writes nothing', () => {

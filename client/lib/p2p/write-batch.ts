@@ -2,8 +2,8 @@
  * Consecutive plaintext records gathered for one FileSystemSyncAccessHandle.write. In
  * Chromium each write costs a round trip to the browser process whatever its size: 64 KiB
  * writes (one per record) ran at about 30 MB/s and cost 23 CPU-seconds per GB across the
- * processes, 1-2 MiB writes 8-10 (bench, 512 MiB from a worker). So the OPFS writer
- * (opfs-writer.worker.ts) writes records in batches of WRITE_BATCH_BYTES.
+ * processes, 1-2 MiB writes 8-10 (bench, 512 MiB from a worker). So the OPFS store
+ * (opfs-store.ts) writes records in batches of WRITE_BATCH_BYTES.
  */
 
 /** Plaintext written to OPFS at once, at most (one record more when a record is larger). */
@@ -14,6 +14,15 @@ export interface WriteTarget {
   /** Writes at offset `at`; answers how many bytes it wrote (possibly fewer). */
   write(buffer: Uint8Array, options: { at: number }): number;
 }
+
+/**
+ * A write that took no bytes, or answered a count it cannot have written: the storage is
+ * full. Chromium 156's FileSystemSyncAccessHandle.write does not throw when the origin's
+ * quota is used up: it writes what fits and answers 4294967288, its FILE_ERROR_NO_SPACE (−8)
+ * as an unsigned 32-bit number (seen with DevTools' Storage.overrideQuotaForOrigin,
+ * e2e/opfs-store.spec.ts), which a loop adding up counts would take for success.
+ */
+export class WriteRefused extends Error {}
 
 export class WriteBatch {
   readonly #buffer: Uint8Array<ArrayBuffer>;
@@ -59,7 +68,9 @@ export class WriteBatch {
     let written = 0;
     while (written < bytes.length) {
       const n = target.write(bytes.subarray(written), { at: this.#start + written });
-      if (n <= 0) throw new Error('the file took no bytes');
+      if (!(n > 0 && n <= bytes.length - written)) {
+        throw new WriteRefused(n > 0 ? `the file answered ${n} bytes written` : 'the file took no bytes');
+      }
       written += n;
     }
     this.#start += this.#length;

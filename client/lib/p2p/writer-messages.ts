@@ -1,6 +1,7 @@
 /**
- * Messages between the page and the OPFS writer worker (opfs-writer.worker.ts), a
- * discriminated union each way, checked where they enter with the parsers below.
+ * Messages between the page and the OPFS writer worker (opfs-writer.worker.ts: the engine's
+ * VerifyingSink over OPFS), a discriminated union each way, checked where they enter with
+ * the parsers below.
  */
 import { MAX_FRAME_RECORDS } from '../../../shared/p2p/frames.ts';
 import type { FileCipher } from '../../../shared/records.ts';
@@ -13,18 +14,22 @@ export type WriterRequest =
    * offset `at`, `lengths[i]` bytes each (a binary frame's buffer, transferred whole).
    */
   | { type: 'records'; file: number; first: number; bytes: ArrayBuffer; at: number; lengths: number[] }
-  /** Stops everything and closes open handles (the files stay for a later resume). */
-  | { type: 'abort' }
   /** Answered with `synced` once every request posted before it is handled. */
-  | { type: 'sync'; id: number };
+  | { type: 'sync'; id: number }
+  /**
+   * Ends the transfer once every request posted before it is handled, closing every handle;
+   * with `discard`, deletes each file not verified whole. Answered with `synced`.
+   */
+  | { type: 'close'; id: number; discard: boolean };
 
 export type WriterEvent =
   /** Records [0, verified) of `file` are verified and written. */
   | { type: 'verified'; file: number; verified: number }
   /** Every record of `file` is written, flushed, its handle closed, and its BLAKE3 matched. */
   | { type: 'done'; file: number }
-  | { type: 'failed'; file: number; code: string; message: string }
-  /** Everything posted before the `sync` of this id is handled. */
+  /** The first failure: nothing more is written. */
+  | { type: 'failed'; code: string; message: string }
+  /** Everything posted before the `sync` or `close` of this id is handled. */
   | { type: 'synced'; id: number };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null;
@@ -57,10 +62,12 @@ export function parseWriterRequest(data: unknown): WriterRequest | null {
       if (end > bytes.byteLength) return null;
       return { type: 'records', file, first, bytes, at, lengths: [...lengths] as number[] };
     }
-    case 'abort':
-      return { type: 'abort' };
     case 'sync':
       return isIndex(data.id) ? { type: 'sync', id: data.id } : null;
+    case 'close':
+      return isIndex(data.id) && typeof data.discard === 'boolean'
+        ? { type: 'close', id: data.id, discard: data.discard }
+        : null;
     default:
       return null;
   }
@@ -70,16 +77,17 @@ export function parseWriterRequest(data: unknown): WriterRequest | null {
 export function parseWriterEvent(data: unknown): WriterEvent | null {
   if (!isObject(data)) return null;
   if (data.type === 'synced') return isIndex(data.id) ? { type: 'synced', id: data.id } : null;
+  if (data.type === 'failed') {
+    return typeof data.code === 'string' && typeof data.message === 'string'
+      ? { type: 'failed', code: data.code, message: data.message }
+      : null;
+  }
   if (!isIndex(data.file)) return null;
   switch (data.type) {
     case 'verified':
       return isIndex(data.verified) ? { type: 'verified', file: data.file, verified: data.verified } : null;
     case 'done':
       return { type: 'done', file: data.file };
-    case 'failed':
-      return typeof data.code === 'string' && typeof data.message === 'string'
-        ? { type: 'failed', file: data.file, code: data.code, message: data.message }
-        : null;
     default:
       return null;
   }
