@@ -153,6 +153,8 @@ export async function sendTo(target: string, paths: readonly string[], options: 
       await throughServer(signal, device, paired, planned, route, options);
       return;
     }
+    const described = await connection.describeRoute();
+    if (described) options.say(described);
     if (plan.compare) {
       const code = await Promise.race([connection.code, connection.lost]);
       options.say(`Verification code with ${peerName}: ${code}`);

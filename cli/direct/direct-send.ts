@@ -35,9 +35,9 @@ export const RECONNECT_MAX_DELAY_MS = 4000;
 
 /**
  * No acknowledgement for this long while records are outstanding, and the connection is
- * taken as lost: a safety net should werift not notice a peer that went away (the session
- * would otherwise wait for ever). The app's share pull gives a silent peer 15 s; werift
- * under load needs more.
+ * taken as lost: a safety net should WebRTC not notice a peer that went away (the session
+ * would otherwise wait for ever). The app's share pull gives a silent peer 15 s; a command
+ * on a loaded machine needs more.
  */
 export const ACK_STALL_MS = 30_000;
 

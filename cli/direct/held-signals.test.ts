@@ -6,7 +6,7 @@ import type { ServerMessage } from '../../shared/signaling.ts';
 import { HeldSignals } from './held-signals.ts';
 import { SignalClient } from './signal-client.ts';
 
-/** What werift sends as a pairing's creator: two candidates, then its offer, within ~15 ms. */
+/** What a WebRTC stack (werift, measured) sends as a pairing's creator: two candidates, then its offer, within ~15 ms. */
 const BURST = [
   {
     type: 'candidate',

@@ -2,7 +2,7 @@
  * Every WebRTC `signal` relayed to this connection from the moment the hold is made, kept
  * by sender until an answering PeerConnection takes them.
  *
- * Why a hold: the answering side needs all of a peer's signals, and werift and simple-peer
+ * Why a hold: the answering side needs all of a peer's signals, and WebRTC stacks may
  * send their first ICE candidates before their offer (they gather while the offer is set).
  * `ws` emits every frame of one socket read synchronously (allowSynchronousEvents), so
  * when a busy process reads the candidates and the offer in one go, a listener added after

@@ -9,6 +9,7 @@
 import { FerryError } from '../../shared/errors.ts';
 import type { ControlMessage } from '../../shared/p2p/frames.ts';
 import { Handshake, type HandshakePlan } from '../../shared/p2p/handshake.ts';
+import { routeLabel } from '../../shared/p2p/route.ts';
 import type { HeldSignals } from './held-signals.ts';
 import { RtcLink } from './rtc-link.ts';
 import type { SignalClient } from './signal-client.ts';
@@ -89,6 +90,12 @@ export class PeerConnection {
       () => this.onControl(message),
       () => {},
     );
+  }
+
+  /** `Connection: direct` or `Connection: relayed (TURN)`, the app's words; null when not known. */
+  async describeRoute(): Promise<string | null> {
+    const route = await this.link.route().catch(() => null);
+    return route && `Connection: ${routeLabel(route)}`;
   }
 
   /** Ends the connection (once); `lost` rejects with `error`. */

@@ -182,6 +182,8 @@ async function overConnection(
       throw error;
     });
     options.say(describe(peerName, opened));
+    const described = await connection.describeRoute();
+    if (described) options.say(described);
     if (compare) options.say(`Verification code: ${connection.auth.code}`);
     const accept = (options.yes && !compare) || (await askYesNo('Accept?'));
     if (!accept) {

@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FerryError } from '../../shared/errors.ts';
 import type { ControlMessage } from '../../shared/p2p/frames.ts';
 import { Handshake, type HandshakePlan } from '../../shared/p2p/handshake.ts';
-import { RtcLink } from './rtc-link.ts';
-import { loadWerift } from './werift.ts';
+import { HIGH_WATER_MARK, LOW_WATER_MARK, MAX_MESSAGE_SIZE, RtcLink } from './rtc-link.ts';
 
 function resolvers() {
   let resolve!: () => void;
@@ -13,7 +16,7 @@ function resolvers() {
   return { promise, resolve };
 }
 
-/** Two real werift peers on this machine, their signals passed as the server's relay would (JSON). */
+/** Two real libwebrtc peers (@roamhq/wrtc) in this process, their signals passed as the server's relay would (JSON). */
 function pair() {
   const got = { a: [] as ControlMessage[], b: [] as ControlMessage[] };
   const binary: Uint8Array[] = [];
@@ -72,7 +75,7 @@ function authenticate(link: ReturnType<typeof pair>, plans: { a: HandshakePlan; 
   return { auth, done: Promise.all([auth.a.onConnect(), auth.b.onConnect()]) };
 }
 
-describe('RtcLink (werift)', () => {
+describe('RtcLink (@roamhq/wrtc)', () => {
   const links: RtcLink[] = [];
   afterEach(() => {
     for (const link of links.splice(0)) link.destroy();
@@ -130,41 +133,113 @@ describe('RtcLink (werift)', () => {
     await expect(b.onAuth(mac.mac)).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
   });
 
-  it('opens when a stall makes the DTLS client send its ClientHello twice and the server answer both', async () => {
-    // What a loaded machine does: the DTLS server's process does not run for 800 ms while
-    // it reads the first ClientHello, so the client's 500 ms retransmission leaves before
-    // the HelloVerifyRequest is read, and the server answers both ClientHellos.
-    const { DtlsClient, DtlsServer } = await loadWerift();
-    const serverRead = DtlsServer.prototype.handleFragmentHandshake;
-    const clientRead = DtlsClient.prototype.handleFragmentHandshake;
-    let stalled = false;
-    let helloVerifies = 0;
-    DtlsServer.prototype.handleFragmentHandshake = function (this: InstanceType<typeof DtlsServer>, messages) {
-      if (!stalled) {
-        stalled = true;
-        const until = Date.now() + 800;
-        while (Date.now() < until) {
-          // Busy, as a starved process is.
-        }
-      }
-      return serverRead.call(this, messages);
-    };
-    DtlsClient.prototype.handleFragmentHandshake = function (this: InstanceType<typeof DtlsClient>, messages) {
-      helloVerifies += messages.filter((m) => m.msg_type === 3).length;
-      return clientRead.call(this, messages);
-    };
-    try {
-      const link = pair();
-      links.push(link.a, link.b);
-      await link.opened;
-      expect(helloVerifies).toBe(2);
-      link.a.sendControl({ type: 'text', text: 'after a slow handshake' });
-      await expect
-        .poll(() => link.got.b, { timeout: 10_000 })
-        .toEqual([{ type: 'text', text: 'after a slow handshake' }]);
-    } finally {
-      DtlsServer.prototype.handleFragmentHandshake = serverRead;
-      DtlsClient.prototype.handleFragmentHandshake = clientRead;
-    }
+  it('sends frames that are views into a larger buffer, and a buffer reused at once, intact', async () => {
+    const link = pair();
+    links.push(link.a, link.b);
+    await link.opened;
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    await link.a.sendFrame(big.subarray(1000, 1000 + 100_000));
+    const reused = new Uint8Array(50_000).fill(7);
+    await link.a.sendFrame(reused);
+    reused.fill(9); // after send returned: the 7s already left
+    await link.a.sendFrame(reused);
+    await expect.poll(() => link.binary.length, { timeout: 20_000 }).toBe(3);
+    expect(link.binary[0]).toEqual(big.subarray(1000, 1000 + 100_000));
+    expect(link.binary[1]).toEqual(new Uint8Array(50_000).fill(7));
+    expect(link.binary[2]).toEqual(new Uint8Array(50_000).fill(9));
+    await expect(link.a.sendFrame(new Uint8Array(MAX_MESSAGE_SIZE + 1))).rejects.toMatchObject({ code: 'TOO_LARGE' });
   });
+
+  it('what was sent just before destroy() arrives (libwebrtc drops it unless the closing side lingers), then the other side hears the close', async () => {
+    const link = pair();
+    links.push(link.a, link.b);
+    await link.opened;
+    for (let n = 0; n < 32; n++) await link.a.sendFrame(new Uint8Array(MAX_MESSAGE_SIZE).fill(n));
+    link.a.sendControl({ type: 'text', text: 'last words' });
+    link.a.destroy();
+    await expect.poll(() => link.closed.length, { timeout: 10_000 }).toBe(2);
+    expect(link.binary.length).toBe(32);
+    expect(link.got.b).toEqual([{ type: 'text', text: 'last words' }]);
+    expect(link.closed[0]).toBeNull();
+    expect(link.closed[1]).toMatchObject({ code: 'NETWORK_ERROR' });
+  });
+
+  it('holds the send queue under its high-water mark (no bufferedamountlow event: polled) and carries 32 MiB in order', async () => {
+    const link = pair();
+    links.push(link.a, link.b);
+    await link.opened;
+    expect(link.a.maxMessageSize).toBe(MAX_MESSAGE_SIZE);
+    const frame = new Uint8Array(MAX_MESSAGE_SIZE);
+    let peak = 0;
+    for (let n = 0; n < 128; n++) {
+      frame.fill(n);
+      await link.a.sendFrame(frame);
+      peak = Math.max(peak, link.a.bufferedAmount);
+    }
+    await expect.poll(() => link.binary.length, { timeout: 60_000 }).toBe(128);
+    expect(link.binary.every((f, n) => f.length === MAX_MESSAGE_SIZE && f[0] === n && f[f.length - 1] === n)).toBe(
+      true,
+    );
+    expect(peak).toBeGreaterThan(LOW_WATER_MARK);
+    expect(peak).toBeLessThanOrEqual(HIGH_WATER_MARK + MAX_MESSAGE_SIZE);
+  });
+});
+
+/**
+ * A process that made a connection, moved 16 MiB and destroyed both ends, run as a child:
+ * libwebrtc's threads must not keep it alive (no hang) nor crash it as they stop.
+ */
+const CHILD = `
+import { RtcLink } from ${JSON.stringify(pathToFileURL(path.join(import.meta.dirname, 'rtc-link.ts')).href)};
+const ice = { iceServers: [], iceTransportPolicy: 'all' };
+let opened = 0, got = 0, closed = 0;
+const events = (other) => ({ signal: (d) => other().signal(JSON.parse(JSON.stringify(d))), connect: () => opened++,
+  control: () => {}, binary: (b) => { got += b.length; }, close: () => closed++ });
+const a = new RtcLink(true, ice, events(() => b));
+const b = new RtcLink(false, ice, events(() => a));
+while (opened < 2) await new Promise((r) => setTimeout(r, 10));
+const frame = new Uint8Array(256 * 1024);
+for (let i = 0; i < 64; i++) await a.sendFrame(frame);
+while (got < 64 * frame.length) await new Promise((r) => setTimeout(r, 10));
+a.destroy();
+while (closed < 2) await new Promise((r) => setTimeout(r, 10));
+process.stdout.write('moved ' + got + '\\n');
+`;
+
+describe('a process with RtcLinks', () => {
+  /** Runs CHILD; resolves with its status, signal, stdout and how long it lived after its last line. */
+  async function runChild(): Promise<{ status: number | null; signal: string | null; out: string; lingerMs: number }> {
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', CHILD], {
+      cwd: path.join(import.meta.dirname, '..', '..'),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let said = 0;
+    child.stdout.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      said = performance.now();
+    });
+    child.stderr.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+    });
+    const killer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const [status, signal] = (await once(child, 'exit')) as [number | null, string | null];
+    clearTimeout(killer);
+    return { status, signal, out, lingerMs: said ? performance.now() - said : -1 };
+  }
+
+  it('exits on its own after a transfer and its close: no hang, no crash; also with both cores kept busy', async () => {
+    const quiet = await runChild();
+    expect(quiet).toMatchObject({ status: 0, signal: null, out: 'moved 16777216\n' });
+    expect(quiet.lingerMs).toBeLessThan(5000);
+
+    const burners = [0, 1].map(() => spawn(process.execPath, ['-e', 'for (;;);'], { stdio: 'ignore' }));
+    try {
+      const loaded = await runChild();
+      expect(loaded).toMatchObject({ status: 0, signal: null, out: 'moved 16777216\n' });
+      expect(loaded.lingerMs).toBeLessThan(5000);
+    } finally {
+      for (const burner of burners) burner.kill('SIGKILL');
+    }
+  }, 150_000);
 });

@@ -1,8 +1,10 @@
 /**
- * One WebRTC connection from the `ferry` command to another device, over werift (WebRTC in
- * pure TypeScript; ARCHITECTURE.md "Direct transfers from the command line" has the figures
- * against @roamhq/wrtc). It speaks what the app's PeerLink (client/lib/p2p/peer-link.ts,
- * simple-peer in the browser) speaks, so either side may be a browser:
+ * One WebRTC connection from the `ferry` command to another device, over @roamhq/wrtc
+ * (libwebrtc, the browsers' own WebRTC, built for Node; its binary is inside its npm
+ * package, so nothing is downloaded at install time; ARCHITECTURE.md "Direct transfers from
+ * the command line" has the figures against werift). It speaks what the app's PeerLink
+ * (client/lib/p2p/peer-link.ts, simple-peer in the browser) speaks, so either side may be a
+ * browser:
  *
  * - signals relayed with kind `signal` in simple-peer's shape: `{type: 'offer'|'answer',
  *   sdp}` and `{type: 'candidate', candidate: {candidate, sdpMLineIndex, sdpMid}}` (trickle
@@ -12,13 +14,20 @@
  *   random bytes in hex; the answerer takes whatever channel arrives);
  * - text frames are control messages (shared/p2p.ts, parsed where they enter), binary frames
  *   are records; `sendFrame` waits while more than HIGH_WATER_MARK bytes are queued and
- *   resumes below LOW_WATER_MARK (WebRTC §6.2 bufferedAmountLowThreshold), the app's marks.
+ *   resumes below LOW_WATER_MARK, the app's marks. @roamhq/wrtc 0.10.0 never fires
+ *   `bufferedamountlow` (WebRTC §6.2), so the queue is polled every DRAIN_POLL_MS.
+ * - the ICE servers and iceTransportPolicy are the Ferry server's (its `welcome`), as the
+ *   app's: with `relay` only TURN candidates are gathered. With no ICE server configured
+ *   libwebrtc asks no one (no STUN default), as a browser.
  *
- * The local SDP advertises a max-message-size of MAX_MESSAGE_SIZE (RFC 8841 §6), so a
- * browser sends frames of up to 256 KiB here, as it does to another browser.
+ * libwebrtc advertises a max-message-size of 262144 (RFC 8841 §6) = MAX_MESSAGE_SIZE, as
+ * Chromium does, so a browser sends frames of up to 256 KiB here.
+ *
+ * An open RTCPeerConnection keeps the process alive (libwebrtc's threads): every path ends
+ * in `#fail`, which closes it.
  */
 import { randomBytes } from 'node:crypto';
-import type { RTCDataChannel, RTCPeerConnection } from 'werift';
+import { createRequire } from 'node:module';
 import { FerryError } from '../../shared/errors.ts';
 import type { PeerChannel } from '../../shared/p2p/channel.ts';
 import {
@@ -27,9 +36,9 @@ import {
   parseControlMessage,
   unreadableControl,
 } from '../../shared/p2p/frames.ts';
+import { type Route, routeFromStats } from '../../shared/p2p/route.ts';
 import type { IceConfig } from '../../shared/signaling.ts';
 import { debug } from './debug.ts';
-import { loadWerift, type Werift } from './werift.ts';
 
 /** Resume sending when the channel's queue drains below this (as the app's PeerLink). */
 export const LOW_WATER_MARK = 1024 * 1024;
@@ -37,12 +46,40 @@ export const LOW_WATER_MARK = 1024 * 1024;
 export const HIGH_WATER_MARK = 4 * 1024 * 1024;
 /** Give up on a connection that has not opened by then. */
 export const CONNECT_TIMEOUT_MS = 30_000;
-/** What this side takes in one message, advertised in its SDP. */
+/** What this side takes in one message (libwebrtc's SDP says so). */
 export const MAX_MESSAGE_SIZE = 256 * 1024;
-/** A queue that is not drained within this is checked again (an event werift may not fire). */
-const DRAIN_POLL_MS = 50;
+/** How often a full queue is looked at again (no `bufferedamountlow` event, above). */
+const DRAIN_POLL_MS = 5;
+/** A peer connection closed on purpose waits at most this long for its queue to leave. */
+const CLOSE_FLUSH_MS = 1000;
 /** RFC 8841 §6.1: a peer that says nothing takes 64 KiB. */
 const DEFAULT_MAX_MESSAGE_SIZE = 65_536;
+
+export type WebRtc = Pick<typeof import('@roamhq/wrtc'), 'RTCPeerConnection'>;
+
+let loaded: WebRtc | FerryError | null = null;
+
+/**
+ * @roamhq/wrtc, loaded once per process when the first direct connection starts (its
+ * native module holds threads: a command that never connects directly never loads it).
+ * Throws ENGINE_UNAVAILABLE when this platform has no binary (its optional dependency
+ * `@roamhq/wrtc-<os>-<arch>` is missing or does not load).
+ */
+export function loadWebRtc(): WebRtc {
+  if (!loaded) {
+    try {
+      loaded = createRequire(import.meta.url)('@roamhq/wrtc') as WebRtc;
+    } catch (error) {
+      loaded = new FerryError(
+        'ENGINE_UNAVAILABLE',
+        `WebRTC (@roamhq/wrtc) does not load on ${process.platform}-${process.arch}, so no direct connection can be made.`,
+        { cause: error },
+      );
+    }
+  }
+  if (loaded instanceof FerryError) throw loaded;
+  return loaded;
+}
 
 export interface RtcLinkEvents {
   /** Pass to the signaling relay, kind `signal`. */
@@ -56,29 +93,20 @@ export interface RtcLinkEvents {
 
 type Ice = Pick<IceConfig, 'iceServers' | 'iceTransportPolicy'>;
 
-interface CandidateInit {
-  candidate: string;
-  sdpMLineIndex?: number | null;
-  sdpMid?: string | null;
-}
-
 const lost = () => new FerryError('NETWORK_ERROR', 'The connection to the other device was lost.');
 
 export class RtcLink implements PeerChannel {
   readonly initiator: boolean;
-  /** Settles once werift is loaded and the peer connection made (or the link closed first). */
-  readonly ready: Promise<void>;
   readonly #events: RtcLinkEvents;
   #pc: RTCPeerConnection | null = null;
   #channel: RTCDataChannel | null = null;
   #open = false;
   #closed = false;
-  /** Signals that came before the peer connection existed. */
-  #early: Record<string, unknown>[] = [];
   /** Candidates that came before the remote description. */
-  #candidates: CandidateInit[] = [];
+  #candidates: RTCIceCandidateInit[] = [];
   #described = false;
-  #drained: (() => void) | null = null;
+  /** Signals are applied one after another, in the order they came. */
+  #signals: Promise<void> = Promise.resolve();
   #timeout: ReturnType<typeof setTimeout>;
 
   constructor(initiator: boolean, ice: Ice, events: RtcLinkEvents) {
@@ -88,72 +116,67 @@ export class RtcLink implements PeerChannel {
       () => this.#fail(new FerryError('NETWORK_ERROR', 'The other device could not be reached directly.')),
       CONNECT_TIMEOUT_MS,
     );
-    this.ready = loadWerift().then(
-      (werift) => this.#start(werift, ice),
-      (error: unknown) =>
-        this.#fail(new FerryError('INTERNAL', 'WebRTC (werift) could not be loaded.', { cause: error })),
-    );
+    // Events go out from the next tick, as a browser's would: never from inside the constructor.
+    queueMicrotask(() => this.#start(ice));
   }
 
-  async #start(werift: Werift, ice: Ice): Promise<void> {
+  #start(ice: Ice): void {
     if (this.#closed) return;
-    debug(`werift loaded (${this.initiator ? 'initiator' : 'answerer'})`);
-    const pc = new werift.RTCPeerConnection({
-      iceServers: ice.iceServers,
-      iceTransportPolicy: ice.iceTransportPolicy,
-      maxMessageSize: MAX_MESSAGE_SIZE,
-    });
+    let webrtc: WebRtc;
+    try {
+      webrtc = loadWebRtc();
+    } catch (error) {
+      this.#fail(error instanceof FerryError ? error : new FerryError('INTERNAL', String(error), { cause: error }));
+      return;
+    }
+    const pc = new webrtc.RTCPeerConnection({ iceServers: ice.iceServers, iceTransportPolicy: ice.iceTransportPolicy });
     this.#pc = pc;
+    debug(`peer connection made (${this.initiator ? 'initiator' : 'answerer'}, ice ${ice.iceTransportPolicy})`);
     pc.onicecandidate = ({ candidate }) => {
-      if (!candidate || this.#closed) return;
+      if (!candidate?.candidate || this.#closed) return;
       debug(`local candidate ${candidate.candidate}`);
       this.#events.signal({
         type: 'candidate',
         candidate: { candidate: candidate.candidate, sdpMLineIndex: candidate.sdpMLineIndex, sdpMid: candidate.sdpMid },
       });
     };
-    pc.iceConnectionStateChange.subscribe((state) => debug(`ice ${state}`));
-    pc.connectionStateChange.subscribe((state) => {
+    pc.oniceconnectionstatechange = () => debug(`ice ${pc.iceConnectionState}`);
+    pc.onconnectionstatechange = () => {
+      const state = pc.connectionState;
       debug(`connection ${state}`);
       if (state === 'failed')
         this.#fail(new FerryError('NETWORK_ERROR', 'No direct route to the other device was found.'));
       else if (state === 'closed' || state === 'disconnected') this.#fail(lost());
-    });
+    };
     pc.ondatachannel = ({ channel }) => this.#take(channel);
-    try {
-      if (this.initiator) {
-        this.#take(pc.createDataChannel(randomBytes(20).toString('hex')));
+    if (this.initiator) {
+      this.#take(pc.createDataChannel(randomBytes(20).toString('hex')));
+      this.#queue(async () => {
         await pc.setLocalDescription(await pc.createOffer());
         this.#sendDescription();
-      }
-    } catch (error) {
-      this.#fail(new FerryError('NETWORK_ERROR', 'The connection could not be set up.', { cause: error }));
-      return;
+      }, 'The connection could not be set up.');
     }
-    const early = this.#early;
-    this.#early = [];
-    for (const data of early) this.signal(data);
   }
 
   /** Feeds a `signal` relayed from the other side (SDP or ICE candidate). */
   signal(data: Record<string, unknown>): void {
     if (this.#closed) return;
-    if (!this.#pc) {
-      this.#early.push(data);
-      return;
-    }
-    this.#onSignal(this.#pc, data).catch((error: unknown) =>
-      this.#fail(
-        new FerryError('NETWORK_ERROR', 'The other device sent a connection message that was not valid.', {
-          cause: error,
-        }),
-      ),
-    );
+    // Before the peer connection exists (the microtask above), #queue waits for it.
+    this.#queue(() => this.#onSignal(data), 'The other device sent a connection message that was not valid.');
   }
 
-  async #onSignal(pc: RTCPeerConnection, data: Record<string, unknown>): Promise<void> {
+  /** Runs `step` after the steps before it; a step that throws closes the link with `message`. */
+  #queue(step: () => Promise<void>, message: string): void {
+    this.#signals = this.#signals
+      .then(() => (this.#closed ? undefined : step()))
+      .catch((error: unknown) => this.#fail(new FerryError('NETWORK_ERROR', message, { cause: error })));
+  }
+
+  async #onSignal(data: Record<string, unknown>): Promise<void> {
+    const pc = this.#pc;
+    if (!pc) return;
     debug(`remote signal ${String(data.type)} ${JSON.stringify(data.candidate ?? '')}`);
-    const candidate = data.candidate as CandidateInit | undefined;
+    const candidate = data.candidate as RTCIceCandidateInit | undefined;
     if (candidate && typeof candidate.candidate === 'string') {
       if (this.#described) await pc.addIceCandidate(candidate);
       else this.#candidates.push(candidate);
@@ -182,13 +205,10 @@ export class RtcLink implements PeerChannel {
   #take(channel: RTCDataChannel): void {
     if (this.#channel) return;
     this.#channel = channel;
-    channel.bufferedAmountLowThreshold = LOW_WATER_MARK;
-    channel.bufferedAmountLow.subscribe(() => this.#wake());
-    channel.onMessage.subscribe((data) => this.#onMessage(data));
-    channel.stateChanged.subscribe((state) => {
-      if (state === 'open') this.#onOpen();
-      else if (state === 'closed') this.#fail(lost());
-    });
+    channel.binaryType = 'arraybuffer';
+    channel.onmessage = ({ data }: MessageEvent<string | ArrayBuffer>) => this.#onMessage(data);
+    channel.onopen = () => this.#onOpen();
+    channel.onclose = () => this.#fail(lost());
     if (channel.readyState === 'open') this.#onOpen();
   }
 
@@ -211,11 +231,16 @@ export class RtcLink implements PeerChannel {
     return local && remote ? { local, remote } : null;
   }
 
-  /** The largest message the other side takes (its SDP's max-message-size), at most ours. */
+  /** The largest message the other side takes (RTCSctpTransport.maxMessageSize), at most ours. */
   get maxMessageSize(): number {
-    const remote = this.#pc?.sctpTransport?.remoteMaxMessageSize;
+    const remote = this.#pc?.sctp?.maxMessageSize;
     const size = typeof remote === 'number' && remote > 0 ? remote : DEFAULT_MAX_MESSAGE_SIZE;
     return Math.min(size, MAX_MESSAGE_SIZE);
+  }
+
+  /** Bytes handed to the channel that have not left yet (RTCDataChannel.bufferedAmount). */
+  get bufferedAmount(): number {
+    return this.#channel?.bufferedAmount ?? 0;
   }
 
   sendControl(message: ControlMessage): void {
@@ -223,38 +248,29 @@ export class RtcLink implements PeerChannel {
     this.#channel.send(encodeControlMessage(message));
   }
 
-  /** Sends a binary frame once the queue has room; rejects when the connection is gone. */
-  async sendFrame(frame: Uint8Array): Promise<void> {
+  /**
+   * Sends a binary frame once the queue has room; rejects when the connection is gone.
+   * libwebrtc copies the bytes before `send` returns, so the caller may reuse `frame`.
+   */
+  async sendFrame(frame: Uint8Array<ArrayBuffer>): Promise<void> {
     const channel = this.#channel;
     if (!channel || !this.connected) throw lost();
     if (frame.length > this.maxMessageSize) {
       throw new FerryError('TOO_LARGE', `A ${frame.length}-byte message is larger than this connection allows.`);
     }
-    while (channel.bufferedAmount > HIGH_WATER_MARK) {
-      await new Promise<void>((resolve) => {
-        this.#drained = resolve;
-        setTimeout(() => this.#wake(), DRAIN_POLL_MS);
-      });
-      if (this.#closed) throw lost();
+    if (channel.bufferedAmount > HIGH_WATER_MARK) {
+      while (channel.bufferedAmount > LOW_WATER_MARK) {
+        await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+        if (this.#closed) throw lost();
+      }
     }
-    // A copy, as RTCDataChannel.send makes one: werift queues the Buffer it is given (its
-    // SCTP chunks are views into it), and callers reuse one frame buffer for the next frame.
-    channel.send(Buffer.from(frame));
+    channel.send(frame);
   }
 
-  /** Whether the nominated candidate pair goes through TURN (werift's stats name the candidate types). */
-  async route(): Promise<'direct' | 'relayed' | null> {
+  /** Whether the selected candidate pair goes through a TURN server, as the app's PeerLink tells it. */
+  async route(): Promise<Route | null> {
     const pc = this.#pc;
-    if (!pc) return null;
-    const stats = (await pc.getStats()) as unknown as Map<string, Record<string, unknown>>;
-    for (const s of stats.values()) {
-      if (s.type !== 'candidate-pair' || !s.nominated) continue;
-      const types = [s.localCandidateId, s.remoteCandidateId].map((id) =>
-        typeof id === 'string' ? stats.get(id)?.candidateType : undefined,
-      );
-      return types.includes('relay') ? 'relayed' : 'direct';
-    }
-    return null;
+    return pc && !this.#closed ? routeFromStats(await pc.getStats()) : null;
   }
 
   /** Closes the connection; `close` fires with null. What was queued still leaves first (bounded). */
@@ -262,10 +278,10 @@ export class RtcLink implements PeerChannel {
     this.#fail(null);
   }
 
-  #onMessage(data: string | Buffer): void {
+  #onMessage(data: string | ArrayBuffer): void {
     if (this.#closed) return;
     if (typeof data !== 'string') {
-      // A copy that owns its ArrayBuffer: werift's Buffers may be views into a shared pool.
+      // Each message arrives in an ArrayBuffer of its own.
       this.#events.binary(new Uint8Array(data));
       return;
     }
@@ -274,38 +290,53 @@ export class RtcLink implements PeerChannel {
     else this.#fail(unreadableControl(parsed));
   }
 
-  #wake(): void {
-    const drained = this.#drained;
-    this.#drained = null;
-    drained?.();
-  }
-
   #fail(error: FerryError | null): void {
     if (this.#closed) return;
     debug(`closed: ${error?.message ?? 'on purpose'} ${String((error?.cause as Error | undefined)?.message ?? '')}`);
     this.#closed = true;
     clearTimeout(this.#timeout);
-    this.#wake();
     void this.#tearDown(error === null);
     this.#events.close(error);
   }
 
-  /** Closes the peer connection, after the channel's queue empties when closed on purpose (at most 1 s). */
+  /**
+   * Closes the channel, then the peer connection. Closed on purpose, it first lets what was
+   * queued leave, for at most CLOSE_FLUSH_MS in all: until `bufferedAmount` is 0, then until
+   * the other side closes (its stream reset closes this channel). libwebrtc's `close()` drops
+   * what its SCTP association has not sent yet although `bufferedAmount` already says 0 (a
+   * `cancel` sent just before it, measured: 1 of 65 messages arrived), so the side that
+   * closes first lingers; the other side reads everything, then closes, which ends the wait.
+   * Closing the channel is what the other side hears at once; a closed peer connection
+   * alone is noticed only when ICE gives up.
+   */
   async #tearDown(flush: boolean): Promise<void> {
     const channel = this.#channel;
     const pc = this.#pc;
-    this.#early = [];
-    if (flush && channel?.readyState === 'open') {
-      const until = Date.now() + 1000;
-      while (channel.bufferedAmount > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+    this.#candidates = [];
+    if (channel) {
+      channel.onmessage = null;
+      if (flush && channel.readyState === 'open') {
+        const until = Date.now() + CLOSE_FLUSH_MS;
+        const closed = new Promise<void>((resolve) => {
+          channel.onclose = () => resolve();
+        });
+        while (channel.bufferedAmount > 0 && channel.readyState === 'open' && Date.now() < until) {
+          await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const gaveUp = new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, Math.max(0, until - Date.now()));
+        });
+        if (channel.readyState === 'open') await Promise.race([closed, gaveUp]);
+        clearTimeout(timer);
+      }
+      channel.onclose = null;
+      if (channel.readyState === 'open' || channel.readyState === 'connecting') channel.close();
     }
-    // Closing the channel first resets its stream (RFC 8831 §6.7), which the other side
-    // hears at once; a closed peer connection alone is noticed only when ICE gives up.
-    try {
-      if (channel?.readyState === 'open') channel.close();
-    } catch {
-      // Already going.
+    if (pc) {
+      pc.onicecandidate = null;
+      pc.onconnectionstatechange = null;
+      pc.close();
     }
-    await pc?.close().catch(() => undefined);
   }
 }

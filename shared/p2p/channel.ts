@@ -2,7 +2,7 @@
  * The data channel as the engine sees it: one ordered, reliable channel (WebRTC data
  * channel, RFC 8831) carrying text frames (one control message each, frames.ts) and binary
  * record frames. The app's PeerLink (simple-peer in a browser) and the ferry command's
- * werift connection implement it; the engine's handshake and sessions run over it and never
+ * RtcLink (libwebrtc through @roamhq/wrtc) implement it; the engine's handshake and sessions run over it and never
  * touch a transport. Incoming frames are the adapter's to parse (`parseControlMessage`,
  * `parseRecordFrame`) and hand to the engine's `on…` methods.
  */

@@ -23,6 +23,7 @@ import {
   parseControlMessage,
   unreadableControl,
 } from '../../../shared/p2p/frames.ts';
+import { routeFromStats } from '../../../shared/p2p/route.ts';
 import type { Route } from './route.ts';
 
 /** Resume sending when the channel's queue drains below this. */
@@ -201,17 +202,7 @@ export class PeerLink {
    */
   async route(): Promise<Route | null> {
     const pc = this.#pc();
-    if (!pc) return null;
-    const stats = await pc.getStats();
-    let pairId: string | undefined;
-    stats.forEach((s: { type: string; selectedCandidatePairId?: string }) => {
-      if (s.type === 'transport' && s.selectedCandidatePairId) pairId = s.selectedCandidatePairId;
-    });
-    const pair = pairId ? stats.get(pairId) : undefined;
-    if (!pair) return null;
-    const local = stats.get(pair.localCandidateId);
-    const remote = stats.get(pair.remoteCandidateId);
-    return local?.candidateType === 'relay' || remote?.candidateType === 'relay' ? 'relayed' : 'direct';
+    return pc ? routeFromStats(await pc.getStats()) : null;
   }
 
   /**

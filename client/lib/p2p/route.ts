@@ -1,7 +1,2 @@
-/** How a connection to another device goes: straight, or through a TURN server. */
-export type Route = 'direct' | 'relayed';
-
-/** What the UI says about a route. */
-export function routeLabel(route: Route): string {
-  return route === 'direct' ? 'direct' : 'relayed (TURN)';
-}
+/** How a connection to another device goes (shared/p2p/route.ts, shared with the command). */
+export { type Route, routeLabel } from '../../../shared/p2p/route.ts';
