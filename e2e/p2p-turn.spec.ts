@@ -6,23 +6,13 @@
  */
 import { expect, test as ferryTest } from './fixtures.ts';
 import { NearbyPage } from './pages/nearby-page.ts';
-import { Coturn } from './support/coturn.ts';
+import { type Coturn, useCoturn } from './support/coturn.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB } from './support/files.ts';
 
 const test = ferryTest.extend<{ coturn: Coturn }>({
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from the pattern
-  coturn: async ({}, use, testInfo) => {
-    const coturn = await Coturn.start();
-    try {
-      await use(coturn);
-    } finally {
-      if (testInfo.status !== testInfo.expectedStatus) {
-        await testInfo.attach('coturn.log', { body: await coturn.log(), contentType: 'text/plain' });
-      }
-      await coturn.stop();
-    }
-  },
+  coturn: ({}, use, testInfo) => useCoturn(use, testInfo),
   ferryEnv: async ({ coturn }, use) => {
     await use(coturn.ferryEnv);
   },

@@ -11,6 +11,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { TestInfo } from '@playwright/test';
 import { freePort } from './server.ts';
 
 const START_TIMEOUT_MS = 15_000;
@@ -144,4 +145,20 @@ function accepts(port: number): Promise<boolean> {
     });
     socket.once('error', () => done(false));
   });
+}
+
+/**
+ * A Playwright fixture's body: coturn for one test, stopped afterwards even when the test
+ * fails (its log then attached).
+ */
+export async function useCoturn(use: (coturn: Coturn) => Promise<void>, testInfo: TestInfo): Promise<void> {
+  const coturn = await Coturn.start();
+  try {
+    await use(coturn);
+  } finally {
+    if (testInfo.status !== testInfo.expectedStatus) {
+      await testInfo.attach('coturn.log', { body: await coturn.log(), contentType: 'text/plain' });
+    }
+    await coturn.stop();
+  }
 }
