@@ -5,56 +5,27 @@
  * over the paired connection, byte for byte; and two commands that pair and send to each
  * other.
  */
-import type { ChildProcess } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { test as base, expect } from './fixtures.ts';
 import { NearbyPage } from './pages/nearby-page.ts';
 import { PairingPage } from './pages/pairing-page.ts';
+import {
+  answer,
+  appOffersToCommand,
+  commandOffersToApp,
+  expect,
+  oneNetwork,
+  pairWithCommand,
+  shown,
+  test,
+  waitingNearby,
+} from './support/cli-journey.ts';
 import { downloadHash } from './support/downloads.ts';
-import { FerryCli } from './support/ferry-cli.ts';
 import { MiB, sha256 } from './support/files.ts';
 import { PeerWatcher } from './support/peer-cut.ts';
 
-/**
- * `cli(name)`: a `ferry` command with its own state directory, run with FERRY_DEBUG=1; when
- * the test fails, each command's stderr (its signaling and WebRTC steps, stamped in ms) is
- * attached and printed in full, and commands still running are stopped.
- */
-const test = base.extend<{ cli: (name: string) => FerryCli }>({
-  cli: async ({ files }, use, testInfo) => {
-    const made = new Map<string, FerryCli>();
-    await use((name) => {
-      const cli = new FerryCli(join(files.dir, name), { debug: true });
-      made.set(name, cli);
-      return cli;
-    });
-    for (const [name, cli] of made) {
-      const transcript = cli.transcript;
-      cli.stop();
-      if (testInfo.status === testInfo.expectedStatus || !transcript) continue;
-      await testInfo.attach(`ferry-${name}.stderr.txt`, { body: transcript, contentType: 'text/plain' });
-      // The reporter shows only the start of an attachment; the whole of it goes to the log.
-      console.log(`--- ferry ${name}, stderr ---\n${transcript}`);
-    }
-  },
-});
-
 /** werift moves 2–5 MB/s on this machine (ARCHITECTURE.md): 20 MiB each way takes a while. */
 test.describe.configure({ timeout: 300_000 });
-
-/** The six digits of the last `label: 123 456` line the command wrote on stderr. */
-async function shown(stderr: () => string, label: string): Promise<string> {
-  const pattern = new RegExp(`${label}: (\\d{3}) (\\d{3})`);
-  await expect.poll(() => pattern.test(stderr()), { timeout: 60_000 }).toBe(true);
-  const match = pattern.exec(stderr())!;
-  return `${match[1]}${match[2]}`;
-}
-
-/** Types a line at the command's terminal. */
-function answer(child: ChildProcess, line: string): void {
-  child.stdin?.write(`${line}\n`);
-}
 
 test('ferry pair with the app, then 20 MiB each way directly, byte for byte', async ({
   ferry,
@@ -64,22 +35,9 @@ test('ferry pair with the app, then 20 MiB each way directly, byte for byte', as
 }) => {
   const cli = ferryCli('state');
   const app = new PairingPage(receiver.page);
-  const appName = await app.open();
+  await app.open();
   const cliName = 'Build box';
-
-  const pairing = cli.start(['pair', '--server', ferry.url, '--name', cliName], {}, { input: true });
-  const code = await shown(pairing.stderr, 'Pairing code');
-  await app.enterCode(code);
-  // The same verification code on both screens; each person confirms where they are.
-  await expect(app.verificationCode()).toHaveText(/^\d{6}$/, { timeout: 30_000 });
-  const verification = await shown(pairing.stderr, 'Verification code');
-  await expect(app.verificationCode()).toHaveText(verification);
-  await app.confirmPairing();
-  answer(pairing.child, 'y');
-  const paired = await pairing.exited;
-  expect(paired.status, paired.stderr).toBe(0);
-  expect(paired.stdout).toBe(`Paired with ${appName}.\n`);
-  await expect(app.pairing.getByRole('status')).toContainText('Paired with');
+  const appName = await pairWithCommand(app, cli, ferry.url, cliName);
 
   // The app sends to the command, which waits as a device (and accepts from its paired device).
   const toCli = await files.file('direct/to-cli-7q.bin', 20 * MiB);
@@ -122,9 +80,8 @@ test('ferry receive --nearby is a device tile in the app on the same network: th
   const app = new PairingPage(sender.page);
   const data = await files.file('direct/nearby-5v.bin', 2 * MiB + 3);
   const out = join(files.dir, 'received');
-  // One address for both, so the server puts them in one network room: \`localhost\` may be
-  // ::1 for Chromium and 127.0.0.1 for Node (an IPv4 and an IPv6 address are two networks).
-  const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
+  // One address for both, so the server puts them in one network room.
+  const server = oneNetwork(ferry.url);
   const receiving = await waitingNearby(cli, server, out, 'Lab box');
   await sender.page.goto(server);
   await expect(app.tile('Lab box')).toBeVisible({ timeout: 30_000 });
@@ -180,25 +137,6 @@ test('two ferry commands pair and send to each other directly; an unknown device
   expect(nobody.stderr).toMatch(/^ferry: PEER_NOT_REACHABLE: .*Gamma/m);
 });
 
-/** `ferry receive --nearby` as device `name`, its stdin a pipe, once it waits for files. */
-async function waitingNearby(cli: FerryCli, server: string, out: string, name: string) {
-  const receiving = cli.start(
-    ['receive', '--nearby', '-o', out, '--server', server, '--name', name],
-    {},
-    { input: true },
-  );
-  await expect.poll(receiving.stderr, { timeout: 30_000 }).toContain('Waiting for files');
-  return receiving;
-}
-
-/** The app's name on the page at `server` (both on 127.0.0.1: one network room with the command). */
-async function openAt(app: NearbyPage, server: string): Promise<string> {
-  await app.page.goto(server);
-  const self = app.section.getByText('This device appears as').locator('strong');
-  await expect(self).toBeVisible({ timeout: 30_000 });
-  return (await self.textContent()) ?? '';
-}
-
 /*
  * WebRTC that fails mid-file, both ways: the page's connection is closed after some records
  * and no new RTCPeerConnection can be made in it (as on a network that stopped allowing
@@ -217,15 +155,8 @@ test('the app sends to ferry receive --nearby, WebRTC fails mid-file: the rest a
   const watch = await PeerWatcher.on(sender.page);
   const data = await files.file('direct/fallback-to-cli.bin', 6 * MiB + 7);
   const out = join(files.dir, 'received');
-  // `localhost` may be ::1 for Chromium and 127.0.0.1 for Node: two networks.
-  const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
-  const receiving = await waitingNearby(cli, server, out, 'Relay box');
-  await openAt(app, server);
-  await expect(app.tile('Relay box')).toBeVisible({ timeout: 30_000 });
-  await app.sendFiles('Relay box', data.path);
-  await expect(app.code('Relay box')).toHaveText(/^\d{6}$/, { timeout: 60_000 });
-  await app.confirmCode();
-  await expect.poll(receiving.stderr, { timeout: 60_000 }).toContain('fallback-to-cli.bin');
+  const server = oneNetwork(ferry.url);
+  const { receiving } = await appOffersToCommand(app, cli, { server, out, name: 'Relay box', path: data.path });
   // 2 MiB in (32 records of 64 KiB), the page's connection closes and no new one can open.
   await watch.refuseNewConnections();
   await watch.cutAfterRecords(32);
@@ -250,20 +181,13 @@ test('ferry send --to an app whose WebRTC fails mid-file falls back to the relay
   const app = new NearbyPage(receiver.page);
   const watch = await PeerWatcher.on(receiver.page);
   const data = await files.file('direct/fallback-to-app.bin', 6 * MiB + 13);
-  const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
-  const appName = await openAt(app, server);
-  const sending = cli.start(
-    ['send', '--to', appName, data.path, '--server', server, '--name', 'Build box'],
-    {},
-    {
-      input: true,
-    },
-  );
+  const server = oneNetwork(ferry.url);
   // Not paired: the code is compared (here at the terminal, there with the offer).
-  await expect.poll(sending.stderr, { timeout: 60_000 }).toMatch(/Verification code with .*: \d{6}/);
-  answer(sending.child, 'y');
-  const offer = app.offer('Build box');
-  await expect(offer.getByText('fallback-to-app.bin')).toBeVisible({ timeout: 60_000 });
+  const { sending, appName, offer } = await commandOffersToApp(app, cli, {
+    server,
+    name: 'Build box',
+    path: data.path,
+  });
   await watch.refuseNewConnections();
   await watch.cutAfterRecords(32);
   const [download] = await Promise.all([

@@ -24,12 +24,17 @@ interface PeerWatch {
   refuseNew: boolean;
   /** Close the connection that carries the record this page sends or receives as this many-th (0: never). */
   cutAfter: number;
-  /** Only cut once this page has heard at least one `ack` (the first record sent after it, past cutAfter). */
+  /**
+   * Only cut once an `ack` crossed this page's channel, heard by a sending page or sent by a
+   * receiving one (the first record after it, past cutAfter).
+   */
   cutAfterAck: boolean;
-  /** `ack` control messages this page has received. */
+  /** `ack` control messages this page has received or sent. */
   acks: number;
   /** The record whose ciphertext this page changes (one byte) the next time it sends it. */
   flip: { file: number; record: number } | null;
+  /** The `files` of every `resume-at` this page received: where the recipient asked a resumed transfer to go on. */
+  resumeAt: number[][];
 }
 
 /** Runs in the page before the app (serialised by Playwright: self-contained). */
@@ -43,6 +48,7 @@ function watchPeers(): void {
     cutAfterAck: false,
     acks: 0,
     flip: null,
+    resumeAt: [],
   };
   (window as unknown as { __peerWatch: PeerWatch }).__peerWatch = watch;
   const Native = window.RTCPeerConnection;
@@ -71,10 +77,15 @@ function watchPeers(): void {
     cut.add(seen);
     return true;
   };
-  /** Control messages are JSON text (shared/p2p/frames.ts): counts the acks among them. */
+  const isAck = (data: unknown): boolean => typeof data === 'string' && data.startsWith('{"type":"ack"');
+  /** Control messages are JSON text (shared/p2p/frames.ts): counts the acks among them, keeps each resume-at. */
   const countAcks = (channel: RTCDataChannel): void => {
     channel.addEventListener('message', (message) => {
-      if (typeof message.data === 'string' && message.data.startsWith('{"type":"ack"')) watch.acks++;
+      if (isAck(message.data)) watch.acks++;
+      if (typeof message.data === 'string' && message.data.startsWith('{"type":"resume-at"')) {
+        const files = (JSON.parse(message.data) as { files?: unknown }).files;
+        if (Array.isArray(files)) watch.resumeAt.push(files.map(Number));
+      }
     });
   };
   // A connection is listed once it starts to connect (a data channel, or an offer or answer
@@ -133,6 +144,7 @@ function watchPeers(): void {
     const index = tags.get(this) ?? -1;
     const frames = records(data, index);
     tamper(data, frames);
+    if (isAck(data)) watch.acks++;
     send.call(this, data);
     if (note(watch.sent, frames)) {
       const connection = watch.connections[index];
@@ -163,7 +175,8 @@ export class PeerWatcher {
 
   /**
    * Closes the connection that carries the `count`-th record this page sends (or receives)
-   * right after its frame, the moment a network drop would strike at that point.
+   * right after its frame, the moment a network drop would strike at that point; `afterAck`:
+   * not before an acknowledgement crossed this page's channel (then at the next record).
    */
   async cutAfterRecords(count: number, { afterAck = false } = {}): Promise<void> {
     await this.page.evaluate(
@@ -199,6 +212,11 @@ export class PeerWatcher {
 
   async sent(): Promise<SeenFrame[]> {
     return this.page.evaluate(() => (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.sent);
+  }
+
+  /** The `files` of every `resume-at` this page received, in order. */
+  async resumedAt(): Promise<number[][]> {
+    return this.page.evaluate(() => (window as unknown as { __peerWatch: PeerWatch }).__peerWatch.resumeAt);
   }
 
   async received(): Promise<SeenFrame[]> {
