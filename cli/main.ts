@@ -7,7 +7,7 @@
  *   ferry status [ID|LINK] [--json] · ferry revoke ID|LINK
  *   ferry request [--expire 1h] [--files N] [--megabytes N] [--note TEXT] [--json] · ferry inbox [REQUEST] [-o DIR] [--json]
  *   ferry pair [CODE] [--server URL] [--name NAME]
- *   ferry send --to DEVICE PATH… · ferry receive --nearby [-o DIR] [--yes]   (direct, cli/direct/)
+ *   ferry send --to DEVICE PATH… · ferry receive --nearby [-o DIR|-] [--yes]   (direct, cli/direct/)
  */
 import { parseArgs } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
@@ -30,7 +30,7 @@ const USAGE = `Usage:
              [--password] [--qr] [--json]
   ferry receive LINK [-o DIR|-] [--json]
   ferry send --to DEVICE PATH… [--server URL] [--name NAME]
-  ferry receive --nearby [-o DIR] [--yes] [--server URL] [--name NAME]
+  ferry receive --nearby [-o DIR|-] [--yes] [--server URL] [--name NAME]
   ferry status [ID|LINK] [--json]
   ferry revoke ID|LINK
   ferry request [--server URL] [--upload-key KEY] [--expire 1h] [--files N]
@@ -119,9 +119,11 @@ async function runReceive(args: string[]): Promise<void> {
       name: { type: 'string' },
     },
   });
+  // With -o - stdout carries the file itself: nothing else may be written there.
+  if (values.output === '-' && values.json)
+    throw new FerryError('BAD_REQUEST', '-o - writes the file to stdout: leave out --json.');
   if (values.nearby) {
     if (positionals.length > 0) throw new FerryError('BAD_REQUEST', 'ferry receive --nearby takes no link.');
-    if (values.output === '-') throw new FerryError('BAD_REQUEST', 'ferry receive --nearby writes to a folder, not -.');
     const paths = await receiveNearby({
       server: parseServer(values.server, process.env.FERRY_SERVER),
       name: values.name,
@@ -131,7 +133,7 @@ async function runReceive(args: string[]): Promise<void> {
       say,
     });
     if (values.json) process.stdout.write(`${JSON.stringify({ files: paths })}\n`);
-    else for (const file of paths) process.stderr.write(`received ${file}\n`);
+    else if (values.output !== '-') for (const file of paths) process.stderr.write(`received ${file}\n`);
     return;
   }
   const [link, ...extra] = positionals;

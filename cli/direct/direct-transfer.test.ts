@@ -18,8 +18,9 @@ import { FerryError } from '../../shared/errors.ts';
 import { relayShareId } from '../../shared/keys.ts';
 import { type ControlMessageOf, FRAME_V2 } from '../../shared/p2p/frames.ts';
 import { MemoryChannel } from '../../shared/p2p/session-test-kit.ts';
+import { targetOf } from '../receive.ts';
 import { collectFiles } from '../sources.ts';
-import { DirectReceive, openOffer, type ReceiveConnection } from './direct-receive.ts';
+import { DirectReceive, type ReceiveConnection } from './direct-receive.ts';
 import { DirectSend, planTransfer, type SendConnection } from './direct-send.ts';
 import { RelayRoute } from './relay-route.ts';
 
@@ -93,16 +94,15 @@ function receiveOn(connection: ReceiveConnection, out: string, server: string, l
   const paths = new Promise<string[]>((resolve, reject) => {
     connection.onControl = (message) => {
       if (message.type !== 'offer') return;
-      void openOffer(message as ControlMessageOf<'offer'>, out).then((opened) => {
-        const receiving = new DirectReceive(opened, {
-          server,
-          quiet: true,
-          say: (line) => lines.push(line),
-          peerName: 'Sender',
-        });
-        made(receiving);
-        receiving.receive(connection).then(resolve, reject);
-      }, reject);
+      const receiving = new DirectReceive(message as ControlMessageOf<'offer'>, connection, {
+        server,
+        out,
+        quiet: true,
+        say: (line) => lines.push(line),
+        peerName: 'Sender',
+      });
+      made(receiving);
+      void receiving.open().then(() => receiving.receive().then(resolve, reject), reject);
     };
   });
   return { transfer, paths };
@@ -226,20 +226,23 @@ describe('ferry send --to and receive --nearby, cut mid-file', () => {
       secret: toBase64Url(planned.plan.secret),
       manifest: planned.plan.manifest,
     } as const;
-    const opened = await openOffer(offer, out);
-    const receiving = new DirectReceive(opened, {
+    const receiving = new DirectReceive(offer, pair.receiver, {
       server: base,
+      out,
       quiet: true,
       say: (line) => heard.push(line),
       peerName: 'Sender',
       recordStallMs: 300,
       relayWaitMs: 1500,
     });
+    const manifest = await receiving.open();
     // The sender answers nothing and sends no record: its connection never reports a close.
     const started = Date.now();
-    await expect(receiving.receive(pair.receiver)).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
+    await expect(receiving.receive()).rejects.toMatchObject({ code: 'NETWORK_ERROR' });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(heard[0]).toMatch(/^The connection to Sender was lost \(nothing arrived for 0 s\)/);
-    await expect(readFile(`${opened.targets[0]!}.ferry-part`)).rejects.toMatchObject({ code: 'ENOENT' });
+    await expect(readFile(`${targetOf(out, manifest.files[0]!.name)}.ferry-part`)).rejects.toMatchObject({
+      code: 'ENOENT',
+    });
   });
 });

@@ -11,20 +11,23 @@
  * - sealed by a paired device that reached no data channel (mailbox.ts): by `relay` kind
  *   `offline` while both are online, or from the pair room's mailbox, where it waited while
  *   this device was offline. The files are read from the relay share; the answer goes back
- *   sealed. Every offer the mailbox handed over is answered before the command ends.
+ *   sealed. Every offer the mailbox handed over is answered before the command ends, except
+ *   with `-o -`: stdout takes one transfer, and the others are named and left unanswered.
  */
 import { FerryError } from '../../shared/errors.ts';
+import type { Manifest } from '../../shared/manifest.ts';
 import type { ControlMessageOf } from '../../shared/p2p/frames.ts';
 import { askYesNo } from '../ask.ts';
 import { formatBytes } from '../progress.ts';
 import { type DirectOptions, online, pairingOf, planFor } from './commands.ts';
 import type { StoredPairing } from './device-store.ts';
-import { DirectReceive, type OpenedOffer, openOffer } from './direct-receive.ts';
+import { DirectReceive, STDOUT } from './direct-receive.ts';
 import { deliverSealed, openSealedOffer } from './mailbox.ts';
 import { asFerryError, PeerConnection } from './peer-connection.ts';
 import type { SignalClient } from './signal-client.ts';
 
 export interface NearbyReceiveOptions extends DirectOptions {
+  /** A directory, or `-`: the one file of one transfer to stdout. */
   out: string;
   /** Accept offers from paired devices without asking (an offer from anyone else is always asked). */
   yes: boolean;
@@ -69,9 +72,9 @@ class Inbox {
     });
   }
 
-  /** Whether sealed offers are still waiting to be answered. */
-  get sealedWaiting(): boolean {
-    return this.#arrivals.some((a) => a.kind === 'sealed');
+  /** How many sealed offers are still waiting to be answered. */
+  get sealedWaiting(): number {
+    return this.#arrivals.filter((a) => a.kind === 'sealed').length;
   }
 
   /** The next arrival (a sealed offer once connections are answered: they cannot wait). */
@@ -112,7 +115,7 @@ class Inbox {
     const transfer = this.transfers.get(from);
     const resuming = transfer?.active ? transfer : null;
     const plan = resuming
-      ? { secret: Promise.resolve(resuming.offer.secret), compare: false }
+      ? { secret: Promise.resolve(resuming.session.secret), compare: false }
       : planFor(this.#signal, this.#pairings, from);
     const connection = new PeerConnection(this.#signal, from, false, plan);
     this.#connections.set(from, connection);
@@ -137,7 +140,13 @@ export async function receiveNearby(options: NearbyReceiveOptions): Promise<stri
       if (arrival.kind === 'connection')
         paths.push(...(await overConnection(inbox, signal, arrival.connection, options)));
       else paths.push(...(await throughServer(signal, device.id, arrival.pairing, arrival.data, options)));
-    } while (inbox.sealedWaiting);
+    } while (inbox.sealedWaiting > 0 && options.out !== STDOUT);
+    const left = inbox.sealedWaiting;
+    if (left > 0) {
+      options.say(
+        `${left} more offer(s) came from the mailbox and were not answered: stdout takes one transfer (use -o DIR for all).`,
+      );
+    }
     return paths;
   } finally {
     inbox.stop();
@@ -146,9 +155,9 @@ export async function receiveNearby(options: NearbyReceiveOptions): Promise<stri
 }
 
 /** The list of files and their sizes, as the person sees it before answering. */
-function describe(from: string, opened: OpenedOffer): string {
-  const list = opened.manifest.files.map((f) => `  ${f.name} (${formatBytes(f.size)})`).join('\n');
-  return `${from} offers ${opened.manifest.files.length} file(s):\n${list}`;
+function describe(from: string, manifest: Manifest): string {
+  const list = manifest.files.map((f) => `  ${f.name} (${formatBytes(f.size)})`).join('\n');
+  return `${from} offers ${manifest.files.length} file(s):\n${list}`;
 }
 
 /** An offer over a connection a device opened: asked, then received (resumed or relayed as needed). */
@@ -168,39 +177,22 @@ async function overConnection(
       };
       connection.lost.catch(reject);
     });
-    const opened = await openOffer(offer, options.out).catch((error: unknown) => {
-      try {
-        connection.link.sendControl({
-          type: 'cancel',
-          transfer: offer.transfer,
-          code: error instanceof FerryError ? error.code : 'MANIFEST_INVALID',
-          message: error instanceof Error ? error.message.slice(0, 500) : 'The offer was not valid.',
-        });
-      } catch {
-        // Gone already.
-      }
-      throw error;
-    });
-    options.say(describe(peerName, opened));
+    const transfer = new DirectReceive(offer, connection, { ...receiveOptions(options), peerName });
+    const manifest = await transfer.open();
+    options.say(describe(peerName, manifest));
     const described = await connection.describeRoute();
     if (described) options.say(described);
     if (compare) options.say(`Verification code: ${connection.auth.code}`);
     const accept = (options.yes && !compare) || (await askYesNo('Accept?'));
     if (!accept) {
-      connection.link.sendControl({ type: 'answer', transfer: opened.transfer, accept: false });
+      await transfer.decline();
       await new Promise((resolve) => setTimeout(resolve, 300));
       throw new FerryError('ABORTED', 'Declined.');
     }
     options.say(`Route: directly from ${peerName} (WebRTC).`);
-    const transfer = new DirectReceive(opened, {
-      server: options.server,
-      quiet: options.quiet,
-      say: options.say,
-      peerName,
-    });
     inbox.transfers.set(connection.peerId, transfer);
     try {
-      return await transfer.receive(connection);
+      return await transfer.receive();
     } finally {
       inbox.transfers.delete(connection.peerId);
     }
@@ -222,23 +214,29 @@ async function throughServer(
   const sealed = await openSealedOffer(options.server, self, pairing, data).catch((error: unknown) => {
     throw asFerryError(error);
   });
-  const opened = await openOffer(sealed.offer, options.out);
-  options.say(
-    `${describe(sealed.senderName, opened)}\n(sent through Ferry's server while no direct connection opened)`,
-  );
-  const accept = options.yes || (await askYesNo('Accept?'));
   const reply = (yes: boolean) =>
-    deliverSealed(signal, self, pairing, 'answer', opened.transfer, { accept: yes }).catch((error: unknown) => {
+    deliverSealed(signal, self, pairing, 'answer', sealed.offer.transfer, { accept: yes }).catch((error: unknown) => {
       options.say(`Your answer could not be sent to ${sealed.senderName}: ${asFerryError(error).message}`);
       return null;
     });
-  await reply(accept);
-  if (!accept) throw new FerryError('ABORTED', 'Declined.');
-  const transfer = new DirectReceive(opened, {
-    server: options.server,
-    quiet: options.quiet,
-    say: options.say,
+  const transfer = new DirectReceive(sealed.offer, null, {
+    ...receiveOptions(options),
     peerName: sealed.senderName,
+    reply,
   });
-  return transfer.receiveRelayed();
+  const manifest = await transfer.open();
+  options.say(
+    `${describe(sealed.senderName, manifest)}\n(sent through Ferry's server while no direct connection opened)`,
+  );
+  const accept = options.yes || (await askYesNo('Accept?'));
+  if (!accept) {
+    await transfer.decline();
+    throw new FerryError('ABORTED', 'Declined.');
+  }
+  return transfer.receive();
+}
+
+/** What every transfer of this command shares. */
+function receiveOptions(options: NearbyReceiveOptions) {
+  return { server: options.server, out: options.out, quiet: options.quiet, say: options.say };
 }

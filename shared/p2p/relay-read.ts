@@ -11,9 +11,11 @@ import { ShareApi } from '../api-client.ts';
 import { type ErrorCode, FerryError } from '../errors.ts';
 import { bearer, fetchCiphertextAt, request } from '../http-client.ts';
 import { deriveShareKeys, relayShareId } from '../keys.ts';
+import type { Manifest } from '../manifest.ts';
 import { RecordChunker } from '../record-chunker.ts';
-import { cipherRange, type RecordLayout, recordAtCipherOffset } from '../records.ts';
-import { RELAY_POLL_MS } from './relay.ts';
+import { cipherRange, type FileCipher, type RecordLayout, recordAtCipherOffset } from '../records.ts';
+import type { RelayRoute } from './receiver-session.ts';
+import { RELAY_POLL_MS, RELAY_WAIT_MS } from './relay.ts';
 
 /** Give up on a file when no new record arrived for this long (the sender stopped). */
 export const RELAY_STALL_MS = 10 * 60_000;
@@ -167,6 +169,77 @@ export async function readFromRelay(read: RelayFileRead): Promise<void> {
     if (chunker.nextIndex > before) progressAt = Date.now();
     else await sleep(RELAY_POLL_MS);
   }
+}
+
+/** What the relay route needs of a transfer (a ReceiverSession has it once the offer is opened). */
+export interface RelayTransfer {
+  readonly secret: Uint8Array<ArrayBuffer>;
+  readonly ciphers: readonly FileCipher[];
+  readonly manifest: Manifest | null;
+}
+
+export interface RelayRouteOptions {
+  /** The server's origin; '' (or absent) for the page's own. */
+  base?: string;
+  /** The sender's name, for the sentence when it revoked the share (stopped the transfer). */
+  peerName: string;
+  /** How long to look for the share (RELAY_WAIT_MS). */
+  waitMs?: number;
+  /** Hand each record in a buffer of its own (the app transfers it to its writer worker). */
+  ownBuffers?: boolean;
+}
+
+/**
+ * A ReceiverSession's relay route over the server at `base` (`transferOf`: the session, read
+ * when the route is used, so it may be given while the session is made): the share whose id the
+ * transfer's secret derives, read with Range from each file's first missing record. A share
+ * the sender revoked means it stopped the transfer (ABORTED). The app and the ferry command
+ * both receive through this.
+ */
+export function relayRoute(transferOf: () => RelayTransfer, options: RelayRouteOptions): RelayRoute {
+  const base = options.base ?? '';
+  const share = async () => ({
+    id: await relayShareId(transferOf().secret),
+    readerToken: (await deriveShareKeys(transferOf().secret)).readerToken,
+  });
+  const own = (sealed: Uint8Array<ArrayBuffer>) =>
+    !options.ownBuffers || (sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength)
+      ? sealed
+      : sealed.slice();
+  return {
+    find: async (stopped) =>
+      waitForRelayShare((await share()).id, Date.now() + (options.waitMs ?? RELAY_WAIT_MS), stopped, base),
+    read: async (files, onRecord, stopped) => {
+      try {
+        const { id, readerToken } = await share();
+        const ticket = await relayTicket(
+          id,
+          readerToken,
+          files.map((f) => f.file),
+          base,
+        );
+        for (const { file, from } of files) {
+          await readFromRelay({
+            base,
+            shareId: id,
+            readerToken,
+            ticket,
+            index: file,
+            layout: transferOf().ciphers[file]!,
+            name: transferOf().manifest?.files[file]?.name ?? '',
+            from,
+            onRecord: (record, sealed) => onRecord(file, record, own(sealed)),
+            stopped,
+          });
+        }
+      } catch (error) {
+        if (error instanceof FerryError && error.code === 'SHARE_REVOKED') {
+          throw new FerryError('ABORTED', `${options.peerName} stopped the transfer.`, { cause: error });
+        }
+        throw error;
+      }
+    },
+  };
 }
 
 /** Relay share answers that mean its files are gone: an offer for them must not be shown. */

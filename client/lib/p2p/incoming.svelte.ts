@@ -15,16 +15,9 @@
 
 import { FerryError } from '../../../shared/errors.ts';
 import { verifyingStream } from '../../../shared/file-hash.ts';
-import { deriveShareKeys, relayShareId } from '../../../shared/keys.ts';
 import type { ControlMessage, ControlMessageOf } from '../../../shared/p2p/frames.ts';
-import {
-  type ReceiverOutcome,
-  ReceiverSession,
-  type ReceiverState,
-  type RelayRoute,
-} from '../../../shared/p2p/receiver-session.ts';
-import { RELAY_WAIT_MS } from '../../../shared/p2p/relay.ts';
-import { readFromRelay, relayTicket, waitForRelayShare } from '../../../shared/p2p/relay-read.ts';
+import { type ReceiverOutcome, ReceiverSession, type ReceiverState } from '../../../shared/p2p/receiver-session.ts';
+import { relayRoute } from '../../../shared/p2p/relay-read.ts';
 import { recordCount } from '../../../shared/records.ts';
 import { attention } from '../pwa/attention.ts';
 import { noteReceived, receivedRecord } from '../store/received.ts';
@@ -126,7 +119,8 @@ export class IncomingTransfer {
       onVerified: (_file, _records, verified) => this.#progressTo(verified),
       onAck: (file, records) => this.#onAck(file, records),
       onFile: (file, failure) => this.#onFile(file, failure),
-      relay: this.#relayRoute(),
+      // The records go to the writer worker, which takes each buffer whole.
+      relay: relayRoute(() => this.#session, { peerName, ownBuffers: true }),
       ...(reply ? { reply } : {}),
       onSettle: (outcome) => this.#onSettle(outcome),
     });
@@ -337,54 +331,5 @@ export class IncomingTransfer {
     this.#verified = verified;
     this.#meter.sample(performance.now(), verified);
     this.#speed = this.#meter.bytesPerSecond();
-  }
-
-  /**
-   * The relay route over Ferry's server: the share whose id the transfer's secret derives,
-   * read with Range from each file's first missing record (shared/p2p/relay-read.ts). A share the
-   * sender revoked means it stopped the transfer.
-   */
-  #relayRoute(): RelayRoute {
-    const share = async () => {
-      const secret = this.#session.secret;
-      return { id: await relayShareId(secret), readerToken: (await deriveShareKeys(secret)).readerToken };
-    };
-    return {
-      find: async (stopped) => waitForRelayShare((await share()).id, Date.now() + RELAY_WAIT_MS, stopped),
-      read: async (files, onRecord, stopped) => {
-        try {
-          const { id, readerToken } = await share();
-          const ticket = await relayTicket(
-            id,
-            readerToken,
-            files.map((f) => f.file),
-          );
-          for (const { file, from } of files) {
-            await readFromRelay({
-              shareId: id,
-              readerToken,
-              ticket,
-              index: file,
-              layout: this.#session.ciphers[file]!,
-              name: this.#session.manifest?.files[file]?.name ?? '',
-              from,
-              // The record's buffer goes to the writer worker: a view into a larger one is copied.
-              onRecord: (record, sealed) =>
-                onRecord(
-                  file,
-                  record,
-                  sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength ? sealed : sealed.slice(),
-                ),
-              stopped,
-            });
-          }
-        } catch (error) {
-          if (error instanceof FerryError && error.code === 'SHARE_REVOKED') {
-            throw new FerryError('ABORTED', `${this.peerName} stopped the transfer.`, { cause: error });
-          }
-          throw error;
-        }
-      },
-    };
   }
 }
