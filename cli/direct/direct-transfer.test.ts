@@ -6,107 +6,24 @@
  * first record the recipient lacks, or it does not, and the rest goes through the relay
  * share (tus up, Range down) — the files arrive identical either way.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from '../../server/test-support.ts';
 import { ShareApi } from '../../shared/api-client.ts';
 import { toBase64Url } from '../../shared/encoding.ts';
-import { FerryError } from '../../shared/errors.ts';
-import { relayShareId } from '../../shared/keys.ts';
-import { type ControlMessageOf, FRAME_V2 } from '../../shared/p2p/frames.ts';
-import { MemoryChannel } from '../../shared/p2p/session-test-kit.ts';
+import { deriveShareKeys, relayShareId } from '../../shared/keys.ts';
+import { openManifest, sealManifest } from '../../shared/manifest.ts';
+import { decodeFrame } from '../../shared/p2p/frames.ts';
+import { plainRange, recordCount } from '../../shared/records.ts';
 import { targetOf } from '../receive.ts';
-import { collectFiles } from '../sources.ts';
-import { DirectReceive, type ReceiveConnection } from './direct-receive.ts';
-import { DirectSend, planTransfer, type SendConnection } from './direct-send.ts';
+import { DirectReceive } from './direct-receive.ts';
+import { DirectSend, type PlannedTransfer } from './direct-send.ts';
+import { connectionPair, filesOn, receiveOn } from './direct-test-kit.ts';
 import { RelayRoute } from './relay-route.ts';
-
-/** Two ends of one in-memory connection; `cut()` drops it as a network would (both hear NETWORK_ERROR). */
-function connectionPair() {
-  let loseSender!: (error: FerryError) => void;
-  let loseReceiver!: (error: FerryError) => void;
-  const senderLink = new MemoryChannel(true);
-  const receiverLink = new MemoryChannel(false);
-  const sender: SendConnection = {
-    link: senderLink,
-    auth: { confirmed: Promise.resolve() },
-    lost: new Promise<never>((_, reject) => {
-      loseSender = reject;
-    }),
-    onControl: () => {},
-    close: (error) => cut(error),
-  };
-  const receiver: ReceiveConnection = {
-    link: receiverLink,
-    lost: new Promise<never>((_, reject) => {
-      loseReceiver = reject;
-    }),
-    onControl: () => {},
-    onBinary: () => {},
-    close: (error) => cut(error),
-  };
-  sender.lost.catch(() => {});
-  receiver.lost.catch(() => {});
-  let frames = 0;
-  let cutAfter = Number.POSITIVE_INFINITY;
-  senderLink.deliverControl = (message) => {
-    if (!senderLink.closed) receiver.onControl(message);
-  };
-  senderLink.deliverFrame = (frame) => {
-    if (senderLink.closed) return;
-    receiver.onBinary(frame);
-    if (++frames === cutAfter) cut();
-  };
-  /** The acknowledgements of file 0 that reached the sender. */
-  const acked: number[] = [];
-  receiverLink.deliverControl = (message) => {
-    if (receiverLink.closed) return;
-    if (message.type === 'ack' && message.file === 0) acked.push(message.verified);
-    sender.onControl(message);
-  };
-  function cut(error = new FerryError('NETWORK_ERROR', 'The connection was cut.')): void {
-    if (senderLink.closed) return;
-    senderLink.closed = true;
-    receiverLink.closed = true;
-    loseSender(error);
-    loseReceiver(error);
-  }
-  return {
-    sender,
-    receiver,
-    senderLink,
-    acked,
-    cutAfterFrames: (n: number) => {
-      cutAfter = n;
-    },
-  };
-}
-
-/** The receiving side: opens the offer when it comes on `connection`, accepts it, receives into `out`. */
-function receiveOn(connection: ReceiveConnection, out: string, server: string, lines: string[]) {
-  let made!: (transfer: DirectReceive) => void;
-  const transfer = new Promise<DirectReceive>((resolve) => {
-    made = resolve;
-  });
-  const paths = new Promise<string[]>((resolve, reject) => {
-    connection.onControl = (message) => {
-      if (message.type !== 'offer') return;
-      const receiving = new DirectReceive(message as ControlMessageOf<'offer'>, connection, {
-        server,
-        out,
-        quiet: true,
-        say: (line) => lines.push(line),
-        peerName: 'Sender',
-      });
-      made(receiving);
-      void receiving.open().then(() => receiving.receive().then(resolve, reject), reject);
-    };
-  });
-  return { transfer, paths };
-}
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 
@@ -126,13 +43,7 @@ describe('ferry send --to and receive --nearby, cut mid-file', () => {
   });
 
   /** Two files on disk (8 MiB + 5 bytes and 300 KiB) and the transfer of them, planned. */
-  async function twoFiles(name: string) {
-    const contents = [randomBytes(8 * 1024 * 1024 + 5), randomBytes(300 * 1024)];
-    const paths = contents.map((_, i) => path.join(dir, `${name}-${i}.bin`));
-    for (const [i, file] of paths.entries()) await writeFile(file, contents[i]!);
-    const files = await collectFiles(paths, path.join(dir, 'spool'));
-    return { contents, planned: await planTransfer(files, FRAME_V2), out: path.join(dir, `${name}-out`) };
-  }
+  const twoFiles = (name: string) => filesOn(dir, name, [8 * 1024 * 1024 + 5, 300 * 1024]);
 
   it('resumes on a new connection from the first record the recipient lacks; nothing goes to the server', async () => {
     const { contents, planned, out } = await twoFiles('resume');
@@ -243,6 +154,134 @@ describe('ferry send --to and receive --nearby, cut mid-file', () => {
     expect(heard[0]).toMatch(/^The connection to Sender was lost \(nothing arrived for 0 s\)/);
     await expect(readFile(`${targetOf(out, manifest.files[0]!.name)}.ferry-part`)).rejects.toMatchObject({
       code: 'ENOENT',
+    });
+  });
+
+  /** Sends `planned` over `pair` with no reconnection (the relay route stays unused unless cut). */
+  function sendOver(planned: PlannedTransfer, pair: ReturnType<typeof connectionPair>) {
+    const sending = new DirectSend(planned, new RelayRoute(base, planned.relay, null), {
+      peerName: 'Receiver',
+      quiet: true,
+      say: () => {},
+      reconnect: () => null,
+    });
+    return sending.run(pair.sender);
+  }
+
+  /** Flips a bit of record `record` of file `file` on its way to the recipient. */
+  function tamper(pair: ReturnType<typeof connectionPair>, file: number, record: number): void {
+    const deliver = pair.senderLink.deliverFrame;
+    pair.senderLink.deliverFrame = (frame) => {
+      const decoded = decodeFrame(frame);
+      const sealed = decoded.ok && decoded.file === file ? decoded.records[record - decoded.first] : undefined;
+      if (sealed) frame[sealed.byteOffset + 7]! ^= 0x01;
+      deliver(frame);
+    };
+  }
+
+  it('a record that fails verification ends it naming the file and record: the sender hears the code, nothing of the file is kept', async () => {
+    const { planned, out } = await twoFiles('tamper');
+    const pair = connectionPair();
+    tamper(pair, 0, 40);
+    const { paths } = receiveOn(pair.receiver, out, base, []);
+    const [sent, received] = await Promise.allSettled([sendOver(planned, pair), paths]);
+    expect(received).toMatchObject({
+      status: 'rejected',
+      reason: { code: 'RECORD_AUTH_FAILED', message: 'tamper-0.bin: record 40 failed verification.' },
+    });
+    expect(sent).toMatchObject({
+      status: 'fulfilled',
+      value: { state: 'failed', error: { code: 'RECORD_AUTH_FAILED' } },
+    });
+    // The part file is gone by the time the failure is reported (and no file has its name).
+    expect(await readdir(out)).toEqual([]);
+  });
+
+  it('an offer whose file exists here is refused with CONFLICT, told to the sender; the file is left as it was', async () => {
+    const { planned, out } = await filesOn(dir, 'conflict', [1000]);
+    await mkdir(out, { recursive: true });
+    await writeFile(path.join(out, 'conflict-0.bin'), 'mine');
+    const pair = connectionPair();
+    const { paths } = receiveOn(pair.receiver, out, base, []);
+    const [sent, received] = await Promise.allSettled([sendOver(planned, pair), paths]);
+    expect(received).toMatchObject({ status: 'rejected', reason: { code: 'CONFLICT' } });
+    expect(sent).toMatchObject({ status: 'fulfilled', value: { state: 'failed', error: { code: 'CONFLICT' } } });
+    expect(await readFile(path.join(out, 'conflict-0.bin'), 'utf8')).toBe('mine');
+  });
+
+  describe('-o -', () => {
+    /** A stream standing in for stdout, keeping what was written (as it is written). */
+    function stdout() {
+      const chunks: Buffer[] = [];
+      const stream = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          chunks.push(chunk);
+          done();
+        },
+      });
+      return { stream, bytes: () => Buffer.concat(chunks) };
+    }
+
+    it('writes the one file to stdout, identical, also when the channel is cut and the rest comes through the relay share', async () => {
+      const { contents, planned } = await filesOn(dir, 'stdout', [3 * 1024 * 1024 + 9]);
+      const pair = connectionPair();
+      pair.cutAfterFrames(12);
+      const out = stdout();
+      const heard: string[] = [];
+      const { paths } = receiveOn(pair.receiver, '-', base, heard, { stdout: out.stream });
+      const [sent, received] = await Promise.all([sendOver(planned, pair), paths]);
+      expect(sent).toEqual({ state: 'done' });
+      expect(received).toEqual(['-']);
+      expect(heard).toContain("Route: through Ferry's server (relay) from Sender.");
+      expect(sha(out.bytes())).toBe(sha(contents[0]!));
+    });
+
+    it('a record that fails verification stops stdout before it: what was written is a prefix of the file', async () => {
+      const { contents, planned } = await filesOn(dir, 'stdout-bad', [1024 * 1024 + 3]);
+      const pair = connectionPair();
+      tamper(pair, 0, 9);
+      const out = stdout();
+      const { paths } = receiveOn(pair.receiver, '-', base, [], { stdout: out.stream });
+      const sent = sendOver(planned, pair);
+      await expect(paths).rejects.toMatchObject({
+        code: 'RECORD_AUTH_FAILED',
+        message: 'stdout-bad-0.bin: record 9 failed verification.',
+      });
+      expect(await sent).toMatchObject({ state: 'failed', error: { code: 'RECORD_AUTH_FAILED' } });
+      // Records come several to a frame, and a frame is opened whole: at most records 0-8.
+      expect(out.bytes().length).toBeLessThanOrEqual(9 * 64 * 1024);
+      expect(sha(out.bytes())).toBe(sha(contents[0]!.subarray(0, out.bytes().length)));
+    });
+
+    it('a file whose BLAKE3 differs never reaches its length on stdout: every record but the last is written', async () => {
+      const { planned } = await filesOn(dir, 'stdout-hash', [1024 * 1024 + 3]);
+      // Every record opens, but the manifest names another hash: only the whole file can tell.
+      const keys = await deriveShareKeys(planned.plan.secret);
+      const manifest = await openManifest(planned.plan.manifest, keys.metaKey);
+      const wrong = { ...manifest, files: manifest.files.map((f) => ({ ...f, blake3: '0'.repeat(64) })) };
+      planned.plan.manifest = await sealManifest(wrong, keys.metaKey);
+      const cipher = planned.plan.ciphers[0]!;
+      const pair = connectionPair();
+      const out = stdout();
+      const { paths } = receiveOn(pair.receiver, '-', base, [], { stdout: out.stream });
+      const sent = sendOver(planned, pair);
+      await expect(paths).rejects.toMatchObject({ code: 'FILE_HASH_MISMATCH' });
+      expect(await sent).toMatchObject({ state: 'failed', error: { code: 'FILE_HASH_MISMATCH' } });
+      expect(out.bytes().length).toBe(plainRange(cipher, recordCount(cipher) - 1)[0]);
+    });
+
+    it('an offer of several files is refused with BAD_REQUEST before anything is written, and the sender is told', async () => {
+      const { planned } = await filesOn(dir, 'stdout-two', [10, 20]);
+      const pair = connectionPair();
+      const out = stdout();
+      const { paths } = receiveOn(pair.receiver, '-', base, [], { stdout: out.stream });
+      const [sent, received] = await Promise.allSettled([sendOver(planned, pair), paths]);
+      expect(received).toMatchObject({
+        status: 'rejected',
+        reason: { code: 'BAD_REQUEST', message: 'This offer has 2 files: use -o DIR, not -o -.' },
+      });
+      expect(sent).toMatchObject({ status: 'fulfilled', value: { state: 'failed', error: { code: 'BAD_REQUEST' } } });
+      expect(out.bytes().length).toBe(0);
     });
   });
 });
