@@ -1,7 +1,8 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { FerryError } from '../errors.ts';
-import { cipherRange, encryptedSize, type RecordLayout } from '../records.ts';
-import { type RelayFileRead, readFromRelay, relayStart, type StoredStatus } from './relay-read.ts';
+import { newSecret, relayShareId } from '../keys.ts';
+import { cipherRange, encryptedSize, type FileCipher, type RecordLayout } from '../records.ts';
+import { type RelayFileRead, readFromRelay, relayRoute, relayStart, type StoredStatus } from './relay-read.ts';
 
 const layout: RecordLayout = { size: 10 * 1024 - 100, recordSize: 1024 };
 /** Stand-in ciphertext: byte i is i mod 251, so any misplaced byte shows. */
@@ -128,5 +129,56 @@ describe('relayStart', () => {
     expect(await relayStart(fileOf(7), other)).toBe(7);
     const below = async (): Promise<StoredStatus> => 'below';
     expect(await relayStart(fileOf(7), below)).toBe(7);
+  });
+});
+
+describe('relayRoute', () => {
+  /** A transfer of one file laid out as `layout`, under a fresh secret. */
+  const transfer = () => ({
+    secret: newSecret(),
+    ciphers: [{ ...layout, name: 'a.bin' }] as unknown as FileCipher[],
+    manifest: null,
+  });
+
+  it('reads from the share its secret derives, at the base given, and hands each record in a buffer of its own when asked', async () => {
+    const of = transfer();
+    const urls: string[] = [];
+    vi.stubGlobal('fetch', async (url: string, init: RequestInit) => {
+      urls.push(`${init.method ?? 'GET'} ${url}`);
+      if (url.endsWith('/downloads')) return answer(201, JSON.stringify({ ticket: 'T'.repeat(43), expiresAt: 1 }));
+      const start = Number(/^bytes=(\d+)-$/.exec(new Headers(init.headers).get('Range') ?? '')?.[1]);
+      return answer(206, cipher.slice(start), `bytes ${start}-${cipher.length - 1}/${cipher.length}`);
+    });
+    const seen: { record: number; own: boolean }[] = [];
+    const route = relayRoute(() => of, { base: 'http://ferry.test', peerName: 'Pat', ownBuffers: true });
+    await route.read(
+      [{ file: 0, from: 0 }],
+      async (_file, record, sealed) => {
+        seen.push({ record, own: sealed.byteOffset === 0 && sealed.byteLength === sealed.buffer.byteLength });
+      },
+      () => false,
+    );
+    expect(seen.map((s) => s.record)).toEqual([...Array(10).keys()]);
+    expect(seen.every((s) => s.own)).toBe(true);
+    const id = await relayShareId(of.secret);
+    expect(urls[0]).toBe(`POST http://ferry.test/api/shares/${id}/downloads`);
+    expect(urls[1]).toBe(`GET http://ferry.test/api/shares/${id}/files/0`);
+  });
+
+  it('a share the sender revoked means it stopped the transfer: ABORTED naming it', async () => {
+    vi.stubGlobal('fetch', async () =>
+      answer(410, JSON.stringify({ error: { code: 'SHARE_REVOKED', message: 'This link was revoked.' } })),
+    );
+    const route = relayRoute(transfer, { base: 'http://ferry.test', peerName: 'Pat' });
+    await expect(
+      route.read(
+        [{ file: 0, from: 0 }],
+        async () => {},
+        () => false,
+      ),
+    ).rejects.toMatchObject({
+      code: 'ABORTED',
+      message: 'Pat stopped the transfer.',
+    });
   });
 });
