@@ -30,8 +30,8 @@ import { StdoutStore } from './stdout-store.ts';
 
 /**
  * No record for this long while receiving, and the connection is taken as lost: a safety
- * net should werift not notice a peer that went away (the transfer would otherwise wait for
- * ever). The app's share pull gives a silent peer 15 s; werift under load needs more.
+ * net should the WebRTC stack not notice a peer that went away (the transfer would otherwise
+ * wait for ever). The app's share pull gives a silent peer 15 s; a loaded machine needs more.
  */
 export const RECORD_STALL_MS = 30_000;
 
