@@ -125,6 +125,19 @@ describe('SignalingClient over a real /signal', () => {
     await until(() => a.status === 'open' && a.greeted, 'A to be back and say hello');
   });
 
+  it('once stopped is not welcomed any more, and started again says hello on a new connection', async () => {
+    const a = await device(DEVICE_A, 'Desk');
+    const first = a.self?.peerId;
+    a.stop();
+    expect(a.status).toBe('offline');
+    expect(a.self).toBeNull();
+    expect(a.greeted).toBe(false);
+    expect(a.relay(first ?? '', 'signal', {})).toBe(false);
+    a.start();
+    await until(() => a.status === 'open' && a.greeted, 'A to be welcomed again');
+    expect(a.self?.peerId).not.toBe(first);
+  });
+
   it('rejects a request at once while not connected', async () => {
     const client = new SignalingClient(signalUrl(server.url), memoryDevice({ id: DEVICE_A, name: 'Desk' }));
     const refused = await client.mailboxPut('pair:x', DEVICE_B, BOX, 1).catch((error: unknown) => error);

@@ -122,6 +122,9 @@ export class SignalingClient {
     this.#socket = null;
     this.#unanswered();
     this.#status = 'offline';
+    // No connection now: nothing may act as if welcomed (a link made, a name shown) until the next `welcome`.
+    this.#self = null;
+    this.#greeted = false;
     this.#rooms.clear();
   }
 
