@@ -191,8 +191,11 @@ export class RecordOpener {
   /** Feeds ciphertext bytes; answers the records they complete, opened, in order. */
   async push(chunk: Uint8Array): Promise<OpenedRecord[]> {
     const sealed = this.#chunker.push(chunk);
-    // Opened side by side, as sealParts seals: WebCrypto's pool does the work.
-    const plain = await Promise.all(sealed.map((r) => decryptRecord(this.#file, r.index, r.sealed)));
+    const plain = await openSealed(
+      this.#file,
+      sealed[0]?.index ?? 0,
+      sealed.map((r) => r.sealed),
+    );
     return sealed.map((r, n) => ({ index: r.index, plain: plain[n] as Uint8Array<ArrayBuffer> }));
   }
 
@@ -205,6 +208,19 @@ export class RecordOpener {
       );
     }
   }
+}
+
+/**
+ * Opens the whole sealed records `first`, `first + 1`, … given one by one (a data channel's
+ * frame, a relay read), side by side as sealParts seals: WebCrypto's pool does the work.
+ * Answers their plaintext in order; fails as records.ts `decryptRecord` does.
+ */
+export function openSealed(
+  file: FileCipher,
+  first: number,
+  sealed: readonly Uint8Array<ArrayBuffer>[],
+): Promise<Uint8Array<ArrayBuffer>[]> {
+  return Promise.all(sealed.map((record, n) => decryptRecord(file, first + n, record)));
 }
 
 /**

@@ -1,9 +1,10 @@
 /**
  * Where a ReceiverSession (receiver-session.ts) puts the records it receives: a sink that
- * opens each sealed record (shared/records.ts decryptRecord: tag, index and final flag),
- * stores the plaintext and checks each file's BLAKE3 once its last record is stored. The
- * app's sink is the OPFS writer worker (client/lib/p2p/opfs-sink.ts); verifying-sink.ts is
- * the same over any FileStore (memory in the tests, a file for the ferry command).
+ * opens each sealed record (shared/record-stream.ts openSealed: tag, index and final flag),
+ * stores the plaintext and checks each file's BLAKE3 once its last record is stored.
+ * verifying-sink.ts is that sink over any FileStore: memory in the tests, a file for the
+ * ferry command, OPFS in the app's writer worker (client/lib/p2p/opfs-sink.ts is the page's
+ * side of it).
  *
  * Invariants every sink keeps: records of a file are taken strictly in order, so what it
  * reports as verified is a prefix count of what is stored; after its first failure it takes

@@ -1,14 +1,18 @@
 /**
- * A RecordSink over any FileStore: opens each record (decryptRecord), writes its plaintext
- * at its offset, hashes the file as it lands (BLAKE3, hash-wasm) and, after the last record,
- * compares the hash before the store may keep the file (`finish`). Work runs one step at a
- * time in arrival order; the records of one frame are opened together (WebCrypto works off
- * the thread). Used by the engine's tests over memory and by the ferry command over files.
+ * A RecordSink over any FileStore: opens each record (record-stream.ts openSealed), writes
+ * its plaintext at its offset, hashes the file as it lands (BLAKE3, hash-wasm) and, after
+ * the last record, compares the hash (file-hash.ts) before the store may keep the file
+ * (`finish`). Work runs one step at a time in arrival order; the records of one frame are
+ * opened together (WebCrypto works off the thread). Used by the engine's tests over memory,
+ * by the ferry command over files (cli/direct/part-file-store.ts) and by the app's OPFS
+ * writer worker (client/lib/p2p/opfs-store.ts); every store passes
+ * file-store.conformance.ts.
  */
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { FerryError } from '../errors.ts';
 import { checkDigest } from '../file-hash.ts';
-import { decryptRecord, type FileCipher, plainRange, recordCount } from '../records.ts';
+import { openSealed } from '../record-stream.ts';
+import { type FileCipher, plainRange, recordCount } from '../records.ts';
 import type { RecordSink, SinkEvents } from './record-sink.ts';
 
 /** One file being stored. */
@@ -93,7 +97,7 @@ export class VerifyingSink implements RecordSink {
     if (first !== entry.next) {
       throw new FerryError('RECORD_TRUNCATED', `${cipher.name}: record ${first} arrived out of order.`);
     }
-    const plains = await Promise.all(records.map((sealed, i) => decryptRecord(cipher, first + i, sealed)));
+    const plains = await openSealed(cipher, first, records);
     for (const [i, plain] of plains.entries()) {
       await entry.stored.write(plain, plainRange(cipher, first + i)[0]).catch((error: unknown) => {
         throw error instanceof FerryError

@@ -65,16 +65,24 @@ export class WriteBatch {
    */
   writeTo(target: WriteTarget): Uint8Array<ArrayBuffer> {
     const bytes = this.#buffer.subarray(0, this.#length);
-    let written = 0;
-    while (written < bytes.length) {
-      const n = target.write(bytes.subarray(written), { at: this.#start + written });
-      if (!(n > 0 && n <= bytes.length - written)) {
-        throw new WriteRefused(n > 0 ? `the file answered ${n} bytes written` : 'the file took no bytes');
-      }
-      written += n;
-    }
+    writeFully(target, bytes, this.#start);
     this.#start += this.#length;
     this.#length = 0;
     return bytes;
+  }
+}
+
+/**
+ * Writes all of `bytes` at file offset `at`, write after write, trusting no count a write
+ * could not have written; throws WriteRefused when the file takes no more (a full quota).
+ */
+export function writeFully(target: WriteTarget, bytes: Uint8Array, at: number): void {
+  let written = 0;
+  while (written < bytes.length) {
+    const n = target.write(bytes.subarray(written), { at: at + written });
+    if (!(n > 0 && n <= bytes.length - written)) {
+      throw new WriteRefused(n > 0 ? `the file answered ${n} bytes written` : 'the file took no bytes');
+    }
+    written += n;
   }
 }
