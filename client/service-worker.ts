@@ -12,10 +12,11 @@
  * and the browser then marks the download failed instead of keeping a bad file. While it
  * streams, the page sends `download-alive` every second: a streamed response does not keep
  * a service worker alive in Firefox, which stops it when idle (30 s) and keeps the cut file.
- * Where the page cannot transfer a stream (Safari), it sends `download-fetch` instead and
- * this worker fetches, decrypts and verifies the file itself (receive/sw-fetch.ts), served
- * the same way; a file received from a nearby device is read from OPFS instead
- * (`download-stored`, receive/sw-stored.ts).
+ * Where the page cannot transfer a stream (Safari), files that sit whole and verified in
+ * OPFS (received from a nearby device, or a link's files staged there first) are read from
+ * there, one as itself or all as one ZIP (`download-stored`, receive/sw-stored.ts); where
+ * OPFS does not work either, the page sends `download-fetch` and this worker fetches,
+ * decrypts and verifies the one file itself (receive/sw-fetch.ts), served the same way.
  *
  * Previews: the page opens a session with a `preview-open` message (preview/preview-messages.ts)
  * and this worker answers /__preview/<session>/<name>, Range requests included, by fetching

@@ -4,20 +4,25 @@
  * (webkit/sw-download-cut.test.ts). Where OPFS works (Safari has it), a link's file above
  * 8 MiB is therefore staged first: fetched, decrypted and verified into OPFS by a worker of
  * the page, and only then saved, served by the service worker from the verified copy
- * (receive/staging.ts). Imitated in Chromium: the page refuses stream transfers as Safari
+ * (receive/staging.ts); so is every file of a "Download all" above 8 MiB, whose ZIP the
+ * service worker then builds from the staged copies (receive/sw-stored.ts). Imitated in Chromium: the page refuses stream transfers as Safari
  * does (support/no-stream-transfer.ts). WebKitGTK has no navigator.storage, so this path
  * runs only here.
  */
 import type { BrowserContext, Download, Page, Request } from '@playwright/test';
+import { SlowProxy } from './firefox/support/slow-proxy.ts';
 import { expect } from './fixtures.ts';
-import { downloadHash } from './support/downloads.ts';
-import { MiB } from './support/files.ts';
+import type { SendPage } from './pages/send-page.ts';
+import { downloadBytes, downloadHash } from './support/downloads.ts';
+import { MiB, type TestFile, type Workspace } from './support/files.ts';
 import { withoutStreamTransfer } from './support/no-stream-transfer.ts';
 import { sentByLink } from './support/sent-by-link.ts';
 import { test } from './support/throttled.ts';
+import { readZip } from './support/zip.ts';
 
 const FILE_GET = /^\/api\/shares\/[^/]+\/files\/\d+$/;
 const STAGING = 'Checking in this browser first: the download starts once the whole file is verified';
+const STAGED = 'Verified in this browser · the archive is saved once every file is';
 
 test.beforeEach(async ({ receiverContext }) => {
   await receiverContext.addInitScript(withoutStreamTransfer);
@@ -178,3 +183,128 @@ test('a tab closed while staging leaves a staged file that the next page to load
   await expect(next.getByRole('list', { name: 'Files' })).toBeVisible({ timeout: 30_000 });
   await expect.poll(() => stagedFiles(next), { message: 'the stale staged file is removed' }).toEqual([]);
 });
+
+/** Sends two files, 12 and 6 MiB, by one link and closes the sender's tab. */
+async function twoByLink(sender: SendPage, files: Workspace, prefix: string) {
+  const sent = [await files.file(`${prefix}-survey.bin`, 12 * MiB), await files.file(`${prefix}-notes.bin`, 6 * MiB)];
+  await sender.open();
+  const link = await sender.sendFiles(sent.map((file) => file.path));
+  await sender.page.close();
+  return { sent, link };
+}
+
+/** Every entry of the saved ZIP is byte for byte the file of that name that was sent. */
+async function expectIdenticalZip(download: Download, sent: TestFile[]): Promise<void> {
+  const zip = readZip(await downloadBytes(download));
+  expect(zip.map((entry) => entry.name).sort()).toEqual(sent.map((file) => file.name).sort());
+  for (const entry of zip) {
+    const file = sent.find((f) => f.name === entry.name);
+    expect(file && entry.bytes.equals(file.bytes), `${entry.name} in the ZIP is byte for byte the file`).toBe(true);
+  }
+}
+
+test('Download all of 12 + 6 MiB: every file staged and verified first, then one ZIP of identical files', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+  ferry,
+  throttled,
+}, testInfo) => {
+  test.setTimeout(240_000);
+  const { sent, link } = await twoByLink(sender, files, 'harbour-all');
+  const [first, second] = sent as [TestFile, TestFile];
+  const gets = ciphertextGets(receiverContext);
+  await receiver.openShare(link.replace(ferry.url, await throttled(4 * MiB)));
+  const downloads: { at: number; download: Download }[] = [];
+  receiver.page.on('download', (download) => downloads.push({ at: gets.length, download }));
+  await receiver.downloadAllButton.click();
+
+  await expect(receiver.file(first.name).getByText(STAGING)).toBeVisible();
+  await expect(receiver.file(second.name).getByText('Waiting', { exact: true })).toBeVisible();
+  // The first file is whole and verified in this browser; the second is being staged.
+  await expect(receiver.file(first.name).getByText(STAGED)).toBeVisible({ timeout: 60_000 });
+  await receiver.waitForPercent(second.name, 20);
+  expect(downloads, 'no download starts while files are being staged').toHaveLength(0);
+  expect(await stagedFiles(receiver.page), 'both files are staged, neither copied again').toHaveLength(2);
+  await receiver.page.screenshot({ path: testInfo.outputPath('staging-all-1280.png') });
+  await receiver.page.setViewportSize({ width: 390, height: 844 });
+  await receiver.page.screenshot({ path: testInfo.outputPath('staging-all-390.png'), fullPage: true });
+  await receiver.page.setViewportSize({ width: 1280, height: 800 });
+
+  await expect.poll(() => downloads.length, { timeout: 90_000 }).toBe(1);
+  const [{ download, at }] = downloads as [(typeof downloads)[0]];
+  expect(download.suggestedFilename()).toBe(`ferry-${new URL(link).pathname.split('/').pop()}.zip`);
+  await expectIdenticalZip(download, sent);
+  for (const file of sent) await expect(receiver.verified(file.name)).toBeVisible();
+  await expect(receiver.allVerified).toBeVisible();
+  await expect(receiver.alert).toHaveCount(0);
+  expect(
+    gets.every((request) => request.serviceWorker() === null),
+    'the ciphertext was fetched by the page’s stage worker, none by the service worker',
+  ).toBe(true);
+  expect(gets.length, 'nothing was fetched after the download started').toBe(at);
+  await expect.poll(() => stagedFiles(receiver.page), { message: 'the staged copies are removed' }).toEqual([]);
+});
+
+/**
+ * With a throttling proxy that can be cut as well: the kernel's socket buffers can hold the
+ * rest of a 6 MiB file that the server wrote before it was killed.
+ */
+const withProxy = test.extend<{ cuttable: SlowProxy }>({
+  cuttable: async ({ ferry }, use) => {
+    const proxy = await SlowProxy.start(ferry.url);
+    await use(proxy);
+    await proxy.close();
+  },
+});
+
+withProxy(
+  'Download all, the server killed while staging: nothing saved, no download, and Download all again continues',
+  async ({ sender, receiver, receiverContext, files, ferry, cuttable: proxy }) => {
+    test.setTimeout(300_000);
+    const { sent, link } = await twoByLink(sender, files, 'cut-all');
+    const [first, second] = sent as [TestFile, TestFile];
+    const gets = ciphertextGets(receiverContext);
+    proxy.rate = 3 * MiB;
+    await receiver.openShare(link.replace(ferry.url, proxy.url));
+    const downloads: Download[] = [];
+    receiver.page.on('download', (download) => downloads.push(download));
+    await receiver.downloadAllButton.click();
+    // The first file staged whole, the second part-way: the server goes away for good.
+    await expect(receiver.file(first.name).getByText(STAGED)).toBeVisible({ timeout: 60_000 });
+    const at = await receiver.waitForPercent(second.name, 30);
+    await ferry.kill('SIGKILL');
+    proxy.cut();
+    expect(at, 'the server was killed in the middle of staging').toBeLessThan(80);
+
+    // Up to five attempts with backoff (resume.ts) before staging without a server gives up.
+    await expect(receiver.alert.filter({ hasText: second.name })).toBeVisible({ timeout: 90_000 });
+    await expect(receiver.file(second.name).getByText('Failed', { exact: true })).toBeVisible();
+    await expect(receiver.file(first.name).getByText('Not saved', { exact: true })).toBeVisible();
+    const notice = receiver.alert.filter({ hasText: 'Nothing was saved' });
+    await expect(notice).toContainText(
+      'Nothing was saved: the archive’s download starts only once every file in it is verified.',
+    );
+    await expect(notice).toContainText('Download all again to continue from the');
+    await expect(receiver.alert.filter({ hasText: 'Your browser may have kept' })).toHaveCount(0);
+    expect(downloads, 'no download event at all: no archive under any name').toHaveLength(0);
+    expect(await stagedFiles(receiver.page), 'what was verified stays staged for the retry').toHaveLength(2);
+
+    await ferry.restart();
+    const before = gets.length;
+    const retry = await receiver.downloadAll(180_000);
+    await expectIdenticalZip(retry, sent);
+    for (const file of sent) await expect(receiver.verified(file.name)).toBeVisible();
+    await expect(receiver.alert).toHaveCount(0);
+    expect(downloads, 'one download in all: the retry').toHaveLength(1);
+    const again = gets.slice(before);
+    expect(
+      again.every((request) => new URL(request.url()).pathname.endsWith('/1')),
+      'the first file, staged whole, was not fetched again',
+    ).toBe(true);
+    const start = Number(/^bytes=(\d+)-$/.exec(again[0]?.headers().range ?? '')?.[1] ?? 0);
+    expect(start, 'the second file continued from what was staged').toBeGreaterThan(0);
+    await expect.poll(() => stagedFiles(receiver.page)).toEqual([]);
+  },
+);

@@ -7,17 +7,26 @@
 
 /**
  * The share link in the share card (an `article`) headed `heading`, once the link shows
- * (earlier sends stay listed), else undefined.
+ * (earlier sends stay listed, some under the same heading: links in `known` are skipped),
+ * else undefined.
  */
-export function shareLinkIn(heading: string): string | undefined {
+export function shareLinkIn(heading: string, known: string[] = []): string | undefined {
   for (const card of document.querySelectorAll('article')) {
     if (card.querySelector('h1,h2,h3,h4')?.textContent?.trim() !== heading) continue;
     for (const label of card.querySelectorAll('label')) {
       const value = label.textContent?.trim() === 'Share link' ? (label.control as HTMLInputElement | null)?.value : '';
-      if (value && /\/s\/[A-Za-z0-9_-]{16}#/.test(value)) return value;
+      if (value && /\/s\/[A-Za-z0-9_-]{16}#/.test(value) && !known.includes(value)) return value;
     }
   }
   return undefined;
+}
+
+/** Every share link the page lists now (shareLinkIn's `known`, read before a send). */
+export function shareLinks(): string[] {
+  return [...document.querySelectorAll('article label')]
+    .filter((label) => label.textContent?.trim() === 'Share link')
+    .map((label) => ((label as HTMLLabelElement).control as HTMLInputElement | null)?.value ?? '')
+    .filter((value) => value !== '');
 }
 
 /** True once no upload progress bar shows (the link shows while its upload still runs). */

@@ -111,14 +111,46 @@ describe('WebKit and Chromium', () => {
     assert.equal(await sha256File(await saved(webkit.downloads, file.name, file.size)), file.sha256);
   });
 
-  test('Download all of 18 MiB made in Chromium is saved in WebKit as one ZIP of identical files: its service worker builds it', async () => {
-    // Above 8 MiB together: as for one large file, WebKit's service worker fetches, decrypts
-    // and verifies each file itself, and streams the ZIP the page would build (sw-fetch.ts).
+  test('WebKit: Download all of 18 MiB is refused before anything is fetched, with a sentence; each file still downloads', async () => {
+    // Above 8 MiB together, WebKit here can neither transfer a stream to its service worker nor
+    // stage the files in OPFS (no navigator.storage): a ZIP its service worker fetched while the
+    // browser saved it would, cut off, stay under the archive's name. So it is refused.
     proxy.rate = 0;
     const sent = [
       await files.file('all-webkit-survey.bin', 12 * MiB),
       await files.file('all-webkit-notes.bin', 6 * MiB),
     ];
+    const link = await shareFromChromium(...sent);
+    const reads = proxy.fileGets;
+    await openShare(webkit, link);
+    await press(webkit, 'Download all');
+    const said = await waitIn(
+      webkit,
+      'the refusal shows',
+      () =>
+        [...document.querySelectorAll('[role="alert"]')].map((node) => node.textContent?.trim()).join(' | ') ||
+        undefined,
+      [],
+    );
+    assert.equal(
+      said,
+      "This browser can't save an archive this large; try Chrome or Edge, a window that is not private, or download the files one at a time.",
+    );
+    for (const file of sent) assert.doesNotMatch(await fileStatus(webkit, file.name), /Verified|Failed|%/);
+    assert.equal(proxy.fileGets, reads, 'no ciphertext was fetched');
+    await new Promise((r) => setTimeout(r, 2_000));
+    const id = new URL(link).pathname.split('/').pop();
+    assert.equal((await listing(webkit.downloads)).has(`ferry-${id}.zip`), false, 'no archive under its name');
+    // One at a time still works (a file above 8 MiB is fetched by the service worker).
+    const [survey] = sent as [TestFile];
+    await press(webkit, `Download ${survey.name}`);
+    assert.match(await outcome(webkit, survey.name), /Verified/);
+    assert.equal(await sha256File(await saved(webkit.downloads, survey.name, survey.size)), survey.sha256);
+  });
+
+  test('WebKit: Download all of 3 + 4 MiB is built in memory and saved only once every file verified: one ZIP of identical files', async () => {
+    proxy.rate = 0;
+    const sent = [await files.file('small-all-chart.bin', 3 * MiB), await files.file('small-all-log.bin', 4 * MiB)];
     const link = await shareFromChromium(...sent);
     await openShare(webkit, link);
     await press(webkit, 'Download all');
@@ -128,11 +160,36 @@ describe('WebKit and Chromium', () => {
     }
     const id = new URL(link).pathname.split('/').pop();
     const size = zipLength(sent.map(({ name, size }) => ({ name, size })));
+    assert.ok(size <= 8 * MiB, `the archive (${size} bytes) fits the in-memory limit`);
     const zip = readZip(await readFile(await saved(webkit.downloads, `ferry-${id}.zip`, size)));
     assert.deepEqual(zip.map((entry) => entry.name).sort(), sent.map((file) => file.name).sort());
     for (const entry of zip) {
       const file = sent.find((f) => f.name === entry.name);
       assert.ok(file && entry.bytes.equals(file.bytes), `${entry.name} in the ZIP is byte for byte the file`);
+    }
+  });
+
+  test('WebKit: Download all of 3 + 4 MiB cut off mid-way says it failed and leaves nothing under the archive’s name', async () => {
+    const sent = [await files.file('cut-all-chart.bin', 3 * MiB), await files.file('cut-all-log.bin', 4 * MiB)];
+    const [chart, log] = sent as [TestFile, TestFile];
+    const link = await shareFromChromium(...sent);
+    const id = new URL(link).pathname.split('/').pop();
+    // 7 MiB at 256 KiB/s: 28 s; cut in the second file, after the first verified.
+    proxy.rate = 256 * 1024;
+    try {
+      await openShare(webkit, link);
+      await press(webkit, 'Download all');
+      await reaches(webkit, log.name, 20);
+      await ferry.kill('SIGKILL');
+      proxy.cut();
+      await failsLeavingNothing(() => fileStatus(webkit, log.name), webkit.downloads, `ferry-${id}.zip`);
+      // The first file verified inside an archive that was never saved: not "Verified".
+      assert.match(await fileStatus(webkit, chart.name), /Not saved/);
+      const left = await listing(webkit.downloads);
+      assert.equal(left.has(`ferry-${id}.zip`), false, `no archive at all: ${JSON.stringify([...left])}`);
+    } finally {
+      proxy.rate = 0;
+      await ferry.restart();
     }
   });
 

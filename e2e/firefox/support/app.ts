@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ElementHandle, Page } from 'puppeteer-core';
-import { cardTitle, FILE_INPUT, fileItemText, shareLinkIn, uploadsDone } from '../../support/in-page.ts';
+import { cardTitle, FILE_INPUT, fileItemText, shareLinkIn, shareLinks, uploadsDone } from '../../support/in-page.ts';
 
 export const LONG = 120_000;
 
@@ -41,8 +41,10 @@ export async function sendLink(page: Page, origin: string, paths: string[], pass
   if (!input) throw new Error('the file input is missing');
   await input.uploadFile(...paths);
   if (password !== undefined) await (await field(page, 'Password (optional)')).type(password);
+  // The send view lists earlier links too, maybe under the same heading ("2 files").
+  const known = await page.evaluate(shareLinks);
   await press(page, 'Send');
-  const link = await page.waitForFunction(shareLinkIn, { timeout: LONG }, cardTitle(paths));
+  const link = await page.waitForFunction(shareLinkIn, { timeout: LONG }, cardTitle(paths), known);
   // The link shows as soon as the share exists; the upload is done when its progress bar goes.
   await page.waitForFunction(uploadsDone, { timeout: LONG });
   return (await link.jsonValue()) as string;

@@ -26,6 +26,8 @@ export class SlowProxy {
   readonly url: string;
   /** Bytes per second for file bodies; 0 = no limit. */
   rate = 0;
+  /** File bodies (ciphertext GETs) asked for through this proxy so far. */
+  fileGets = 0;
   readonly #server: Server;
   readonly #sockets = new Set<Socket>();
 
@@ -47,6 +49,7 @@ export class SlowProxy {
         res.end(script.source);
         return;
       }
+      if (req.method === 'GET' && FILE_BODY.test(req.url ?? '')) proxy.fileGets++;
       // Pages are rewritten, so they must come uncompressed.
       const headers = { ...req.headers };
       if (script) delete headers['accept-encoding'];

@@ -98,12 +98,12 @@ describe('service worker messages', () => {
     const { key: _key, metaKey: _metaKey, ...fields } = await goodFile();
     const file = { ...fields, keyBytes: new Uint8Array(32).fill(7), modified: 1_700_000_000_000 };
     const id = 'A'.repeat(22);
-    const parsed = parseSwFetch({ type: 'download-fetch', id, archive: null, files: [file] });
-    expect(parsed?.files[0]?.keyBytes).toEqual(file.keyBytes);
+    const parsed = parseSwFetch({ type: 'download-fetch', id, file });
+    expect(parsed?.file.keyBytes).toEqual(file.keyBytes);
     // Its own copy: zeroing it after the key's import leaves the message's bytes alone.
-    expect(parsed?.files[0]?.keyBytes).not.toBe(file.keyBytes);
+    expect(parsed?.file.keyBytes).not.toBe(file.keyBytes);
     const hashless = { ...file, blake3: null, modified: null };
-    expect(parseSwFetch({ type: 'download-fetch', id, archive: null, files: [hashless] })).toBeDefined();
+    expect(parseSwFetch({ type: 'download-fetch', id, file: hashless })).toBeDefined();
     for (const bad of [
       { ...file, keyBytes: new Uint8Array(16) },
       { ...file, keyBytes: 'secret' },
@@ -112,47 +112,44 @@ describe('service worker messages', () => {
       { ...file, modified: -1 },
       { ...file, modified: undefined },
     ]) {
-      expect(parseSwFetch({ type: 'download-fetch', id, archive: null, files: [bad] })).toBeUndefined();
+      expect(parseSwFetch({ type: 'download-fetch', id, file: bad })).toBeUndefined();
     }
-    expect(parseSwFetch({ type: 'download-fetch', id: '../x', archive: null, files: [file] })).toBeUndefined();
-    expect(parseSwFetch({ type: 'download', id, archive: null, files: [file] })).toBeUndefined();
-  });
-
-  it('accepts an archive of several files the service worker fetches, and only as an archive', async () => {
-    const { key: _key, metaKey: _metaKey, ...fields } = await goodFile();
-    const file = { ...fields, keyBytes: new Uint8Array(32).fill(7), modified: null };
-    const id = 'A'.repeat(22);
-    const two = [file, { ...file, index: 1, name: 'b.bin' }];
-    const parsed = parseSwFetch({ type: 'download-fetch', id, archive: 'ferry-x.zip', files: two });
-    expect(parsed?.archive).toBe('ferry-x.zip');
-    expect(parsed?.files.map((f) => f.name)).toEqual([file.name, 'b.bin']);
-    // Several files as one download is a ZIP; an empty list or a bad member is nothing.
-    expect(parseSwFetch({ type: 'download-fetch', id, archive: null, files: two })).toBeUndefined();
-    expect(parseSwFetch({ type: 'download-fetch', id, archive: 'a.zip', files: [] })).toBeUndefined();
-    expect(parseSwFetch({ type: 'download-fetch', id, archive: '', files: two })).toBeUndefined();
-    const bad = [file, { ...file, keyBytes: new Uint8Array(8) }];
-    expect(parseSwFetch({ type: 'download-fetch', id, archive: 'a.zip', files: bad })).toBeUndefined();
+    expect(parseSwFetch({ type: 'download-fetch', id: '../x', file })).toBeUndefined();
+    expect(parseSwFetch({ type: 'download', id, file })).toBeUndefined();
+    // The archive form is gone: "Download all" is staged (download-stored) or refused.
+    expect(parseSwFetch({ type: 'download-fetch', id, archive: 'a.zip', files: [file, file] })).toBeUndefined();
   });
 
   it('accepts a stored file to serve by its OPFS name, and nothing else as a path', () => {
-    const stored = {
-      type: 'download-stored',
-      id: 'A'.repeat(22),
-      name: 'chart.bin',
-      size: 12,
-      folder: 'staged',
-      path: `${'T'.repeat(22)}-3`,
-      blake3: 'a'.repeat(64),
-    };
+    const file = { path: `${'T'.repeat(22)}-3`, name: 'chart.bin', size: 12, blake3: 'a'.repeat(64), modified: null };
+    const stored = { type: 'download-stored', id: 'A'.repeat(22), archive: null, folder: 'staged', files: [file] };
     expect(parseSwStored(stored)).toEqual(stored);
     for (const path of ['../ferry-p2p/x', `${'T'.repeat(22)}-`, 'x-1', `${'T'.repeat(22)}-1/..`, '']) {
-      expect(parseSwStored({ ...stored, path }), path).toBeUndefined();
+      expect(parseSwStored({ ...stored, files: [{ ...file, path }] }), path).toBeUndefined();
     }
     expect(parseSwStored({ ...stored, folder: 'received' })?.folder).toBe('received');
     expect(parseSwStored({ ...stored, folder: '../ferry-p2p' })).toBeUndefined();
     expect(parseSwStored({ ...stored, folder: undefined })).toBeUndefined();
-    expect(parseSwStored({ ...stored, blake3: null })).toBeUndefined();
-    expect(parseSwStored({ ...stored, size: -1 })).toBeUndefined();
+    for (const bad of [{ blake3: null }, { size: -1 }, { name: '' }, { modified: -1 }, { modified: undefined }]) {
+      expect(parseSwStored({ ...stored, files: [{ ...file, ...bad }] }), JSON.stringify(bad)).toBeUndefined();
+    }
+  });
+
+  it('accepts several stored files only as an archive', () => {
+    const file = { path: `${'T'.repeat(22)}-0`, name: 'a.bin', size: 12, blake3: 'a'.repeat(64), modified: 5 };
+    const two = [file, { ...file, path: `${'T'.repeat(22)}-1`, name: 'b.bin' }];
+    const stored = {
+      type: 'download-stored',
+      id: 'A'.repeat(22),
+      archive: 'ferry-x.zip',
+      folder: 'staged',
+      files: two,
+    };
+    expect(parseSwStored(stored)?.files.map((f) => f.name)).toEqual(['a.bin', 'b.bin']);
+    expect(parseSwStored({ ...stored, archive: null })).toBeUndefined();
+    expect(parseSwStored({ ...stored, archive: '' })).toBeUndefined();
+    expect(parseSwStored({ ...stored, files: [] })).toBeUndefined();
+    expect(parseSwStored({ ...stored, files: [file, { ...file, path: 'x' }] })).toBeUndefined();
   });
 
   it('parses progress, failures and the final-hash exchange, each naming its file', () => {

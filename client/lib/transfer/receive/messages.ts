@@ -57,35 +57,47 @@ export interface SwDownload {
 }
 
 /**
- * Page → service worker, where the page cannot transfer a stream (Safari): fetch, decrypt
- * and verify `files` yourself and serve them at /__download/<id>: the one file as itself
- * (`archive` null), or every file as one ZIP named `archive` ("Download all"). Replies as
- * for `download`, plus `started`, `progress`, `verified` and `failed`, each naming the file
- * by its position in `files`; for a file with `blake3` null the worker asks the page for the
- * final hash (`need-hash`) once every byte of it has passed, and the page answers `SwHash`.
+ * Page → service worker, where the page cannot transfer a stream nor stage the file in OPFS
+ * (Safari in a private window): fetch, decrypt and verify `file` yourself and serve it at
+ * /__download/<id>. Replies as for `download`, plus `started`, `progress`, `verified` and
+ * `failed`, each naming the file as position 0; for a file with `blake3` null the worker
+ * asks the page for the final hash (`need-hash`) once every byte of it has passed, and the
+ * page answers `SwHash`. (No archive: a ZIP cut off while the browser saves it would stay
+ * under its name in WebKit, so "Download all" is staged in OPFS or refused instead.)
  */
 export interface SwFetch {
   type: 'download-fetch';
   id: string;
-  archive: string | null;
-  files: SwFetchFile[];
+  file: SwFetchFile;
+}
+
+/** One file that sits whole in the origin private file system, and what it is saved as. */
+export interface StoredFile {
+  /** Its name in the folder (opfs-dir.ts `receivedPath`, staging.ts): a random id and an index. */
+  path: string;
+  /** The name it is saved as, or its ZIP entry's path. */
+  name: string;
+  size: number;
+  /** The manifest's hex BLAKE3 of the plaintext, checked again as the file is read. */
+  blake3: string;
+  /** The manifest's modification time (ms), for its ZIP entry; null when it has none. */
+  modified: number | null;
 }
 
 /**
- * Page → service worker, where the page cannot transfer a stream (Safari): serve a file
- * that sits whole in the origin private file system as `name`, checking its BLAKE3 as it
- * goes: one received from a nearby device (`folder` 'received', p2p/opfs-dir.ts
- * `P2P_OPFS_DIR`/`path`) or a link's file staged there first (`folder` 'staged',
- * staging.ts). Replies as for `download-fetch`, with `file` 0.
+ * Page → service worker, where the page cannot transfer a stream (Safari): serve files that
+ * sit whole in the origin private file system, checking each BLAKE3 as it goes: one as
+ * itself (`archive` null), or every file as one ZIP named `archive` ("Download all" of
+ * files staged first, staging.ts). `folder` 'received' holds files from a nearby device
+ * (p2p/opfs-dir.ts `P2P_OPFS_DIR`), 'staged' a link's files staged there first. Replies as
+ * for `download-fetch`, each naming the file by its position in `files`.
  */
 export interface SwStored {
   type: 'download-stored';
   id: string;
-  name: string;
-  size: number;
+  archive: string | null;
   folder: OpfsFolder;
-  path: string;
-  blake3: string;
+  files: StoredFile[];
 }
 
 /**
@@ -219,29 +231,37 @@ export function parseSwDownload(data: unknown): SwDownload | undefined {
 /** Parses a page → service worker request to fetch a download itself. */
 export function parseSwFetch(data: unknown): SwFetch | undefined {
   if (!isObject(data) || data.type !== 'download-fetch') return undefined;
-  const { id, archive } = data;
+  const { id } = data;
+  if (typeof id !== 'string' || !DOWNLOAD_ID.test(id)) return undefined;
+  const file = parseSwFetchFile(data.file);
+  return file && { type: 'download-fetch', id, file };
+}
+
+function parseStoredFile(v: unknown): StoredFile | undefined {
+  if (!isObject(v)) return undefined;
+  const { path, name, size, blake3, modified } = v;
+  if (typeof path !== 'string' || !STORED_PATH.test(path) || !isText(name, 1024) || !isCount(size)) return undefined;
+  if (!isBlake3(blake3) || (modified !== null && !isCount(modified))) return undefined;
+  return { path, name, size, blake3, modified };
+}
+
+/** Parses a page → service worker request to serve files stored in OPFS. */
+export function parseSwStored(data: unknown): SwStored | undefined {
+  if (!isObject(data) || data.type !== 'download-stored') return undefined;
+  const { id, archive, folder } = data;
   if (typeof id !== 'string' || !DOWNLOAD_ID.test(id)) return undefined;
   if (archive !== null && !isText(archive, 1024)) return undefined;
+  if (!OPFS_FOLDERS.includes(folder as OpfsFolder)) return undefined;
   if (!Array.isArray(data.files) || data.files.length === 0 || data.files.length > MAX_FILES) return undefined;
   // One file is saved as itself; several only as an archive.
   if (archive === null && data.files.length !== 1) return undefined;
-  const files: SwFetchFile[] = [];
+  const files: StoredFile[] = [];
   for (const v of data.files) {
-    const file = parseSwFetchFile(v);
+    const file = parseStoredFile(v);
     if (!file) return undefined;
     files.push(file);
   }
-  return { type: 'download-fetch', id, archive, files };
-}
-
-/** Parses a page → service worker request to serve a file stored in OPFS. */
-export function parseSwStored(data: unknown): SwStored | undefined {
-  if (!isObject(data) || data.type !== 'download-stored') return undefined;
-  const { id, name, size, folder, path, blake3 } = data;
-  if (typeof id !== 'string' || !DOWNLOAD_ID.test(id) || !isText(name, 1024) || !isCount(size)) return undefined;
-  if (!OPFS_FOLDERS.includes(folder as OpfsFolder)) return undefined;
-  if (typeof path !== 'string' || !STORED_PATH.test(path) || !isBlake3(blake3)) return undefined;
-  return { type: 'download-stored', id, name, size, folder: folder as OpfsFolder, path, blake3 };
+  return { type: 'download-stored', id, archive, folder: folder as OpfsFolder, files };
 }
 
 /** Parses a page → stage worker message. */

@@ -74,9 +74,13 @@ export const partKept = (name: string, what: 'file' | 'archive' = 'file') =>
  * What a failed try of a staged download (staging.ts) left: never a file in the browser's
  * downloads; `staged` verified bytes in this browser that the next try continues from.
  */
-export function nothingSaved(staged: number): string {
-  const saved = 'Nothing was saved: the download starts only once the whole file is verified.';
-  return staged > 0 ? `${saved} Download again to continue from the ${formatBytes(staged)} already verified.` : saved;
+export function nothingSaved(staged: number, what: 'file' | 'archive' = 'file'): string {
+  const saved =
+    what === 'archive'
+      ? 'Nothing was saved: the archive’s download starts only once every file in it is verified.'
+      : 'Nothing was saved: the download starts only once the whole file is verified.';
+  const again = what === 'archive' ? 'Download all again' : 'Download again';
+  return staged > 0 ? `${saved} ${again} to continue from the ${formatBytes(staged)} already verified.` : saved;
 }
 
 /**

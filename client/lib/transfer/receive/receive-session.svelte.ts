@@ -30,7 +30,7 @@ import { safeDownloadName } from './content-disposition.ts';
 import type { DecryptedFile } from './decrypt-file.ts';
 import { Decryptor, workerFile } from './decryptor.ts';
 import { waitForFinalHash } from './final-hash.ts';
-import type { SwFetchFile } from './messages.ts';
+import type { StoredFile, SwFetchFile } from './messages.ts';
 import {
   type ErrorPage,
   errorPage,
@@ -76,10 +76,11 @@ export interface FileState {
   secondsLeft: number | null;
   /**
    * Where the file is staged before the browser's download starts (staging.ts): `staging`
-   * while it is fetched and checked into this browser's storage, `saving` while the browser
-   * saves the verified copy; null on every other path.
+   * while it is fetched and checked into this browser's storage, `staged` once it is (an
+   * archive's file waiting for the others), `saving` while the browser saves the verified
+   * copy; null on every other path.
    */
-  step: 'staging' | 'saving' | null;
+  step: 'staging' | 'staged' | 'saving' | null;
 }
 
 export class ReceiveSession {
@@ -289,7 +290,7 @@ export class ReceiveSession {
         file.status = 'downloading';
         this.#setSource(index, 'server');
         const progress = this.#progress(index);
-        await target.fetch([swFile], {
+        await target.fetch(swFile, {
           progress: (_, bytes) => progress(bytes),
           finalHash: () => this.#finalHash(index),
         });
@@ -377,7 +378,14 @@ export class ReceiveSession {
     await staged?.remove();
   }
 
-  /** Downloads every file as one streamed ZIP. */
+  /**
+   * Downloads every file as one streamed ZIP. Where the page cannot hand the service worker
+   * a stream (Safari), every file is first staged and verified in OPFS and the service
+   * worker then serves the ZIP from those copies; where OPFS does not work either, an
+   * archive too large for memory is refused before anything is fetched, since a ZIP the
+   * service worker fetched while the browser saved it would, cut off, stay under its name
+   * (WebKit: e2e/webkit/sw-download-cut.test.ts).
+   */
   async downloadAll(): Promise<void> {
     const manifest = this.#manifest;
     if (!manifest || !this.#link || this.#busy) return;
@@ -385,6 +393,8 @@ export class ReceiveSession {
     this.#notice = null;
     const indices = manifest.files.map((_, i) => i);
     const verdicts: Promise<void>[] = [];
+    /** Staged in OPFS first (Safari); `kept` is set once the browser's download of it starts. */
+    let staging = false;
     let kept: string | null = null;
     const track = async (opening: Promise<DecryptedFile>) => {
       const file = await opening;
@@ -398,6 +408,9 @@ export class ReceiveSession {
       );
       const target = await chooseTarget(name, zipLength(manifest.files), 'archive');
       if (!target) return;
+      if (target.kind === 'service-worker-fetch' && !(await stagingAvailable())) {
+        throw new StreamingUnavailable('archive');
+      }
       attention.running(this, true);
       this.#reset(indices);
       for (const f of this.#files) f.status = 'waiting';
@@ -411,23 +424,11 @@ export class ReceiveSession {
         onFailed: (i: number, error: FerryError) => this.#fileFailed(i, error),
       };
       if (target.kind === 'service-worker-fetch') {
-        // Where the page cannot hand the service worker a stream, it builds the ZIP itself.
+        staging = true;
+        await this.#stageAll(name, indices, ticket);
+        // From here on the browser saves: a save cut now leaves what WebKit leaves.
         kept = safeDownloadName(name);
-        const files = await Promise.all(indices.map((i) => this.#swFetchFile(i, ticket)));
-        const progress = indices.map((i) => this.#progress(i));
-        await target.fetch(files, {
-          started: (i) => {
-            events.onStart(i);
-            this.#setSource(i, 'server');
-          },
-          progress: (i, bytes) => progress[i]?.(bytes),
-          verified: (i) => {
-            progress[i]?.(this.#files[i]?.size ?? 0);
-            events.onVerified(i);
-          },
-          failed: events.onFailed,
-          finalHash: (i) => this.#finalHash(i),
-        });
+        await this.#saveStagedArchive(indices, target, events);
       } else {
         const archive = zipStream(manifest.files, (i) => track(this.#openFile(i, ticket, true)), events);
         await target.save(archive);
@@ -443,22 +444,120 @@ export class ReceiveSession {
       await Promise.allSettled(verdicts);
       if (this.#phase === 'error') return;
       // A failed file already has its sentence; otherwise the file in progress says why.
-      if (!this.#files.some((f) => f.status === 'failed')) {
+      const said = this.#files.some((f) => f.status === 'failed');
+      if (!said) {
         for (const i of indices) if (this.#files[i]?.status === 'downloading') this.#fileFailed(i, error);
       }
       // The archive was aborted, so files that verified before the failure were not saved
       // either: they must not read "Verified". Files never reached go back to idle (finally).
-      const unsaved = this.#files.filter((f) => f.status === 'verified');
+      const unsaved = this.#files.filter((f) => f.status === 'verified' || f.step === 'staged');
       for (const f of unsaved) f.status = 'unsaved';
+      if (staging && kept === null) {
+        this.#notice = await this.#afterArchiveStagingFailure(
+          indices,
+          error,
+          this.#files.some((f) => f.status === 'failed'),
+        );
+        return;
+      }
+      if (staging) await this.#unstageAll(indices);
       const archive =
         kept === null ? 'The archive was not saved.' : `The archive was not saved. ${partKept(kept, 'archive')}`;
       this.#notice =
         unsaved.length > 0 ? `${archive} Files marked “Not saved” verified and can be downloaded one by one.` : archive;
     } finally {
-      for (const f of this.#files) if (f.status === 'waiting') f.status = 'idle';
+      for (const f of this.#files) {
+        if (f.status === 'waiting') f.status = 'idle';
+        if (f.step !== null) f.step = null;
+      }
       attention.running(this, false);
       this.#busy = false;
     }
+  }
+
+  /**
+   * Stages every file of the archive in OPFS, one after another, each fetched, decrypted and
+   * verified (records and whole-file BLAKE3) before the next; files an earlier try staged
+   * whole are kept, a partly staged one continues. The storage must have room for all that
+   * is left before the first ciphertext GET (STORAGE_FULL, naming the archive).
+   */
+  async #stageAll(archive: string, indices: number[], ticket: string): Promise<void> {
+    let left = 0;
+    for (const i of indices) {
+      const file = this.#files[i];
+      const staged = this.#staged.get(i);
+      if (file && !this.#stagedHash.has(i)) left += file.size - (staged?.bytes ?? 0);
+    }
+    await checkFreeSpace(archive, left);
+    for (const i of indices) {
+      const file = this.#files[i];
+      if (!file) continue;
+      if (!this.#stagedHash.has(i)) {
+        file.status = 'downloading';
+        this.#setSource(i, 'server');
+        try {
+          await this.#stage(i, ticket);
+        } catch (error) {
+          this.#fileFailed(i, error);
+          throw error;
+        }
+      }
+      file.status = 'waiting';
+      file.step = 'staged';
+      file.received = file.size;
+    }
+  }
+
+  /** Has the service worker serve every staged file as one ZIP (sw-stored.ts), then removes them. */
+  async #saveStagedArchive(
+    indices: number[],
+    target: Extract<SaveTarget, { kind: 'service-worker-fetch' }>,
+    events: { onStart(i: number): void; onVerified(i: number): void; onFailed(i: number, error: FerryError): void },
+  ): Promise<void> {
+    const files: StoredFile[] = [];
+    for (const i of indices) {
+      const entry = this.#manifest?.files[i];
+      const staged = this.#staged.get(i);
+      const blake3 = this.#stagedHash.get(i);
+      if (!entry || !staged || !blake3) throw new FerryError('BAD_REQUEST', 'The files are not staged.');
+      files.push({ path: staged.path, name: entry.name, size: entry.size, blake3, modified: entry.modified ?? null });
+    }
+    for (const i of indices) {
+      const file = this.#files[i];
+      if (file) Object.assign(file, { status: 'waiting', step: 'saving', received: 0 });
+    }
+    const progress = indices.map((i) => this.#progress(i));
+    await target.storedArchive('staged', files, {
+      started: (position) => this.#setStatus(indices[position] ?? -1, 'downloading'),
+      progress: (position, bytes) => progress[position]?.(bytes),
+      verified: (position) => {
+        const i = indices[position];
+        if (i === undefined) return;
+        progress[position]?.(this.#files[i]?.size ?? 0);
+        events.onVerified(i);
+      },
+      failed: (position, error) => events.onFailed(indices[position] ?? -1, error),
+      finalHash: () => undefined,
+    });
+    await this.#unstageAll(indices);
+  }
+
+  /**
+   * After an archive failed while its files were staged, before any download started: a
+   * network failure keeps what is staged for the next "Download all", anything else removes
+   * it. Answers the notice: nothing was saved, and what the next try continues from.
+   */
+  async #afterArchiveStagingFailure(indices: number[], error: unknown, said: boolean): Promise<string> {
+    const keep = !isVerificationFailure(error) && isRetryable(error);
+    if (!keep) await this.#unstageAll(indices);
+    let bytes = 0;
+    for (const i of indices) bytes += this.#staged.get(i)?.bytes ?? 0;
+    const why = said || !(error instanceof FerryError) ? '' : `${error.message} `;
+    return `${why}${nothingSaved(bytes, 'archive')}`;
+  }
+
+  async #unstageAll(indices: number[]): Promise<void> {
+    await Promise.all(indices.map((i) => this.#unstage(i)));
   }
 
   dispose(): void {

@@ -212,7 +212,7 @@ describe('ReceiveSession', () => {
     expect(session.notice).toMatch(/^This browser can't stream a file this large to disk; try Chrome or Edge/);
     expect(session.files[0]?.status).toBe('idle');
     await session.downloadAll();
-    expect(session.notice).toMatch(/can't stream an archive this large/);
+    expect(session.notice).toMatch(/can't save an archive this large/);
     expect(requestTicket).not.toHaveBeenCalled();
     await session.download(1);
     expect(session.notice).toBeNull();

@@ -45,7 +45,7 @@ describe('chooseTarget without a save picker', () => {
     await expect(file).rejects.toBeInstanceOf(StreamingUnavailable);
     await expect(file).rejects.toThrow(/^This browser can't stream a file this large to disk; try Chrome or Edge/);
     await expect(chooseTarget('all.zip', BLOB_LIMIT + 1, 'archive', none)).rejects.toThrow(
-      /can't stream an archive this large to disk; try Chrome or Edge, or download the files one at a time\./,
+      /can't save an archive this large; try Chrome or Edge, a window that is not private, or download the files one at a time\./,
     );
   });
 });

@@ -23,7 +23,7 @@ import { FerryError } from '../../../../shared/errors.ts';
 import type { OpfsFolder } from '../../p2p/opfs-dir.ts';
 import { safeDownloadName } from './content-disposition.ts';
 import { canTransferStreams } from './decryptor.ts';
-import type { SwFetchFile } from './messages.ts';
+import type { StoredFile, SwFetchFile } from './messages.ts';
 import {
   activeServiceWorker,
   type FetchWatch,
@@ -60,7 +60,7 @@ export class StreamingUnavailable extends FerryError {
     super(
       'TOO_LARGE',
       what === 'archive'
-        ? "This browser can't stream an archive this large to disk; try Chrome or Edge, or download the files one at a time."
+        ? "This browser can't save an archive this large; try Chrome or Edge, a window that is not private, or download the files one at a time."
         : "This browser can't stream a file this large to disk; try Chrome or Edge, or a window that is not private.",
     );
     this.name = 'StreamingUnavailable';
@@ -82,14 +82,16 @@ export async function serviceWorkerMode(): Promise<SwMode | null> {
 export type SaveTarget =
   | { kind: 'picker' | 'service-worker' | 'blob'; save(stream: ReadableStream<Uint8Array>): Promise<void> }
   /**
-   * The service worker fetches and decrypts the file itself, or every file of the archive
-   * (`files` in its order), and saves the result (sw-fetch.ts).
+   * The service worker fetches and decrypts the file itself and saves it (sw-fetch.ts), or
+   * serves files that sit whole in OPFS (sw-stored.ts).
    */
   | {
       kind: 'service-worker-fetch';
-      fetch(files: SwFetchFile[], watch: FetchWatch): Promise<void>;
+      fetch(file: SwFetchFile, watch: FetchWatch): Promise<void>;
       /** A file that sits whole in OPFS (`folder`/`path`), read and verified by the service worker. */
       stored(file: { folder: OpfsFolder; path: string; blake3: string }): Promise<void>;
+      /** Every file of the archive, each whole in OPFS, served by the service worker as one ZIP. */
+      storedArchive(folder: OpfsFolder, files: StoredFile[], watch: FetchWatch): Promise<void>;
     };
 
 interface FileHandle {
@@ -133,13 +135,16 @@ export async function chooseTarget(
   }
   if (kind === 'service-worker') return { kind, save: (stream) => streamToServiceWorker(stream, fileName, size) };
   if (kind === 'service-worker-fetch') {
-    const fetch = (files: SwFetchFile[], watch: FetchWatch) =>
-      what === 'archive'
-        ? fetchInServiceWorker({ archive: fileName, files }, size, watch)
-        : fetchInServiceWorker({ archive: null, files: files.map((f) => ({ ...f, name: fileName })) }, size, watch);
-    const stored = (file: { folder: OpfsFolder; path: string; blake3: string }) =>
-      storedInServiceWorker({ ...file, name: fileName, size });
-    return { kind, fetch, stored };
+    const fetch = (file: SwFetchFile, watch: FetchWatch) =>
+      fetchInServiceWorker({ file: { ...file, name: fileName } }, size, watch);
+    const stored = ({ folder, path, blake3 }: { folder: OpfsFolder; path: string; blake3: string }) =>
+      storedInServiceWorker(
+        { archive: null, folder, files: [{ path, blake3, name: fileName, size, modified: null }] },
+        size,
+      );
+    const storedArchive = (folder: OpfsFolder, files: StoredFile[], watch: FetchWatch) =>
+      storedInServiceWorker({ archive: fileName, folder, files }, size, watch);
+    return { kind, fetch, stored, storedArchive };
   }
   return { kind, save: (stream) => saveAsBlob(stream, fileName) };
 }

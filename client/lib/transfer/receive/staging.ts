@@ -8,7 +8,8 @@
  * whole-file BLAKE3 into OPFS first; only then is the browser's download started, served by
  * the service worker from that file (`download-stored`, sw-stored.ts, which checks the
  * BLAKE3 again as it reads). A network that drops during staging leaves no download at all,
- * and the next try continues from the records already staged.
+ * and the next try continues from the records already staged. "Download all" stages every
+ * file so, one after another, and the service worker builds the ZIP from the staged files.
  *
  * Each staged file is held under a Web Lock named after it while its page uses it; a page
  * that loads removes the staged files nobody holds (left by a closed or crashed tab).

@@ -173,7 +173,7 @@ export interface FetchWatch {
   finalHash(file: number): (() => Promise<string>) | undefined;
 }
 
-/** What the service worker fetches: one file as itself (`archive` null), or a ZIP of them. */
+/** What the service worker fetches: one file. */
 export type FetchRequest = Omit<SwFetch, 'type' | 'id'>;
 
 /**
@@ -191,18 +191,22 @@ export async function fetchInServiceWorker(request: FetchRequest, size: number, 
     watch,
     () => {
       // The worker has its copy: this page's key bytes are no longer needed.
-      for (const file of request.files) file.keyBytes.fill(0);
+      request.file.keyBytes.fill(0);
     },
   );
 }
 
 /**
- * Has the service worker save a file received from a nearby device, reading it from OPFS
- * and verifying it itself (sw-stored.ts); settles as `fetchInServiceWorker` does.
+ * Has the service worker save files stored whole in OPFS, reading and verifying them itself
+ * (sw-stored.ts): a file received from a nearby device, or a link's files staged first, one
+ * as itself or several as one archive of `size` bytes; settles as `fetchInServiceWorker` does.
  */
-export async function storedInServiceWorker(stored: Omit<SwStored, 'type' | 'id'>): Promise<void> {
-  const watch: FetchWatch = { progress: () => {}, finalHash: () => undefined };
-  await follow((id) => ({ type: 'download-stored', id, ...stored }), stored.size, watch);
+export async function storedInServiceWorker(
+  stored: Omit<SwStored, 'type' | 'id'>,
+  size: number,
+  watch: FetchWatch = { progress: () => {}, finalHash: () => undefined },
+): Promise<void> {
+  await follow((id) => ({ type: 'download-stored', id, ...stored }), size, watch);
 }
 
 /** Posts the message `make(id)` builds and follows the worker's replies until `delivered`. */

@@ -1,13 +1,11 @@
 import { createBLAKE3 } from 'hash-wasm';
 import { afterEach, describe, expect, it } from 'vitest';
-import { readZip } from '../../../../e2e/support/zip.ts';
 import { FerryError } from '../../../../shared/errors.ts';
 import { cipherRange } from '../../../../shared/records.ts';
 import type { DecryptDeps } from './decrypt-file.ts';
 import { parseSwReply, type SwFetch, type SwFetchFile, type SwReply } from './messages.ts';
 import { fetchedDownload } from './sw-fetch.ts';
 import { collect, fakeServer, firstDifference, setup } from './test-records.ts';
-import { zipLength } from './zip.ts';
 
 /** The page's end of the download's port: every reply the service worker sent. */
 function pagePort() {
@@ -48,33 +46,10 @@ async function sealedFile(size: number, index: number, name: string, blake3?: st
 
 async function request(size: number, blake3?: string | null) {
   const made = await sealedFile(size, 0, 'dir/a.bin', blake3);
-  const message: SwFetch = { type: 'download-fetch', id: 'A'.repeat(22), archive: null, files: [made.file] };
+  const message: SwFetch = { type: 'download-fetch', id: 'A'.repeat(22), file: made.file };
   const port = pagePort();
   ports.push(port.page, port.worker);
   return { ...made, message, port };
-}
-
-/** A share of `sizes.length` files asked for as one archive, and a server holding all of them. */
-async function archiveRequest(sizes: number[], drops: number[][] = []) {
-  const made = await Promise.all(sizes.map((size, i) => sealedFile(size, i, `dir/file-${i}.bin`)));
-  const servers = made.map((m, i) => fakeServer(m.sealed, drops[i]));
-  const deps: DecryptDeps = {
-    ...servers[0]!.deps,
-    fetchCiphertext: (id, index, ...rest) => {
-      const server = servers[index];
-      if (!server) throw new FerryError('NOT_FOUND', `no file ${index}`);
-      return server.deps.fetchCiphertext(id, index, ...rest);
-    },
-  };
-  const message: SwFetch = {
-    type: 'download-fetch',
-    id: 'B'.repeat(22),
-    archive: 'ferry-x.zip',
-    files: made.map((m) => m.file),
-  };
-  const port = pagePort();
-  ports.push(port.page, port.worker);
-  return { made, servers, deps, message, port };
 }
 
 /** Lets the port deliver what was posted. */
@@ -149,53 +124,5 @@ describe('fetchedDownload (the service worker fetches and decrypts itself)', () 
     };
     const wrong = await fetchedDownload(bad.message, bad.port.worker, fakeServer(bad.sealed).deps);
     await expect(collect(wrong.stream)).rejects.toMatchObject({ code: 'FILE_HASH_MISMATCH' });
-  });
-});
-
-describe('fetchedDownload of an archive ("Download all" where streams do not transfer)', () => {
-  it('serves one ZIP of every verified file, byte-identical entries, with its exact length', async () => {
-    const { made, servers, deps, message, port } = await archiveRequest([20_000, 7_000], [[5_000]]);
-    const download = await fetchedDownload(message, port.worker, deps);
-    expect(made.every((m) => m.keyBytes.every((b) => b === 0))).toBe(true);
-    expect(download).toMatchObject({ name: 'ferry-x.zip', size: zipLength(message.files) });
-    const zip = await collect(download.stream);
-    expect(zip.length).toBe(download.size);
-    const entries = readZip(Buffer.from(zip));
-    expect(entries.map((e) => e.name)).toEqual(['dir/file-0.bin', 'dir/file-1.bin']);
-    for (const [i, entry] of entries.entries()) {
-      expect(firstDifference(new Uint8Array(entry.bytes), made[i]!.plain), entry.name).toBe(-1);
-    }
-    // The first file's connection dropped once and was resumed.
-    expect(servers[0]?.starts.length).toBe(2);
-    await settle();
-    const said = port.replies.filter((r) => r.type === 'started' || r.type === 'verified');
-    expect(said).toEqual([
-      { type: 'started', file: 0 },
-      { type: 'verified', file: 0 },
-      { type: 'started', file: 1 },
-      { type: 'verified', file: 1 },
-    ]);
-    expect(port.replies.filter((r) => r.type === 'failed')).toEqual([]);
-  });
-
-  it('fetches a file only when the archive reaches it', async () => {
-    const { servers, deps, message, port } = await archiveRequest([5_000, 5_000]);
-    const download = await fetchedDownload(message, port.worker, deps);
-    const reader = download.stream.getReader();
-    await reader.read();
-    expect(servers[1]?.starts).toEqual([]);
-    await reader.cancel();
-  });
-
-  it('errors the archive when a later file is tampered with, naming that file', async () => {
-    const { made, deps, message, port } = await archiveRequest([5_000, 9_000]);
-    const second = made[1]!;
-    const [start] = cipherRange(second.cipher, 4);
-    second.sealed[start + 3] = (second.sealed[start + 3] ?? 0) ^ 1;
-    const download = await fetchedDownload(message, port.worker, deps);
-    await expect(collect(download.stream)).rejects.toMatchObject({ code: 'RECORD_AUTH_FAILED' });
-    await settle();
-    expect(port.replies.find((r) => r.type === 'failed')).toMatchObject({ file: 1, code: 'RECORD_AUTH_FAILED' });
-    expect(port.replies.filter((r) => r.type === 'verified')).toEqual([{ type: 'verified', file: 0 }]);
   });
 });

@@ -21,9 +21,9 @@
 import { FerryError } from '../../../../shared/errors.ts';
 import { importAesKey } from '../../../../shared/keys.ts';
 import { DECRYPT_DEPS, type DecryptDeps, decryptFile, jobOf } from './decrypt-file.ts';
-import { parseSwHash, type SwDownload, type SwFetch, type SwFetchFile, type SwReply } from './messages.ts';
+import { parseSwHash, type SwDownload, type SwFetch, type SwReply } from './messages.ts';
 import { BEAT_MS, READER_STALL_MS, watched } from './watched-stream.ts';
-import { zipLength, zipStream } from './zip.ts';
+import { type ZipFile, zipLength, zipStream } from './zip.ts';
 
 /**
  * The page polls the final manifest for up to final-hash.ts FINAL_HASH_TIMEOUT_MS (10 min);
@@ -40,20 +40,44 @@ export async function fetchedDownload(
   port: MessagePort | null,
   deps: DecryptDeps = DECRYPT_DEPS,
 ): Promise<SwDownload> {
-  const { files, archive } = request;
-  const keys = await Promise.all(files.map((file) => importAesKey(file.keyBytes)));
-  for (const file of files) file.keyBytes.fill(0);
+  const { file } = request;
+  const key = await importAesKey(file.keyBytes);
+  file.keyBytes.fill(0);
   const post = (reply: SwReply) => port?.postMessage(reply);
-  /** The file being fetched (a position in `files`) and its plaintext bytes so far. */
+  return servedFiles(request.id, null, [file], post, () => {
+    const finalHash = file.blake3 === null ? () => askForHash(port, 0, file.name) : undefined;
+    return decryptFile(jobOf(file, key, finalHash), deps);
+  });
+}
+
+/** One file of a download as this worker reads it: its plaintext, and its verdict. */
+export interface ServedFile {
+  stream: ReadableStream<Uint8Array>;
+  result: Promise<void>;
+}
+
+/**
+ * `files` as one download with id `id`: the one file as itself (`archive` null), or every
+ * file as one ZIP named `archive` (zip.ts), each opened (`open(position)`) only when the
+ * archive reaches it. `post` hears `started` and `verified` for each file by its position,
+ * `progress` each beat and `failed` on any failure (servedCopy).
+ */
+export function servedFiles(
+  id: string,
+  archive: string | null,
+  files: readonly ZipFile[],
+  post: (reply: SwReply) => void,
+  open: (position: number) => ServedFile,
+): SwDownload {
+  /** The file being read (a position in `files`) and its plaintext bytes so far. */
   let current = 0;
   let counted = 0;
-  const open = (position: number, file: SwFetchFile, key: CryptoKey) => {
+  const start = (position: number) => {
     current = position;
     counted = 0;
     post({ type: 'started', file: position });
-    const finalHash = file.blake3 === null ? () => askForHash(port, position, file.name) : undefined;
-    const decrypted = decryptFile(jobOf(file, key, finalHash), deps);
-    decrypted.result.then(
+    const served = open(position);
+    served.result.then(
       () => post({ type: 'verified', file: position }),
       () => {},
     );
@@ -63,23 +87,13 @@ export async function fetchedDownload(
         controller.enqueue(chunk);
       },
     });
-    return { stream: decrypted.stream.pipeThrough(counting), result: decrypted.result };
-  };
-  const at = (position: number): [SwFetchFile, CryptoKey] => {
-    const file = files[position];
-    const key = keys[position];
-    if (!file || !key) throw new FerryError('BAD_REQUEST', `No file at position ${position}.`);
-    return [file, key];
+    return { stream: served.stream.pipeThrough(counting), result: served.result };
   };
   const none = () => {};
   const plaintext =
     archive === null
-      ? open(0, ...at(0)).stream
-      : zipStream(files, async (position) => open(position, ...at(position)), {
-          onStart: none,
-          onVerified: none,
-          onFailed: none,
-        });
+      ? start(0).stream
+      : zipStream(files, async (position) => start(position), { onStart: none, onVerified: none, onFailed: none });
   const [only] = files;
   const name = archive ?? only?.name ?? 'download';
   const size = archive === null ? (only?.size ?? 0) : zipLength(files);
@@ -88,7 +102,7 @@ export async function fetchedDownload(
     bytes: counted,
     name: files[current]?.name ?? name,
   }));
-  return { type: 'download', id: request.id, name, size, stream };
+  return { type: 'download', id, name, size, stream };
 }
 
 /**
