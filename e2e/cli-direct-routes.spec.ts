@@ -36,7 +36,7 @@ import { frameKey, PeerWatcher } from './support/peer-cut.ts';
 import { watchText } from './support/seen-text.ts';
 
 test.use({ ferryEnv: { FERRY_TRUSTED_PROXIES: '127.0.0.1,::1' } });
-/** werift moves 2–5 MB/s on this machine (ARCHITECTURE.md), slower under load. */
+/** Direct transfers are CPU-bound on a loaded 2-core machine (ARCHITECTURE.md has the figures). */
 test.describe.configure({ timeout: 300_000 });
 
 const RECORD = 64 * 1024;

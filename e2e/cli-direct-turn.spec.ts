@@ -6,52 +6,22 @@
  * two commands pair and send to each other, and the app sends to `ferry receive --nearby`,
  * each through coturn, byte for byte, and the command says the connection was relayed.
  */
-import type { ChildProcess } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { expect, test as ferryTest } from './fixtures.ts';
 import { PairingPage } from './pages/pairing-page.ts';
+import { answer, test as cliTest, expect, oneNetwork, shown, waitingNearby } from './support/cli-journey.ts';
 import { type Coturn, useCoturn } from './support/coturn.ts';
-import { FerryCli } from './support/ferry-cli.ts';
 import { MiB, sha256 } from './support/files.ts';
 
-const test = ferryTest.extend<{ coturn: Coturn; cli: (name: string) => FerryCli }>({
+const test = cliTest.extend<{ coturn: Coturn }>({
   // biome-ignore lint/correctness/noEmptyPattern: Playwright reads fixture dependencies from the pattern
   coturn: ({}, use, testInfo) => useCoturn(use, testInfo),
   ferryEnv: async ({ coturn }, use) => {
     await use(coturn.ferryEnv);
   },
-  /** A `ferry` command with its own state directory (FERRY_DEBUG=1); its stderr is attached when the test fails. */
-  cli: async ({ files }, use, testInfo) => {
-    const made = new Map<string, FerryCli>();
-    await use((name) => {
-      const cli = new FerryCli(join(files.dir, name), { debug: true });
-      made.set(name, cli);
-      return cli;
-    });
-    for (const [name, cli] of made) {
-      const transcript = cli.transcript;
-      cli.stop();
-      if (testInfo.status !== testInfo.expectedStatus && transcript) {
-        await testInfo.attach(`ferry-${name}.stderr.txt`, { body: transcript, contentType: 'text/plain' });
-      }
-    }
-  },
 });
 
 test.describe.configure({ timeout: 180_000 });
-
-/** The six digits of the `label: 123 456` line the command wrote on stderr. */
-async function shown(stderr: () => string, label: string): Promise<string> {
-  const pattern = new RegExp(`${label}: (\\d{3}) (\\d{3})`);
-  await expect.poll(() => pattern.test(stderr()), { timeout: 60_000 }).toBe(true);
-  const match = pattern.exec(stderr())!;
-  return `${match[1]}${match[2]}`;
-}
-
-function answer(child: ChildProcess, line: string): void {
-  child.stdin?.write(`${line}\n`);
-}
 
 /** Every ICE candidate the command offered (FERRY_DEBUG's `local candidate` lines). */
 function localCandidates(stderr: string): string[] {
@@ -110,14 +80,8 @@ test('the app sends to ferry receive --nearby through TURN only: the code is com
   const app = new PairingPage(sender.page);
   const data = await files.file('direct/turn-from-app.bin', 3 * MiB + 1);
   const out = join(files.dir, 'received');
-  // One address for both, so the server puts them in one network room (cli-direct.spec.ts).
-  const server = ferry.url.replace('//localhost:', '//127.0.0.1:');
-  const receiving = cli.start(
-    ['receive', '--nearby', '-o', out, '--server', server, '--name', 'Relay box'],
-    {},
-    { input: true },
-  );
-  await expect.poll(receiving.stderr, { timeout: 30_000 }).toContain('Waiting for files');
+  const server = oneNetwork(ferry.url);
+  const receiving = await waitingNearby(cli, server, out, 'Relay box');
   await sender.page.goto(server);
   await expect(app.tile('Relay box')).toBeVisible({ timeout: 30_000 });
   await app.sendFiles('Relay box', data.path);

@@ -24,7 +24,7 @@ import { downloadHash } from './support/downloads.ts';
 import { MiB, sha256 } from './support/files.ts';
 import { PeerWatcher } from './support/peer-cut.ts';
 
-/** werift moves 2–5 MB/s on this machine (ARCHITECTURE.md): 20 MiB each way takes a while. */
+/** 20 MiB each way, pairing and the app's hashing take a while on a loaded 2-core machine. */
 test.describe.configure({ timeout: 300_000 });
 
 test('ferry pair with the app, then 20 MiB each way directly, byte for byte', async ({
