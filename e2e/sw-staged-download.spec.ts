@@ -17,6 +17,7 @@ import { downloadBytes, downloadHash } from './support/downloads.ts';
 import { MiB, type TestFile, type Workspace } from './support/files.ts';
 import { withoutStreamTransfer } from './support/no-stream-transfer.ts';
 import { sentByLink } from './support/sent-by-link.ts';
+import { encryptedSize, flipStoredByte } from './support/tamper.ts';
 import { test } from './support/throttled.ts';
 import { readZip } from './support/zip.ts';
 
@@ -308,3 +309,31 @@ withProxy(
     await expect.poll(() => stagedFiles(receiver.page)).toEqual([]);
   },
 );
+
+test('Download all with a tampered second file: stated, no download at all, nothing left staged', async ({
+  sender,
+  receiver,
+  files,
+  ferry,
+}) => {
+  test.setTimeout(180_000);
+  const { sent, link } = await twoByLink(sender, files, 'ledger-all');
+  const [first, second] = sent as [TestFile, TestFile];
+  await flipStoredByte(ferry.dataDir, encryptedSize(second.size));
+  await receiver.openShare(link);
+  const downloads: Download[] = [];
+  receiver.page.on('download', (download) => downloads.push(download));
+  await receiver.downloadAllButton.click();
+  await expect(receiver.alert.filter({ hasText: second.name })).toContainText('failed verification', {
+    timeout: 90_000,
+  });
+  await expect(receiver.file(second.name).getByText('Failed', { exact: true })).toBeVisible();
+  // The first file verified in this browser, but the archive it was to go into was never saved.
+  await expect(receiver.file(first.name).getByText('Not saved', { exact: true })).toBeVisible();
+  const notice = receiver.alert.filter({ hasText: 'Nothing was saved' });
+  await expect(notice).toHaveText(
+    'Nothing was saved: the archive’s download starts only once every file in it is verified.',
+  );
+  expect(downloads, 'no download event: no archive under any name').toHaveLength(0);
+  await expect.poll(() => stagedFiles(receiver.page), { message: 'nothing is left staged' }).toEqual([]);
+});
