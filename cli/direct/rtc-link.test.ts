@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FerryError } from '../../shared/errors.ts';
 import type { ControlMessage } from '../../shared/p2p/frames.ts';
 import { Handshake, type HandshakePlan } from '../../shared/p2p/handshake.ts';
-import { HIGH_WATER_MARK, LOW_WATER_MARK, MAX_MESSAGE_SIZE, RtcLink } from './rtc-link.ts';
+import { HIGH_WATER_MARK, LOW_WATER_MARK, loadWebRtc, MAX_MESSAGE_SIZE, RtcLink } from './rtc-link.ts';
 
 function resolvers() {
   let resolve!: () => void;
@@ -162,6 +162,60 @@ describe('RtcLink (@roamhq/wrtc)', () => {
     expect(link.got.b).toEqual([{ type: 'text', text: 'last words' }]);
     expect(link.closed[0]).toBeNull();
     expect(link.closed[1]).toMatchObject({ code: 'NETWORK_ERROR' });
+  });
+
+  it('a frame sent after the other side dropped its peer connection, before this side heard of it, reports the loss, then rejects with NETWORK_ERROR', async () => {
+    // The other side is a bare libwebrtc peer that closes its RTCPeerConnection at once, as
+    // a browser's page does when the network drops it (no channel close first).
+    const { RTCPeerConnection } = loadWebRtc();
+    const remote = new RTCPeerConnection();
+    const closed: (FerryError | null)[] = [];
+    const opened = resolvers();
+    let steps = Promise.resolve();
+    const link: RtcLink = new RtcLink(
+      true,
+      { iceServers: [], iceTransportPolicy: 'all' },
+      {
+        signal: (data) => {
+          steps = steps.then(async () => {
+            if (data.type === 'offer') {
+              await remote.setRemoteDescription({ type: 'offer', sdp: String(data.sdp) });
+              await remote.setLocalDescription(await remote.createAnswer());
+              link.signal({ type: 'answer', sdp: remote.localDescription?.sdp });
+            } else if (data.candidate) await remote.addIceCandidate(data.candidate as RTCIceCandidateInit);
+          });
+        },
+        connect: () => opened.resolve(),
+        control: () => {},
+        binary: () => {},
+        close: (error) => closed.push(error),
+      },
+    );
+    links.push(link);
+    remote.onicecandidate = ({ candidate }) => {
+      if (!candidate?.candidate) return;
+      const { sdpMLineIndex, sdpMid } = candidate;
+      link.signal({ type: 'candidate', candidate: { candidate: candidate.candidate, sdpMLineIndex, sdpMid } });
+    };
+    remote.ondatachannel = ({ channel }) => {
+      channel.onmessage = () => {};
+    };
+    await opened.promise;
+    remote.close();
+    // libwebrtc marks this side's channel closed, and its send throws, before onclose fires.
+    let refused: unknown;
+    let reported = -1;
+    for (let n = 0; n < 5000 && refused === undefined; n++) {
+      await link.sendFrame(new Uint8Array(1000).fill(n % 256)).catch((error: unknown) => {
+        refused = error;
+        reported = closed.length;
+      });
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    expect(refused).toMatchObject({ code: 'NETWORK_ERROR' });
+    // The loss was reported (close) by the time the send rejected: a sender takes it as a drop.
+    expect(reported).toBe(1);
+    expect(closed[0]).toMatchObject({ code: 'NETWORK_ERROR' });
   });
 
   it('holds the send queue under its high-water mark (no bufferedamountlow event: polled) and carries 32 MiB in order', async () => {

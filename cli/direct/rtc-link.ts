@@ -245,7 +245,7 @@ export class RtcLink implements PeerChannel {
 
   sendControl(message: ControlMessage): void {
     if (!this.connected || !this.#channel) throw lost();
-    this.#channel.send(encodeControlMessage(message));
+    this.#send(this.#channel, encodeControlMessage(message));
   }
 
   /**
@@ -264,7 +264,25 @@ export class RtcLink implements PeerChannel {
         if (this.#closed) throw lost();
       }
     }
-    channel.send(frame);
+    this.#send(channel, frame);
+  }
+
+  /**
+   * When the other side drops its peer connection, libwebrtc marks this channel closed (its
+   * `send` throws InvalidStateError) before `onclose` or the connection state say so: that is
+   * the loss itself. It is reported (`close`) before the send throws NETWORK_ERROR, so a
+   * sender takes it as a drop (reconnect, relay), not as a failure of its own (INTERNAL).
+   */
+  #send(channel: RTCDataChannel, data: string | Uint8Array<ArrayBuffer>): void {
+    try {
+      if (typeof data === 'string') channel.send(data);
+      else channel.send(data);
+    } catch (cause) {
+      if (channel.readyState === 'open') throw cause;
+      const error = new FerryError('NETWORK_ERROR', lost().message, { cause });
+      this.#fail(error);
+      throw error;
+    }
   }
 
   /** Whether the selected candidate pair goes through a TURN server, as the app's PeerLink tells it. */
