@@ -28,6 +28,7 @@ import {
   pairWithCommand,
   requestsLogged,
   test,
+  waitingNearby,
 } from './support/cli-journey.ts';
 import { downloadHash } from './support/downloads.ts';
 import { MiB, sha256 } from './support/files.ts';
@@ -117,6 +118,16 @@ test.describe('the mailbox', () => {
     await offer.getByRole('button', { name: 'Accept' }).click();
     expect(await downloadHash(await download)).toBe(data.sha256);
     await expect(offer.getByText('Received and verified.')).toBeVisible();
+
+    // The sealed answer waited in the command's mailbox: the next ferry receive --nearby says
+    // it and goes on waiting for files (an answer is not an offer).
+    const out = join(files.dir, 'received');
+    const waiting = await waitingNearby(cli, ferry.url, out, CLI_NAME);
+    await expect
+      .poll(waiting.stderr, { timeout: 30_000 })
+      .toContain(`${appName} accepted the files you sent it through Ferry's server.`);
+    expect(waiting.stderr()).not.toMatch(/^ferry: /m);
+    expect(waiting.child.exitCode).toBeNull();
   });
 });
 

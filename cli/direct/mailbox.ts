@@ -10,7 +10,13 @@ import { fromBase64Url } from '../../shared/encoding.ts';
 import { FerryError } from '../../shared/errors.ts';
 import { deriveOfflineKey } from '../../shared/keys.ts';
 import type { ControlMessageOf } from '../../shared/p2p/frames.ts';
-import { type OfflineKind, type OfflinePayload, openOffline, sealOffline } from '../../shared/p2p/offline-seal.ts';
+import {
+  type OfflineKind,
+  type OfflinePayload,
+  openOffline,
+  sealedOfflineSchema,
+  sealOffline,
+} from '../../shared/p2p/offline-seal.ts';
 import { RELAY_EXPIRY_SECONDS } from '../../shared/p2p/relay.ts';
 import { relayManifest } from '../../shared/p2p/relay-read.ts';
 import type { StoredPairing } from './device-store.ts';
@@ -80,6 +86,27 @@ export async function openSealedOffer(
   return { offer: { type: 'offer', transfer, secret: payload.secret, manifest }, senderName: payload.senderName };
 }
 
+/** What kind of sealed box `data` says it is (checked only once it is opened), or null when it is none. */
+export function sealedKind(data: unknown): OfflineKind | null {
+  const parsed = sealedOfflineSchema.safeParse(data);
+  return parsed.success ? parsed.data.kind : null;
+}
+
+/**
+ * Opens a sealed answer from the paired device of `pairing` to this device `self`: the
+ * transfer it answers and whether it was accepted (WRONG_KEY when it does not open).
+ */
+export async function openSealedAnswer(
+  self: string,
+  pairing: StoredPairing,
+  data: unknown,
+): Promise<{ transfer: string; accept: boolean }> {
+  const key = await deriveOfflineKey(fromBase64Url(pairing.secret));
+  const binding = { room: pairing.room, from: pairing.deviceId, to: self };
+  const opened = await openOffline(key, 'answer', binding, data);
+  return { transfer: opened.transfer, accept: opened.payload.accept };
+}
+
 /**
  * The paired device's sealed answer to `transfer`, by relay or from the mailbox (when this
  * command rejoined the room); `stop` stops listening. Boxes that do not open are ignored.
@@ -93,10 +120,8 @@ export function sealedAnswer(
   let stop = () => {};
   const answer = new Promise<boolean>((resolve) => {
     const open = async (data: unknown) => {
-      const key = await deriveOfflineKey(fromBase64Url(pairing.secret));
-      const binding = { room: pairing.room, from: pairing.deviceId, to: self };
-      const opened = await openOffline(key, 'answer', binding, data);
-      if (opened.transfer === transfer) resolve(opened.payload.accept);
+      const opened = await openSealedAnswer(self, pairing, data);
+      if (opened.transfer === transfer) resolve(opened.accept);
     };
     stop = signal.on((message) => {
       const boxes =

@@ -22,7 +22,7 @@ import { formatBytes } from '../progress.ts';
 import { type DirectOptions, online, pairingOf, planFor } from './commands.ts';
 import type { StoredPairing } from './device-store.ts';
 import { DirectReceive, STDOUT } from './direct-receive.ts';
-import { deliverSealed, openSealedOffer } from './mailbox.ts';
+import { deliverSealed, openSealedAnswer, openSealedOffer, sealedKind } from './mailbox.ts';
 import { asFerryError, PeerConnection } from './peer-connection.ts';
 import type { SignalClient } from './signal-client.ts';
 
@@ -45,6 +45,8 @@ type Arrival =
 class Inbox {
   readonly #signal: SignalClient;
   readonly #pairings: readonly StoredPairing[];
+  readonly #self: string;
+  readonly #say: (line: string) => void;
   readonly #arrivals: Arrival[] = [];
   #wake: (() => void) | null = null;
   /** Signals of a device that has no live connection here, until its SDP offer comes. */
@@ -54,22 +56,38 @@ class Inbox {
   readonly transfers = new Map<string, DirectReceive>();
   readonly stop: () => void;
 
-  constructor(signal: SignalClient, pairings: readonly StoredPairing[]) {
+  constructor(signal: SignalClient, pairings: readonly StoredPairing[], self: string, say: (line: string) => void) {
     this.#signal = signal;
     this.#pairings = pairings;
+    this.#self = self;
+    this.#say = say;
     this.stop = signal.on((message) => {
       if (message.type === 'relay' && message.kind === 'signal') this.#onSignal(message.from, message.data);
       const pairing = message.type === 'relay' ? pairingOf(signal, pairings, message.from) : undefined;
-      if (message.type === 'relay' && message.kind === 'offline' && pairing) {
-        this.#add({ kind: 'sealed', pairing, data: message.data });
-      }
+      if (message.type === 'relay' && message.kind === 'offline' && pairing) this.#onSealed(pairing, message.data);
       if (message.type === 'mailbox') {
         const boxOf = this.#pairings.find((p) => p.room === message.room);
         for (const item of message.items) {
-          if (boxOf && item.from === boxOf.deviceId) this.#add({ kind: 'sealed', pairing: boxOf, data: item.data });
+          if (boxOf && item.from === boxOf.deviceId) this.#onSealed(boxOf, item.data);
         }
       }
     });
+  }
+
+  /**
+   * A box sealed by a paired device: an offer waits its turn; an answer (to files this
+   * machine sent it through the server, while this command was not running) is said. The
+   * command keeps no record of what it sent, so the answer names no files.
+   */
+  #onSealed(pairing: StoredPairing, data: unknown): void {
+    const kind = sealedKind(data);
+    if (kind === 'offer') this.#add({ kind: 'sealed', pairing, data });
+    if (kind !== 'answer') return;
+    openSealedAnswer(this.#self, pairing, data).then(
+      ({ accept }) =>
+        this.#say(`${pairing.name} ${accept ? 'accepted' : 'declined'} the files you sent it through Ferry's server.`),
+      (error: unknown) => this.#say(`An answer from ${pairing.name} was refused: ${asFerryError(error).message}`),
+    );
   }
 
   /** How many sealed offers are still waiting to be answered. */
@@ -131,7 +149,7 @@ class Inbox {
 /** `ferry receive --nearby`: waits for an offer, receives it, answers the files' paths. */
 export async function receiveNearby(options: NearbyReceiveOptions): Promise<string[]> {
   const { signal, pairings, device } = await online(options);
-  const inbox = new Inbox(signal, pairings);
+  const inbox = new Inbox(signal, pairings, device.id, options.say);
   options.say(`Waiting for files as ${device.name} on this network (Ctrl-C to stop)…`);
   try {
     const paths: string[] = [];
