@@ -1,7 +1,7 @@
 /**
  * `ferry receive LINK`: the link's key (unwrapped with the password when it has one), the
  * manifest, one download ticket, then each file streamed to `<name>.ferry-part` beside its
- * final place, every record opened by shared/record-stream.ts and the whole file's BLAKE3
+ * final place, every record opened by shared/record-stream.ts (over node:crypto, cli/node-aead.ts) and the whole file's BLAKE3
  * checked before it is renamed. A dropped connection resumes with Range from the first
  * record not yet written; a part file left by an interrupted run is continued the same
  * way (its records are hashed again, not trusted). Anything that fails verification is
@@ -21,6 +21,7 @@ import { unwrapSecret } from '../shared/password.ts';
 import { RecordOpener } from '../shared/record-stream.ts';
 import { cipherRange, type FileCipher, plainRange, recordCount } from '../shared/records.ts';
 import { askPassword } from './ask.ts';
+import { NODE_CRYPTO_AEAD } from './node-aead.ts';
 import { Progress } from './progress.ts';
 
 /** Attempts in a row without a new record before a file's download gives up. */
@@ -149,7 +150,7 @@ async function receiveFile(
     onWritten(plainRange(cipher, next)[0]);
     let attempts = 0;
     while (next < recordCount(cipher)) {
-      const opener = new RecordOpener(cipher, next);
+      const opener = new RecordOpener(cipher, next, NODE_CRYPTO_AEAD);
       try {
         const start = cipherRange(cipher, next)[0];
         const response = await api.fetchCiphertext(auth.id, index, auth, start);

@@ -26,8 +26,8 @@ import { cipherRange, encryptedSize, type FileCipher, recordAtCipherOffset } fro
 import { manifestOf, type PlanFile, planFileOf, planShare, type ShareSettings } from '../shared/share-plan.ts';
 import { findReuse, forgetBlobs, rememberBlobs } from './dedup.ts';
 import { hashFile } from './file-hasher.ts';
+import { sealPartsSync } from './node-aead.ts';
 import { Progress } from './progress.ts';
-import { sealPartsSync } from './record-sealer.ts';
 import { collectFiles, type LocalFile, readExactly } from './sources.ts';
 import { finishedSend, pendingSend, type SendState, sendKey, stateDir } from './state.ts';
 
@@ -319,7 +319,7 @@ export function uploadCiphertext(
  * Sealed ciphertext of one file, by ranges, as a stream: when tus asks for [start, end)
  * (one PATCH), the range is read and sealed SEAL_RECORDS records at a time while the PATCH
  * is on the wire: the next piece's plaintext is read (on libuv's pool) while this one is
- * sealed (node:crypto, cli/record-sealer.ts) and written. What is held stays a few MiB
+ * sealed (node:crypto, cli/node-aead.ts) and written. What is held stays a few MiB
  * whatever the range or the file: two plaintext buffers, used in turn, and the sealed
  * piece being written. The file stays open from the first PATCH to `close`.
  */

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from './encoding.ts';
 import { FerryError } from './errors.ts';
 import { deriveShareKeys, fileCipherOf, newSecret } from './keys.ts';
-import { rangeSealerConformance } from './record-sealer.conformance.ts';
+import { recordAeadConformance } from './record-aead.conformance.ts';
+import { WEB_CRYPTO_AEAD } from './record-aead.ts';
 import { openingStream, openRecords, sealParts } from './record-stream.ts';
 import { cipherRange, encryptedSize, type FileCipher } from './records.ts';
 
@@ -12,7 +13,7 @@ async function testCipher(size: number, recordSize: number, name: string): Promi
   return fileCipherOf(contentKey, randomBytes(12), { size, recordSize }, name);
 }
 
-rangeSealerConformance('WebCrypto (sealParts)', sealParts);
+recordAeadConformance('WebCrypto', WEB_CRYPTO_AEAD);
 
 describe('sealParts', () => {
   it('fails by rejecting, never by throwing: a caller awaiting it catches every failure', async () => {

@@ -7,7 +7,8 @@
  */
 import { toHex } from './encoding.ts';
 import { deriveFileKeyBytes, deriveShareKeys, importAesKey } from './keys.ts';
-import { openRecords, type RangeSealer, sealParts } from './record-stream.ts';
+import { joinParts, type RecordAead, WEB_CRYPTO_AEAD } from './record-aead.ts';
+import { RecordOpener, rangeSealer } from './record-stream.ts';
 import { encryptedSize, type FileCipher } from './records.ts';
 
 /** The link secret: bytes 00 01 … 0f. */
@@ -33,12 +34,11 @@ export const RECORD_VECTORS: ReadonlyArray<{ plain: string; sealed: string }> = 
 ];
 
 /**
- * Runs every vector through a range sealer (`sealParts`, WebCrypto, unless another AEAD's is
- * given) and the opener; answers what differs (empty: all pass).
+ * Runs every vector through the range sealer and the opener over `aead` (WebCrypto unless
+ * another is given); answers what differs (empty: all pass).
  */
-export async function checkRecordVectors(
-  seal: RangeSealer<Promise<Uint8Array[]> | Uint8Array[]> = sealParts,
-): Promise<string[]> {
+export async function checkRecordVectors(aead: RecordAead = WEB_CRYPTO_AEAD): Promise<string[]> {
+  const seal = rangeSealer(aead);
   const failures: string[] = [];
   const keys = await deriveShareKeys(new Uint8Array(SECRET));
   if (keys.readerToken !== READER_TOKEN) failures.push(`reader token ${keys.readerToken}`);
@@ -49,24 +49,15 @@ export async function checkRecordVectors(
     const bytes = new TextEncoder().encode(plain);
     const file: FileCipher = { key, nonceBase: NONCE_BASE, size: bytes.length, recordSize: RECORD_SIZE, name: plain };
     const parts = await seal(file, bytes, 0, encryptedSize(file));
-    const got = toHex(concatParts(parts));
+    const got = toHex(joinParts(parts));
     if (got !== sealed) failures.push(`sealing ${JSON.stringify(plain)} gave ${got}`);
-    const opened = await openRecords(file, 0, fromHex(sealed));
-    const text = new TextDecoder().decode(concatParts(opened.map((r) => r.plain)));
+    const opener = new RecordOpener(file, 0, aead);
+    const opened = await opener.push(fromHex(sealed));
+    opener.end();
+    const text = new TextDecoder().decode(joinParts(opened.map((r) => r.plain)));
     if (text !== plain) failures.push(`opening ${JSON.stringify(plain)} gave ${JSON.stringify(text)}`);
   }
   return failures;
-}
-
-/** The parts a sealer answered, as one array. */
-export function concatParts(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const part of parts) {
-    out.set(part, at);
-    at += part.length;
-  }
-  return out;
 }
 
 function fromHex(hex: string): Uint8Array {

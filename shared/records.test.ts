@@ -2,12 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { randomBytes } from './encoding.ts';
 import { FerryError } from './errors.ts';
 import { deriveFileKey, deriveShareKeys, newSecret } from './keys.ts';
+import { decryptRecord, encryptRange, encryptRecord } from './record-aead.ts';
 import {
   cipherRange,
-  decryptRecord,
   encryptedSize,
-  encryptRange,
-  encryptRecord,
   type FileCipher,
   plaintextSize,
   recordAtCipherOffset,
@@ -156,9 +154,10 @@ describe('record stream', () => {
     expect(error.message).toContain('notes.md: record 0');
   });
 
-  it('refuses plaintext of the wrong length for a record', async () => {
+  it('refuses plaintext of the wrong length for a record, and a record past the last', async () => {
     const file = await cipherFor(R + 1);
-    await expect(encryptRecord(file, 1, new Uint8Array(2))).rejects.toThrow(RangeError);
+    expect((await failure(encryptRecord(file, 1, new Uint8Array(2)))).code).toBe('CONTENT_CHANGED');
+    await expect(encryptRecord(file, 2, new Uint8Array(0))).rejects.toThrow(RangeError);
   });
 
   it('reports content that shrank while being read', async () => {

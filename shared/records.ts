@@ -14,8 +14,10 @@
  * last must carry the final flag). Every record has the same ciphertext size except the last,
  * so the encrypted length follows from the plaintext length and any range of records can be
  * located and decrypted on its own.
+ *
+ * This file is the format alone (pure functions); the one place records meet AES-GCM is
+ * record-aead.ts.
  */
-import { FerryError } from './errors.ts';
 import { MAX_RECORDS, NONCE_BYTES, TAG_SIZE } from './limits.ts';
 
 const RECORD_VERSION = 1;
@@ -97,89 +99,5 @@ export interface FileCipher extends RecordLayout {
   name: string;
 }
 
-/** Seals record `index` of a file; `plain` must be exactly that record's plaintext. */
-export async function encryptRecord(
-  file: FileCipher,
-  index: number,
-  plain: Uint8Array<ArrayBuffer>,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const [start, end] = plainRange(file, index);
-  if (plain.length !== end - start || index >= recordCount(file)) {
-    throw new RangeError(`record ${index} of ${file.name} must be ${end - start} bytes, got ${plain.length}`);
-  }
-  const final = index === recordCount(file) - 1;
-  const sealed = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv: nonceFor(file.nonceBase, index), additionalData: aadFor(final) },
-    file.key,
-    plain,
-  );
-  return new Uint8Array(sealed);
-}
-
-/**
- * Opens record `index` of a file. Fails with RECORD_TRUNCATED when the record has the wrong
- * length and RECORD_AUTH_FAILED when the tag does not verify (flipped bit, wrong key, moved,
- * swapped or truncated stream); both name the file and the record.
- */
-export async function decryptRecord(
-  file: FileCipher,
-  index: number,
-  sealed: Uint8Array<ArrayBuffer>,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const [start, end] = cipherRange(file, index);
-  if (index < 0 || index >= recordCount(file) || sealed.length !== end - start) {
-    throw new FerryError(
-      'RECORD_TRUNCATED',
-      `${file.name}: record ${index} is ${sealed.length} bytes, expected ${end - start}.`,
-    );
-  }
-  const final = index === recordCount(file) - 1;
-  try {
-    const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: nonceFor(file.nonceBase, index), additionalData: aadFor(final) },
-      file.key,
-      sealed,
-    );
-    return new Uint8Array(plain);
-  } catch (cause) {
-    throw new FerryError('RECORD_AUTH_FAILED', `${file.name}: record ${index} failed verification.`, { cause });
-  }
-}
-
 /** Reads plaintext bytes [start, end) of the file being sent. */
 export type PlainReader = (start: number, end: number) => Promise<Uint8Array<ArrayBuffer>>;
-
-/**
- * Ciphertext bytes [start, end) of a file, encrypting only the records that overlap the
- * range. This is what the tus fileReader's slice() returns.
- */
-export async function encryptRange(
-  file: FileCipher,
-  read: PlainReader,
-  start: number,
-  end: number,
-): Promise<Uint8Array<ArrayBuffer>> {
-  const total = encryptedSize(file);
-  end = Math.min(end, total);
-  if (start < 0 || start > end) throw new RangeError(`bad ciphertext range ${start}-${end}`);
-  const out = new Uint8Array(end - start);
-  if (start === end) return out;
-  const first = recordAtCipherOffset(file, start);
-  const last = recordAtCipherOffset(file, end - 1);
-  const [plainStart] = plainRange(file, first);
-  const [, plainEnd] = plainRange(file, last);
-  const plain = await read(plainStart, plainEnd);
-  if (plain.length !== plainEnd - plainStart) {
-    throw new FerryError('CONTENT_CHANGED', `${file.name} changed size while it was being sent.`);
-  }
-  for (let i = first; i <= last; i++) {
-    const [ps, pe] = plainRange(file, i);
-    // A view, not a copy: WebCrypto copies its input when called.
-    const sealed = await encryptRecord(file, i, plain.subarray(ps - plainStart, pe - plainStart));
-    const [cs] = cipherRange(file, i);
-    const from = Math.max(start, cs);
-    const to = Math.min(end, cs + sealed.length);
-    out.set(sealed.subarray(from - cs, to - cs), from - start);
-  }
-  return out;
-}

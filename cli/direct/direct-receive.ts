@@ -22,6 +22,7 @@ import { ReceiverSession, type ReceiverState } from '../../shared/p2p/receiver-s
 import type { SinkEvents } from '../../shared/p2p/record-sink.ts';
 import { relayRoute } from '../../shared/p2p/relay-read.ts';
 import { type FileStore, VerifyingSink } from '../../shared/p2p/verifying-sink.ts';
+import { NODE_CRYPTO_AEAD } from '../node-aead.ts';
 import { Progress } from '../progress.ts';
 import { exists, targetOf } from '../receive.ts';
 import { PartFileStore } from './part-file-store.ts';
@@ -214,7 +215,8 @@ export class DirectReceive {
       this.#options.out === STDOUT
         ? new StdoutStore(this.#options.stdout ?? process.stdout)
         : new PartFileStore(this.#targets);
-    this.#sink = new VerifyingSink(store, events);
+    // node:crypto opens the records, as it seals them for ferry send (cli/node-aead.ts).
+    this.#sink = new VerifyingSink(store, events, NODE_CRYPTO_AEAD);
     return this.#sink;
   }
 

@@ -25,6 +25,7 @@ import {
 import type { FileCipher } from '../../shared/records.ts';
 import { manifestOf, planFileOf } from '../../shared/share-plan.ts';
 import { hashFile } from '../file-hasher.ts';
+import { NODE_CRYPTO_AEAD } from '../node-aead.ts';
 import { Progress } from '../progress.ts';
 import { type LocalFile, readRange } from '../sources.ts';
 import type { RelayPlan } from './relay-route.ts';
@@ -100,6 +101,7 @@ export async function planTransfer(files: readonly LocalFile[], frames: number):
       ciphers,
       sources: paths.map((path) => (start, end) => readRange(path, start, end)),
       frames,
+      aead: NODE_CRYPTO_AEAD,
     },
     relay: { secret, manifest, ciphers, paths },
   };

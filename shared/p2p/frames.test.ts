@@ -166,6 +166,14 @@ describe('record frames, version 2 (several records)', () => {
     expect(() => encodeRecordsFrame(2, 9, [new Uint8Array(60)], into)).toThrow(RangeError);
   });
 
+  it('takes a record as its parts (an AEAD’s ciphertext and tag): the same bytes as the record whole', () => {
+    const whole = [new Uint8Array([1, 2, 3, 4]), new Uint8Array([5, 6])];
+    const parts = [[new Uint8Array([1, 2]), new Uint8Array([3, 4])], [new Uint8Array([5, 6])]];
+    expect([...encodeRecordsFrame(4, 8, parts)]).toEqual([...encodeRecordsFrame(4, 8, whole)]);
+    expect([...encodeRecordFrame(4, 8, parts[0]!)]).toEqual([...encodeRecordFrame(4, 8, whole[0]!)]);
+    expect(() => encodeRecordsFrame(0, 0, [[new Uint8Array(0)]])).toThrow(RangeError);
+  });
+
   it('refuses to encode no records, too many, empty ones and bad indices', () => {
     const one = new Uint8Array(1);
     expect(() => encodeRecordsFrame(0, 0, [])).toThrow(RangeError);

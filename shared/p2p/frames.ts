@@ -215,6 +215,25 @@ function frameBuffer(length: number, into?: Uint8Array<ArrayBuffer>): Uint8Array
 }
 
 /**
+ * A sealed record as a sender holds it: one array, or its parts in order (an AEAD's
+ * ciphertext and tag, record-aead.ts), copied into the frame one after the other.
+ */
+export type SealedRecord = Uint8Array | readonly Uint8Array[];
+
+function sealedLength(record: SealedRecord): number {
+  return record instanceof Uint8Array ? record.length : record.reduce((sum, part) => sum + part.length, 0);
+}
+
+/** Copies `record` into `frame` at `at`; answers the offset after it. */
+function writeSealed(frame: Uint8Array, record: SealedRecord, at: number): number {
+  for (const part of record instanceof Uint8Array ? [record] : record) {
+    frame.set(part, at);
+    at += part.length;
+  }
+  return at;
+}
+
+/**
  * The version 1 frame carrying record `record` of file `file` (a share link's host sends
  * these). With `into`, the frame is written at its start and a view of it answered: a
  * sender that hands each frame to RTCDataChannel.send (which copies it) before building
@@ -223,17 +242,17 @@ function frameBuffer(length: number, into?: Uint8Array<ArrayBuffer>): Uint8Array
 export function encodeRecordFrame(
   file: number,
   record: number,
-  sealed: Uint8Array,
+  sealed: SealedRecord,
   into?: Uint8Array<ArrayBuffer>,
 ): Uint8Array<ArrayBuffer> {
   checkIndices(file, record, 1);
-  const frame = frameBuffer(FRAME_HEADER_BYTES + sealed.length, into);
+  const frame = frameBuffer(FRAME_HEADER_BYTES + sealedLength(sealed), into);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   view.setUint8(0, FRAME_V1);
   view.setUint8(1, 0);
   view.setUint16(2, file);
   view.setUint32(4, record);
-  frame.set(sealed, FRAME_HEADER_BYTES);
+  writeSealed(frame, sealed, FRAME_HEADER_BYTES);
   return frame;
 }
 
@@ -241,15 +260,16 @@ export function encodeRecordFrame(
 export function encodeRecordsFrame(
   file: number,
   first: number,
-  sealed: readonly Uint8Array[],
+  sealed: readonly SealedRecord[],
   into?: Uint8Array<ArrayBuffer>,
 ): Uint8Array<ArrayBuffer> {
   const count = sealed.length;
   if (count < 1 || count > MAX_FRAME_RECORDS) throw new RangeError(`${count} records do not make a frame`);
   checkIndices(file, first, count);
-  if (sealed.some((record) => record.length === 0)) throw new RangeError('an empty record');
+  const lengths = sealed.map(sealedLength);
+  if (lengths.includes(0)) throw new RangeError('an empty record');
   const head = FRAME_HEADER_BYTES + FRAME_LENGTH_BYTES * count;
-  const frame = frameBuffer(head + sealed.reduce((sum, record) => sum + record.length, 0), into);
+  const frame = frameBuffer(head + lengths.reduce((sum, length) => sum + length, 0), into);
   const view = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
   view.setUint8(0, FRAME_V2);
   view.setUint8(1, count);
@@ -257,9 +277,8 @@ export function encodeRecordsFrame(
   view.setUint32(4, first);
   let at = head;
   for (const [i, record] of sealed.entries()) {
-    view.setUint32(FRAME_HEADER_BYTES + FRAME_LENGTH_BYTES * i, record.length);
-    frame.set(record, at);
-    at += record.length;
+    view.setUint32(FRAME_HEADER_BYTES + FRAME_LENGTH_BYTES * i, lengths[i]!);
+    at = writeSealed(frame, record, at);
   }
   return frame;
 }

@@ -1,7 +1,7 @@
 /**
  * Where a ReceiverSession (receiver-session.ts) puts the records it receives: a sink that
- * opens each sealed record (shared/record-stream.ts openSealed: tag, index and final flag),
- * stores the plaintext and checks each file's BLAKE3 once its last record is stored.
+ * opens each sealed record (shared/record-aead.ts openSealedRecords: tag, index and final
+ * flag), stores the plaintext and checks each file's BLAKE3 once its last record is stored.
  * verifying-sink.ts is that sink over any FileStore: memory in the tests, a file for the
  * ferry command, OPFS in the app's writer worker (client/lib/p2p/opfs-sink.ts is the page's
  * side of it).

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../errors.ts';
-import { decryptRecord, recordCount } from '../records.ts';
+import { decryptRecord } from '../record-aead.ts';
+import { recordCount } from '../records.ts';
 import type { ControlMessage } from './frames.ts';
 import { Machine, transitions } from './machine.ts';
 import {

@@ -1,6 +1,7 @@
 /**
  * The sender's side of one transfer to a device over a data channel (the peer route),
- * environment-neutral: a PeerChannel, a PlainReader per file and WebCrypto. The app's
+ * environment-neutral: a PeerChannel, a PlainReader per file and the AES-GCM its adapter
+ * chose (record-aead.ts: WebCrypto in the app, node:crypto in the ferry command). The app's
  * PeerSend (client/lib/p2p/outgoing/peer.svelte.ts) and the ferry command drive it.
  *
  *   confirm ──confirmed──► offered ──accepted──► sending ──completed──► done
@@ -28,7 +29,8 @@
 import { toBase64Url } from '../encoding.ts';
 import { FerryError } from '../errors.ts';
 import { TAG_SIZE } from '../limits.ts';
-import { encryptRecord, type FileCipher, type PlainReader, plainRange, recordCount } from '../records.ts';
+import { type RecordAead, sealRecords } from '../record-aead.ts';
+import { type FileCipher, type PlainReader, plainRange, recordCount } from '../records.ts';
 import type { PeerChannel } from './channel.ts';
 import {
   type ControlMessage,
@@ -105,6 +107,8 @@ export interface SenderPlan {
   sources: PlainReader[];
   /** The highest frame version the recipient reads (its signaling `hello`); FRAME_V1 when it said nothing. */
   frames: number;
+  /** The AES-GCM that seals the records (record-aead.ts): WebCrypto in the app, node:crypto in the command. */
+  aead: RecordAead;
 }
 
 export interface SenderHooks {
@@ -440,25 +444,26 @@ export class SenderSession {
       const [start] = plainRange(cipher, record);
       const end = Math.min(cipher.size, start + Math.max(READ_BYTES, cipher.recordSize));
       const plain = await read(start, end);
-      if (plain.length !== end - start)
-        throw new FerryError('CONTENT_CHANGED', `${cipher.name} changed while it was being sent.`);
       this.#checkSending();
       // Every record that lies whole in this read is sealed at once (WebCrypto works off this
-      // thread), then sent in order: no wake-up of this thread per record between them.
+      // thread; node:crypto before it answers), then sent in order. A short read fails with
+      // CONTENT_CHANGED.
       const first = record;
-      const sealing: Promise<Uint8Array<ArrayBuffer>>[] = [];
-      for (let r = first; r < records; r++) {
-        const [ps, pe] = plainRange(cipher, r);
-        if (pe > end) break;
-        // A view: WebCrypto copies its input.
-        const sealed = encryptRecord(cipher, r, plain.subarray(ps - start, pe - start));
-        sealed.catch(() => {}); // awaited below unless the transfer stops first
-        sealing.push(sealed);
-      }
-      for (let i = 0; i < sealing.length; i += perFrame) {
+      const last = end === cipher.size ? records - 1 : Math.floor(end / cipher.recordSize) - 1;
+      const sealing = Promise.resolve(
+        sealRecords(
+          this.plan.aead,
+          cipher,
+          first,
+          last - first + 1,
+          plain.subarray(0, plainRange(cipher, last)[1] - start),
+        ),
+      );
+      sealing.catch(() => {}); // awaited below unless the transfer stops first
+      for (let i = 0; first + i <= last; i += perFrame) {
         await this.#waits.until(() => this.#sent - this.#verified <= SEND_WINDOW_BYTES || this.state !== 'sending');
         this.#checkSending();
-        const sealed = await Promise.all(sealing.slice(i, i + perFrame));
+        const sealed = (await sealing).slice(i, i + perFrame);
         await channel.sendFrame(
           v2
             ? encodeRecordsFrame(index, first + i, sealed, frame)

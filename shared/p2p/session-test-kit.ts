@@ -5,6 +5,7 @@
  */
 import { randomBytes } from '../encoding.ts';
 import { deriveShareKeys, fileCipherOf, newSecret } from '../keys.ts';
+import { WEB_CRYPTO_AEAD } from '../record-aead.ts';
 import type { FileCipher, PlainReader } from '../records.ts';
 import type { PeerChannel } from './channel.ts';
 import { type ControlMessage, decodeFrame, FRAME_V2 } from './frames.ts';
@@ -67,6 +68,7 @@ export async function planOf(sizes: number[], recordSize = 64 * 1024) {
     ciphers,
     sources,
     frames: FRAME_V2,
+    aead: WEB_CRYPTO_AEAD,
   };
   return { plan, plain, keys };
 }

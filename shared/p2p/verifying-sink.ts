@@ -1,7 +1,8 @@
 /**
- * A RecordSink over any FileStore: opens each record (record-stream.ts openSealed), writes
- * its plaintext at its offset, hashes the file as it lands (BLAKE3, hash-wasm) and, after
- * the last record, compares the hash (file-hash.ts) before the store may keep the file
+ * A RecordSink over any FileStore: opens each record (record-aead.ts `openSealedRecords`,
+ * over the AES-GCM its adapter chose: WebCrypto by default, node:crypto in the command),
+ * writes its plaintext at its offset, hashes the file as it lands (BLAKE3, hash-wasm) and,
+ * after the last record, compares the hash (file-hash.ts) before the store may keep the file
  * (`finish`). Work runs one step at a time in arrival order; the records of one frame are
  * opened together (WebCrypto works off the thread). Used by the engine's tests over memory,
  * by the ferry command over files (cli/direct/part-file-store.ts) and by the app's OPFS
@@ -11,7 +12,7 @@
 import { createBLAKE3, type IHasher } from 'hash-wasm';
 import { FerryError } from '../errors.ts';
 import { checkDigest } from '../file-hash.ts';
-import { openSealed } from '../record-stream.ts';
+import { openSealedRecords, type RecordAead, WEB_CRYPTO_AEAD } from '../record-aead.ts';
 import { type FileCipher, plainRange, recordCount } from '../records.ts';
 import type { RecordSink, SinkEvents } from './record-sink.ts';
 
@@ -46,13 +47,15 @@ interface Entry {
 export class VerifyingSink implements RecordSink {
   readonly #store: FileStore;
   readonly #events: SinkEvents;
+  readonly #aead: RecordAead;
   readonly #files = new Map<number, Entry>();
   #queue: Promise<void> = Promise.resolve();
   #failure: FerryError | null = null;
 
-  constructor(store: FileStore, events: SinkEvents) {
+  constructor(store: FileStore, events: SinkEvents, aead: RecordAead = WEB_CRYPTO_AEAD) {
     this.#store = store;
     this.#events = events;
+    this.#aead = aead;
   }
 
   open(file: number, cipher: FileCipher, blake3: string): Promise<void> {
@@ -97,7 +100,7 @@ export class VerifyingSink implements RecordSink {
     if (first !== entry.next) {
       throw new FerryError('RECORD_TRUNCATED', `${cipher.name}: record ${first} arrived out of order.`);
     }
-    const plains = await openSealed(cipher, first, records);
+    const plains = await openSealedRecords(this.#aead, cipher, first, records);
     for (const [i, plain] of plains.entries()) {
       await entry.stored.write(plain, plainRange(cipher, first + i)[0]).catch((error: unknown) => {
         throw error instanceof FerryError

@@ -3,17 +3,18 @@
  * secret (shared/keys.ts relayShareId), then, per file the recipient does not have whole, one tus upload of
  * the file's ciphertext from the first record the recipient had not acknowledged. The
  * records are the very ones the data channel would have carried (same key, nonce base and
- * index), encrypted as tus asks for each slice, so the recipient verifies them the same way.
+ * index), sealed by the app's one range sealer as tus asks for each slice, so the recipient
+ * verifies them the same way.
  */
 import type { FileSource, Upload } from 'tus-js-client';
 import { FerryError } from '../../../shared/errors.ts';
 import { TAG_SIZE } from '../../../shared/limits.ts';
 import type { RelayOwner, RelayShare, RelayShareApi } from '../../../shared/p2p/relay-share.ts';
 import * as relayShares from '../../../shared/p2p/relay-share.ts';
+import { plainSpan, sealParts } from '../../../shared/record-stream.ts';
 import {
   cipherRange,
   encryptedSize,
-  encryptRecord,
   type FileCipher,
   plainRange,
   recordAtCipherOffset,
@@ -59,8 +60,9 @@ export function collectRelayShare(
 }
 
 /**
- * A tus source of ciphertext [base, end of file) of `file`, `base` at record `from`:
- * each slice encrypts the records it overlaps and cuts them to the slice.
+ * A tus source of ciphertext [base, end of file) of `file`, `base` at record `from`: each
+ * slice is the app's range sealer's (shared/record-stream.ts `sealParts`) over the records
+ * it overlaps, cut to the slice.
  */
 export function restOfFile(file: File, cipher: FileCipher, from: number): FileSource {
   const total = encryptedSize(cipher);
@@ -70,17 +72,9 @@ export function restOfFile(file: File, cipher: FileCipher, from: number): FileSo
     async slice(start: number, end: number) {
       const first = base + start;
       const stop = Math.min(total, base + end);
-      const records = [];
-      for (let r = recordAtCipherOffset(cipher, first); r <= recordAtCipherOffset(cipher, stop - 1); r++) {
-        const [ps, pe] = plainRange(cipher, r);
-        const plain = new Uint8Array(await file.slice(ps, pe).arrayBuffer());
-        if (plain.length !== pe - ps) {
-          throw new FerryError('CONTENT_CHANGED', `${cipher.name} changed while it was being sent.`);
-        }
-        records.push(await encryptRecord(cipher, r, plain));
-      }
-      const skip = first - cipherRange(cipher, recordAtCipherOffset(cipher, first))[0];
-      const joined = new Blob(records).slice(skip, skip + (stop - first));
+      const [ps, pe] = plainSpan(cipher, first, stop);
+      const plain = new Uint8Array(await file.slice(ps, pe).arrayBuffer());
+      const joined = new Blob(await sealParts(cipher, plain, first, stop));
       // Its bytes wait for this page's GC once spent: let the GC see them (blob-gc.ts).
       weighBlob(joined.size);
       return { value: joined, done: stop >= total };

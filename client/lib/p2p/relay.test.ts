@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { shareIdSchema } from '../../../shared/api.ts';
 import { deriveShareKeys, newSecret, relayShareId } from '../../../shared/keys.ts';
 import { MIN_RECORD_SIZE } from '../../../shared/limits.ts';
-import { cipherRange, encryptedSize, encryptRecord, type FileCipher, recordCount } from '../../../shared/records.ts';
+import { encryptRecord } from '../../../shared/record-aead.ts';
+import { cipherRange, encryptedSize, type FileCipher, recordCount } from '../../../shared/records.ts';
 import { restOfFile } from './relay-upload.ts';
 
 describe('relayShareId', () => {

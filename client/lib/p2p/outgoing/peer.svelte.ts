@@ -9,6 +9,7 @@ import { FerryError } from '../../../../shared/errors.ts';
 import type { ControlMessage } from '../../../../shared/p2p/frames.ts';
 import { FRAME_V1 } from '../../../../shared/p2p/frames.ts';
 import { type SenderOutcome, SenderSession, type SenderState } from '../../../../shared/p2p/sender-session.ts';
+import { WEB_CRYPTO_AEAD } from '../../../../shared/record-aead.ts';
 import { recordCount } from '../../../../shared/records.ts';
 import { attention } from '../../pwa/attention.ts';
 import { deleteProgress, ProgressLog } from '../p2p-db.ts';
@@ -85,6 +86,7 @@ export class PeerSend extends OutgoingTransfer {
           (file) => async (start, end) => new Uint8Array(await file.slice(start, end).arrayBuffer()),
         ),
         frames: this.#frames,
+        aead: WEB_CRYPTO_AEAD,
       },
       {
         onState: (state) => this.#onState(state),

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { importAesKey } from '../../../../shared/keys.ts';
-import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
+import { encryptRange } from '../../../../shared/record-aead.ts';
+import { encryptedSize, type FileCipher } from '../../../../shared/records.ts';
 import { PREVIEW_ERROR_HEADER, type SwPreviewEvent, type SwPreviewOpen } from './preview-messages.ts';
 import { PreviewSessions, SESSION_IDLE_MS, WINDOW_RECORDS } from './sw-preview.ts';
 

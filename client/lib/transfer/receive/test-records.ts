@@ -5,7 +5,8 @@
 import { createBLAKE3 } from 'hash-wasm';
 import { randomBytes } from '../../../../shared/encoding.ts';
 import { deriveFileKeyBytes, deriveShareKeys, importAesKey, newSecret } from '../../../../shared/keys.ts';
-import { encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
+import { encryptRange } from '../../../../shared/record-aead.ts';
+import { encryptedSize, type FileCipher } from '../../../../shared/records.ts';
 import type { DecryptDeps, FileJob } from './decrypt-file.ts';
 
 /** Record size of these tests' files: small, so a few KB make many records. */

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { randomBytes } from '../../../../shared/encoding.ts';
 import { deriveFileKey, deriveShareKeys, newSecret } from '../../../../shared/keys.ts';
-import { decryptRecord, encryptedSize, encryptRange, type FileCipher } from '../../../../shared/records.ts';
+import { decryptRecord, encryptRange } from '../../../../shared/record-aead.ts';
+import { encryptedSize, type FileCipher } from '../../../../shared/records.ts';
 import { cipherSourceOf, plainEndOf } from './cipher-file-reader.ts';
 
 const R = 1024;
