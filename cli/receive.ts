@@ -1,8 +1,8 @@
 /**
  * `ferry receive LINK`: the link's key (unwrapped with the password when it has one), the
  * manifest, one download ticket, then each file streamed to `<name>.ferry-part` beside its
- * final place, every record opened by shared/record-stream.ts (over node:crypto, cli/node-aead.ts) and the whole file's BLAKE3
- * checked before it is renamed. A dropped connection resumes with Range from the first
+ * final place, every record opened by shared/record-stream.ts (over node:crypto,
+ * cli/node-aead.ts) and the whole file's BLAKE3 checked before it is renamed. A dropped connection resumes with Range from the first
  * record not yet written; a part file left by an interrupted run is continued the same
  * way (its records are hashed again, not trusted). Anything that fails verification is
  * deleted: no failed file is ever under its final name.
