@@ -5,7 +5,8 @@
  * cli/node-aead.ts) and the whole file's BLAKE3 checked before it is renamed. A dropped connection resumes with Range from the first
  * record not yet written; a part file left by an interrupted run is continued the same
  * way (its records are hashed again, not trusted). Anything that fails verification is
- * deleted: no failed file is ever under its final name.
+ * deleted: no failed file is ever under its final name. With `-o -` the records go to
+ * stdout as they are verified, the last held back until the BLAKE3 matched.
  */
 import { once } from 'node:events';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
@@ -13,6 +14,7 @@ import path from 'node:path';
 import { createBLAKE3 } from 'hash-wasm';
 import { ShareApi } from '../shared/api-client.ts';
 import { FerryError } from '../shared/errors.ts';
+import { checkDigest } from '../shared/file-hash.ts';
 import { deriveShareKeys } from '../shared/keys.ts';
 import { parseShareLink } from '../shared/link.ts';
 import { fileCipher, type Manifest, type ManifestFile, openManifest } from '../shared/manifest.ts';
@@ -148,6 +150,9 @@ async function receiveFile(
       await hashPrefix(handle, plainRange(cipher, next)[0], hasher);
     }
     onWritten(plainRange(cipher, next)[0]);
+    // On stdout nothing can be taken back: the last record waits for the whole-file check,
+    // so a file that failed it never reaches its full length there.
+    let held: Uint8Array | null = null;
     let attempts = 0;
     while (next < recordCount(cipher)) {
       const opener = new RecordOpener(cipher, next, NODE_CRYPTO_AEAD);
@@ -159,7 +164,8 @@ async function receiveFile(
           for (const { index: record, plain } of await opener.push(chunk)) {
             const [at] = plainRange(cipher, record);
             if (handle) await handle.write(plain, 0, plain.length, at);
-            else if (!process.stdout.write(plain)) await once(process.stdout, 'drain');
+            else if (record === recordCount(cipher) - 1) held = plain;
+            else await toStdout(plain);
             hasher.update(plain);
             next = record + 1;
             attempts = 0;
@@ -173,10 +179,8 @@ async function receiveFile(
         await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempts));
       }
     }
-    const digest = hasher.digest('hex');
-    if (digest !== file.blake3) {
-      throw new FerryError('FILE_HASH_MISMATCH', `${file.name} failed verification: its BLAKE3 hash differs.`);
-    }
+    checkDigest(hasher, file.blake3 ?? '', file.name); // receive() waited until every file had its hash
+    if (held) await toStdout(held);
     if (handle && part && target) {
       await handle.sync();
       await handle.close();
@@ -191,6 +195,10 @@ async function receiveFile(
 }
 
 /** Reads back the first `length` bytes of a part file into the hasher. */
+async function toStdout(bytes: Uint8Array): Promise<void> {
+  if (!process.stdout.write(bytes)) await once(process.stdout, 'drain');
+}
+
 async function hashPrefix(
   handle: Awaited<ReturnType<typeof open>>,
   length: number,

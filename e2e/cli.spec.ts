@@ -87,6 +87,41 @@ test('ferry receive refuses tampered ciphertext, names the file and record, and 
   expect(sha256(await readFile(join(out, good.name)))).toBe(good.sha256);
 });
 
+test('ferry receive LINK -o - writes the file to stdout; a tampered one exits 3 with only a prefix there', async ({
+  ferry,
+  files,
+}) => {
+  const cli = new FerryCli(join(files.dir, 'state'));
+  /** `ferry receive LINK -o -`: its exit, stderr, and the bytes it wrote to stdout. */
+  const receive = async (link: string) => {
+    const run = cli.start(['receive', link, '-o', '-']);
+    const chunks: Buffer[] = [];
+    run.child.stdout?.on('data', (chunk: Buffer) => chunks.push(chunk));
+    const { status, stderr } = await run.exited;
+    return { status, stderr, stdout: Buffer.concat(chunks) };
+  };
+
+  const whole = await files.file('cli-stdout-5k.bin', 3 * MiB + 11);
+  const sent = await cli.run(['send', whole.path, '--server', ferry.url]);
+  expect(sent.status, sent.stderr).toBe(0);
+  const got = await receive(sent.stdout.trim());
+  expect(got.status, got.stderr).toBe(0);
+  expect(sha256(got.stdout)).toBe(whole.sha256);
+
+  const bad = await files.file('cli-stdout-bad-2q.bin', 2 * MiB + 9);
+  const again = await cli.run(['send', bad.path, '--server', ferry.url]);
+  expect(again.status, again.stderr).toBe(0);
+  await flipStoredByte(ferry.dataDir, encryptedSize(bad.size));
+  const refused = await receive(again.stdout.trim());
+  expect(refused.status).toBe(3);
+  expect(refused.stderr).toContain(`ferry: RECORD_AUTH_FAILED: ${bad.name}: record 16 failed verification.`);
+  // Only verified records went out, in order: a prefix of the file, nothing of record 16 on.
+  const prefix = refused.stdout.length;
+  expect(prefix).toBeLessThanOrEqual(16 * 64 * 1024);
+  expect(prefix % (64 * 1024)).toBe(0);
+  expect(sha256(refused.stdout)).toBe(sha256((await readFile(bad.path)).subarray(0, prefix)));
+});
+
 test('a send cut by a server crash resumes with the same command, re-sending at most one chunk', async ({
   ferry,
   files,
