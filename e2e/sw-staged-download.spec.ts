@@ -162,6 +162,39 @@ test('a file that does not fit the browser’s storage is refused before a byte 
   expect(await stagedFiles(receiver.page), 'nothing is left staged').toEqual([]);
 });
 
+test('storage that fills up while staging: stated as full, no download at all, nothing complete-looking staged', async ({
+  sender,
+  receiver,
+  receiverContext,
+  files,
+  ferry,
+  throttled,
+}) => {
+  test.setTimeout(180_000);
+  const { file, link } = await sentByLink(sender, files, 'filled-disk-staged.bin', 12 * MiB);
+  await receiver.openShare(link.replace(ferry.url, await throttled(2 * MiB)));
+  const downloads: Download[] = [];
+  receiver.page.on('download', (download) => downloads.push(download));
+  await receiver.downloadButton(file.name).click();
+  await receiver.waitForPercent(file.name, 20);
+  // Something else takes the device's space: 1 MiB left above what the origin now uses
+  // (the DevTools protocol's quota, as a full disk would be). Chromium's sync access handle
+  // then writes what fits and answers 4294967288 as the count.
+  const origin = new URL(receiver.page.url()).origin;
+  const used = await receiver.page.evaluate(async () => (await navigator.storage.estimate()).usage ?? 0);
+  const cdp = await receiverContext.newCDPSession(receiver.page);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin, quotaSize: used + MiB });
+
+  const alert = receiver.alert.filter({ hasText: file.name });
+  await expect(alert).toBeVisible({ timeout: 90_000 });
+  await expect(alert).toContainText('Nothing was saved');
+  await expect(alert).toContainText('storage');
+  await expect(receiver.file(file.name).getByText('Failed', { exact: true })).toBeVisible();
+  await receiver.page.waitForTimeout(1000);
+  expect(downloads, 'no download event at all: no file under any name').toHaveLength(0);
+  await cdp.send('Storage.overrideQuotaForOrigin', { origin });
+});
+
 test('a tab closed while staging leaves a staged file that the next page to load removes', async ({
   sender,
   receiver,

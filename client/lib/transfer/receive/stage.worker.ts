@@ -137,10 +137,18 @@ async function hashPrefix(handle: SyncHandle, size: number) {
   return hasher;
 }
 
+/**
+ * Writes all of `bytes` at `at`, awaiting each write (Safari before 17 answered promises).
+ * A count it could not have written is a refusal too: at a full quota Chromium's handle
+ * writes what fits and answers 4294967288, an error code as an unsigned count
+ * (write-batch.ts `writeFully` holds the same rule for the nearby writer).
+ */
 async function writeAll(handle: SyncHandle, bytes: Uint8Array, at: number): Promise<void> {
   for (let written = 0; written < bytes.byteLength; ) {
     const n = await handle.write(bytes.subarray(written), { at: at + written });
-    if (n <= 0) throw new FerryError('STORAGE_FULL', 'This browser’s storage took no more bytes.');
+    if (!(n > 0 && n <= bytes.byteLength - written)) {
+      throw new FerryError('STORAGE_FULL', 'This browser’s storage took no more bytes.');
+    }
     written += n;
   }
 }
