@@ -50,7 +50,7 @@ export const CONNECT_TIMEOUT_MS = 30_000;
 export const MAX_MESSAGE_SIZE = 256 * 1024;
 /** How often a full queue is looked at again (no `bufferedamountlow` event, above). */
 const DRAIN_POLL_MS = 5;
-/** A peer connection closed on purpose waits at most this long for its queue to leave. */
+/** A peer connection closed on purpose waits at most this long past its queue's last progress. */
 const CLOSE_FLUSH_MS = 1000;
 /** RFC 8841 §6.1: a peer that says nothing takes 64 KiB. */
 const DEFAULT_MAX_MESSAGE_SIZE = 65_536;
@@ -319,8 +319,8 @@ export class RtcLink implements PeerChannel {
 
   /**
    * Closes the channel, then the peer connection. Closed on purpose, it first lets what was
-   * queued leave, for at most CLOSE_FLUSH_MS in all: until `bufferedAmount` is 0, then until
-   * the other side closes (its stream reset closes this channel). libwebrtc's `close()` drops
+   * queued leave, waiting at most CLOSE_FLUSH_MS past the queue's last progress: until
+   * `bufferedAmount` is 0, then until the other side closes (its stream reset closes this channel). libwebrtc's `close()` drops
    * what its SCTP association has not sent yet although `bufferedAmount` already says 0 (a
    * `cancel` sent just before it, measured: 1 of 65 messages arrived), so the side that
    * closes first lingers; the other side reads everything, then closes, which ends the wait.
@@ -334,12 +334,19 @@ export class RtcLink implements PeerChannel {
     if (channel) {
       channel.onmessage = null;
       if (flush && channel.readyState === 'open') {
-        const until = Date.now() + CLOSE_FLUSH_MS;
+        let until = Date.now() + CLOSE_FLUSH_MS;
         const closed = new Promise<void>((resolve) => {
           channel.onclose = () => resolve();
         });
+        // A queue that is still leaving keeps the wait going (4 MiB on a slow or loaded link
+        // takes seconds); a queue that stopped moving gives up CLOSE_FLUSH_MS later.
+        let left = channel.bufferedAmount;
         while (channel.bufferedAmount > 0 && channel.readyState === 'open' && Date.now() < until) {
           await new Promise((resolve) => setTimeout(resolve, DRAIN_POLL_MS));
+          if (channel.bufferedAmount < left) {
+            left = channel.bufferedAmount;
+            until = Date.now() + CLOSE_FLUSH_MS;
+          }
         }
         let timer: ReturnType<typeof setTimeout> | undefined;
         const gaveUp = new Promise<void>((resolve) => {
