@@ -9,7 +9,6 @@
  *   ferry pair [CODE] [--server URL] [--name NAME]
  *   ferry send --to DEVICE PATH… · ferry receive --nearby [-o DIR|-] [--yes]   (direct, cli/direct/)
  */
-import { parseArgs } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
 import { FerryError } from '../shared/errors.ts';
 import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
@@ -20,7 +19,7 @@ import { receiveNearby } from './direct/receive-nearby.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
 import { installHttpFetch } from './http-fetch.ts';
 import { revoke, status } from './manage.ts';
-import { parseDownloads, parseDuration, parseServer, parseUploadKey } from './options.ts';
+import { parseCommand, parseDownloads, parseDuration, parseServer, parseUploadKey } from './options.ts';
 import { receive } from './receive.ts';
 import { runInbox, runRequest } from './request-commands.ts';
 import { send } from './send.ts';
@@ -49,11 +48,7 @@ function say(line: string): void {
 }
 
 async function runPair(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { server: { type: 'string' }, name: { type: 'string' } },
-  });
+  const { values, positionals } = parseCommand(args, { server: { type: 'string' }, name: { type: 'string' } });
   if (positionals.length > 1) throw new FerryError('BAD_REQUEST', 'Give at most one code: ferry pair [CODE].');
   const paired = await pair({
     server: parseServer(values.server, process.env.FERRY_SERVER),
@@ -65,20 +60,16 @@ async function runPair(args: string[]): Promise<void> {
 }
 
 async function runSend(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      server: { type: 'string' },
-      'upload-key': { type: 'string' },
-      expire: { type: 'string' },
-      downloads: { type: 'string' },
-      password: { type: 'boolean', default: false },
-      qr: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      to: { type: 'string' },
-      name: { type: 'string' },
-    },
+  const { values, positionals } = parseCommand(args, {
+    server: { type: 'string' },
+    'upload-key': { type: 'string' },
+    expire: { type: 'string' },
+    downloads: { type: 'string' },
+    password: { type: 'boolean', default: false },
+    qr: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
+    to: { type: 'string' },
+    name: { type: 'string' },
   });
   const server = parseServer(values.server, process.env.FERRY_SERVER);
   const uploadKey = parseUploadKey(values['upload-key'], process.env.FERRY_UPLOAD_KEY);
@@ -107,17 +98,13 @@ async function runSend(args: string[]): Promise<void> {
 }
 
 async function runReceive(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: {
-      output: { type: 'string', short: 'o', default: '.' },
-      json: { type: 'boolean', default: false },
-      nearby: { type: 'boolean', default: false },
-      yes: { type: 'boolean', default: false },
-      server: { type: 'string' },
-      name: { type: 'string' },
-    },
+  const { values, positionals } = parseCommand(args, {
+    output: { type: 'string', short: 'o', default: '.' },
+    json: { type: 'boolean', default: false },
+    nearby: { type: 'boolean', default: false },
+    yes: { type: 'boolean', default: false },
+    server: { type: 'string' },
+    name: { type: 'string' },
   });
   // With -o - stdout carries the file itself: nothing else may be written there.
   if (values.output === '-' && values.json)
@@ -144,11 +131,7 @@ async function runReceive(args: string[]): Promise<void> {
 }
 
 async function runStatus(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false } },
-  });
+  const { values, positionals } = parseCommand(args, { json: { type: 'boolean', default: false } });
   if (positionals.length > 1) throw new FerryError('BAD_REQUEST', 'Give at most one share: ferry status [ID|LINK].');
   const shares = await status(positionals[0]);
   if (values.json) {
@@ -163,7 +146,7 @@ async function runStatus(args: string[]): Promise<void> {
 }
 
 async function runRevoke(args: string[]): Promise<void> {
-  const { positionals } = parseArgs({ args, allowPositionals: true, options: {} });
+  const { positionals } = parseCommand(args, {});
   if (positionals.length !== 1 || !positionals[0]) {
     throw new FerryError('BAD_REQUEST', 'Give one share: ferry revoke ID|LINK.');
   }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { FerryError } from '../shared/errors.ts';
 import { EXIT, exitOf } from './exit-codes.ts';
-import { parseDownloads, parseDuration, parseUploadKey } from './options.ts';
+import { parseCommand, parseDownloads, parseDuration, parseUploadKey, positionalIds } from './options.ts';
 
 describe('ferry options', () => {
   it('reads durations from 5 minutes to 7 days', () => {
@@ -62,5 +62,26 @@ describe('ferry exit statuses', () => {
     expect(exitOf(new FerryError('UPLOAD_KEY_REQUIRED', 'no key')).status).toBe(EXIT.REFUSED);
     expect(exitOf(new FerryError('UPLOAD_KEY_INVALID', 'bad key')).status).toBe(EXIT.REFUSED);
     expect(exitOf(new Error('boom'))).toEqual({ status: EXIT.FAILED, line: 'ferry: INTERNAL: boom' });
+  });
+
+  it('reads an id that begins with a dash as the positional it is, or as the value of the long option before it', () => {
+    const id = '-iK3aZ_0-9xYqw7B';
+    // What CI met: `ferry inbox <id> -o out --json` with such an id was "Unknown option '-i'".
+    const inbox = parseCommand(['inbox', id, '-o', 'out', '--json'].slice(1), {
+      output: { type: 'string', short: 'o', default: '.' },
+      json: { type: 'boolean', default: false },
+    });
+    expect(inbox.positionals).toEqual([id]);
+    expect(inbox.values).toEqual({ output: 'out', json: true });
+    expect(parseCommand(['--to', id, 'a.txt'], { to: { type: 'string' } })).toMatchObject({
+      values: { to: id },
+      positionals: ['a.txt'],
+    });
+    expect(positionalIds([id, '--', 'x'], {})).toEqual(['--', 'x', id]);
+    expect(positionalIds(['--json', id], { json: { type: 'boolean' } })).toEqual(['--json', '--', id]);
+    // Anything else that begins with a dash is still an option, and an unknown one is refused.
+    expect(positionalIds(['-o', '-', '--json'], {})).toEqual(['-o', '-', '--json']);
+    expect(() => parseCommand(['-x'], {})).toThrow(/Unknown option '-x'/);
+    expect(() => parseCommand(['-iK3aZ_0-9xYqw7'], {})).toThrow(/Unknown option/);
   });
 });

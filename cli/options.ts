@@ -1,4 +1,5 @@
 /** The values of `ferry`'s options, checked against the server's limits (shared/limits.ts) and formats. */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { uploadKeySchema } from '../shared/access-api.ts';
 import { FerryError } from '../shared/errors.ts';
 import { MAX_DOWNLOADS, MAX_EXPIRY_SECONDS, MIN_DOWNLOADS, MIN_EXPIRY_SECONDS } from '../shared/limits.ts';
@@ -47,4 +48,40 @@ export function parseServer(flag: string | undefined, env: string | undefined): 
   if (!server) throw new FerryError('BAD_REQUEST', 'Which server? Give --server URL or set FERRY_SERVER.');
   if (!URL.canParse(server)) throw new FerryError('BAD_REQUEST', `--server ${server} is not a URL.`);
   return server;
+}
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** A share's or request's id (16 base64url characters) that begins with a dash. */
+const DASHED_ID = /^-[A-Za-z0-9_-]{15}$/;
+
+/**
+ * `args` as node:util parseArgs must see them so that an id beginning with a dash (1 id in
+ * 64: `ferry inbox -iK3…`) is a positional and not an unknown option: moved behind a `--`.
+ * As the value of the long option before it (`--to -x…`) it is joined to it (`--to=-x…`),
+ * which parseArgs would otherwise refuse as ambiguous.
+ */
+export function positionalIds(args: readonly string[], options: ParseArgsOptionsConfig): string[] {
+  const kept: string[] = [];
+  const moved: string[] = [];
+  for (const [i, arg] of args.entries()) {
+    if (arg === '--') {
+      kept.push(...args.slice(i));
+      return [...kept, ...moved];
+    }
+    if (!DASHED_ID.test(arg)) {
+      kept.push(arg);
+      continue;
+    }
+    const before = i > 0 ? args[i - 1]! : '';
+    const option = before.startsWith('--') && !before.includes('=') ? options[before.slice(2)] : undefined;
+    if (option?.type === 'string' && kept.at(-1) === before) kept[kept.length - 1] = `${before}=${arg}`;
+    else moved.push(arg);
+  }
+  return moved.length > 0 ? [...kept, '--', ...moved] : kept;
+}
+
+/** parseArgs for one of ferry's commands: its options, positionals allowed, ids as `positionalIds` says. */
+export function parseCommand<const O extends ParseArgsOptionsConfig>(args: readonly string[], options: O) {
+  return parseArgs({ args: positionalIds(args, options), allowPositionals: true as const, options });
 }

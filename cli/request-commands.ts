@@ -1,24 +1,20 @@
 /** `ferry request` and `ferry inbox`: their options and what they print (request.ts does the work). */
-import { parseArgs } from 'node:util';
 import { renderUnicodeCompact } from 'uqr';
 import { FerryError } from '../shared/errors.ts';
 import { DEFAULT_EXPIRY_SECONDS } from '../shared/limits.ts';
-import { parseDuration, parseServer, parseUploadKey } from './options.ts';
+import { parseCommand, parseDuration, parseServer, parseUploadKey } from './options.ts';
 import { DEFAULT_REQUEST_FILES, DEFAULT_REQUEST_MEGABYTES, inbox, listRequests, makeRequest } from './request.ts';
 
 export async function runRequest(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    options: {
-      server: { type: 'string' },
-      'upload-key': { type: 'string' },
-      expire: { type: 'string' },
-      files: { type: 'string', default: String(DEFAULT_REQUEST_FILES) },
-      megabytes: { type: 'string', default: String(DEFAULT_REQUEST_MEGABYTES) },
-      note: { type: 'string', default: '' },
-      qr: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-    },
+  const { values, positionals } = parseCommand(args, {
+    server: { type: 'string' },
+    'upload-key': { type: 'string' },
+    expire: { type: 'string' },
+    files: { type: 'string', default: String(DEFAULT_REQUEST_FILES) },
+    megabytes: { type: 'string', default: String(DEFAULT_REQUEST_MEGABYTES) },
+    note: { type: 'string', default: '' },
+    qr: { type: 'boolean', default: false },
+    json: { type: 'boolean', default: false },
   });
   if (positionals.length > 0) throw new FerryError('BAD_REQUEST', 'ferry request takes no paths.');
   const made = await makeRequest({
@@ -39,10 +35,9 @@ export async function runRequest(args: string[]): Promise<void> {
 }
 
 export async function runInbox(args: string[]): Promise<void> {
-  const { values, positionals } = parseArgs({
-    args,
-    allowPositionals: true,
-    options: { output: { type: 'string', short: 'o', default: '.' }, json: { type: 'boolean', default: false } },
+  const { values, positionals } = parseCommand(args, {
+    output: { type: 'string', short: 'o', default: '.' },
+    json: { type: 'boolean', default: false },
   });
   if (positionals.length > 1) throw new FerryError('BAD_REQUEST', 'Give at most one request: ferry inbox [REQUEST].');
   const [given] = positionals;

@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FerryCli } from '../../e2e/support/ferry-cli.ts';
 import { startTestServer, type TestServer } from '../../server/test-support.ts';
 
-/** werift pairs and sends slowly on a loaded 2-core machine. */
+/** Pairing two commands and sending is slow on a loaded 2-core machine. */
 const SLOW_MS = 180_000;
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
